@@ -1,0 +1,2 @@
+//! The socket between CometBFT and pold.
+pub mod server;

@@ -1,0 +1,262 @@
+//! The consensus driver: InitChain, PrepareProposal, ProcessProposal, FinalizeBlock, Commit.
+//!
+//! Deterministic by construction: inputs are the request and committed state; block time
+//! comes from the header; state maps are BTreeMaps; amounts use checked math.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use pol_component::gas::GasSchedule;
+use pol_component::BlockContext;
+use pol_store::{Changeset, PreparedCommit, StateDelta, StateWrite, StateWriteExt, Storage};
+use tendermint_proto::v0_38::abci::*;
+
+use super::params::{chain_id, ChainParams, CHAIN_ID_KEY, PARAMS_KEY};
+use crate::tx::{decode_tx, execute_tx, ExecMode, TxLimits};
+
+pub struct ConsensusState {
+    storage: Storage,
+    chain_id: String,
+    /// Genesis writes from InitChain, committed together with the first block.
+    pending_genesis: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// The block FinalizeBlock computed and Commit will persist.
+    prepared: Option<PreparedCommit>,
+}
+
+fn block_time_nanos(t: &Option<tendermint_proto::google::protobuf::Timestamp>) -> i128 {
+    t.as_ref().map_or(0, |t| {
+        i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos)
+    })
+}
+
+pub(crate) fn tx_limits<S: pol_store::StateRead>(
+    state: &S,
+) -> Result<TxLimits, pol_store::StoreError> {
+    let params = ChainParams::load(state)?;
+    let auth = pol_auth::AuthRead::auth_params(state)?;
+    Ok(TxLimits {
+        max_tx_bytes: usize::try_from(params.max_tx_bytes).unwrap_or(usize::MAX),
+        max_memo_characters: auth.max_memo_characters,
+        max_gas: params.max_block_gas,
+    })
+}
+
+impl ConsensusState {
+    pub fn load(storage: Storage) -> Result<Self, pol_store::StoreError> {
+        let chain_id = chain_id(&storage.latest_snapshot())?;
+        Ok(ConsensusState {
+            storage,
+            chain_id,
+            pending_genesis: None,
+            prepared: None,
+        })
+    }
+
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    /// The state a block builds on: last committed, plus genesis before the first block.
+    fn block_state(&self) -> StateDelta<pol_store::Snapshot> {
+        let mut state = StateDelta::new(self.storage.latest_snapshot());
+        if let Some(genesis) = &self.pending_genesis {
+            state.apply(genesis.clone());
+        }
+        state
+    }
+
+    pub fn init_chain(&mut self, req: RequestInitChain) -> ResponseInitChain {
+        match self.try_init_chain(&req) {
+            Ok(app_hash) => ResponseInitChain {
+                consensus_params: None,
+                validators: req.validators,
+                app_hash: app_hash.to_vec().into(),
+            },
+            Err(e) => {
+                // A bad genesis is an operator error the node cannot run past: say so loudly.
+                // CometBFT stops on the empty app hash mismatch with this log to read.
+                tracing::error!("InitChain: invalid genesis: {e}");
+                eprintln!("pold: invalid genesis: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+
+    fn try_init_chain(&mut self, req: &RequestInitChain) -> Result<[u8; 32], String> {
+        if self.storage.latest_version().is_some() {
+            return Err("InitChain on a node that already has committed state".into());
+        }
+        let app_state = pol_genesis::AppState::from_json(&req.app_state_bytes)?;
+        let mut state = StateDelta::new(self.storage.latest_snapshot());
+        state.put_raw(CHAIN_ID_KEY.to_vec(), req.chain_id.as_bytes().to_vec());
+        let mut params = ChainParams::DEFAULT;
+        if let Some(block) = req.consensus_params.as_ref().and_then(|p| p.block.as_ref()) {
+            if block.max_gas > 0 {
+                params.max_block_gas = block.max_gas as u64;
+            }
+            if block.max_bytes > 0 {
+                params.max_tx_bytes = params.max_tx_bytes.min(block.max_bytes as u64);
+            }
+        }
+        state.put_proto(PARAMS_KEY.to_vec(), &params);
+        app_state.auth.init(&mut state).map_err(|e| e.log)?;
+        app_state.bank.init(&mut state).map_err(|e| e.log)?;
+        let writes = state.into_writes();
+        let initial = u64::try_from(req.initial_height).unwrap_or(1).max(1);
+        let root = self
+            .storage
+            .prepare(
+                initial,
+                Changeset {
+                    writes: writes.clone(),
+                    local_meta: BTreeMap::new(),
+                },
+            )
+            .map_err(|e| e.to_string())?
+            .root();
+        self.chain_id = req.chain_id.clone();
+        self.pending_genesis = Some(writes);
+        tracing::info!(chain_id = %req.chain_id, app_hash = %hex::encode(root), "InitChain");
+        Ok(root)
+    }
+
+    pub fn prepare_proposal(&mut self, req: RequestPrepareProposal) -> ResponsePrepareProposal {
+        let state = self.block_state();
+        let Ok(limits) = tx_limits(&state) else {
+            return ResponsePrepareProposal { txs: Vec::new() };
+        };
+        let max_bytes = u64::try_from(req.max_tx_bytes).unwrap_or(0);
+        let (mut bytes, mut gas) = (0u64, 0u64);
+        let mut txs = Vec::with_capacity(req.txs.len());
+        for tx in req.txs {
+            // Drop what cannot decode; stop at the first tx that would overflow a bound.
+            let Ok(decoded) = decode_tx(&tx, &limits) else {
+                continue;
+            };
+            let next_bytes = bytes.saturating_add(tx.len() as u64);
+            let next_gas = gas.saturating_add(decoded.gas_limit);
+            if next_bytes > max_bytes || next_gas > limits.max_gas {
+                break;
+            }
+            bytes = next_bytes;
+            gas = next_gas;
+            txs.push(tx);
+        }
+        ResponsePrepareProposal { txs }
+    }
+
+    pub fn process_proposal(&mut self, req: RequestProcessProposal) -> ResponseProcessProposal {
+        use response_process_proposal::ProposalStatus;
+        let state = self.block_state();
+        let verdict = (|| {
+            let limits = tx_limits(&state).map_err(|e| e.to_string())?;
+            let mut gas = 0u64;
+            for (i, tx) in req.txs.iter().enumerate() {
+                let decoded = decode_tx(tx, &limits).map_err(|e| format!("tx {i}: {}", e.log))?;
+                gas = gas.saturating_add(decoded.gas_limit);
+            }
+            if gas > limits.max_gas {
+                return Err(format!("block gas {gas} exceeds {}", limits.max_gas));
+            }
+            Ok(())
+        })();
+        let status = match verdict {
+            Ok(()) => ProposalStatus::Accept,
+            Err(why) => {
+                tracing::warn!(height = req.height, "rejecting proposal: {why}");
+                ProposalStatus::Reject
+            }
+        };
+        ResponseProcessProposal {
+            status: status as i32,
+        }
+    }
+
+    pub fn finalize_block(
+        &mut self,
+        req: RequestFinalizeBlock,
+        schedule: GasSchedule,
+    ) -> ResponseFinalizeBlock {
+        let started = Instant::now(); // metrics only; never read by state logic
+        let height = u64::try_from(req.height).unwrap_or(0);
+        let ctx = BlockContext {
+            chain_id: self.chain_id.clone(),
+            height,
+            time_unix_nanos: block_time_nanos(&req.time),
+        };
+        let mut state = self.block_state();
+        let limits = match tx_limits(&state) {
+            Ok(l) => l,
+            Err(e) => return fatal(&format!("reading chain params: {e}")),
+        };
+
+        let mut tx_results = Vec::with_capacity(req.txs.len());
+        for tx in &req.txs {
+            let out = execute_tx(&mut state, &ctx, tx, &limits, &ExecMode::Deliver, schedule);
+            metrics::counter!("pol_txs_total", "code" => out.code.to_string()).increment(1);
+            tx_results.push(ExecTxResult {
+                code: out.code,
+                data: out.data.into(),
+                log: out.log,
+                info: String::new(),
+                gas_wanted: i64::try_from(out.gas_wanted).unwrap_or(i64::MAX),
+                gas_used: i64::try_from(out.gas_used).unwrap_or(i64::MAX),
+                events: out.events.into_iter().map(Into::into).collect(),
+                codespace: out.codespace,
+            });
+        }
+
+        let prepared = match self.storage.prepare(
+            height,
+            Changeset {
+                writes: state.into_writes(),
+                local_meta: BTreeMap::new(),
+            },
+        ) {
+            Ok(p) => p,
+            Err(e) => return fatal(&format!("computing the app hash of block {height}: {e}")),
+        };
+        let app_hash = prepared.root();
+        self.prepared = Some(prepared);
+
+        metrics::histogram!("pol_finalize_block_seconds").record(started.elapsed().as_secs_f64());
+        metrics::gauge!("pol_block_txs").set(req.txs.len() as f64);
+        ResponseFinalizeBlock {
+            events: Vec::new(),
+            tx_results,
+            validator_updates: Vec::new(),
+            consensus_param_updates: None,
+            app_hash: app_hash.to_vec().into(),
+        }
+    }
+
+    pub fn commit(&mut self) -> ResponseCommit {
+        let Some(prepared) = self.prepared.take() else {
+            tracing::error!("Commit without a finalized block");
+            return ResponseCommit { retain_height: 0 };
+        };
+        let height = prepared.version();
+        match self.storage.commit(prepared) {
+            Ok(root) => {
+                self.pending_genesis = None;
+                metrics::gauge!("pol_block_height").set(height as f64);
+                tracing::debug!(height, app_hash = %hex::encode(root), "committed");
+            }
+            Err(e) => {
+                // Committed state is the one thing we cannot lose: stop rather than diverge.
+                // CometBFT replays the block on restart.
+                tracing::error!(height, "commit failed: {e}");
+                eprintln!("pold: commit of block {height} failed: {e}");
+                std::process::exit(1);
+            }
+        }
+        ResponseCommit { retain_height: 0 }
+    }
+}
+
+/// A failure of our own storage on the consensus path: the node must stop, not guess.
+fn fatal(msg: &str) -> ResponseFinalizeBlock {
+    tracing::error!("FinalizeBlock: {msg}");
+    eprintln!("pold: {msg}");
+    std::process::exit(1)
+}

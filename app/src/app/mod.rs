@@ -1,0 +1,148 @@
+//! The ABCI application: one consensus driver, a mempool view, and queries.
+//!
+//! * Consensus calls (InitChain … Commit) go through one `Mutex<ConsensusState>`; CometBFT
+//!   sends them on one connection, in order, so the lock is never contended by them.
+//! * CheckTx runs against its own overlay on the last committed snapshot (reset at Commit),
+//!   so the mempool never waits for a block to finish.
+//! * Query reads committed snapshots from storage and takes no lock at all.
+
+mod consensus;
+mod mempool;
+mod params;
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use pol_component::gas::GasSchedule;
+use pol_store::Storage;
+use tendermint_abci::Application;
+use tendermint_proto::v0_38::abci::*;
+
+pub use consensus::ConsensusState;
+pub use params::ChainParams;
+
+use crate::query::QueryRouter;
+use crate::tx::fee::GasPrice;
+
+/// Node-local settings that affect CheckTx but never consensus.
+#[derive(Clone, Debug)]
+pub struct NodeSettings {
+    pub min_gas_price: Option<GasPrice>,
+}
+
+/// The pol ABCI application; cheap to clone (one per ABCI connection).
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    storage: Storage,
+    consensus: Mutex<ConsensusState>,
+    mempool: Mutex<mempool::MempoolState>,
+    settings: NodeSettings,
+    schedule: GasSchedule,
+    queries: QueryRouter,
+}
+
+impl App {
+    pub fn new(
+        storage: Storage,
+        settings: NodeSettings,
+        queries: QueryRouter,
+    ) -> Result<App, pol_store::StoreError> {
+        let consensus = ConsensusState::load(storage.clone())?;
+        let mempool = mempool::MempoolState::new(&storage, &consensus);
+        Ok(App {
+            inner: Arc::new(Inner {
+                storage,
+                consensus: Mutex::new(consensus),
+                mempool: Mutex::new(mempool),
+                settings,
+                schedule: GasSchedule::default(),
+                queries,
+            }),
+        })
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.inner.storage
+    }
+}
+
+pub const APP_VERSION: u64 = 1;
+
+impl Application for App {
+    fn info(&self, _request: RequestInfo) -> ResponseInfo {
+        let snapshot = self.inner.storage.latest_snapshot();
+        let height = snapshot.version().unwrap_or(0);
+        ResponseInfo {
+            data: "pol".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            app_version: APP_VERSION,
+            last_block_height: i64::try_from(height).unwrap_or(i64::MAX),
+            last_block_app_hash: if height == 0 {
+                Vec::new().into()
+            } else {
+                snapshot.root_hash().to_vec().into()
+            },
+        }
+    }
+
+    fn init_chain(&self, request: RequestInitChain) -> ResponseInitChain {
+        self.inner.consensus.lock().init_chain(request)
+    }
+
+    fn query(&self, request: RequestQuery) -> ResponseQuery {
+        self.inner.queries.handle(&self.inner.storage, request)
+    }
+
+    fn check_tx(&self, request: RequestCheckTx) -> ResponseCheckTx {
+        let mut mempool = self.inner.mempool.lock();
+        mempool.check_tx(&request.tx, &self.inner.settings, self.inner.schedule)
+    }
+
+    fn commit(&self) -> ResponseCommit {
+        let mut consensus = self.inner.consensus.lock();
+        let response = consensus.commit();
+        // New committed state: the mempool's view starts over from it (CometBFT rechecks).
+        *self.inner.mempool.lock() = mempool::MempoolState::new(&self.inner.storage, &consensus);
+        response
+    }
+
+    fn prepare_proposal(&self, request: RequestPrepareProposal) -> ResponsePrepareProposal {
+        self.inner.consensus.lock().prepare_proposal(request)
+    }
+
+    fn process_proposal(&self, request: RequestProcessProposal) -> ResponseProcessProposal {
+        self.inner.consensus.lock().process_proposal(request)
+    }
+
+    fn extend_vote(&self, _request: RequestExtendVote) -> ResponseExtendVote {
+        // Proof-of-Latency summaries come with the latency module; until then, empty.
+        ResponseExtendVote {
+            vote_extension: Vec::new().into(),
+        }
+    }
+
+    fn verify_vote_extension(
+        &self,
+        request: RequestVerifyVoteExtension,
+    ) -> ResponseVerifyVoteExtension {
+        let status = if request.vote_extension.is_empty() {
+            response_verify_vote_extension::VerifyStatus::Accept
+        } else {
+            response_verify_vote_extension::VerifyStatus::Reject
+        };
+        ResponseVerifyVoteExtension {
+            status: status as i32,
+        }
+    }
+
+    fn finalize_block(&self, request: RequestFinalizeBlock) -> ResponseFinalizeBlock {
+        self.inner
+            .consensus
+            .lock()
+            .finalize_block(request, self.inner.schedule)
+    }
+}

@@ -1,0 +1,38 @@
+//! Chain-wide bounds kept in state (set at genesis), read on the consensus path.
+
+use pol_store::{StateRead, StateReadExt, StoreError};
+use serde::{Deserialize, Serialize};
+
+pub const PARAMS_KEY: &[u8] = b"app/params";
+pub const CHAIN_ID_KEY: &[u8] = b"app/chain_id";
+
+/// Per-transaction and per-block bounds.
+#[derive(Clone, Copy, PartialEq, Eq, prost::Message, Serialize, Deserialize)]
+pub struct ChainParams {
+    /// Largest transaction accepted, in bytes.
+    #[prost(uint64, tag = "1")]
+    pub max_tx_bytes: u64,
+    /// Largest total gas limit of the transactions in one block.
+    #[prost(uint64, tag = "2")]
+    pub max_block_gas: u64,
+}
+
+impl ChainParams {
+    pub const DEFAULT: ChainParams = ChainParams {
+        max_tx_bytes: 1 << 20,
+        max_block_gas: 100_000_000,
+    };
+
+    pub fn load<S: StateRead>(state: &S) -> Result<ChainParams, StoreError> {
+        Ok(state
+            .get_proto::<ChainParams>(PARAMS_KEY)?
+            .unwrap_or(ChainParams::DEFAULT))
+    }
+}
+
+pub fn chain_id<S: StateRead>(state: &S) -> Result<String, StoreError> {
+    Ok(state
+        .get_raw(CHAIN_ID_KEY)?
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default())
+}

@@ -1,0 +1,126 @@
+//! `pold query bank balances`, `pold query auth account`, `pold status`.
+
+use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryAllBalancesRequest, QueryAllBalancesResponse};
+use pol_app::client::RpcClient;
+use pol_component::Address;
+use serde_json::json;
+
+#[derive(clap::Subcommand)]
+pub enum QueryCommand {
+    #[command(subcommand)]
+    Bank(BankQuery),
+    #[command(subcommand)]
+    Auth(AuthQuery),
+}
+
+#[derive(clap::Args)]
+pub struct QueryOpts {
+    #[arg(long, default_value = "tcp://127.0.0.1:26657")]
+    node: String,
+    /// Query at this height (0 = latest).
+    #[arg(long, default_value_t = 0)]
+    height: u64,
+}
+
+#[derive(clap::Subcommand)]
+pub enum BankQuery {
+    /// All balances of an address.
+    Balances {
+        address: String,
+        #[command(flatten)]
+        opts: QueryOpts,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum AuthQuery {
+    /// An account's number, sequence and public key.
+    Account {
+        address: String,
+        #[command(flatten)]
+        opts: QueryOpts,
+    },
+}
+
+pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
+    match cmd {
+        QueryCommand::Bank(BankQuery::Balances { address, opts }) => {
+            Address::parse(&address).map_err(|e| anyhow::anyhow!(e.log))?;
+            let rpc = RpcClient::new(&opts.node);
+            let mut balances = Vec::new();
+            let mut key = Vec::new();
+            loop {
+                let resp: QueryAllBalancesResponse = rpc
+                    .query(
+                        "/cosmos.bank.v1beta1.Query/AllBalances",
+                        &QueryAllBalancesRequest {
+                            address: address.clone(),
+                            pagination: Some(
+                                cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest {
+                                    key: key.clone(),
+                                    limit: 1000,
+                                    ..Default::default()
+                                },
+                            ),
+                            resolve_denom: false,
+                        },
+                        opts.height,
+                    )
+                    .await?;
+                balances.extend(
+                    resp.balances
+                        .into_iter()
+                        .map(|c| json!({"denom": c.denom, "amount": c.amount})),
+                );
+                match resp.pagination {
+                    Some(p) if !p.next_key.is_empty() => key = p.next_key,
+                    _ => break,
+                }
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"balances": balances}))?
+            );
+        }
+        QueryCommand::Auth(AuthQuery::Account { address, opts }) => {
+            let addr = Address::parse(&address).map_err(|e| anyhow::anyhow!(e.log))?;
+            let rpc = RpcClient::new(&opts.node);
+            let acc = super::tx::account(&rpc, &addr).await?;
+            let pubkey = acc.pub_key.as_ref().map(|a| {
+                let pk = <cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey as prost::Message>::decode(a.value.as_slice()).map(|k| hex::encode(k.key)).unwrap_or_default();
+                json!({"@type": a.type_url, "key": pk})
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &json!({"@type": pol_auth::BASE_ACCOUNT_TYPE_URL, "address": acc.address, "account_number": acc.account_number.to_string(), "sequence": acc.sequence.to_string(), "pub_key": pubkey})
+                )?
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn status(node: &str) -> anyhow::Result<()> {
+    let rpc = RpcClient::new(node);
+    let s = rpc.status().await?;
+    let version = rpc
+        .abci_query("/app/version", &[], 0, false)
+        .await
+        .map(|r| String::from_utf8_lossy(&r.value).into_owned())
+        .unwrap_or_default();
+    let out = json!({
+        "chain_id": s["node_info"]["network"],
+        "moniker": s["node_info"]["moniker"],
+        "cometbft_version": s["node_info"]["version"],
+        "app_version": version,
+        "latest_block_height": s["sync_info"]["latest_block_height"],
+        "latest_block_time": s["sync_info"]["latest_block_time"],
+        "latest_app_hash": s["sync_info"]["latest_app_hash"],
+        "catching_up": s["sync_info"]["catching_up"],
+        "validator_address": s["validator_info"]["address"],
+        "voting_power": s["validator_info"]["voting_power"],
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! `pold tx bank send`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use cosmos_sdk_proto::cosmos::auth::v1beta1::{
+    BaseAccount, QueryAccountRequest, QueryAccountResponse,
+};
+use pol_app::client::{RpcClient, SendTx};
+use pol_app::keyring::Keyring;
+use pol_app::tx::fee::GasPrice;
+use pol_component::coins::parse_coins_str;
+use pol_component::Address;
+use prost::Message;
+use serde_json::json;
+
+#[derive(clap::Subcommand)]
+pub enum TxCommand {
+    #[command(subcommand)]
+    Bank(BankTx),
+}
+
+#[derive(clap::Subcommand)]
+pub enum BankTx {
+    /// Send coins: `pold tx bank send <from-key> <to-address> 1000upol`.
+    Send {
+        from: String,
+        to: String,
+        amount: String,
+        #[command(flatten)]
+        opts: TxOpts,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct TxOpts {
+    #[arg(long, default_value = "tcp://127.0.0.1:26657")]
+    node: String,
+    /// Defaults to the node's chain-id.
+    #[arg(long)]
+    chain_id: Option<String>,
+    #[arg(long, default_value_t = 200_000)]
+    gas: u64,
+    /// Fee; defaults to gas × gas-prices.
+    #[arg(long)]
+    fees: Option<String>,
+    #[arg(long, default_value = "0.025upol")]
+    gas_prices: String,
+    #[arg(long, default_value = "")]
+    memo: String,
+    /// Use this sequence instead of the account's (to replay or pre-sign).
+    #[arg(long)]
+    sequence: Option<u64>,
+    /// Return after CheckTx instead of waiting for the block.
+    #[arg(long)]
+    no_wait: bool,
+}
+
+pub async fn account(rpc: &RpcClient, addr: &Address) -> anyhow::Result<BaseAccount> {
+    let resp: QueryAccountResponse = rpc
+        .query(
+            "/cosmos.auth.v1beta1.Query/Account",
+            &QueryAccountRequest {
+                address: addr.to_string(),
+            },
+            0,
+        )
+        .await?;
+    let any = resp.account.context("empty account response")?;
+    Ok(BaseAccount::decode(any.value.as_slice())?)
+}
+
+pub async fn run(home: &Path, cmd: TxCommand) -> anyhow::Result<()> {
+    let TxCommand::Bank(BankTx::Send {
+        from,
+        to,
+        amount,
+        opts,
+    }) = cmd;
+    let key = Keyring::open(home).find(&from)?;
+    let signer = key.signer()?;
+    let to = Address::parse(&to).map_err(|e| anyhow::anyhow!(e.log))?;
+    let amount: Vec<_> = parse_coins_str(&amount)
+        .map_err(|e| anyhow::anyhow!("amount: {}", e.log))?
+        .iter()
+        .map(|c| c.to_proto())
+        .collect();
+    let fee = match &opts.fees {
+        Some(f) => parse_coins_str(f).map_err(|e| anyhow::anyhow!("fees: {}", e.log))?,
+        None => {
+            let price: GasPrice = opts.gas_prices.parse().map_err(anyhow::Error::msg)?;
+            let amount = price.fee_for(opts.gas).context("fee overflows")?;
+            if amount == 0 {
+                vec![]
+            } else {
+                vec![pol_component::coins::Coin::new(price.denom, amount)]
+            }
+        }
+    };
+    let rpc = RpcClient::new(&opts.node);
+    let chain_id = match opts.chain_id {
+        Some(c) => c,
+        None => rpc.chain_id().await?,
+    };
+    let acc = account(&rpc, &signer.address()).await?;
+    let tx = SendTx {
+        to,
+        amount,
+        fee: fee.iter().map(|c| c.to_proto()).collect(),
+        gas_limit: opts.gas,
+        memo: opts.memo,
+        chain_id,
+        account_number: acc.account_number,
+        sequence: opts.sequence.unwrap_or(acc.sequence),
+    }
+    .sign(&signer);
+    let r = rpc.broadcast_tx_sync(&tx).await?;
+    let mut out =
+        json!({"txhash": r.hash, "code": r.code, "codespace": r.codespace, "raw_log": r.log});
+    if r.code == 0 && !opts.no_wait {
+        let res = rpc.wait_for_tx(&r.hash, Duration::from_secs(60)).await?;
+        out = json!({"txhash": r.hash, "height": res.height, "code": res.code, "raw_log": res.log, "gas_used": res.gas_used});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        if res.code != 0 {
+            bail!(
+                "transaction failed in block {} with code {}",
+                res.height,
+                res.code
+            );
+        }
+        return Ok(());
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    if r.code != 0 {
+        bail!("transaction rejected with code {}: {}", r.code, r.log);
+    }
+    Ok(())
+}

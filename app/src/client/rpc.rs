@@ -1,0 +1,286 @@
+//! A small CometBFT JSON-RPC client (HTTP on loopback or wherever `--node` points).
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use prost::Message;
+use serde_json::{json, Value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RpcError {
+    #[error("cannot reach CometBFT RPC at {url}: {source}")]
+    Http { url: String, source: reqwest::Error },
+    #[error("RPC {method} failed: {msg}")]
+    Rpc { method: String, msg: String },
+    #[error("RPC {method}: unexpected answer: {msg}")]
+    Shape { method: String, msg: String },
+    #[error("query {path} failed with code {code}: {log}")]
+    Query {
+        path: String,
+        code: u32,
+        log: String,
+    },
+    #[error("timed out waiting for {0}")]
+    Timeout(String),
+}
+
+/// Result of an `abci_query`.
+#[derive(Clone, Debug, Default)]
+pub struct AbciQueryResult {
+    pub code: u32,
+    pub log: String,
+    pub value: Vec<u8>,
+    pub height: u64,
+    /// (type, key, data) of each proof op.
+    pub proof_ops: Vec<(String, Vec<u8>, Vec<u8>)>,
+}
+
+/// Result of `broadcast_tx_sync` (CheckTx).
+#[derive(Clone, Debug)]
+pub struct BroadcastResult {
+    pub code: u32,
+    pub codespace: String,
+    pub log: String,
+    pub hash: String,
+}
+
+/// A committed transaction as `tx` returns it.
+#[derive(Clone, Debug)]
+pub struct TxResult {
+    pub height: u64,
+    pub code: u32,
+    pub log: String,
+    pub gas_used: u64,
+}
+
+#[derive(Clone)]
+pub struct RpcClient {
+    url: String,
+    http: reqwest::Client,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(s: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .unwrap_or_default()
+}
+
+fn as_u64(v: &Value) -> u64 {
+    match v {
+        Value::String(s) => s.parse().unwrap_or(0),
+        Value::Number(n) => n.as_u64().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+impl RpcClient {
+    /// `node` as Cosmos CLIs take it: `tcp://host:port` or `http://host:port`.
+    pub fn new(node: &str) -> Self {
+        let url = node.replacen("tcp://", "http://", 1);
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        RpcClient { url, http }
+    }
+
+    pub async fn call(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let resp = self
+            .http
+            .post(&self.url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|source| RpcError::Http {
+                url: self.url.clone(),
+                source,
+            })?;
+        let v: Value = resp.json().await.map_err(|source| RpcError::Http {
+            url: self.url.clone(),
+            source,
+        })?;
+        if let Some(err) = v.get("error") {
+            let msg = format!(
+                "{} {}",
+                err.get("message").and_then(Value::as_str).unwrap_or(""),
+                err.get("data").and_then(Value::as_str).unwrap_or("")
+            );
+            return Err(RpcError::Rpc {
+                method: method.into(),
+                msg: msg.trim().into(),
+            });
+        }
+        v.get("result").cloned().ok_or_else(|| RpcError::Shape {
+            method: method.into(),
+            msg: v.to_string(),
+        })
+    }
+
+    pub async fn status(&self) -> Result<Value, RpcError> {
+        self.call("status", json!({})).await
+    }
+
+    pub async fn latest_height(&self) -> Result<u64, RpcError> {
+        Ok(as_u64(
+            &self.status().await?["sync_info"]["latest_block_height"],
+        ))
+    }
+
+    pub async fn chain_id(&self) -> Result<String, RpcError> {
+        let s = self.status().await?;
+        s["node_info"]["network"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| RpcError::Shape {
+                method: "status".into(),
+                msg: "no node_info.network".into(),
+            })
+    }
+
+    /// The app hash in the header of block `height`.
+    pub async fn app_hash_at(&self, height: u64) -> Result<Vec<u8>, RpcError> {
+        let b = self
+            .call("block", json!({"height": height.to_string()}))
+            .await?;
+        let h = b["block"]["header"]["app_hash"]
+            .as_str()
+            .unwrap_or_default();
+        hex::decode(h).map_err(|e| RpcError::Shape {
+            method: "block".into(),
+            msg: e.to_string(),
+        })
+    }
+
+    pub async fn abci_query(
+        &self,
+        path: &str,
+        data: &[u8],
+        height: u64,
+        prove: bool,
+    ) -> Result<AbciQueryResult, RpcError> {
+        let r = self
+            .call(
+                "abci_query",
+                json!({"path": path, "data": hex::encode(data), "height": height.to_string(), "prove": prove}),
+            )
+            .await?;
+        let resp = &r["response"];
+        let proof_ops = resp["proofOps"]["ops"]
+            .as_array()
+            .map(|ops| {
+                ops.iter()
+                    .map(|op| {
+                        (
+                            op["type"].as_str().unwrap_or_default().to_string(),
+                            unb64(op["key"].as_str().unwrap_or_default()),
+                            unb64(op["data"].as_str().unwrap_or_default()),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(AbciQueryResult {
+            code: as_u64(&resp["code"]) as u32,
+            log: resp["log"].as_str().unwrap_or_default().to_string(),
+            value: unb64(resp["value"].as_str().unwrap_or_default()),
+            height: as_u64(&resp["height"]),
+            proof_ops,
+        })
+    }
+
+    /// Call a gRPC query method through `abci_query`, decoding the answer.
+    pub async fn query<Req: Message, Resp: Message + Default>(
+        &self,
+        path: &str,
+        req: &Req,
+        height: u64,
+    ) -> Result<Resp, RpcError> {
+        let r = self
+            .abci_query(path, &req.encode_to_vec(), height, false)
+            .await?;
+        if r.code != 0 {
+            return Err(RpcError::Query {
+                path: path.into(),
+                code: r.code,
+                log: r.log,
+            });
+        }
+        Resp::decode(r.value.as_slice()).map_err(|e| RpcError::Shape {
+            method: path.into(),
+            msg: e.to_string(),
+        })
+    }
+
+    pub async fn broadcast_tx_sync(&self, tx: &[u8]) -> Result<BroadcastResult, RpcError> {
+        let r = self
+            .call("broadcast_tx_sync", json!({"tx": b64(tx)}))
+            .await?;
+        Ok(BroadcastResult {
+            code: as_u64(&r["code"]) as u32,
+            codespace: r["codespace"].as_str().unwrap_or_default().to_string(),
+            log: r["log"].as_str().unwrap_or_default().to_string(),
+            hash: r["hash"].as_str().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// The committed result of a tx, if it has been included.
+    pub async fn tx(&self, hash_hex: &str) -> Result<Option<TxResult>, RpcError> {
+        let hash = hex::decode(hash_hex).map_err(|e| RpcError::Shape {
+            method: "tx".into(),
+            msg: e.to_string(),
+        })?;
+        match self
+            .call("tx", json!({"hash": b64(&hash), "prove": false}))
+            .await
+        {
+            Ok(r) => Ok(Some(TxResult {
+                height: as_u64(&r["height"]),
+                code: as_u64(&r["tx_result"]["code"]) as u32,
+                log: r["tx_result"]["log"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                gas_used: as_u64(&r["tx_result"]["gas_used"]),
+            })),
+            Err(RpcError::Rpc { msg, .. }) if msg.contains("not found") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn wait_for_tx(
+        &self,
+        hash_hex: &str,
+        timeout: Duration,
+    ) -> Result<TxResult, RpcError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(r) = self.tx(hash_hex).await? {
+                return Ok(r);
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(RpcError::Timeout(format!("tx {hash_hex}")));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn wait_for_height(&self, height: u64, timeout: Duration) -> Result<u64, RpcError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Ok(h) = self.latest_height().await {
+                if h >= height {
+                    return Ok(h);
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(RpcError::Timeout(format!("height {height}")));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}

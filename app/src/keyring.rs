@@ -1,0 +1,161 @@
+//! A file keyring (Cosmos' `test` backend: unencrypted, one JSON file per key, mode 0600).
+//! Keys derive from a BIP39 mnemonic at m/44'/118'/0'/0/0, so the same words give the same
+//! address in Keplr, cosmjs and `pold`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+use crate::client::SignerKey;
+
+pub const HD_PATH: &str = "m/44'/118'/0'/0/0";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub name: String,
+    pub address: String,
+    /// Compressed secp256k1 public key, hex.
+    pub pubkey: String,
+    /// Secret key, hex.
+    pub secret: String,
+    pub mnemonic: Option<String>,
+}
+
+impl KeyRecord {
+    pub fn signer(&self) -> anyhow::Result<SignerKey> {
+        let secret = hex::decode(&self.secret).context("keyring: secret is not hex")?;
+        SignerKey::from_bytes(&secret).map_err(anyhow::Error::msg)
+    }
+}
+
+pub struct Keyring {
+    dir: PathBuf,
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && !name.starts_with('.')
+}
+
+impl Keyring {
+    pub fn open(home: &Path) -> Self {
+        Keyring {
+            dir: home.join("keyring-test"),
+        }
+    }
+
+    fn path(&self, name: &str) -> anyhow::Result<PathBuf> {
+        if !valid_name(name) {
+            bail!("key name {name:?} must be 1-64 characters of letters, digits, '-', '_' or '.'");
+        }
+        Ok(self.dir.join(format!("{name}.json")))
+    }
+
+    /// Derive a key from `mnemonic`, or from new random words if none is given.
+    pub fn add(&self, name: &str, mnemonic: Option<&str>) -> anyhow::Result<KeyRecord> {
+        let path = self.path(name)?;
+        if path.exists() {
+            bail!("a key named {name:?} already exists");
+        }
+        let phrase = match mnemonic {
+            Some(words) => bip32::Mnemonic::new(words.trim(), bip32::Language::English)
+                .map_err(|e| anyhow::anyhow!("invalid mnemonic: {e}"))?,
+            None => bip32::Mnemonic::random(rand::rngs::OsRng, bip32::Language::English),
+        };
+        let seed = phrase.to_seed("");
+        let xprv = bip32::XPrv::derive_from_path(
+            &seed,
+            &HD_PATH.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
+        )
+        .map_err(|e| anyhow::anyhow!("key derivation: {e}"))?;
+        let signer =
+            SignerKey::from_bytes(&xprv.private_key().to_bytes()).map_err(anyhow::Error::msg)?;
+        let record = KeyRecord {
+            name: name.into(),
+            address: signer.address().to_string(),
+            pubkey: hex::encode(signer.public_key()),
+            secret: hex::encode(signer.key.to_bytes()),
+            mnemonic: Some(phrase.phrase().to_string()),
+        };
+        self.save(&record)?;
+        Ok(record)
+    }
+
+    fn save(&self, record: &KeyRecord) -> anyhow::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.path(&record.name)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        std::io::Write::write_all(&mut f, serde_json::to_string_pretty(record)?.as_bytes())?;
+        Ok(())
+    }
+
+    pub fn get(&self, name: &str) -> anyhow::Result<KeyRecord> {
+        let path = self.path(name)?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("no key named {name:?} in {}", self.dir.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not a key file", path.display()))
+    }
+
+    /// A key by name, or by its address.
+    pub fn find(&self, name_or_address: &str) -> anyhow::Result<KeyRecord> {
+        if let Ok(k) = self.get(name_or_address) {
+            return Ok(k);
+        }
+        self.list()?
+            .into_iter()
+            .find(|k| k.address == name_or_address)
+            .with_context(|| format!("no key named or with address {name_or_address:?}"))
+    }
+
+    pub fn list(&self) -> anyhow::Result<Vec<KeyRecord>> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Ok(out);
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.extension().and_then(|x| x.to_str()) == Some("json") {
+                if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
+                    out.push(self.get(stem)?);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mnemonic_derivation_matches_cosmos_wallets() {
+        // The well-known "abandon … about" test mnemonic at m/44'/118'/0'/0/0 is
+        // cosmos19rl4cm2hmr8afy4kldpxz3fka4jguq0auqdal4 in every Cosmos wallet.
+        let dir = tempfile::tempdir().unwrap();
+        let kr = Keyring::open(dir.path());
+        let words = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+        let k = kr.add("alice", Some(words)).unwrap();
+        let bytes = pol_component::Address::parse(&k.address).unwrap();
+        let cosmos = cosmrs::AccountId::new("cosmos", bytes.as_bytes())
+            .unwrap()
+            .to_string();
+        assert_eq!(cosmos, "cosmos19rl4cm2hmr8afy4kldpxz3fka4jguq0auqdal4");
+        assert!(kr.add("alice", None).is_err());
+        assert!(kr.add("../evil", None).is_err());
+        assert_eq!(kr.find(&k.address).unwrap().name, "alice");
+        assert_eq!(kr.list().unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,11 @@
+//! pol-app: the `pold` node — ABCI application, transaction pipeline, queries, CLI.
+
+pub mod abci;
+pub mod app;
+pub mod client;
+pub mod config;
+pub mod grpc;
+pub mod keyring;
+pub mod node;
+pub mod query;
+pub mod tx;

@@ -1,0 +1,199 @@
+//! `pold start`: storage, the ABCI server, gRPC, metrics, and a supervised CometBFT.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use pol_store::{Storage, StorageConfig};
+use tokio::process::Command;
+use tokio::sync::watch;
+
+use crate::abci::server::AbciServer;
+use crate::app::{App, NodeSettings};
+use crate::config::AppConfig;
+use crate::query::QueryRouter;
+
+pub struct StartOptions {
+    pub home: PathBuf,
+    pub with_cometbft: bool,
+    /// Overrides of app.toml for tests and scripts.
+    pub abci_address: Option<String>,
+    pub grpc_address: Option<String>,
+    pub metrics_address: Option<String>,
+}
+
+pub fn db_path(home: &Path) -> PathBuf {
+    home.join("data").join("pol.db")
+}
+
+pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
+    let mut config = AppConfig::load(&opts.home)?;
+    if let Some(a) = opts.abci_address {
+        config.abci_address = a;
+    }
+    if let Some(a) = opts.grpc_address {
+        config.grpc_address = a;
+    }
+    if let Some(a) = opts.metrics_address {
+        config.metrics_address = a;
+    }
+    // Refuse a bad genesis before CometBFT ever sees it.
+    let genesis_path = opts.home.join("config").join("genesis.json");
+    pol_genesis::GenesisFile::load(&genesis_path).with_context(|| "checking genesis")?;
+
+    let storage = Storage::open(
+        &db_path(&opts.home),
+        StorageConfig {
+            keep_recent: config.keep_recent_heights,
+        },
+    )
+    .with_context(|| format!("opening state at {}", db_path(&opts.home).display()))?;
+    tracing::info!(
+        height = storage.latest_version().unwrap_or(0),
+        "state opened"
+    );
+
+    if !config.metrics_address.is_empty() {
+        let addr: std::net::SocketAddr =
+            config.metrics_address.parse().context("metrics_address")?;
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(addr)
+            .install()
+            .context("starting the Prometheus exporter")?;
+        tracing::info!(%addr, "metrics on /metrics");
+    }
+
+    let queries = QueryRouter::new(&storage, tokio::runtime::Handle::current());
+    let settings = NodeSettings {
+        min_gas_price: config.min_gas_price()?,
+    };
+    let app = App::new(storage.clone(), settings, queries)?;
+    let abci = AbciServer::spawn(app, &config.abci_address, config.abci_max_frame_bytes)
+        .with_context(|| format!("binding ABCI on {}", config.abci_address))?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let grpc = if config.grpc_address.is_empty() {
+        None
+    } else {
+        let addr = config.grpc_address.parse().context("grpc_address")?;
+        let mut rx = stop_rx.clone();
+        let storage = storage.clone();
+        Some(tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            if let Err(e) = crate::grpc::serve(storage, addr, shutdown).await {
+                tracing::error!("gRPC server: {e:#}");
+            }
+        }))
+    };
+
+    let comet = if opts.with_cometbft {
+        let binary = config.cometbft_binary.clone();
+        let home = opts.home.clone();
+        let proxy = format!("tcp://{}", abci.local_addr);
+        let rx = stop_rx.clone();
+        Some(tokio::spawn(async move {
+            supervise_cometbft(&binary, &home, &proxy, rx).await
+        }))
+    } else {
+        None
+    };
+
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    if let Some(c) = comet {
+        match c.await {
+            Ok(Err(e)) => tracing::error!("cometbft: {e:#}"),
+            Err(e) => tracing::error!("cometbft supervisor: {e}"),
+            Ok(Ok(())) => {}
+        }
+    }
+    if let Some(g) = grpc {
+        let _ = tokio::time::timeout(Duration::from_secs(5), g).await;
+    }
+    abci.shutdown();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Run CometBFT for this home, restarting it if it dies, until told to stop.
+/// The child gets SIGKILL if pold itself dies (PR_SET_PDEATHSIG), so no orphan survives.
+async fn supervise_cometbft(
+    binary: &str,
+    home: &Path,
+    proxy_app: &str,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        let mut cmd = Command::new(binary);
+        cmd.arg("start")
+            .arg("--home")
+            .arg(home)
+            .arg("--proxy_app")
+            .arg(proxy_app);
+        cmd.stdin(Stdio::null()).kill_on_drop(true);
+        // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().with_context(|| {
+            format!("starting {binary} (is CometBFT installed? run scripts/setup)")
+        })?;
+        tracing::info!(pid = child.id(), "cometbft started");
+        let started = tokio::time::Instant::now();
+        let exited = tokio::select! {
+            status = child.wait() => Some(status?),
+            _ = stop.wait_for(|s| *s) => None,
+        };
+        match exited {
+            Some(status) => {
+                if *stop.borrow() {
+                    return Ok(());
+                }
+                tracing::error!(%status, "cometbft exited; restarting in {:?}", backoff);
+                if started.elapsed() > Duration::from_secs(30) {
+                    backoff = Duration::from_millis(500);
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                if started.elapsed() < Duration::from_secs(2) && backoff >= Duration::from_secs(10)
+                {
+                    bail!("cometbft keeps exiting at start ({status}); see its log above");
+                }
+            }
+            None => {
+                if let Some(pid) = child.id() {
+                    // Ask nicely first so CometBFT flushes its stores.
+                    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+                }
+                if tokio::time::timeout(Duration::from_secs(10), child.wait())
+                    .await
+                    .is_err()
+                {
+                    let _ = child.kill().await;
+                }
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The ante handler: everything checked and charged before a transaction's messages run.
+//! Its writes (fee, sequence, first public key) stay even when a message later fails.
+
+use cosmos_sdk_proto::cosmos::tx::v1beta1::SignDoc;
+use k256::ecdsa::signature::Verifier;
+use pol_auth::{AuthRead, AuthWrite};
+use pol_bank::BankWrite;
+use pol_component::coins::coins_to_string;
+use pol_component::{Address, BlockContext, Event, GasMeter, TxError};
+use pol_store::StateWrite;
+use prost::Message;
+
+use super::decode::DecodedTx;
+use super::fee::GasPrice;
+
+/// Module account that collects fees.
+pub const FEE_COLLECTOR: &str = "fee_collector";
+
+/// Derive the account address of a compressed secp256k1 key (RIPEMD160(SHA256(pk))).
+pub fn address_of_pubkey(pubkey: &[u8]) -> Result<Address, TxError> {
+    use ripemd::Digest as _;
+    // Only keys that are valid, compressed curve points have an address.
+    if pubkey.len() != 33 || k256::ecdsa::VerifyingKey::from_sec1_bytes(pubkey).is_err() {
+        return Err(TxError::INVALID_PUBKEY(
+            "not a valid compressed secp256k1 public key",
+        ));
+    }
+    let sha = sha2::Sha256::digest(pubkey);
+    let rip = ripemd::Ripemd160::digest(sha);
+    Ok(Address(rip.into()))
+}
+
+/// Verify a SIGN_MODE_DIRECT signature strictly: 64-byte r||s, low-S only, key on the curve.
+pub fn verify_secp256k1(
+    pubkey: &[u8],
+    sign_bytes: &[u8],
+    signature: &[u8],
+) -> Result<(), &'static str> {
+    let vk =
+        k256::ecdsa::VerifyingKey::from_sec1_bytes(pubkey).map_err(|_| "invalid public key")?;
+    let sig = k256::ecdsa::Signature::from_slice(signature)
+        .map_err(|_| "signature must be 64 bytes r||s")?;
+    if sig.normalize_s().is_some() {
+        // A high-S signature is the malleated twin of a valid one; Cosmos rejects it too.
+        return Err("signature is not in low-S form");
+    }
+    vk.verify(sign_bytes, &sig)
+        .map_err(|_| "signature does not verify")
+}
+
+pub fn run_ante<S: StateWrite>(
+    state: &mut S,
+    tx: &DecodedTx,
+    ctx: &BlockContext,
+    meter: &GasMeter,
+    min_gas_price: Option<&GasPrice>,
+) -> Result<Vec<Event>, TxError> {
+    if tx.timeout_height != 0 && ctx.height > tx.timeout_height {
+        return Err(TxError::TX_TIMEOUT_HEIGHT(format!(
+            "block height {} is past the tx's timeout height {}",
+            ctx.height, tx.timeout_height
+        )));
+    }
+    let params = state.auth_params()?;
+    meter.consume(params.tx_size_cost_per_byte.saturating_mul(tx.len as u64));
+
+    if let Some(price) = min_gas_price {
+        if !price.is_paid_by(&tx.fee, tx.gas_limit) {
+            let need = price.fee_for(tx.gas_limit).unwrap_or(u128::MAX);
+            return Err(TxError::INSUFFICIENT_FEE(format!(
+                "insufficient fees; got: {} required: {}{}",
+                if tx.fee.is_empty() {
+                    "0".to_string()
+                } else {
+                    coins_to_string(&tx.fee)
+                },
+                need,
+                price.denom
+            )));
+        }
+    }
+
+    let mut account = state
+        .account(&tx.signer)?
+        .ok_or_else(|| TxError::UNKNOWN_ADDRESS(format!("account {} not found", tx.signer)))?;
+
+    // The key that signs: the one on record, else the one the tx introduces.
+    let recorded = match &account.pub_key {
+        Some(any) => Some(
+            cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey::decode(any.value.as_slice())
+                .map_err(|e| TxError::INTERNAL(format!("stored public key does not decode: {e}")))?
+                .key,
+        ),
+        None => None,
+    };
+    let pubkey = match (&recorded, &tx.pubkey) {
+        (Some(rec), Some(given)) if rec != given => {
+            return Err(TxError::INVALID_PUBKEY(
+                "public key does not match the account's recorded key",
+            ))
+        }
+        (Some(rec), _) => rec.clone(),
+        (None, Some(given)) => {
+            if address_of_pubkey(given)? != tx.signer {
+                return Err(TxError::INVALID_PUBKEY(format!(
+                    "public key does not belong to signer {}",
+                    tx.signer
+                )));
+            }
+            given.clone()
+        }
+        (None, None) => {
+            return Err(TxError::INVALID_PUBKEY(format!(
+                "account {} has no public key yet; the transaction must carry it",
+                tx.signer
+            )))
+        }
+    };
+
+    if tx.sequence != account.sequence {
+        return Err(TxError::WRONG_SEQUENCE(format!(
+            "account sequence mismatch, expected {}, got {}: incorrect account sequence",
+            account.sequence, tx.sequence
+        )));
+    }
+
+    meter.consume(params.sig_verify_cost_secp256k1);
+    let sign_doc = SignDoc {
+        body_bytes: tx.body_bytes.clone(),
+        auth_info_bytes: tx.auth_info_bytes.clone(),
+        chain_id: ctx.chain_id.clone(),
+        account_number: account.account_number,
+    };
+    if let Err(why) = verify_secp256k1(&pubkey, &sign_doc.encode_to_vec(), &tx.signature) {
+        return Err(TxError::UNAUTHORIZED(format!(
+            "signature verification failed ({why}); please verify account number ({}), sequence ({}) and chain-id ({}): unauthorized",
+            account.account_number, account.sequence, ctx.chain_id
+        )));
+    }
+
+    let mut events = Vec::new();
+    if !tx.fee.is_empty() {
+        state.send_coins(&tx.signer, &Address::module(FEE_COLLECTOR), &tx.fee)?;
+        events.push(
+            Event::new("tx")
+                .attr("fee", coins_to_string(&tx.fee))
+                .attr("fee_payer", tx.signer.to_string()),
+        );
+    }
+    if recorded.is_none() {
+        account.pub_key = Some(pol_auth::view::secp256k1_pubkey_any(&pubkey));
+    }
+    events.push(Event::new("tx").attr("acc_seq", format!("{}/{}", tx.signer, account.sequence)));
+    account.sequence = account
+        .sequence
+        .checked_add(1)
+        .ok_or_else(|| TxError::INTERNAL("account sequence exhausted"))?;
+    state.put_account(&account)?;
+    Ok(events)
+}

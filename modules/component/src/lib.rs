@@ -1,0 +1,20 @@
+//! The shape every pol module shares.
+//!
+//! A module owns its state keys, messages, queries and genesis; the app drives it through
+//! plain functions that take a [`BlockContext`] and a state handle. This crate holds the
+//! pieces those functions have in common so that modules don't depend on the app or on
+//! each other's internals.
+
+pub mod address;
+pub mod coins;
+pub mod context;
+pub mod error;
+pub mod event;
+pub mod gas;
+pub mod query;
+
+pub use address::{Address, ADDRESS_PREFIX};
+pub use context::BlockContext;
+pub use error::TxError;
+pub use event::Event;
+pub use gas::{GasMeter, Metered};
