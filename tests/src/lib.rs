@@ -1,0 +1,264 @@
+//! Test harness: real `pold` + CometBFT networks on free loopback ports.
+//!
+//! Every process runs in its own process group, killed (SIGKILL) when the handle drops, so a
+//! failing test never leaves a node behind. Binaries: `POLD_BIN` (else `target/<profile>/pold`
+//! next to the test executable) and CometBFT from `POL_COMETBFT` (else `.tools/bin/cometbft`).
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use pol_app::client::{RpcClient, SignerKey};
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+pub fn pold_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("POLD_BIN") {
+        return PathBuf::from(p);
+    }
+    // target/<profile>/deps/<test-exe> → target/<profile>/pold
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent().and_then(Path::parent).map(|d| d.join("pold")).expect("target dir")
+}
+
+pub fn cometbft_bin() -> PathBuf {
+    std::env::var_os("POL_COMETBFT").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".tools/bin/cometbft"))
+}
+
+/// A free TCP port on 127.0.0.1 (bound then released; tests use a handful at a time).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// Run a pold subcommand to completion, returning stdout.
+pub fn pold(home: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(pold_bin())
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env("POL_COMETBFT", cometbft_bin())
+        .output()
+        .with_context(|| format!("running {} (build it with `cargo build --bin pold`)", pold_bin().display()))?;
+    if !out.status.success() {
+        bail!("pold {args:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Ports of one node.
+#[derive(Clone, Debug)]
+pub struct Ports {
+    pub rpc: u16,
+    pub p2p: u16,
+    pub abci: u16,
+    pub grpc: u16,
+    pub metrics: u16,
+}
+
+impl Ports {
+    pub fn pick() -> Self {
+        Ports { rpc: free_port(), p2p: free_port(), abci: free_port(), grpc: free_port(), metrics: free_port() }
+    }
+}
+
+/// One validator: its home, its ports and (while running) its `pold start` process group.
+pub struct Node {
+    pub home: PathBuf,
+    pub ports: Ports,
+    pub rpc: RpcClient,
+    child: Option<Child>,
+    log: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Options of a single-validator chain.
+pub struct ChainOptions {
+    pub chain_id: String,
+    pub timeout_commit: String,
+    /// Accounts funded at genesis.
+    pub accounts: Vec<(SignerKey, u128)>,
+    pub min_gas_price: String,
+}
+
+impl Default for ChainOptions {
+    fn default() -> Self {
+        ChainOptions {
+            chain_id: "pol-test-1".into(),
+            timeout_commit: "200ms".into(),
+            accounts: Vec::new(),
+            min_gas_price: "0.025upol".into(),
+        }
+    }
+}
+
+impl Node {
+    /// Initialise a one-validator chain in a fresh temporary home (not started).
+    pub fn init(opts: &ChainOptions) -> anyhow::Result<Node> {
+        let dir = tempfile::Builder::new().prefix("pol-node-").tempdir()?;
+        let home = dir.path().to_path_buf();
+        let ports = Ports::pick();
+        pold(
+            &home,
+            &[
+                "init",
+                "val0",
+                "--chain-id",
+                &opts.chain_id,
+                "--rpc-laddr",
+                &format!("tcp://127.0.0.1:{}", ports.rpc),
+                "--p2p-laddr",
+                &format!("tcp://127.0.0.1:{}", ports.p2p),
+                "--abci-address",
+                &format!("127.0.0.1:{}", ports.abci),
+                "--grpc-address",
+                &format!("127.0.0.1:{}", ports.grpc),
+                "--metrics-address",
+                &format!("127.0.0.1:{}", ports.metrics),
+                "--timeout-commit",
+                &opts.timeout_commit,
+            ],
+        )?;
+        // Point app.toml at the CometBFT we were given and the requested gas floor.
+        let app_toml = home.join("config/app.toml");
+        let mut cfg = pol_app::config::AppConfig::load(&home)?;
+        cfg.cometbft_binary = cometbft_bin().display().to_string();
+        cfg.minimum_gas_prices = opts.min_gas_price.clone();
+        cfg.save(&home)?;
+        debug_assert!(app_toml.exists());
+        for (key, amount) in &opts.accounts {
+            pold(&home, &["genesis", "add-account", &key.address().to_string(), &format!("{amount}upol")])?;
+        }
+        let rpc = RpcClient::new(&format!("http://127.0.0.1:{}", ports.rpc));
+        let log = home.join("pold.log");
+        Ok(Node { home, ports, rpc, child: None, log, _dir: Some(dir) })
+    }
+
+    /// Start `pold start` (which starts CometBFT) in its own process group.
+    pub fn start(&mut self) -> anyhow::Result<()> {
+        if self.child.is_some() {
+            bail!("node already running");
+        }
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log)?;
+        let mut cmd = Command::new(pold_bin());
+        cmd.arg("--home")
+            .arg(&self.home)
+            .arg("start")
+            .env("POLD_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0);
+        self.child = Some(cmd.spawn().context("spawning pold start")?);
+        Ok(())
+    }
+
+    /// Start and wait until block `height` is committed.
+    pub async fn start_and_wait(&mut self, height: u64) -> anyhow::Result<()> {
+        self.start()?;
+        self.wait_for_height(height, Duration::from_secs(60)).await
+    }
+
+    pub async fn wait_for_height(&self, height: u64, timeout: Duration) -> anyhow::Result<()> {
+        self.rpc.wait_for_height(height, timeout).await.map(|_| ()).with_context(|| format!("waiting for height {height}; log:\n{}", self.log_tail()))
+    }
+
+    /// SIGKILL pold and CometBFT at once (the whole process group), as a crash would.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            unsafe { libc::kill(-(c.id() as i32), libc::SIGKILL) };
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait: the clean shutdown path.
+    pub fn stop(&mut self) -> anyhow::Result<std::process::ExitStatus> {
+        let mut c = self.child.take().context("node not running")?;
+        unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+        for _ in 0..300 {
+            if let Some(status) = c.try_wait()? {
+                return Ok(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        unsafe { libc::kill(-(c.id() as i32), libc::SIGKILL) };
+        bail!("pold did not stop within 15s after SIGTERM")
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    pub fn abci_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.ports.abci)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// An account that signs sends and tracks its own sequence.
+pub struct Wallet {
+    pub key: SignerKey,
+    pub account_number: u64,
+    pub sequence: u64,
+    pub chain_id: String,
+}
+
+/// Fee that satisfies the default 0.025upol gas price at 200k gas.
+pub const DEFAULT_FEE: u128 = 5000;
+pub const DEFAULT_GAS: u64 = 200_000;
+
+pub fn upol(amount: u128) -> Vec<cosmos_sdk_proto::cosmos::base::v1beta1::Coin> {
+    vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin { denom: "upol".into(), amount: amount.to_string() }]
+}
+
+impl Wallet {
+    /// Load account number and sequence from the chain.
+    pub async fn load(rpc: &RpcClient, key: SignerKey, chain_id: &str) -> anyhow::Result<Wallet> {
+        use cosmos_sdk_proto::cosmos::auth::v1beta1::{BaseAccount, QueryAccountRequest, QueryAccountResponse};
+        use prost::Message;
+        let resp: QueryAccountResponse = rpc
+            .query("/cosmos.auth.v1beta1.Query/Account", &QueryAccountRequest { address: key.address().to_string() }, 0)
+            .await?;
+        let acc = BaseAccount::decode(resp.account.context("no account")?.value.as_slice())?;
+        Ok(Wallet { key, account_number: acc.account_number, sequence: acc.sequence, chain_id: chain_id.into() })
+    }
+
+    /// A signed send at the current sequence (not advanced).
+    pub fn send_tx(&self, to: &pol_component::Address, amount: u128, fee: u128) -> Vec<u8> {
+        pol_app::client::SendTx {
+            to: *to,
+            amount: upol(amount),
+            fee: if fee == 0 { vec![] } else { upol(fee) },
+            gas_limit: DEFAULT_GAS,
+            memo: String::new(),
+            chain_id: self.chain_id.clone(),
+            account_number: self.account_number,
+            sequence: self.sequence,
+        }
+        .sign(&self.key)
+    }
+}
+
+/// Balance of `addr` in upol at `height` (0 = latest).
+pub async fn balance(rpc: &RpcClient, addr: &pol_component::Address, height: u64) -> anyhow::Result<u128> {
+    use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
+    let r: QueryBalanceResponse = rpc
+        .query("/cosmos.bank.v1beta1.Query/Balance", &QueryBalanceRequest { address: addr.to_string(), denom: "upol".into() }, height)
+        .await?;
+    Ok(r.balance.map(|c| c.amount.parse().unwrap_or(0)).unwrap_or(0))
+}
