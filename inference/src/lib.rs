@@ -1,0 +1,29 @@
+//! pol-worker: the provider sidecar of pol.
+//!
+//! - [`receipt`]: canonical receipt bytes, signing, verification (no libtorch; the chain
+//!   reuses it with `default-features = false`).
+//! - [`proto`]: the `pol.worker.v1` gRPC API.
+//! - [`engine`] / `runtime` (feature `torch`): the reference and libtorch engines.
+//! - [`batcher`]: dynamic batching on one engine thread per model.
+//! - [`pool`], [`proving`]: the bounded, low-priority prover pool and the proof backend.
+//! - [`server`]: the gRPC service; [`config`], [`keys`]: operations.
+//! - [`loadgen`]: the load generator behind `pol-worker loadgen`.
+
+pub mod proto {
+    tonic::include_proto!("pol.worker.v1");
+    /// Encoded file descriptor set for gRPC reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("pol_worker_v1_descriptor");
+}
+pub mod batcher;
+pub mod config;
+pub mod engine;
+pub mod keys;
+pub mod loadgen;
+pub mod pool;
+pub mod proving;
+pub mod receipt;
+pub mod records;
+#[cfg(feature = "torch")]
+pub mod runtime;
+pub mod server;

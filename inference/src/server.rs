@@ -1,0 +1,388 @@
+//! The `pol.worker.v1.Worker` gRPC service.
+
+use crate::batcher::{BatchConfig, Batcher, SubmitError};
+use crate::engine::Engine;
+use crate::pool::{PoolConfig, PoolError, ProverPool};
+use crate::proto::{
+    self,
+    worker_server::{Worker, WorkerServer},
+};
+use crate::proving::ProofBackend;
+use crate::receipt::{self, ReceiptBody, SignedReceipt};
+use crate::records::{Record, RecordStore};
+use ed25519_dalek::SigningKey;
+use pol_proofs::model::{argmax, Model, ModelError};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tonic::{Request, Response, Status};
+
+/// One served model.
+pub struct ServedModel {
+    pub model: Arc<Model>,
+    pub batcher: Batcher,
+    pub info: proto::ModelInfo,
+}
+
+/// Everything the service needs, shared by all requests.
+pub struct WorkerState {
+    pub chain_id: String,
+    pub provider: [u8; 20],
+    key: SigningKey,
+    pubkey: [u8; 32],
+    pub models: BTreeMap<String, ServedModel>,
+    pub records: RecordStore,
+    pub pool: ProverPool,
+    pub backend: Option<Arc<dyn ProofBackend>>,
+    pub device: String,
+    started: Instant,
+}
+
+/// Settings of a [`WorkerState`] besides the models.
+pub struct WorkerOptions {
+    pub chain_id: String,
+    pub provider: [u8; 20],
+    pub key: SigningKey,
+    pub batching: BatchConfig,
+    pub pool: PoolConfig,
+    pub record_window: Duration,
+    pub max_records: usize,
+}
+
+/// A model to serve: id, weights, and the engine that runs it.
+pub struct ModelSpec {
+    pub id: String,
+    pub model: Arc<Model>,
+    pub engine: Box<dyn Engine>,
+    /// SHA-256 of the model file (hex), or empty.
+    pub file_sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    #[error("model {0:?} listed twice")]
+    DuplicateModel(String),
+}
+
+impl WorkerState {
+    pub fn new(
+        opts: WorkerOptions,
+        models: Vec<ModelSpec>,
+        backend: Option<Arc<dyn ProofBackend>>,
+    ) -> Result<Self, StateError> {
+        let mut served = BTreeMap::new();
+        let mut device = String::new();
+        for spec in models {
+            let arch = spec.model.architecture();
+            let mut widths = vec![arch.input_len() as u32];
+            widths.extend(arch.layers.iter().map(|l| l.output));
+            let commitment = backend
+                .as_ref()
+                .map(|b| b.commitment_hex(&spec.model))
+                .unwrap_or_default();
+            let info = proto::ModelInfo {
+                id: spec.id.clone(),
+                widths,
+                shifts: arch.layers.iter().map(|l| u32::from(l.shift)).collect(),
+                commitment,
+                file_sha256: spec.file_sha256.clone(),
+            };
+            if device.is_empty() {
+                device = spec.engine.device();
+            }
+            let batcher = Batcher::start(&spec.id, spec.engine, opts.batching.clone());
+            let entry = ServedModel {
+                model: spec.model,
+                batcher,
+                info,
+            };
+            if served.insert(spec.id.clone(), entry).is_some() {
+                return Err(StateError::DuplicateModel(spec.id));
+            }
+        }
+        Ok(Self {
+            chain_id: opts.chain_id,
+            provider: opts.provider,
+            pubkey: opts.key.verifying_key().to_bytes(),
+            key: opts.key,
+            models: served,
+            records: RecordStore::new(opts.record_window, opts.max_records),
+            pool: ProverPool::new(&opts.pool)?,
+            backend,
+            device,
+            started: Instant::now(),
+        })
+    }
+
+    pub fn pubkey(&self) -> [u8; 32] {
+        self.pubkey
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.models.values().map(|m| m.batcher.queue_depth()).sum()
+    }
+
+    /// Stops every engine thread after it has answered what it has queued.
+    pub fn shutdown(&mut self) {
+        for m in self.models.values_mut() {
+            m.batcher.shutdown();
+        }
+    }
+}
+
+/// The gRPC service over shared state.
+#[derive(Clone)]
+pub struct WorkerService {
+    state: Arc<WorkerState>,
+}
+
+impl WorkerService {
+    pub fn new(state: Arc<WorkerState>) -> Self {
+        Self { state }
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn model_error_status(e: &ModelError) -> Status {
+    match e {
+        ModelError::WrongInputLength { .. } | ModelError::Overflow { .. } => {
+            Status::invalid_argument(e.to_string())
+        }
+        other => Status::internal(other.to_string()),
+    }
+}
+
+#[tonic::async_trait]
+impl Worker for WorkerService {
+    async fn infer(
+        &self,
+        request: Request<proto::InferRequest>,
+    ) -> Result<Response<proto::InferResponse>, Status> {
+        let t0 = Instant::now();
+        let req = request.into_inner();
+        let st = &self.state;
+        let Some(served) = st.models.get(&req.model_id) else {
+            metrics::counter!("pol_worker_infer_errors_total", "code" => "not_found").increment(1);
+            return Err(Status::not_found(format!(
+                "unknown model {:?}; this worker serves {:?}",
+                req.model_id,
+                st.models.keys().collect::<Vec<_>>()
+            )));
+        };
+        let want = served.batcher_input_len();
+        if req.input.len() != want {
+            metrics::counter!("pol_worker_infer_errors_total", "code" => "invalid_argument")
+                .increment(1);
+            return Err(Status::invalid_argument(format!(
+                "input has {} bytes; model {:?} takes {} int8 values",
+                req.input.len(),
+                req.model_id,
+                want
+            )));
+        }
+        let input: Vec<i8> = req.input.iter().map(|&b| b as i8).collect();
+        let logits = match served.batcher.infer(input.clone()).await {
+            Ok(Ok(l)) => l,
+            Ok(Err(e)) => return Err(model_error_status(&e)),
+            Err(SubmitError::QueueFull(n)) => {
+                metrics::counter!("pol_worker_infer_errors_total", "code" => "resource_exhausted")
+                    .increment(1);
+                return Err(Status::resource_exhausted(format!(
+                    "inference queue full ({n}); retry later"
+                )));
+            }
+            Err(SubmitError::Stopped) => {
+                return Err(Status::unavailable("worker is shutting down"));
+            }
+            Err(SubmitError::Engine(e)) => {
+                return Err(Status::internal(format!("runtime failure: {e}")));
+            }
+        };
+        let class = argmax(&logits) as u32;
+        let body = ReceiptBody::new(
+            &st.chain_id,
+            st.provider,
+            &req.model_id,
+            &input,
+            &logits,
+            req.nonce,
+            now_ms(),
+        );
+        let signed = body
+            .sign(&st.key)
+            .map_err(|e| Status::internal(format!("signing the receipt: {e}")))?;
+        let id = signed
+            .id()
+            .map_err(|e| Status::internal(format!("receipt id: {e}")))?;
+        st.records.insert(
+            id,
+            Record {
+                model_id: req.model_id.clone(),
+                input,
+                output: logits.clone(),
+                nonce: req.nonce,
+            },
+        );
+        let resp = proto::InferResponse {
+            logits,
+            class,
+            receipt: Some(signed.to_proto()),
+        };
+        metrics::histogram!("pol_worker_infer_latency_seconds", "model" => req.model_id)
+            .record(t0.elapsed().as_secs_f64());
+        Ok(Response::new(resp))
+    }
+
+    async fn models(
+        &self,
+        _request: Request<proto::ModelsRequest>,
+    ) -> Result<Response<proto::ModelsResponse>, Status> {
+        Ok(Response::new(proto::ModelsResponse {
+            models: self.state.models.values().map(|m| m.info.clone()).collect(),
+            device: self.state.device.clone(),
+        }))
+    }
+
+    async fn health(
+        &self,
+        _request: Request<proto::HealthRequest>,
+    ) -> Result<Response<proto::HealthResponse>, Status> {
+        let st = &self.state;
+        Ok(Response::new(proto::HealthResponse {
+            status: "SERVING".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            device: st.device.clone(),
+            chain_id: st.chain_id.clone(),
+            provider: receipt::format_address(&st.provider),
+            worker_pubkey: st.pubkey.to_vec(),
+            uptime_ms: st.started.elapsed().as_millis() as u64,
+            inference_queue_depth: st.queue_depth() as u32,
+            prove_queue_depth: st.pool.depth() as u32,
+            provable_receipts: st.records.len() as u64,
+        }))
+    }
+
+    async fn prove(
+        &self,
+        request: Request<proto::ProveRequest>,
+    ) -> Result<Response<proto::ProveResponse>, Status> {
+        let st = &self.state;
+        let p = request
+            .into_inner()
+            .receipt
+            .ok_or_else(|| Status::invalid_argument("missing receipt"))?;
+        let r = SignedReceipt::from_proto(&p)
+            .map_err(|e| Status::invalid_argument(format!("malformed receipt: {e}")))?;
+        if r.worker_pubkey != st.pubkey {
+            return Err(Status::invalid_argument(
+                "receipt was signed by another worker key",
+            ));
+        }
+        r.verify()
+            .map_err(|e| Status::invalid_argument(format!("receipt: {e}")))?;
+        if r.body.chain_id != st.chain_id || r.body.provider != st.provider {
+            return Err(Status::invalid_argument(
+                "receipt is for another chain or provider",
+            ));
+        }
+        let id = r
+            .id()
+            .map_err(|e| Status::invalid_argument(format!("receipt: {e}")))?;
+        let rec = st.records.get(&id).ok_or_else(|| {
+            Status::not_found(
+                "receipt is no longer kept (older than the prover window, or evicted)",
+            )
+        })?;
+        let served = st
+            .models
+            .get(&rec.model_id)
+            .ok_or_else(|| Status::not_found(format!("model {:?} is gone", rec.model_id)))?;
+        let Some(backend) = st.backend.clone() else {
+            return Err(Status::unimplemented(
+                "this worker has no prover (pol-proofs prover not available in this build)",
+            ));
+        };
+        let model = served.model.clone();
+        let provider = st.provider;
+        let job_rec = rec.clone();
+        let t0 = Instant::now();
+        let rx = st
+            .pool
+            .submit("prove", move || {
+                backend.prove(
+                    &model,
+                    &job_rec.input,
+                    &job_rec.output,
+                    job_rec.nonce,
+                    provider,
+                )
+            })
+            .map_err(|e| match e {
+                PoolError::Full(_) => Status::resource_exhausted(e.to_string()),
+                other => Status::unavailable(other.to_string()),
+            })?;
+        let (result, took) = rx
+            .await
+            .map_err(|_| Status::unavailable("prover pool stopped"))?;
+        let out = match result {
+            Ok(o) => o,
+            Err(e) => {
+                metrics::counter!("pol_worker_proofs_total", "result" => "error").increment(1);
+                return Err(Status::internal(format!("proving failed: {e}")));
+            }
+        };
+        metrics::counter!("pol_worker_proofs_total", "result" => "ok").increment(1);
+        metrics::histogram!("pol_worker_prove_seconds").record(took.as_secs_f64());
+        metrics::histogram!("pol_worker_prove_end_to_end_seconds")
+            .record(t0.elapsed().as_secs_f64());
+        Ok(Response::new(proto::ProveResponse {
+            proof: out.proof,
+            commitment: out.commitment_hex,
+            input: rec.input.iter().map(|&x| x as u8).collect(),
+            output: rec.output,
+            nonce: rec.nonce,
+            provider: provider.to_vec(),
+            prove_ms: took.as_millis() as u64,
+        }))
+    }
+}
+
+impl ServedModel {
+    fn batcher_input_len(&self) -> usize {
+        self.model.architecture().input_len()
+    }
+}
+
+/// Serves the worker API (with reflection) on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<WorkerState>,
+    max_message_bytes: usize,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .expect("the embedded descriptor set is valid");
+    let svc = WorkerServer::new(WorkerService::new(state))
+        .max_decoding_message_size(max_message_bytes)
+        .max_encoding_message_size(max_message_bytes.max(16 * 1024 * 1024));
+    tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .add_service(reflection)
+        .add_service(svc)
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown,
+        )
+        .await
+}
