@@ -63,15 +63,19 @@ impl Keyring {
             bail!("a key named {name:?} already exists");
         }
         let phrase = match mnemonic {
-            Some(words) => bip32::Mnemonic::new(words.trim(), bip32::Language::English)
-                .map_err(|e| anyhow::anyhow!("invalid mnemonic: {e}"))?,
-            None => bip32::Mnemonic::random(rand::rngs::OsRng, bip32::Language::English),
+            Some(words) => {
+                let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+                bip39::Mnemonic::parse_in(bip39::Language::English, &words)
+                    .map_err(|e| anyhow::anyhow!("invalid mnemonic: {e}"))?
+            }
+            None => {
+                let mut entropy = [0u8; 32]; // 24 words
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut entropy);
+                bip39::Mnemonic::from_entropy(&entropy).map_err(|e| anyhow::anyhow!("mnemonic: {e}"))?
+            }
         };
         let seed = phrase.to_seed("");
-        let xprv = bip32::XPrv::derive_from_path(
-            &seed,
-            &HD_PATH.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
-        )
+        let xprv = bip32::XPrv::derive_from_path(seed, &HD_PATH.parse().map_err(|e| anyhow::anyhow!("{e}"))?)
         .map_err(|e| anyhow::anyhow!("key derivation: {e}"))?;
         let signer =
             SignerKey::from_bytes(&xprv.private_key().to_bytes()).map_err(anyhow::Error::msg)?;
@@ -80,7 +84,7 @@ impl Keyring {
             address: signer.address().to_string(),
             pubkey: hex::encode(signer.public_key()),
             secret: hex::encode(signer.key.to_bytes()),
-            mnemonic: Some(phrase.phrase().to_string()),
+            mnemonic: Some(phrase.words().collect::<Vec<_>>().join(" ")),
         };
         self.save(&record)?;
         Ok(record)
@@ -154,8 +158,11 @@ mod tests {
             .to_string();
         assert_eq!(cosmos, "cosmos19rl4cm2hmr8afy4kldpxz3fka4jguq0auqdal4");
         assert!(kr.add("alice", None).is_err());
+        let fresh = kr.add("carol", None).unwrap();
+        assert_eq!(fresh.mnemonic.as_ref().unwrap().split(' ').count(), 24);
+        assert!(kr.add("dave", Some("abandon abandon about")).is_err());
         assert!(kr.add("../evil", None).is_err());
         assert_eq!(kr.find(&k.address).unwrap().name, "alice");
-        assert_eq!(kr.list().unwrap().len(), 1);
+        assert_eq!(kr.list().unwrap().len(), 2);
     }
 }

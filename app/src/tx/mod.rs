@@ -10,3 +10,6 @@ pub mod router;
 
 pub use decode::{decode_tx, DecodedTx, TxLimits};
 pub use exec::{execute_tx, ExecMode, TxOutcome};
+
+#[cfg(test)]
+mod tests;
