@@ -8,15 +8,19 @@
 //! | `m`    | `m` + name                            | store metadata (format, latest, floor)  |
 //! | `r`    | `r` + version_be                      | root hash of a committed version        |
 //! | `n`    | `n` + borsh(NodeKey)                  | borsh(jmt Node)                         |
-//! | `s`    | `s` + stale_since_be + borsh(NodeKey) | empty (jmt stale node index)            |
+//! | `s`    | `s` + stale_since_be                  | list of `n` keys stale since then       |
 //! | `k`    | `k` + esc(raw_key) + version_be       | `1` + value, or `0` (tombstone)         |
-//! | `c`    | `c` + version_be + esc(raw_key)       | empty (keys written at that version)    |
+//! | `c`    | `c` + version_be                      | list of raw keys written at the version |
 //! | `p`    | `p` + sha256(raw_key)                 | raw_key (preimage of the JMT key hash)  |
 //! | `l`    | `l` + key                             | local (non-merkleized) metadata         |
 //!
 //! `esc` is an order-preserving, prefix-free escaping of the raw key (`00` becomes `00 FF`, and
 //! the key ends with `00 00`), so `k` entries sort by raw key first and version second, a raw
 //! prefix maps to a byte prefix, and no raw key's entries can interleave with another's.
+//!
+//! The stale-node index and the changelog are one entry per version (a list of
+//! `u32_be length + bytes` items) rather than one entry per item: they are only ever read
+//! whole, by pruning, and this saves thousands of sled inserts per commit.
 
 use crate::{StoreError, Version};
 
@@ -130,18 +134,38 @@ pub(crate) fn version_from(bytes: &[u8]) -> Result<Version, StoreError> {
 }
 
 pub(crate) fn root_key(version: Version) -> [u8; 9] {
+    version_key(ROOT, version)
+}
+
+/// `prefix` + version_be: changelog (`c`), stale-node index (`s`) and root (`r`) records.
+pub(crate) fn version_key(prefix: u8, version: Version) -> [u8; 9] {
     let mut k = [0u8; 9];
-    k[0] = ROOT;
+    k[0] = prefix;
     k[1..].copy_from_slice(&version.to_be_bytes());
     k
 }
 
-pub(crate) fn changelog_key(version: Version, raw: &[u8]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(raw.len() + 12);
-    k.push(CHANGELOG);
-    k.extend_from_slice(&version.to_be_bytes());
-    escape_into(&mut k, raw);
-    k
+/// Append one item to a list value (`u32_be length + bytes`).
+pub(crate) fn push_item(list: &mut Vec<u8>, item: &[u8]) {
+    list.extend_from_slice(&(item.len() as u32).to_be_bytes());
+    list.extend_from_slice(item);
+}
+
+pub(crate) fn decode_list(mut bytes: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
+    let mut items = Vec::new();
+    while !bytes.is_empty() {
+        if bytes.len() < 4 {
+            return Err(StoreError::Corrupt("truncated list entry".into()));
+        }
+        let n = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+        let rest = &bytes[4..];
+        if rest.len() < n {
+            return Err(StoreError::Corrupt("truncated list entry".into()));
+        }
+        items.push(&rest[..n]);
+        bytes = &rest[n..];
+    }
+    Ok(items)
 }
 
 pub(crate) fn preimage_key(key_hash: &[u8; 32]) -> [u8; 33] {
@@ -160,17 +184,6 @@ pub(crate) fn local_key(key: &[u8]) -> Vec<u8> {
 
 pub(crate) fn node_key(node_key: &jmt::storage::NodeKey) -> Result<Vec<u8>, StoreError> {
     let mut k = vec![NODE];
-    borsh::to_writer(&mut k, node_key)
-        .map_err(|e| StoreError::Tree(format!("encoding node key: {e}")))?;
-    Ok(k)
-}
-
-pub(crate) fn stale_key(
-    stale_since: Version,
-    node_key: &jmt::storage::NodeKey,
-) -> Result<Vec<u8>, StoreError> {
-    let mut k = vec![STALE];
-    k.extend_from_slice(&stale_since.to_be_bytes());
     borsh::to_writer(&mut k, node_key)
         .map_err(|e| StoreError::Tree(format!("encoding node key: {e}")))?;
     Ok(k)
@@ -246,6 +259,17 @@ mod tests {
                 assert_eq!(raw_key_at(b, 1).starts_with(&raw_prefix(a)), is_prefix);
             }
         }
+    }
+
+    #[test]
+    fn lists_round_trip_and_reject_truncation() {
+        let mut l = Vec::new();
+        push_item(&mut l, b"abc");
+        push_item(&mut l, b"");
+        push_item(&mut l, &[0, 0xFF]);
+        assert_eq!(decode_list(&l).unwrap(), vec![&b"abc"[..], b"", &[0, 0xFF]]);
+        assert!(decode_list(&l[..l.len() - 1]).is_err());
+        assert!(decode_list(&[0, 0, 0]).is_err());
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl Snapshot {
         if self.root == EMPTY_ROOT {
             return Ok((None, empty_proof()));
         }
-        let reader = SledTree::new(&self.inner.db);
+        let reader = SledTree::with_cache(&self.inner.db, &self.inner.nodes);
         let result = tree::guarded("building an ICS23 proof", || {
             Jmt::new(&reader).get_with_ics23_proof(key.to_vec(), version)
         });

@@ -52,6 +52,8 @@ pub struct PreparedCommit {
     version: Version,
     root: RootHash,
     batch: sled::Batch,
+    /// The new nodes, for the node cache once the commit is durable.
+    nodes: jmt::storage::NodeBatch,
     writes: usize,
 }
 
@@ -100,6 +102,8 @@ pub(crate) struct Inner {
     pub floor: AtomicU64,
     /// Serializes commits (and their pruning).
     commit_lock: Mutex<()>,
+    /// Decoded JMT nodes (see `NodeCache`).
+    pub nodes: tree::NodeCache,
 }
 
 impl Inner {
@@ -143,6 +147,10 @@ impl std::fmt::Debug for Storage {
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Entries per generation of the node cache (two generations: at most twice this many
+/// internal nodes of about 1 KiB, i.e. under ~100 MiB; a tree of a million keys has ~70k).
+const NODE_CACHE_GENERATION: usize = 50_000;
 
 impl Storage {
     /// Open (or create) the store at `path`. Validates the latest version: its recorded root
@@ -223,6 +231,7 @@ impl Storage {
                 latest: RwLock::new(latest),
                 floor: AtomicU64::new(floor),
                 commit_lock: Mutex::new(()),
+                nodes: tree::NodeCache::new(NODE_CACHE_GENERATION),
             }),
         })
     }
@@ -345,7 +354,7 @@ impl Storage {
 
         // The JMT builds `version` on the root keyed (version - 1); alias it when that is not
         // the latest committed version (see `SledTree::root_alias`).
-        let mut reader = SledTree::new(&inner.db);
+        let mut reader = SledTree::with_cache(&inner.db, &inner.nodes);
         let base_root_key = base.map(|b| tree::root_node_key(b.version)).transpose()?;
         if version > 0 && base.is_none_or(|b| b.version != version - 1) {
             let node = match &base_root_key {
@@ -363,10 +372,12 @@ impl Storage {
             .iter()
             .map(|(k, v)| (tree::key_hash(k), v.clone()))
             .collect();
+        let t_jmt = std::time::Instant::now();
         let (root, update) = tree::guarded("computing the new root", || {
             Jmt::new(&reader).put_value_set(value_set, version)
         })?;
         let root = root.0;
+        let t_batch = std::time::Instant::now();
 
         let mut batch = sled::Batch::default();
         let new_root_key = tree::root_node_key(version)?;
@@ -381,30 +392,41 @@ impl Storage {
         // when a block changes nothing and it copies the root), and the alias key is not a real
         // node, so it is mapped to the real old root.
         let alias_key = reader.root_alias.as_ref().map(|(k, _)| k.clone());
+        let mut stale_lists: BTreeMap<Version, Vec<u8>> = BTreeMap::new();
         for stale in &update.stale_node_index_batch {
             if Some(&stale.node_key) == alias_key.as_ref() {
                 continue;
             }
-            batch.insert(
-                keys::stale_key(stale.stale_since_version, &stale.node_key)?,
-                &[][..],
-            );
+            let list = stale_lists.entry(stale.stale_since_version).or_default();
+            keys::push_item(list, &keys::node_key(&stale.node_key)?);
         }
         if let Some(k) = &base_root_key {
-            batch.insert(keys::stale_key(version, k)?, &[][..]);
+            let list = stale_lists.entry(version).or_default();
+            keys::push_item(list, &keys::node_key(k)?);
+        }
+        for (since, list) in stale_lists {
+            batch.insert(&keys::version_key(keys::STALE, since)[..], list);
         }
 
-        // Raw-key index, preimages and the changelog of this version.
+        // Raw-key index, preimages (only for keys the store has never seen: a read is cheaper
+        // than a redundant write) and the changelog of this version.
         let writes = changes.writes.len();
+        let mut changelog = Vec::new();
         for (key, value) in changes.writes {
+            keys::push_item(&mut changelog, &key);
+            if value.is_some() {
+                let pk = keys::preimage_key(&tree::key_hash(&key).0);
+                if !inner.db.contains_key(pk)? {
+                    batch.insert(&pk[..], &key[..]);
+                }
+            }
             batch.insert(
                 keys::raw_key_at(&key, version),
                 keys::encode_value(value.as_deref()),
             );
-            if value.is_some() {
-                batch.insert(&keys::preimage_key(&tree::key_hash(&key).0)[..], &key[..]);
-            }
-            batch.insert(keys::changelog_key(version, &key), &[][..]);
+        }
+        if !changelog.is_empty() {
+            batch.insert(&keys::version_key(keys::CHANGELOG, version)[..], changelog);
         }
         for (key, value) in changes.local_meta {
             batch.insert(keys::local_key(&key), value);
@@ -412,12 +434,21 @@ impl Storage {
         batch.insert(&keys::root_key(version)[..], &root[..]);
         batch.insert(keys::META_LATEST, &keys::encode_latest(version, &root)[..]);
 
+        tracing::debug!(
+            version,
+            writes,
+            jmt_us = (t_batch - t_jmt).as_micros() as u64,
+            batch_us = t_batch.elapsed().as_micros() as u64,
+            new_nodes = update.node_batch.nodes().len(),
+            "state prepared"
+        );
         Ok(PreparedCommit {
             storage_id: inner.id,
             base: base.map(|b| b.version),
             version,
             root,
             batch,
+            nodes: update.node_batch,
             writes,
         })
     }
@@ -439,8 +470,12 @@ impl Storage {
                 latest,
             });
         }
+        let t0 = std::time::Instant::now();
         inner.db.apply_batch(prepared.batch)?;
+        let t1 = std::time::Instant::now();
         inner.db.flush()?;
+        let t2 = std::time::Instant::now();
+        inner.nodes.insert_many(prepared.nodes.nodes());
         *inner.latest.write() = Some(Latest {
             version: prepared.version,
             root: prepared.root,
@@ -450,6 +485,14 @@ impl Storage {
         if let Err(e) = self.prune(prepared.version) {
             tracing::warn!(error = %e, version = prepared.version, "pruning old state versions failed; will retry at the next commit");
         }
+        tracing::debug!(
+            version = prepared.version,
+            writes = prepared.writes,
+            apply_us = (t1 - t0).as_micros() as u64,
+            flush_us = (t2 - t1).as_micros() as u64,
+            prune_us = t2.elapsed().as_micros() as u64,
+            "state committed"
+        );
         Ok(prepared.root)
     }
 
@@ -470,36 +513,32 @@ impl Storage {
 
         let db = &inner.db;
         let mut batch = sled::Batch::default();
-        let upto = (floor + 1).to_be_bytes();
 
         // Raw-key index: for each key written at v <= floor, its entries older than v are
         // superseded; a tombstone at v is itself unreadable-as-distinct from "absent".
-        let mut changelog_end = vec![keys::CHANGELOG];
-        changelog_end.extend_from_slice(&upto);
-        for entry in db.range(vec![keys::CHANGELOG]..changelog_end) {
-            let (ck, _) = entry?;
-            if ck.len() < 9 {
-                return Err(StoreError::Corrupt("malformed changelog entry".into()));
-            }
-            let v = keys::version_from(&ck[1..9])?;
-            let raw = keys::unescape(&ck[9..])?;
-            for old in db.range(keys::raw_key_at(&raw, 0)..keys::raw_key_at(&raw, v)) {
-                batch.remove(old?.0);
-            }
-            let at_v = keys::raw_key_at(&raw, v);
-            if let Some(val) = db.get(&at_v)? {
-                if keys::is_tombstone(&val) {
-                    batch.remove(at_v);
-                    let newer = v
-                        .checked_add(1)
-                        .map(|n| {
-                            db.range(keys::raw_key_at(&raw, n)..=keys::raw_key_at(&raw, u64::MAX))
+        let first = keys::version_key(keys::CHANGELOG, 0);
+        let upto = keys::version_key(keys::CHANGELOG, floor);
+        for entry in db.range(first..=upto) {
+            let (ck, list) = entry?;
+            let v = keys::version_from(ck.get(1..).unwrap_or_default())?;
+            for raw in keys::decode_list(&list)? {
+                for old in db.range(keys::raw_key_at(raw, 0)..keys::raw_key_at(raw, v)) {
+                    batch.remove(old?.0);
+                }
+                let at_v = keys::raw_key_at(raw, v);
+                if let Some(val) = db.get(&at_v)? {
+                    if keys::is_tombstone(&val) {
+                        batch.remove(at_v);
+                        let newer = match v.checked_add(1) {
+                            None => false,
+                            Some(n) => db
+                                .range(keys::raw_key_at(raw, n)..=keys::raw_key_at(raw, u64::MAX))
                                 .next()
-                                .is_some()
-                        })
-                        .unwrap_or(false);
-                    if !newer {
-                        batch.remove(&keys::preimage_key(&tree::key_hash(&raw).0)[..]);
+                                .is_some(),
+                        };
+                        if !newer {
+                            batch.remove(&keys::preimage_key(&tree::key_hash(raw).0)[..]);
+                        }
                     }
                 }
             }
@@ -507,16 +546,16 @@ impl Storage {
         }
 
         // JMT nodes that became stale at a version <= floor.
-        let mut stale_end = vec![keys::STALE];
-        stale_end.extend_from_slice(&upto);
-        for entry in db.range(vec![keys::STALE]..stale_end) {
-            let (sk, _) = entry?;
-            if sk.len() < 9 {
-                return Err(StoreError::Corrupt("malformed stale-node entry".into()));
+        let first = keys::version_key(keys::STALE, 0);
+        let upto = keys::version_key(keys::STALE, floor);
+        for entry in db.range(first..=upto) {
+            let (sk, list) = entry?;
+            for node in keys::decode_list(&list)? {
+                if node.first() != Some(&keys::NODE) {
+                    return Err(StoreError::Corrupt("malformed stale-node entry".into()));
+                }
+                batch.remove(node);
             }
-            let mut nk = vec![keys::NODE];
-            nk.extend_from_slice(&sk[9..]);
-            batch.remove(nk);
             batch.remove(sk);
         }
 

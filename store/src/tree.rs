@@ -25,6 +25,7 @@ pub(crate) fn key_hash(raw: &[u8]) -> KeyHash {
 pub(crate) struct SledTree<'a> {
     pub db: &'a sled::Db,
     pub root_alias: Option<(NodeKey, Node)>,
+    pub cache: Option<&'a NodeCache>,
 }
 
 impl<'a> SledTree<'a> {
@@ -32,7 +33,78 @@ impl<'a> SledTree<'a> {
         SledTree {
             db,
             root_alias: None,
+            cache: None,
         }
+    }
+
+    pub fn with_cache(db: &'a sled::Db, cache: &'a NodeCache) -> Self {
+        SledTree {
+            db,
+            root_alias: None,
+            cache: Some(cache),
+        }
+    }
+}
+
+/// Decoded JMT nodes, shared by all readers of one `Storage`.
+///
+/// Safe to cache without invalidation: a `NodeKey` names `(version, path)` and only the commit
+/// of that version ever writes it, so a key maps to one node forever. Only committed nodes
+/// enter (read from sled, or the nodes of a commit after it is durable), never prepared ones
+/// (two prepares of one version produce different nodes under the same keys). Pruned nodes
+/// may linger until evicted; only pruned versions could reach them, and those reads fail the
+/// floor check. Only internal nodes are cached: they lie on every path, while a leaf is read
+/// about once per update of its key. Eviction is two-generational (an approximate LRU without a dependency): when
+/// the current generation is full it becomes the previous one and the old previous is dropped.
+/// Its HashMaps are never iterated, so nothing here affects determinism.
+pub(crate) struct NodeCache {
+    inner: parking_lot::Mutex<Generations>,
+    generation_cap: usize,
+}
+
+#[derive(Default)]
+struct Generations {
+    current: std::collections::HashMap<NodeKey, Node>,
+    previous: std::collections::HashMap<NodeKey, Node>,
+}
+
+impl NodeCache {
+    pub fn new(generation_cap: usize) -> Self {
+        NodeCache {
+            inner: parking_lot::Mutex::new(Generations::default()),
+            generation_cap,
+        }
+    }
+
+    pub fn get(&self, key: &NodeKey) -> Option<Node> {
+        let mut g = self.inner.lock();
+        if let Some(n) = g.current.get(key) {
+            return Some(n.clone());
+        }
+        let n = g.previous.remove(key)?;
+        self.insert_locked(&mut g, key.clone(), n.clone());
+        Some(n)
+    }
+
+    pub fn insert(&self, key: NodeKey, node: Node) {
+        let mut g = self.inner.lock();
+        self.insert_locked(&mut g, key, node);
+    }
+
+    pub fn insert_many<'n>(&self, nodes: impl IntoIterator<Item = (&'n NodeKey, &'n Node)>) {
+        let mut g = self.inner.lock();
+        for (k, n) in nodes {
+            if matches!(n, Node::Internal(_)) {
+                self.insert_locked(&mut g, k.clone(), n.clone());
+            }
+        }
+    }
+
+    fn insert_locked(&self, g: &mut Generations, key: NodeKey, node: Node) {
+        if g.current.len() >= self.generation_cap {
+            g.previous = std::mem::take(&mut g.current);
+        }
+        g.current.insert(key, node);
     }
 }
 
@@ -93,6 +165,16 @@ impl TreeReader for SledTree<'_> {
             if alias == node_key {
                 return Ok(Some(node.clone()));
             }
+        }
+        if let Some(cache) = self.cache {
+            if let Some(node) = cache.get(node_key) {
+                return Ok(Some(node));
+            }
+            let node = read_node(self.db, node_key)?;
+            if let Some(n @ Node::Internal(_)) = &node {
+                cache.insert(node_key.clone(), n.clone());
+            }
+            return Ok(node);
         }
         Ok(read_node(self.db, node_key)?)
     }
