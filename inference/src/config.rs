@@ -22,6 +22,8 @@
 //! window_secs = 3600                 # how long receipts stay provable
 //! max_records = 1000000
 //! setup_seed = 1                     # INSECURE seeded Groth16 setup (localnet only)
+//! verify = true                      # check each proof before answering
+//! key_dir = "keys"                   # cache proving keys between runs (optional)
 //!
 //! [[models]]
 //! id = "digits-64-32-10"
@@ -86,6 +88,8 @@ pub struct Prover {
     pub setup_seed: u64,
     /// Verify each proof before answering.
     pub verify: bool,
+    /// Where proving keys are cached between runs (none: set up at every start).
+    pub key_dir: Option<PathBuf>,
 }
 
 impl Default for Prover {
@@ -98,6 +102,7 @@ impl Default for Prover {
             max_records: 1_000_000,
             setup_seed: 1,
             verify: true,
+            key_dir: None,
         }
     }
 }
@@ -169,6 +174,9 @@ impl Config {
     pub fn resolve_paths(&mut self, base: &Path) {
         if self.key_file.is_relative() {
             self.key_file = base.join(&self.key_file);
+        }
+        if let Some(d) = self.prover.key_dir.as_mut().filter(|d| d.is_relative()) {
+            *d = base.join(&*d);
         }
         for m in &mut self.models {
             if m.path.is_relative() {

@@ -192,7 +192,11 @@ async fn serve(cfg: Config) -> Result<()> {
             file_sha256: hex::encode(Sha256::digest(&bytes)),
         });
     }
-    let backend = pol_worker::proving::default_backend(cfg.prover.setup_seed, cfg.prover.verify);
+    let backend = pol_worker::proving::default_backend(
+        cfg.prover.setup_seed,
+        cfg.prover.verify,
+        cfg.prover.key_dir.clone(),
+    );
     if backend.is_none() {
         tracing::warn!("no prover in this build: Prove answers UNIMPLEMENTED");
     }
