@@ -281,7 +281,16 @@ impl Storage {
     /// The oldest version still readable (`None` if nothing is committed).
     pub fn oldest_retained_version(&self) -> Option<Version> {
         let latest = self.latest_version()?;
-        Some(self.inner.floor().min(latest))
+        // The first committed version at or above the floor (heights may have gaps).
+        let floor = self.inner.floor();
+        let first = self
+            .inner
+            .db
+            .range(keys::root_key(floor)..=keys::root_key(latest))
+            .next()
+            .and_then(|e| e.ok())
+            .and_then(|(k, _)| keys::version_from(k.get(1..)?).ok());
+        Some(first.unwrap_or(latest).max(floor).min(latest))
     }
 
     pub fn config(&self) -> StorageConfig {
@@ -414,6 +423,12 @@ impl Storage {
         let mut changelog = Vec::new();
         for (key, value) in changes.writes {
             keys::push_item(&mut changelog, &key);
+            if value.as_ref().is_some_and(|v| v.is_empty()) {
+                // Stored and merkleized like any value, but ICS23 (like IAVL's) cannot prove an
+                // empty leaf value: proofs of this key, and absence proofs that use it as a
+                // neighbour, will not verify. Modules should store non-empty values.
+                tracing::warn!(key = %String::from_utf8_lossy(&key), version, "empty value written to state: ICS23 proofs touching it cannot verify");
+            }
             if value.is_some() {
                 let pk = keys::preimage_key(&tree::key_hash(&key).0);
                 if !inner.db.contains_key(pk)? {

@@ -2,6 +2,9 @@
 //! in a loop; the parent kill -9s it at random moments, reopens the store and checks that it is
 //! at a consistent version whose root matches a recomputation from the same changesets.
 
+// `x % n == 0` rather than `is_multiple_of`: the workspace MSRV is 1.85.
+#![allow(clippy::manual_is_multiple_of)]
+
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

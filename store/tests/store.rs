@@ -821,3 +821,43 @@ fn refuses_inconsistent_database() {
         Err(StoreError::Corrupt(_))
     ));
 }
+
+#[test]
+fn empty_values_are_stored_and_read_back() {
+    // Empty values are legal state (an all-default protobuf message encodes to zero bytes),
+    // distinct from absence, and merkleized (the root changes). ICS23 cannot prove them.
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir, 0);
+    let r1 = commit(&s, 1, cs(&[("marker", Some("x"))]));
+    let r2 = commit(&s, 2, cs(&[("marker", Some(""))]));
+    assert_ne!(r1, r2);
+    let snap = s.latest_snapshot();
+    assert_eq!(snap.get_raw(b"marker").unwrap(), Some(vec![]));
+    assert_eq!(
+        snap.prefix_raw(b"m", None, 10).unwrap(),
+        vec![(b"marker".to_vec(), vec![])]
+    );
+    let (v, _) = snap.get_with_proof(b"marker").unwrap();
+    assert_eq!(v, Some(vec![]));
+    let r3 = commit(&s, 3, cs(&[("marker", None)]));
+    assert_ne!(r3, r2);
+    assert_eq!(s.latest_snapshot().get_raw(b"marker").unwrap(), None);
+}
+
+#[test]
+fn oldest_retained_version_follows_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir, 2);
+    assert_eq!(s.oldest_retained_version(), None);
+    commit(&s, 3, cs(&[("a", Some("1"))]));
+    assert_eq!(s.oldest_retained_version(), Some(3));
+    commit(&s, 4, cs(&[("a", Some("2"))]));
+    assert_eq!(s.oldest_retained_version(), Some(3));
+    commit(&s, 5, cs(&[("a", Some("3"))]));
+    assert_eq!(s.oldest_retained_version(), Some(4));
+    let s0 = tempfile::tempdir().unwrap();
+    let s0 = open(&s0, 0);
+    commit(&s0, 7, cs(&[("a", Some("1"))]));
+    commit(&s0, 8, cs(&[("a", Some("1"))]));
+    assert_eq!(s0.oldest_retained_version(), Some(7));
+}
