@@ -146,3 +146,6 @@ impl Application for App {
             .finalize_block(request, self.inner.schedule)
     }
 }
+
+#[cfg(test)]
+mod tests;
