@@ -83,6 +83,8 @@ pub struct ChainOptions {
     /// Accounts funded at genesis.
     pub accounts: Vec<(SignerKey, u128)>,
     pub min_gas_price: String,
+    /// app.toml's keep_recent_heights (0 keeps all).
+    pub keep_recent_heights: u64,
 }
 
 impl Default for ChainOptions {
@@ -92,6 +94,7 @@ impl Default for ChainOptions {
             timeout_commit: "200ms".into(),
             accounts: Vec::new(),
             min_gas_price: "0.025upol".into(),
+            keep_recent_heights: 0,
         }
     }
 }
@@ -128,6 +131,7 @@ impl Node {
         let mut cfg = pol_app::config::AppConfig::load(&home)?;
         cfg.cometbft_binary = cometbft_bin().display().to_string();
         cfg.minimum_gas_prices = opts.min_gas_price.clone();
+        cfg.keep_recent_heights = opts.keep_recent_heights;
         cfg.save(&home)?;
         debug_assert!(app_toml.exists());
         for (key, amount) in &opts.accounts {

@@ -118,3 +118,22 @@ async fn abci_query_proofs_verify_against_the_app_hash_and_history_is_queryable(
     let err = balance(rpc, &bob, 1_000_000).await.unwrap_err().to_string();
     assert!(err.contains("not available"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn old_heights_are_pruned_past_the_retention_window() {
+    let opts = ChainOptions { keep_recent_heights: 3, timeout_commit: "100ms".into(), ..Default::default() };
+    let mut node = Node::init(&opts).unwrap();
+    node.start_and_wait(10).await.unwrap();
+    let rpc = &node.rpc;
+    let latest = rpc.latest_height().await.unwrap();
+    let key = b"app/chain_id";
+    // Inside the window: answered with a proof.
+    let q = rpc.abci_query("/store/key", key, latest - 1, true).await.unwrap();
+    assert_eq!((q.code, q.value.as_slice()), (0, b"pol-test-1".as_slice()), "{}", q.log);
+    // Far behind it: a clear error, never stale or wrong data.
+    let q = rpc.abci_query("/store/key", key, 2, true).await.unwrap();
+    assert_ne!(q.code, 0);
+    assert!(q.log.contains("not available"), "{}", q.log);
+    let err = balance(rpc, &pol_component::Address([1; 20]), 2).await.unwrap_err().to_string();
+    assert!(err.contains("not available"), "{err}");
+}
