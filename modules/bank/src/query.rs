@@ -1,6 +1,7 @@
 //! `cosmos.bank.v1beta1.Query`, unchanged.
 
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{self as pb, query_server::Query};
+use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use pol_component::coins::{validate_denom, Coin};
 use pol_component::query::{internal, paginate, snapshot_for};
@@ -20,6 +21,33 @@ pub struct BankQuery {
 impl BankQuery {
     pub fn new(storage: Storage) -> Self {
         BankQuery { storage }
+    }
+
+    /// One denom's balance at the request's height (zero when absent, as in Cosmos).
+    fn one_balance<T>(
+        &self,
+        request: &Request<T>,
+        address: &str,
+        denom: &str,
+    ) -> Result<ProtoCoin, Status> {
+        let snapshot = snapshot_for(&self.storage, request)?;
+        let addr = parse_address(address)?;
+        check_denom(denom)?;
+        let amount = snapshot.balance(&addr, denom).map_err(internal)?;
+        Ok(Coin::new(denom, amount).to_proto())
+    }
+
+    /// One page of an address's balances at the request's height.
+    fn balances_page<T>(
+        &self,
+        request: &Request<T>,
+        address: &str,
+        page: Option<&PageRequest>,
+    ) -> Result<(Vec<ProtoCoin>, PageResponse), Status> {
+        let snapshot = snapshot_for(&self.storage, request)?;
+        let addr = parse_address(address)?;
+        let (entries, page) = paginate(&snapshot, &state_key::balances_of(&addr), page)?;
+        Ok((decode_coins(entries)?, page))
     }
 }
 
@@ -58,49 +86,32 @@ impl Query for BankQuery {
         &self,
         request: Request<pb::QueryBalanceRequest>,
     ) -> Result<Response<pb::QueryBalanceResponse>, Status> {
-        let snapshot = snapshot_for(&self.storage, &request)?;
         let r = request.get_ref();
-        let addr = parse_address(&r.address)?;
-        check_denom(&r.denom)?;
-        let amount = snapshot.balance(&addr, &r.denom).map_err(internal)?;
-        Ok(Response::new(pb::QueryBalanceResponse {
-            balance: Some(Coin::new(r.denom.clone(), amount).to_proto()),
-        }))
+        let balance = Some(self.one_balance(&request, &r.address, &r.denom)?);
+        Ok(Response::new(pb::QueryBalanceResponse { balance }))
     }
 
     async fn all_balances(
         &self,
         request: Request<pb::QueryAllBalancesRequest>,
     ) -> Result<Response<pb::QueryAllBalancesResponse>, Status> {
-        let snapshot = snapshot_for(&self.storage, &request)?;
         let r = request.get_ref();
-        let addr = parse_address(&r.address)?;
-        let (entries, page) = paginate(
-            &snapshot,
-            &state_key::balances_of(&addr),
-            r.pagination.as_ref(),
-        )?;
+        let (balances, page) = self.balances_page(&request, &r.address, r.pagination.as_ref())?;
         Ok(Response::new(pb::QueryAllBalancesResponse {
-            balances: decode_coins(entries)?,
+            balances,
             pagination: Some(page),
         }))
     }
 
+    // pol has no vesting or locked coins: everything held is spendable.
     async fn spendable_balances(
         &self,
         request: Request<pb::QuerySpendableBalancesRequest>,
     ) -> Result<Response<pb::QuerySpendableBalancesResponse>, Status> {
-        // pol has no vesting or locked coins: everything held is spendable.
-        let snapshot = snapshot_for(&self.storage, &request)?;
         let r = request.get_ref();
-        let addr = parse_address(&r.address)?;
-        let (entries, page) = paginate(
-            &snapshot,
-            &state_key::balances_of(&addr),
-            r.pagination.as_ref(),
-        )?;
+        let (balances, page) = self.balances_page(&request, &r.address, r.pagination.as_ref())?;
         Ok(Response::new(pb::QuerySpendableBalancesResponse {
-            balances: decode_coins(entries)?,
+            balances,
             pagination: Some(page),
         }))
     }
@@ -109,13 +120,10 @@ impl Query for BankQuery {
         &self,
         request: Request<pb::QuerySpendableBalanceByDenomRequest>,
     ) -> Result<Response<pb::QuerySpendableBalanceByDenomResponse>, Status> {
-        let snapshot = snapshot_for(&self.storage, &request)?;
         let r = request.get_ref();
-        let addr = parse_address(&r.address)?;
-        check_denom(&r.denom)?;
-        let amount = snapshot.balance(&addr, &r.denom).map_err(internal)?;
+        let balance = Some(self.one_balance(&request, &r.address, &r.denom)?);
         Ok(Response::new(pb::QuerySpendableBalanceByDenomResponse {
-            balance: Some(Coin::new(r.denom.clone(), amount).to_proto()),
+            balance,
         }))
     }
 
@@ -214,5 +222,128 @@ impl Query for BankQuery {
             send_enabled: Vec::new(),
             pagination: None,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BankWrite;
+    use pol_store::{Changeset, StateDelta, StorageConfig};
+
+    fn storage_with(dir: &std::path::Path, holder: Address, denoms: &[&str]) -> Storage {
+        let storage = Storage::open(dir, StorageConfig { keep_recent: 0 }).unwrap();
+        let mut state = StateDelta::new(storage.latest_snapshot());
+        for (i, d) in denoms.iter().enumerate() {
+            state
+                .mint(&holder, &[Coin::new(*d, 10 + i as u128)])
+                .unwrap();
+        }
+        let p = storage
+            .prepare(
+                1,
+                Changeset {
+                    writes: state.into_writes(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        storage.commit(p).unwrap();
+        storage
+    }
+
+    #[tokio::test]
+    async fn all_balances_paginates_by_key_and_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let holder = Address([3; 20]);
+        let denoms = ["uaaa", "ubbb", "uccc", "uddd", "upol"];
+        let q = BankQuery::new(storage_with(dir.path(), holder, &denoms));
+        let page = |key: Vec<u8>, offset: u64, count_total: bool| pb::QueryAllBalancesRequest {
+            address: holder.to_string(),
+            pagination: Some(PageRequest {
+                key,
+                offset,
+                limit: 2,
+                count_total,
+                reverse: false,
+            }),
+            resolve_denom: false,
+        };
+        let mut seen = Vec::new();
+        let mut key = Vec::new();
+        loop {
+            let r = q
+                .all_balances(Request::new(page(key, 0, seen.is_empty())))
+                .await
+                .unwrap()
+                .into_inner();
+            let p = r.pagination.unwrap();
+            if seen.is_empty() {
+                assert_eq!(p.total, 5);
+            }
+            seen.extend(r.balances.into_iter().map(|c| c.denom));
+            if p.next_key.is_empty() {
+                break;
+            }
+            key = p.next_key;
+        }
+        assert_eq!(seen, denoms);
+        let r = q
+            .all_balances(Request::new(page(Vec::new(), 3, false)))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            r.balances
+                .iter()
+                .map(|c| c.denom.as_str())
+                .collect::<Vec<_>>(),
+            ["uddd", "upol"]
+        );
+        let r = q
+            .all_balances(Request::new(page(Vec::new(), 9, true)))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(r.balances.is_empty());
+
+        // Bad input is a clear status, not a panic.
+        let bad = pb::QueryAllBalancesRequest {
+            address: "cosmos1xyz".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            q.all_balances(Request::new(bad)).await.unwrap_err().code(),
+            tonic::Code::InvalidArgument
+        );
+        let both = pb::QueryAllBalancesRequest {
+            pagination: Some(PageRequest {
+                key: vec![1],
+                offset: 1,
+                ..Default::default()
+            }),
+            ..page(Vec::new(), 0, false)
+        };
+        assert_eq!(
+            q.all_balances(Request::new(both)).await.unwrap_err().code(),
+            tonic::Code::InvalidArgument
+        );
+        let mut at_future = Request::new(page(Vec::new(), 0, false));
+        at_future
+            .metadata_mut()
+            .insert(pol_component::query::HEIGHT_METADATA, "99".parse().unwrap());
+        assert_eq!(
+            q.all_balances(at_future).await.unwrap_err().code(),
+            tonic::Code::NotFound
+        );
+        let one = q
+            .balance(Request::new(pb::QueryBalanceRequest {
+                address: holder.to_string(),
+                denom: "upol".into(),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(one.balance.unwrap().amount, "14");
     }
 }
