@@ -364,6 +364,7 @@ impl Storage {
         // The JMT builds `version` on the root keyed (version - 1); alias it when that is not
         // the latest committed version (see `SledTree::root_alias`).
         let mut reader = SledTree::with_cache(&inner.db, &inner.nodes);
+        reader.seen_leaves = Some(Default::default());
         let base_root_key = base.map(|b| tree::root_node_key(b.version)).transpose()?;
         if version > 0 && base.is_none_or(|b| b.version != version - 1) {
             let node = match &base_root_key {
@@ -376,10 +377,11 @@ impl Storage {
         }
 
         // BTreeMap order: the value set (and so everything below) is deterministic.
-        let value_set: Vec<(jmt::KeyHash, Option<Vec<u8>>)> = changes
-            .writes
+        let hashes: Vec<jmt::KeyHash> = changes.writes.keys().map(|k| tree::key_hash(k)).collect();
+        let value_set: Vec<(jmt::KeyHash, Option<Vec<u8>>)> = hashes
             .iter()
-            .map(|(k, v)| (tree::key_hash(k), v.clone()))
+            .zip(changes.writes.values())
+            .map(|(h, v)| (*h, v.clone()))
             .collect();
         let t_jmt = std::time::Instant::now();
         let (root, update) = tree::guarded("computing the new root", || {
@@ -417,11 +419,13 @@ impl Storage {
             batch.insert(&keys::version_key(keys::STALE, since)[..], list);
         }
 
-        // Raw-key index, preimages (only for keys the store has never seen: a read is cheaper
-        // than a redundant write) and the changelog of this version.
+        // Raw-key index, preimages and the changelog of this version. A preimage is written
+        // unless the JMT read the key's own leaf while updating it (then the key exists and its
+        // preimage is stored): saves a write or a read per updated key.
+        let seen = reader.seen_leaves.take().unwrap_or_default().into_inner();
         let writes = changes.writes.len();
         let mut changelog = Vec::new();
-        for (key, value) in changes.writes {
+        for ((key, value), hash) in changes.writes.into_iter().zip(hashes) {
             keys::push_item(&mut changelog, &key);
             if value.as_ref().is_some_and(|v| v.is_empty()) {
                 // Stored and merkleized like any value, but ICS23 (like IAVL's) cannot prove an
@@ -429,11 +433,8 @@ impl Storage {
                 // neighbour, will not verify. Modules should store non-empty values.
                 tracing::warn!(key = %String::from_utf8_lossy(&key), version, "empty value written to state: ICS23 proofs touching it cannot verify");
             }
-            if value.is_some() {
-                let pk = keys::preimage_key(&tree::key_hash(&key).0);
-                if !inner.db.contains_key(pk)? {
-                    batch.insert(&pk[..], &key[..]);
-                }
+            if value.is_some() && !seen.contains(&hash.0) {
+                batch.insert(&keys::preimage_key(&hash.0)[..], &key[..]);
             }
             batch.insert(
                 keys::raw_key_at(&key, version),

@@ -26,6 +26,10 @@ pub(crate) struct SledTree<'a> {
     pub db: &'a sled::Db,
     pub root_alias: Option<(NodeKey, Node)>,
     pub cache: Option<&'a NodeCache>,
+    /// Key hashes of the leaves read (prepare only). The JMT reads the leaf of every key it
+    /// updates, so a written key whose hash is here already exists and has a preimage; keys
+    /// not here may be new. Only used for membership, never iterated.
+    pub seen_leaves: Option<std::cell::RefCell<std::collections::HashSet<[u8; 32]>>>,
 }
 
 impl<'a> SledTree<'a> {
@@ -34,6 +38,7 @@ impl<'a> SledTree<'a> {
             db,
             root_alias: None,
             cache: None,
+            seen_leaves: None,
         }
     }
 
@@ -42,6 +47,7 @@ impl<'a> SledTree<'a> {
             db,
             root_alias: None,
             cache: Some(cache),
+            seen_leaves: None,
         }
     }
 }
@@ -171,8 +177,14 @@ impl TreeReader for SledTree<'_> {
                 return Ok(Some(node));
             }
             let node = read_node(self.db, node_key)?;
-            if let Some(n @ Node::Internal(_)) = &node {
-                cache.insert(node_key.clone(), n.clone());
+            match &node {
+                Some(n @ Node::Internal(_)) => cache.insert(node_key.clone(), n.clone()),
+                Some(Node::Leaf(leaf)) => {
+                    if let Some(seen) = &self.seen_leaves {
+                        seen.borrow_mut().insert(leaf.key_hash().0);
+                    }
+                }
+                _ => {}
             }
             return Ok(node);
         }
