@@ -596,7 +596,12 @@ fn prune_loop(
         };
         {
             let _guard = inner.commit_lock.lock();
-            prune_logged(&inner, floor);
+            // prune_to does not panic; should it ever, keep the thread and `wait_for_pruning`
+            // alive (the next job retries the work).
+            let run = std::panic::AssertUnwindSafe(|| prune_logged(&inner, floor));
+            if std::panic::catch_unwind(run).is_err() {
+                tracing::error!(floor, "pruning panicked; will retry at the next commit");
+            }
         }
         drop(inner);
         sync.finish(count);
