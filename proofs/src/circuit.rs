@@ -33,6 +33,16 @@ use std::collections::BTreeMap;
 
 type Terms = Vec<(Fr, Variable)>;
 
+thread_local! {
+    /// Whether linear combinations are being built (key generation, tests); when proving with
+    /// cached matrices only the values are needed and building terms is skipped.
+    static BUILD_TERMS: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+fn building() -> bool {
+    BUILD_TERMS.with(|b| b.get())
+}
+
 /// A linear combination with its value.
 #[derive(Clone, Debug)]
 struct Lc {
@@ -59,13 +69,17 @@ impl Lc {
     }
     fn add_const(mut self, c: Fr) -> Self {
         if !c.is_zero() {
-            self.terms.push((c, Variable::One));
+            if building() {
+                self.terms.push((c, Variable::One));
+            }
             self.val += c;
         }
         self
     }
     fn add_term(&mut self, coeff: Fr, v: Variable, val: Fr) {
-        self.terms.push((coeff, v));
+        if building() {
+            self.terms.push((coeff, v));
+        }
         self.val += coeff * val;
     }
     fn lc(&self) -> LinearCombination<Fr> {
@@ -75,6 +89,12 @@ impl Lc {
 
 /// Merges `Σ coeffs[j] * lcs[j]` into one compact linear combination.
 fn combine(coeffs: &[Fr], lcs: &[Lc]) -> Lc {
+    if !building() {
+        return Lc {
+            terms: vec![],
+            val: coeffs.iter().zip(lcs).map(|(c, l)| *c * l.val).sum(),
+        };
+    }
     let mut map: BTreeMap<Variable, Fr> = BTreeMap::new();
     let mut val = Fr::zero();
     for (c, l) in coeffs.iter().zip(lcs) {
@@ -179,6 +199,12 @@ impl Builder {
 
 /// Two's-complement value of little-endian bits: `Σ_{k<n-1} 2^k b_k - 2^(n-1) b_{n-1}`.
 fn signed_from_bits(bits: &[Variable], value: i64) -> Lc {
+    if !building() {
+        return Lc {
+            terms: vec![],
+            val: Fr::from(value),
+        };
+    }
     let n = bits.len();
     let mut terms: Terms = bits
         .iter()
@@ -227,7 +253,16 @@ impl MlpCircuit {
 
 impl ConstraintSynthesizer<Fr> for MlpCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        let b = Builder { cs };
+        let build = cs.should_construct_matrices();
+        let previous = BUILD_TERMS.with(|b| b.replace(build));
+        let result = self.synthesize(Builder { cs });
+        BUILD_TERMS.with(|b| b.set(previous));
+        result
+    }
+}
+
+impl MlpCircuit {
+    fn synthesize(self, b: Builder) -> Result<(), SynthesisError> {
         let arch = self.model.architecture();
         let trace = self
             .model
@@ -364,7 +399,8 @@ fn hidden_neuron(b: &Builder, acc: &Lc, acc_int: i32, s: u8) -> Result<Lc, Synth
         e
     };
     // z = min(L + c_{s-1}, 127) = iz_H ? small : 127
-    let z = if h.terms.is_empty() {
+    // (Decided by the shape only: the witness layout must not depend on values.)
+    let z = if s + 7 >= 31 {
         small
     } else {
         let iz = b.is_zero(&h)?;
@@ -418,6 +454,55 @@ pub struct CircuitStats {
     pub witness_variables: usize,
     /// Public inputs, not counting the constant 1.
     pub public_inputs: usize,
+}
+
+/// Constraint count of each part of the circuit of `arch`, by formula (checked against
+/// [`stats`] in the tests): `(part, constraints)`.
+pub fn breakdown(arch: &Architecture) -> Vec<(String, usize)> {
+    let mut out = vec![(
+        format!("input: {} bytes x 8 bits", arch.input_len()),
+        8 * arch.input_len(),
+    )];
+    for (i, l) in arch.layers.iter().enumerate() {
+        let (n_in, n_out, s) = (l.input as usize, l.output as usize, l.shift as usize);
+        let weights = 9 * n_in * n_out + 32 * n_out;
+        let neuron = if s == 0 {
+            0
+        } else {
+            34 + if s + 7 <= 31 { 2 } else { 0 } + if s + 7 < 31 { 3 } else { 0 }
+        };
+        out.push((
+            format!(
+                "layer {i}: {n_in}x{n_out}{}",
+                if s > 0 {
+                    format!(" >>{s} (9/weight + 32/bias + {neuron}/neuron)")
+                } else {
+                    " logits (9/weight + 32/bias)".into()
+                }
+            ),
+            weights + neuron * n_out,
+        ));
+    }
+    let perms = commitment::num_elements(arch)
+        .div_ceil(poseidon::RATE)
+        .max(1);
+    let per_perm = 3 * (poseidon::FULL_ROUNDS * WIDTH + poseidon::PARTIAL_ROUNDS);
+    out.push((
+        format!(
+            "commitment: {} elements, {perms} Poseidon permutations x {per_perm}",
+            commitment::num_elements(arch)
+        ),
+        perms * per_perm + 1,
+    ));
+    let layout = Layout::new(arch);
+    out.push((
+        format!(
+            "public packing: {} elements + nonce/provider",
+            layout.elements
+        ),
+        layout.elements + 1,
+    ));
+    out
 }
 
 /// Synthesizes the circuit of `arch` (without values) and counts it.
@@ -561,5 +646,16 @@ mod tests {
         let s = stats(&arch).unwrap();
         assert_eq!(s.public_inputs, 3);
         assert!(s.constraints > 0);
+        for (dims, shifts) in [
+            (vec![3u32, 2], vec![]),
+            (vec![5, 4, 3], vec![1]),
+            (vec![5, 4, 3], vec![24]),
+            (vec![5, 4, 3], vec![25]),
+            (vec![5, 4, 2, 3], vec![31, 7]),
+        ] {
+            let arch = Architecture::mlp(&dims, &shifts).unwrap();
+            let total: usize = breakdown(&arch).iter().map(|(_, n)| n).sum();
+            assert_eq!(total, stats(&arch).unwrap().constraints, "{arch}");
+        }
     }
 }

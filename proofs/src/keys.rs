@@ -15,12 +15,17 @@
 use crate::circuit::MlpCircuit;
 use crate::model::Architecture;
 use crate::ProofError;
-use ark_bn254::Bn254;
+use ark_bn254::{Bn254, Fr};
 use ark_groth16::Groth16;
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisMode,
+    R1CS_PREDICATE_LABEL,
+};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
+use std::sync::{Arc, OnceLock};
 
 const PK_MAGIC: &[u8; 4] = b"POLK";
 const VK_MAGIC: &[u8; 4] = b"POLV";
@@ -29,10 +34,47 @@ const KEY_VERSION: u8 = 1;
 pub const PROOF_BYTES: usize = 128;
 
 /// A Groth16 proving key for one architecture.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ProvingKey {
     pub arch: Architecture,
     pub pk: ark_groth16::ProvingKey<Bn254>,
+    /// The circuit's constraint matrices, synthesized once per key and reused by every proof.
+    pub(crate) matrices: Arc<OnceLock<Arc<Matrices>>>,
+}
+
+impl PartialEq for ProvingKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.arch == other.arch && self.pk == other.pk
+    }
+}
+
+/// The R1CS matrices (A, B, C) of an architecture's circuit.
+#[derive(Debug)]
+pub struct Matrices {
+    pub abc: Vec<Matrix<Fr>>,
+    /// Instance variables including the constant 1.
+    pub num_inputs: usize,
+    pub num_constraints: usize,
+}
+
+impl Matrices {
+    /// Synthesizes the circuit of `arch` exactly as key generation does and keeps its matrices.
+    pub fn of(arch: &Architecture) -> Result<Self, ProofError> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        MlpCircuit::blank(arch).generate_constraints(cs.clone())?;
+        cs.finalize();
+        let abc = cs
+            .to_matrices()?
+            .remove(R1CS_PREDICATE_LABEL)
+            .ok_or_else(|| ProofError::Synthesis("no R1CS matrices".into()))?;
+        Ok(Matrices {
+            abc,
+            num_inputs: cs.num_instance_variables(),
+            num_constraints: cs.num_constraints(),
+        })
+    }
 }
 
 /// A Groth16 verifying key for one architecture.
@@ -122,6 +164,24 @@ fn check_key_shape(
 }
 
 impl ProvingKey {
+    /// Wraps an arkworks key.
+    pub fn new(arch: Architecture, pk: ark_groth16::ProvingKey<Bn254>) -> Self {
+        ProvingKey {
+            arch,
+            pk,
+            matrices: Arc::default(),
+        }
+    }
+
+    /// The circuit's matrices (synthesized on first use, then cached).
+    pub fn matrices(&self) -> Result<Arc<Matrices>, ProofError> {
+        if let Some(m) = self.matrices.get() {
+            return Ok(m.clone());
+        }
+        let m = Arc::new(Matrices::of(&self.arch)?);
+        Ok(self.matrices.get_or_init(|| m).clone())
+    }
+
     /// The matching verifying key.
     pub fn verifying_key(&self) -> VerifyingKey {
         VerifyingKey {
@@ -140,7 +200,7 @@ impl ProvingKey {
         let (arch, pk): (_, ark_groth16::ProvingKey<Bn254>) =
             decode_with_arch(PK_MAGIC, "proving key", b, Compress::No)?;
         check_key_shape(&arch, &pk.vk)?;
-        Ok(ProvingKey { arch, pk })
+        Ok(ProvingKey::new(arch, pk))
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self, ProofError> {
@@ -252,10 +312,7 @@ pub fn setup<R: RngCore + CryptoRng>(
     arch.validate()?;
     let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(MlpCircuit::blank(arch), rng)?;
     Ok((
-        ProvingKey {
-            arch: arch.clone(),
-            pk,
-        },
+        ProvingKey::new(arch.clone(), pk),
         VerifyingKey {
             arch: arch.clone(),
             vk,

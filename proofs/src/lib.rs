@@ -22,9 +22,15 @@ pub use keys::{
 pub use statement::Statement;
 
 use ark_bn254::{Bn254, Fr, G1Projective};
-use ark_ec::{pairing::Pairing, VariableBaseMSM};
+use ark_ec::{
+    pairing::{MillerLoopOutput, Pairing},
+    CurveGroup, VariableBaseMSM,
+};
+use ark_ff::UniformRand;
 use ark_groth16::Groth16;
-use ark_snark::SNARK;
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
+};
 use rand::{CryptoRng, RngCore};
 
 /// Errors of setup, proving, key/proof decoding and verification.
@@ -89,7 +95,34 @@ pub fn prove<R: RngCore + CryptoRng>(
         model: model.clone(),
         statement: statement.clone(),
     };
-    let proof = Groth16::<Bn254>::prove(&pk.pk, circuit, rng)?;
+    let matrices = pk.matrices()?;
+    // Values only: the matrices are cached in the key.
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Prove {
+        construct_matrices: false,
+        generate_lc_assignments: false,
+    });
+    circuit.generate_constraints(cs.clone())?;
+    let mut full = cs.instance_assignment()?;
+    if full.len() != matrices.num_inputs {
+        return Err(ProofError::Synthesis(
+            "instance size differs from the key".into(),
+        ));
+    }
+    full.extend(cs.witness_assignment()?);
+    drop(cs);
+    let r = Fr::rand(rng);
+    let s = Fr::rand(rng);
+    let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+        &pk.pk,
+        r,
+        s,
+        &matrices.abc,
+        matrices.num_inputs,
+        matrices.num_constraints,
+        &full,
+    )?;
     Ok(Proof(proof))
 }
 
@@ -118,14 +151,24 @@ pub fn verify(
     proof: &Proof,
 ) -> Result<(), ProofError> {
     let public = statement.public_inputs(&pvk.arch)?;
-    let ic = prepare_inputs(&pvk.pvk.vk, &public)?;
-    let g1: [<Bn254 as Pairing>::G1Prepared; 3] = [proof.0.a.into(), ic.into(), proof.0.c.into()];
-    let g2 = [
-        proof.0.b.into(),
-        pvk.pvk.gamma_g2_neg_pc.clone(),
-        pvk.pvk.delta_g2_neg_pc.clone(),
-    ];
-    let ml = Bn254::multi_miller_loop(g1, g2);
+    // Two halves of the Miller loop on two threads: the public-input MSM and its pair, and the
+    // proof's two other pairs. (The product of the halves is the multi-Miller loop.)
+    let (ml_inputs, ml_proof) = rayon::join(
+        || -> Result<_, ProofError> {
+            let ic = prepare_inputs(&pvk.pvk.vk, &public)?;
+            Ok(Bn254::multi_miller_loop(
+                [ic.into_affine()],
+                [pvk.pvk.gamma_g2_neg_pc.clone()],
+            ))
+        },
+        || {
+            Bn254::multi_miller_loop(
+                [proof.0.a, proof.0.c],
+                [proof.0.b.into(), pvk.pvk.delta_g2_neg_pc.clone()],
+            )
+        },
+    );
+    let ml = MillerLoopOutput(ml_inputs?.0 * ml_proof.0);
     match Bn254::final_exponentiation(ml) {
         Some(out) if out.0 == pvk.pvk.alpha_g1_beta_g2 => Ok(()),
         _ => Err(ProofError::InvalidProof),
