@@ -8,4 +8,5 @@ pub mod grpc;
 pub mod keyring;
 pub mod node;
 pub mod query;
+pub mod services;
 pub mod tx;

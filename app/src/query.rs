@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use cosmos_sdk_proto::cosmos::auth::v1beta1::query_server::Query as AuthQueryTrait;
 use cosmos_sdk_proto::cosmos::bank::v1beta1::query_server::Query as BankQueryTrait;
+use cosmos_sdk_proto::cosmos::tx::v1beta1::service_server::Service as TxServiceTrait;
 use pol_auth::query::AuthQuery;
 use pol_bank::query::BankQuery;
 use pol_component::query::HEIGHT_METADATA;
@@ -195,6 +196,32 @@ impl QueryRouter {
             send_enabled,
             bank::QuerySendEnabledRequest
         );
+        // The state-only methods of the tx service: cosmjs simulates over abci_query.
+        {
+            use cosmos_sdk_proto::cosmos::tx::v1beta1 as txs;
+            let t = Arc::new(crate::services::tx::TxService::state_only(storage.clone()));
+            route!(
+                r,
+                t,
+                "/cosmos.tx.v1beta1.Service/Simulate",
+                simulate,
+                txs::SimulateRequest
+            );
+            route!(
+                r,
+                t,
+                "/cosmos.tx.v1beta1.Service/TxDecode",
+                tx_decode,
+                txs::TxDecodeRequest
+            );
+            route!(
+                r,
+                t,
+                "/cosmos.tx.v1beta1.Service/TxEncode",
+                tx_encode,
+                txs::TxEncodeRequest
+            );
+        }
         QueryRouter {
             routes: Arc::new(r),
             runtime,

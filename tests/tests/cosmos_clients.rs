@@ -1,0 +1,458 @@
+//! Standard Cosmos clients against a running pol node, with nothing pol-specific but the
+//! chain-id, the node's address and the `pol` prefix:
+//!
+//! * cosmjs (`tests/compat/cosmjs/send.mjs`, `SigningStargateClient` over CometBFT RPC);
+//! * cosmpy (`tests/compat/cosmpy_send.py`, `LedgerClient` over pold's gRPC: auth, bank,
+//!   consensus params, and the tx service's Simulate, BroadcastTx and GetTx);
+//! * the tx service's answers to bad input, and Simulate's gas against the real thing.
+//!
+//! The clients are installed by `scripts/setup --node` (npm ci) and `scripts/setup --python`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use cosmos_sdk_proto::cosmos::tx::v1beta1::service_client::ServiceClient;
+use cosmos_sdk_proto::cosmos::tx::v1beta1::{
+    BroadcastMode, BroadcastTxRequest, GetTxRequest, SimulateRequest, TxRaw,
+};
+use pol_app::client::SignerKey;
+use pol_app::keyring::Keyring;
+use pol_component::Address;
+use pol_tests::*;
+use prost::Message;
+use serde_json::Value;
+
+const FUNDS: u128 = 1_000_000_000;
+const CHAIN_ID: &str = "pol-test-1";
+
+/// A fresh BIP39 mnemonic and the key it derives at m/44'/118'/0'/0/0.
+fn mnemonic_key() -> (String, SignerKey) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let record = Keyring::open(dir.path())
+        .add("compat", None)
+        .expect("new key");
+    let words = record.mnemonic.clone().expect("a new key has words");
+    // Derive again from the words, as `pold keys add --recover` would.
+    let again = Keyring::open(dir.path())
+        .add("compat-recovered", Some(&words))
+        .expect("recover");
+    assert_eq!(again.address, record.address);
+    (words, again.signer().expect("signer"))
+}
+
+async fn chain_with(accounts: Vec<(SignerKey, u128)>) -> Node {
+    let opts = ChainOptions {
+        chain_id: CHAIN_ID.into(),
+        accounts,
+        ..Default::default()
+    };
+    let mut node = Node::init(&opts).expect("init");
+    node.start_and_wait(2).await.expect("chain starts");
+    node
+}
+
+/// Run a client to completion (killed after `timeout`), returning the JSON it printed last.
+fn run_client(mut cmd: Command, what: &str, timeout: Duration) -> anyhow::Result<Value> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {what}"))?;
+    let start = Instant::now();
+    loop {
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let out = child.wait_with_output()?;
+            bail!(
+                "{what} timed out after {timeout:?}; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        bail!(
+            "{what} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            out.status
+        );
+    }
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .with_context(|| format!("{what} printed no JSON; stdout:\n{stdout}\nstderr:\n{stderr}"))?;
+    serde_json::from_str(line).with_context(|| format!("{what} printed bad JSON: {line}"))
+}
+
+fn need(path: &Path, setup: &str) -> PathBuf {
+    assert!(
+        path.exists(),
+        "{} is missing: run `scripts/setup {setup}` first",
+        path.display()
+    );
+    path.to_path_buf()
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn num(v: &Value) -> u128 {
+    s(v).parse().unwrap_or_else(|_| panic!("not a number: {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cosmjs_signing_stargate_client_queries_and_sends() {
+    let dir = repo_root().join("tests/compat/cosmjs");
+    need(&dir.join("node_modules/@cosmjs/stargate"), "--node");
+    let (words, key) = mnemonic_key();
+    let node = chain_with(vec![(key.clone(), FUNDS)]).await;
+    let bob = SignerKey::random().address();
+
+    let mut cmd = Command::new(std::env::var("NODE").unwrap_or_else(|_| "node".into()));
+    cmd.current_dir(&dir)
+        .arg("send.mjs")
+        .arg("--rpc")
+        .arg(format!("http://127.0.0.1:{}", node.ports.rpc))
+        .arg("--to")
+        .arg(bob.to_string())
+        .args(["--amount", "12345", "--fee", "5000", "--gas", "200000"])
+        .args(["--chain-id", CHAIN_ID])
+        .env("POL_MNEMONIC", &words);
+    let out =
+        tokio::task::spawn_blocking(move || run_client(cmd, "cosmjs", Duration::from_secs(120)))
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e:#}\npold log:\n{}", node.log_tail()));
+    println!("cosmjs: {out}");
+
+    assert_eq!(out["ok"], Value::Bool(true), "{out}");
+    assert_eq!(s(&out["chainId"]), CHAIN_ID);
+    assert_eq!(s(&out["sender"]), key.address().to_string());
+    assert_eq!(s(&out["account"]["address"]), key.address().to_string());
+    assert_eq!(out["account"]["sequence"], 0);
+    assert_eq!(out["sequenceAfter"], 1);
+    assert_eq!(num(&out["senderBefore"]), FUNDS);
+    assert_eq!(num(&out["senderAfter"]), FUNDS - 12345 - 5000);
+    assert_eq!(num(&out["recipientBefore"]), 0);
+    assert_eq!(num(&out["recipientAfter"]), 12345);
+    assert_eq!(out["code"], 0);
+    assert!(
+        num(&out["gasUsed"]) > 0 && num(&out["gasUsed"]) <= 200_000,
+        "{out}"
+    );
+    assert_eq!(out["foundTx"]["code"], 0, "{out}");
+
+    // Fee "auto": cosmjs simulated over abci_query, then paid round(gas × 1.4) × 0.025.
+    let auto = &out["auto"];
+    assert_eq!(auto["code"], 0, "{out}");
+    let simulated = num(&auto["simulatedGas"]);
+    let auto_wanted = num(&auto["gasWanted"]);
+    let auto_used = num(&auto["gasUsed"]);
+    assert!(simulated > 0 && auto_used <= auto_wanted, "{out}");
+    assert_eq!(auto_wanted, (simulated * 14 + 5) / 10, "{out}");
+    assert_eq!(num(&auto["recipientFinal"]), 12345 + 1);
+
+    // The chain agrees, through its own query path.
+    let auto_fee = (auto_wanted * 25).div_ceil(1000);
+    assert_eq!(balance(&node.rpc, &bob, 0).await.unwrap(), 12345 + 1);
+    assert_eq!(
+        balance(&node.rpc, &Address::module("fee_collector"), 0)
+            .await
+            .unwrap(),
+        5000 + auto_fee
+    );
+    assert_eq!(
+        balance(&node.rpc, &key.address(), 0).await.unwrap(),
+        FUNDS - 12345 - 1 - 5000 - auto_fee
+    );
+    let tx = node
+        .rpc
+        .tx(&s(&out["txhash"]))
+        .await
+        .unwrap()
+        .expect("the tx is on chain");
+    assert_eq!(tx.code, 0);
+    assert_eq!(tx.height, num(&out["txHeight"]) as u64);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cosmpy_ledger_client_queries_simulates_and_sends_over_grpc() {
+    let python = need(&repo_root().join(".venv/bin/python"), "--python");
+    let script = repo_root().join("tests/compat/cosmpy_send.py");
+    let (words, key) = mnemonic_key();
+    let node = chain_with(vec![(key.clone(), FUNDS)]).await;
+    let bob = SignerKey::random().address();
+    let collector = Address::module("fee_collector");
+
+    let mut cmd = Command::new(python);
+    cmd.arg(&script)
+        .arg("--grpc")
+        .arg(format!("127.0.0.1:{}", node.ports.grpc))
+        .args(["--chain-id", CHAIN_ID])
+        .arg("--to")
+        .arg(bob.to_string())
+        .args(["--amount", "54321", "--gas-price", "0.025"])
+        .env("POL_MNEMONIC", &words)
+        .env("PYTHONWARNINGS", "ignore");
+    let out =
+        tokio::task::spawn_blocking(move || run_client(cmd, "cosmpy", Duration::from_secs(120)))
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e:#}\npold log:\n{}", node.log_tail()));
+    println!("cosmpy: {out}");
+
+    assert_eq!(out["ok"], Value::Bool(true), "{out}");
+    assert_eq!(s(&out["sender"]), key.address().to_string());
+    assert_eq!(out["account"]["sequence"], 0);
+    assert_eq!(out["sequenceAfter"], 1);
+    assert_eq!(out["code"], 0);
+    assert!(num(&out["txHeight"]) > 0);
+    let gas_used = num(&out["gasUsed"]);
+    let gas_wanted = num(&out["gasWanted"]);
+    // cosmpy asks Simulate, then multiplies by 1.65: the estimate must have been enough.
+    assert!(gas_used > 0 && gas_used <= gas_wanted, "{out}");
+    assert!(
+        gas_wanted >= gas_used * 3 / 2,
+        "gas limit came from a simulation: {out}"
+    );
+    let events: Vec<String> = out["events"].as_array().unwrap().iter().map(s).collect();
+    assert!(events.contains(&"transfer".to_string()), "{events:?}");
+
+    // The chain agrees: recipient credited, sender paid amount + the fee cosmpy computed
+    // from its simulated gas, which the fee collector received.
+    assert_eq!(balance(&node.rpc, &bob, 0).await.unwrap(), 54321);
+    let fee = balance(&node.rpc, &collector, 0).await.unwrap();
+    assert_eq!(
+        fee,
+        (gas_wanted * 25).div_ceil(1000),
+        "fee = ceil(gas limit × 0.025)"
+    );
+    assert_eq!(
+        balance(&node.rpc, &key.address(), 0).await.unwrap(),
+        FUNDS - 54321 - fee
+    );
+    assert_eq!(num(&out["senderAfter"]), FUNDS - 54321 - fee);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tx_service_simulates_exactly_and_answers_bad_input_with_clear_statuses() {
+    let alice = SignerKey::random();
+    let bob = SignerKey::random().address();
+    let node = chain_with(vec![(alice.clone(), FUNDS)]).await;
+    let mut client = ServiceClient::connect(format!("http://127.0.0.1:{}", node.ports.grpc))
+        .await
+        .expect("gRPC up");
+
+    let mut w = Wallet::load(&node.rpc, alice.clone(), CHAIN_ID)
+        .await
+        .unwrap();
+    for round in 0..2 {
+        let tx = w.send_tx(&bob, 1000, DEFAULT_FEE);
+        let sim = client
+            .simulate(SimulateRequest {
+                tx_bytes: tx.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|e| panic!("simulate round {round}: {e}"))
+            .into_inner();
+        let simulated = sim.gas_info.unwrap().gas_used;
+        assert!(sim
+            .result
+            .unwrap()
+            .events
+            .iter()
+            .any(|e| e.r#type == "transfer"));
+        // Simulation leaves no trace: the same tx still broadcasts at the same sequence.
+        let r = client
+            .broadcast_tx(BroadcastTxRequest {
+                tx_bytes: tx,
+                mode: BroadcastMode::Sync as i32,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .tx_response
+            .unwrap();
+        assert_eq!(r.code, 0, "{}", r.raw_log);
+        assert_eq!(r.txhash.len(), 64);
+        let res = node
+            .rpc
+            .wait_for_tx(&r.txhash, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(res.code, 0, "{}", res.log);
+        if round == 0 {
+            // First tx: the account's key is not on record yet (a few bytes of read gas).
+            assert!(
+                simulated.abs_diff(res.gas_used) <= 1_000,
+                "simulated {simulated}, used {}",
+                res.gas_used
+            );
+        } else {
+            assert_eq!(
+                simulated, res.gas_used,
+                "simulation is exact once the key is recorded"
+            );
+        }
+        // GetTx returns what CometBFT committed.
+        let got = client
+            .get_tx(GetTxRequest {
+                hash: r.txhash.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let txr = got.tx_response.unwrap();
+        assert_eq!(txr.height as u64, res.height);
+        assert_eq!(txr.code, 0);
+        assert_eq!(txr.gas_used as u64, res.gas_used);
+        assert_eq!(txr.gas_wanted as u64, DEFAULT_GAS);
+        assert!(!txr.timestamp.is_empty());
+        assert!(txr.events.iter().any(|e| e.r#type == "transfer"));
+        assert_eq!(txr.tx.unwrap().type_url, "/cosmos.tx.v1beta1.Tx");
+        assert_eq!(got.tx.unwrap().signatures.len(), 1);
+        w.sequence += 1;
+    }
+
+    // CheckTx's verdict comes back in the TxResponse, as in Cosmos: a replayed sequence.
+    let stale = Wallet {
+        sequence: 0,
+        ..Wallet::load(&node.rpc, alice.clone(), CHAIN_ID)
+            .await
+            .unwrap()
+    };
+    let r = client
+        .broadcast_tx(BroadcastTxRequest {
+            tx_bytes: stale.send_tx(&bob, 1, DEFAULT_FEE),
+            mode: BroadcastMode::Sync as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .tx_response
+        .unwrap();
+    assert_eq!((r.code, r.codespace.as_str()), (32, "sdk"), "{}", r.raw_log);
+
+    // Bad input: clear statuses, and the node keeps going.
+    let code = |r: Result<tonic::Response<_>, tonic::Status>| match r {
+        Ok(_) => panic!("bad input was accepted"),
+        Err(status) => (status.code(), status.message().to_string()),
+    };
+    let (c, m) = code(
+        client
+            .broadcast_tx(BroadcastTxRequest {
+                tx_bytes: b"\xff\xfe garbage".to_vec(),
+                mode: BroadcastMode::Sync as i32,
+            })
+            .await
+            .map(|_| tonic::Response::new(())),
+    );
+    assert_eq!(c, tonic::Code::InvalidArgument, "{m}");
+    let (c, m) = code(
+        client
+            .broadcast_tx(BroadcastTxRequest {
+                tx_bytes: Vec::new(),
+                mode: BroadcastMode::Sync as i32,
+            })
+            .await
+            .map(|_| tonic::Response::new(())),
+    );
+    assert_eq!(c, tonic::Code::InvalidArgument, "{m}");
+    let (c, m) = code(
+        client
+            .broadcast_tx(BroadcastTxRequest {
+                tx_bytes: w.send_tx(&bob, 1, DEFAULT_FEE),
+                mode: BroadcastMode::Block as i32,
+            })
+            .await
+            .map(|_| tonic::Response::new(())),
+    );
+    assert_eq!(c, tonic::Code::InvalidArgument, "{m}");
+    let (c, m) = code(
+        client
+            .get_tx(GetTxRequest {
+                hash: "AB".repeat(32),
+            })
+            .await
+            .map(|_| tonic::Response::new(())),
+    );
+    assert_eq!(c, tonic::Code::NotFound, "{m}");
+    assert!(m.contains("not found"), "{m}");
+    let (c, m) = code(
+        client
+            .get_tx(GetTxRequest {
+                hash: "not-a-hash".into(),
+            })
+            .await
+            .map(|_| tonic::Response::new(())),
+    );
+    assert_eq!(c, tonic::Code::InvalidArgument, "{m}");
+    let (c, m) = code(
+        client
+            .simulate(SimulateRequest {
+                tx_bytes: b"\x0a\x03abc garbage".to_vec(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| tonic::Response::new(())),
+    );
+    assert_eq!(c, tonic::Code::InvalidArgument, "{m}");
+    let (c, _) = code(
+        client
+            .simulate(SimulateRequest::default())
+            .await
+            .map(|_| tonic::Response::new(())),
+    );
+    assert_eq!(c, tonic::Code::InvalidArgument);
+    // A real but wrong signature is refused by Simulate, as by CheckTx.
+    let mut forged = TxRaw::decode(w.send_tx(&bob, 1, DEFAULT_FEE).as_slice()).unwrap();
+    forged.signatures[0][7] ^= 1;
+    let (c, m) = code(
+        client
+            .simulate(SimulateRequest {
+                tx_bytes: forged.encode_to_vec(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| tonic::Response::new(())),
+    );
+    assert_eq!(c, tonic::Code::InvalidArgument, "{m}");
+    assert!(m.contains("signature verification failed"), "{m}");
+    // Overdrawn: the pipeline's own error comes back.
+    let (c, m) = code(
+        client
+            .simulate(SimulateRequest {
+                tx_bytes: w.send_tx(&bob, FUNDS * 2, DEFAULT_FEE),
+                ..Default::default()
+            })
+            .await
+            .map(|_| tonic::Response::new(())),
+    );
+    assert_eq!(c, tonic::Code::InvalidArgument, "{m}");
+    assert!(m.contains("code 5"), "{m}");
+
+    // Still alive and serving.
+    let sim = client
+        .simulate(SimulateRequest {
+            tx_bytes: w.send_tx(&bob, 1, DEFAULT_FEE),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(sim.gas_info.unwrap().gas_used > 0);
+}

@@ -1,0 +1,173 @@
+//! gRPC server reflection on pold's gRPC server: every service it serves is listed and
+//! resolves to descriptors whose methods match what the server answers.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use prost::Message;
+use prost_types::FileDescriptorProto;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+
+/// pold's gRPC server on a free port over a fresh, empty state.
+async fn server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let storage = pol_store::Storage::open_temporary(Default::default()).expect("state");
+    let addr: SocketAddr = format!("127.0.0.1:{}", pol_tests::free_port())
+        .parse()
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        pol_app::grpc::serve_with_rpc(storage, addr, "http://127.0.0.1:9", async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("gRPC server");
+    });
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    (addr, stop)
+}
+
+async fn ask(
+    client: &mut ServerReflectionClient<tonic::transport::Channel>,
+    req: MessageRequest,
+) -> MessageResponse {
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(req),
+    };
+    let mut stream = client
+        .server_reflection_info(futures::stream::iter(vec![request]))
+        .await
+        .expect("reflection call")
+        .into_inner();
+    stream
+        .message()
+        .await
+        .expect("reflection stream")
+        .expect("one answer")
+        .message_response
+        .expect("a message response")
+}
+
+async fn files_for_symbol(
+    client: &mut ServerReflectionClient<tonic::transport::Channel>,
+    symbol: &str,
+) -> Vec<FileDescriptorProto> {
+    match ask(client, MessageRequest::FileContainingSymbol(symbol.into())).await {
+        MessageResponse::FileDescriptorResponse(f) => f
+            .file_descriptor_proto
+            .iter()
+            .map(|b| FileDescriptorProto::decode(b.as_slice()).expect("descriptor decodes"))
+            .collect(),
+        other => panic!("{symbol}: unexpected answer {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reflection_lists_every_service_and_resolves_bank_query() {
+    let (addr, _stop) = server().await;
+    let mut client = ServerReflectionClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connect");
+
+    let listed: BTreeSet<String> =
+        match ask(&mut client, MessageRequest::ListServices(String::new())).await {
+            MessageResponse::ListServicesResponse(l) => {
+                l.service.into_iter().map(|s| s.name).collect()
+            }
+            other => panic!("unexpected answer {other:?}"),
+        };
+    for svc in pol_app::services::reflection::SERVICES {
+        assert!(listed.contains(*svc), "{svc} not listed in {listed:?}");
+    }
+    assert!(
+        listed.contains("grpc.reflection.v1.ServerReflection"),
+        "{listed:?}"
+    );
+
+    // cosmos.bank.v1beta1.Query resolves, with its methods and message types.
+    let files = files_for_symbol(&mut client, "cosmos.bank.v1beta1.Query").await;
+    let query = files
+        .iter()
+        .find(|f| {
+            f.package() == "cosmos.bank.v1beta1" && f.service.iter().any(|s| s.name() == "Query")
+        })
+        .expect("the file declaring the bank Query service");
+    let svc = query.service.iter().find(|s| s.name() == "Query").unwrap();
+    let balance = svc
+        .method
+        .iter()
+        .find(|m| m.name() == "Balance")
+        .expect("Balance");
+    assert_eq!(
+        balance.input_type(),
+        ".cosmos.bank.v1beta1.QueryBalanceRequest"
+    );
+    assert_eq!(
+        balance.output_type(),
+        ".cosmos.bank.v1beta1.QueryBalanceResponse"
+    );
+    // Its dependencies come along (Coin, pagination), so a client can decode answers.
+    let names: BTreeSet<&str> = files.iter().map(|f| f.name()).collect();
+    assert!(
+        names.contains("cosmos/base/v1beta1/coin.proto"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains("cosmos/base/query/v1beta1/pagination.proto"),
+        "{names:?}"
+    );
+    let coin_file = files
+        .iter()
+        .find(|f| f.name() == "cosmos/base/v1beta1/coin.proto")
+        .unwrap();
+    let coin = coin_file
+        .message_type
+        .iter()
+        .find(|m| m.name() == "Coin")
+        .unwrap();
+    let fields: Vec<(&str, i32)> = coin.field.iter().map(|f| (f.name(), f.number())).collect();
+    assert_eq!(fields, vec![("denom", 1), ("amount", 2)]);
+
+    // Every other service resolves too, and the methods declared are ones the server answers.
+    for (svc_name, method, must) in [
+        ("cosmos.auth.v1beta1.Query", "Account", true),
+        ("cosmos.tx.v1beta1.Service", "Simulate", true),
+        ("cosmos.tx.v1beta1.Service", "BroadcastTx", true),
+        ("cosmos.tx.v1beta1.Service", "GetTx", true),
+        ("cosmos.consensus.v1.Query", "Params", true),
+        ("cosmos.tx.v1beta1.Service", "TxEncodeAmino", false),
+    ] {
+        let files = files_for_symbol(&mut client, svc_name).await;
+        let (pkg, name) = svc_name.rsplit_once('.').unwrap();
+        let declared = files
+            .iter()
+            .filter(|f| f.package() == pkg)
+            .flat_map(|f| f.service.iter())
+            .find(|s| s.name() == name)
+            .unwrap_or_else(|| panic!("{svc_name} not declared"));
+        assert_eq!(
+            declared.method.iter().any(|m| m.name() == method),
+            must,
+            "{svc_name}/{method}"
+        );
+    }
+
+    // An unknown symbol is a clean error answer, not a broken stream.
+    match ask(
+        &mut client,
+        MessageRequest::FileContainingSymbol("pol.nope.v1.Query".into()),
+    )
+    .await
+    {
+        MessageResponse::ErrorResponse(e) => assert_eq!(e.error_code, tonic::Code::NotFound as i32),
+        other => panic!("unexpected answer {other:?}"),
+    }
+}
