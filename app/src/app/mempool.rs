@@ -32,6 +32,7 @@ impl MempoolState {
     pub fn check_tx(
         &mut self,
         tx: &[u8],
+        recheck: bool,
         settings: &NodeSettings,
         schedule: GasSchedule,
     ) -> ResponseCheckTx {
@@ -48,6 +49,7 @@ impl MempoolState {
         };
         let mode = ExecMode::Check {
             min_gas_price: settings.min_gas_price.clone(),
+            recheck,
         };
         let out = execute_tx(&mut self.state, &self.ctx, tx, &limits, &mode, schedule);
         ResponseCheckTx {

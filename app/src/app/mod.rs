@@ -99,7 +99,13 @@ impl Application for App {
 
     fn check_tx(&self, request: RequestCheckTx) -> ResponseCheckTx {
         let mut mempool = self.inner.mempool.lock();
-        mempool.check_tx(&request.tx, &self.inner.settings, self.inner.schedule)
+        let recheck = request.r#type == CheckTxType::Recheck as i32;
+        mempool.check_tx(
+            &request.tx,
+            recheck,
+            &self.inner.settings,
+            self.inner.schedule,
+        )
     }
 
     fn commit(&self) -> ResponseCommit {

@@ -13,7 +13,14 @@ use super::fee::GasPrice;
 /// CheckTx applies the node's gas price floor; FinalizeBlock never does (it is not consensus).
 #[derive(Clone, Debug)]
 pub enum ExecMode {
-    Check { min_gas_price: Option<GasPrice> },
+    /// `recheck`: CometBFT re-running a mempool tx after a block. Its signature was verified
+    /// when it entered the mempool and cannot have become invalid (it covers the tx bytes,
+    /// chain-id and an account number that never changes), so it is not verified again —
+    /// as in the Cosmos SDK. Sequence, fee and balances are checked again.
+    Check {
+        min_gas_price: Option<GasPrice>,
+        recheck: bool,
+    },
     Deliver,
 }
 
@@ -66,9 +73,12 @@ pub fn execute_tx<S: StateRead>(
         Err(e) => return TxOutcome::failed(e, 0, 0),
     };
     let meter = GasMeter::new(tx.gas_limit);
-    let min_price = match mode {
-        ExecMode::Check { min_gas_price } => min_gas_price.as_ref(),
-        ExecMode::Deliver => None,
+    let (min_price, verify_signature) = match mode {
+        ExecMode::Check {
+            min_gas_price,
+            recheck,
+        } => (min_gas_price.as_ref(), !recheck),
+        ExecMode::Deliver => (None, true),
     };
 
     // Ante: checked and charged in its own overlay, dropped whole on failure.
@@ -76,7 +86,7 @@ pub fn execute_tx<S: StateRead>(
         let mut overlay = StateDelta::new(&*block);
         let result = {
             let mut metered = Metered::new(&mut overlay, &meter, schedule);
-            run_ante(&mut metered, &tx, ctx, &meter, min_price)
+            run_ante(&mut metered, &tx, ctx, &meter, min_price, verify_signature)
         };
         match result {
             Ok(_) if meter.is_over() => Err(out_of_gas(&meter, "ante")),

@@ -15,7 +15,11 @@ use super::{execute_tx, ExecMode, TxLimits};
 use crate::client::txbuilder::{sign_tx, SendTx, SignerKey};
 
 const CHAIN: &str = "pol-unit-1";
-const LIMITS: TxLimits = TxLimits { max_tx_bytes: 4096, max_memo_characters: 16, max_gas: 1_000_000 };
+const LIMITS: TxLimits = TxLimits {
+    max_tx_bytes: 4096,
+    max_memo_characters: 16,
+    max_gas: 1_000_000,
+};
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -29,12 +33,23 @@ fn fixture() -> Fixture {
     let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap();
     let mut state = StateDelta::new(storage.latest_snapshot());
     let alice = SignerKey::random();
-    state.mint(&alice.address(), &[Coin::new("upol", 1_000_000)]).unwrap();
-    Fixture { _dir: dir, state, alice, bob: Address([9; 20]) }
+    state
+        .mint(&alice.address(), &[Coin::new("upol", 1_000_000)])
+        .unwrap();
+    Fixture {
+        _dir: dir,
+        state,
+        alice,
+        bob: Address([9; 20]),
+    }
 }
 
 fn ctx(height: u64) -> BlockContext {
-    BlockContext { chain_id: CHAIN.into(), height, time_unix_nanos: 0 }
+    BlockContext {
+        chain_id: CHAIN.into(),
+        height,
+        time_unix_nanos: 0,
+    }
 }
 
 fn send(_key: &SignerKey, to: Address, amount: u128, fee: u128, seq: u64) -> SendTx {
@@ -51,12 +66,29 @@ fn send(_key: &SignerKey, to: Address, amount: u128, fee: u128, seq: u64) -> Sen
 }
 
 fn deliver(f: &mut Fixture, tx: &[u8]) -> super::TxOutcome {
-    execute_tx(&mut f.state, &ctx(5), tx, &LIMITS, &ExecMode::Deliver, GasSchedule::default())
+    execute_tx(
+        &mut f.state,
+        &ctx(5),
+        tx,
+        &LIMITS,
+        &ExecMode::Deliver,
+        GasSchedule::default(),
+    )
 }
 
 fn check(f: &mut Fixture, tx: &[u8], price: &str) -> super::TxOutcome {
-    let mode = ExecMode::Check { min_gas_price: Some(price.parse::<GasPrice>().unwrap()) };
-    execute_tx(&mut f.state, &ctx(5), tx, &LIMITS, &mode, GasSchedule::default())
+    let mode = ExecMode::Check {
+        min_gas_price: Some(price.parse::<GasPrice>().unwrap()),
+        recheck: false,
+    };
+    execute_tx(
+        &mut f.state,
+        &ctx(5),
+        tx,
+        &LIMITS,
+        &mode,
+        GasSchedule::default(),
+    )
 }
 
 #[test]
@@ -66,7 +98,10 @@ fn good_send_charges_fee_bumps_sequence_and_records_pubkey() {
     let out = deliver(&mut f, &tx);
     assert_eq!(out.code, 0, "{}", out.log);
     assert!(out.gas_used > 0 && out.gas_used < 200_000);
-    assert_eq!(f.state.balance(&f.alice.address(), "upol").unwrap(), 1_000_000 - 110);
+    assert_eq!(
+        f.state.balance(&f.alice.address(), "upol").unwrap(),
+        1_000_000 - 110
+    );
     assert_eq!(f.state.balance(&f.bob, "upol").unwrap(), 100);
     let acc = f.state.account(&f.alice.address()).unwrap().unwrap();
     assert_eq!(acc.sequence, 1);
@@ -80,9 +115,19 @@ fn failed_message_in_a_block_keeps_fee_and_sequence_only() {
     let tx = send(&f.alice, f.bob, 2_000_000, 10, 0).sign(&f.alice);
     let out = deliver(&mut f, &tx);
     assert_eq!(out.code, code::INSUFFICIENT_FUNDS, "{}", out.log);
-    assert_eq!(f.state.balance(&f.alice.address(), "upol").unwrap(), 1_000_000 - 10);
+    assert_eq!(
+        f.state.balance(&f.alice.address(), "upol").unwrap(),
+        1_000_000 - 10
+    );
     assert_eq!(f.state.balance(&f.bob, "upol").unwrap(), 0);
-    assert_eq!(f.state.account(&f.alice.address()).unwrap().unwrap().sequence, 1);
+    assert_eq!(
+        f.state
+            .account(&f.alice.address())
+            .unwrap()
+            .unwrap()
+            .sequence,
+        1
+    );
 }
 
 #[test]
@@ -90,7 +135,10 @@ fn failed_message_in_check_leaves_no_trace() {
     let mut f = fixture();
     let before = f.state.writes().clone();
     let tx = send(&f.alice, f.bob, 2_000_000, 5000, 0).sign(&f.alice);
-    assert_eq!(check(&mut f, &tx, "0.025upol").code, code::INSUFFICIENT_FUNDS);
+    assert_eq!(
+        check(&mut f, &tx, "0.025upol").code,
+        code::INSUFFICIENT_FUNDS
+    );
     assert_eq!(f.state.writes(), &before);
 }
 
@@ -113,7 +161,10 @@ fn rejections_before_messages_change_nothing() {
     assert_eq!(deliver(&mut f, &s.sign(&alice)).code, code::UNAUTHORIZED);
 
     // Future sequence.
-    assert_eq!(deliver(&mut f, &send(&alice, bob, 1, 10, 3).sign(&alice)).code, code::WRONG_SEQUENCE);
+    assert_eq!(
+        deliver(&mut f, &send(&alice, bob, 1, 10, 3).sign(&alice)).code,
+        code::WRONG_SEQUENCE
+    );
 
     // Someone else's key signing for alice.
     let mallory = SignerKey::random();
@@ -122,8 +173,20 @@ fn rejections_before_messages_change_nothing() {
         to_address: bob.to_string(),
         amount: vec![Coin::new("upol", 1).to_proto()],
     };
-    let any = tendermint_proto::google::protobuf::Any { type_url: pol_bank::MSG_SEND_TYPE_URL.into(), value: msg.encode_to_vec() };
-    let forged = sign_tx(&mallory, vec![any], "", vec![Coin::new("upol", 10).to_proto()], 200_000, CHAIN, 0, 0);
+    let any = tendermint_proto::google::protobuf::Any {
+        type_url: pol_bank::MSG_SEND_TYPE_URL.into(),
+        value: msg.encode_to_vec(),
+    };
+    let forged = sign_tx(
+        &mallory,
+        vec![any],
+        "",
+        vec![Coin::new("upol", 10).to_proto()],
+        200_000,
+        CHAIN,
+        0,
+        0,
+    );
     assert_eq!(deliver(&mut f, &forged).code, code::INVALID_PUBKEY);
 
     // High-S twin of a valid signature (malleability).
@@ -143,32 +206,53 @@ fn rejections_before_messages_change_nothing() {
     assert_eq!(deliver(&mut f, &s.sign(&alice)).code, code::MEMO_TOO_LARGE);
     let mut s = send(&alice, bob, 1, 10, 0);
     s.gas_limit = 0;
-    assert_eq!(deliver(&mut f, &s.sign(&alice)).code, code::INVALID_GAS_LIMIT);
+    assert_eq!(
+        deliver(&mut f, &s.sign(&alice)).code,
+        code::INVALID_GAS_LIMIT
+    );
     s.gas_limit = LIMITS.max_gas + 1;
-    assert_eq!(deliver(&mut f, &s.sign(&alice)).code, code::INVALID_GAS_LIMIT);
+    assert_eq!(
+        deliver(&mut f, &s.sign(&alice)).code,
+        code::INVALID_GAS_LIMIT
+    );
     let mut s = send(&alice, bob, 1, 10, 0);
     s.memo = String::new();
     let mut big = TxRaw::decode(s.sign(&alice).as_slice()).unwrap();
     big.signatures.push(vec![0; 5000]);
-    assert_eq!(deliver(&mut f, &big.encode_to_vec()).code, code::TX_TOO_LARGE);
+    assert_eq!(
+        deliver(&mut f, &big.encode_to_vec()).code,
+        code::TX_TOO_LARGE
+    );
     let mut nosig = TxRaw::decode(good.as_slice()).unwrap();
     nosig.signatures.clear();
-    assert_eq!(deliver(&mut f, &nosig.encode_to_vec()).code, code::NO_SIGNATURES);
-    assert_eq!(deliver(&mut f, b"\x0a\x05hello garbage").code, code::TX_DECODE);
+    assert_eq!(
+        deliver(&mut f, &nosig.encode_to_vec()).code,
+        code::NO_SIGNATURES
+    );
+    assert_eq!(
+        deliver(&mut f, b"\x0a\x05hello garbage").code,
+        code::TX_DECODE
+    );
 
     // Unknown message type.
     let mut body = TxBody::decode(raw.body_bytes.as_slice()).unwrap();
     body.messages[0].type_url = "/cosmos.staking.v1beta1.MsgDelegate".into();
     let mut unknown = TxRaw::decode(good.as_slice()).unwrap();
     unknown.body_bytes = body.encode_to_vec();
-    assert_eq!(deliver(&mut f, &unknown.encode_to_vec()).code, code::UNKNOWN_REQUEST);
+    assert_eq!(
+        deliver(&mut f, &unknown.encode_to_vec()).code,
+        code::UNKNOWN_REQUEST
+    );
 
     // Fee payer set.
     let mut auth = AuthInfo::decode(raw.auth_info_bytes.as_slice()).unwrap();
     auth.fee.as_mut().unwrap().payer = bob.to_string();
     let mut payer = TxRaw::decode(good.as_slice()).unwrap();
     payer.auth_info_bytes = auth.encode_to_vec();
-    assert_eq!(deliver(&mut f, &payer.encode_to_vec()).code, code::INVALID_REQUEST);
+    assert_eq!(
+        deliver(&mut f, &payer.encode_to_vec()).code,
+        code::INVALID_REQUEST
+    );
 
     assert_eq!(f.state.writes(), &before, "a rejected tx wrote to state");
 }
@@ -209,16 +293,95 @@ fn timeout_height_is_enforced() {
         amount: vec![Coin::new("upol", 1).to_proto()],
     };
     let body = TxBody {
-        messages: vec![tendermint_proto::google::protobuf::Any { type_url: pol_bank::MSG_SEND_TYPE_URL.into(), value: msg.encode_to_vec() }],
+        messages: vec![tendermint_proto::google::protobuf::Any {
+            type_url: pol_bank::MSG_SEND_TYPE_URL.into(),
+            value: msg.encode_to_vec(),
+        }],
         timeout_height: 4,
         ..Default::default()
     };
-    let signed = sign_tx(&alice, body.messages.clone(), "", vec![Coin::new("upol", 10).to_proto()], 200_000, CHAIN, 0, 0);
+    let signed = sign_tx(
+        &alice,
+        body.messages.clone(),
+        "",
+        vec![Coin::new("upol", 10).to_proto()],
+        200_000,
+        CHAIN,
+        0,
+        0,
+    );
     // Re-sign with the timeout in the body: rebuild through TxRaw.
     let mut raw = TxRaw::decode(signed.as_slice()).unwrap();
     raw.body_bytes = body.encode_to_vec();
-    let doc = cosmos_sdk_proto::cosmos::tx::v1beta1::SignDoc { body_bytes: raw.body_bytes.clone(), auth_info_bytes: raw.auth_info_bytes.clone(), chain_id: CHAIN.into(), account_number: 0 };
+    let doc = cosmos_sdk_proto::cosmos::tx::v1beta1::SignDoc {
+        body_bytes: raw.body_bytes.clone(),
+        auth_info_bytes: raw.auth_info_bytes.clone(),
+        chain_id: CHAIN.into(),
+        account_number: 0,
+    };
     raw.signatures = vec![alice.sign(&doc.encode_to_vec())];
     let out = deliver(&mut f, &raw.encode_to_vec()); // block height 5 > 4
     assert_eq!(out.code, code::TX_TIMEOUT_HEIGHT, "{}", out.log);
+}
+
+#[test]
+fn recheck_skips_only_the_signature() {
+    let mut f = fixture();
+    let alice = f.alice.clone();
+    let price: GasPrice = "0.025upol".parse().unwrap();
+    let recheck = ExecMode::Check {
+        min_gas_price: Some(price.clone()),
+        recheck: true,
+    };
+    let good = send(&alice, f.bob, 1, 5000, 0).sign(&alice);
+    let mut raw = TxRaw::decode(good.as_slice()).unwrap();
+    raw.signatures[0][5] ^= 1;
+    let forged = raw.encode_to_vec();
+    // A first check verifies the signature…
+    let first = execute_tx(
+        &mut f.state,
+        &ctx(5),
+        &forged,
+        &LIMITS,
+        &ExecMode::Check {
+            min_gas_price: Some(price),
+            recheck: false,
+        },
+        GasSchedule::default(),
+    );
+    assert_eq!(first.code, code::UNAUTHORIZED);
+    // …a recheck does not, but still checks the sequence and fee against current state.
+    assert_eq!(
+        execute_tx(
+            &mut f.state,
+            &ctx(5),
+            &forged,
+            &LIMITS,
+            &recheck,
+            GasSchedule::default()
+        )
+        .code,
+        0
+    );
+    assert_eq!(
+        execute_tx(
+            &mut f.state,
+            &ctx(5),
+            &good,
+            &LIMITS,
+            &recheck,
+            GasSchedule::default()
+        )
+        .code,
+        code::WRONG_SEQUENCE
+    );
+    // And a block never skips it.
+    let mut g = fixture();
+    let tx = send(&g.alice, g.bob, 1, 5000, 0).sign(&g.alice.clone());
+    let mut raw = TxRaw::decode(tx.as_slice()).unwrap();
+    raw.signatures[0][5] ^= 1;
+    assert_eq!(
+        deliver(&mut g, &raw.encode_to_vec()).code,
+        code::UNAUTHORIZED
+    );
 }
