@@ -51,7 +51,9 @@ fn reference_matches_numpy_and_is_accurate() {
     assert!(acc >= 0.95, "int8 test accuracy {acc}");
 }
 
-fn check_equal(engine: &mut dyn Engine, model: &Model, inputs: &[Vec<i8>], batch: usize) {
+/// Compares per sample; returns how many samples errored (the same way) on both sides.
+fn check_equal(engine: &mut dyn Engine, model: &Model, inputs: &[Vec<i8>], batch: usize) -> usize {
+    let mut errors = 0;
     for (ci, chunk) in inputs.chunks(batch).enumerate() {
         let refs: Vec<&[i8]> = chunk.iter().map(|x| x.as_slice()).collect();
         let got = engine.infer_batch(&refs).expect("runtime");
@@ -60,7 +62,7 @@ fn check_equal(engine: &mut dyn Engine, model: &Model, inputs: &[Vec<i8>], batch
             let want = model.forward(x);
             match (&want, &g) {
                 (Ok(w), Ok(g)) => assert_eq!(w, g, "chunk {ci} sample {k} on {}", engine.device()),
-                (Err(_), Err(_)) => {}
+                (Err(_), Err(_)) => errors += 1,
                 _ => panic!(
                     "chunk {ci} sample {k} on {}: reference {want:?} runtime {g:?}",
                     engine.device()
@@ -68,6 +70,7 @@ fn check_equal(engine: &mut dyn Engine, model: &Model, inputs: &[Vec<i8>], batch
             }
         }
     }
+    errors
 }
 
 fn devices() -> Vec<DeviceChoice> {
@@ -129,6 +132,7 @@ fn runtime_equals_reference_on_random_models() {
 fn runtime_equals_reference_on_extremes() {
     let mut rng = StdRng::seed_from_u64(3);
     for dev in devices() {
+        let mut overflowed = 0;
         for case in 0..12 {
             let (n_in, n_hid, n_out) = (
                 rng.gen_range(1..=300),
@@ -183,9 +187,13 @@ fn runtime_equals_reference_on_extremes() {
                         .collect()
                 })
                 .collect();
-            check_equal(e.as_mut(), &m, &inputs, 5);
+            overflowed += check_equal(e.as_mut(), &m, &inputs, 5);
             check_equal(e.as_mut(), &m, &inputs, 20);
         }
+        assert!(
+            overflowed > 0,
+            "the extremes must exercise the i32 overflow path"
+        );
     }
 }
 
