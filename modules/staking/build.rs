@@ -1,0 +1,33 @@
+//! Compiles `proto/` (package `pol.staking.v1`) with tonic-build. The Cosmos `Coin` and
+//! `PageRequest`/`PageResponse` declarations under `proto/cosmos/` are wire-compatible copies
+//! of the SDK's (the same files `app/proto` holds); the generated code uses
+//! `cosmos-sdk-proto`'s Rust types for them through `extern_path`.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    std::env::set_var("PROTOC", protoc_bin_vendored::protoc_bin_path()?);
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let files = [
+        "proto/pol/staking/v1/staking.proto",
+        "proto/pol/staking/v1/tx.proto",
+        "proto/pol/staking/v1/query.proto",
+        "proto/pol/staking/v1/genesis.proto",
+        "proto/pol/staking/v1/events.proto",
+    ];
+    tonic_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .file_descriptor_set_path(out.join("pol_staking_descriptor.bin"))
+        .extern_path(
+            ".cosmos.base.query.v1beta1",
+            "::cosmos_sdk_proto::cosmos::base::query::v1beta1",
+        )
+        .extern_path(
+            ".cosmos.base.v1beta1",
+            "::cosmos_sdk_proto::cosmos::base::v1beta1",
+        )
+        .compile_protos(&files, &["proto"])?;
+    println!("cargo:rerun-if-changed=proto");
+    Ok(())
+}

@@ -1,0 +1,466 @@
+//! `staking` genesis: params, validators, delegations and unbonding entries as exported, plus
+//! `gentxs`: validators to create at genesis (`pold genesis gentx` writes one entry,
+//! `collect-gentxs` appends them here), whose self-bond moves from the operator's bank
+//! balance exactly as `MsgCreateValidator` does.
+//!
+//! [`GenesisState::init`] returns the initial validator set for `ResponseInitChain`.
+//! Order matters: bank genesis must be initialised first (pool balances of exported state,
+//! operators' funds for gentxs).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine as _;
+use pol_bank::BankRead;
+use pol_component::{Address, BlockContext, TxError};
+use pol_store::{StateRead, StateWrite, StateWriteExt};
+use serde::{Deserialize, Serialize};
+use tendermint_proto::v0_38::abci::ValidatorUpdate;
+
+use crate::params::{u128_string, Params};
+use crate::types::{
+    consensus_address, parse_consensus_pubkey, parse_valoper, valoper_string, BondStatus,
+    Delegation, UnbondingEntry, Validator,
+};
+use crate::view::{StakingRead, StakingWrite};
+use crate::{bonded_pool, end_block, msg, not_bonded_pool, state_key};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GenesisState {
+    pub params: Params,
+    /// Existing validators (export); their tokens are already in `bonded_pool`.
+    pub validators: Vec<GenesisValidatorRecord>,
+    pub delegations: Vec<GenesisDelegation>,
+    /// Pending unbonding entries; their tokens are already in `not_bonded_pool`.
+    pub unbondings: Vec<GenesisUnbonding>,
+    /// Next unbonding id; 0 means one past the largest id in `unbondings`.
+    pub next_unbonding_id: u64,
+    /// Validators to create at genesis (from gentxs).
+    pub gentxs: Vec<GenesisValidator>,
+}
+
+/// A create-validator at genesis, as `pold genesis gentx` writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// `pol…` operator account (funded in bank genesis).
+    pub operator: String,
+    /// base64 of the 32-byte ed25519 key (`pub_key.value` in priv_validator_key.json).
+    pub consensus_pubkey: String,
+    pub moniker: String,
+    pub commission_bps: u32,
+    #[serde(with = "u128_string")]
+    pub self_bond: u128,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidatorRecord {
+    /// `polvaloper…`
+    pub operator_address: String,
+    /// base64 ed25519 key.
+    pub consensus_pubkey: String,
+    pub moniker: String,
+    pub commission_bps: u32,
+    #[serde(with = "u128_string")]
+    pub tokens: u128,
+    #[serde(with = "u128_string")]
+    pub delegator_shares: u128,
+    pub jailed: bool,
+    pub jailed_until_height: u64,
+    /// `"bonded"`, `"unbonding"` or `"unbonded"`.
+    pub status: String,
+    pub unbonding_height: u64,
+    pub unbonding_completion_height: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisDelegation {
+    pub delegator_address: String,
+    pub validator_address: String,
+    #[serde(with = "u128_string")]
+    pub shares: u128,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisUnbonding {
+    pub id: u64,
+    pub delegator_address: String,
+    pub validator_address: String,
+    #[serde(with = "u128_string")]
+    pub amount: u128,
+    #[serde(with = "u128_string")]
+    pub initial_amount: u128,
+    pub creation_height: u64,
+    pub completion_height: u64,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn parse_b64_key(s: &str) -> Result<[u8; 32], TxError> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .map_err(|e| TxError::INVALID_PUBKEY(format!("consensus pubkey is not base64: {e}")))?;
+    parse_consensus_pubkey(&bytes)
+}
+
+fn status_name(s: BondStatus) -> &'static str {
+    match s {
+        BondStatus::Bonded => "bonded",
+        BondStatus::Unbonding => "unbonding",
+        BondStatus::Unbonded => "unbonded",
+        BondStatus::Unspecified => "unspecified",
+    }
+}
+
+fn parse_status(s: &str) -> Result<BondStatus, TxError> {
+    match s {
+        "bonded" => Ok(BondStatus::Bonded),
+        "unbonding" => Ok(BondStatus::Unbonding),
+        "unbonded" => Ok(BondStatus::Unbonded),
+        other => Err(TxError::INVALID_REQUEST(format!(
+            "validator status {other:?}: want bonded, unbonding or unbonded"
+        ))),
+    }
+}
+
+impl GenesisValidator {
+    /// The entry for a gentx (what `pold genesis gentx` writes).
+    pub fn new(
+        operator: &Address,
+        consensus_pubkey: &[u8; 32],
+        moniker: &str,
+        commission_bps: u32,
+        self_bond: u128,
+    ) -> Self {
+        GenesisValidator {
+            operator: operator.to_string(),
+            consensus_pubkey: b64(consensus_pubkey),
+            moniker: moniker.to_string(),
+            commission_bps,
+            self_bond,
+        }
+    }
+
+    fn parse(&self) -> Result<(Address, [u8; 32]), TxError> {
+        Ok((
+            parse_valoper(&self.operator)?,
+            parse_b64_key(&self.consensus_pubkey)?,
+        ))
+    }
+}
+
+impl GenesisValidatorRecord {
+    fn to_validator(&self) -> Result<Validator, TxError> {
+        Ok(Validator {
+            operator: parse_valoper(&self.operator_address)?,
+            consensus_pubkey: parse_b64_key(&self.consensus_pubkey)?,
+            moniker: self.moniker.clone(),
+            commission_bps: self.commission_bps,
+            tokens: self.tokens,
+            delegator_shares: self.delegator_shares,
+            jailed: self.jailed,
+            jailed_until_height: self.jailed_until_height,
+            status: parse_status(&self.status)?,
+            unbonding_height: self.unbonding_height,
+            unbonding_completion_height: self.unbonding_completion_height,
+        })
+    }
+
+    fn from_validator(v: &Validator) -> Self {
+        GenesisValidatorRecord {
+            operator_address: valoper_string(&v.operator),
+            consensus_pubkey: b64(&v.consensus_pubkey),
+            moniker: v.moniker.clone(),
+            commission_bps: v.commission_bps,
+            tokens: v.tokens,
+            delegator_shares: v.delegator_shares,
+            jailed: v.jailed,
+            jailed_until_height: v.jailed_until_height,
+            status: status_name(v.status).to_string(),
+            unbonding_height: v.unbonding_height,
+            unbonding_completion_height: v.unbonding_completion_height,
+        }
+    }
+}
+
+impl GenesisDelegation {
+    fn to_delegation(&self) -> Result<Delegation, TxError> {
+        Ok(Delegation {
+            delegator: Address::parse(&self.delegator_address)?,
+            validator: parse_valoper(&self.validator_address)?,
+            shares: self.shares,
+        })
+    }
+}
+
+impl GenesisUnbonding {
+    fn to_entry(&self) -> Result<UnbondingEntry, TxError> {
+        Ok(UnbondingEntry {
+            id: self.id,
+            delegator: Address::parse(&self.delegator_address)?,
+            validator: parse_valoper(&self.validator_address)?,
+            amount: self.amount,
+            initial_amount: self.initial_amount,
+            creation_height: self.creation_height,
+            completion_height: self.completion_height,
+        })
+    }
+}
+
+fn err(e: TxError) -> String {
+    format!("staking genesis: {}", e.log)
+}
+
+impl GenesisState {
+    /// Everything that can be checked without the bank: addresses, keys, uniqueness, that
+    /// delegations add up to each validator's shares, and gentx self-bonds.
+    pub fn validate(&self) -> Result<(), String> {
+        self.params.validate()?;
+        let mut ops = BTreeSet::new();
+        let mut keys = BTreeSet::new();
+        let mut shares: BTreeMap<Address, u128> = BTreeMap::new();
+        for r in &self.validators {
+            let v = r.to_validator().map_err(err)?;
+            if !ops.insert(v.operator) {
+                return Err(format!(
+                    "staking genesis: duplicate validator {}",
+                    r.operator_address
+                ));
+            }
+            if !keys.insert(consensus_address(&v.consensus_pubkey)) {
+                return Err(format!(
+                    "staking genesis: consensus key of {} is used twice",
+                    r.operator_address
+                ));
+            }
+            if v.commission_bps > msg::MAX_COMMISSION_BPS {
+                return Err(format!(
+                    "staking genesis: commission of {} above 100%",
+                    r.operator_address
+                ));
+            }
+            if v.status == BondStatus::Unspecified {
+                return Err(format!(
+                    "staking genesis: status of {} unspecified",
+                    r.operator_address
+                ));
+            }
+            shares.insert(v.operator, 0);
+        }
+        let mut pairs = BTreeSet::new();
+        for d in &self.delegations {
+            let d = d.to_delegation().map_err(err)?;
+            if d.shares == 0 {
+                return Err(format!(
+                    "staking genesis: zero-share delegation of {}",
+                    d.delegator
+                ));
+            }
+            if !pairs.insert((d.delegator, d.validator)) {
+                return Err(format!(
+                    "staking genesis: duplicate delegation {} → {}",
+                    d.delegator,
+                    valoper_string(&d.validator)
+                ));
+            }
+            let total = shares.get_mut(&d.validator).ok_or_else(|| {
+                format!(
+                    "staking genesis: delegation to unknown validator {}",
+                    valoper_string(&d.validator)
+                )
+            })?;
+            *total = total
+                .checked_add(d.shares)
+                .ok_or("staking genesis: delegation shares overflow")?;
+        }
+        for r in &self.validators {
+            let v = r.to_validator().map_err(err)?;
+            if shares.get(&v.operator) != Some(&v.delegator_shares) {
+                return Err(format!(
+                    "staking genesis: delegations to {} hold {:?} shares, the validator says {}",
+                    r.operator_address,
+                    shares.get(&v.operator),
+                    v.delegator_shares
+                ));
+            }
+        }
+        let mut ids = BTreeSet::new();
+        for u in &self.unbondings {
+            let e = u.to_entry().map_err(err)?;
+            if !ids.insert(e.id) || e.id == 0 {
+                return Err(format!(
+                    "staking genesis: unbonding id {} zero or repeated",
+                    e.id
+                ));
+            }
+            if !ops.contains(&e.validator) {
+                return Err(format!(
+                    "staking genesis: unbonding from unknown validator {}",
+                    u.validator_address
+                ));
+            }
+            if e.amount > e.initial_amount {
+                return Err(format!(
+                    "staking genesis: unbonding {} grew past its initial amount",
+                    e.id
+                ));
+            }
+        }
+        if self.next_unbonding_id != 0 && ids.iter().any(|id| *id >= self.next_unbonding_id) {
+            return Err("staking genesis: next_unbonding_id is not past every unbonding id".into());
+        }
+        for g in &self.gentxs {
+            let (op, key) = g.parse().map_err(err)?;
+            if !ops.insert(op) {
+                return Err(format!(
+                    "staking genesis: validator {} created twice",
+                    g.operator
+                ));
+            }
+            if !keys.insert(consensus_address(&key)) {
+                return Err(format!(
+                    "staking genesis: consensus key of gentx {} is already used",
+                    g.operator
+                ));
+            }
+            if g.self_bond < self.params.min_self_bond {
+                return Err(format!(
+                    "staking genesis: gentx {} self-bond {} below min_self_bond {}",
+                    g.operator, g.self_bond, self.params.min_self_bond
+                ));
+            }
+            if g.commission_bps > msg::MAX_COMMISSION_BPS {
+                return Err(format!(
+                    "staking genesis: gentx {} commission above 100%",
+                    g.operator
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Load the state, create the gentx validators (moving their self-bonds from bank
+    /// balances), and return the initial validator set for `ResponseInitChain` (empty when
+    /// no validator has power, in which case CometBFT keeps genesis.json's validators).
+    pub fn init<S: StateWrite>(
+        &self,
+        state: &mut S,
+        ctx: &BlockContext,
+    ) -> Result<Vec<ValidatorUpdate>, TxError> {
+        self.validate().map_err(TxError::INVALID_REQUEST)?;
+        state.put_staking_params(&self.params);
+        let mut bonded: u128 = 0;
+        let mut imported_bonded = Vec::new();
+        for r in &self.validators {
+            let v = r.to_validator()?;
+            bonded = bonded
+                .checked_add(v.tokens)
+                .ok_or_else(|| TxError::INVALID_REQUEST("validator tokens overflow"))?;
+            match v.status {
+                BondStatus::Unbonding => state.put_raw(
+                    state_key::validator_queue(v.unbonding_completion_height, &v.operator),
+                    v.operator.as_bytes().to_vec(),
+                ),
+                BondStatus::Bonded => imported_bonded.push(v.operator),
+                _ => {}
+            }
+            state.put_validator(&v)?;
+        }
+        for d in &self.delegations {
+            state.put_delegation(&d.to_delegation()?);
+        }
+        let mut unbonding: u128 = 0;
+        let mut max_id = 0;
+        for u in &self.unbondings {
+            let e = u.to_entry()?;
+            unbonding = unbonding
+                .checked_add(e.amount)
+                .ok_or_else(|| TxError::INVALID_REQUEST("unbonding amounts overflow"))?;
+            max_id = max_id.max(e.id);
+            state.put_unbonding(&e);
+        }
+        let next = if self.next_unbonding_id != 0 {
+            self.next_unbonding_id
+        } else {
+            max_id.saturating_add(1)
+        };
+        state.put_proto(state_key::NEXT_UNBONDING_ID.to_vec(), &next);
+
+        let denom = &self.params.bond_denom;
+        let have_bonded = state.balance(&bonded_pool(), denom)?;
+        let have_unbonding = state.balance(&not_bonded_pool(), denom)?;
+        if have_bonded != bonded || have_unbonding != unbonding {
+            return Err(TxError::INVALID_REQUEST(format!(
+                "staking genesis: pools hold {have_bonded}{denom} bonded and {have_unbonding}{denom} \
+                 not bonded, validators and unbondings need {bonded}{denom} and {unbonding}{denom}"
+            )));
+        }
+
+        for g in &self.gentxs {
+            let (op, key) = g.parse()?;
+            msg::create_validator(state, op, key, &g.moniker, g.commission_bps, g.self_bond)
+                .map_err(|e| TxError {
+                    log: format!("staking genesis: gentx {}: {}", g.operator, e.log),
+                    ..e
+                })?;
+        }
+
+        let updates = end_block::apply_validator_set(state, ctx)?;
+        // Imported BONDED validators that did not make the set start unbonding now.
+        for op in imported_bonded {
+            if state.last_powers()?.iter().all(|(o, _)| *o != op) {
+                if let Some(mut v) = state.validator(&op)? {
+                    state.set_validator_status(
+                        &mut v,
+                        BondStatus::Unbonding,
+                        ctx.height,
+                        self.params.unbonding_blocks,
+                    )?;
+                    state.put_validator(&v)?;
+                }
+            }
+        }
+        Ok(updates)
+    }
+
+    /// The staking part of an exported genesis (gentxs are already applied, so none).
+    pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
+        Ok(GenesisState {
+            params: state.staking_params()?,
+            validators: state
+                .all_validators()?
+                .iter()
+                .map(GenesisValidatorRecord::from_validator)
+                .collect(),
+            delegations: state
+                .all_delegations()?
+                .iter()
+                .map(|d| GenesisDelegation {
+                    delegator_address: d.delegator.to_string(),
+                    validator_address: valoper_string(&d.validator),
+                    shares: d.shares,
+                })
+                .collect(),
+            unbondings: state
+                .all_unbondings()?
+                .iter()
+                .map(|e| GenesisUnbonding {
+                    id: e.id,
+                    delegator_address: e.delegator.to_string(),
+                    validator_address: valoper_string(&e.validator),
+                    amount: e.amount,
+                    initial_amount: e.initial_amount,
+                    creation_height: e.creation_height,
+                    completion_height: e.completion_height,
+                })
+                .collect(),
+            next_unbonding_id: state.next_unbonding_id()?,
+            gentxs: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,199 @@
+//! Slashing and jailing, for other modules (inference SLA faults, evidence of double
+//! signing) to call through the narrow [`Slashing`] trait.
+//!
+//! What a slash of `p` ppm does:
+//! * the validator loses `ceil(tokens·p/10⁶)` tokens; its shares are unchanged, so every
+//!   delegator loses the same fraction of their stake (one write, O(1) in delegators);
+//! * every unbonding entry from that validator that has not matured yet loses
+//!   `ceil(amount·p/10⁶)` too (pol has no infraction height: an entry is liable for its
+//!   whole unbonding period, which is the point of the period);
+//! * the slashed tokens leave `bonded_pool` / `not_bonded_pool` and are burned (supply
+//!   shrinks) or sent to the `community_pool` module account, as `params.slash_destination`
+//!   says.
+//!
+//! Slashing does not jail; callers jail separately. Neither changes CometBFT's set at
+//! once: `end_block` sends the new powers (a jailed validator gets power 0).
+
+use pol_bank::BankWrite;
+use pol_component::coins::Coin;
+use pol_component::{Address, BlockContext, Event, TxError};
+use pol_store::StateWrite;
+
+use crate::params::destination_name;
+use crate::types::{valoper_string, SlashDestination, Validator};
+use crate::view::{atomic, StakingRead, StakingWrite};
+use crate::{bonded_pool, community_pool, math, not_bonded_pool};
+
+/// Which validator: its operator address, or its CometBFT consensus address
+/// (sha256(ed25519 pubkey)[:20], what misbehavior evidence names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValidatorRef {
+    Operator(Address),
+    Consensus([u8; 20]),
+}
+
+/// What a slash took.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlashOutcome {
+    /// Total slashed: `from_tokens + from_unbonding`.
+    pub amount: u128,
+    /// From the validator's bonded tokens.
+    pub from_tokens: u128,
+    /// From its pending unbonding entries.
+    pub from_unbonding: u128,
+    /// The validator's operator.
+    pub operator: Option<Address>,
+    /// `slash` and the bank's burn/transfer events.
+    pub events: Vec<Event>,
+}
+
+/// Penalties other modules may impose on validators.
+pub trait Slashing {
+    /// Slash `fraction_ppm` parts per million (at most 10⁶) of the validator's stake and
+    /// of its pending unbonding entries. Writes nothing on error.
+    fn slash(
+        &mut self,
+        ctx: &BlockContext,
+        validator: ValidatorRef,
+        fraction_ppm: u32,
+        reason: &str,
+    ) -> Result<SlashOutcome, TxError>;
+
+    /// Jail the validator until `until_height` (it may unjail at or after it; an existing
+    /// later release height is kept). It leaves CometBFT's set at the next `end_block`.
+    fn jail(
+        &mut self,
+        ctx: &BlockContext,
+        validator: ValidatorRef,
+        until_height: u64,
+        reason: &str,
+    ) -> Result<Vec<Event>, TxError>;
+}
+
+fn find<S: StakingRead + ?Sized>(state: &S, r: ValidatorRef) -> Result<Validator, TxError> {
+    let found = match r {
+        ValidatorRef::Operator(op) => state.validator(&op)?,
+        ValidatorRef::Consensus(cons) => state.validator_by_consensus(&cons)?,
+    };
+    found.ok_or_else(|| {
+        TxError::UNKNOWN_ADDRESS(match r {
+            ValidatorRef::Operator(op) => {
+                format!("validator {} does not exist", valoper_string(&op))
+            }
+            ValidatorRef::Consensus(c) => format!(
+                "no validator with consensus address {}",
+                crate::types::valcons_string(&c)
+            ),
+        })
+    })
+}
+
+/// Send `amount` slashed tokens from `pool` to their destination.
+fn dispose<S: StateWrite + ?Sized>(
+    state: &mut S,
+    pool: &Address,
+    amount: u128,
+    denom: &str,
+    dest: SlashDestination,
+) -> Result<Vec<Event>, TxError> {
+    if amount == 0 {
+        return Ok(Vec::new());
+    }
+    let coins = [Coin::new(denom, amount)];
+    match dest {
+        SlashDestination::CommunityPool => state.send_coins(pool, &community_pool(), &coins),
+        _ => {
+            state.burn(pool, &coins)?;
+            Ok(vec![Event::new("burn")
+                .attr("burner", pool.to_string())
+                .attr("amount", format!("{amount}{denom}"))])
+        }
+    }
+}
+
+impl<S: StateWrite + ?Sized> Slashing for S {
+    fn slash(
+        &mut self,
+        _ctx: &BlockContext,
+        validator: ValidatorRef,
+        fraction_ppm: u32,
+        reason: &str,
+    ) -> Result<SlashOutcome, TxError> {
+        if fraction_ppm > math::PPM {
+            return Err(TxError::INVALID_REQUEST(format!(
+                "slash fraction {fraction_ppm} ppm is above 1000000 ppm"
+            )));
+        }
+        atomic(self, |s| {
+            let params = s.staking_params()?;
+            let mut val = find(s, validator)?;
+            let from_tokens = math::slash_amount(val.tokens, fraction_ppm);
+            val.tokens -= from_tokens;
+            s.put_validator(&val)?;
+
+            let mut from_unbonding: u128 = 0;
+            for mut e in s.unbondings_from(&val.operator)? {
+                let cut = math::slash_amount(e.amount, fraction_ppm);
+                if cut > 0 {
+                    e.amount -= cut;
+                    from_unbonding = from_unbonding
+                        .checked_add(cut)
+                        .ok_or_else(|| TxError::INTERNAL("slashed unbonding total overflows"))?;
+                    s.put_unbonding(&e);
+                }
+            }
+            let dest = params.slash_destination;
+            let mut events = dispose(s, &bonded_pool(), from_tokens, &params.bond_denom, dest)?;
+            events.extend(dispose(
+                s,
+                &not_bonded_pool(),
+                from_unbonding,
+                &params.bond_denom,
+                dest,
+            )?);
+            let amount = from_tokens
+                .checked_add(from_unbonding)
+                .ok_or_else(|| TxError::INTERNAL("slashed total overflows"))?;
+            events.push(
+                Event::new("slash")
+                    .attr("validator", valoper_string(&val.operator))
+                    .attr("fraction_ppm", fraction_ppm.to_string())
+                    .attr("reason", reason)
+                    .attr("amount", format!("{amount}{}", params.bond_denom))
+                    .attr("from_unbonding", from_unbonding.to_string())
+                    .attr("destination", destination_name(dest)),
+            );
+            Ok(SlashOutcome {
+                amount,
+                from_tokens,
+                from_unbonding,
+                operator: Some(val.operator),
+                events,
+            })
+        })
+    }
+
+    fn jail(
+        &mut self,
+        _ctx: &BlockContext,
+        validator: ValidatorRef,
+        until_height: u64,
+        reason: &str,
+    ) -> Result<Vec<Event>, TxError> {
+        atomic(self, |s| {
+            let mut val = find(s, validator)?;
+            let until = if val.jailed {
+                val.jailed_until_height.max(until_height)
+            } else {
+                until_height
+            };
+            val.jailed = true;
+            val.jailed_until_height = until;
+            s.put_validator(&val)?;
+            Ok(vec![Event::new("jail")
+                .attr("validator", valoper_string(&val.operator))
+                .attr("until_height", until.to_string())
+                .attr("reason", reason)])
+        })
+    }
+}
