@@ -252,3 +252,295 @@ pub fn pool<S: StateRead>(state: &S) -> Result<pb::Pool, pol_store::StoreError> 
         not_bonded_tokens: state.balance(&not_bonded_pool(), &denom)?.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::{execute_create_validator, execute_delegate, execute_undelegate};
+    use crate::types::valoper_string;
+    use crate::view::StakingWrite;
+    use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest;
+    use pol_bank::BankWrite;
+    use pol_component::coins::Coin;
+    use pol_component::BlockContext;
+    use pol_store::{Changeset, StateDelta, StorageConfig};
+
+    const M: u128 = crate::POWER_REDUCTION;
+
+    fn addr(b: u8) -> Address {
+        Address([b; 20])
+    }
+
+    fn pubkey(seed: u8) -> Vec<u8> {
+        ed25519_dalek::SigningKey::from_bytes(&[seed; 32])
+            .verifying_key()
+            .to_bytes()
+            .to_vec()
+    }
+
+    fn coin(a: u128) -> Option<cosmos_sdk_proto::cosmos::base::v1beta1::Coin> {
+        Some(Coin::new("upol", a).to_proto())
+    }
+
+    /// Validators 1..=4 (2 in the set with max_validators 2), delegations from 9, an
+    /// unbonding entry, committed at height 1.
+    fn storage(dir: &std::path::Path) -> Storage {
+        let storage = Storage::open(dir, StorageConfig { keep_recent: 0 }).unwrap();
+        let mut s = StateDelta::new(storage.latest_snapshot());
+        let mut p = crate::Params::default();
+        p.max_validators = 2;
+        s.put_staking_params(&p);
+        let ctx = BlockContext {
+            chain_id: "t".into(),
+            height: 1,
+            time_unix_nanos: 0,
+        };
+        for b in [1, 2, 3, 4, 9] {
+            s.mint(&addr(b), &[Coin::new("upol", 100 * M)]).unwrap();
+        }
+        for b in 1..=4u8 {
+            execute_create_validator(
+                &mut s,
+                &ctx,
+                &pb::MsgCreateValidator {
+                    validator_address: valoper_string(&addr(b)),
+                    consensus_pubkey: pubkey(b),
+                    moniker: format!("v{b}"),
+                    commission_bps: 0,
+                    self_bond: coin(u128::from(b) * M),
+                },
+            )
+            .unwrap();
+            execute_delegate(
+                &mut s,
+                &ctx,
+                &pb::MsgDelegate {
+                    delegator_address: addr(9).to_string(),
+                    validator_address: valoper_string(&addr(b)),
+                    amount: coin(M),
+                },
+            )
+            .unwrap();
+        }
+        execute_undelegate(
+            &mut s,
+            &ctx,
+            &pb::MsgUndelegate {
+                delegator_address: addr(9).to_string(),
+                validator_address: valoper_string(&addr(1)),
+                amount: coin(M / 2),
+            },
+        )
+        .unwrap();
+        crate::end_block(&mut s, &ctx).unwrap();
+        let prepared = storage
+            .prepare(
+                1,
+                Changeset {
+                    writes: s.into_writes(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        storage.commit(prepared).unwrap();
+        storage
+    }
+
+    fn page(key: Vec<u8>, limit: u64) -> Option<PageRequest> {
+        Some(PageRequest {
+            key,
+            offset: 0,
+            limit,
+            count_total: true,
+            reverse: false,
+        })
+    }
+
+    #[tokio::test]
+    async fn queries_answer_and_paginate() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = StakingQuery::new(storage(dir.path()));
+
+        // Every validator, one per page.
+        let mut seen = Vec::new();
+        let mut key = Vec::new();
+        loop {
+            let r = q
+                .validators(Request::new(pb::QueryValidatorsRequest {
+                    status: 0,
+                    pagination: page(key, 1),
+                }))
+                .await
+                .unwrap()
+                .into_inner();
+            let p = r.pagination.unwrap();
+            assert_eq!(p.total, 4);
+            seen.extend(r.validators.into_iter().map(|v| v.moniker));
+            if p.next_key.is_empty() {
+                break;
+            }
+            key = p.next_key;
+        }
+        assert_eq!(seen, ["v1", "v2", "v3", "v4"]);
+
+        // By status: 3 and 4 are bonded (most tokens), 1 and 2 unbonded.
+        let bonded = q
+            .validators(Request::new(pb::QueryValidatorsRequest {
+                status: BondStatus::Bonded as i32,
+                pagination: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let names: Vec<_> = bonded
+            .validators
+            .iter()
+            .map(|v| v.moniker.as_str())
+            .collect();
+        assert_eq!(names, ["v3", "v4"]);
+        assert!(bonded.validators[0]
+            .operator_address
+            .starts_with("polvaloper1"));
+        assert!(bonded.validators[0]
+            .consensus_address
+            .starts_with("polvalcons1"));
+        let unbonded = q
+            .validators(Request::new(pb::QueryValidatorsRequest {
+                status: BondStatus::Unbonded as i32,
+                pagination: page(Vec::new(), 1),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(unbonded.validators[0].moniker, "v1");
+        assert_eq!(unbonded.pagination.unwrap().total, 2);
+
+        let v = q
+            .validator(Request::new(pb::QueryValidatorRequest {
+                validator_address: addr(2).to_string(),
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+            .validator
+            .unwrap();
+        assert_eq!(v.tokens, (3 * M).to_string());
+        let e = q
+            .validator(Request::new(pb::QueryValidatorRequest {
+                validator_address: valoper_string(&addr(7)),
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), tonic::Code::NotFound);
+        let e = q
+            .validator(Request::new(pb::QueryValidatorRequest {
+                validator_address: "nonsense".into(),
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), tonic::Code::InvalidArgument);
+
+        let d = q
+            .delegation(Request::new(pb::QueryDelegationRequest {
+                delegator_address: addr(9).to_string(),
+                validator_address: valoper_string(&addr(1)),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(d.balance, (M / 2).to_string());
+
+        let dd = q
+            .delegator_delegations(Request::new(pb::QueryDelegatorDelegationsRequest {
+                delegator_address: addr(9).to_string(),
+                pagination: page(Vec::new(), 3),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(dd.delegations.len(), 3);
+        assert_eq!(dd.pagination.unwrap().total, 4);
+
+        let vd = q
+            .validator_delegations(Request::new(pb::QueryValidatorDelegationsRequest {
+                validator_address: valoper_string(&addr(4)),
+                pagination: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let dels: Vec<_> = vd
+            .delegations
+            .iter()
+            .map(|d| d.delegator_address.clone())
+            .collect();
+        assert_eq!(dels, [addr(4).to_string(), addr(9).to_string()]);
+
+        let ub = q
+            .unbonding_delegations(Request::new(pb::QueryUnbondingDelegationsRequest {
+                delegator_address: addr(9).to_string(),
+                pagination: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(ub.entries.len(), 1);
+        assert_eq!(ub.entries[0].amount, (M / 2).to_string());
+
+        let params = q
+            .params(Request::new(pb::QueryParamsRequest {}))
+            .await
+            .unwrap()
+            .into_inner()
+            .params
+            .unwrap();
+        assert_eq!(params.max_validators, 2);
+        assert_eq!(params.bond_denom, "upol");
+
+        let pool = q
+            .pool(Request::new(pb::QueryPoolRequest {}))
+            .await
+            .unwrap()
+            .into_inner()
+            .pool
+            .unwrap();
+        assert_eq!(pool.bonded_tokens, (14 * M - M / 2).to_string());
+        assert_eq!(pool.not_bonded_tokens, (M / 2).to_string());
+    }
+
+    #[test]
+    fn descriptor_set_has_the_service() {
+        use prost::Message as _;
+        let set = prost_types_lite::decode(crate::FILE_DESCRIPTOR_SET);
+        assert!(
+            set.contains(&"pol/staking/v1/query.proto".to_string()),
+            "{set:?}"
+        );
+        assert!(set.contains(&"cosmos/base/query/v1beta1/pagination.proto".to_string()));
+        let _ = pb::Pool::default().encode_to_vec();
+    }
+
+    /// File names in an encoded FileDescriptorSet (field 1 of the set, field 1 of each
+    /// file), without pulling in prost-types.
+    mod prost_types_lite {
+        #[derive(Clone, PartialEq, prost::Message)]
+        struct File {
+            #[prost(string, optional, tag = "1")]
+            name: Option<String>,
+        }
+        #[derive(Clone, PartialEq, prost::Message)]
+        struct Set {
+            #[prost(message, repeated, tag = "1")]
+            file: Vec<File>,
+        }
+        pub fn decode(bytes: &[u8]) -> Vec<String> {
+            use prost::Message as _;
+            Set::decode(bytes)
+                .unwrap()
+                .file
+                .into_iter()
+                .filter_map(|f| f.name)
+                .collect()
+        }
+    }
+}
