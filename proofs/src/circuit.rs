@@ -15,7 +15,7 @@
 //!   `q = c_31·2^(31-s) + L + c_{s-1} - 2^(31-s)` where `L = Σ_{k=s}^{30} c_k 2^(k-s)`, hence
 //!   `q < 0 ⇒ c_31 = 0` and `y = c_31 · min(L + c_{s-1}, 127)`. With
 //!   `L = low7 + 128·H`: `min = 127` if `H ≠ 0`, else `e - [e = 128]` for `e = low7 + c_{s-1}`.
-//!   Two is-zero gadgets and two products: 38 constraints per hidden neuron;
+//!   Two is-zero gadgets and two products: 39 constraints per hidden neuron (fewer for s >= 24);
 //! * **logits**: the last layer's accumulators go straight into 34-bit signed slots of the
 //!   packed public elements (no decomposition needed, see [`crate::statement`]);
 //! * **nonce/provider**: bound by one squaring constraint.
