@@ -2,6 +2,9 @@
 //! query router). Lists are paginated with `cosmos.base.query.v1beta1.PageRequest`
 //! (key or offset, limit, count_total) in key order.
 
+// tonic::Status is large; it is what every gRPC handler returns anyway (as in bank, auth).
+#![allow(clippy::result_large_err)]
+
 use pol_bank::BankRead;
 use pol_component::query::{internal, paginate, snapshot_for};
 use pol_component::Address;
@@ -287,9 +290,10 @@ mod tests {
     fn storage(dir: &std::path::Path) -> Storage {
         let storage = Storage::open(dir, StorageConfig { keep_recent: 0 }).unwrap();
         let mut s = StateDelta::new(storage.latest_snapshot());
-        let mut p = crate::Params::default();
-        p.max_validators = 2;
-        s.put_staking_params(&p);
+        s.put_staking_params(&crate::Params {
+            max_validators: 2,
+            ..Default::default()
+        });
         let ctx = BlockContext {
             chain_id: "t".into(),
             height: 1,

@@ -452,9 +452,7 @@ fn delegate_issues_shares_and_rejects_cleanly() {
 fn delegating_to_a_validator_slashed_to_zero_or_too_little_is_refused() {
     let mut s = setup(100 * M);
     create(&mut s, 1, 1, 10 * M).unwrap();
-    // Make shares expensive: slash half, then 1 token buys floor(1·S/T) = 1 share... so use a
-    // validator worth more than its shares: tokens < shares after a slash; 1 token then buys
-    // 2 shares. Instead slash to zero to test the refusal.
+    // Slashed to zero: shares outstanding, no tokens; new shares would be worthless.
     s.slash(&ctx(2), ValidatorRef::Operator(addr(1)), 1_000_000, "test")
         .unwrap();
     assert_eq!(val(&s, 1).tokens, 0);

@@ -9,6 +9,7 @@ use crate::types::{BondStatus, Delegation, UnbondingEntry, Validator};
 use crate::{math, pb, state_key};
 
 /// Every entry under `prefix`, in key order (paged reads).
+#[allow(clippy::type_complexity)]
 pub fn scan<S: StateRead + ?Sized>(
     state: &S,
     prefix: &[u8],
