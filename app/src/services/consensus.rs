@@ -71,12 +71,29 @@ impl Query for ConsensusQuery {
         &self,
         _request: Request<QueryParamsRequest>,
     ) -> Result<Response<QueryParamsResponse>, Status> {
-        let r = self
-            .rpc
-            .0
-            .call("consensus_params", json!({}))
-            .await
-            .map_err(rpc_status)?;
+        let rpc = &self.rpc.0;
+        // Without a height CometBFT can race its own commit ("could not find consensus params
+        // for height #N"): fall back to the last two committed heights.
+        let r = match rpc.call("consensus_params", json!({})).await {
+            Ok(r) => r,
+            Err(first) => {
+                let h = rpc.latest_height().await.map_err(rpc_status)?;
+                let mut answer = Err(rpc_status(first));
+                for height in [h, h.saturating_sub(1)] {
+                    if height == 0 {
+                        continue;
+                    }
+                    if let Ok(r) = rpc
+                        .call("consensus_params", json!({"height": height.to_string()}))
+                        .await
+                    {
+                        answer = Ok(r);
+                        break;
+                    }
+                }
+                answer?
+            }
+        };
         Ok(Response::new(QueryParamsResponse {
             params: Some(consensus_params_from_json(&r["consensus_params"])),
         }))

@@ -35,9 +35,8 @@ use crate::tx::{execute_tx, ExecMode, TxLimits};
 pub const TX_TYPE_URL: &str = "/cosmos.tx.v1beta1.Tx";
 /// Where InitChain records the chain-id (see `app::params`).
 const CHAIN_ID_KEY: &[u8] = b"app/chain_id";
-/// Bytes a 64-byte signature adds to a TxRaw (tag + length + value): a client that
-/// simulates with an empty signature (cosmjs) is charged for the one it will send.
-const SIGNATURE_FIELD_BYTES: usize = 66;
+/// Denomination of the stand-in fee when a client simulates without one (the fee denom).
+const PLACEHOLDER_FEE_DENOM: &str = "upol";
 
 pub struct TxService {
     storage: Storage,
@@ -352,6 +351,9 @@ fn store_status(e: impl std::fmt::Display) -> Status {
 ///    through the real pipeline ([`execute_tx`]): ante (size gas, sequence, signature
 ///    check and its gas, fee) and messages, all metered by the real gas schedule;
 /// 3. the size gas of the bytes the rewrite added is taken back out.
+///
+/// A tx simulated without a fee gets a stand-in fee of 1upol, so the fee transfer's gas
+/// (which the real tx pays) is part of the estimate.
 pub fn simulate(
     storage: &Storage,
     schedule: GasSchedule,
@@ -372,7 +374,6 @@ pub fn simulate(
         max_gas: params.max_block_gas,
     };
 
-    let original_len = raw.encoded_len();
     let body = TxBody::decode(raw.body_bytes.as_slice())
         .map_err(|e| Status::invalid_argument(format!("tx body parse error: {e}")))?;
     let mut auth_info = AuthInfo::decode(raw.auth_info_bytes.as_slice())
@@ -447,6 +448,13 @@ pub fn simulate(
     let gas_wanted = auth_info.fee.as_ref().map_or(0, |f| f.gas_limit);
     let fee = auth_info.fee.get_or_insert_with(Default::default);
     fee.gas_limit = limits.max_gas;
+    // Clients simulate with no fee but will pay one: charge the fee transfer's gas too.
+    if fee.amount.is_empty() {
+        fee.amount = vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
+            denom: PLACEHOLDER_FEE_DENOM.into(),
+            amount: "1".into(),
+        }];
+    }
     if auth_info.signer_infos[0].public_key.is_some() {
         auth_info.signer_infos[0].public_key = Some(stand_in_any.clone());
     }
@@ -457,6 +465,7 @@ pub fn simulate(
         })),
     });
     let auth_info_bytes = auth_info.encode_to_vec();
+    let rewritten_auth_info = auth_info_bytes.clone();
     let sign_doc = SignDoc {
         body_bytes: raw.body_bytes.clone(),
         auth_info_bytes: auth_info_bytes.clone(),
@@ -496,12 +505,24 @@ pub fn simulate(
         )));
     }
 
-    // 3. Charge for the size of the tx the client will send, not of our rewrite.
-    let client_len = if signature.is_empty() {
-        original_len + SIGNATURE_FIELD_BYTES
+    // 3. Charge for the size of the tx the client will send (with its signature, its fee
+    //    and a gas limit near what it used), not for our larger gas limit.
+    let client_gas = if gas_wanted > 0 {
+        gas_wanted
     } else {
-        original_len
+        out.gas_used
     };
+    let mut client_auth = AuthInfo::decode(rewritten_auth_info.as_slice())
+        .map_err(|e| Status::internal(e.to_string()))?;
+    if let Some(f) = client_auth.fee.as_mut() {
+        f.gas_limit = client_gas;
+    }
+    let client_len = TxRaw {
+        body_bytes: raw.body_bytes.clone(),
+        auth_info_bytes: client_auth.encode_to_vec(),
+        signatures: vec![vec![0; 64]],
+    }
+    .encoded_len();
     let extra = rewritten.len().saturating_sub(client_len) as u64;
     let gas_used = out
         .gas_used
