@@ -17,17 +17,7 @@ use crate::services::{self, CometRpc};
 /// CometBFT RPC used when the home's config.toml cannot be read.
 pub const DEFAULT_COMETBFT_RPC: &str = "http://127.0.0.1:26657";
 
-/// Serve until `shutdown` resolves. CometBFT's RPC address (for BroadcastTx, GetTx and the
-/// consensus params) comes from the config.toml of the home this process was started with.
-pub async fn serve(
-    storage: Storage,
-    addr: SocketAddr,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    serve_for_home(storage, addr, &services::process_home(), shutdown).await
-}
-
-/// [`serve`] for the node in `home` (CometBFT RPC from `<home>/config/config.toml`).
+/// Serve until `shutdown` resolves, for the node in `home` (CometBFT RPC from `<home>/config/config.toml`).
 pub async fn serve_for_home(
     storage: Storage,
     addr: SocketAddr,
@@ -44,7 +34,7 @@ pub async fn serve_for_home(
     serve_with_rpc(storage, addr, &rpc_url, shutdown).await
 }
 
-/// [`serve`] with an explicit CometBFT RPC URL.
+/// [`serve_for_home`] with an explicit CometBFT RPC URL.
 pub async fn serve_with_rpc(
     storage: Storage,
     addr: SocketAddr,

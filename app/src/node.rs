@@ -79,11 +79,12 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
         let addr = config.grpc_address.parse().context("grpc_address")?;
         let mut rx = stop_rx.clone();
         let storage = storage.clone();
+        let home = opts.home.clone();
         Some(tokio::spawn(async move {
             let shutdown = async move {
                 let _ = rx.wait_for(|s| *s).await;
             };
-            if let Err(e) = crate::grpc::serve(storage, addr, shutdown).await {
+            if let Err(e) = crate::grpc::serve_for_home(storage, addr, &home, shutdown).await {
                 tracing::error!("gRPC server: {e:#}");
             }
         }))

@@ -16,7 +16,14 @@ const CHAIN: &str = "pol-unit-1";
 fn app_at(dir: &std::path::Path, rt: &tokio::runtime::Runtime) -> App {
     let storage = Storage::open(dir, StorageConfig { keep_recent: 0 }).unwrap();
     let queries = QueryRouter::new(&storage, rt.handle().clone());
-    App::new(storage, NodeSettings { min_gas_price: None }, queries).unwrap()
+    App::new(
+        storage,
+        NodeSettings {
+            min_gas_price: None,
+        },
+        queries,
+    )
+    .unwrap()
 }
 
 fn genesis(funded: &[Address], max_gas: i64) -> RequestInitChain {
@@ -27,9 +34,14 @@ fn genesis(funded: &[Address], max_gas: i64) -> RequestInitChain {
     RequestInitChain {
         chain_id: CHAIN.into(),
         initial_height: 1,
-        app_state_bytes: serde_json::to_vec(&serde_json::json!({"bank": {"balances": balances}})).unwrap().into(),
+        app_state_bytes: serde_json::to_vec(&serde_json::json!({"bank": {"balances": balances}}))
+            .unwrap()
+            .into(),
         consensus_params: Some(ConsensusParams {
-            block: Some(BlockParams { max_bytes: 1 << 20, max_gas }),
+            block: Some(BlockParams {
+                max_bytes: 1 << 20,
+                max_gas,
+            }),
             ..Default::default()
         }),
         ..Default::default()
@@ -54,7 +66,10 @@ fn finalize(app: &App, height: i64, txs: Vec<Vec<u8>>) -> ResponseFinalizeBlock 
     let r = app.finalize_block(RequestFinalizeBlock {
         txs: txs.into_iter().map(Into::into).collect(),
         height,
-        time: Some(tendermint_proto::google::protobuf::Timestamp { seconds: 1_700_000_000 + height, nanos: 0 }),
+        time: Some(tendermint_proto::google::protobuf::Timestamp {
+            seconds: 1_700_000_000 + height,
+            nanos: 0,
+        }),
         ..Default::default()
     });
     app.commit();
@@ -70,13 +85,33 @@ fn proposals_respect_block_gas_and_reject_undecodable_txs() {
     app.init_chain(genesis(&[alice.address()], 500_000));
 
     let txs: Vec<_> = (0..4).map(|s| send(&alice, s, 200_000).into()).collect();
-    let prepared = app.prepare_proposal(RequestPrepareProposal { txs: txs.clone(), max_tx_bytes: 1 << 20, height: 1, ..Default::default() });
-    assert_eq!(prepared.txs.len(), 2, "two 200k-gas txs fit a 500k block, three don't");
+    let prepared = app.prepare_proposal(RequestPrepareProposal {
+        txs: txs.clone(),
+        max_tx_bytes: 1 << 20,
+        height: 1,
+        ..Default::default()
+    });
+    assert_eq!(
+        prepared.txs.len(),
+        2,
+        "two 200k-gas txs fit a 500k block, three don't"
+    );
 
     use response_process_proposal::ProposalStatus::{Accept, Reject};
-    let verdict = |txs: Vec<_>| app.process_proposal(RequestProcessProposal { txs, height: 1, ..Default::default() }).status;
+    let verdict = |txs: Vec<_>| {
+        app.process_proposal(RequestProcessProposal {
+            txs,
+            height: 1,
+            ..Default::default()
+        })
+        .status
+    };
     assert_eq!(verdict(prepared.txs.clone()), Accept as i32);
-    assert_eq!(verdict(txs.clone()), Reject as i32, "over the block gas limit");
+    assert_eq!(
+        verdict(txs.clone()),
+        Reject as i32,
+        "over the block gas limit"
+    );
     assert_eq!(verdict(vec![b"garbage".to_vec().into()]), Reject as i32);
     // Txs that decode but fail in execution are the block's business, not a reason to reject it.
     assert_eq!(verdict(vec![send(&alice, 99, 1000).into()]), Accept as i32);
@@ -94,7 +129,11 @@ fn two_nodes_agree_and_a_restart_resumes_with_the_same_hash() {
         let mut h = vec![init.app_hash.to_vec()];
         for height in 1..=5i64 {
             let seq = (height - 1) as u64;
-            let r = finalize(&app, height, vec![send(&alice, seq, 200_000), b"junk".to_vec()]);
+            let r = finalize(
+                &app,
+                height,
+                vec![send(&alice, seq, 200_000), b"junk".to_vec()],
+            );
             assert_eq!(r.tx_results[0].code, 0, "{}", r.tx_results[0].log);
             assert_eq!(r.tx_results[1].code, 2);
             h.push(r.app_hash.to_vec());
@@ -102,7 +141,14 @@ fn two_nodes_agree_and_a_restart_resumes_with_the_same_hash() {
         hashes.push(h);
     }
     assert_eq!(hashes[0], hashes[1], "same blocks, different app hashes");
-    assert_eq!(hashes[0].iter().collect::<std::collections::BTreeSet<_>>().len(), 6, "every block changes the hash");
+    assert_eq!(
+        hashes[0]
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        6,
+        "every block changes the hash"
+    );
 
     // Restart: Info reports the last commit; a block finalized but never committed (crash
     // between FinalizeBlock and Commit) is replayed to the same hash.
@@ -110,7 +156,11 @@ fn two_nodes_agree_and_a_restart_resumes_with_the_same_hash() {
     let info = app.info(RequestInfo::default());
     assert_eq!(info.last_block_height, 5);
     assert_eq!(info.last_block_app_hash.to_vec(), hashes[0][5]);
-    let first = app.finalize_block(RequestFinalizeBlock { txs: vec![send(&alice, 5, 200_000).into()], height: 6, ..Default::default() });
+    let first = app.finalize_block(RequestFinalizeBlock {
+        txs: vec![send(&alice, 5, 200_000).into()],
+        height: 6,
+        ..Default::default()
+    });
     drop(app); // crash before Commit
     let app = app_at(d1.path(), &rt);
     assert_eq!(app.info(RequestInfo::default()).last_block_height, 5);
@@ -129,15 +179,32 @@ fn queries_read_committed_state_at_any_height() {
     finalize(&app, 1, vec![]);
     finalize(&app, 2, vec![send(&alice, 0, 200_000)]);
     let key = [b"bank/balance/".as_slice(), &[7u8; 20], b"/upol"].concat();
-    let at = |h: i64| app.query(RequestQuery { path: "/store/key".into(), data: key.clone().into(), height: h, prove: true });
+    let at = |h: i64| {
+        app.query(RequestQuery {
+            path: "/store/key".into(),
+            data: key.clone().into(),
+            height: h,
+            prove: true,
+        })
+    };
     assert!(at(1).value.is_empty());
     assert!(!at(2).value.is_empty());
     assert!(at(2).proof_ops.is_some());
-    let bad = app.query(RequestQuery { path: "/nope.Query/X".into(), ..Default::default() });
+    let bad = app.query(RequestQuery {
+        path: "/nope.Query/X".into(),
+        ..Default::default()
+    });
     assert_eq!(bad.code, 6);
     assert!(bad.log.contains("unknown query path"));
-    let neg = app.query(RequestQuery { path: "/store/key".into(), height: -1, ..Default::default() });
+    let neg = app.query(RequestQuery {
+        path: "/store/key".into(),
+        height: -1,
+        ..Default::default()
+    });
     assert_ne!(neg.code, 0);
-    let version = app.query(RequestQuery { path: "/app/version".into(), ..Default::default() });
+    let version = app.query(RequestQuery {
+        path: "/app/version".into(),
+        ..Default::default()
+    });
     assert_eq!(version.value.to_vec(), env!("CARGO_PKG_VERSION").as_bytes());
 }

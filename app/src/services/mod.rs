@@ -15,7 +15,7 @@ pub mod consensus;
 pub mod reflection;
 pub mod tx;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use tonic::Status;
@@ -56,29 +56,6 @@ pub fn rpc_url_from_laddr(laddr: &str) -> anyhow::Result<String> {
         h => h,
     };
     Ok(format!("http://{host}:{port}"))
-}
-
-/// The home `pold` was started with: `--home`/`--home=` on the command line, else
-/// `POLD_HOME`, else `~/.pol` (the same resolution as the CLI).
-pub fn process_home() -> PathBuf {
-    let args: Vec<String> = std::env::args().collect();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a == "--home" {
-            if let Some(h) = it.next() {
-                return PathBuf::from(h);
-            }
-        } else if let Some(h) = a.strip_prefix("--home=") {
-            return PathBuf::from(h);
-        }
-    }
-    if let Some(h) = std::env::var_os("POLD_HOME") {
-        return PathBuf::from(h);
-    }
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join(".pol")
 }
 
 /// A CometBFT RPC failure as a gRPC status: unreachable node → Unavailable.
