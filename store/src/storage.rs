@@ -596,12 +596,7 @@ fn prune_loop(
         };
         {
             let _guard = inner.commit_lock.lock();
-            // prune_to does not panic; should it ever, keep the thread and `wait_for_pruning`
-            // alive (the next job retries the work).
-            let run = std::panic::AssertUnwindSafe(|| prune_logged(&inner, floor));
-            if std::panic::catch_unwind(run).is_err() {
-                tracing::error!(floor, "pruning panicked; will retry at the next commit");
-            }
+            prune_logged(&inner, floor);
         }
         drop(inner);
         sync.finish(count);
