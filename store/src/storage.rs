@@ -2,22 +2,19 @@
 //!
 //! Commit protocol. `prepare(v, changes)` runs the JMT update in memory against the latest
 //! committed tree and builds *one* sled batch holding everything version `v` needs: new JMT
-//! nodes, the stale-node list, raw-key index entries, preimages, the changelog, local metadata,
+//! nodes, the stale-node index, raw-key index entries, preimages, the changelog, local metadata,
 //! the root record and the `latest` record. `commit` applies that batch (sled batches are atomic,
 //! including across a crash) and flushes, so after a kill -9 the store is at the previous or the
-//! new version, never a mix.
+//! new version, never a mix. Pruning runs afterwards in a *following* batch that is not flushed
+//! on its own: losing it is harmless (the data stays, and the next prune redoes the work because
+//! it walks the changelog and stale index from their start, deleting what it has handled).
 //!
 //! Retention. With `keep_recent = N` and latest version `L`, versions `>= F = L + 1 - N` stay
 //! readable. `F` is the "floor": raw-index entries superseded at a version `<= F`, tombstones
 //! written at `<= F` and JMT nodes that became stale at `<= F` are deleted; none of them can be
-//! read by a version `>= F`. `commit` publishes the floor in memory and hands the deletion to a
-//! background pruner thread, which runs one batch per job under the commit lock (so it overlaps
-//! the next block's execution, never a commit). Snapshot reads check the floor *after* reading,
-//! so a read that raced with pruning reports `VersionPruned` instead of returning wrong data.
-//! The prune batch carries the persisted floor and is not flushed on its own: losing it in a
-//! crash is harmless (the data stays, `open` republishes the window's floor, and the next prune
-//! redoes the work because it walks the changelog and stale lists from their oldest entry,
-//! deleting what it has handled).
+//! read by a version `>= F`. The floor is published in memory *before* the prune batch is
+//! applied, and snapshot reads check it *after* reading, so a read that raced with pruning
+//! reports `VersionPruned` instead of returning wrong data.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -107,25 +104,6 @@ pub(crate) struct Inner {
     commit_lock: Mutex<()>,
     /// Decoded JMT nodes (see `NodeCache`).
     pub nodes: tree::NodeCache,
-    /// The background pruner's queue: commits publish the new floor and hand it the deletion.
-    pruner: std::sync::mpsc::Sender<Version>,
-    /// Prune jobs sent and not finished yet (for `wait_for_pruning`); shared with the pruner
-    /// thread so it can report completion after letting go of the database.
-    prune_sync: Arc<PruneSync>,
-}
-
-#[derive(Default)]
-struct PruneSync {
-    pending: Mutex<u64>,
-    done: parking_lot::Condvar,
-}
-
-impl PruneSync {
-    fn finish(&self, count: u64) {
-        let mut pending = self.pending.lock();
-        *pending = pending.saturating_sub(count);
-        self.done.notify_all();
-    }
 }
 
 impl Inner {
@@ -245,36 +223,17 @@ impl Storage {
             ));
         }
 
-        // A prune job queued before a restart may not have run: publish the window's floor
-        // right away (the next commit's prune deletes the data) so that versions reported
-        // pruned before the restart stay pruned.
-        let floor = match latest {
-            Some(l) if config.keep_recent > 0 && l.version >= config.keep_recent => {
-                floor.max(l.version + 1 - config.keep_recent)
-            }
-            _ => floor,
-        };
-        let (pruner, jobs) = std::sync::mpsc::channel();
-        let inner = Arc::new(Inner {
-            db,
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            config,
-            latest: RwLock::new(latest),
-            floor: AtomicU64::new(floor),
-            commit_lock: Mutex::new(()),
-            nodes: tree::NodeCache::new(NODE_CACHE_GENERATION),
-            pruner,
-            prune_sync: Default::default(),
-        });
-        if config.keep_recent > 0 {
-            // If the thread cannot be spawned, `jobs` is dropped and commits prune inline.
-            let weak = Arc::downgrade(&inner);
-            let sync = inner.prune_sync.clone();
-            let _ = std::thread::Builder::new()
-                .name("pol-store-prune".into())
-                .spawn(move || prune_loop(weak, sync, jobs));
-        }
-        Ok(Storage { inner })
+        Ok(Storage {
+            inner: Arc::new(Inner {
+                db,
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                config,
+                latest: RwLock::new(latest),
+                floor: AtomicU64::new(floor),
+                commit_lock: Mutex::new(()),
+                nodes: tree::NodeCache::new(NODE_CACHE_GENERATION),
+            }),
+        })
     }
 
     fn validate_version(db: &sled::Db, l: Latest) -> Result<(), StoreError> {
@@ -538,90 +497,36 @@ impl Storage {
             root: prepared.root,
         });
 
-        // Retention: publish the new floor now (reads check it after reading, so nothing
-        // below it is served from here on), and delete in the background: the pruner takes
-        // the commit lock, so it runs while the next block executes, never during a commit.
-        let n = inner.config.keep_recent;
-        if n > 0 && prepared.version >= n {
-            let floor = prepared.version + 1 - n;
-            if floor > inner.floor() {
-                inner.floor.store(floor, Ordering::SeqCst);
-                *inner.prune_sync.pending.lock() += 1;
-                if inner.pruner.send(floor).is_err() {
-                    // No pruner thread: prune inline (we hold the commit lock).
-                    prune_logged(inner, floor);
-                    inner.prune_sync.finish(1);
-                }
-            }
+        // The commit is durable; a pruning failure must not turn it into an error.
+        if let Err(e) = self.prune(prepared.version) {
+            tracing::warn!(error = %e, version = prepared.version, "pruning old state versions failed; will retry at the next commit");
         }
         tracing::debug!(
             version = prepared.version,
             writes = prepared.writes,
             apply_us = (t1 - t0).as_micros() as u64,
             flush_us = (t2 - t1).as_micros() as u64,
-            cache_us = t2.elapsed().as_micros() as u64,
+            prune_us = t2.elapsed().as_micros() as u64,
             "state committed"
         );
         Ok(prepared.root)
     }
 
-    /// Block until the background pruner has finished every job queued so far (tests, and
-    /// shutdown paths that want the database compacted before exit).
-    pub fn wait_for_pruning(&self) {
-        let sync = &self.inner.prune_sync;
-        let mut pending = sync.pending.lock();
-        while *pending > 0 {
-            sync.done.wait(&mut pending);
+    /// Delete everything only versions below the floor `latest + 1 - keep_recent` can read.
+    /// Called with the commit lock held.
+    fn prune(&self, latest: Version) -> Result<(), StoreError> {
+        let inner = &self.inner;
+        let n = inner.config.keep_recent;
+        if n == 0 || latest < n {
+            return Ok(());
         }
-    }
-}
+        let floor = latest + 1 - n;
+        if floor <= inner.floor() {
+            return Ok(());
+        }
+        // Publish first: readers check the floor after reading.
+        inner.floor.store(floor, Ordering::SeqCst);
 
-/// The pruner thread: coalesces queued floors and prunes to the highest, under the commit lock.
-/// It holds only a `Weak` so that dropping the last `Storage` closes the database; a job left
-/// behind then is redone by the next prune (which always starts from the oldest entries).
-fn prune_loop(
-    inner: std::sync::Weak<Inner>,
-    sync: Arc<PruneSync>,
-    jobs: std::sync::mpsc::Receiver<Version>,
-) {
-    while let Ok(mut floor) = jobs.recv() {
-        let mut count = 1;
-        while let Ok(f) = jobs.try_recv() {
-            floor = floor.max(f);
-            count += 1;
-        }
-        let Some(inner) = inner.upgrade() else {
-            sync.finish(count);
-            return;
-        };
-        {
-            let _guard = inner.commit_lock.lock();
-            prune_logged(&inner, floor);
-        }
-        drop(inner);
-        sync.finish(count);
-    }
-}
-
-fn prune_logged(inner: &Inner, floor: Version) {
-    let t = std::time::Instant::now();
-    match prune_to(inner, floor) {
-        Ok(()) => tracing::debug!(
-            floor,
-            prune_us = t.elapsed().as_micros() as u64,
-            "pruned state"
-        ),
-        // The commits are durable; a later prune retries from the oldest entries.
-        Err(e) => {
-            tracing::warn!(error = %e, floor, "pruning old state versions failed; will retry")
-        }
-    }
-}
-
-/// Delete everything that only versions below `floor` can read. Called with the commit lock
-/// held, after the floor was published (readers check it after reading).
-fn prune_to(inner: &Inner, floor: Version) -> Result<(), StoreError> {
-    {
         let db = &inner.db;
         let mut batch = sled::Batch::default();
 
@@ -678,9 +583,7 @@ fn prune_to(inner: &Inner, floor: Version) -> Result<(), StoreError> {
         db.apply_batch(batch)?;
         Ok(())
     }
-}
 
-impl Storage {
     /// Flush everything to disk (commits already flush; this is for shutdown paths).
     pub fn flush(&self) -> Result<(), StoreError> {
         self.inner.db.flush()?;

@@ -5,18 +5,6 @@ use pol_store::{
     StateWriteExt, Storage, StorageConfig, StoreError, EMPTY_ROOT,
 };
 
-/// Open the raw sled database behind a dropped `Storage` (sled lets go of its lock
-/// asynchronously, so retry briefly).
-fn sled_open(path: &std::path::Path) -> sled::Db {
-    for _ in 0..250 {
-        if let Ok(db) = sled::open(path) {
-            return db;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    sled::open(path).unwrap()
-}
-
 fn open(dir: &tempfile::TempDir, keep_recent: u64) -> Storage {
     Storage::open(dir.path(), StorageConfig { keep_recent }).unwrap()
 }
@@ -616,7 +604,6 @@ fn pruning_bounds_growth() {
         }
         let snap = s.latest_snapshot();
         assert_eq!(snap.prefix_raw(b"k/", None, 100).unwrap().len(), 20);
-        s.wait_for_pruning();
         s.debug_entry_count().unwrap()
     }
     let pruned = run(2);
@@ -788,7 +775,7 @@ fn refuses_inconsistent_database() {
     }
     {
         // Forge the latest record to point at a different root.
-        let db = sled_open(dir.path());
+        let db = sled::open(dir.path()).unwrap();
         let mut latest = db.get(b"mlatest").unwrap().unwrap().to_vec();
         latest[10] ^= 1;
         db.insert(b"mlatest", latest).unwrap();
@@ -804,7 +791,7 @@ fn refuses_inconsistent_database() {
     }
     {
         // Corrupt a raw-index value and a JMT node: reads report Corrupt, never panic.
-        let db = sled_open(dir.path());
+        let db = sled::open(dir.path()).unwrap();
         let keys: Vec<_> = db.iter().map(|e| e.unwrap().0).collect();
         for k in keys {
             if k[0] == b'k' || k[0] == b'n' {
@@ -825,7 +812,7 @@ fn refuses_inconsistent_database() {
     // a foreign database is refused
     let dir = tempfile::tempdir().unwrap();
     {
-        let db = sled_open(dir.path());
+        let db = sled::open(dir.path()).unwrap();
         db.insert(b"hello", b"world").unwrap();
         db.flush().unwrap();
     }
@@ -895,7 +882,6 @@ fn corrupt_bytes_never_panic() {
             }
             commit(&s, v, c);
         }
-        s.wait_for_pruning();
     }
     let mut seed = 0x1234_5678_9ABC_DEF1u64;
     let mut rnd = move || {
@@ -908,7 +894,7 @@ fn corrupt_bytes_never_panic() {
     for round in 0..12 {
         let dir = tempfile::tempdir().unwrap();
         {
-            let src = sled_open(base.path());
+            let src = sled::open(base.path()).unwrap();
             let dst = sled::open(dir.path()).unwrap();
             for e in src.iter() {
                 let (k, v) = e.unwrap();
