@@ -71,11 +71,15 @@ impl Keyring {
             None => {
                 let mut entropy = [0u8; 32]; // 24 words
                 rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut entropy);
-                bip39::Mnemonic::from_entropy(&entropy).map_err(|e| anyhow::anyhow!("mnemonic: {e}"))?
+                bip39::Mnemonic::from_entropy(&entropy)
+                    .map_err(|e| anyhow::anyhow!("mnemonic: {e}"))?
             }
         };
         let seed = phrase.to_seed("");
-        let xprv = bip32::XPrv::derive_from_path(seed, &HD_PATH.parse().map_err(|e| anyhow::anyhow!("{e}"))?)
+        let xprv = bip32::XPrv::derive_from_path(
+            seed,
+            &HD_PATH.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
+        )
         .map_err(|e| anyhow::anyhow!("key derivation: {e}"))?;
         let signer =
             SignerKey::from_bytes(&xprv.private_key().to_bytes()).map_err(anyhow::Error::msg)?;

@@ -14,7 +14,10 @@ use anyhow::{bail, Context};
 use pol_app::client::{RpcClient, SignerKey};
 
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 pub fn pold_bin() -> PathBuf {
@@ -23,16 +26,24 @@ pub fn pold_bin() -> PathBuf {
     }
     // target/<profile>/deps/<test-exe> → target/<profile>/pold
     let exe = std::env::current_exe().expect("current exe");
-    exe.parent().and_then(Path::parent).map(|d| d.join("pold")).expect("target dir")
+    exe.parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("pold"))
+        .expect("target dir")
 }
 
 pub fn cometbft_bin() -> PathBuf {
-    std::env::var_os("POL_COMETBFT").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".tools/bin/cometbft"))
+    std::env::var_os("POL_COMETBFT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".tools/bin/cometbft"))
 }
 
 /// A free TCP port on 127.0.0.1 (bound then released; tests use a handful at a time).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// Run a pold subcommand to completion, returning stdout.
@@ -43,9 +54,18 @@ pub fn pold(home: &Path, args: &[&str]) -> anyhow::Result<String> {
         .args(args)
         .env("POL_COMETBFT", cometbft_bin())
         .output()
-        .with_context(|| format!("running {} (build it with `cargo build --bin pold`)", pold_bin().display()))?;
+        .with_context(|| {
+            format!(
+                "running {} (build it with `cargo build --bin pold`)",
+                pold_bin().display()
+            )
+        })?;
     if !out.status.success() {
-        bail!("pold {args:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "pold {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -62,7 +82,13 @@ pub struct Ports {
 
 impl Ports {
     pub fn pick() -> Self {
-        Ports { rpc: free_port(), p2p: free_port(), abci: free_port(), grpc: free_port(), metrics: free_port() }
+        Ports {
+            rpc: free_port(),
+            p2p: free_port(),
+            abci: free_port(),
+            grpc: free_port(),
+            metrics: free_port(),
+        }
     }
 }
 
@@ -135,11 +161,26 @@ impl Node {
         cfg.save(&home)?;
         debug_assert!(app_toml.exists());
         for (key, amount) in &opts.accounts {
-            pold(&home, &["genesis", "add-account", &key.address().to_string(), &format!("{amount}upol")])?;
+            pold(
+                &home,
+                &[
+                    "genesis",
+                    "add-account",
+                    &key.address().to_string(),
+                    &format!("{amount}upol"),
+                ],
+            )?;
         }
         let rpc = RpcClient::new(&format!("http://127.0.0.1:{}", ports.rpc));
         let log = home.join("pold.log");
-        Ok(Node { home, ports, rpc, child: None, log, _dir: Some(dir) })
+        Ok(Node {
+            home,
+            ports,
+            rpc,
+            child: None,
+            log,
+            _dir: Some(dir),
+        })
     }
 
     /// Start `pold start` (which starts CometBFT) in its own process group.
@@ -147,7 +188,10 @@ impl Node {
         if self.child.is_some() {
             bail!("node already running");
         }
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log)?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)?;
         let mut cmd = Command::new(pold_bin());
         cmd.arg("--home")
             .arg(&self.home)
@@ -168,7 +212,11 @@ impl Node {
     }
 
     pub async fn wait_for_height(&self, height: u64, timeout: Duration) -> anyhow::Result<()> {
-        self.rpc.wait_for_height(height, timeout).await.map(|_| ()).with_context(|| format!("waiting for height {height}; log:\n{}", self.log_tail()))
+        self.rpc
+            .wait_for_height(height, timeout)
+            .await
+            .map(|_| ())
+            .with_context(|| format!("waiting for height {height}; log:\n{}", self.log_tail()))
     }
 
     /// SIGKILL pold and CometBFT at once (the whole process group), as a crash would.
@@ -227,19 +275,35 @@ pub const DEFAULT_FEE: u128 = 5000;
 pub const DEFAULT_GAS: u64 = 200_000;
 
 pub fn upol(amount: u128) -> Vec<cosmos_sdk_proto::cosmos::base::v1beta1::Coin> {
-    vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin { denom: "upol".into(), amount: amount.to_string() }]
+    vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
+        denom: "upol".into(),
+        amount: amount.to_string(),
+    }]
 }
 
 impl Wallet {
     /// Load account number and sequence from the chain.
     pub async fn load(rpc: &RpcClient, key: SignerKey, chain_id: &str) -> anyhow::Result<Wallet> {
-        use cosmos_sdk_proto::cosmos::auth::v1beta1::{BaseAccount, QueryAccountRequest, QueryAccountResponse};
+        use cosmos_sdk_proto::cosmos::auth::v1beta1::{
+            BaseAccount, QueryAccountRequest, QueryAccountResponse,
+        };
         use prost::Message;
         let resp: QueryAccountResponse = rpc
-            .query("/cosmos.auth.v1beta1.Query/Account", &QueryAccountRequest { address: key.address().to_string() }, 0)
+            .query(
+                "/cosmos.auth.v1beta1.Query/Account",
+                &QueryAccountRequest {
+                    address: key.address().to_string(),
+                },
+                0,
+            )
             .await?;
         let acc = BaseAccount::decode(resp.account.context("no account")?.value.as_slice())?;
-        Ok(Wallet { key, account_number: acc.account_number, sequence: acc.sequence, chain_id: chain_id.into() })
+        Ok(Wallet {
+            key,
+            account_number: acc.account_number,
+            sequence: acc.sequence,
+            chain_id: chain_id.into(),
+        })
     }
 
     /// A signed send at the current sequence (not advanced).
@@ -259,10 +323,23 @@ impl Wallet {
 }
 
 /// Balance of `addr` in upol at `height` (0 = latest).
-pub async fn balance(rpc: &RpcClient, addr: &pol_component::Address, height: u64) -> anyhow::Result<u128> {
+pub async fn balance(
+    rpc: &RpcClient,
+    addr: &pol_component::Address,
+    height: u64,
+) -> anyhow::Result<u128> {
     use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
     let r: QueryBalanceResponse = rpc
-        .query("/cosmos.bank.v1beta1.Query/Balance", &QueryBalanceRequest { address: addr.to_string(), denom: "upol".into() }, height)
+        .query(
+            "/cosmos.bank.v1beta1.Query/Balance",
+            &QueryBalanceRequest {
+                address: addr.to_string(),
+                denom: "upol".into(),
+            },
+            height,
+        )
         .await?;
-    Ok(r.balance.map(|c| c.amount.parse().unwrap_or(0)).unwrap_or(0))
+    Ok(r.balance
+        .map(|c| c.amount.parse().unwrap_or(0))
+        .unwrap_or(0))
 }

@@ -13,8 +13,16 @@ fn info_roundtrip(addr: &str) -> Response {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut buf = Vec::new();
-    Request { value: Some(request::Value::Info(RequestInfo::default())) }.encode_length_delimited(&mut buf).unwrap();
-    Request { value: Some(request::Value::Flush(Default::default())) }.encode_length_delimited(&mut buf).unwrap();
+    Request {
+        value: Some(request::Value::Info(RequestInfo::default())),
+    }
+    .encode_length_delimited(&mut buf)
+    .unwrap();
+    Request {
+        value: Some(request::Value::Flush(Default::default())),
+    }
+    .encode_length_delimited(&mut buf)
+    .unwrap();
     s.write_all(&buf).unwrap();
     let mut data = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -69,6 +77,8 @@ async fn abci_socket_survives_bad_frames() {
         other => panic!("unexpected response {other:?}"),
     }
     let h = node.rpc.latest_height().await.unwrap();
-    node.wait_for_height(h + 3, Duration::from_secs(30)).await.unwrap();
+    node.wait_for_height(h + 3, Duration::from_secs(30))
+        .await
+        .unwrap();
     assert!(node.pid().is_some());
 }

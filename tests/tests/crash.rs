@@ -30,12 +30,16 @@ async fn kill9_mid_load_loses_nothing_committed() {
             wallets.push(Wallet::load(&rpc, k.clone(), "pol-test-1").await.unwrap());
         }
         // Load: every sender streams sends; kill -9 lands while txs are in flight.
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(1200 + 300 * u64::from(round));
+        let deadline =
+            tokio::time::Instant::now() + Duration::from_millis(1200 + 300 * u64::from(round));
         while tokio::time::Instant::now() < deadline {
             for w in wallets.iter_mut() {
                 i += 1;
                 let amount = 1 + (i % 7);
-                match rpc.broadcast_tx_sync(&w.send_tx(&bob, amount, DEFAULT_FEE)).await {
+                match rpc
+                    .broadcast_tx_sync(&w.send_tx(&bob, amount, DEFAULT_FEE))
+                    .await
+                {
                     Ok(r) if r.code == 0 => {
                         w.sequence += 1;
                         accepted.insert(r.hash, amount);
@@ -54,9 +58,15 @@ async fn kill9_mid_load_loses_nothing_committed() {
         node.kill9();
 
         node.start().unwrap();
-        node.wait_for_height(height + 2, Duration::from_secs(60)).await.expect("chain continues after kill -9");
+        node.wait_for_height(height + 2, Duration::from_secs(60))
+            .await
+            .expect("chain continues after kill -9");
         for (h, hash) in &hashes {
-            assert_eq!(&node.rpc.app_hash_at(*h).await.unwrap(), hash, "app hash of height {h} changed across the crash");
+            assert_eq!(
+                &node.rpc.app_hash_at(*h).await.unwrap(),
+                hash,
+                "app hash of height {h} changed across the crash"
+            );
         }
         node.kill9();
     }
@@ -73,7 +83,15 @@ async fn kill9_mid_load_loses_nothing_committed() {
             found += 1;
         }
     }
-    eprintln!("{} txs accepted by CheckTx, {found} committed across 3 kill -9 rounds", accepted.len());
+    eprintln!(
+        "{} txs accepted by CheckTx, {found} committed across 3 kill -9 rounds",
+        accepted.len()
+    );
     assert!(found > 0, "no tx committed at all");
-    assert_eq!(balance(&node.rpc, &bob, 0).await.unwrap(), committed, "{found} of {} txs committed", accepted.len());
+    assert_eq!(
+        balance(&node.rpc, &bob, 0).await.unwrap(),
+        committed,
+        "{found} of {} txs committed",
+        accepted.len()
+    );
 }

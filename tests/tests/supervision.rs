@@ -8,9 +8,17 @@ use pol_tests::*;
 /// Children of `pid`, forked by any of its threads (tokio spawns from worker threads).
 fn children(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten() {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let text = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        out.extend(text.split_whitespace().filter_map(|s| s.parse::<u32>().ok()).filter(|&c| is_running(c)));
+        out.extend(
+            text.split_whitespace()
+                .filter_map(|s| s.parse::<u32>().ok())
+                .filter(|&c| is_running(c)),
+        );
     }
     out
 }
@@ -18,7 +26,12 @@ fn children(pid: u32) -> Vec<u32> {
 fn is_running(pid: u32) -> bool {
     // A zombie is dead for our purposes.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
         Err(_) => false,
     }
 }
@@ -38,13 +51,21 @@ async fn cometbft_is_restarted_and_never_orphaned() {
     let mut node = Node::init(&ChainOptions::default()).unwrap();
     node.start_and_wait(2).await.unwrap();
     let pold = node.pid().unwrap();
-    let comet = *children(pold).first().expect("pold runs cometbft as its child");
+    let comet = *children(pold)
+        .first()
+        .expect("pold runs cometbft as its child");
 
     // CometBFT crashes: pold starts a new one and the chain goes on.
     unsafe { libc::kill(comet as i32, libc::SIGKILL) };
-    wait_until(|| children(pold).iter().any(|&c| c != comet && is_running(c)), "a new cometbft").await;
+    wait_until(
+        || children(pold).iter().any(|&c| c != comet && is_running(c)),
+        "a new cometbft",
+    )
+    .await;
     let h = node.rpc.latest_height().await.unwrap_or(0);
-    node.wait_for_height(h + 3, Duration::from_secs(60)).await.unwrap();
+    node.wait_for_height(h + 3, Duration::from_secs(60))
+        .await
+        .unwrap();
 
     // Clean shutdown: pold exits 0 and takes CometBFT with it.
     let comet2 = *children(pold).first().unwrap();
