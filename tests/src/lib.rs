@@ -38,12 +38,22 @@ pub fn cometbft_bin() -> PathBuf {
         .unwrap_or_else(|| repo_root().join(".tools/bin/cometbft"))
 }
 
-/// A free TCP port on 127.0.0.1 (bound then released; tests use a handful at a time).
+/// A free TCP port on 127.0.0.1, never the same one twice in this process: tests run in
+/// parallel threads, and a port that was bound and released can come back from the kernel
+/// for the next `bind(0)` before its first taker has started listening on it.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        if handed_out.insert(port) {
+            return port;
+        }
+    }
 }
 
 /// Run a pold subcommand to completion, returning stdout.
