@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use pol_component::coins::{parse_coins, Coin};
 use pol_component::{Address, TxError};
 use pol_store::{StateRead, StateWrite};
+use prost::Message;
 use serde::{Deserialize, Serialize};
 
 use crate::{BankRead, BankWrite};
@@ -116,27 +117,80 @@ impl GenesisState {
             }
         }
         let mut balances = Vec::new();
-        let mut sum: BTreeMap<String, u128> = BTreeMap::new();
         for addr in holders {
             let coins = state.all_balances(&addr)?;
-            for c in &coins {
-                let t = sum.entry(c.denom.clone()).or_default();
-                *t = t.saturating_add(c.amount);
-            }
             balances.push(GenesisBalance {
                 address: addr.to_string(),
                 coins: coins.iter().map(JsonCoin::from).collect(),
             });
         }
-        let supply = sum
-            .into_iter()
-            .map(|(denom, amount)| {
-                state.supply_of(&denom).map(|s| JsonCoin {
-                    denom,
-                    amount: s.max(amount).to_string(),
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        // The supply exactly as stored: if it ever disagreed with the balances, importing
+        // this export fails validation instead of the disagreement being papered over.
+        let mut supply = Vec::new();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = state.prefix_raw(crate::state_key::SUPPLY_PREFIX, after.as_deref(), 1024)?;
+            for (_, v) in &page {
+                let coin = cosmos_sdk_proto::cosmos::base::v1beta1::Coin::decode(v.as_slice())
+                    .map_err(|e| TxError::INTERNAL(format!("supply entry does not decode: {e}")))?;
+                supply.push(JsonCoin {
+                    denom: coin.denom,
+                    amount: coin.amount,
+                });
+            }
+            match page.last() {
+                Some((k, _)) if page.len() == 1024 => after = Some(k.clone()),
+                _ => break,
+            }
+        }
         Ok(GenesisState { balances, supply })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pol_store::{MemState, StateDelta};
+
+    #[test]
+    fn export_round_trips_and_never_hides_a_supply_mismatch() {
+        let (a, b) = (Address([1; 20]), Address([2; 20]));
+        let genesis = GenesisState {
+            balances: vec![
+                GenesisBalance {
+                    address: a.to_string(),
+                    coins: vec![JsonCoin {
+                        denom: "upol".into(),
+                        amount: "70".into(),
+                    }],
+                },
+                GenesisBalance {
+                    address: b.to_string(),
+                    coins: vec![JsonCoin {
+                        denom: "upol".into(),
+                        amount: "30".into(),
+                    }],
+                },
+            ],
+            supply: vec![],
+        };
+        let mut state = StateDelta::new(MemState::default());
+        genesis.init(&mut state).unwrap();
+        let exported = GenesisState::export(&state).unwrap();
+        assert_eq!(exported.balances, genesis.balances);
+        assert_eq!(
+            exported.supply,
+            vec![JsonCoin {
+                denom: "upol".into(),
+                amount: "100".into()
+            }]
+        );
+        exported.validate().unwrap();
+
+        // A stored supply that disagrees with the balances is exported as it is and refused.
+        state.set_supply("upol", 99);
+        let bad = GenesisState::export(&state).unwrap();
+        assert_eq!(bad.supply[0].amount, "99");
+        assert!(bad.validate().unwrap_err().contains("does not equal"));
     }
 }
