@@ -54,15 +54,14 @@ async fn sends_tokens_and_rejects_bad_transactions_with_their_codes() {
         DEFAULT_FEE
     );
 
-    // Replayed sequence (the tx above, byte for byte, and a new tx at the old sequence).
+    // Replayed sequence: a new tx signed at the already-used sequence 0.
     let replay = w.send_tx(&bob, 1, DEFAULT_FEE);
-    let mut stale = Wallet {
+    let stale = Wallet {
         sequence: 0,
         ..Wallet::load(rpc, alice.clone(), "pol-test-1")
             .await
             .unwrap()
     };
-    stale.sequence = 0;
     let r = rpc
         .broadcast_tx_sync(&stale.send_tx(&bob, 1, DEFAULT_FEE))
         .await
