@@ -156,6 +156,33 @@ impl RpcClient {
         })
     }
 
+    /// The raw txs of block `height`, in block order (from the block store, which survives
+    /// a crash even where CometBFT's tx indexer may not have caught up).
+    pub async fn block_txs(&self, height: u64) -> Result<Vec<Vec<u8>>, RpcError> {
+        let b = self
+            .call("block", json!({"height": height.to_string()}))
+            .await?;
+        Ok(b["block"]["data"]["txs"]
+            .as_array()
+            .map(|txs| {
+                txs.iter()
+                    .map(|t| unb64(t.as_str().unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// The result code of every tx of block `height`, in block order.
+    pub async fn block_tx_codes(&self, height: u64) -> Result<Vec<u32>, RpcError> {
+        let r = self
+            .call("block_results", json!({"height": height.to_string()}))
+            .await?;
+        Ok(r["txs_results"]
+            .as_array()
+            .map(|rs| rs.iter().map(|t| as_u64(&t["code"]) as u32).collect())
+            .unwrap_or_default())
+    }
+
     pub async fn abci_query(
         &self,
         path: &str,
