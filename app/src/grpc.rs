@@ -43,9 +43,11 @@ pub async fn serve_with_rpc(
 ) -> anyhow::Result<()> {
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(services::reflection::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(pol_staking::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(services::reflection::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(pol_staking::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     let rpc = CometRpc::new(cometbft_rpc);
     tracing::info!(%addr, cometbft_rpc, "gRPC server listening");
@@ -54,6 +56,7 @@ pub async fn serve_with_rpc(
         .add_service(reflection_v1alpha)
         .add_service(AuthQueryServer::new(AuthQuery::new(storage.clone())))
         .add_service(BankQueryServer::new(BankQuery::new(storage.clone())))
+        .add_service(pol_staking::StakingQuery::server(storage.clone()))
         .add_service(ConsensusQueryServer::new(
             services::consensus::ConsensusQuery::new(rpc.clone()),
         ))

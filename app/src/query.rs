@@ -196,6 +196,67 @@ impl QueryRouter {
             send_enabled,
             bank::QuerySendEnabledRequest
         );
+        {
+            use pol_staking::pb;
+            use pol_staking::pb::query_server::Query as _;
+            let st = pol_staking::StakingQuery::new(storage.clone());
+            route!(
+                r,
+                st,
+                "/pol.staking.v1.Query/Validator",
+                validator,
+                pb::QueryValidatorRequest
+            );
+            route!(
+                r,
+                st,
+                "/pol.staking.v1.Query/Validators",
+                validators,
+                pb::QueryValidatorsRequest
+            );
+            route!(
+                r,
+                st,
+                "/pol.staking.v1.Query/Delegation",
+                delegation,
+                pb::QueryDelegationRequest
+            );
+            route!(
+                r,
+                st,
+                "/pol.staking.v1.Query/DelegatorDelegations",
+                delegator_delegations,
+                pb::QueryDelegatorDelegationsRequest
+            );
+            route!(
+                r,
+                st,
+                "/pol.staking.v1.Query/ValidatorDelegations",
+                validator_delegations,
+                pb::QueryValidatorDelegationsRequest
+            );
+            route!(
+                r,
+                st,
+                "/pol.staking.v1.Query/UnbondingDelegations",
+                unbonding_delegations,
+                pb::QueryUnbondingDelegationsRequest
+            );
+            route!(
+                r,
+                st,
+                "/pol.staking.v1.Query/Params",
+                params,
+                pb::QueryParamsRequest
+            );
+            route!(
+                r,
+                st,
+                "/pol.staking.v1.Query/Pool",
+                pool,
+                pb::QueryPoolRequest
+            );
+        }
         // The state-only methods of the tx service: cosmjs simulates over abci_query.
         {
             use cosmos_sdk_proto::cosmos::tx::v1beta1 as txs;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 pub struct AppState {
     pub auth: pol_auth::GenesisState,
     pub bank: pol_bank::GenesisState,
+    pub staking: pol_staking::GenesisState,
 }
 
 impl AppState {
@@ -23,6 +24,40 @@ impl AppState {
     pub fn validate(&self) -> Result<(), String> {
         self.auth.validate()?;
         self.bank.validate()?;
+        self.staking.validate()?;
+        self.check_gentx_funds()?;
+        Ok(())
+    }
+
+    /// Every gentx operator must hold its self-bond in bank genesis (InitChain would fail
+    /// otherwise; saying so here catches it at `collect-gentxs` and `genesis validate`).
+    fn check_gentx_funds(&self) -> Result<(), String> {
+        let denom = &self.staking.params.bond_denom;
+        // Exported pools are checked by InitChain against the imported records.
+        let mut need: std::collections::BTreeMap<&str, u128> = Default::default();
+        for g in &self.staking.gentxs {
+            let n = need.entry(g.operator.as_str()).or_default();
+            *n = n
+                .checked_add(g.self_bond)
+                .ok_or("gentx self-bonds overflow")?;
+        }
+        for (operator, need) in need {
+            let have: u128 = self
+                .bank
+                .balances
+                .iter()
+                .filter(|b| b.address == operator)
+                .flat_map(|b| b.coins.iter())
+                .filter(|c| &c.denom == denom)
+                .map(|c| c.amount.parse::<u128>().unwrap_or(0))
+                .fold(0u128, u128::saturating_add);
+            if have < need {
+                return Err(format!(
+                    "staking genesis: gentx operator {operator} self-bonds {need}{denom} \
+                     but holds {have}{denom} in bank genesis"
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -39,5 +74,35 @@ mod tests {
             .contains("unknown field"));
         let bad_amount = br#"{"bank":{"balances":[{"address":"pol1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9","coins":[{"denom":"upol","amount":"-1"}]}]}}"#;
         assert!(AppState::from_json(bad_amount).is_err());
+    }
+
+    #[test]
+    fn gentx_operators_must_hold_their_self_bond() {
+        let op = pol_component::Address([3; 20]);
+        let mut state = AppState::default();
+        state
+            .staking
+            .gentxs
+            .push(pol_staking::GenesisValidator::new(
+                &op,
+                // A valid ed25519 point: the public key of the all-sevens seed.
+                &ed25519_dalek::SigningKey::from_bytes(&[7; 32])
+                    .verifying_key()
+                    .to_bytes(),
+                "v",
+                0,
+                5_000_000,
+            ));
+        state.bank.balances.push(pol_bank::genesis::GenesisBalance {
+            address: op.to_string(),
+            coins: vec![pol_bank::genesis::JsonCoin {
+                denom: "upol".into(),
+                amount: "4999999".into(),
+            }],
+        });
+        let err = state.validate().unwrap_err();
+        assert!(err.contains("holds 4999999upol"), "{err}");
+        state.bank.balances[0].coins[0].amount = "5000000".into();
+        assert_eq!(state.validate(), Ok(()));
     }
 }

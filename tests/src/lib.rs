@@ -81,6 +81,13 @@ pub fn pold(home: &Path, args: &[&str]) -> anyhow::Result<String> {
 }
 
 /// Ports of one node.
+/// Keyring name of the test validator's operator account.
+pub const VALIDATOR_OPERATOR: &str = "operator";
+/// Genesis balance of the operator account, in upol.
+pub const VALIDATOR_FUNDS: u128 = 2_000_000_000_000;
+/// The operator's genesis self-bond, in upol (10⁶ voting power).
+pub const VALIDATOR_SELF_BOND: u128 = 1_000_000_000_000;
+
 #[derive(Clone, Debug)]
 pub struct Ports {
     pub rpc: u16,
@@ -168,6 +175,28 @@ impl Node {
         cfg.minimum_gas_prices = opts.min_gas_price.clone();
         cfg.keep_recent_heights = opts.keep_recent_heights;
         cfg.save(&home)?;
+        // The validator is a staking validator, made the Cosmos way: an operator key
+        // funded at genesis signs a gentx, and collect-gentxs makes it the genesis set.
+        pold(&home, &["keys", "add", VALIDATOR_OPERATOR])?;
+        pold(
+            &home,
+            &[
+                "genesis",
+                "add-account",
+                VALIDATOR_OPERATOR,
+                &format!("{VALIDATOR_FUNDS}upol"),
+            ],
+        )?;
+        pold(
+            &home,
+            &[
+                "genesis",
+                "gentx",
+                VALIDATOR_OPERATOR,
+                &format!("{VALIDATOR_SELF_BOND}upol"),
+            ],
+        )?;
+        pold(&home, &["genesis", "collect-gentxs"])?;
         for (key, amount) in &opts.accounts {
             pold(
                 &home,
@@ -312,6 +341,36 @@ impl Wallet {
             sequence: acc.sequence,
             chain_id: chain_id.into(),
         })
+    }
+
+    /// `messages` signed as one tx at the current sequence (not advanced).
+    pub fn sign(&self, messages: Vec<tendermint_proto::google::protobuf::Any>) -> Vec<u8> {
+        pol_app::client::txbuilder::sign_tx(
+            &self.key,
+            messages,
+            "",
+            upol(DEFAULT_FEE),
+            DEFAULT_GAS,
+            &self.chain_id,
+            self.account_number,
+            self.sequence,
+        )
+    }
+
+    /// Sign, broadcast and wait for the block; the sequence advances whenever CheckTx
+    /// accepted the tx. Returns the committed result (whatever its code) or CheckTx's
+    /// rejection as an error.
+    pub async fn submit(
+        &mut self,
+        rpc: &RpcClient,
+        messages: Vec<tendermint_proto::google::protobuf::Any>,
+    ) -> anyhow::Result<pol_app::client::rpc::TxResult> {
+        let r = rpc.broadcast_tx_sync(&self.sign(messages)).await?;
+        if r.code != 0 {
+            bail!("CheckTx rejected the tx with code {}: {}", r.code, r.log);
+        }
+        self.sequence += 1;
+        Ok(rpc.wait_for_tx(&r.hash, Duration::from_secs(60)).await?)
     }
 
     /// A signed send at the current sequence (not advanced).

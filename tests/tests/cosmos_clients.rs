@@ -155,14 +155,14 @@ async fn cosmjs_signing_stargate_client_queries_and_sends() {
     );
     assert_eq!(out["foundTx"]["code"], 0, "{out}");
 
-    // Fee "auto": cosmjs simulated over abci_query, then paid round(gas × 1.4) × 0.025.
+    // Fee "auto": cosmjs (0.39) simulated over abci_query, then paid ceil(gas × 1.4) × 0.025.
     let auto = &out["auto"];
     assert_eq!(auto["code"], 0, "{out}");
     let simulated = num(&auto["simulatedGas"]);
     let auto_wanted = num(&auto["gasWanted"]);
     let auto_used = num(&auto["gasUsed"]);
     assert!(simulated > 0 && auto_used <= auto_wanted, "{out}");
-    assert_eq!(auto_wanted, (simulated * 14 + 5) / 10, "{out}");
+    assert_eq!(auto_wanted, (simulated * 14).div_ceil(10), "{out}");
     assert_eq!(num(&auto["recipientFinal"]), 12345 + 1);
 
     // The chain agrees, through its own query path.

@@ -94,6 +94,21 @@ async fn reflection_lists_every_service_and_resolves_bank_query() {
         listed.contains("grpc.reflection.v1.ServerReflection"),
         "{listed:?}"
     );
+    // pol's own modules are described too, with the Cosmos types they import.
+    assert!(listed.contains(pol_staking::QUERY_SERVICE), "{listed:?}");
+    let staking = files_for_symbol(&mut client, pol_staking::QUERY_SERVICE).await;
+    let query = staking
+        .iter()
+        .find(|f| f.package() == "pol.staking.v1" && !f.service.is_empty())
+        .expect("the file declaring the staking Query service");
+    let methods: BTreeSet<&str> = query.service[0].method.iter().map(|m| m.name()).collect();
+    for path in pol_staking::QUERY_PATHS {
+        let method = path.rsplit('/').next().unwrap();
+        assert!(
+            methods.contains(method),
+            "{method} missing from {methods:?}"
+        );
+    }
 
     // cosmos.bank.v1beta1.Query resolves, with its methods and message types.
     let files = files_for_symbol(&mut client, "cosmos.bank.v1beta1.Query").await;

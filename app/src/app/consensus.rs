@@ -9,6 +9,7 @@ use std::time::Instant;
 use pol_component::gas::GasSchedule;
 use pol_component::BlockContext;
 use pol_store::{Changeset, PreparedCommit, StateDelta, StateWrite, StateWriteExt, Storage};
+use prost::Message as _;
 use tendermint_proto::v0_38::abci::*;
 
 use super::params::{chain_id, ChainParams, CHAIN_ID_KEY, PARAMS_KEY};
@@ -67,9 +68,9 @@ impl ConsensusState {
 
     pub fn init_chain(&mut self, req: RequestInitChain) -> ResponseInitChain {
         match self.try_init_chain(&req) {
-            Ok(app_hash) => ResponseInitChain {
+            Ok((app_hash, validators)) => ResponseInitChain {
                 consensus_params: None,
-                validators: req.validators,
+                validators,
                 app_hash: app_hash.to_vec().into(),
             },
             Err(e) => {
@@ -82,7 +83,13 @@ impl ConsensusState {
         }
     }
 
-    fn try_init_chain(&mut self, req: &RequestInitChain) -> Result<[u8; 32], String> {
+    /// Returns the genesis app hash and the initial validator set: staking's (from gentxs or
+    /// imported validators), or genesis.json's when staking has none (a chain bootstrapped
+    /// with `pold init` alone, whose validator staking does not know).
+    fn try_init_chain(
+        &mut self,
+        req: &RequestInitChain,
+    ) -> Result<([u8; 32], Vec<ValidatorUpdate>), String> {
         if self.storage.latest_version().is_some() {
             return Err("InitChain on a node that already has committed state".into());
         }
@@ -101,8 +108,18 @@ impl ConsensusState {
         state.put_proto(PARAMS_KEY.to_vec(), &params);
         app_state.auth.init(&mut state).map_err(|e| e.log)?;
         app_state.bank.init(&mut state).map_err(|e| e.log)?;
-        let writes = state.into_writes();
         let initial = u64::try_from(req.initial_height).unwrap_or(1).max(1);
+        let ctx = BlockContext {
+            chain_id: req.chain_id.clone(),
+            height: initial,
+            time_unix_nanos: block_time_nanos(&req.time),
+        };
+        let staking_set = app_state
+            .staking
+            .init(&mut state, &ctx)
+            .map_err(|e| e.log)?;
+        let validators = initial_validators(&req.validators, staking_set)?;
+        let writes = state.into_writes();
         let root = self
             .storage
             .prepare(
@@ -116,8 +133,13 @@ impl ConsensusState {
             .root();
         self.chain_id = req.chain_id.clone();
         self.pending_genesis = Some(writes);
-        tracing::info!(chain_id = %req.chain_id, app_hash = %hex::encode(root), "InitChain");
-        Ok(root)
+        tracing::info!(
+            chain_id = %req.chain_id,
+            app_hash = %hex::encode(root),
+            validators = validators.len(),
+            "InitChain"
+        );
+        Ok((root, validators))
     }
 
     pub fn prepare_proposal(&mut self, req: RequestPrepareProposal) -> ResponsePrepareProposal {
@@ -206,6 +228,18 @@ impl ConsensusState {
             });
         }
 
+        let staking = match pol_staking::end_block(&mut state, &ctx) {
+            Ok(out) => out,
+            Err(e) => return fatal(&format!("staking end-block at height {height}: {}", e.log)),
+        };
+        if !staking.validator_updates.is_empty() {
+            tracing::info!(
+                height,
+                updates = staking.validator_updates.len(),
+                "validator set changes"
+            );
+        }
+
         let prepared = match self.storage.prepare(
             height,
             Changeset {
@@ -222,9 +256,9 @@ impl ConsensusState {
         metrics::histogram!("pol_finalize_block_seconds").record(started.elapsed().as_secs_f64());
         metrics::gauge!("pol_block_txs").set(req.txs.len() as f64);
         ResponseFinalizeBlock {
-            events: Vec::new(),
+            events: staking.events.into_iter().map(Into::into).collect(),
             tx_results,
-            validator_updates: Vec::new(),
+            validator_updates: staking.validator_updates,
             consensus_param_updates: None,
             app_hash: app_hash.to_vec().into(),
         }
@@ -252,6 +286,33 @@ impl ConsensusState {
         }
         ResponseCommit { retain_height: 0 }
     }
+}
+
+/// The set CometBFT starts with. When staking has validators, genesis.json's list must be
+/// empty (as `collect-gentxs` leaves it) or the very same set, so the two never disagree.
+pub(super) fn initial_validators(
+    from_genesis_json: &[ValidatorUpdate],
+    from_staking: Vec<ValidatorUpdate>,
+) -> Result<Vec<ValidatorUpdate>, String> {
+    if from_staking.is_empty() {
+        return Ok(from_genesis_json.to_vec());
+    }
+    if !from_genesis_json.is_empty() {
+        let key = |v: &ValidatorUpdate| (v.pub_key.clone().map(|k| k.encode_to_vec()), v.power);
+        let mut a: Vec<_> = from_genesis_json.iter().map(key).collect();
+        let mut b: Vec<_> = from_staking.iter().map(key).collect();
+        a.sort();
+        b.sort();
+        if a != b {
+            return Err(format!(
+                "genesis.json lists {} validators that differ from the {} staking creates; \
+                 empty genesis.json's validators (collect-gentxs does) or make them match",
+                a.len(),
+                b.len()
+            ));
+        }
+    }
+    Ok(from_staking)
 }
 
 /// A failure of our own storage on the consensus path: the node must stop, not guess.

@@ -208,3 +208,101 @@ fn queries_read_committed_state_at_any_height() {
     });
     assert_eq!(version.value.to_vec(), env!("CARGO_PKG_VERSION").as_bytes());
 }
+
+/// A genesis whose only validator comes from a gentx entry for `operator`.
+fn genesis_with_validator(
+    operator: &SignerKey,
+    funded: &[Address],
+    cons_key: [u8; 32],
+) -> RequestInitChain {
+    let mut req = genesis(funded, 10_000_000);
+    let mut state: serde_json::Value = serde_json::from_slice(&req.app_state_bytes).unwrap();
+    let op = operator.address().to_string();
+    state["bank"]["balances"].as_array_mut().unwrap().push(
+        serde_json::json!({"address": op, "coins": [{"denom": "upol", "amount": "100000000"}]}),
+    );
+    state["staking"] = serde_json::json!({"gentxs": [pol_staking::GenesisValidator::new(
+        &operator.address(), &cons_key, "val0", 0, 7_000_000)]});
+    req.app_state_bytes = serde_json::to_vec(&state).unwrap().into();
+    req
+}
+
+fn ed25519_key(seed: u8) -> [u8; 32] {
+    ed25519_dalek::SigningKey::from_bytes(&[seed; 32])
+        .verifying_key()
+        .to_bytes()
+}
+
+#[test]
+fn staking_sets_the_genesis_validators_and_reports_set_changes() {
+    use pol_staking::end_block::validator_update;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_at(dir.path(), &rt);
+    let (operator, carol) = (SignerKey::random(), SignerKey::random());
+    let init = app.init_chain(genesis_with_validator(
+        &operator,
+        &[carol.address()],
+        ed25519_key(1),
+    ));
+    assert_eq!(init.validators, vec![validator_update(&ed25519_key(1), 7)]);
+    finalize(&app, 1, vec![]);
+
+    // Carol creates a validator in block 2: FinalizeBlock hands CometBFT the new member.
+    let create = pol_staking::msg::MsgCreateValidator {
+        validator_address: pol_staking::types::valoper_string(&carol.address()),
+        consensus_pubkey: ed25519_key(2).to_vec(),
+        moniker: "carol".into(),
+        commission_bps: 100,
+        self_bond: Some(Coin::new("upol", 3_000_000).to_proto()),
+    };
+    let tx = crate::client::txbuilder::sign_tx(
+        &carol,
+        vec![tendermint_proto::google::protobuf::Any {
+            type_url: pol_staking::MSG_CREATE_VALIDATOR_TYPE_URL.into(),
+            value: prost::Message::encode_to_vec(&create),
+        }],
+        "",
+        vec![Coin::new("upol", 100).to_proto()],
+        200_000,
+        CHAIN,
+        0, // carol is genesis account 0; the operator has no auth entry until it acts
+        0,
+    );
+    let r = finalize(&app, 2, vec![tx]);
+    assert_eq!(r.tx_results[0].code, 0, "{}", r.tx_results[0].log);
+    assert_eq!(
+        r.validator_updates,
+        vec![validator_update(&ed25519_key(2), 3)]
+    );
+    // Nothing changes in the next block: no updates at all.
+    assert!(finalize(&app, 3, vec![]).validator_updates.is_empty());
+}
+
+#[test]
+fn genesis_json_validators_must_match_staking() {
+    use super::consensus::initial_validators;
+    use pol_staking::end_block::validator_update;
+    let ours = vec![validator_update(&ed25519_key(1), 7)];
+    let err =
+        initial_validators(&[validator_update(&ed25519_key(9), 7)], ours.clone()).unwrap_err();
+    assert!(err.contains("differ"), "{err}");
+    // Empty (as collect-gentxs leaves it) or identical: staking's set wins.
+    assert_eq!(initial_validators(&[], ours.clone()).unwrap(), ours);
+    assert_eq!(initial_validators(&ours, ours.clone()).unwrap(), ours);
+    // Staking has none: genesis.json's own list stands.
+    let theirs = vec![validator_update(&ed25519_key(3), 1)];
+    assert_eq!(initial_validators(&theirs, vec![]).unwrap(), theirs);
+}
+
+#[test]
+fn every_staking_query_is_served_on_its_abci_path() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap();
+    let router = QueryRouter::new(&storage, rt.handle().clone());
+    let paths: Vec<_> = router.paths().copied().collect();
+    for p in pol_staking::QUERY_PATHS {
+        assert!(paths.contains(p), "{p} not routed");
+    }
+}

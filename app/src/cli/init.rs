@@ -50,6 +50,34 @@ pub enum GenesisCommand {
     },
     /// Check genesis.json and print its chain-id.
     Validate,
+    /// Sign a genesis validator (MsgCreateValidator) with an operator key and this node's
+    /// consensus key: writes config/gentx/gentx-<operator>.json.
+    Gentx {
+        /// Name of the operator key in the keyring (funded with the self-bond in genesis).
+        key: String,
+        /// Self-bond, e.g. 100000000upol.
+        amount: String,
+        /// Defaults to the node's moniker in config.toml.
+        #[arg(long)]
+        moniker: Option<String>,
+        /// Commission in basis points (500 = 5 %).
+        #[arg(long, default_value_t = 500)]
+        commission_bps: u32,
+        /// This node's reachable P2P address (host:port) for the memo; defaults to
+        /// config.toml's p2p.laddr.
+        #[arg(long)]
+        p2p_address: Option<String>,
+        /// Write here instead of config/gentx/.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Check every gentx in a directory (default config/gentx) and make them the genesis
+    /// validators: they go into staking's genesis, genesis.json's own validator list is
+    /// emptied (InitChain returns the set), and their memos become persistent peers.
+    CollectGentxs {
+        #[arg(long)]
+        gentx_dir: Option<std::path::PathBuf>,
+    },
 }
 
 pub fn init(home: &Path, a: InitArgs) -> anyhow::Result<()> {
@@ -148,6 +176,27 @@ pub fn genesis(home: &Path, cmd: GenesisCommand) -> anyhow::Result<()> {
                 pol_component::coins::coins_to_string(&coins)
             );
         }
+        GenesisCommand::Gentx {
+            key,
+            amount,
+            moniker,
+            commission_bps,
+            p2p_address,
+            output,
+        } => gentx(
+            home,
+            &g,
+            &key,
+            &amount,
+            moniker,
+            commission_bps,
+            p2p_address,
+            output,
+        )?,
+        GenesisCommand::CollectGentxs { gentx_dir } => {
+            let dir = gentx_dir.unwrap_or_else(|| home.join("config").join("gentx"));
+            collect_gentxs(home, &mut g, &dir)?;
+        }
         GenesisCommand::Validate => {
             println!(
                 "{} is valid (chain-id {})",
@@ -156,5 +205,198 @@ pub fn genesis(home: &Path, cmd: GenesisCommand) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+fn read_config_toml(home: &Path) -> anyhow::Result<toml_edit::DocumentMut> {
+    let path = home.join("config").join("config.toml");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    text.parse()
+        .with_context(|| format!("parsing {}", path.display()))
+}
+
+/// The ed25519 public key of this node's CometBFT validator (priv_validator_key.json).
+fn consensus_pubkey(home: &Path) -> anyhow::Result<[u8; 32]> {
+    use base64::Engine as _;
+    let path = home.join("config").join("priv_validator_key.json");
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+    )
+    .with_context(|| format!("parsing {}", path.display()))?;
+    let ty = v["pub_key"]["type"].as_str().unwrap_or_default();
+    if ty != "tendermint/PubKeyEd25519" {
+        bail!(
+            "{}: validator key type {ty:?}, want ed25519",
+            path.display()
+        );
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(v["pub_key"]["value"].as_str().unwrap_or_default())
+        .context("validator public key is not base64")?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("validator public key is not 32 bytes"))
+}
+
+/// CometBFT's node id: hex of the first 20 bytes of SHA-256 of the node's ed25519 key.
+fn node_id(home: &Path) -> anyhow::Result<String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let path = home.join("config").join("node_key.json");
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+    )?;
+    let secret = base64::engine::general_purpose::STANDARD
+        .decode(v["priv_key"]["value"].as_str().unwrap_or_default())
+        .context("node key is not base64")?;
+    // CometBFT stores the 64-byte expanded key: seed || public key.
+    let public = secret
+        .get(32..64)
+        .context("node key is not a 64-byte ed25519 key")?;
+    Ok(hex::encode(&sha2::Sha256::digest(public)[..20]))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gentx(
+    home: &Path,
+    g: &GenesisFile,
+    key: &str,
+    amount: &str,
+    moniker: Option<String>,
+    commission_bps: u32,
+    p2p_address: Option<String>,
+    output: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let chain_id = g
+        .chain_id()
+        .context("genesis.json has no chain_id")?
+        .to_string();
+    let signer = pol_app::keyring::Keyring::open(home).find(key)?.signer()?;
+    let coins =
+        parse_coins_str(amount).map_err(|e| anyhow::anyhow!("amount {amount:?}: {}", e.log))?;
+    let denom = &g.app_state.staking.params.bond_denom;
+    let [coin] = coins.as_slice() else {
+        bail!("the self-bond is one coin in {denom}");
+    };
+    if &coin.denom != denom {
+        bail!("the self-bond must be in {denom}, not {}", coin.denom);
+    }
+    let config = read_config_toml(home)?;
+    let moniker = moniker.unwrap_or_else(|| {
+        config["moniker"]
+            .as_str()
+            .unwrap_or("validator")
+            .to_string()
+    });
+    let p2p = match p2p_address {
+        Some(a) => a,
+        None => config["p2p"]["laddr"]
+            .as_str()
+            .unwrap_or_default()
+            .trim_start_matches("tcp://")
+            .to_string(),
+    };
+    let memo = format!("{}@{p2p}", node_id(home)?);
+    let file = pol_app::gentx::create(
+        &signer,
+        &pol_app::gentx::GentxRequest {
+            chain_id: &chain_id,
+            consensus_pubkey: consensus_pubkey(home)?,
+            moniker: &moniker,
+            commission_bps,
+            self_bond: coin.amount,
+            bond_denom: denom,
+            memo: &memo,
+        },
+    );
+    // Catch what InitChain would refuse now, not when the chain starts.
+    pol_app::gentx::verify(&file, &chain_id).map_err(|e| anyhow::anyhow!(e.log))?;
+    let out = match output {
+        Some(p) => p,
+        None => {
+            let dir = home.join("config").join("gentx");
+            std::fs::create_dir_all(&dir)?;
+            dir.join(format!("gentx-{}.json", signer.address()))
+        }
+    };
+    std::fs::write(&out, serde_json::to_string_pretty(&file)?)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "gentx": out,
+            "operator": file.validator.operator,
+            "self_bond": format!("{}{denom}", coin.amount),
+            "memo": memo,
+        }))?
+    );
+    Ok(())
+}
+
+fn collect_gentxs(home: &Path, g: &mut GenesisFile, dir: &Path) -> anyhow::Result<()> {
+    let chain_id = g
+        .chain_id()
+        .context("genesis.json has no chain_id")?
+        .to_string();
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        bail!("no gentx-*.json in {}", dir.display());
+    }
+    let mut entries = Vec::new();
+    let mut peers = Vec::new();
+    for path in &paths {
+        let file: pol_app::gentx::GentxFile = serde_json::from_str(&std::fs::read_to_string(path)?)
+            .with_context(|| format!("parsing {}", path.display()))?;
+        let (entry, memo) = pol_app::gentx::verify(&file, &chain_id)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.log))?;
+        entries.push(entry);
+        if !memo.is_empty() {
+            peers.push(memo);
+        }
+    }
+    let staking = &mut g.app_state.staking;
+    staking
+        .gentxs
+        .retain(|old| entries.iter().all(|e| e.operator != old.operator));
+    staking.gentxs.extend(entries.iter().cloned());
+    staking.gentxs.sort_by(|a, b| a.operator.cmp(&b.operator));
+    g.app_state
+        .validate()
+        .map_err(|e| anyhow::anyhow!("genesis with these gentxs: {e}"))?;
+    // InitChain hands CometBFT the set staking creates; genesis.json must not list another.
+    if let Some(obj) = g.doc.as_object_mut() {
+        obj.insert("validators".into(), json!([]));
+    }
+    g.save()?;
+
+    // Peers: every other gentx's node (the memo of our own names our own node id).
+    let own = node_id(home).unwrap_or_default();
+    let others: Vec<&String> = peers.iter().filter(|p| !p.starts_with(&own)).collect();
+    if !others.is_empty() {
+        let path = home.join("config").join("config.toml");
+        let mut config = read_config_toml(home)?;
+        config["p2p"]["persistent_peers"] = toml_edit::value(
+            others
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        std::fs::write(&path, config.to_string())?;
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "genesis": g.path,
+            "validators": entries.iter().map(|e| json!({"operator": e.operator, "moniker": e.moniker, "self_bond": e.self_bond.to_string()})).collect::<Vec<_>>(),
+            "persistent_peers": others,
+        }))?
+    );
     Ok(())
 }

@@ -3,6 +3,7 @@
 mod init;
 mod keys;
 mod query;
+mod staking;
 mod tx;
 
 use std::path::PathBuf;

@@ -1,4 +1,5 @@
-//! `pold query bank balances`, `pold query auth account`, `pold status`.
+//! `pold query bank balances`, `pold query auth account`, `pold query staking …` (in
+//! `staking.rs`), `pold status`.
 
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryAllBalancesRequest, QueryAllBalancesResponse};
 use pol_app::client::RpcClient;
@@ -11,15 +12,17 @@ pub enum QueryCommand {
     Bank(BankQuery),
     #[command(subcommand)]
     Auth(AuthQuery),
+    #[command(subcommand)]
+    Staking(super::staking::StakingQuery),
 }
 
 #[derive(clap::Args)]
 pub struct QueryOpts {
     #[arg(long, default_value = "tcp://127.0.0.1:26657")]
-    node: String,
+    pub node: String,
     /// Query at this height (0 = latest).
     #[arg(long, default_value_t = 0)]
-    height: u64,
+    pub height: u64,
 }
 
 #[derive(clap::Subcommand)]
@@ -44,6 +47,7 @@ pub enum AuthQuery {
 
 pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
     match cmd {
+        QueryCommand::Staking(cmd) => super::staking::query(cmd).await?,
         QueryCommand::Bank(BankQuery::Balances { address, opts }) => {
             Address::parse(&address).map_err(|e| anyhow::anyhow!(e.log))?;
             let rpc = RpcClient::new(&opts.node);

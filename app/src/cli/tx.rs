@@ -1,4 +1,4 @@
-//! `pold tx bank send`.
+//! `pold tx bank send`, `pold tx staking …`, and the sign-and-broadcast path they share.
 
 use std::path::Path;
 use std::time::Duration;
@@ -7,18 +7,24 @@ use anyhow::{bail, Context};
 use cosmos_sdk_proto::cosmos::auth::v1beta1::{
     BaseAccount, QueryAccountRequest, QueryAccountResponse,
 };
-use pol_app::client::{RpcClient, SendTx};
+use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
+use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
+use pol_app::client::txbuilder::sign_tx;
+use pol_app::client::{RpcClient, SignerKey};
 use pol_app::keyring::Keyring;
 use pol_app::tx::fee::GasPrice;
 use pol_component::coins::parse_coins_str;
 use pol_component::Address;
 use prost::Message;
 use serde_json::json;
+use tendermint_proto::google::protobuf::Any;
 
 #[derive(clap::Subcommand)]
 pub enum TxCommand {
     #[command(subcommand)]
     Bank(BankTx),
+    #[command(subcommand)]
+    Staking(super::staking::StakingTx),
 }
 
 #[derive(clap::Subcommand)]
@@ -72,20 +78,55 @@ pub async fn account(rpc: &RpcClient, addr: &Address) -> anyhow::Result<BaseAcco
 }
 
 pub async fn run(home: &Path, cmd: TxCommand) -> anyhow::Result<()> {
-    let TxCommand::Bank(BankTx::Send {
-        from,
-        to,
-        amount,
-        opts,
-    }) = cmd;
-    let key = Keyring::open(home).find(&from)?;
-    let signer = key.signer()?;
-    let to = Address::parse(&to).map_err(|e| anyhow::anyhow!(e.log))?;
-    let amount: Vec<_> = parse_coins_str(&amount)
-        .map_err(|e| anyhow::anyhow!("amount: {}", e.log))?
+    match cmd {
+        TxCommand::Bank(BankTx::Send {
+            from,
+            to,
+            amount,
+            opts,
+        }) => {
+            let key = Keyring::open(home).find(&from)?;
+            let signer = key.signer()?;
+            let to = Address::parse(&to).map_err(|e| anyhow::anyhow!(e.log))?;
+            let msg = MsgSend {
+                from_address: signer.address().to_string(),
+                to_address: to.to_string(),
+                amount: coins(&amount)?,
+            };
+            broadcast(&signer, vec![any(pol_bank::MSG_SEND_TYPE_URL, &msg)], opts).await
+        }
+        TxCommand::Staking(cmd) => super::staking::tx(home, cmd).await,
+    }
+}
+
+/// Parse `1000upol,5stake` into proto coins.
+pub fn coins(s: &str) -> anyhow::Result<Vec<ProtoCoin>> {
+    Ok(parse_coins_str(s)
+        .map_err(|e| anyhow::anyhow!("amount {s:?}: {}", e.log))?
         .iter()
         .map(|c| c.to_proto())
-        .collect();
+        .collect())
+}
+
+/// One coin (a message amount).
+pub fn coin(s: &str) -> anyhow::Result<ProtoCoin> {
+    let mut c = coins(s)?;
+    if c.len() != 1 {
+        bail!("amount {s:?}: want exactly one coin");
+    }
+    Ok(c.remove(0))
+}
+
+pub fn any<M: Message>(type_url: &str, msg: &M) -> Any {
+    Any {
+        type_url: type_url.to_string(),
+        value: msg.encode_to_vec(),
+    }
+}
+
+/// Sign `messages` with `signer` (sequence and account number from the chain), broadcast,
+/// and unless `--no-wait` wait for the block and print its result.
+pub async fn broadcast(signer: &SignerKey, messages: Vec<Any>, opts: TxOpts) -> anyhow::Result<()> {
     let fee = match &opts.fees {
         Some(f) => parse_coins_str(f).map_err(|e| anyhow::anyhow!("fees: {}", e.log))?,
         None => {
@@ -104,17 +145,16 @@ pub async fn run(home: &Path, cmd: TxCommand) -> anyhow::Result<()> {
         None => rpc.chain_id().await?,
     };
     let acc = account(&rpc, &signer.address()).await?;
-    let tx = SendTx {
-        to,
-        amount,
-        fee: fee.iter().map(|c| c.to_proto()).collect(),
-        gas_limit: opts.gas,
-        memo: opts.memo,
-        chain_id,
-        account_number: acc.account_number,
-        sequence: opts.sequence.unwrap_or(acc.sequence),
-    }
-    .sign(&signer);
+    let tx = sign_tx(
+        signer,
+        messages,
+        &opts.memo,
+        fee.iter().map(|c| c.to_proto()).collect(),
+        opts.gas,
+        &chain_id,
+        acc.account_number,
+        opts.sequence.unwrap_or(acc.sequence),
+    );
     let r = rpc.broadcast_tx_sync(&tx).await?;
     let mut out =
         json!({"txhash": r.hash, "code": r.code, "codespace": r.codespace, "raw_log": r.log});

@@ -118,7 +118,7 @@ pub fn execute_tx<S: StateRead>(
     for (i, msg) in tx.msgs.iter().enumerate() {
         let result = {
             let mut metered = Metered::new(&mut overlay, &meter, schedule);
-            msg.execute(&mut metered)
+            msg.execute(&mut metered, ctx)
         };
         match result {
             Ok(_) if meter.is_over() => {

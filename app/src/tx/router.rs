@@ -1,7 +1,8 @@
 //! Messages the chain understands, decoded from `Any` and routed to their module.
 
 use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
-use pol_component::{Address, Event, TxError};
+use pol_component::{Address, BlockContext, Event, TxError};
+use pol_staking::msg::{MsgCreateValidator, MsgDelegate, MsgUndelegate, MsgUnjail};
 use pol_store::StateWrite;
 use prost::Message;
 use tendermint_proto::google::protobuf::Any;
@@ -9,14 +10,42 @@ use tendermint_proto::google::protobuf::Any;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Msg {
     Send(MsgSend),
+    CreateValidator(MsgCreateValidator),
+    Delegate(MsgDelegate),
+    Undelegate(MsgUndelegate),
+    Unjail(MsgUnjail),
+}
+
+fn decode_as<M: Message + Default>(any: &Any, wrap: fn(M) -> Msg) -> Result<Msg, TxError> {
+    M::decode(any.value.as_slice())
+        .map(wrap)
+        .map_err(|e| TxError::TX_DECODE(format!("{}: {e}", any.type_url)))
+}
+
+/// A module's response message packed for `TxMsgData`.
+fn response_any<M: Message>(type_url: &str, resp: M) -> Any {
+    Any {
+        type_url: type_url.into(),
+        value: resp.encode_to_vec(),
+    }
+}
+
+/// Response `Any` for a staking message (its type URL is always known).
+fn staking_response<M: Message>(msg_type_url: &str, resp: M) -> Any {
+    response_any(
+        pol_staking::msg::response_type_url(msg_type_url).unwrap_or_default(),
+        resp,
+    )
 }
 
 impl Msg {
     pub fn decode(any: &Any) -> Result<Msg, TxError> {
         match any.type_url.as_str() {
-            pol_bank::MSG_SEND_TYPE_URL => MsgSend::decode(any.value.as_slice())
-                .map(Msg::Send)
-                .map_err(|e| TxError::TX_DECODE(format!("{}: {e}", any.type_url))),
+            pol_bank::MSG_SEND_TYPE_URL => decode_as(any, Msg::Send),
+            pol_staking::MSG_CREATE_VALIDATOR_TYPE_URL => decode_as(any, Msg::CreateValidator),
+            pol_staking::MSG_DELEGATE_TYPE_URL => decode_as(any, Msg::Delegate),
+            pol_staking::MSG_UNDELEGATE_TYPE_URL => decode_as(any, Msg::Undelegate),
+            pol_staking::MSG_UNJAIL_TYPE_URL => decode_as(any, Msg::Unjail),
             other => Err(TxError::UNKNOWN_REQUEST(format!(
                 "unrecognized message type: {other}"
             ))),
@@ -26,35 +55,66 @@ impl Msg {
     pub fn type_url(&self) -> &'static str {
         match self {
             Msg::Send(_) => pol_bank::MSG_SEND_TYPE_URL,
+            Msg::CreateValidator(_) => pol_staking::MSG_CREATE_VALIDATOR_TYPE_URL,
+            Msg::Delegate(_) => pol_staking::MSG_DELEGATE_TYPE_URL,
+            Msg::Undelegate(_) => pol_staking::MSG_UNDELEGATE_TYPE_URL,
+            Msg::Unjail(_) => pol_staking::MSG_UNJAIL_TYPE_URL,
         }
     }
 
     pub fn module(&self) -> &'static str {
         match self {
             Msg::Send(_) => "bank",
+            Msg::CreateValidator(_) | Msg::Delegate(_) | Msg::Undelegate(_) | Msg::Unjail(_) => {
+                "staking"
+            }
         }
     }
 
     /// The account that must sign this message.
     pub fn signer(&self) -> Result<Address, TxError> {
+        use pol_staking::msg as staking;
         match self {
             Msg::Send(m) => pol_bank::msg::send_signer(m),
+            Msg::CreateValidator(m) => staking::create_validator_signer(m),
+            Msg::Delegate(m) => staking::delegate_signer(m),
+            Msg::Undelegate(m) => staking::undelegate_signer(m),
+            Msg::Unjail(m) => staking::unjail_signer(m),
         }
     }
 
     /// Run the message; returns its response as `Any` (for TxMsgData) and its events.
-    pub fn execute<S: StateWrite>(&self, state: &mut S) -> Result<(Any, Vec<Event>), TxError> {
-        match self {
+    pub fn execute<S: StateWrite>(
+        &self,
+        state: &mut S,
+        ctx: &BlockContext,
+    ) -> Result<(Any, Vec<Event>), TxError> {
+        use pol_staking::msg as staking;
+        let url = self.type_url();
+        Ok(match self {
             Msg::Send(m) => {
                 let (resp, events) = pol_bank::msg::execute_send(state, m)?;
-                Ok((
-                    Any {
-                        type_url: "/cosmos.bank.v1beta1.MsgSendResponse".into(),
-                        value: resp.encode_to_vec(),
-                    },
+                (
+                    response_any("/cosmos.bank.v1beta1.MsgSendResponse", resp),
                     events,
-                ))
+                )
             }
-        }
+            Msg::CreateValidator(m) => {
+                let (resp, events) = staking::execute_create_validator(state, ctx, m)?;
+                (staking_response(url, resp), events)
+            }
+            Msg::Delegate(m) => {
+                let (resp, events) = staking::execute_delegate(state, ctx, m)?;
+                (staking_response(url, resp), events)
+            }
+            Msg::Undelegate(m) => {
+                let (resp, events) = staking::execute_undelegate(state, ctx, m)?;
+                (staking_response(url, resp), events)
+            }
+            Msg::Unjail(m) => {
+                let (resp, events) = staking::execute_unjail(state, ctx, m)?;
+                (staking_response(url, resp), events)
+            }
+        })
     }
 }
