@@ -1,5 +1,6 @@
 //! Builds the descriptor set that pold's gRPC server registers for server reflection, from
-//! the wire-compatible declarations in `proto/` (see `proto/README.md`). Only descriptors
+//! the wire-compatible declarations in the workspace's shared `proto/` root (see
+//! `proto/README.md`). Only descriptors
 //! are used: the Rust types come from `cosmos-sdk-proto` and `tendermint-proto`.
 
 use std::path::PathBuf;
@@ -12,13 +13,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scratch = out.join("proto-rs");
     std::fs::create_dir_all(&scratch)?;
 
+    let root = PathBuf::from("../proto");
     let mut files = Vec::new();
-    collect(&PathBuf::from("proto"), &mut files)?;
+    collect(&root, &mut files)?;
     files.sort();
     prost_build::Config::new()
         .file_descriptor_set_path(out.join("pol_cosmos_descriptor.bin"))
         .out_dir(&scratch)
-        .compile_protos(&files, &[PathBuf::from("proto"), well_known.clone()])?;
+        .compile_protos(&files, &[root.clone(), well_known.clone()])?;
     // cosmos-sdk-proto 0.27 ships no cosmos.consensus.v1 module: generate its Query server,
     // on tendermint-proto's ConsensusParams.
     tonic_build::configure()
@@ -27,10 +29,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_transport(false)
         .extern_path(".tendermint.types", "::tendermint_proto::types")
         .compile_protos(
-            &[PathBuf::from("proto/cosmos/consensus/v1/query.proto")],
-            &[PathBuf::from("proto"), well_known],
+            &[root.join("cosmos/consensus/v1/query.proto")],
+            &[root.clone(), well_known],
         )?;
-    println!("cargo:rerun-if-changed=proto");
+    println!("cargo:rerun-if-changed=../proto");
     Ok(())
 }
 

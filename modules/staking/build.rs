@@ -1,7 +1,6 @@
 //! Compiles `proto/` (package `pol.staking.v1`) with tonic-build. The Cosmos `Coin` and
-//! `PageRequest`/`PageResponse` declarations under `proto/cosmos/` are wire-compatible copies
-//! of the SDK's (the same files `app/proto` holds); the generated code uses
-//! `cosmos-sdk-proto`'s Rust types for them through `extern_path`.
+//! `PageRequest`/`PageResponse` it imports come from the workspace's shared `proto/` root;
+//! the generated code uses `cosmos-sdk-proto`'s Rust types for them through `extern_path`.
 
 use std::path::PathBuf;
 
@@ -27,7 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ".cosmos.base.v1beta1",
             "::cosmos_sdk_proto::cosmos::base::v1beta1",
         )
-        .compile_protos(&files, &["proto"])?;
+        .compile_protos(&files, &["proto", "../../proto"])?;
     println!("cargo:rerun-if-changed=proto");
+    println!("cargo:rerun-if-changed=../../proto/cosmos/base");
     Ok(())
 }

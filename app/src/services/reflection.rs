@@ -1,5 +1,5 @@
 //! The encoded `FileDescriptorSet` of every service pold serves, built by `build.rs` from
-//! `app/proto/` (wire-compatible declarations of the Cosmos SDK and CometBFT types that the
+//! the shared `proto/` root (wire-compatible declarations of the Cosmos SDK and CometBFT types that the
 //! `cosmos-sdk-proto` structs implement), for gRPC server reflection.
 
 /// Protobuf descriptors of the cosmos.* and tendermint.* services and messages pold serves.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod gas;
 pub mod query;
+pub mod state;
 
 pub use address::{Address, ADDRESS_PREFIX};
 pub use context::BlockContext;

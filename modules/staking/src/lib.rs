@@ -30,7 +30,7 @@ pub mod pb {
 }
 
 /// Encoded `FileDescriptorSet` of `pol.staking.v1` (with the Cosmos `Coin` and pagination
-/// files it imports, which are identical to `app/proto`'s), for gRPC server reflection.
+/// files it imports from the shared `proto/` root), for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/pol_staking_descriptor.bin"));
 

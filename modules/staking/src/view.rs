@@ -8,25 +8,7 @@ use crate::params::Params;
 use crate::types::{BondStatus, Delegation, UnbondingEntry, Validator};
 use crate::{math, pb, state_key};
 
-/// Every entry under `prefix`, in key order (paged reads).
-#[allow(clippy::type_complexity)]
-pub fn scan<S: StateRead + ?Sized>(
-    state: &S,
-    prefix: &[u8],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
-    const PAGE: usize = 1024;
-    let mut out = Vec::new();
-    let mut after: Option<Vec<u8>> = None;
-    loop {
-        let page = state.prefix_raw(prefix, after.as_deref(), PAGE)?;
-        let full = page.len() == PAGE;
-        after = page.last().map(|(k, _)| k.clone());
-        out.extend(page);
-        if !full {
-            return Ok(out);
-        }
-    }
-}
+pub use pol_component::state::{atomic, scan};
 
 fn decode<M: prost::Message + Default>(what: &str, v: &[u8]) -> Result<M, StoreError> {
     M::decode(v).map_err(|e| StoreError::Corrupt(format!("staking {what}: {e}")))
@@ -307,24 +289,3 @@ pub trait StakingWrite: StateWrite + StakingRead {
     }
 }
 impl<S: StateWrite + ?Sized> StakingWrite for S {}
-
-/// Run `f` on an overlay of `state` and apply its writes only if it succeeds, so a
-/// rejected message or slash leaves the state exactly as it was.
-pub fn atomic<S, T>(
-    state: &mut S,
-    f: impl FnOnce(&mut pol_store::StateDelta<&S>) -> Result<T, TxError>,
-) -> Result<T, TxError>
-where
-    S: StateWrite + ?Sized,
-{
-    let mut overlay = pol_store::StateDelta::new(&*state);
-    let out = f(&mut overlay)?;
-    let writes = overlay.into_writes();
-    for (k, v) in writes {
-        match v {
-            Some(v) => state.put_raw(k, v),
-            None => state.delete(k),
-        }
-    }
-    Ok(out)
-}
