@@ -1,0 +1,62 @@
+//! Compiles `proto/` (package `pol.inference.v1`) with tonic-build; the Cosmos `Coin` and
+//! pagination types it imports come from the workspace's shared `proto/` root and map onto
+//! `cosmos-sdk-proto`'s Rust types.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    std::env::set_var("PROTOC", protoc_bin_vendored::protoc_bin_path()?);
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let files = [
+        "proto/pol/inference/v1/inference.proto",
+        "proto/pol/inference/v1/tx.proto",
+        "proto/pol/inference/v1/query.proto",
+    ];
+    // State records double as genesis JSON: serde on them, bytes as base64.
+    let mut config = tonic_build::configure();
+    for record in [
+        "Layer",
+        "Architecture",
+        "Model",
+        "Sla",
+        "Provider",
+        "Obligation",
+        "Attestation",
+        "CorrectnessFault",
+    ] {
+        config = config.type_attribute(
+            format!("pol.inference.v1.{record}"),
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        );
+    }
+    for field in [
+        "Architecture.verifying_key",
+        "Model.weight_commitment",
+        "Provider.receipt_pubkey",
+        "Obligation.receipt_id",
+        "Obligation.input_hash",
+        "Obligation.output_hash",
+        "Attestation.proof_hash",
+    ] {
+        config = config.field_attribute(
+            format!("pol.inference.v1.{field}"),
+            "#[serde(with = \"crate::genesis::base64_bytes\")]",
+        );
+    }
+    config
+        .build_server(true)
+        .build_client(true)
+        .file_descriptor_set_path(out.join("pol_inference_descriptor.bin"))
+        .extern_path(
+            ".cosmos.base.query.v1beta1",
+            "::cosmos_sdk_proto::cosmos::base::query::v1beta1",
+        )
+        .extern_path(
+            ".cosmos.base.v1beta1",
+            "::cosmos_sdk_proto::cosmos::base::v1beta1",
+        )
+        .compile_protos(&files, &["proto", "../../proto"])?;
+    println!("cargo:rerun-if-changed=proto");
+    println!("cargo:rerun-if-changed=../../proto/cosmos/base");
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! End of block: draw this block's receipts into proof obligations, settle obligations whose
+//! deadline passed (a correctness fault: part of the bond burned, the escrow refunded), and
+//! return the bonds of providers whose unbonding is over.
+//!
+//! The draw for a receipt is `SHA-256("pol.inference.v1/sample" ‖ block hash ‖ receipt id)`
+//! read as a big-endian u64, mod 10⁶, below `sample_rate_ppm`. The block hash is unknown
+//! when the receipt's tx is signed, so a requester cannot pick receipts that escape the draw;
+//! a proposer could grind the hash by reordering transactions, which only matters if it
+//! colludes with the provider.
+
+use pol_bank::BankWrite;
+use pol_component::coins::{parse_amount, Coin};
+use pol_component::{BlockContext, Event, TxError};
+use pol_store::StateWrite;
+use sha2::{Digest, Sha256};
+
+use crate::pb::{self, ObligationState, ProviderStatus};
+use crate::view::{stored_address, InferenceRead, InferenceWrite};
+use crate::{bond_pool, escrow_pool, state_key};
+
+/// Whether a receipt is sampled into an obligation.
+pub fn sampled(block_hash: &[u8], receipt_id: &[u8; 32], rate_ppm: u32) -> bool {
+    let mut h = Sha256::new();
+    h.update(b"pol.inference.v1/sample");
+    h.update(block_hash);
+    h.update(receipt_id);
+    let d = h.finalize();
+    let mut head = [0u8; 8];
+    head.copy_from_slice(&d[..8]);
+    u64::from_be_bytes(head) % 1_000_000 < u64::from(rate_ppm)
+}
+
+/// `ceil(amount · ppm / 10⁶)`, without overflow.
+pub fn fraction_ceil(amount: u128, ppm: u32) -> u128 {
+    let ppm = u128::from(ppm.min(1_000_000));
+    let whole = (amount / 1_000_000) * ppm;
+    let rest = ((amount % 1_000_000) * ppm).div_ceil(1_000_000);
+    whole.saturating_add(rest).min(amount)
+}
+
+fn stored_amount(s: &str) -> Result<u128, TxError> {
+    parse_amount(s).ok_or_else(|| TxError::INTERNAL(format!("stored amount {s:?}")))
+}
+
+/// Run at the end of every block, after the transactions. An error means corrupt state.
+pub fn end_block<S: StateWrite>(
+    state: &mut S,
+    ctx: &BlockContext,
+    block_hash: &[u8],
+) -> Result<Vec<Event>, TxError> {
+    let params = state.inference_params()?;
+    let denom = params.bond_denom.clone();
+    let mut events = Vec::new();
+
+    // 1. This block's receipts: obligation or payment.
+    for (id, mut draft) in state.pending_receipts()? {
+        state.delete(state_key::pending_receipt(&id));
+        let escrow = stored_amount(&draft.escrow)?;
+        if sampled(block_hash, &id, params.sample_rate_ppm) {
+            draft.id = state.take_obligation_id()?;
+            draft.state = ObligationState::Pending as i32;
+            draft.deadline_height = ctx.height.saturating_add(params.proof_deadline_blocks);
+            state.put_obligation(&draft, None)?;
+            events.push(
+                Event::new("obligation")
+                    .attr("id", draft.id.to_string())
+                    .attr("provider", draft.provider.clone())
+                    .attr("receipt_id", hex::encode(id))
+                    .attr("deadline_height", draft.deadline_height.to_string()),
+            );
+        } else if escrow > 0 {
+            let provider = stored_address(&draft.provider)?;
+            events.extend(state.send_coins(
+                &escrow_pool(),
+                &provider,
+                &[Coin::new(&denom, escrow)],
+            )?);
+        }
+    }
+
+    // 2. Deadlines: an obligation still pending at the end of its deadline block was not
+    //    proven in time (an attestation in that block itself still counts).
+    for id in state.obligations_due(ctx.height)? {
+        let Some(mut o) = state.obligation(id)? else {
+            return Err(TxError::INTERNAL(format!(
+                "deadline of missing obligation {id}"
+            )));
+        };
+        if o.state != ObligationState::Pending as i32 {
+            return Err(TxError::INTERNAL(format!(
+                "deadline of settled obligation {id}"
+            )));
+        }
+        o.state = ObligationState::Missed as i32;
+        o.settled_height = ctx.height;
+        state.put_obligation(&o, Some(ObligationState::Pending as i32))?;
+        let submitter = stored_address(&o.submitter)?;
+        let escrow = stored_amount(&o.escrow)?;
+        if escrow > 0 {
+            events.extend(state.send_coins(
+                &escrow_pool(),
+                &submitter,
+                &[Coin::new(&denom, escrow)],
+            )?);
+        }
+        let provider_addr = stored_address(&o.provider)?;
+        let mut slashed = 0;
+        if let Some(mut p) = state.provider(&provider_addr)? {
+            let before = p.clone();
+            let bond = stored_amount(&p.bond)?;
+            slashed = fraction_ceil(bond, params.missed_proof_slash_ppm);
+            if slashed > 0 {
+                state.burn(&bond_pool(), &[Coin::new(&denom, slashed)])?;
+            }
+            let left = bond - slashed;
+            p.bond = left.to_string();
+            p.faults = p.faults.saturating_add(1);
+            if p.status == ProviderStatus::Active as i32 && left < params.min_provider_bond {
+                p.status = ProviderStatus::Jailed as i32;
+                events.push(Event::new("provider_jailed").attr("provider", p.address.clone()));
+            }
+            state.put_provider(&p, Some(&before))?;
+        }
+        state.put_fault(&pb::CorrectnessFault {
+            obligation_id: id,
+            provider: o.provider.clone(),
+            height: ctx.height,
+            slashed: slashed.to_string(),
+        })?;
+        events.push(
+            Event::new("correctness_fault")
+                .attr("obligation_id", id.to_string())
+                .attr("provider", o.provider.clone())
+                .attr("slashed", format!("{slashed}{denom}")),
+        );
+    }
+
+    // 3. Deregistered providers whose unbonding is over get their bond back.
+    for (key, addr) in state.providers_unbonded_by(ctx.height)? {
+        state.delete(key);
+        let Some(p) = state.provider(&addr)? else {
+            continue;
+        };
+        let bond = stored_amount(&p.bond)?;
+        if bond > 0 {
+            events.extend(state.send_coins(&bond_pool(), &addr, &[Coin::new(&denom, bond)])?);
+        }
+        state.delete_provider(&p)?;
+        events.push(
+            Event::new("provider_unbonded")
+                .attr("provider", p.address.clone())
+                .attr("returned", format!("{bond}{denom}")),
+        );
+    }
+    Ok(events)
+}

@@ -1,0 +1,137 @@
+//! `inference` parameters, as genesis JSON writes them (amounts as decimal strings).
+
+use pol_component::coins::{parse_amount, validate_denom};
+use serde::{Deserialize, Serialize};
+
+use crate::pb;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    pub bond_denom: String,
+    #[serde(with = "u128_string")]
+    pub min_provider_bond: u128,
+    /// Blocks between deregistration and the bond's return.
+    pub provider_unbonding_blocks: u64,
+    /// Chance, per million, that a submitted receipt becomes a proof obligation.
+    pub sample_rate_ppm: u32,
+    /// Blocks a provider has to prove a sampled receipt.
+    pub proof_deadline_blocks: u64,
+    /// Share of the bond burned for a missed proof, per million.
+    pub missed_proof_slash_ppm: u32,
+    /// Attestations one block may carry (PrepareProposal and ProcessProposal enforce it).
+    pub max_attestations_per_block: u32,
+    /// Gas per attestation on top of storage gas: prices the pairing check.
+    pub attestation_gas: u64,
+    pub max_models_per_provider: u32,
+    pub max_endpoint_len: u32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            bond_denom: "upol".into(),
+            min_provider_bond: 10_000_000,
+            provider_unbonding_blocks: 100_800,
+            sample_rate_ppm: 100_000,
+            proof_deadline_blocks: 300,
+            missed_proof_slash_ppm: 50_000,
+            max_attestations_per_block: 256,
+            // ~2 ms of pairing at the chain's gas rate of ~1 gas per 25 ns.
+            attestation_gas: 80_000,
+            max_models_per_provider: 32,
+            max_endpoint_len: 256,
+        }
+    }
+}
+
+/// Largest number of attestations one block may be configured to carry.
+pub const MAX_ATTESTATIONS_PER_BLOCK: u32 = 10_000;
+
+impl Params {
+    pub fn validate(&self) -> Result<(), String> {
+        validate_denom(&self.bond_denom).map_err(|e| format!("inference.params: {}", e.log))?;
+        if self.min_provider_bond == 0 {
+            return Err("inference.params.min_provider_bond must be positive".into());
+        }
+        if self.provider_unbonding_blocks == 0 {
+            return Err("inference.params.provider_unbonding_blocks must be positive".into());
+        }
+        if self.sample_rate_ppm > 1_000_000 {
+            return Err("inference.params.sample_rate_ppm is at most 1000000".into());
+        }
+        if self.proof_deadline_blocks == 0 {
+            return Err("inference.params.proof_deadline_blocks must be positive".into());
+        }
+        if self.provider_unbonding_blocks <= self.proof_deadline_blocks {
+            // A provider that deregisters must still be liable for every obligation it has.
+            return Err(
+                "inference.params.provider_unbonding_blocks must exceed proof_deadline_blocks"
+                    .into(),
+            );
+        }
+        if self.missed_proof_slash_ppm > 1_000_000 {
+            return Err("inference.params.missed_proof_slash_ppm is at most 1000000".into());
+        }
+        if self.max_attestations_per_block == 0
+            || self.max_attestations_per_block > MAX_ATTESTATIONS_PER_BLOCK
+        {
+            return Err(format!(
+                "inference.params.max_attestations_per_block must be in 1..={MAX_ATTESTATIONS_PER_BLOCK}"
+            ));
+        }
+        if self.max_models_per_provider == 0 || self.max_endpoint_len == 0 {
+            return Err(
+                "inference.params.max_models_per_provider and max_endpoint_len must be positive"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn to_proto(&self) -> pb::Params {
+        pb::Params {
+            bond_denom: self.bond_denom.clone(),
+            min_provider_bond: self.min_provider_bond.to_string(),
+            provider_unbonding_blocks: self.provider_unbonding_blocks,
+            sample_rate_ppm: self.sample_rate_ppm,
+            proof_deadline_blocks: self.proof_deadline_blocks,
+            missed_proof_slash_ppm: self.missed_proof_slash_ppm,
+            max_attestations_per_block: self.max_attestations_per_block,
+            attestation_gas: self.attestation_gas,
+            max_models_per_provider: self.max_models_per_provider,
+            max_endpoint_len: self.max_endpoint_len,
+        }
+    }
+
+    pub fn from_proto(p: &pb::Params) -> Result<Self, String> {
+        Ok(Params {
+            bond_denom: p.bond_denom.clone(),
+            min_provider_bond: parse_amount(&p.min_provider_bond)
+                .ok_or("inference params: bad min_provider_bond")?,
+            provider_unbonding_blocks: p.provider_unbonding_blocks,
+            sample_rate_ppm: p.sample_rate_ppm,
+            proof_deadline_blocks: p.proof_deadline_blocks,
+            missed_proof_slash_ppm: p.missed_proof_slash_ppm,
+            max_attestations_per_block: p.max_attestations_per_block,
+            attestation_gas: p.attestation_gas,
+            max_models_per_provider: p.max_models_per_provider,
+            max_endpoint_len: p.max_endpoint_len,
+        })
+    }
+}
+
+/// u128 as a JSON decimal string (JSON numbers lose precision past 2^53).
+pub mod u128_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        let s = String::deserialize(d)?;
+        pol_component::coins::parse_amount(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("not an amount: {s:?}")))
+    }
+}

@@ -1,0 +1,754 @@
+//! Unit tests of the whole module over an in-memory state, with real Groth16 keys and
+//! proofs for a tiny architecture (4→3→2).
+
+use std::sync::OnceLock;
+
+use pol_bank::{BankRead, BankWrite};
+use pol_component::coins::Coin;
+use pol_component::error::code;
+use pol_component::{Address, BlockContext, TxError};
+use pol_proofs::model::{Architecture, Model};
+use pol_proofs::{ProvingKey, Statement, VerifyingKey};
+use pol_store::{MemState, StateDelta};
+use rand::SeedableRng;
+
+use crate::msg::*;
+use crate::pb::{self, ObligationState, ProviderStatus};
+use crate::receipt::ReceiptBody;
+use crate::verify::{BlockVerdicts, CheckCache, VerifyingKeys};
+use crate::*;
+
+type State = StateDelta<MemState>;
+
+const CHAIN: &str = "pol-test-1";
+const MODEL: &str = "tiny-4-3-2";
+const BOND: u128 = 50_000_000;
+const MODEL_PRICE: u128 = 7;
+const PROVIDER_PRICE: u128 = 100;
+
+struct Fixture {
+    vk: VerifyingKey,
+    pk: ProvingKey,
+    model: Model,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let arch = Architecture::mlp(&[4, 3, 2], &[2]).unwrap();
+        let (pk, vk) = pol_proofs::setup_insecure_seeded(&arch, 7).unwrap();
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        let model = Model::random(&arch, &mut rng);
+        Fixture { vk, pk, model }
+    })
+}
+
+fn ctx(height: u64) -> BlockContext {
+    BlockContext {
+        chain_id: CHAIN.into(),
+        height,
+        time_unix_nanos: 0,
+    }
+}
+
+fn addr(b: u8) -> Address {
+    Address([b; 20])
+}
+
+const OWNER: u8 = 1;
+const PROVIDER: u8 = 2;
+const REQUESTER: u8 = 3;
+
+fn worker_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[9; 32])
+}
+
+fn arch_id() -> String {
+    hex::encode(fixture().vk.content_hash())
+}
+
+fn params(sample_rate_ppm: u32) -> Params {
+    Params {
+        min_provider_bond: 10_000_000,
+        provider_unbonding_blocks: 20,
+        sample_rate_ppm,
+        proof_deadline_blocks: 5,
+        missed_proof_slash_ppm: 100_000,
+        ..Params::default()
+    }
+}
+
+/// Params, funds, and the tiny architecture, model and provider registered.
+fn market(sample_rate_ppm: u32) -> State {
+    let mut s = StateDelta::new(MemState::default());
+    s.put_inference_params(&params(sample_rate_ppm));
+    for b in 1..=5 {
+        s.mint(&addr(b), &[Coin::new("upol", 1_000_000_000)])
+            .unwrap();
+    }
+    let c = ctx(1);
+    execute_register_architecture(
+        &mut s,
+        &c,
+        &MsgRegisterArchitecture {
+            sender: addr(OWNER).to_string(),
+            verifying_key: fixture().vk.to_bytes(),
+        },
+    )
+    .unwrap();
+    execute_register_model(&mut s, &c, &register_model_msg()).unwrap();
+    execute_register_provider(&mut s, &c, &register_provider_msg()).unwrap();
+    s
+}
+
+fn register_model_msg() -> MsgRegisterModel {
+    MsgRegisterModel {
+        owner: addr(OWNER).to_string(),
+        model_id: MODEL.into(),
+        architecture_id: arch_id(),
+        weight_commitment: pol_proofs::commitment::commit(&fixture().model).0.to_vec(),
+        price_per_inference: MODEL_PRICE.to_string(),
+    }
+}
+
+fn register_provider_msg() -> MsgRegisterProvider {
+    MsgRegisterProvider {
+        provider: addr(PROVIDER).to_string(),
+        endpoint: "http://127.0.0.1:7000".into(),
+        models: vec![MODEL.into()],
+        sla: Some(pb::Sla {
+            max_p99_latency_us: 20_000,
+            max_failure_rate_ppm: 10_000,
+        }),
+        price_per_inference: PROVIDER_PRICE.to_string(),
+        receipt_pubkey: worker_key().verifying_key().to_bytes().to_vec(),
+        bond: Some(cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
+            denom: "upol".into(),
+            amount: BOND.to_string(),
+        }),
+    }
+}
+
+fn input(n: u64) -> Vec<i8> {
+    (0..4).map(|i| ((n * 31 + i * 17) % 200) as i8).collect()
+}
+
+/// A worker receipt for the true output of `input(n)`, with nonce `n`.
+fn receipt(n: u64) -> (pb::Receipt, Vec<i8>, Vec<i32>) {
+    let x = input(n);
+    let y = fixture().model.forward(&x).unwrap();
+    let signed = ReceiptBody::new(
+        CHAIN,
+        [PROVIDER; 20],
+        MODEL,
+        &x,
+        &y,
+        n,
+        1_700_000_000_000 + n,
+    )
+    .sign(&worker_key())
+    .unwrap();
+    (signed.to_proto(), x, y)
+}
+
+fn submit(s: &mut State, n: u64, height: u64) -> Result<Vec<u8>, TxError> {
+    let (r, _, _) = receipt(n);
+    execute_submit_receipt(
+        s,
+        &ctx(height),
+        &MsgSubmitReceipt {
+            submitter: addr(REQUESTER).to_string(),
+            receipt: Some(r),
+        },
+    )
+    .map(|(resp, _)| resp.receipt_id)
+}
+
+fn prove(n: u64) -> Vec<u8> {
+    let x = input(n);
+    let statement = Statement {
+        commitment: pol_proofs::commitment::commit(&fixture().model),
+        output: fixture().model.forward(&x).unwrap(),
+        input: x,
+        nonce: n,
+        provider: [PROVIDER; 20],
+    };
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(n);
+    pol_proofs::prove(&fixture().pk, &fixture().model, &statement, &mut rng)
+        .unwrap()
+        .to_bytes()
+        .to_vec()
+}
+
+fn attestation(obligation_id: u64, n: u64) -> MsgSubmitAttestation {
+    let x = input(n);
+    MsgSubmitAttestation {
+        submitter: addr(PROVIDER).to_string(),
+        obligation_id,
+        input: x.iter().map(|&v| v as u8).collect(),
+        output: fixture().model.forward(&x).unwrap(),
+        proof: prove(n),
+    }
+}
+
+fn balance(s: &State, b: u8) -> u128 {
+    s.balance(&addr(b), "upol").unwrap()
+}
+
+fn supply(s: &State) -> u128 {
+    s.supply_of("upol").unwrap()
+}
+
+fn assert_code<T: std::fmt::Debug>(r: Result<T, TxError>, code: u32, needle: &str) {
+    let e = r.expect_err("must be rejected");
+    assert_eq!(e.code, code, "{}", e.log);
+    assert!(e.log.contains(needle), "{:?} lacks {needle:?}", e.log);
+}
+
+#[test]
+fn a_sampled_receipt_is_proven_and_credits_the_provider() {
+    let mut s = market(1_000_000);
+    let total = supply(&s);
+    let (owner0, provider0, requester0) = (
+        balance(&s, OWNER),
+        balance(&s, PROVIDER),
+        balance(&s, REQUESTER),
+    );
+    submit(&mut s, 1, 2).unwrap();
+    assert_eq!(
+        balance(&s, OWNER),
+        owner0 + MODEL_PRICE,
+        "royalty paid at once"
+    );
+    assert_eq!(
+        balance(&s, REQUESTER),
+        requester0 - MODEL_PRICE - PROVIDER_PRICE
+    );
+    end_block(&mut s, &ctx(2), &[1; 32]).unwrap();
+    let o = s.obligation(1).unwrap().expect("sampled at rate 100%");
+    assert_eq!(o.state, ObligationState::Pending as i32);
+    assert_eq!(o.deadline_height, 7);
+    assert_eq!(s.balance(&escrow_pool(), "upol").unwrap(), PROVIDER_PRICE);
+
+    let keys = VerifyingKeys::new();
+    execute_submit_attestation(&mut s, &ctx(3), &attestation(1, 1), &keys).unwrap();
+    let o = s.obligation(1).unwrap().unwrap();
+    assert_eq!(o.state, ObligationState::Discharged as i32);
+    assert_eq!(o.settled_height, 3);
+    assert_eq!(balance(&s, PROVIDER), provider0 + PROVIDER_PRICE);
+    assert_eq!(s.balance(&escrow_pool(), "upol").unwrap(), 0);
+    assert_eq!(s.provider(&addr(PROVIDER)).unwrap().unwrap().attested, 1);
+    // A discharged obligation is never missed, and nothing was minted or burned.
+    end_block(&mut s, &ctx(7), &[2; 32]).unwrap();
+    assert_eq!(
+        s.obligation(1).unwrap().unwrap().state,
+        ObligationState::Discharged as i32
+    );
+    assert_eq!(supply(&s), total);
+
+    // Twice is refused.
+    assert_code(
+        execute_submit_attestation(&mut s, &ctx(4), &attestation(1, 1), &keys),
+        code::INVALID_REQUEST,
+        "already settled",
+    );
+}
+
+#[test]
+fn a_missed_deadline_burns_bond_refunds_escrow_and_jails_below_minimum() {
+    let mut s = market(1_000_000);
+    let total = supply(&s);
+    let requester0 = balance(&s, REQUESTER);
+    submit(&mut s, 1, 2).unwrap();
+    end_block(&mut s, &ctx(2), &[1; 32]).unwrap();
+    // Still pending through its deadline block (7); missed at the end of it.
+    end_block(&mut s, &ctx(6), &[0; 32]).unwrap();
+    assert_eq!(
+        s.obligation(1).unwrap().unwrap().state,
+        ObligationState::Pending as i32
+    );
+    end_block(&mut s, &ctx(7), &[0; 32]).unwrap();
+    let o = s.obligation(1).unwrap().unwrap();
+    assert_eq!(o.state, ObligationState::Missed as i32);
+    let p = s.provider(&addr(PROVIDER)).unwrap().unwrap();
+    let slashed = BOND / 10;
+    assert_eq!(p.bond, (BOND - slashed).to_string());
+    assert_eq!(p.faults, 1);
+    assert_eq!(
+        balance(&s, REQUESTER),
+        requester0 - MODEL_PRICE,
+        "escrow refunded"
+    );
+    assert_eq!(supply(&s), total - slashed, "the slash is burned");
+    assert_eq!(s.balance(&bond_pool(), "upol").unwrap(), BOND - slashed);
+    // Too late to prove now.
+    assert_code(
+        execute_submit_attestation(&mut s, &ctx(8), &attestation(1, 1), &VerifyingKeys::new()),
+        code::INVALID_REQUEST,
+        "already settled",
+    );
+
+    // Keep missing until the bond falls under the minimum: jailed, no more receipts.
+    let mut h = 10;
+    for n in 2..40 {
+        if s.provider(&addr(PROVIDER)).unwrap().unwrap().status == ProviderStatus::Jailed as i32 {
+            break;
+        }
+        submit(&mut s, n, h).unwrap();
+        end_block(&mut s, &ctx(h), &[n as u8; 32]).unwrap();
+        end_block(&mut s, &ctx(h + 5), &[0; 32]).unwrap();
+        h += 6;
+    }
+    let p = s.provider(&addr(PROVIDER)).unwrap().unwrap();
+    assert_eq!(p.status, ProviderStatus::Jailed as i32);
+    assert!(p.bond.parse::<u128>().unwrap() < params(0).min_provider_bond);
+    assert_code(submit(&mut s, 99, h), code::INVALID_REQUEST, "jailed");
+    // Topping the bond up reactivates it.
+    let top_up = MsgUpdateProvider {
+        provider: addr(PROVIDER).to_string(),
+        add_bond: register_provider_msg().bond,
+        ..Default::default()
+    };
+    execute_update_provider(&mut s, &ctx(h), &top_up).unwrap();
+    assert_eq!(
+        s.provider(&addr(PROVIDER)).unwrap().unwrap().status,
+        ProviderStatus::Active as i32
+    );
+}
+
+#[test]
+fn unsampled_receipts_pay_the_provider_at_the_end_of_the_block() {
+    let mut s = market(0);
+    let provider0 = balance(&s, PROVIDER);
+    for n in 0..5 {
+        submit(&mut s, n, 2).unwrap();
+    }
+    end_block(&mut s, &ctx(2), &[1; 32]).unwrap();
+    assert!(s.obligation(1).unwrap().is_none());
+    assert_eq!(balance(&s, PROVIDER), provider0 + 5 * PROVIDER_PRICE);
+    // The draw is a pure function of the block hash and the receipt.
+    let id = [4u8; 32];
+    assert!(end_block::sampled(&[0; 32], &id, 1_000_000));
+    assert!(!end_block::sampled(&[0; 32], &id, 0));
+    let hits = (0..2000u32)
+        .filter(|i| end_block::sampled(&i.to_le_bytes(), &id, 250_000))
+        .count();
+    assert!((400..600).contains(&hits), "{hits} of 2000 at 25%");
+}
+
+#[test]
+fn receipts_are_checked_and_never_settle_twice() {
+    let mut s = market(0);
+    submit(&mut s, 1, 2).unwrap();
+    assert_code(
+        submit(&mut s, 1, 2),
+        code::INVALID_REQUEST,
+        "already submitted",
+    );
+
+    let (good, _, _) = receipt(2);
+    let try_receipt = |s: &mut State, r: pb::Receipt| {
+        execute_submit_receipt(
+            s,
+            &ctx(2),
+            &MsgSubmitReceipt {
+                submitter: addr(REQUESTER).to_string(),
+                receipt: Some(r),
+            },
+        )
+    };
+    let mut bad_sig = good.clone();
+    bad_sig.signature[5] ^= 1;
+    assert_code(
+        try_receipt(&mut s, bad_sig),
+        code::UNAUTHORIZED,
+        "signature",
+    );
+    let mut changed = good.clone();
+    changed.nonce += 1;
+    assert_code(
+        try_receipt(&mut s, changed),
+        code::UNAUTHORIZED,
+        "signature",
+    );
+    let other_key = ReceiptBody::new(CHAIN, [PROVIDER; 20], MODEL, &input(3), &[0, 0], 3, 1)
+        .sign(&ed25519_dalek::SigningKey::from_bytes(&[8; 32]))
+        .unwrap()
+        .to_proto();
+    assert_code(
+        try_receipt(&mut s, other_key),
+        code::UNAUTHORIZED,
+        "did not register",
+    );
+    let wrong_chain = ReceiptBody::new("other", [PROVIDER; 20], MODEL, &input(3), &[0, 0], 3, 1)
+        .sign(&worker_key())
+        .unwrap()
+        .to_proto();
+    assert_code(
+        try_receipt(&mut s, wrong_chain),
+        code::INVALID_REQUEST,
+        "for chain",
+    );
+    let wrong_model = ReceiptBody::new(CHAIN, [PROVIDER; 20], "nope", &input(3), &[0, 0], 3, 1)
+        .sign(&worker_key())
+        .unwrap()
+        .to_proto();
+    assert_code(
+        try_receipt(&mut s, wrong_model),
+        code::INVALID_REQUEST,
+        "does not serve",
+    );
+    let not_provider = ReceiptBody::new(CHAIN, [4; 20], MODEL, &input(3), &[0, 0], 3, 1)
+        .sign(&worker_key())
+        .unwrap()
+        .to_proto();
+    assert_code(
+        try_receipt(&mut s, not_provider),
+        code::INVALID_REQUEST,
+        "not a registered",
+    );
+    let mut short = good.clone();
+    short.input_hash.pop();
+    assert_code(
+        try_receipt(&mut s, short),
+        code::INVALID_REQUEST,
+        "input_hash",
+    );
+    assert_code(
+        execute_submit_receipt(
+            &mut s,
+            &ctx(2),
+            &MsgSubmitReceipt {
+                submitter: addr(REQUESTER).to_string(),
+                receipt: None,
+            },
+        ),
+        code::INVALID_REQUEST,
+        "required",
+    );
+    // A broke requester cannot settle.
+    let broke = execute_submit_receipt(
+        &mut s,
+        &ctx(2),
+        &MsgSubmitReceipt {
+            submitter: addr(77).to_string(),
+            receipt: Some(good),
+        },
+    );
+    assert_eq!(broke.unwrap_err().code, code::INSUFFICIENT_FUNDS);
+}
+
+#[test]
+fn attestations_must_prove_exactly_the_receipt() {
+    let mut s = market(1_000_000);
+    submit(&mut s, 1, 2).unwrap();
+    submit(&mut s, 2, 2).unwrap();
+    end_block(&mut s, &ctx(2), &[1; 32]).unwrap();
+    let keys = VerifyingKeys::new();
+    // Obligation 1 is for whichever receipt sorts first; find its nonce.
+    let nonce_of = |s: &State, id: u64| s.obligation(id).unwrap().unwrap().nonce;
+    let (n1, n2) = (nonce_of(&s, 1), nonce_of(&s, 2));
+
+    // Input that is not the receipt's.
+    let mut wrong_input = attestation(1, n1);
+    wrong_input.input[0] ^= 1;
+    assert_code(
+        execute_submit_attestation(&mut s, &ctx(3), &wrong_input, &keys),
+        code::INVALID_REQUEST,
+        "input does not hash",
+    );
+    // Output that is not the receipt's.
+    let mut wrong_output = attestation(1, n1);
+    wrong_output.output[0] += 1;
+    assert_code(
+        execute_submit_attestation(&mut s, &ctx(3), &wrong_output, &keys),
+        code::INVALID_REQUEST,
+        "output does not hash",
+    );
+    // A valid proof of the other receipt (other nonce) does not discharge this one.
+    let mut swapped = attestation(1, n1);
+    swapped.proof = prove(n2);
+    assert_code(
+        execute_submit_attestation(&mut s, &ctx(3), &swapped, &keys),
+        code::INVALID_REQUEST,
+        "invalid proof",
+    );
+    // Garbage and truncated proofs.
+    let mut garbage = attestation(1, n1);
+    garbage.proof = vec![0xff; 128];
+    assert!(execute_submit_attestation(&mut s, &ctx(3), &garbage, &keys).is_err());
+    garbage.proof.truncate(100);
+    assert_code(
+        execute_submit_attestation(&mut s, &ctx(3), &garbage, &keys),
+        code::INVALID_REQUEST,
+        "128",
+    );
+    assert_code(
+        execute_submit_attestation(&mut s, &ctx(3), &attestation(99, n1), &keys),
+        code::INVALID_REQUEST,
+        "does not exist",
+    );
+    // Past the deadline (7) it is too late even before end_block runs.
+    assert_code(
+        execute_submit_attestation(&mut s, &ctx(8), &attestation(1, n1), &keys),
+        code::INVALID_REQUEST,
+        "was due",
+    );
+    // Nothing above changed anything.
+    assert_eq!(
+        s.obligation(1).unwrap().unwrap().state,
+        ObligationState::Pending as i32
+    );
+    execute_submit_attestation(&mut s, &ctx(7), &attestation(1, n1), &keys).unwrap();
+}
+
+#[test]
+fn block_batches_and_the_check_cache_agree_with_single_verification() {
+    let mut s = market(1_000_000);
+    for n in 1..=4 {
+        submit(&mut s, n, 2).unwrap();
+    }
+    end_block(&mut s, &ctx(2), &[1; 32]).unwrap();
+    let msgs: Vec<MsgSubmitAttestation> = (1..=4)
+        .map(|id| {
+            let n = s.obligation(id).unwrap().unwrap().nonce;
+            let mut m = attestation(id, n);
+            if id == 3 {
+                m.proof = prove(n + 100); // a valid proof of something else
+            }
+            m
+        })
+        .collect();
+    let keys = VerifyingKeys::new();
+    let refs: Vec<&MsgSubmitAttestation> = msgs.iter().collect();
+    let verdicts = BlockVerdicts::precompute(&keys, &s, 3, &refs);
+    assert_eq!(verdicts.batched, 4);
+    let cache = CheckCache::new(keys.clone(), 2);
+    for m in &msgs {
+        let (_, arch, statement) = verify::statement_for(&s, m, 3).unwrap();
+        let single = keys.verify(&arch, &statement, &m.proof);
+        assert_eq!(verdicts.verify(&arch, &statement, &m.proof), single);
+        assert_eq!(cache.verify(&arch, &statement, &m.proof), single);
+        assert_eq!(single.is_ok(), m.obligation_id != 3, "{single:?}");
+    }
+    assert_eq!(cache.len(), 2, "bounded");
+    // Executing through the block's verdicts: three discharged, the bad one refused.
+    for m in &msgs {
+        let r = execute_submit_attestation(&mut s, &ctx(3), m, &verdicts);
+        assert_eq!(r.is_ok(), m.obligation_id != 3);
+    }
+}
+
+#[test]
+fn registrations_reject_bad_input() {
+    let mut s = market(0);
+    let c = ctx(2);
+    // Architecture: duplicate, garbage key.
+    assert_code(
+        execute_register_architecture(
+            &mut s,
+            &c,
+            &MsgRegisterArchitecture {
+                sender: addr(OWNER).to_string(),
+                verifying_key: fixture().vk.to_bytes(),
+            },
+        ),
+        code::INVALID_REQUEST,
+        "already registered",
+    );
+    let mut bad_key = fixture().vk.to_bytes();
+    let last = bad_key.len() - 1;
+    bad_key[last] ^= 0x55;
+    assert!(execute_register_architecture(
+        &mut s,
+        &c,
+        &MsgRegisterArchitecture {
+            sender: addr(OWNER).to_string(),
+            verifying_key: bad_key,
+        },
+    )
+    .is_err());
+    // Models.
+    let m = |f: &dyn Fn(&mut MsgRegisterModel)| {
+        let mut msg = register_model_msg();
+        msg.model_id = "second".into();
+        f(&mut msg);
+        msg
+    };
+    for (msg, needle) in [
+        (m(&|x| x.model_id = "Bad Id".into()), "model id"),
+        (m(&|x| x.model_id = MODEL.into()), "already registered"),
+        (m(&|x| x.architecture_id = "00".into()), "not registered"),
+        (m(&|x| x.weight_commitment = vec![0xff; 32]), "canonical"),
+        (m(&|x| x.weight_commitment = vec![1; 31]), "32 bytes"),
+    ] {
+        assert_code(
+            execute_register_model(&mut s, &c, &msg),
+            code::INVALID_REQUEST,
+            needle,
+        );
+    }
+    assert_code(
+        execute_register_model(&mut s, &c, &m(&|x| x.price_per_inference = "-1".into())),
+        code::INVALID_COINS,
+        "not an amount",
+    );
+    // Providers.
+    let p = |f: &dyn Fn(&mut MsgRegisterProvider)| {
+        let mut msg = register_provider_msg();
+        msg.provider = addr(4).to_string();
+        f(&mut msg);
+        msg
+    };
+    let coin = |d: &str, a: &str| {
+        Some(cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
+            denom: d.into(),
+            amount: a.into(),
+        })
+    };
+    for (msg, code_, needle) in [
+        (
+            p(&|x| x.provider = addr(PROVIDER).to_string()),
+            code::INVALID_REQUEST,
+            "already a provider",
+        ),
+        (
+            p(&|x| x.endpoint = "127.0.0.1:1".into()),
+            code::INVALID_REQUEST,
+            "http",
+        ),
+        (
+            p(&|x| x.endpoint = "http://a b".into()),
+            code::INVALID_REQUEST,
+            "spaces",
+        ),
+        (
+            p(&|x| x.models = vec![]),
+            code::INVALID_REQUEST,
+            "1-32 models",
+        ),
+        (
+            p(&|x| x.models = vec!["ghost".into()]),
+            code::INVALID_REQUEST,
+            "not registered",
+        ),
+        (
+            p(&|x| x.models = vec![MODEL.into(), MODEL.into()]),
+            code::INVALID_REQUEST,
+            "repeat",
+        ),
+        (p(&|x| x.sla = None), code::INVALID_REQUEST, "sla"),
+        (
+            p(&|x| x.receipt_pubkey = vec![1; 31]),
+            code::INVALID_PUBKEY,
+            "32 bytes",
+        ),
+        (
+            p(&|x| x.receipt_pubkey = vec![0; 32]),
+            code::INVALID_PUBKEY,
+            "small-order",
+        ),
+        (
+            p(&|x| x.bond = coin("upol", "1")),
+            code::INVALID_REQUEST,
+            "below the minimum",
+        ),
+        (
+            p(&|x| x.bond = coin("uatom", "50000000")),
+            code::INVALID_COINS,
+            "must be in upol",
+        ),
+        (p(&|x| x.bond = None), code::INVALID_COINS, "required"),
+    ] {
+        assert_code(execute_register_provider(&mut s, &c, &msg), code_, needle);
+    }
+    let broke = p(&|x| x.provider = addr(88).to_string());
+    assert_eq!(
+        execute_register_provider(&mut s, &c, &broke)
+            .unwrap_err()
+            .code,
+        code::INSUFFICIENT_FUNDS
+    );
+    assert!(
+        s.provider(&addr(4)).unwrap().is_none(),
+        "nothing was written"
+    );
+}
+
+#[test]
+fn deregistration_stops_service_and_returns_the_bond_after_unbonding() {
+    let mut s = market(0);
+    let before = balance(&s, PROVIDER);
+    let r = execute_deregister_provider(
+        &mut s,
+        &ctx(5),
+        &MsgDeregisterProvider {
+            provider: addr(PROVIDER).to_string(),
+        },
+    )
+    .unwrap();
+    assert_eq!(r.0.completion_height, 25);
+    assert_code(submit(&mut s, 1, 6), code::INVALID_REQUEST, "unbonding");
+    assert!(s
+        .provider(&addr(PROVIDER))
+        .unwrap()
+        .is_some_and(|p| p.status == ProviderStatus::Unbonding as i32));
+    end_block(&mut s, &ctx(24), &[0; 32]).unwrap();
+    assert_eq!(balance(&s, PROVIDER), before);
+    end_block(&mut s, &ctx(25), &[0; 32]).unwrap();
+    assert_eq!(balance(&s, PROVIDER), before + BOND);
+    assert!(s.provider(&addr(PROVIDER)).unwrap().is_none());
+    // It may register again afresh.
+    execute_register_provider(&mut s, &ctx(26), &register_provider_msg()).unwrap();
+}
+
+#[test]
+fn genesis_export_then_init_reproduces_the_state() {
+    let mut s = market(1_000_000);
+    for n in 1..=3 {
+        submit(&mut s, n, 2).unwrap();
+    }
+    end_block(&mut s, &ctx(2), &[1; 32]).unwrap();
+    let n = s.obligation(1).unwrap().unwrap().nonce;
+    execute_submit_attestation(&mut s, &ctx(3), &attestation(1, n), &VerifyingKeys::new()).unwrap();
+    end_block(&mut s, &ctx(7), &[0; 32]).unwrap(); // 2 and 3 missed
+    let exported = GenesisState::export(&s).unwrap();
+    assert_eq!(exported.obligations.len(), 3);
+    assert_eq!(exported.attestations.len(), 1);
+    assert_eq!(exported.faults.len(), 2);
+    assert_eq!(exported.receipts.len(), 3);
+    let json = serde_json::to_string(&exported).unwrap();
+    let back: GenesisState = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, exported);
+
+    // Into a fresh state whose bank holds what the pools held.
+    let mut fresh = StateDelta::new(MemState::default());
+    for (pool, amount) in [
+        (bond_pool(), s.balance(&bond_pool(), "upol").unwrap()),
+        (escrow_pool(), s.balance(&escrow_pool(), "upol").unwrap()),
+    ] {
+        if amount > 0 {
+            fresh.mint(&pool, &[Coin::new("upol", amount)]).unwrap();
+        }
+    }
+    back.init(&mut fresh, &ctx(8)).unwrap();
+    assert_eq!(GenesisState::export(&fresh).unwrap(), exported);
+    // A replayed receipt stays refused after the import.
+    assert_code(
+        submit(&mut fresh, 1, 9),
+        code::INVALID_REQUEST,
+        "already submitted",
+    );
+
+    // The pools must match the records.
+    let mut short = StateDelta::new(MemState::default());
+    let e = back.init(&mut short, &ctx(8)).unwrap_err();
+    assert!(e.log.contains("pools hold"), "{}", e.log);
+    // Tampered records are refused.
+    let mut bad = back.clone();
+    bad.architectures[0].id = "00".into();
+    assert!(bad.validate().unwrap_err().contains("hashing"));
+    let mut bad = back.clone();
+    bad.attestations[0].obligation_id = 2;
+    assert!(bad.validate().unwrap_err().contains("not discharged"));
+}
