@@ -4,7 +4,8 @@
 //! raw-key index to entries `<= version`, and JMT proofs walk the tree from that version's root.
 //! Later commits only add entries at higher versions, so the view stays consistent while commits
 //! continue. Pruning is the one thing that removes data; reads check the published floor after
-//! reading and report `VersionPruned` if it passed the snapshot's version.
+//! reading and report `VersionPruned` if it passed the snapshot's version, and reads of versions
+//! it leaves in the window never see its batch half applied (`Inner::read_at`).
 
 use std::sync::Arc;
 
@@ -87,16 +88,12 @@ impl Snapshot {
             return Ok((None, empty_proof()));
         }
         let reader = SledTree::with_cache(&self.inner.db, &self.inner.nodes);
-        let result = tree::guarded("building an ICS23 proof", || {
-            Jmt::new(&reader).get_with_ics23_proof(key.to_vec(), version)
-        });
         // Errors (missing nodes) and even "successful" reads may come from racing with pruning.
-        self.inner.check_not_pruned(version)?;
-        result
-    }
-
-    fn check(&self, version: Version) -> Result<(), StoreError> {
-        self.inner.check_not_pruned(version)
+        self.inner.read_at(version, || {
+            tree::guarded("building an ICS23 proof", || {
+                Jmt::new(&reader).get_with_ics23_proof(key.to_vec(), version)
+            })
+        })
     }
 }
 
@@ -105,9 +102,8 @@ impl StateRead for Snapshot {
         let Some(version) = self.version else {
             return Ok(None);
         };
-        let v = tree::read_raw(&self.inner.db, key, version)?;
-        self.check(version)?;
-        Ok(v)
+        self.inner
+            .read_at(version, || tree::read_raw(&self.inner.db, key, version))
     }
 
     /// Scans the raw-key index from the escaped prefix. Entries of one raw key are adjacent and
@@ -119,12 +115,11 @@ impl StateRead for Snapshot {
         start_after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
-        let mut out = Vec::new();
         let Some(version) = self.version else {
-            return Ok(out);
+            return Ok(Vec::new());
         };
         if limit == 0 {
-            return Ok(out);
+            return Ok(Vec::new());
         }
         let scan_prefix = keys::raw_prefix(prefix);
         let start = match start_after {
@@ -137,17 +132,31 @@ impl StateRead for Snapshot {
             _ => scan_prefix.clone(),
         };
         let end = keys::prefix_end(&scan_prefix);
-        let iter = match end {
-            Some(end) if start >= end => return Ok(out),
-            Some(end) => self.inner.db.range(start..end),
-            None => self.inner.db.range(start..),
-        };
+        if end.as_ref().is_some_and(|end| start >= *end) {
+            return Ok(Vec::new());
+        }
+        // A range scan is not atomic against a concurrent prune batch: see `Inner::read_at`.
+        self.inner.read_at(version, || {
+            let iter = match &end {
+                Some(end) => self.inner.db.range(start.as_slice()..end.as_slice()),
+                None => self.inner.db.range(start.as_slice()..),
+            };
+            scan(iter, version, limit)
+        })
+    }
+}
 
-        // (escaped key of the current group, newest entry <= version seen so far)
-        let mut current: Option<(Vec<u8>, Option<sled::IVec>)> = None;
-        let flush = |cur: Option<(Vec<u8>, Option<sled::IVec>)>,
-                     out: &mut Vec<(Vec<u8>, Vec<u8>)>|
-         -> Result<(), StoreError> {
+/// `(raw key, value)` pairs in key order.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// The newest entry `<= version` of each raw key in `iter` (a range of the raw-key index), up
+/// to `limit` live keys.
+fn scan(iter: sled::Iter, version: Version, limit: usize) -> Result<Entries, StoreError> {
+    let mut out = Vec::new();
+    // (escaped key of the current group, newest entry <= version seen so far)
+    let mut current: Option<(Vec<u8>, Option<sled::IVec>)> = None;
+    let flush =
+        |cur: Option<(Vec<u8>, Option<sled::IVec>)>, out: &mut Entries| -> Result<(), StoreError> {
             if let Some((esc, Some(val))) = cur {
                 if let Some(v) = keys::decode_value(&val)? {
                     out.push((keys::unescape(&esc)?, v));
@@ -155,27 +164,25 @@ impl StateRead for Snapshot {
             }
             Ok(())
         };
-        for entry in iter {
-            let (k, val) = entry?;
-            let (esc, v) = keys::split_raw_entry(&k)?;
-            let same = matches!(&current, Some((c, _)) if c.as_slice() == esc);
-            if !same {
-                flush(current.take(), &mut out)?;
-                if out.len() >= limit {
-                    break;
-                }
-                current = Some((esc.to_vec(), None));
-            }
-            if v <= version {
-                if let Some((_, newest)) = current.as_mut() {
-                    *newest = Some(val);
-                }
-            }
-        }
-        if out.len() < limit {
+    for entry in iter {
+        let (k, val) = entry?;
+        let (esc, v) = keys::split_raw_entry(&k)?;
+        let same = matches!(&current, Some((c, _)) if c.as_slice() == esc);
+        if !same {
             flush(current.take(), &mut out)?;
+            if out.len() >= limit {
+                break;
+            }
+            current = Some((esc.to_vec(), None));
         }
-        self.check(version)?;
-        Ok(out)
+        if v <= version {
+            if let Some((_, newest)) = current.as_mut() {
+                *newest = Some(val);
+            }
+        }
     }
+    if out.len() < limit {
+        flush(current.take(), &mut out)?;
+    }
+    Ok(out)
 }

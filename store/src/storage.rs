@@ -14,7 +14,8 @@
 //! written at `<= F` and JMT nodes that became stale at `<= F` are deleted; none of them can be
 //! read by a version `>= F`. The floor is published in memory *before* the prune batch is
 //! applied, and snapshot reads check it *after* reading, so a read that raced with pruning
-//! reports `VersionPruned` instead of returning wrong data.
+//! reports `VersionPruned` instead of returning wrong data. Reads of versions that stay in the
+//! window are kept from seeing a half-applied prune batch by a seqlock (`Inner::read_at`).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -100,6 +101,11 @@ pub(crate) struct Inner {
     latest: RwLock<Option<Latest>>,
     /// Versions below this are pruned (0 = nothing pruned).
     pub floor: AtomicU64,
+    /// Prune epoch: odd while a prune batch is being applied (see `Inner::read_at`).
+    prune_epoch: AtomicU64,
+    /// Held for writing while a prune batch is applied; readers take it for reading only when
+    /// optimistic reads keep overlapping with pruning (see `Inner::read_at`).
+    prune_lock: RwLock<()>,
     /// Serializes commits (and their pruning).
     commit_lock: Mutex<()>,
     /// Decoded JMT nodes (see `NodeCache`).
@@ -113,6 +119,57 @@ impl Inner {
 
     pub fn latest(&self) -> Option<Latest> {
         *self.latest.read()
+    }
+
+    /// Run `read`, a read of the snapshot at `version`, so that it cannot observe a half-applied
+    /// prune batch, and report `VersionPruned` if pruning has passed `version`.
+    ///
+    /// Needed even for versions that stay in the window. A prune batch removes both a key's
+    /// entries older than some `v <= floor` *and* its tombstone at `v`; a version `w >= floor`
+    /// finds the key absent before and after the batch. But sled applies a batch atomically only
+    /// with respect to one iterator step: its iterator works on a *copy* of the current leaf and
+    /// reads the next leaf afresh. A `prefix_raw` scan that copied the leaf holding `k@3` (a
+    /// value) before the batch and read the next leaf, holding the tombstone `k@5`, after it,
+    /// took `k@3` for the newest entry `<= w` and returned a deleted key with an old value
+    /// (`tests/concurrent_prune.rs` caught exactly that). The floor check cannot see it (`w` is
+    /// retained), and splitting the batch in two does not help (the leaf copy can be older than
+    /// both halves). Point reads (`get_raw`: one reverse step, and the batch removes a key's
+    /// entries oldest first) and proofs (nodes/preimages a retained version can reach are never
+    /// pruned) are safe on their own, but go through here too, so that the rule is simply: no
+    /// snapshot read returns data from a read that overlapped a prune batch.
+    ///
+    /// A seqlock: pruning makes `prune_epoch` odd, applies the batch, makes it even (under
+    /// `prune_lock`). A read with the same even epoch before and after overlapped no prune
+    /// batch. (A read that saw any write of the batch synchronized with it through sled's
+    /// atomics and batch lock, so it also sees the odd epoch stored before the batch.) Otherwise
+    /// it is retried; after `OPTIMISTIC_READS` tries, or at once while a batch is being applied,
+    /// it runs under `prune_lock.read()`, which excludes prune batches. The common case is
+    /// lock-free: two atomic loads. Commits' own batches only add entries above every existing
+    /// snapshot's version and need none of this.
+    pub fn read_at<T>(
+        &self,
+        version: Version,
+        mut read: impl FnMut() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        const OPTIMISTIC_READS: usize = 2;
+        for _ in 0..OPTIMISTIC_READS {
+            let before = self.prune_epoch.load(Ordering::SeqCst);
+            if before % 2 == 1 {
+                break;
+            }
+            let result = read();
+            std::sync::atomic::fence(Ordering::SeqCst);
+            if self.prune_epoch.load(Ordering::SeqCst) == before {
+                self.check_not_pruned(version)?;
+                return result;
+            }
+            // The version itself may be gone: no point in reading it again.
+            self.check_not_pruned(version)?;
+        }
+        let _no_pruning = self.prune_lock.read();
+        let result = read();
+        self.check_not_pruned(version)?;
+        result
     }
 
     /// After a read at `version`: if pruning has since passed it, the read may have seen
@@ -230,6 +287,8 @@ impl Storage {
                 config,
                 latest: RwLock::new(latest),
                 floor: AtomicU64::new(floor),
+                prune_epoch: AtomicU64::new(0),
+                prune_lock: RwLock::new(()),
                 commit_lock: Mutex::new(()),
                 nodes: tree::NodeCache::new(NODE_CACHE_GENERATION),
             }),
@@ -321,6 +380,9 @@ impl Storage {
                 })
             }
         }
+        // Root records are removed only below the floor, which is published first: if the
+        // window moves past `version` meanwhile, the second check reports it (and so do the
+        // snapshot's reads, if it moves later).
         self.inner.check_not_pruned(version)?;
         let root = self.inner.db.get(keys::root_key(version))?;
         self.inner.check_not_pruned(version)?;
@@ -580,7 +642,13 @@ impl Storage {
             batch.remove(entry?.0);
         }
         batch.insert(keys::META_FLOOR, &floor.to_be_bytes()[..]);
-        db.apply_batch(batch)?;
+        // Readers of retained versions must not see this batch half applied (see
+        // `Inner::read_at`): odd epoch while it is applied, under the prune lock.
+        let _readers_out = inner.prune_lock.write();
+        inner.prune_epoch.fetch_add(1, Ordering::SeqCst);
+        let applied = db.apply_batch(batch);
+        inner.prune_epoch.fetch_add(1, Ordering::SeqCst);
+        applied?;
         Ok(())
     }
 
