@@ -4,6 +4,7 @@ pub mod abci;
 pub mod app;
 pub mod client;
 pub mod config;
+pub mod export;
 pub mod gentx;
 pub mod grpc;
 pub mod keyring;

@@ -77,6 +77,41 @@ mod tests {
     }
 
     #[test]
+    fn exported_accounts_parse_cosmos_style() {
+        let a = pol_component::Address([1; 20]).to_string();
+        let json = format!(
+            r#"{{"auth":{{"accounts":[{{"address":"{a}","account_number":4,"sequence":9,
+            "pub_key":{{"@type":"/cosmos.crypto.secp256k1.PubKey",
+            "key":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIC"}}}}],"next_account_number":5}}}}"#
+        );
+        let state = AppState::from_json(json.as_bytes()).unwrap();
+        let acc = &state.auth.accounts[0];
+        assert_eq!((acc.account_number, acc.sequence), (Some(4), 9));
+        assert_eq!(acc.pub_key.as_ref().unwrap().key, vec![2u8; 33]);
+        assert_eq!(state.auth.next_account_number, 5);
+        // Written back the same way, and only the fields that are set.
+        let out = serde_json::to_string(&state.auth).unwrap();
+        assert!(
+            out.contains(r#""@type":"/cosmos.crypto.secp256k1.PubKey""#),
+            "{out}"
+        );
+        let plain = serde_json::to_string(&pol_auth::genesis::GenesisAccount::new(a)).unwrap();
+        assert!(
+            !plain.contains("sequence") && !plain.contains("account_number"),
+            "{plain}"
+        );
+        // A typo in an account field is an error, not a silently dropped sequence.
+        let typo = json.replace("\"sequence\"", "\"sequense\"");
+        assert!(AppState::from_json(typo.as_bytes())
+            .unwrap_err()
+            .contains("unknown field"));
+        let overlap = json.replace("\"next_account_number\":5", "\"next_account_number\":4");
+        assert!(AppState::from_json(overlap.as_bytes())
+            .unwrap_err()
+            .contains("not past"));
+    }
+
+    #[test]
     fn gentx_operators_must_hold_their_self_bond() {
         let op = pol_component::Address([3; 20]);
         let mut state = AppState::default();

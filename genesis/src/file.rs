@@ -109,7 +109,7 @@ impl GenesisFile {
             self.app_state
                 .auth
                 .accounts
-                .push(pol_auth::genesis::GenesisAccount { address });
+                .push(pol_auth::genesis::GenesisAccount::new(address));
         }
         // The derived supply would be stale; let InitChain recompute it.
         self.app_state.bank.supply.clear();

@@ -86,7 +86,10 @@ impl ConsensusState {
     /// Returns the genesis app hash and the initial validator set: staking's (from gentxs or
     /// imported validators), or genesis.json's when staking has none (a chain bootstrapped
     /// with `pold init` alone, whose validator staking does not know).
-    fn try_init_chain(
+    ///
+    /// An exported genesis (`pold genesis export`) recreates the exported state exactly, so
+    /// the hash returned is the app hash of the exported height.
+    pub(crate) fn try_init_chain(
         &mut self,
         req: &RequestInitChain,
     ) -> Result<([u8; 32], Vec<ValidatorUpdate>), String> {
@@ -94,17 +97,25 @@ impl ConsensusState {
             return Err("InitChain on a node that already has committed state".into());
         }
         let app_state = pol_genesis::AppState::from_json(&req.app_state_bytes)?;
-        let mut state = StateDelta::new(self.storage.latest_snapshot());
-        state.put_raw(CHAIN_ID_KEY.to_vec(), req.chain_id.as_bytes().to_vec());
-        let mut params = ChainParams::DEFAULT;
-        if let Some(block) = req.consensus_params.as_ref().and_then(|p| p.block.as_ref()) {
-            if block.max_gas > 0 {
-                params.max_block_gas = block.max_gas as u64;
-            }
-            if block.max_bytes > 0 {
-                params.max_tx_bytes = params.max_tx_bytes.min(block.max_bytes as u64);
+        // A recorded public key must be the account's own, or the account could never sign.
+        for a in &app_state.auth.accounts {
+            if let Some(pk) = &a.pub_key {
+                let owner = crate::tx::ante::address_of_pubkey(&pk.key)
+                    .map_err(|e| format!("auth genesis: account {}: {}", a.address, e.log))?;
+                if owner.to_string() != a.address {
+                    return Err(format!(
+                        "auth genesis: the public key of account {} belongs to {owner}",
+                        a.address
+                    ));
+                }
             }
         }
+        let mut state = StateDelta::new(self.storage.latest_snapshot());
+        state.put_raw(CHAIN_ID_KEY.to_vec(), req.chain_id.as_bytes().to_vec());
+        let params = match req.consensus_params.as_ref().and_then(|p| p.block.as_ref()) {
+            Some(block) => crate::export::chain_params_from_block(block.max_bytes, block.max_gas),
+            None => ChainParams::DEFAULT,
+        };
         state.put_proto(PARAMS_KEY.to_vec(), &params);
         app_state.auth.init(&mut state).map_err(|e| e.log)?;
         app_state.bank.init(&mut state).map_err(|e| e.log)?;

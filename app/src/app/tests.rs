@@ -306,3 +306,485 @@ fn every_staking_query_is_served_on_its_abci_path() {
         assert!(paths.contains(p), "{p} not routed");
     }
 }
+
+// ---- genesis export and import ---------------------------------------------------------
+
+mod export {
+    use super::*;
+    use crate::export::{export_from_storage, init_chain_request, init_chain_root, ExportOptions};
+    use pol_auth::AuthRead;
+    use pol_staking::StakingRead;
+    use serde_json::{json, Value};
+
+    /// A staking message from `key`, signed with its on-chain account number and sequence.
+    fn staking_tx<M: prost::Message>(
+        app: &App,
+        key: &SignerKey,
+        type_url: &str,
+        msg: &M,
+    ) -> Vec<u8> {
+        let acc = app
+            .storage()
+            .latest_snapshot()
+            .account(&key.address())
+            .unwrap()
+            .expect("account exists");
+        crate::client::txbuilder::sign_tx(
+            key,
+            vec![tendermint_proto::google::protobuf::Any {
+                type_url: type_url.into(),
+                value: msg.encode_to_vec(),
+            }],
+            "",
+            vec![Coin::new("upol", 100).to_proto()],
+            200_000,
+            CHAIN,
+            acc.account_number,
+            acc.sequence,
+        )
+    }
+
+    /// A send of `amount` from `key` to `to` at the account's current sequence.
+    fn send_from(app: &App, key: &SignerKey, to: Address, amount: u128) -> Vec<u8> {
+        let acc = app
+            .storage()
+            .latest_snapshot()
+            .account(&key.address())
+            .unwrap()
+            .expect("account exists");
+        SendTx {
+            to,
+            amount: vec![Coin::new("upol", amount).to_proto()],
+            fee: vec![Coin::new("upol", 100).to_proto()],
+            gas_limit: 200_000,
+            memo: String::new(),
+            chain_id: CHAIN.into(),
+            account_number: acc.account_number,
+            sequence: acc.sequence,
+        }
+        .sign(key)
+    }
+
+    fn ok(r: &ResponseFinalizeBlock) {
+        for t in &r.tx_results {
+            assert_eq!(t.code, 0, "{}", t.log);
+        }
+    }
+
+    /// genesis.json as CometBFT would hold it: funded accounts, a gentx validator, and a
+    /// 3-block unbonding period.
+    fn genesis_doc(operator: &SignerKey, funded: &[Address]) -> Value {
+        let req = genesis_with_validator(operator, funded, ed25519_key(1));
+        let mut app_state: Value = serde_json::from_slice(&req.app_state_bytes).unwrap();
+        app_state["staking"]["params"] = json!({"unbonding_blocks": 3});
+        json!({
+            "genesis_time": "2024-01-01T00:00:00Z",
+            "chain_id": CHAIN,
+            "initial_height": "1",
+            "consensus_params": {
+                "block": {"max_bytes": (1u64 << 20).to_string(), "max_gas": "10000000"},
+                "abci": {"vote_extensions_enable_height": "1"}
+            },
+            "validators": [],
+            "app_hash": "",
+            "app_state": app_state,
+        })
+    }
+
+    /// The (sorted) key → value content of committed `version`.
+    fn content(app: &App, version: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
+        pol_component::state::scan(&app.storage().snapshot(version).unwrap(), b"").unwrap()
+    }
+
+    struct Chain {
+        app: App,
+        hashes: Vec<Vec<u8>>, // app hash after block h at index h
+        doc: Value,
+        operator: SignerKey,
+        alice: SignerKey,
+        carol: SignerKey,
+    }
+
+    /// Five blocks: sends, a delegation, a new validator, an undelegation.
+    fn run_chain(home: &std::path::Path, rt: &tokio::runtime::Runtime) -> Chain {
+        let app = app_at(&crate::node::db_path(home), rt);
+        let (operator, alice, carol) = (
+            SignerKey::random(),
+            SignerKey::random(),
+            SignerKey::random(),
+        );
+        let doc = genesis_doc(&operator, &[alice.address(), carol.address()]);
+        std::fs::create_dir_all(home.join("config")).unwrap();
+        std::fs::write(
+            home.join("config/genesis.json"),
+            serde_json::to_vec_pretty(&doc).unwrap(),
+        )
+        .unwrap();
+        let init = app.init_chain(init_chain_request(&doc).unwrap());
+        let mut hashes = vec![init.app_hash.to_vec()];
+        let r = finalize(&app, 1, vec![]);
+        hashes.push(r.app_hash.to_vec());
+
+        let op_val = pol_staking::types::valoper_string(&operator.address());
+        let delegate = pol_staking::msg::MsgDelegate {
+            delegator_address: carol.address().to_string(),
+            validator_address: op_val.clone(),
+            amount: Some(Coin::new("upol", 2_000_000).to_proto()),
+        };
+        let txs = vec![
+            send_from(&app, &alice, Address([7; 20]), 10),
+            staking_tx(&app, &carol, pol_staking::MSG_DELEGATE_TYPE_URL, &delegate),
+        ];
+        let r = finalize(&app, 2, txs);
+        ok(&r);
+        hashes.push(r.app_hash.to_vec());
+
+        let create = pol_staking::msg::MsgCreateValidator {
+            validator_address: pol_staking::types::valoper_string(&carol.address()),
+            consensus_pubkey: ed25519_key(2).to_vec(),
+            moniker: "carol".into(),
+            commission_bps: 100,
+            self_bond: Some(Coin::new("upol", 3_000_000).to_proto()),
+        };
+        let txs = vec![
+            staking_tx(
+                &app,
+                &carol,
+                pol_staking::MSG_CREATE_VALIDATOR_TYPE_URL,
+                &create,
+            ),
+            send_from(&app, &alice, carol.address(), 1234),
+        ];
+        let r = finalize(&app, 3, txs);
+        ok(&r);
+        assert_eq!(r.validator_updates.len(), 1, "carol joins the set");
+        hashes.push(r.app_hash.to_vec());
+
+        let undelegate = pol_staking::msg::MsgUndelegate {
+            delegator_address: carol.address().to_string(),
+            validator_address: op_val,
+            amount: Some(Coin::new("upol", 500_000).to_proto()),
+        };
+        let r = finalize(
+            &app,
+            4,
+            vec![staking_tx(
+                &app,
+                &carol,
+                pol_staking::MSG_UNDELEGATE_TYPE_URL,
+                &undelegate,
+            )],
+        );
+        ok(&r);
+        hashes.push(r.app_hash.to_vec());
+        let r = finalize(&app, 5, vec![send_from(&app, &alice, Address([8; 20]), 5)]);
+        ok(&r);
+        hashes.push(r.app_hash.to_vec());
+        let latest = app.storage().latest_snapshot();
+        assert_eq!(
+            latest.all_unbondings().unwrap().len(),
+            1,
+            "an unbonding is pending"
+        );
+        assert_eq!(latest.last_powers().unwrap().len(), 2);
+        Chain {
+            app,
+            hashes,
+            doc,
+            operator,
+            alice,
+            carol,
+        }
+    }
+
+    #[test]
+    fn an_exported_height_is_reproduced_by_init_chain_and_both_chains_go_on_alike() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let chain = run_chain(home.path(), &rt);
+        let old = &chain.app;
+
+        // The latest height, and an older retained one.
+        let started = std::time::Instant::now();
+        let e = export_from_storage(old.storage(), &chain.doc, ExportOptions::default()).unwrap();
+        let took = started.elapsed();
+        assert!(e.verified);
+        assert_eq!(e.height, 5);
+        assert_eq!(e.app_hash.to_vec(), chain.hashes[5]);
+        assert_eq!(e.genesis["initial_height"], "6");
+        assert_eq!(e.genesis["validators"], json!([]));
+        assert_eq!(e.genesis["chain_id"], CHAIN);
+        assert_eq!(e.genesis["genesis_time"], chain.doc["genesis_time"]);
+        assert_eq!(e.genesis["consensus_params"], chain.doc["consensus_params"]);
+        assert_eq!(e.genesis["app_hash"], hex::encode_upper(&chain.hashes[5]));
+        eprintln!(
+            "export of height 5 ({} state entries, {} accounts): {:?} including the \
+             InitChain check",
+            content(old, 5).len(),
+            e.accounts,
+            took
+        );
+        let e3 = export_from_storage(
+            old.storage(),
+            &chain.doc,
+            ExportOptions {
+                height: Some(3),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(e3.app_hash.to_vec(), chain.hashes[3]);
+        assert_eq!(e3.genesis["initial_height"], "4");
+
+        // A new chain from the export: InitChain gives the exported app hash, and starts
+        // CometBFT with staking's set as it stood at height 5.
+        let new_dir = tempfile::tempdir().unwrap();
+        let new = app_at(new_dir.path(), &rt);
+        let text = serde_json::to_string_pretty(&e.genesis).unwrap();
+        let reread: Value = serde_json::from_str(&text).unwrap();
+        let init = new.init_chain(init_chain_request(&reread).unwrap());
+        assert_eq!(init.app_hash.to_vec(), chain.hashes[5], "imported app hash");
+        let snap = old.storage().latest_snapshot();
+        let mut want_set = Vec::new();
+        for (op, power) in snap.last_powers().unwrap() {
+            let v = snap.validator(&op).unwrap().unwrap();
+            want_set.push(pol_staking::end_block::validator_update(
+                &v.consensus_pubkey,
+                power,
+            ));
+        }
+        assert_eq!(init.validators, want_set);
+        assert_eq!(init.validators.len(), 2);
+
+        // The same blocks on both chains give the same hashes, through the maturing of the
+        // unbonding (completion at height 7), and with the imported sequences and numbers.
+        for height in 6..=8i64 {
+            let txs = vec![
+                send_from(old, &chain.alice, chain.operator.address(), height as u128),
+                send_from(old, &chain.carol, Address([9; 20]), 1),
+            ];
+            let a = finalize(old, height, txs.clone());
+            let b = finalize(&new, height, txs);
+            ok(&a);
+            ok(&b);
+            assert_eq!(a.app_hash, b.app_hash, "block {height} diverges");
+            assert_eq!(a.validator_updates, b.validator_updates);
+            assert_eq!(a.events.len(), b.events.len());
+        }
+        assert_eq!(content(old, 8), content(&new, 8));
+        assert!(
+            new.storage()
+                .latest_snapshot()
+                .all_unbondings()
+                .unwrap()
+                .is_empty(),
+            "the imported unbonding matured on the new chain"
+        );
+    }
+
+    #[test]
+    fn a_tampered_export_gives_another_hash_or_an_error() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let chain = run_chain(home.path(), &rt);
+        let e =
+            export_from_storage(chain.app.storage(), &chain.doc, ExportOptions::default()).unwrap();
+        let (root, _) = init_chain_root(&e.genesis).unwrap();
+        assert_eq!(root.to_vec(), chain.hashes[5]);
+        let alice = chain.alice.address().to_string();
+        fn balance_of<'a>(g: &'a mut Value, addr: &str) -> &'a mut Value {
+            let balances = g["app_state"]["bank"]["balances"].as_array_mut().unwrap();
+            let b = balances.iter_mut().find(|b| b["address"] == addr).unwrap();
+            &mut b["coins"][0]["amount"]
+        }
+
+        // One more upol for alice: the supply no longer adds up.
+        let mut g = e.genesis.clone();
+        let have: u128 = balance_of(&mut g, &alice)
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        *balance_of(&mut g, &alice) = json!((have + 1).to_string());
+        let err = init_chain_root(&g).unwrap_err().to_string();
+        assert!(err.contains("supply"), "{err}");
+        // ...and with the supply raised to match, a valid genesis of another state.
+        let supply = &mut g["app_state"]["bank"]["supply"][0]["amount"];
+        let s: u128 = supply.as_str().unwrap().parse().unwrap();
+        *supply = json!((s + 1).to_string());
+        let (other, _) = init_chain_root(&g).unwrap();
+        assert_ne!(other.to_vec(), chain.hashes[5]);
+
+        // A sequence (replay protection) is state too.
+        let mut g = e.genesis.clone();
+        let acc = g["app_state"]["auth"]["accounts"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|a| a["address"] == alice.as_str())
+            .unwrap();
+        assert_eq!(acc["sequence"], 3);
+        acc["sequence"] = json!(2);
+        assert_ne!(init_chain_root(&g).unwrap().0.to_vec(), chain.hashes[5]);
+
+        // Someone else's public key on alice's account is refused.
+        let mut g = e.genesis.clone();
+        let carol_key = g["app_state"]["auth"]["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["address"] == chain.carol.address().to_string().as_str())
+            .unwrap()["pub_key"]
+            .clone();
+        for a in g["app_state"]["auth"]["accounts"].as_array_mut().unwrap() {
+            if a["address"] == alice.as_str() {
+                a["pub_key"] = carol_key.clone();
+            }
+        }
+        let err = init_chain_root(&g).unwrap_err().to_string();
+        assert!(err.contains("belongs to"), "{err}");
+
+        // A bonded validator without its last power is refused.
+        let mut g = e.genesis.clone();
+        g["app_state"]["staking"]["last_powers"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+        let err = init_chain_root(&g).unwrap_err().to_string();
+        assert!(err.contains("no last power"), "{err}");
+
+        // A different chain-id is another state (the chain-id key).
+        let mut g = e.genesis.clone();
+        g["chain_id"] = json!("pol-other-1");
+        assert_ne!(init_chain_root(&g).unwrap().0.to_vec(), chain.hashes[5]);
+    }
+
+    #[test]
+    fn export_refuses_pruned_unknown_and_locked_state() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let chain = run_chain(home.path(), &rt);
+        let opts = |h| ExportOptions {
+            height: Some(h),
+            ..Default::default()
+        };
+        let err = export_from_storage(chain.app.storage(), &chain.doc, opts(9))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("never committed") && err.contains("5"),
+            "{err}"
+        );
+        let err = export_from_storage(chain.app.storage(), &chain.doc, opts(0))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("height 0"), "{err}");
+        // The genesis.json of another chain cannot dress this state.
+        let mut other = chain.doc.clone();
+        other["chain_id"] = json!("pol-other-1");
+        let err = export_from_storage(chain.app.storage(), &other, ExportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("belongs to chain"), "{err}");
+        // Consensus params that would give other chain params are refused.
+        let mut other = chain.doc.clone();
+        other["consensus_params"]["block"]["max_gas"] = json!("5");
+        let err = export_from_storage(chain.app.storage(), &other, ExportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("chain params"), "{err}");
+
+        // While the node holds the store, the file-level export says so.
+        let err = crate::export::export_genesis(home.path(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("locked") && err.contains("Stop the node"),
+            "{err}"
+        );
+        // Once it is stopped, the same export as from the live store.
+        let live =
+            export_from_storage(chain.app.storage(), &chain.doc, ExportOptions::default()).unwrap();
+        drop(chain);
+        let e = crate::export::export_genesis(home.path(), None).unwrap();
+        assert_eq!(e.genesis, live.genesis);
+        let empty = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(empty.path().join("config")).unwrap();
+        std::fs::write(empty.path().join("config/genesis.json"), b"{}").unwrap();
+        let err = crate::export::export_genesis(empty.path(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("never run"), "{err}");
+
+        // A pruned height is a clear error.
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 2 }).unwrap();
+        let queries = QueryRouter::new(&storage, rt.handle().clone());
+        let app = App::new(
+            storage,
+            NodeSettings {
+                min_gas_price: None,
+            },
+            queries,
+        )
+        .unwrap();
+        let alice = SignerKey::random();
+        let doc = genesis_doc(&SignerKey::random(), &[alice.address()]);
+        app.init_chain(init_chain_request(&doc).unwrap());
+        for h in 1..=6 {
+            finalize(&app, h, vec![]);
+        }
+        let err = export_from_storage(app.storage(), &doc, opts(2))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("pruned") && err.contains("keep_recent_heights"),
+            "{err}"
+        );
+        assert!(export_from_storage(app.storage(), &doc, opts(5)).is_ok());
+    }
+
+    /// Export and import time for a state of many accounts (numbers printed, not judged).
+    #[test]
+    fn export_of_a_larger_state_round_trips() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let app = app_at(dir.path(), &rt);
+        let funded: Vec<Address> = (0..3000u32)
+            .map(|i| {
+                let mut a = [0u8; 20];
+                a[..4].copy_from_slice(&i.to_be_bytes());
+                a[19] = 1;
+                Address(a)
+            })
+            .collect();
+        let doc = genesis_doc(&SignerKey::random(), &funded);
+        app.init_chain(init_chain_request(&doc).unwrap());
+        let r = finalize(&app, 1, vec![]);
+        let entries = content(&app, 1).len();
+        let started = std::time::Instant::now();
+        let e = export_from_storage(
+            app.storage(),
+            &doc,
+            ExportOptions {
+                skip_verify: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let export_time = started.elapsed();
+        let (root, import_time) = init_chain_root(&e.genesis).unwrap();
+        assert_eq!(root.to_vec(), r.app_hash.to_vec());
+        assert_eq!(
+            e.accounts,
+            3000 + 2,
+            "the funded, the operator, the bonded pool"
+        );
+        eprintln!(
+            "{entries} state entries, {} accounts: export {export_time:?}, InitChain of the \
+             export {import_time:?}, {} bytes of JSON",
+            e.accounts,
+            serde_json::to_string_pretty(&e.genesis).unwrap().len()
+        );
+    }
+}

@@ -78,6 +78,20 @@ pub enum GenesisCommand {
         #[arg(long)]
         gentx_dir: Option<std::path::PathBuf>,
     },
+    /// Write a genesis.json holding the state of a committed height (the node must be
+    /// stopped): a new chain started from it continues at height H+1 with the same app hash.
+    Export {
+        /// Height to export (any retained height); default: the latest committed.
+        #[arg(long)]
+        height: Option<u64>,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        /// Skip the check that InitChain of the export reproduces the app hash (it builds
+        /// the state once more in memory).
+        #[arg(long)]
+        no_verify: bool,
+    },
 }
 
 pub fn init(home: &Path, a: InitArgs) -> anyhow::Result<()> {
@@ -197,6 +211,12 @@ pub fn genesis(home: &Path, cmd: GenesisCommand) -> anyhow::Result<()> {
             let dir = gentx_dir.unwrap_or_else(|| home.join("config").join("gentx"));
             collect_gentxs(home, &mut g, &dir)?;
         }
+        // Reads genesis.json and the state store; edits neither.
+        GenesisCommand::Export {
+            height,
+            output,
+            no_verify,
+        } => export(home, height, output, no_verify)?,
         GenesisCommand::Validate => {
             println!(
                 "{} is valid (chain-id {})",
@@ -205,6 +225,51 @@ pub fn genesis(home: &Path, cmd: GenesisCommand) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+fn export(
+    home: &Path,
+    height: Option<u64>,
+    output: Option<std::path::PathBuf>,
+    no_verify: bool,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let e = pol_app::export::export_genesis_with(
+        home,
+        pol_app::export::ExportOptions {
+            height,
+            skip_verify: no_verify,
+        },
+    )?;
+    let text = serde_json::to_string_pretty(&e.genesis)?;
+    match &output {
+        Some(path) => {
+            // Write then rename so a crash never leaves half a genesis file.
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
+            std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => println!("{text}"),
+    }
+    eprintln!(
+        "exported height {} (app hash {}{}): {} accounts, {} validators, {} bytes, in {:.2}s{}",
+        e.height,
+        hex::encode_upper(e.app_hash),
+        if e.verified {
+            ", reproduced by InitChain of the export"
+        } else {
+            ", not verified"
+        },
+        e.accounts,
+        e.validators,
+        text.len(),
+        started.elapsed().as_secs_f64(),
+        output
+            .as_ref()
+            .map(|p| format!(" to {}", p.display()))
+            .unwrap_or_default(),
+    );
     Ok(())
 }
 

@@ -6,6 +6,11 @@
 //! [`GenesisState::init`] returns the initial validator set for `ResponseInitChain`.
 //! Order matters: bank genesis must be initialised first (pool balances of exported state,
 //! operators' funds for gentxs).
+//!
+//! Export and import are exact: [`GenesisState::export`] writes every record, the next
+//! unbonding id and the last validator powers, and `init` of that export recreates the same
+//! state keys and values (the indexes follow from the records), so a chain started from an
+//! export has the app hash of the exported height. CometBFT starts with `last_powers`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,7 +21,8 @@ use pol_store::{StateRead, StateWrite, StateWriteExt};
 use serde::{Deserialize, Serialize};
 use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
-use crate::params::{u128_string, Params};
+use crate::end_block::MAX_VALIDATOR_POWER;
+use crate::params::{u128_string, Params, MAX_MAX_VALIDATORS};
 use crate::types::{
     consensus_address, parse_consensus_pubkey, parse_valoper, valoper_string, BondStatus,
     Delegation, UnbondingEntry, Validator,
@@ -35,6 +41,12 @@ pub struct GenesisState {
     pub unbondings: Vec<GenesisUnbonding>,
     /// Next unbonding id; 0 means one past the largest id in `unbondings`.
     pub next_unbonding_id: u64,
+    /// The set CometBFT was last given (export): the stored last powers. When present,
+    /// every BONDED validator is listed and nothing else; InitChain stores them and starts
+    /// CometBFT with exactly this set (plus what gentxs change). Empty: the set is computed
+    /// from the validators' tokens, as for a new chain.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub last_powers: Vec<GenesisLastPower>,
     /// Validators to create at genesis (from gentxs).
     pub gentxs: Vec<GenesisValidator>,
 }
@@ -72,6 +84,14 @@ pub struct GenesisValidatorRecord {
     pub status: String,
     pub unbonding_height: u64,
     pub unbonding_completion_height: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisLastPower {
+    /// `polvaloper…`
+    pub operator_address: String,
+    pub power: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,6 +334,7 @@ impl GenesisState {
         if self.next_unbonding_id != 0 && ids.iter().any(|id| *id >= self.next_unbonding_id) {
             return Err("staking genesis: next_unbonding_id is not past every unbonding id".into());
         }
+        self.validate_last_powers()?;
         for g in &self.gentxs {
             let (op, key) = g.parse().map_err(err)?;
             if !ops.insert(op) {
@@ -340,6 +361,56 @@ impl GenesisState {
                     g.operator
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// `last_powers`: known validators, each once, with a power CometBFT accepts, and
+    /// exactly the BONDED ones (end-of-block keeps the two in step).
+    fn validate_last_powers(&self) -> Result<(), String> {
+        if self.last_powers.is_empty() {
+            return Ok(());
+        }
+        if self.last_powers.len() > MAX_MAX_VALIDATORS as usize {
+            return Err(format!(
+                "staking genesis: {} last powers, at most {MAX_MAX_VALIDATORS}",
+                self.last_powers.len()
+            ));
+        }
+        let mut bonded: BTreeSet<Address> = BTreeSet::new();
+        for r in &self.validators {
+            let v = r.to_validator().map_err(err)?;
+            if v.status == BondStatus::Bonded {
+                bonded.insert(v.operator);
+            }
+        }
+        let mut listed = BTreeSet::new();
+        for lp in &self.last_powers {
+            let op = parse_valoper(&lp.operator_address).map_err(err)?;
+            if !listed.insert(op) {
+                return Err(format!(
+                    "staking genesis: last power of {} listed twice",
+                    lp.operator_address
+                ));
+            }
+            if lp.power <= 0 || lp.power > MAX_VALIDATOR_POWER {
+                return Err(format!(
+                    "staking genesis: last power {} of {} outside 1..={MAX_VALIDATOR_POWER}",
+                    lp.power, lp.operator_address
+                ));
+            }
+            if !bonded.contains(&op) {
+                return Err(format!(
+                    "staking genesis: last power for {}, which is not a bonded validator",
+                    lp.operator_address
+                ));
+            }
+        }
+        if let Some(missing) = bonded.difference(&listed).next() {
+            return Err(format!(
+                "staking genesis: bonded validator {} has no last power",
+                valoper_string(missing)
+            ));
         }
         Ok(())
     }
@@ -390,6 +461,9 @@ impl GenesisState {
             max_id.saturating_add(1)
         };
         state.put_proto(state_key::NEXT_UNBONDING_ID.to_vec(), &next);
+        for lp in &self.last_powers {
+            state.set_last_power(&parse_valoper(&lp.operator_address)?, lp.power);
+        }
 
         let denom = &self.params.bond_denom;
         let have_bonded = state.balance(&bonded_pool(), denom)?;
@@ -410,8 +484,9 @@ impl GenesisState {
                 })?;
         }
 
-        let updates = end_block::apply_validator_set(state, ctx)?;
-        // Imported BONDED validators that did not make the set start unbonding now.
+        end_block::apply_validator_set(state, ctx)?;
+        // Imported BONDED validators that did not make the set start unbonding now (only
+        // possible without `last_powers`, which lists exactly the bonded ones).
         for op in imported_bonded {
             if state.last_powers()?.iter().all(|(o, _)| *o != op) {
                 if let Some(mut v) = state.validator(&op)? {
@@ -425,7 +500,19 @@ impl GenesisState {
                 }
             }
         }
-        Ok(updates)
+        // CometBFT starts with the whole stored set: the imported last powers as updated
+        // above, or (new chain) what apply_validator_set just chose.
+        let mut set = Vec::new();
+        for (op, power) in state.last_powers()? {
+            let v = state.validator(&op)?.ok_or_else(|| {
+                TxError::INTERNAL(format!(
+                    "last power of unknown validator {}",
+                    valoper_string(&op)
+                ))
+            })?;
+            set.push(end_block::validator_update(&v.consensus_pubkey, power));
+        }
+        Ok(set)
     }
 
     /// The staking part of an exported genesis (gentxs are already applied, so none).
@@ -460,7 +547,151 @@ impl GenesisState {
                 })
                 .collect(),
             next_unbonding_id: state.next_unbonding_id()?,
+            last_powers: state
+                .last_powers()?
+                .into_iter()
+                .map(|(op, power)| GenesisLastPower {
+                    operator_address: valoper_string(&op),
+                    power,
+                })
+                .collect(),
             gentxs: Vec::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pol_auth::AuthWrite;
+    use pol_store::{MemState, StateDelta};
+
+    use super::*;
+    use crate::slashing::{Slashing, ValidatorRef};
+    use crate::tests::{addr, create, ctx, delegate, pubkey, setup, undelegate, State, M};
+
+    fn all(state: &impl StateRead) -> Vec<(Vec<u8>, Vec<u8>)> {
+        pol_component::state::scan(state, b"").unwrap()
+    }
+
+    /// Export auth, bank and staking, import them into an empty state as InitChain does,
+    /// and require the very same keys and values. Returns the initial validator set.
+    fn round_trip(s: &State, height: u64) -> Vec<ValidatorUpdate> {
+        let auth = pol_auth::GenesisState::export(s).unwrap();
+        let bank = pol_bank::GenesisState::export(s).unwrap();
+        let staking = GenesisState::export(s).unwrap();
+        staking.validate().unwrap();
+        let json = serde_json::to_string(&staking).unwrap();
+        let staking: GenesisState = serde_json::from_str(&json).unwrap();
+        let mut fresh = StateDelta::new(MemState::default());
+        auth.init(&mut fresh).unwrap();
+        bank.init(&mut fresh).unwrap();
+        let set = staking.init(&mut fresh, &ctx(height + 1)).unwrap();
+        let (want, got) = (all(s), all(&fresh));
+        for (k, v) in &want {
+            let other = got.iter().find(|(k2, _)| k2 == k).map(|(_, v)| v);
+            assert_eq!(
+                other,
+                Some(v),
+                "key {} differs after import",
+                String::from_utf8_lossy(k)
+            );
+        }
+        let extra: Vec<_> = got
+            .iter()
+            .filter(|(k, _)| want.iter().all(|(k2, _)| k2 != k))
+            .map(|(k, _)| String::from_utf8_lossy(k).into_owned())
+            .collect();
+        assert!(extra.is_empty(), "import wrote extra keys {extra:?}");
+        set
+    }
+
+    fn powers(set: &[ValidatorUpdate]) -> Vec<i64> {
+        set.iter().map(|u| u.power).collect()
+    }
+
+    #[test]
+    fn export_import_recreates_every_key() {
+        let mut s = setup(100 * M);
+        s.put_auth_params(&pol_auth::Params::default());
+        // Four validators for three seats, delegations, an unbonding, a jailing.
+        for op in 1..=4 {
+            create(&mut s, op, op, (op as u128 + 1) * M).unwrap();
+        }
+        end_block::end_block(&mut s, &ctx(1)).unwrap();
+        delegate(&mut s, 5, 1, 7 * M).unwrap();
+        delegate(&mut s, 6, 3, 3 * M + 17).unwrap();
+        undelegate(&mut s, 2, 6, 3, M).unwrap();
+        s.slash(&ctx(2), ValidatorRef::Operator(addr(1)), 1_000, "t")
+            .unwrap();
+        s.jail(&ctx(2), ValidatorRef::Operator(addr(2)), 50, "t")
+            .unwrap();
+        end_block::end_block(&mut s, &ctx(2)).unwrap();
+        assert_eq!(
+            s.validator(&addr(2)).unwrap().unwrap().status,
+            BondStatus::Unbonding
+        );
+        let exported = GenesisState::export(&s).unwrap();
+        assert_eq!(exported.last_powers.len(), 3);
+        let set = round_trip(&s, 2);
+        // CometBFT starts with the stored set, in operator order.
+        let stored: Vec<i64> = s.last_powers().unwrap().iter().map(|(_, p)| *p).collect();
+        assert_eq!(powers(&set), stored);
+        assert_eq!(set[0], end_block::validator_update(&pubkey(1), stored[0]));
+    }
+
+    #[test]
+    fn a_kept_set_of_jailed_validators_round_trips() {
+        // With no candidate left, end-block keeps the last set; so does the import, where
+        // recomputing the set would find none and leave CometBFT without validators.
+        // Built the way a chain is: genesis with a gentx (which also stores the next
+        // unbonding id), then blocks.
+        let mut s = setup(100 * M);
+        s.put_auth_params(&pol_auth::Params::default());
+        let genesis = GenesisState {
+            params: crate::tests::test_params(),
+            gentxs: vec![GenesisValidator::new(
+                &addr(1),
+                &pubkey(1),
+                "one",
+                0,
+                10 * M,
+            )],
+            ..Default::default()
+        };
+        assert_eq!(
+            genesis.init(&mut s, &ctx(1)).unwrap(),
+            vec![end_block::validator_update(&pubkey(1), 10)]
+        );
+        end_block::end_block(&mut s, &ctx(1)).unwrap();
+        s.jail(&ctx(2), ValidatorRef::Operator(addr(1)), 5, "t")
+            .unwrap();
+        end_block::end_block(&mut s, &ctx(2)).unwrap();
+        let set = round_trip(&s, 2);
+        assert_eq!(set, vec![end_block::validator_update(&pubkey(1), 10)]);
+    }
+
+    #[test]
+    fn last_powers_must_match_the_bonded_validators() {
+        let mut s = setup(100 * M);
+        create(&mut s, 1, 1, 10 * M).unwrap();
+        create(&mut s, 2, 2, 5 * M).unwrap();
+        end_block::end_block(&mut s, &ctx(1)).unwrap();
+        let good = GenesisState::export(&s).unwrap();
+        good.validate().unwrap();
+        let mut g = good.clone();
+        g.last_powers.pop();
+        assert!(g.validate().unwrap_err().contains("has no last power"));
+        let mut g = good.clone();
+        g.last_powers[0].power = 0;
+        assert!(g.validate().unwrap_err().contains("outside"));
+        let mut g = good.clone();
+        g.last_powers.push(g.last_powers[0].clone());
+        assert!(g.validate().unwrap_err().contains("twice"));
+        let mut g = good.clone();
+        g.validators[1].status = "unbonded".into();
+        assert!(g.validate().unwrap_err().contains("not a bonded validator"));
+        let mut g = good;
+        g.last_powers[1].operator_address = valoper_string(&addr(9));
+        assert!(g.validate().is_err());
     }
 }
