@@ -410,3 +410,48 @@ pub async fn balance(
         .map(|c| c.amount.parse().unwrap_or(0))
         .unwrap_or(0))
 }
+
+impl Node {
+    /// The CometBFT RPC address in the form `--node` takes.
+    pub fn rpc_url(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.ports.rpc)
+    }
+}
+
+/// Create key `name` in the node's keyring (`pold keys add`) and fund it at genesis with
+/// `amount` upol; call between [`Node::init`] and the start. Returns its address.
+pub fn add_funded_key(
+    node: &Node,
+    name: &str,
+    amount: u128,
+) -> anyhow::Result<pol_component::Address> {
+    let out = pold(&node.home, &["keys", "add", name])?;
+    let v: serde_json::Value =
+        serde_json::from_str(&out).with_context(|| format!("keys add printed {out}"))?;
+    let addr = v["address"]
+        .as_str()
+        .with_context(|| format!("keys add printed no address: {out}"))?;
+    pold(
+        &node.home,
+        &["genesis", "add-account", name, &format!("{amount}upol")],
+    )?;
+    pol_component::Address::parse(addr).map_err(|e| anyhow::anyhow!("{addr}: {}", e.log))
+}
+
+/// Total supply of upol at the latest height.
+pub async fn total_supply_upol(rpc: &RpcClient) -> anyhow::Result<u128> {
+    use cosmos_sdk_proto::cosmos::bank::v1beta1::{QuerySupplyOfRequest, QuerySupplyOfResponse};
+    let r: QuerySupplyOfResponse = rpc
+        .query(
+            "/cosmos.bank.v1beta1.Query/SupplyOf",
+            &QuerySupplyOfRequest {
+                denom: "upol".into(),
+            },
+            0,
+        )
+        .await?;
+    let amount = r.amount.context("no supply in the answer")?.amount;
+    amount
+        .parse()
+        .with_context(|| format!("supply {amount:?} is not an amount"))
+}

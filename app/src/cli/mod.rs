@@ -1,5 +1,6 @@
 //! The `pold` command tree (Cosmos verbs: init, genesis, keys, start, tx, query, status).
 
+mod inference;
 mod init;
 mod keys;
 mod query;

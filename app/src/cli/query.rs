@@ -1,7 +1,8 @@
 //! `pold query bank balances`, `pold query auth account`, `pold query staking …` (in
-//! `staking.rs`), `pold status`.
+//! `staking.rs`), `pold query inference …` (in `inference.rs`), `pold status`.
 
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryAllBalancesRequest, QueryAllBalancesResponse};
+use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use pol_app::client::RpcClient;
 use pol_component::Address;
 use serde_json::json;
@@ -14,6 +15,8 @@ pub enum QueryCommand {
     Auth(AuthQuery),
     #[command(subcommand)]
     Staking(super::staking::StakingQuery),
+    #[command(subcommand)]
+    Inference(super::inference::InferenceQuery),
 }
 
 #[derive(clap::Args)]
@@ -48,6 +51,7 @@ pub enum AuthQuery {
 pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
     match cmd {
         QueryCommand::Staking(cmd) => super::staking::query(cmd).await?,
+        QueryCommand::Inference(cmd) => super::inference::query(cmd).await?,
         QueryCommand::Bank(BankQuery::Balances { address, opts }) => {
             Address::parse(&address).map_err(|e| anyhow::anyhow!(e.log))?;
             let rpc = RpcClient::new(&opts.node);
@@ -103,6 +107,29 @@ pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Fetch every page of a paginated query (500 entries a page), in order.
+pub async fn all_pages<Resp, F, Fut>(mut page: F) -> anyhow::Result<Vec<Resp>>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<(Resp, Option<PageResponse>)>>,
+{
+    let mut out = Vec::new();
+    let mut key = Vec::new();
+    loop {
+        let (resp, next) = page(PageRequest {
+            key: key.clone(),
+            limit: 500,
+            ..Default::default()
+        })
+        .await?;
+        out.push(resp);
+        match next {
+            Some(p) if !p.next_key.is_empty() => key = p.next_key,
+            _ => return Ok(out),
+        }
+    }
 }
 
 pub async fn status(node: &str) -> anyhow::Result<()> {

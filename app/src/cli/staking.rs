@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use anyhow::Context;
-use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use pol_app::client::RpcClient;
 use pol_app::keyring::Keyring;
 use pol_staking::msg::{MsgCreateValidator, MsgDelegate, MsgUndelegate, MsgUnjail};
@@ -11,7 +10,7 @@ use pol_staking::pb;
 use pol_staking::types::valoper_string;
 use serde_json::{json, Value};
 
-use super::query::QueryOpts;
+use super::query::{all_pages, QueryOpts};
 use super::tx::{any, broadcast, coin, TxOpts};
 
 #[derive(clap::Subcommand)]
@@ -229,29 +228,6 @@ fn unbonding_json(u: &pb::UnbondingEntry) -> Value {
         "creation_height": u.creation_height.to_string(),
         "completion_height": u.completion_height.to_string(),
     })
-}
-
-/// Fetch every page of a paginated query.
-async fn all_pages<Resp, F, Fut>(mut page: F) -> anyhow::Result<Vec<Resp>>
-where
-    F: FnMut(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<(Resp, Option<PageResponse>)>>,
-{
-    let mut out = Vec::new();
-    let mut key = Vec::new();
-    loop {
-        let (resp, next) = page(PageRequest {
-            key: key.clone(),
-            limit: 500,
-            ..Default::default()
-        })
-        .await?;
-        out.push(resp);
-        match next {
-            Some(p) if !p.next_key.is_empty() => key = p.next_key,
-            _ => return Ok(out),
-        }
-    }
 }
 
 fn print(v: Value) -> anyhow::Result<()> {

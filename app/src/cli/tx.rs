@@ -1,4 +1,5 @@
-//! `pold tx bank send`, `pold tx staking …`, and the sign-and-broadcast path they share.
+//! `pold tx bank send`, `pold tx staking …`, `pold tx inference …`, and the
+//! sign-and-broadcast path they share.
 
 use std::path::Path;
 use std::time::Duration;
@@ -25,6 +26,8 @@ pub enum TxCommand {
     Bank(BankTx),
     #[command(subcommand)]
     Staking(super::staking::StakingTx),
+    #[command(subcommand)]
+    Inference(super::inference::InferenceTx),
 }
 
 #[derive(clap::Subcommand)]
@@ -96,6 +99,7 @@ pub async fn run(home: &Path, cmd: TxCommand) -> anyhow::Result<()> {
             broadcast(&signer, vec![any(pol_bank::MSG_SEND_TYPE_URL, &msg)], opts).await
         }
         TxCommand::Staking(cmd) => super::staking::tx(home, cmd).await,
+        TxCommand::Inference(cmd) => super::inference::tx(home, cmd).await,
     }
 }
 
@@ -127,6 +131,17 @@ pub fn any<M: Message>(type_url: &str, msg: &M) -> Any {
 /// Sign `messages` with `signer` (sequence and account number from the chain), broadcast,
 /// and unless `--no-wait` wait for the block and print its result.
 pub async fn broadcast(signer: &SignerKey, messages: Vec<Any>, opts: TxOpts) -> anyhow::Result<()> {
+    broadcast_with(signer, messages, opts, serde_json::Map::new()).await
+}
+
+/// [`broadcast`], adding `extra` (what the client computed itself, such as an id) to the
+/// printed result.
+pub async fn broadcast_with(
+    signer: &SignerKey,
+    messages: Vec<Any>,
+    opts: TxOpts,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> anyhow::Result<()> {
     let fee = match &opts.fees {
         Some(f) => parse_coins_str(f).map_err(|e| anyhow::anyhow!("fees: {}", e.log))?,
         None => {
@@ -161,6 +176,9 @@ pub async fn broadcast(signer: &SignerKey, messages: Vec<Any>, opts: TxOpts) -> 
     if r.code == 0 && !opts.no_wait {
         let res = rpc.wait_for_tx(&r.hash, Duration::from_secs(60)).await?;
         out = json!({"txhash": r.hash, "height": res.height, "code": res.code, "raw_log": res.log, "gas_used": res.gas_used});
+        if let Some(o) = out.as_object_mut() {
+            o.extend(extra);
+        }
         println!("{}", serde_json::to_string_pretty(&out)?);
         if res.code != 0 {
             bail!(
@@ -170,6 +188,9 @@ pub async fn broadcast(signer: &SignerKey, messages: Vec<Any>, opts: TxOpts) -> 
             );
         }
         return Ok(());
+    }
+    if let Some(o) = out.as_object_mut() {
+        o.extend(extra);
     }
     println!("{}", serde_json::to_string_pretty(&out)?);
     if r.code != 0 {
