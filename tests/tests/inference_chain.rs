@@ -9,7 +9,11 @@
 //!   a proof for another statement and a second attestation are refused;
 //! * a receipt whose obligation is never proven: missed at its deadline, the provider's bond
 //!   loses `missed_proof_slash_ppm` (rounded up), the requester gets the price back, a fault
-//!   is listed, and the bank supply drops by exactly the slashed amount.
+//!   is listed, and the bank supply drops by exactly the slashed amount;
+//! * the provider tops its bond back up and changes its terms, then deregisters: it is
+//!   unbonding, no longer listed for its model, and its receipts are refused.
+//!
+//! Bad flags along the way must fail with an error naming them, never a panic.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -648,5 +652,92 @@ async fn receipts_become_obligations_that_are_proven_or_slashed() {
     );
     let discharged = obligations(&node, &provider_s, "discharged", 1).await;
     assert_eq!(u(&discharged[0]["id"]), o1_id);
+
+    // The provider tops its bond up and changes its terms, then leaves.
+    fails(
+        &node,
+        &["tx", "inference", "update-provider", "provider"],
+        "nothing to update",
+    );
+    fails(
+        &node,
+        &[
+            "tx",
+            "inference",
+            "update-provider",
+            "provider",
+            "--max-p99-us",
+            "40000",
+        ],
+        "--max-failure-ppm",
+    );
+    tx(
+        &node,
+        &[
+            "tx",
+            "inference",
+            "update-provider",
+            "provider",
+            "--add-bond",
+            &format!("{slashed}upol"),
+            "--price",
+            "8000",
+            "--max-p99-us",
+            "40000",
+            "--max-failure-ppm",
+            "500",
+        ],
+    );
+    let pv = cli(&node, &["query", "inference", "provider", &provider_s]);
+    assert_eq!(pv["bond"], BOND.to_string(), "{pv}");
+    assert_eq!(pv["price_per_inference"], "8000");
+    assert_eq!(
+        pv["sla"],
+        json!({"max_p99_latency_us": 40_000, "max_failure_rate_ppm": 500})
+    );
+    assert_eq!(pv["endpoint"], "http://127.0.0.1:9");
+    let out = tx(
+        &node,
+        &["tx", "inference", "deregister-provider", "provider"],
+    );
+    let pv = cli(&node, &["query", "inference", "provider", &provider_s]);
+    assert_eq!(pv["status"], "unbonding", "{pv}");
+    assert_eq!(
+        u(&pv["unbonding_completion_height"]),
+        u(&out["height"]) + 100
+    );
+    let serving = cli(
+        &node,
+        &["query", "inference", "providers", "--model", MODEL_ID],
+    );
+    assert_eq!(serving["providers"], json!([]), "{serving}");
+    // Its receipts are no longer accepted.
+    let r3 = ReceiptBody::new(
+        CHAIN_ID,
+        *provider.as_bytes(),
+        MODEL_ID,
+        &input2,
+        &output2,
+        3,
+        now_ms(),
+    )
+    .sign(&worker_key)
+    .unwrap();
+    let r3_path = write(
+        &dir.path().join("receipt3.json"),
+        receipt_json(&r3).to_string(),
+    );
+    fails(
+        &node,
+        &[
+            "tx",
+            "inference",
+            "submit-receipt",
+            "requester",
+            "--receipt",
+            &r3_path,
+        ],
+        "not active",
+    );
     node.stop().unwrap();
 }
