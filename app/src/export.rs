@@ -4,9 +4,10 @@
 //! hash, the app hash of the exported height. That holds because every module's export
 //! carries its state exactly (auth: account numbers, sequences, public keys and the next
 //! account number; bank: balances and supply; staking: records, next unbonding id and the
-//! last validator powers) and its `init` recreates the very same keys and values, and the
-//! app's own keys (`app/chain_id`, `app/params`) come from the file's `chain_id` and
-//! `consensus_params`, which are the original genesis' (pol never changes consensus params).
+//! last validator powers; inference: every record and the receipts already seen) and its
+//! `init` recreates the very same keys and values, and the app's own keys (`app/chain_id`,
+//! `app/params`) come from the file's `chain_id` and `consensus_params`, which are the
+//! original genesis' (pol never changes consensus params).
 //! [`export_from_storage`] proves it each time unless told not to: it runs InitChain of the
 //! export on an empty in-memory store and requires the exported height's root.
 //!
@@ -209,6 +210,8 @@ pub fn export_from_storage(
         auth: pol_auth::GenesisState::export(&snapshot).map_err(|e| module("auth", e))?,
         bank: pol_bank::GenesisState::export(&snapshot).map_err(|e| module("bank", e))?,
         staking: pol_staking::GenesisState::export(&snapshot).map_err(|e| module("staking", e))?,
+        inference: pol_inference::GenesisState::export(&snapshot)
+            .map_err(|e| module("inference", e))?,
     };
     app_state
         .validate()

@@ -257,6 +257,88 @@ impl QueryRouter {
                 pb::QueryPoolRequest
             );
         }
+        {
+            use pol_inference::pb;
+            use pol_inference::pb::query_server::Query as _;
+            let inf = pol_inference::InferenceQuery::new(storage.clone());
+            route!(
+                r,
+                inf,
+                "/pol.inference.v1.Query/Params",
+                params,
+                pb::QueryParamsRequest
+            );
+            route!(
+                r,
+                inf,
+                "/pol.inference.v1.Query/Architecture",
+                architecture,
+                pb::QueryArchitectureRequest
+            );
+            route!(
+                r,
+                inf,
+                "/pol.inference.v1.Query/Architectures",
+                architectures,
+                pb::QueryArchitecturesRequest
+            );
+            route!(
+                r,
+                inf,
+                "/pol.inference.v1.Query/Model",
+                model,
+                pb::QueryModelRequest
+            );
+            route!(
+                r,
+                inf,
+                "/pol.inference.v1.Query/Models",
+                models,
+                pb::QueryModelsRequest
+            );
+            route!(
+                r,
+                inf,
+                "/pol.inference.v1.Query/Provider",
+                provider,
+                pb::QueryProviderRequest
+            );
+            route!(
+                r,
+                inf,
+                "/pol.inference.v1.Query/Providers",
+                providers,
+                pb::QueryProvidersRequest
+            );
+            route!(
+                r,
+                inf,
+                "/pol.inference.v1.Query/Obligation",
+                obligation,
+                pb::QueryObligationRequest
+            );
+            route!(
+                r,
+                inf,
+                "/pol.inference.v1.Query/Obligations",
+                obligations,
+                pb::QueryObligationsRequest
+            );
+            route!(
+                r,
+                inf,
+                "/pol.inference.v1.Query/Attestations",
+                attestations,
+                pb::QueryAttestationsRequest
+            );
+            route!(
+                r,
+                inf,
+                "/pol.inference.v1.Query/Faults",
+                faults,
+                pb::QueryFaultsRequest
+            );
+        }
         // The state-only methods of the tx service: cosmjs simulates over abci_query.
         {
             use cosmos_sdk_proto::cosmos::tx::v1beta1 as txs;

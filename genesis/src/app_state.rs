@@ -1,12 +1,13 @@
 use serde::{Deserialize, Serialize};
 
 /// Every module's genesis, keyed by module name as in Cosmos' `app_state`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AppState {
     pub auth: pol_auth::GenesisState,
     pub bank: pol_bank::GenesisState,
     pub staking: pol_staking::GenesisState,
+    pub inference: pol_inference::GenesisState,
 }
 
 impl AppState {
@@ -25,6 +26,7 @@ impl AppState {
         self.auth.validate()?;
         self.bank.validate()?;
         self.staking.validate()?;
+        self.inference.validate()?;
         self.check_gentx_funds()?;
         Ok(())
     }

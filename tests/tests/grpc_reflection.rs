@@ -95,19 +95,33 @@ async fn reflection_lists_every_service_and_resolves_bank_query() {
         "{listed:?}"
     );
     // pol's own modules are described too, with the Cosmos types they import.
-    assert!(listed.contains(pol_staking::QUERY_SERVICE), "{listed:?}");
-    let staking = files_for_symbol(&mut client, pol_staking::QUERY_SERVICE).await;
-    let query = staking
-        .iter()
-        .find(|f| f.package() == "pol.staking.v1" && !f.service.is_empty())
-        .expect("the file declaring the staking Query service");
-    let methods: BTreeSet<&str> = query.service[0].method.iter().map(|m| m.name()).collect();
-    for path in pol_staking::QUERY_PATHS {
-        let method = path.rsplit('/').next().unwrap();
-        assert!(
-            methods.contains(method),
-            "{method} missing from {methods:?}"
-        );
+    for (service, package, paths) in [
+        (
+            pol_staking::QUERY_SERVICE,
+            "pol.staking.v1",
+            pol_staking::QUERY_PATHS,
+        ),
+        (
+            pol_inference::QUERY_SERVICE,
+            "pol.inference.v1",
+            pol_inference::QUERY_PATHS,
+        ),
+    ] {
+        assert!(listed.contains(service), "{service} not in {listed:?}");
+        let files = files_for_symbol(&mut client, service).await;
+        let query = files
+            .iter()
+            .find(|f| f.package() == package && f.service.iter().any(|s| s.name() == "Query"))
+            .unwrap_or_else(|| panic!("the file declaring {service}"));
+        let svc = query.service.iter().find(|s| s.name() == "Query").unwrap();
+        let methods: BTreeSet<&str> = svc.method.iter().map(|m| m.name()).collect();
+        for path in paths {
+            let method = path.rsplit('/').next().unwrap();
+            assert!(
+                methods.contains(method),
+                "{method} missing from {methods:?}"
+            );
+        }
     }
 
     // cosmos.bank.v1beta1.Query resolves, with its methods and message types.

@@ -22,6 +22,8 @@ pub struct ConsensusState {
     pending_genesis: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
     /// The block FinalizeBlock computed and Commit will persist.
     prepared: Option<PreparedCommit>,
+    /// Prepared Groth16 verifying keys, shared with CheckTx.
+    keys: pol_inference::VerifyingKeys,
 }
 
 fn block_time_nanos(t: &Option<tendermint_proto::google::protobuf::Timestamp>) -> i128 {
@@ -50,7 +52,12 @@ impl ConsensusState {
             chain_id,
             pending_genesis: None,
             prepared: None,
+            keys: pol_inference::VerifyingKeys::new(),
         })
+    }
+
+    pub fn verifying_keys(&self) -> pol_inference::VerifyingKeys {
+        self.keys.clone()
     }
 
     pub fn chain_id(&self) -> &str {
@@ -129,6 +136,10 @@ impl ConsensusState {
             .staking
             .init(&mut state, &ctx)
             .map_err(|e| e.log)?;
+        app_state
+            .inference
+            .init(&mut state, &ctx)
+            .map_err(|e| e.log)?;
         let validators = initial_validators(&req.validators, staking_set)?;
         let writes = state.into_writes();
         let root = self
@@ -159,7 +170,8 @@ impl ConsensusState {
             return ResponsePrepareProposal { txs: Vec::new() };
         };
         let max_bytes = u64::try_from(req.max_tx_bytes).unwrap_or(0);
-        let (mut bytes, mut gas) = (0u64, 0u64);
+        let max_attestations = max_attestations(&state);
+        let (mut bytes, mut gas, mut attestations) = (0u64, 0u64, 0u32);
         let mut txs = Vec::with_capacity(req.txs.len());
         for tx in req.txs {
             // Drop what cannot decode; stop at the first tx that would overflow a bound.
@@ -171,8 +183,14 @@ impl ConsensusState {
             if next_bytes > max_bytes || next_gas > limits.max_gas {
                 break;
             }
+            // A tx whose attestations would overflow the block's bound waits for the next.
+            let next_attestations = attestations.saturating_add(count_attestations(&decoded));
+            if next_attestations > max_attestations {
+                continue;
+            }
             bytes = next_bytes;
             gas = next_gas;
+            attestations = next_attestations;
             txs.push(tx);
         }
         ResponsePrepareProposal { txs }
@@ -184,9 +202,17 @@ impl ConsensusState {
         let verdict = (|| {
             let limits = tx_limits(&state).map_err(|e| e.to_string())?;
             let mut gas = 0u64;
+            let mut attestations = 0u32;
             for (i, tx) in req.txs.iter().enumerate() {
                 let decoded = decode_tx(tx, &limits).map_err(|e| format!("tx {i}: {}", e.log))?;
                 gas = gas.saturating_add(decoded.gas_limit);
+                attestations = attestations.saturating_add(count_attestations(&decoded));
+            }
+            let max = max_attestations(&state);
+            if attestations > max {
+                return Err(format!(
+                    "block carries {attestations} attestations, at most {max}"
+                ));
             }
             if gas > limits.max_gas {
                 return Err(format!("block gas {gas} exceeds {}", limits.max_gas));
@@ -223,9 +249,43 @@ impl ConsensusState {
             Err(e) => return fatal(&format!("reading chain params: {e}")),
         };
 
+        // Every attestation in the block, verified up front in one batch per architecture
+        // against the state the block starts from.
+        let decoded: Vec<_> = req
+            .txs
+            .iter()
+            .filter_map(|tx| decode_tx(tx, &limits).ok())
+            .collect();
+        let attestations: Vec<&pol_inference::msg::MsgSubmitAttestation> = decoded
+            .iter()
+            .flat_map(|tx| tx.msgs.iter())
+            .filter_map(|m| match m {
+                crate::tx::router::Msg::SubmitAttestation(a) => Some(a),
+                _ => None,
+            })
+            .collect();
+        let verdicts = pol_inference::verify::BlockVerdicts::precompute(
+            &self.keys,
+            &state,
+            height,
+            &attestations,
+        );
+        if verdicts.batched > 0 {
+            metrics::counter!("pol_attestations_batch_verified_total")
+                .increment(verdicts.batched as u64);
+        }
+
         let mut tx_results = Vec::with_capacity(req.txs.len());
         for tx in &req.txs {
-            let out = execute_tx(&mut state, &ctx, tx, &limits, &ExecMode::Deliver, schedule);
+            let out = execute_tx(
+                &mut state,
+                &ctx,
+                tx,
+                &limits,
+                &ExecMode::Deliver,
+                schedule,
+                &verdicts,
+            );
             metrics::counter!("pol_txs_total", "code" => out.code.to_string()).increment(1);
             tx_results.push(ExecTxResult {
                 code: out.code,
@@ -239,6 +299,15 @@ impl ConsensusState {
             });
         }
 
+        let mut block_events = match pol_inference::end_block(&mut state, &ctx, &req.hash) {
+            Ok(events) => events,
+            Err(e) => {
+                return fatal(&format!(
+                    "inference end-block at height {height}: {}",
+                    e.log
+                ))
+            }
+        };
         let staking = match pol_staking::end_block(&mut state, &ctx) {
             Ok(out) => out,
             Err(e) => return fatal(&format!("staking end-block at height {height}: {}", e.log)),
@@ -267,7 +336,10 @@ impl ConsensusState {
         metrics::histogram!("pol_finalize_block_seconds").record(started.elapsed().as_secs_f64());
         metrics::gauge!("pol_block_txs").set(req.txs.len() as f64);
         ResponseFinalizeBlock {
-            events: staking.events.into_iter().map(Into::into).collect(),
+            events: {
+                block_events.extend(staking.events);
+                block_events.into_iter().map(Into::into).collect()
+            },
             tx_results,
             validator_updates: staking.validator_updates,
             consensus_param_updates: None,
@@ -297,6 +369,25 @@ impl ConsensusState {
         }
         ResponseCommit { retain_height: 0 }
     }
+}
+
+/// Attestation messages in a tx.
+fn count_attestations(tx: &crate::tx::DecodedTx) -> u32 {
+    let n = tx
+        .msgs
+        .iter()
+        .filter(|m| matches!(m, crate::tx::router::Msg::SubmitAttestation(_)))
+        .count();
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The block's attestation bound (0 when the params cannot be read: no attestations).
+fn max_attestations<S: pol_store::StateRead>(state: &S) -> u32 {
+    use pol_inference::InferenceRead;
+    state
+        .inference_params()
+        .map(|p| p.max_attestations_per_block)
+        .unwrap_or(0)
 }
 
 /// The set CometBFT starts with. When staking has validators, genesis.json's list must be

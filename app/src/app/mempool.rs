@@ -35,6 +35,7 @@ impl MempoolState {
         recheck: bool,
         settings: &NodeSettings,
         schedule: GasSchedule,
+        verifier: &dyn pol_inference::ProofVerifier,
     ) -> ResponseCheckTx {
         let limits = match tx_limits(&self.state) {
             Ok(l) => l,
@@ -51,7 +52,15 @@ impl MempoolState {
             min_gas_price: settings.min_gas_price.clone(),
             recheck,
         };
-        let out = execute_tx(&mut self.state, &self.ctx, tx, &limits, &mode, schedule);
+        let out = execute_tx(
+            &mut self.state,
+            &self.ctx,
+            tx,
+            &limits,
+            &mode,
+            schedule,
+            verifier,
+        );
         ResponseCheckTx {
             code: out.code,
             data: Vec::new().into(),

@@ -43,7 +43,13 @@ struct Inner {
     settings: NodeSettings,
     schedule: GasSchedule,
     queries: QueryRouter,
+    /// Attestation verdicts by (statement, proof): a tx rechecked after every block, or
+    /// broadcast twice, is verified once.
+    check_proofs: pol_inference::verify::CheckCache,
 }
+
+/// Verdicts CheckTx remembers.
+const CHECK_PROOF_CACHE: usize = 4096;
 
 impl App {
     pub fn new(
@@ -53,6 +59,8 @@ impl App {
     ) -> Result<App, pol_store::StoreError> {
         let consensus = ConsensusState::load(storage.clone())?;
         let mempool = mempool::MempoolState::new(&storage, &consensus);
+        let check_proofs =
+            pol_inference::verify::CheckCache::new(consensus.verifying_keys(), CHECK_PROOF_CACHE);
         Ok(App {
             inner: Arc::new(Inner {
                 storage,
@@ -61,6 +69,7 @@ impl App {
                 settings,
                 schedule: GasSchedule::default(),
                 queries,
+                check_proofs,
             }),
         })
     }
@@ -105,6 +114,7 @@ impl Application for App {
             recheck,
             &self.inner.settings,
             self.inner.schedule,
+            &self.inner.check_proofs,
         )
     }
 

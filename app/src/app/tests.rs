@@ -296,13 +296,16 @@ fn genesis_json_validators_must_match_staking() {
 }
 
 #[test]
-fn every_staking_query_is_served_on_its_abci_path() {
+fn every_module_query_is_served_on_its_abci_path() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap();
     let router = QueryRouter::new(&storage, rt.handle().clone());
     let paths: Vec<_> = router.paths().copied().collect();
-    for p in pol_staking::QUERY_PATHS {
+    for p in pol_staking::QUERY_PATHS
+        .iter()
+        .chain(pol_inference::QUERY_PATHS)
+    {
         assert!(paths.contains(p), "{p} not routed");
     }
 }

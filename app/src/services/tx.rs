@@ -496,6 +496,8 @@ pub fn simulate(
         &limits,
         &ExecMode::Deliver,
         schedule,
+        // Simulation verifies any proof singly, exactly as a block would judge it.
+        &pol_inference::VerifyingKeys::new(),
     );
     drop(state);
     if out.code != 0 {

@@ -67,6 +67,7 @@ pub fn execute_tx<S: StateRead>(
     limits: &TxLimits,
     mode: &ExecMode,
     schedule: GasSchedule,
+    verifier: &dyn pol_inference::ProofVerifier,
 ) -> TxOutcome {
     let tx = match decode_tx(bytes, limits) {
         Ok(tx) => tx,
@@ -116,9 +117,22 @@ pub fn execute_tx<S: StateRead>(
     let mut responses = Vec::with_capacity(tx.msgs.len());
     let mut msg_events = Vec::new();
     for (i, msg) in tx.msgs.iter().enumerate() {
+        // Work that is not storage (signature checks, pairings) is paid for up front, so
+        // a tx that cannot afford a proof check never gets one.
+        match msg.intrinsic_gas(&overlay) {
+            Ok(gas) => meter.consume(gas),
+            Err(e) => return TxOutcome::failed(e, tx.gas_limit, meter.used()),
+        }
+        if meter.is_over() {
+            return TxOutcome::failed(
+                out_of_gas(&meter, &format!("message {i}")),
+                tx.gas_limit,
+                meter.used(),
+            );
+        }
         let result = {
             let mut metered = Metered::new(&mut overlay, &meter, schedule);
-            msg.execute(&mut metered, ctx)
+            msg.execute(&mut metered, ctx, verifier)
         };
         match result {
             Ok(_) if meter.is_over() => {

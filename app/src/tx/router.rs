@@ -2,8 +2,10 @@
 
 use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
 use pol_component::{Address, BlockContext, Event, TxError};
+use pol_inference::msg as inference;
+use pol_inference::ProofVerifier;
 use pol_staking::msg::{MsgCreateValidator, MsgDelegate, MsgUndelegate, MsgUnjail};
-use pol_store::StateWrite;
+use pol_store::{StateRead, StateWrite};
 use prost::Message;
 use tendermint_proto::google::protobuf::Any;
 
@@ -14,6 +16,13 @@ pub enum Msg {
     Delegate(MsgDelegate),
     Undelegate(MsgUndelegate),
     Unjail(MsgUnjail),
+    RegisterArchitecture(inference::MsgRegisterArchitecture),
+    RegisterModel(inference::MsgRegisterModel),
+    RegisterProvider(inference::MsgRegisterProvider),
+    UpdateProvider(inference::MsgUpdateProvider),
+    DeregisterProvider(inference::MsgDeregisterProvider),
+    SubmitReceipt(inference::MsgSubmitReceipt),
+    SubmitAttestation(inference::MsgSubmitAttestation),
 }
 
 fn decode_as<M: Message + Default>(any: &Any, wrap: fn(M) -> Msg) -> Result<Msg, TxError> {
@@ -28,6 +37,14 @@ fn response_any<M: Message>(type_url: &str, resp: M) -> Any {
         type_url: type_url.into(),
         value: resp.encode_to_vec(),
     }
+}
+
+/// Response `Any` for an inference message (its type URL is always known).
+fn inference_response<M: Message>(msg_type_url: &str, resp: M) -> Any {
+    response_any(
+        inference::response_type_url(msg_type_url).unwrap_or_default(),
+        resp,
+    )
 }
 
 /// Response `Any` for a staking message (its type URL is always known).
@@ -46,6 +63,19 @@ impl Msg {
             pol_staking::MSG_DELEGATE_TYPE_URL => decode_as(any, Msg::Delegate),
             pol_staking::MSG_UNDELEGATE_TYPE_URL => decode_as(any, Msg::Undelegate),
             pol_staking::MSG_UNJAIL_TYPE_URL => decode_as(any, Msg::Unjail),
+            pol_inference::MSG_REGISTER_ARCHITECTURE_TYPE_URL => {
+                decode_as(any, Msg::RegisterArchitecture)
+            }
+            pol_inference::MSG_REGISTER_MODEL_TYPE_URL => decode_as(any, Msg::RegisterModel),
+            pol_inference::MSG_REGISTER_PROVIDER_TYPE_URL => decode_as(any, Msg::RegisterProvider),
+            pol_inference::MSG_UPDATE_PROVIDER_TYPE_URL => decode_as(any, Msg::UpdateProvider),
+            pol_inference::MSG_DEREGISTER_PROVIDER_TYPE_URL => {
+                decode_as(any, Msg::DeregisterProvider)
+            }
+            pol_inference::MSG_SUBMIT_RECEIPT_TYPE_URL => decode_as(any, Msg::SubmitReceipt),
+            pol_inference::MSG_SUBMIT_ATTESTATION_TYPE_URL => {
+                decode_as(any, Msg::SubmitAttestation)
+            }
             other => Err(TxError::UNKNOWN_REQUEST(format!(
                 "unrecognized message type: {other}"
             ))),
@@ -59,6 +89,13 @@ impl Msg {
             Msg::Delegate(_) => pol_staking::MSG_DELEGATE_TYPE_URL,
             Msg::Undelegate(_) => pol_staking::MSG_UNDELEGATE_TYPE_URL,
             Msg::Unjail(_) => pol_staking::MSG_UNJAIL_TYPE_URL,
+            Msg::RegisterArchitecture(_) => pol_inference::MSG_REGISTER_ARCHITECTURE_TYPE_URL,
+            Msg::RegisterModel(_) => pol_inference::MSG_REGISTER_MODEL_TYPE_URL,
+            Msg::RegisterProvider(_) => pol_inference::MSG_REGISTER_PROVIDER_TYPE_URL,
+            Msg::UpdateProvider(_) => pol_inference::MSG_UPDATE_PROVIDER_TYPE_URL,
+            Msg::DeregisterProvider(_) => pol_inference::MSG_DEREGISTER_PROVIDER_TYPE_URL,
+            Msg::SubmitReceipt(_) => pol_inference::MSG_SUBMIT_RECEIPT_TYPE_URL,
+            Msg::SubmitAttestation(_) => pol_inference::MSG_SUBMIT_ATTESTATION_TYPE_URL,
         }
     }
 
@@ -68,6 +105,7 @@ impl Msg {
             Msg::CreateValidator(_) | Msg::Delegate(_) | Msg::Undelegate(_) | Msg::Unjail(_) => {
                 "staking"
             }
+            _ => "inference",
         }
     }
 
@@ -80,7 +118,25 @@ impl Msg {
             Msg::Delegate(m) => staking::delegate_signer(m),
             Msg::Undelegate(m) => staking::undelegate_signer(m),
             Msg::Unjail(m) => staking::unjail_signer(m),
+            Msg::RegisterArchitecture(m) => inference::register_architecture_signer(m),
+            Msg::RegisterModel(m) => inference::register_model_signer(m),
+            Msg::RegisterProvider(m) => inference::register_provider_signer(m),
+            Msg::UpdateProvider(m) => inference::update_provider_signer(m),
+            Msg::DeregisterProvider(m) => inference::deregister_provider_signer(m),
+            Msg::SubmitReceipt(m) => inference::submit_receipt_signer(m),
+            Msg::SubmitAttestation(m) => inference::submit_attestation_signer(m),
         }
+    }
+
+    /// Gas charged before the message runs for work that is not storage: checking a
+    /// receipt's signature, verifying a proof.
+    pub fn intrinsic_gas<S: StateRead>(&self, state: &S) -> Result<u64, TxError> {
+        use pol_inference::InferenceRead;
+        Ok(match self {
+            Msg::SubmitReceipt(_) => inference::RECEIPT_SIGNATURE_GAS,
+            Msg::SubmitAttestation(_) => state.inference_params()?.attestation_gas,
+            _ => 0,
+        })
     }
 
     /// Run the message; returns its response as `Any` (for TxMsgData) and its events.
@@ -88,6 +144,7 @@ impl Msg {
         &self,
         state: &mut S,
         ctx: &BlockContext,
+        verifier: &dyn ProofVerifier,
     ) -> Result<(Any, Vec<Event>), TxError> {
         use pol_staking::msg as staking;
         let url = self.type_url();
@@ -114,6 +171,35 @@ impl Msg {
             Msg::Unjail(m) => {
                 let (resp, events) = staking::execute_unjail(state, ctx, m)?;
                 (staking_response(url, resp), events)
+            }
+            Msg::RegisterArchitecture(m) => {
+                let (resp, events) = inference::execute_register_architecture(state, ctx, m)?;
+                (inference_response(url, resp), events)
+            }
+            Msg::RegisterModel(m) => {
+                let (resp, events) = inference::execute_register_model(state, ctx, m)?;
+                (inference_response(url, resp), events)
+            }
+            Msg::RegisterProvider(m) => {
+                let (resp, events) = inference::execute_register_provider(state, ctx, m)?;
+                (inference_response(url, resp), events)
+            }
+            Msg::UpdateProvider(m) => {
+                let (resp, events) = inference::execute_update_provider(state, ctx, m)?;
+                (inference_response(url, resp), events)
+            }
+            Msg::DeregisterProvider(m) => {
+                let (resp, events) = inference::execute_deregister_provider(state, ctx, m)?;
+                (inference_response(url, resp), events)
+            }
+            Msg::SubmitReceipt(m) => {
+                let (resp, events) = inference::execute_submit_receipt(state, ctx, m)?;
+                (inference_response(url, resp), events)
+            }
+            Msg::SubmitAttestation(m) => {
+                let (resp, events) =
+                    inference::execute_submit_attestation(state, ctx, m, verifier)?;
+                (inference_response(url, resp), events)
             }
         })
     }

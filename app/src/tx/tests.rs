@@ -73,6 +73,7 @@ fn deliver(f: &mut Fixture, tx: &[u8]) -> super::TxOutcome {
         &LIMITS,
         &ExecMode::Deliver,
         GasSchedule::default(),
+        &pol_inference::VerifyingKeys::new(),
     )
 }
 
@@ -88,6 +89,7 @@ fn check(f: &mut Fixture, tx: &[u8], price: &str) -> super::TxOutcome {
         &LIMITS,
         &mode,
         GasSchedule::default(),
+        &pol_inference::VerifyingKeys::new(),
     )
 }
 
@@ -348,6 +350,7 @@ fn recheck_skips_only_the_signature() {
             recheck: false,
         },
         GasSchedule::default(),
+        &pol_inference::VerifyingKeys::new(),
     );
     assert_eq!(first.code, code::UNAUTHORIZED);
     // …a recheck does not, but still checks the sequence and fee against current state.
@@ -358,7 +361,8 @@ fn recheck_skips_only_the_signature() {
             &forged,
             &LIMITS,
             &recheck,
-            GasSchedule::default()
+            GasSchedule::default(),
+            &pol_inference::VerifyingKeys::new(),
         )
         .code,
         0
@@ -370,7 +374,8 @@ fn recheck_skips_only_the_signature() {
             &good,
             &LIMITS,
             &recheck,
-            GasSchedule::default()
+            GasSchedule::default(),
+            &pol_inference::VerifyingKeys::new(),
         )
         .code,
         code::WRONG_SEQUENCE
