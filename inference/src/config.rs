@@ -57,6 +57,59 @@ pub struct Config {
     #[serde(default)]
     pub prover: Prover,
     pub models: Vec<ModelEntry>,
+    /// The chain this provider serves; without it the worker only serves and proves on
+    /// request.
+    #[serde(default)]
+    pub chain: Option<ChainConfig>,
+}
+
+/// `[chain]`: how the worker settles its proof obligations on chain.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    /// pold's gRPC address, e.g. `http://127.0.0.1:9090`.
+    pub grpc: String,
+    /// A pold home whose keyring holds the provider's account key.
+    pub home: PathBuf,
+    /// Name (or address) of that key; its address must be `provider`.
+    pub key: String,
+    /// How often to look for new obligations.
+    #[serde(default = "default_poll_ms")]
+    pub poll_ms: u64,
+    /// Gas price paid for the worker's transactions, e.g. `0.025upol`.
+    #[serde(default = "default_gas_price")]
+    pub gas_price: String,
+    /// Register the provider (and the models) at start when the chain does not know them.
+    #[serde(default)]
+    pub register: Option<Registration>,
+}
+
+/// `[chain.register]`: what the worker registers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// The public URL of this worker's gRPC API.
+    pub endpoint: String,
+    /// Bond to post, e.g. `10000000upol`.
+    pub bond: String,
+    #[serde(default)]
+    pub price_per_inference: u64,
+    pub max_p99_latency_us: u64,
+    pub max_failure_rate_ppm: u32,
+    /// Also register each served model (and its architecture's verifying key, from this
+    /// worker's prover) if the chain does not have it: for local networks, where the
+    /// provider is also the model owner.
+    #[serde(default)]
+    pub models: bool,
+    #[serde(default)]
+    pub model_price: u64,
+}
+
+fn default_poll_ms() -> u64 {
+    1000
+}
+fn default_gas_price() -> String {
+    "0.025upol".into()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -183,6 +236,9 @@ impl Config {
                 m.path = base.join(&m.path);
             }
         }
+        if let Some(c) = self.chain.as_mut().filter(|c| c.home.is_relative()) {
+            c.home = base.join(&c.home);
+        }
     }
 
     pub fn check(&self) -> Result<(), ConfigError> {
@@ -202,6 +258,11 @@ impl Config {
         }
         if self.chain_id.is_empty() || self.chain_id.len() > crate::receipt::MAX_STRING_LEN {
             return Err(ConfigError::Invalid("bad chain_id".into()));
+        }
+        if let Some(c) = &self.chain {
+            if c.poll_ms == 0 {
+                return Err(ConfigError::Invalid("chain.poll_ms must be > 0".into()));
+            }
         }
         if self.batching.max_batch == 0 || self.batching.queue_capacity == 0 {
             return Err(ConfigError::Invalid(

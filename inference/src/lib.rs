@@ -7,6 +7,7 @@
 //! - [`batcher`]: dynamic batching on one engine thread per model.
 //! - [`pool`], [`proving`]: the bounded, low-priority prover pool and the proof backend.
 //! - [`server`]: the gRPC service; [`config`], [`keys`]: operations.
+//! - [`chain`]: registration on chain and settling proof obligations with attestations.
 //! - [`loadgen`]: the load generator behind `pol-worker loadgen`.
 
 pub mod proto {
@@ -16,6 +17,7 @@ pub mod proto {
         tonic::include_file_descriptor_set!("pol_worker_v1_descriptor");
 }
 pub mod batcher;
+pub mod chain;
 pub mod config;
 pub mod engine;
 pub mod keys;

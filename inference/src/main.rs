@@ -227,13 +227,27 @@ async fn serve(cfg: Config) -> Result<()> {
         .await
         .with_context(|| format!("binding {}", cfg.listen))?;
     tracing::info!(addr = %cfg.listen, chain_id = %cfg.chain_id, provider = %cfg.provider, "pol-worker serving pol.worker.v1");
-    server::serve(
+    // Settling obligations on chain runs beside the server and stops with it.
+    let chain_task = cfg.chain.clone().map(|chain| {
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = pol_worker::chain::run(state, chain, std::future::pending()).await {
+                tracing::error!("chain client stopped: {e:#}");
+            }
+        })
+    });
+    let served = server::serve(
         listener,
         state.clone(),
         cfg.max_message_bytes,
         shutdown_signal(),
     )
-    .await?;
+    .await;
+    if let Some(task) = chain_task {
+        task.abort();
+        let _ = task.await;
+    }
+    served?;
     tracing::info!("gRPC server stopped; draining the engines");
     match Arc::try_unwrap(state) {
         Ok(mut s) => s.shutdown(),

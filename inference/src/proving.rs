@@ -37,6 +37,11 @@ pub trait ProofBackend: Send + Sync + 'static {
     fn prepare(&self, _arch: &Architecture) -> Result<(), String> {
         Ok(())
     }
+    /// The verifying key of `arch` in pol-proofs' encoding (what the chain registers as the
+    /// architecture); blocking.
+    fn verifying_key(&self, _arch: &Architecture) -> Result<Vec<u8>, String> {
+        Err("this prover has no verifying keys".into())
+    }
 }
 
 type Keys = Arc<(ProvingKey, PreparedVerifyingKey)>;
@@ -111,6 +116,10 @@ impl Groth16Backend {
 impl ProofBackend for Groth16Backend {
     fn commitment_hex(&self, model: &Model) -> String {
         commit(model).to_hex()
+    }
+
+    fn verifying_key(&self, arch: &Architecture) -> Result<Vec<u8>, String> {
+        Ok(self.keys(arch)?.0.verifying_key().to_bytes())
     }
 
     fn prepare(&self, arch: &Architecture) -> Result<(), String> {
