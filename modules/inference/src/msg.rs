@@ -470,6 +470,17 @@ pub fn execute_submit_receipt<S: StateWrite>(
             body.chain_id, ctx.chain_id
         )));
     }
+    // Too old to be proven any more (CheckTx runs without a block time and leaves this to
+    // the block).
+    let block_ms = u64::try_from(ctx.time_unix_nanos / 1_000_000).unwrap_or(0);
+    let max_age_ms = params.max_receipt_age_secs.saturating_mul(1000);
+    if body.worker_time_ms.saturating_add(max_age_ms) < block_ms {
+        return Err(invalid(format!(
+            "receipt is {} s old, at most {} s are accepted",
+            (block_ms - body.worker_time_ms) / 1000,
+            params.max_receipt_age_secs
+        )));
+    }
     let provider_addr = Address(body.provider);
     let provider = provider_of(state, &provider_addr)?;
     if provider.status != ProviderStatus::Active as i32 {

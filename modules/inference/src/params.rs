@@ -25,6 +25,9 @@ pub struct Params {
     pub attestation_gas: u64,
     pub max_models_per_provider: u32,
     pub max_endpoint_len: u32,
+    /// Receipts older than this against block time are refused (workers must keep the data
+    /// behind a receipt for this long plus `proof_deadline_blocks` of block time).
+    pub max_receipt_age_secs: u64,
 }
 
 impl Default for Params {
@@ -41,6 +44,7 @@ impl Default for Params {
             attestation_gas: 80_000,
             max_models_per_provider: 32,
             max_endpoint_len: 256,
+            max_receipt_age_secs: 900,
         }
     }
 }
@@ -80,6 +84,9 @@ impl Params {
                 "inference.params.max_attestations_per_block must be in 1..={MAX_ATTESTATIONS_PER_BLOCK}"
             ));
         }
+        if self.max_receipt_age_secs == 0 {
+            return Err("inference.params.max_receipt_age_secs must be positive".into());
+        }
         if self.max_models_per_provider == 0 || self.max_endpoint_len == 0 {
             return Err(
                 "inference.params.max_models_per_provider and max_endpoint_len must be positive"
@@ -101,6 +108,7 @@ impl Params {
             attestation_gas: self.attestation_gas,
             max_models_per_provider: self.max_models_per_provider,
             max_endpoint_len: self.max_endpoint_len,
+            max_receipt_age_secs: self.max_receipt_age_secs,
         }
     }
 
@@ -117,6 +125,7 @@ impl Params {
             attestation_gas: p.attestation_gas,
             max_models_per_provider: p.max_models_per_provider,
             max_endpoint_len: p.max_endpoint_len,
+            max_receipt_age_secs: p.max_receipt_age_secs,
         })
     }
 }

@@ -439,6 +439,28 @@ fn receipts_are_checked_and_never_settle_twice() {
 }
 
 #[test]
+fn receipts_older_than_the_age_limit_are_refused() {
+    let mut s = market(0);
+    // Receipt n was signed at 1_700_000_000_000 + n ms; the limit is 900 s.
+    let at = |ms: i128| BlockContext {
+        time_unix_nanos: ms * 1_000_000,
+        ..ctx(2)
+    };
+    let (r, _, _) = receipt(1);
+    let msg = MsgSubmitReceipt {
+        submitter: addr(REQUESTER).to_string(),
+        receipt: Some(r),
+    };
+    let too_late = at(1_700_000_000_001 + 900_001);
+    assert_code(
+        execute_submit_receipt(&mut s, &too_late, &msg),
+        code::INVALID_REQUEST,
+        "at most 900 s",
+    );
+    execute_submit_receipt(&mut s, &at(1_700_000_000_001 + 900_000), &msg).unwrap();
+}
+
+#[test]
 fn attestations_must_prove_exactly_the_receipt() {
     let mut s = market(1_000_000);
     submit(&mut s, 1, 2).unwrap();
