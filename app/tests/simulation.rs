@@ -1,0 +1,2197 @@
+//! A seeded random-message simulation of the whole application, driven in-process as
+//! CometBFT would drive it (InitChain, then CheckTx, PrepareProposal, ProcessProposal,
+//! FinalizeBlock and Commit per block), for at least 500 blocks.
+//!
+//! Each block, a seeded RNG picks transactions among every message the chain routes: bank
+//! sends (some overspending, some with a wrong sequence), staking create-validator /
+//! delegate / undelegate / unjail (some invalid), inference register-architecture /
+//! register-model / register-provider / update / deregister, worker receipts signed by the
+//! providers' ed25519 keys over real forward passes of a tiny 4→3→2 model, and
+//! attestations for the proof obligations the chain samples from them (mostly real Groth16
+//! proofs, some invalid, some late, some never sent, so obligations are both discharged and
+//! missed). Block time and block hash come from the same RNG.
+//!
+//! After every commit the invariants are checked: for every denom the bank's TotalSupply (as
+//! the gRPC query on the ABCI path serves it) equals the sum of all balances, and only
+//! correctness-fault slashes ever burned anything; the bonded / not-bonded pools hold
+//! exactly the validators' tokens / the pending unbondings; delegation shares add up; the
+//! inference bond pool holds the providers' bonds and the escrow pool the escrow of pending
+//! obligations; the fee collector holds every fee charged; staking's last powers are the
+//! set CometBFT was told about and exactly the BONDED validators; provider statuses agree
+//! with their bonds; obligation records agree with the events, attestations and faults.
+//! Every 100 blocks, `pold genesis export` of the state must reproduce its app hash.
+//!
+//! The simulation runs twice with one seed (fresh directories): the app hash must be the same
+//! at every height. It runs once more with another seed, whose final hash must differ.
+//! `POL_SIM_SEED` and `POL_SIM_BLOCKS` override the seed and the length.
+//!
+//! Each signer sends at most one transaction per block (a deliberately wrong sequence aside)
+//! and each validator or provider is the subject of at most one staking or provider action
+//! per block, so the outcome of every transaction can be predicted from the state the block
+//! starts from, and is asserted, in CheckTx and in FinalizeBlock alike.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+use cosmos_sdk_proto::cosmos::bank::v1beta1::{
+    MsgSend, QueryAllBalancesRequest, QueryAllBalancesResponse, QueryTotalSupplyRequest,
+    QueryTotalSupplyResponse,
+};
+use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
+use pol_app::app::{App, NodeSettings};
+use pol_app::client::txbuilder::{sign_tx, SignerKey};
+use pol_app::query::QueryRouter;
+use pol_auth::AuthRead;
+use pol_bank::BankRead;
+use pol_component::error::code;
+use pol_component::state::scan;
+use pol_component::Address;
+use pol_inference::pb::{self as ipb, ObligationState, ProviderStatus};
+use pol_inference::receipt::ReceiptBody;
+use pol_inference::InferenceRead;
+use pol_proofs::commitment::Commitment;
+use pol_proofs::model::{Architecture, Model};
+use pol_proofs::{ProvingKey, Statement, VerifyingKey};
+use pol_staking::types::valoper_string;
+use pol_staking::StakingRead;
+use pol_store::{Snapshot, Storage, StorageConfig};
+use prost::Message;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sha2::{Digest, Sha256};
+use tendermint_abci::Application;
+use tendermint_proto::google::protobuf::{Any, Timestamp};
+use tendermint_proto::v0_38::abci::*;
+
+const CHAIN: &str = "pol-sim-1";
+const DENOM: &str = "upol";
+/// A second denom, so the supply invariant covers more than the bond denom.
+const DENOM2: &str = "uatom";
+const ACCOUNTS: usize = 20;
+const DEFAULT_BLOCKS: u64 = 520;
+const DEFAULT_SEED: u64 = 0x5eed_0001;
+/// Random transactions per block: 0..=MAX_RANDOM_TXS (attestations come on top).
+const MAX_RANDOM_TXS: usize = 8;
+const FEE: u128 = 200;
+const GAS: u64 = 1_500_000;
+const MAX_BLOCK_GAS: i64 = 100_000_000;
+
+const FUNDS: u128 = 10_000_000_000;
+const FUNDS2: u128 = 1_000_000_000;
+const GENESIS_SELF_BOND: u128 = 5_000_000;
+const MIN_SELF_BOND: u128 = 1_000_000;
+const UNBONDING_BLOCKS: u64 = 12;
+const MAX_VALIDATORS: u32 = 5;
+const MAX_SIM_VALIDATORS: usize = 12;
+
+const MIN_PROVIDER_BOND: u128 = 10_000_000;
+const PROVIDER_UNBONDING_BLOCKS: u64 = 20;
+const PROOF_DEADLINE_BLOCKS: u64 = 5;
+const SAMPLE_RATE_PPM: u32 = 300_000;
+const MISSED_PROOF_SLASH_PPM: u32 = 100_000;
+const MAX_RECEIPT_AGE_SECS: u64 = 120;
+const MODELS: usize = 3;
+
+// ---- the tiny architecture, its keys, models and cached proofs -------------------------
+
+struct Fixture {
+    pk: ProvingKey,
+    vk: VerifyingKey,
+    arch_id: String,
+    models: Vec<Model>,
+    commitments: Vec<Commitment>,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let arch = Architecture::mlp(&[4, 3, 2], &[2]).unwrap();
+        let (pk, vk) = pol_proofs::setup_insecure_seeded(&arch, 7).unwrap();
+        let mut rng = StdRng::seed_from_u64(3);
+        let models: Vec<Model> = (0..MODELS)
+            .map(|_| Model::random(&arch, &mut rng))
+            .collect();
+        let commitments = models.iter().map(pol_proofs::commitment::commit).collect();
+        Fixture {
+            arch_id: hex::encode(vk.content_hash()),
+            pk,
+            vk,
+            models,
+            commitments,
+        }
+    })
+}
+
+fn model_id(i: usize) -> String {
+    format!("sim-m{i}")
+}
+
+fn model_index(id: &str) -> usize {
+    id.strip_prefix("sim-m")
+        .and_then(|s| s.parse().ok())
+        .expect("a model the simulation registered")
+}
+
+static PROOFS_MADE: AtomicUsize = AtomicUsize::new(0);
+static PROOFS_REUSED: AtomicUsize = AtomicUsize::new(0);
+
+/// A Groth16 proof that model `m` maps `input` to its output for (nonce, provider). Made
+/// with an RNG seeded by the statement, so the same statement always gets the same bytes,
+/// and cached across runs (proving dominates the simulation's cost otherwise).
+fn proof_for(m: usize, input: &[i8], nonce: u64, provider: [u8; 20]) -> Vec<u8> {
+    static CACHE: OnceLock<Mutex<HashMap<[u8; 32], Vec<u8>>>> = OnceLock::new();
+    let mut h = Sha256::new();
+    h.update(b"pol-sim/proof");
+    h.update((m as u64).to_be_bytes());
+    h.update(input.iter().map(|&x| x as u8).collect::<Vec<_>>());
+    h.update(nonce.to_be_bytes());
+    h.update(provider);
+    let key: [u8; 32] = h.finalize().into();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(p) = cache.lock().unwrap().get(&key) {
+        PROOFS_REUSED.fetch_add(1, Ordering::Relaxed);
+        return p.clone();
+    }
+    let f = fixture();
+    let model = &f.models[m];
+    let statement = Statement {
+        commitment: f.commitments[m],
+        input: input.to_vec(),
+        output: model.forward(input).unwrap(),
+        nonce,
+        provider,
+    };
+    let mut rng = StdRng::from_seed(key);
+    let proof = pol_proofs::prove(&f.pk, model, &statement, &mut rng)
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    PROOFS_MADE.fetch_add(1, Ordering::Relaxed);
+    cache.lock().unwrap().insert(key, proof.clone());
+    proof
+}
+
+// ---- bookkeeping -----------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    Ok,
+    Code(u32),
+    /// Refused, for one of several reasons that depend on history (e.g. a replayed receipt
+    /// whose provider has since changed).
+    AnyFailure,
+}
+
+/// One transaction of a block and what must become of it.
+struct Planned {
+    kind: &'static str,
+    expect: Expect,
+    /// The ante handler passes (fee charged, sequence used) whatever the messages do.
+    charged: bool,
+    /// A receipt the tx settles, remembered for replays once it succeeded.
+    receipt: Option<[u8; 32]>,
+    what: String,
+    /// CheckTx may say either way (it runs without a block time).
+    check_any: bool,
+}
+
+/// What the simulation knows about a receipt it submitted (the chain only keeps hashes).
+#[derive(Clone)]
+struct ReceiptInfo {
+    model: usize,
+    input: Vec<i8>,
+    nonce: u64,
+    provider: [u8; 20],
+    proto: ipb::Receipt,
+}
+
+/// What will be done about one proof obligation, decided when it is first seen.
+#[derive(Clone, Debug, Default)]
+struct Fate {
+    /// An invalid attestation at this height.
+    bad_at: Option<(u64, u8)>,
+    /// A valid proof at this height (past the deadline: a late one, refused).
+    good_at: Option<u64>,
+    /// The same valid proof again at this height (after it was accepted: refused).
+    again_at: Option<u64>,
+}
+
+#[derive(Default)]
+struct Stats {
+    delivered: BTreeMap<&'static str, u64>,
+    failed: BTreeMap<&'static str, BTreeMap<u32, u64>>,
+    obligations: u64,
+    discharged: u64,
+    missed: u64,
+    providers_jailed: u64,
+    providers_unbonded: u64,
+    validators_jailed: u64,
+    unbondings_completed: u64,
+    validator_updates: u64,
+    blocks_with_set_changes: u64,
+    txs: u64,
+}
+
+impl Stats {
+    fn ok(&self, kind: &str) -> u64 {
+        self.delivered.get(kind).copied().unwrap_or(0)
+    }
+    fn failed(&self, kind: &str) -> u64 {
+        self.failed.get(kind).map_or(0, |m| m.values().sum())
+    }
+}
+
+struct Options {
+    seed: u64,
+    blocks: u64,
+    /// Also send coins to the module accounts whose balances back module records.
+    donate_to_pools: bool,
+}
+
+struct Outcome {
+    hashes: Vec<Vec<u8>>,
+    stats: Stats,
+}
+
+struct Sim {
+    // Field order is drop order: the app (and its database) before its directory.
+    app: App,
+    _dir: tempfile::TempDir,
+    opts: Options,
+    rng: StdRng,
+    keys: Vec<SignerKey>,
+    addrs: Vec<Address>,
+    index_of: BTreeMap<Address, usize>,
+    worker_keys: BTreeMap<[u8; 32], ed25519_dalek::SigningKey>,
+    receipts: BTreeMap<[u8; 32], ReceiptInfo>,
+    /// Receipts that were settled on chain (replays of them must be refused).
+    settled_receipts: Vec<[u8; 32]>,
+    fates: BTreeMap<u64, Fate>,
+    time: (i64, i32),
+    /// What CometBFT has been told: consensus key → power.
+    cometbft_set: BTreeMap<Vec<u8>, i64>,
+    initial_supply: BTreeMap<String, u128>,
+    burned: u128,
+    fees: u128,
+    stats: Stats,
+    hashes: Vec<Vec<u8>>,
+    /// genesis.json, for `pold genesis export` of the simulated state.
+    doc: serde_json::Value,
+}
+
+/// A kind of random transaction: adds one to the plan, or nothing when none fits.
+type Action = fn(&mut Sim, &mut BlockPlan);
+
+/// The transactions of the block being built, and who is already busy in it.
+struct BlockPlan {
+    height: u64,
+    snap: Snapshot,
+    used: BTreeSet<usize>,
+    touched_validators: BTreeSet<Address>,
+    touched_providers: BTreeSet<Address>,
+    models_registered_here: BTreeSet<usize>,
+    arch_registered_here: bool,
+    attested_here: BTreeSet<u64>,
+    txs: Vec<Vec<u8>>,
+    planned: Vec<Planned>,
+}
+
+fn any<M: Message>(type_url: &str, m: &M) -> Any {
+    Any {
+        type_url: type_url.into(),
+        value: m.encode_to_vec(),
+    }
+}
+
+fn coin(denom: &str, amount: u128) -> ProtoCoin {
+    ProtoCoin {
+        denom: denom.into(),
+        amount: amount.to_string(),
+    }
+}
+
+fn amount(s: &str) -> u128 {
+    s.parse().expect("stored amount")
+}
+
+fn attr<'a>(e: &'a Event, key: &str) -> Option<&'a str> {
+    e.attributes
+        .iter()
+        .find(|a| a.key == key)
+        .map(|a| a.value.as_str())
+}
+
+fn derive32(seed: u64, what: &str, i: u64) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"pol-sim/");
+    h.update(what.as_bytes());
+    h.update(seed.to_be_bytes());
+    h.update(i.to_be_bytes());
+    h.finalize().into()
+}
+
+impl Sim {
+    fn new(opts: Options, rt: &tokio::runtime::Runtime) -> Sim {
+        let dir = tempfile::tempdir().unwrap();
+        // Prune as a node would (keeps the last 64 versions), so pruning runs under the load.
+        let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 64 }).unwrap();
+        let queries = QueryRouter::new(&storage, rt.handle().clone());
+        let app = App::new(
+            storage,
+            NodeSettings {
+                min_gas_price: None,
+            },
+            queries,
+        )
+        .unwrap();
+        let keys: Vec<SignerKey> = (0..ACCOUNTS as u64)
+            .map(|i| SignerKey::from_bytes(&derive32(opts.seed, "account", i)).unwrap())
+            .collect();
+        let addrs: Vec<Address> = keys.iter().map(SignerKey::address).collect();
+        let index_of = addrs.iter().enumerate().map(|(i, a)| (*a, i)).collect();
+        Sim {
+            app,
+            _dir: dir,
+            rng: StdRng::seed_from_u64(opts.seed),
+            opts,
+            keys,
+            addrs,
+            index_of,
+            worker_keys: BTreeMap::new(),
+            receipts: BTreeMap::new(),
+            settled_receipts: Vec::new(),
+            fates: BTreeMap::new(),
+            time: (1_700_000_000, 0),
+            cometbft_set: BTreeMap::new(),
+            initial_supply: BTreeMap::new(),
+            burned: 0,
+            fees: 0,
+            stats: Stats::default(),
+            hashes: Vec::new(),
+            doc: serde_json::Value::Null,
+        }
+    }
+
+    /// genesis.json: funded accounts, one gentx validator, short periods everywhere.
+    fn genesis(&mut self) -> serde_json::Value {
+        let mut balances = Vec::new();
+        let (mut total, mut total2) = (0u128, 0u128);
+        for (i, a) in self.addrs.iter().enumerate() {
+            let mut coins = Vec::new();
+            if i % 2 == 0 {
+                coins.push(serde_json::json!({"denom": DENOM2, "amount": FUNDS2.to_string()}));
+                total2 += FUNDS2;
+            }
+            coins.push(serde_json::json!({"denom": DENOM, "amount": FUNDS.to_string()}));
+            total += FUNDS;
+            balances.push(serde_json::json!({"address": a.to_string(), "coins": coins}));
+        }
+        self.initial_supply.insert(DENOM.into(), total);
+        self.initial_supply.insert(DENOM2.into(), total2);
+        let cons = ed25519_dalek::SigningKey::from_bytes(&derive32(self.opts.seed, "cons", 0))
+            .verifying_key()
+            .to_bytes();
+        let app_state = serde_json::json!({
+            "bank": {"balances": balances},
+            "staking": {
+                "params": {
+                    "unbonding_blocks": UNBONDING_BLOCKS,
+                    "max_validators": MAX_VALIDATORS,
+                    "min_self_bond": MIN_SELF_BOND.to_string(),
+                },
+                "gentxs": [pol_staking::GenesisValidator::new(
+                    &self.addrs[0], &cons, "sim-val-0", 500, GENESIS_SELF_BOND)],
+            },
+            "inference": {
+                "params": {
+                    "min_provider_bond": MIN_PROVIDER_BOND.to_string(),
+                    "provider_unbonding_blocks": PROVIDER_UNBONDING_BLOCKS,
+                    "sample_rate_ppm": SAMPLE_RATE_PPM,
+                    "proof_deadline_blocks": PROOF_DEADLINE_BLOCKS,
+                    "missed_proof_slash_ppm": MISSED_PROOF_SLASH_PPM,
+                    "max_receipt_age_secs": MAX_RECEIPT_AGE_SECS,
+                },
+            },
+        });
+        serde_json::json!({
+            "genesis_time": "2023-11-14T22:13:20Z",
+            "chain_id": CHAIN,
+            "initial_height": "1",
+            "consensus_params": {
+                "block": {"max_bytes": (4u64 << 20).to_string(), "max_gas": MAX_BLOCK_GAS.to_string()},
+                "abci": {"vote_extensions_enable_height": "1"},
+            },
+            "validators": [],
+            "app_hash": "",
+            "app_state": app_state,
+        })
+    }
+
+    fn run(mut self) -> Outcome {
+        self.doc = self.genesis();
+        let mut request = pol_app::export::init_chain_request(&self.doc).unwrap();
+        request.time = Some(self.timestamp());
+        let init = self.app.init_chain(request);
+        assert_eq!(init.validators.len(), 1, "the gentx validator");
+        for v in &init.validators {
+            self.apply_update(v);
+        }
+        self.hashes.push(init.app_hash.to_vec());
+        for height in 1..=self.opts.blocks {
+            self.block(height);
+        }
+        Outcome {
+            hashes: self.hashes,
+            stats: self.stats,
+        }
+    }
+
+    fn apply_update(&mut self, v: &ValidatorUpdate) {
+        use tendermint_proto::crypto::public_key::Sum;
+        let Some(Sum::Ed25519(key)) = v.pub_key.as_ref().and_then(|k| k.sum.clone()) else {
+            panic!("validator update without an ed25519 key: {v:?}");
+        };
+        if v.power == 0 {
+            assert!(
+                self.cometbft_set.remove(&key).is_some(),
+                "power 0 for a validator CometBFT does not have"
+            );
+        } else {
+            assert!(v.power > 0);
+            self.cometbft_set.insert(key, v.power);
+        }
+    }
+
+    fn ctx(&self, height: u64, what: &str) -> String {
+        format!("seed {:#x}, height {height}: {what}", self.opts.seed)
+    }
+
+    // ---- one block ---------------------------------------------------------------------
+
+    fn block(&mut self, height: u64) {
+        let snap = self.app.storage().latest_snapshot();
+        let mut plan = BlockPlan {
+            height,
+            snap,
+            used: BTreeSet::new(),
+            touched_validators: BTreeSet::new(),
+            touched_providers: BTreeSet::new(),
+            models_registered_here: BTreeSet::new(),
+            arch_registered_here: false,
+            attested_here: BTreeSet::new(),
+            txs: Vec::new(),
+            planned: Vec::new(),
+        };
+        // Block 1 builds on genesis, which is not committed yet: no account numbers to read.
+        if height > 1 {
+            self.plan_attestations(&mut plan);
+            let n = self.rng.gen_range(0..=MAX_RANDOM_TXS);
+            for _ in 0..n {
+                self.random_tx(&mut plan);
+            }
+        }
+
+        self.time.0 += self.rng.gen_range(1..=8);
+        self.time.1 = self.rng.gen_range(0..1_000_000_000);
+        let mut hash = [0u8; 32];
+        self.rng.fill(&mut hash);
+
+        // The mempool sees every tx first, in order, as CometBFT would send them.
+        for (tx, p) in plan.txs.iter().zip(&plan.planned) {
+            let r = self.app.check_tx(RequestCheckTx {
+                tx: tx.clone().into(),
+                r#type: CheckTxType::New as i32,
+            });
+            if !p.check_any {
+                self.judge(height, "CheckTx", p, r.code, &r.log);
+            }
+        }
+        let txs: Vec<_> = plan.txs.iter().cloned().map(Into::into).collect();
+        let prepared = self.app.prepare_proposal(RequestPrepareProposal {
+            max_tx_bytes: 4 << 20,
+            txs: txs.clone(),
+            height: height as i64,
+            time: Some(self.timestamp()),
+            ..Default::default()
+        });
+        assert_eq!(
+            prepared.txs.len(),
+            txs.len(),
+            "{}",
+            self.ctx(height, "PrepareProposal dropped txs")
+        );
+        let verdict = self.app.process_proposal(RequestProcessProposal {
+            txs: txs.clone(),
+            height: height as i64,
+            time: Some(self.timestamp()),
+            hash: hash.to_vec().into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            verdict.status,
+            response_process_proposal::ProposalStatus::Accept as i32,
+            "{}",
+            self.ctx(height, "ProcessProposal rejected our block")
+        );
+
+        let r = self.app.finalize_block(RequestFinalizeBlock {
+            txs,
+            height: height as i64,
+            time: Some(self.timestamp()),
+            hash: hash.to_vec().into(),
+            ..Default::default()
+        });
+        self.app.commit();
+        assert_eq!(r.tx_results.len(), plan.planned.len());
+        for (res, p) in r.tx_results.iter().zip(&plan.planned) {
+            self.judge(height, "FinalizeBlock", p, res.code, &res.log);
+            self.stats.txs += 1;
+            if res.code == 0 {
+                *self.stats.delivered.entry(p.kind).or_default() += 1;
+                if let Some(id) = p.receipt {
+                    self.settled_receipts.push(id);
+                }
+                for e in &res.events {
+                    match e.r#type.as_str() {
+                        "attestation" => self.stats.discharged += 1,
+                        "jail" => self.stats.validators_jailed += 1,
+                        _ => {}
+                    }
+                }
+            } else {
+                *self
+                    .stats
+                    .failed
+                    .entry(p.kind)
+                    .or_default()
+                    .entry(res.code)
+                    .or_default() += 1;
+            }
+            if p.charged {
+                self.fees += FEE;
+            }
+        }
+        for e in &r.events {
+            match e.r#type.as_str() {
+                "obligation" => self.stats.obligations += 1,
+                "correctness_fault" => {
+                    self.stats.missed += 1;
+                    let slashed = attr(e, "slashed").expect("slashed attribute");
+                    let n = slashed
+                        .strip_suffix(DENOM)
+                        .and_then(|s| s.parse::<u128>().ok())
+                        .unwrap_or_else(|| panic!("slashed {slashed:?}"));
+                    self.burned += n;
+                }
+                "provider_jailed" => self.stats.providers_jailed += 1,
+                "provider_unbonded" => self.stats.providers_unbonded += 1,
+                "complete_unbonding" => self.stats.unbondings_completed += 1,
+                _ => {}
+            }
+        }
+        if !r.validator_updates.is_empty() {
+            self.stats.blocks_with_set_changes += 1;
+            self.stats.validator_updates += r.validator_updates.len() as u64;
+        }
+        for v in &r.validator_updates {
+            self.apply_update(v);
+        }
+        assert!(
+            !self.cometbft_set.is_empty(),
+            "{}",
+            self.ctx(height, "the validator set became empty")
+        );
+        // A block that charged a fee changed the state; an empty one need not.
+        if plan.planned.iter().any(|p| p.charged) {
+            assert_ne!(
+                self.hashes.last().map(Vec::as_slice),
+                Some(r.app_hash.as_ref()),
+                "{}",
+                self.ctx(
+                    height,
+                    "a block with transactions left the app hash unchanged"
+                )
+            );
+        }
+        let info = self.app.info(RequestInfo::default());
+        assert_eq!(info.last_block_height, height as i64);
+        assert_eq!(info.last_block_app_hash, r.app_hash);
+        self.hashes.push(r.app_hash.to_vec());
+        self.check_invariants(height);
+        if height.is_multiple_of(100) || height == self.opts.blocks {
+            self.check_export(height);
+        }
+    }
+
+    /// `pold genesis export` of this height recreates it: InitChain of the export gives the
+    /// same app hash (the export checks that itself; it fails if any module's records and
+    /// the bank disagree).
+    fn check_export(&self, height: u64) {
+        let e = pol_app::export::export_from_storage(
+            self.app.storage(),
+            &self.doc,
+            pol_app::export::ExportOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{}", self.ctx(height, &format!("export: {e:#}"))));
+        assert!(e.verified);
+        assert_eq!(e.height, height);
+        assert_eq!(e.app_hash.to_vec(), self.hashes[height as usize]);
+    }
+
+    fn timestamp(&self) -> Timestamp {
+        Timestamp {
+            seconds: self.time.0,
+            nanos: self.time.1,
+        }
+    }
+
+    fn judge(&self, height: u64, phase: &str, p: &Planned, code: u32, log: &str) {
+        let fine = match p.expect {
+            Expect::Ok => code == 0,
+            Expect::Code(c) => code == c,
+            Expect::AnyFailure => code != 0,
+        };
+        assert!(
+            fine,
+            "{}",
+            self.ctx(
+                height,
+                &format!(
+                    "{phase}: {} ({}) expected {:?}, got code {code}: {log}",
+                    p.kind, p.what, p.expect
+                )
+            )
+        );
+    }
+
+    // ---- building transactions -----------------------------------------------------------
+
+    fn push(
+        &mut self,
+        plan: &mut BlockPlan,
+        signer: usize,
+        msg: Any,
+        kind: &'static str,
+        expect: Expect,
+        what: String,
+    ) {
+        self.push_with(plan, signer, msg, kind, expect, what, None, None)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_with(
+        &mut self,
+        plan: &mut BlockPlan,
+        signer: usize,
+        msg: Any,
+        kind: &'static str,
+        expect: Expect,
+        what: String,
+        sequence: Option<u64>,
+        receipt: Option<[u8; 32]>,
+    ) {
+        let acc = plan
+            .snap
+            .account(&self.addrs[signer])
+            .unwrap()
+            .expect("every simulated account exists from genesis");
+        let charged = sequence.is_none();
+        if charged {
+            assert!(plan.used.insert(signer), "one tx per signer and block");
+        }
+        let tx = sign_tx(
+            &self.keys[signer],
+            vec![msg],
+            "",
+            vec![coin(DENOM, FEE)],
+            GAS,
+            CHAIN,
+            acc.account_number,
+            sequence.unwrap_or(acc.sequence),
+        );
+        plan.txs.push(tx);
+        plan.planned.push(Planned {
+            kind,
+            expect,
+            charged,
+            receipt,
+            what,
+            check_any: false,
+        });
+    }
+
+    /// A random account not yet signing in this block that satisfies `ok`.
+    fn free_signer(&mut self, plan: &BlockPlan, ok: impl Fn(usize) -> bool) -> Option<usize> {
+        let c: Vec<usize> = (0..ACCOUNTS)
+            .filter(|i| !plan.used.contains(i) && ok(*i))
+            .collect();
+        if c.is_empty() {
+            None
+        } else {
+            Some(c[self.rng.gen_range(0..c.len())])
+        }
+    }
+
+    fn balance(&self, plan: &BlockPlan, i: usize, denom: &str) -> u128 {
+        plan.snap.balance(&self.addrs[i], denom).unwrap()
+    }
+
+    fn random_tx(&mut self, plan: &mut BlockPlan) {
+        let arch_known = plan
+            .snap
+            .architecture(&fixture().arch_id)
+            .unwrap()
+            .is_some();
+        if !arch_known && !plan.arch_registered_here {
+            self.register_architecture(plan, false);
+            return;
+        }
+        let choices: &[(u32, Action)] = &[
+            (24, |s, p| s.send(p)),
+            (3, |s, p| s.send_overspend(p)),
+            (3, |s, p| s.send_bad_sequence(p)),
+            (4, |s, p| s.create_validator(p, false)),
+            (1, |s, p| s.create_validator(p, true)),
+            (7, |s, p| s.delegate(p, false)),
+            (1, |s, p| s.delegate(p, true)),
+            (6, |s, p| s.undelegate(p, false)),
+            (1, |s, p| s.undelegate(p, true)),
+            (4, |s, p| s.unjail(p)),
+            (1, |s, p| s.register_architecture(p, true)),
+            (3, |s, p| s.register_model(p, false)),
+            (1, |s, p| s.register_model(p, true)),
+            (5, |s, p| s.register_provider(p, false)),
+            (1, |s, p| s.register_provider(p, true)),
+            (3, |s, p| s.update_provider(p)),
+            (2, |s, p| s.deregister_provider(p, false)),
+            (1, |s, p| s.deregister_provider(p, true)),
+            (22, |s, p| s.submit_receipt(p)),
+            (3, |s, p| s.bad_receipt(p)),
+            (2, |s, p| s.donate(p)),
+        ];
+        let total: u32 = choices.iter().map(|c| c.0).sum();
+        let mut x = self.rng.gen_range(0..total);
+        for (w, f) in choices {
+            if x < *w {
+                f(self, plan);
+                return;
+            }
+            x -= w;
+        }
+    }
+
+    // bank
+
+    fn send(&mut self, plan: &mut BlockPlan) {
+        let Some(from) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        let bal = self.balance(plan, from, DENOM);
+        if bal < FEE + 10 {
+            return;
+        }
+        let mut coins = vec![coin(
+            DENOM,
+            self.rng.gen_range(1..=((bal - FEE) / 5).max(1)),
+        )];
+        let bal2 = self.balance(plan, from, DENOM2);
+        if bal2 > 0 && self.rng.gen_bool(0.3) {
+            // Coins sorted by denom: uatom < upol.
+            coins.insert(0, coin(DENOM2, self.rng.gen_range(1..=bal2.div_ceil(3))));
+        }
+        let to = if self.rng.gen_bool(0.8) {
+            self.addrs[self.rng.gen_range(0..ACCOUNTS)]
+        } else {
+            // A new account comes into being.
+            Address(self.rng.gen())
+        };
+        let msg = MsgSend {
+            from_address: self.addrs[from].to_string(),
+            to_address: to.to_string(),
+            amount: coins,
+        };
+        let what = format!("{from} → {to}");
+        self.push(
+            plan,
+            from,
+            any(pol_bank::MSG_SEND_TYPE_URL, &msg),
+            "send",
+            Expect::Ok,
+            what,
+        );
+    }
+
+    fn send_overspend(&mut self, plan: &mut BlockPlan) {
+        let Some(from) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        let bal = self.balance(plan, from, DENOM);
+        if bal < FEE {
+            return;
+        }
+        // The fee is paid first; then the transfer is short by at least one.
+        let (denom, have) = if self.rng.gen_bool(0.3) {
+            (DENOM2, self.balance(plan, from, DENOM2))
+        } else {
+            (DENOM, bal - FEE)
+        };
+        // More than the whole supply: short whatever it receives in this block.
+        let over = have + (ACCOUNTS as u128) * FUNDS + 1 + self.rng.gen_range(0..1_000_000u128);
+        let msg = MsgSend {
+            from_address: self.addrs[from].to_string(),
+            to_address: self.addrs[self.rng.gen_range(0..ACCOUNTS)].to_string(),
+            amount: vec![coin(denom, over)],
+        };
+        self.push(
+            plan,
+            from,
+            any(pol_bank::MSG_SEND_TYPE_URL, &msg),
+            "send/overspend",
+            Expect::Code(code::INSUFFICIENT_FUNDS),
+            format!("{over}{denom} of {have}"),
+        );
+    }
+
+    fn send_bad_sequence(&mut self, plan: &mut BlockPlan) {
+        // Any account, busy or not: the tx fails before it touches anything.
+        let from = self.rng.gen_range(0..ACCOUNTS);
+        let acc = plan.snap.account(&self.addrs[from]).unwrap().unwrap();
+        let seq = if acc.sequence > 0 && self.rng.gen_bool(0.5) {
+            acc.sequence - 1 // a replay of its last tx's sequence
+        } else {
+            acc.sequence + 2 + self.rng.gen_range(0..1000)
+        };
+        let msg = MsgSend {
+            from_address: self.addrs[from].to_string(),
+            to_address: self.addrs[self.rng.gen_range(0..ACCOUNTS)].to_string(),
+            amount: vec![coin(DENOM, 1)],
+        };
+        self.push_with(
+            plan,
+            from,
+            any(pol_bank::MSG_SEND_TYPE_URL, &msg),
+            "send/bad-sequence",
+            Expect::Code(code::WRONG_SEQUENCE),
+            format!("sequence {seq}, account at {}", acc.sequence),
+            Some(seq),
+            None,
+        );
+    }
+
+    /// Coins sent to a module account whose balance must equal module records.
+    fn donate(&mut self, plan: &mut BlockPlan) {
+        if !self.opts.donate_to_pools {
+            return;
+        }
+        let Some(from) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        let pools = [
+            pol_staking::bonded_pool(),
+            pol_staking::not_bonded_pool(),
+            pol_inference::bond_pool(),
+            pol_inference::escrow_pool(),
+        ];
+        let to = pools[self.rng.gen_range(0..pools.len())];
+        let msg = MsgSend {
+            from_address: self.addrs[from].to_string(),
+            to_address: to.to_string(),
+            amount: vec![coin(DENOM, 1 + self.rng.gen_range(0..1000))],
+        };
+        self.push(
+            plan,
+            from,
+            any(pol_bank::MSG_SEND_TYPE_URL, &msg),
+            "send/to-module-pool",
+            Expect::AnyFailure,
+            format!("to module account {to}"),
+        );
+    }
+
+    // staking
+
+    fn validators(&self, plan: &BlockPlan) -> Vec<pol_staking::Validator> {
+        plan.snap.all_validators().unwrap()
+    }
+
+    fn create_validator(&mut self, plan: &mut BlockPlan, invalid: bool) {
+        let vals = self.validators(plan);
+        let is_val: BTreeSet<Address> = vals.iter().map(|v| v.operator).collect();
+        let mut cons = [0u8; 32];
+        self.rng.fill(&mut cons);
+        let cons = ed25519_dalek::SigningKey::from_bytes(&cons)
+            .verifying_key()
+            .to_bytes();
+        let (op, self_bond, commission, expect, what) = if !invalid {
+            if vals.len() >= MAX_SIM_VALIDATORS {
+                return;
+            }
+            let addrs = self.addrs.clone();
+            let Some(op) = self.free_signer(plan, |i| {
+                !is_val.contains(&addrs[i]) && !plan.touched_validators.contains(&addrs[i])
+            }) else {
+                return;
+            };
+            let bal = self.balance(plan, op, DENOM);
+            let bond = self.rng.gen_range(MIN_SELF_BOND..=40 * MIN_SELF_BOND);
+            if bal < bond + FEE {
+                return;
+            }
+            let commission = self.rng.gen_range(0..=2_000);
+            (
+                op,
+                bond,
+                commission,
+                Expect::Ok,
+                "new validator".to_string(),
+            )
+        } else {
+            let Some(op) = self.free_signer(plan, |_| true) else {
+                return;
+            };
+            let dup = is_val.contains(&self.addrs[op]);
+            match self.rng.gen_range(0..3) {
+                0 if dup => (
+                    op,
+                    MIN_SELF_BOND,
+                    0,
+                    Expect::Code(code::INVALID_REQUEST),
+                    "operator already has a validator".to_string(),
+                ),
+                1 => (
+                    op,
+                    MIN_SELF_BOND,
+                    10_001,
+                    Expect::Code(code::INVALID_REQUEST),
+                    "commission above 100%".to_string(),
+                ),
+                _ => (
+                    op,
+                    self.rng.gen_range(1..MIN_SELF_BOND),
+                    0,
+                    Expect::Code(code::INVALID_REQUEST),
+                    "self-bond below the minimum".to_string(),
+                ),
+            }
+        };
+        let msg = pol_staking::msg::MsgCreateValidator {
+            validator_address: valoper_string(&self.addrs[op]),
+            consensus_pubkey: cons.to_vec(),
+            moniker: format!("sim-val-{op}"),
+            commission_bps: commission,
+            self_bond: Some(coin(DENOM, self_bond)),
+        };
+        plan.touched_validators.insert(self.addrs[op]);
+        let kind = if invalid {
+            "create-validator/invalid"
+        } else {
+            "create-validator"
+        };
+        self.push(
+            plan,
+            op,
+            any(pol_staking::MSG_CREATE_VALIDATOR_TYPE_URL, &msg),
+            kind,
+            expect,
+            what,
+        );
+    }
+
+    fn delegate(&mut self, plan: &mut BlockPlan, invalid: bool) {
+        let vals: Vec<_> = self
+            .validators(plan)
+            .into_iter()
+            .filter(|v| !plan.touched_validators.contains(&v.operator))
+            .collect();
+        let Some(from) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        let bal = self.balance(plan, from, DENOM);
+        if bal < FEE + 1000 {
+            return;
+        }
+        let amount = self
+            .rng
+            .gen_range(1..=((bal - FEE) / 4).min(30 * MIN_SELF_BOND));
+        let (op, expect, kind) = if invalid {
+            let ghost = Address(self.rng.gen());
+            (
+                ghost,
+                Expect::Code(code::UNKNOWN_ADDRESS),
+                "delegate/invalid",
+            )
+        } else {
+            if vals.is_empty() {
+                return;
+            }
+            let v = &vals[self.rng.gen_range(0..vals.len())];
+            (v.operator, Expect::Ok, "delegate")
+        };
+        plan.touched_validators.insert(op);
+        self.delegate_msg(plan, from, op, amount, kind, expect);
+    }
+
+    fn delegate_msg(
+        &mut self,
+        plan: &mut BlockPlan,
+        from: usize,
+        op: Address,
+        amount: u128,
+        kind: &'static str,
+        expect: Expect,
+    ) {
+        let msg = pol_staking::msg::MsgDelegate {
+            delegator_address: self.addrs[from].to_string(),
+            validator_address: valoper_string(&op),
+            amount: Some(coin(DENOM, amount)),
+        };
+        self.push(
+            plan,
+            from,
+            any(pol_staking::MSG_DELEGATE_TYPE_URL, &msg),
+            kind,
+            expect,
+            format!("{amount}{DENOM} from {from} to {}", valoper_string(&op)),
+        );
+    }
+
+    fn undelegate(&mut self, plan: &mut BlockPlan, invalid: bool) {
+        let dels: Vec<_> = plan
+            .snap
+            .all_delegations()
+            .unwrap()
+            .into_iter()
+            .filter(|d| {
+                d.shares > 0
+                    && !plan.touched_validators.contains(&d.validator)
+                    && self
+                        .index_of
+                        .get(&d.delegator)
+                        .is_some_and(|i| !plan.used.contains(i))
+            })
+            .collect();
+        if dels.is_empty() {
+            return;
+        }
+        let d = dels[self.rng.gen_range(0..dels.len())].clone();
+        let v = plan.snap.validator(&d.validator).unwrap().unwrap();
+        let worth = pol_staking::math::tokens_for_shares(d.shares, v.tokens, v.delegator_shares);
+        let (amount, expect, kind) = if invalid {
+            (
+                worth + 1 + self.rng.gen_range(0..1000),
+                Expect::Code(code::INSUFFICIENT_FUNDS),
+                "undelegate/invalid",
+            )
+        } else {
+            if worth == 0 {
+                return;
+            }
+            let amount = if self.rng.gen_bool(0.4) {
+                worth
+            } else {
+                self.rng.gen_range(1..=worth)
+            };
+            (amount, Expect::Ok, "undelegate")
+        };
+        let from = self.index_of[&d.delegator];
+        plan.touched_validators.insert(d.validator);
+        let msg = pol_staking::msg::MsgUndelegate {
+            delegator_address: d.delegator.to_string(),
+            validator_address: valoper_string(&d.validator),
+            amount: Some(coin(DENOM, amount)),
+        };
+        self.push(
+            plan,
+            from,
+            any(pol_staking::MSG_UNDELEGATE_TYPE_URL, &msg),
+            kind,
+            expect,
+            format!("{amount} of {worth}{DENOM}"),
+        );
+    }
+
+    /// Jailed validators (self-bond undelegated below the minimum) bond again, then unjail;
+    /// without any, a validator that is not jailed tries to unjail.
+    fn unjail(&mut self, plan: &mut BlockPlan) {
+        let vals: Vec<_> = self
+            .validators(plan)
+            .into_iter()
+            .filter(|v| {
+                !plan.touched_validators.contains(&v.operator)
+                    && self
+                        .index_of
+                        .get(&v.operator)
+                        .is_some_and(|i| !plan.used.contains(i))
+            })
+            .collect();
+        let jailed: Vec<_> = vals.iter().filter(|v| v.jailed).cloned().collect();
+        let (v, expect, kind) = if !jailed.is_empty() {
+            let v = jailed[self.rng.gen_range(0..jailed.len())].clone();
+            let self_bond = plan.snap.self_bond(&v).unwrap();
+            if self_bond < MIN_SELF_BOND {
+                let op = self.index_of[&v.operator];
+                let need = MIN_SELF_BOND - self_bond + self.rng.gen_range(0..=MIN_SELF_BOND);
+                if self.balance(plan, op, DENOM) < need + FEE {
+                    return;
+                }
+                plan.touched_validators.insert(v.operator);
+                self.delegate_msg(plan, op, v.operator, need, "delegate", Expect::Ok);
+                return;
+            }
+            assert!(plan.height >= v.jailed_until_height);
+            (v, Expect::Ok, "unjail")
+        } else {
+            if vals.is_empty() {
+                return;
+            }
+            let v = vals[self.rng.gen_range(0..vals.len())].clone();
+            (v, Expect::Code(code::INVALID_REQUEST), "unjail/invalid")
+        };
+        plan.touched_validators.insert(v.operator);
+        let op = self.index_of[&v.operator];
+        let msg = pol_staking::msg::MsgUnjail {
+            validator_address: valoper_string(&v.operator),
+        };
+        self.push(
+            plan,
+            op,
+            any(pol_staking::MSG_UNJAIL_TYPE_URL, &msg),
+            kind,
+            expect,
+            valoper_string(&v.operator),
+        );
+    }
+
+    // inference: registry
+
+    fn register_architecture(&mut self, plan: &mut BlockPlan, duplicate: bool) {
+        let known = plan
+            .snap
+            .architecture(&fixture().arch_id)
+            .unwrap()
+            .is_some();
+        if duplicate != known || plan.arch_registered_here {
+            return;
+        }
+        let Some(from) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        plan.arch_registered_here = true;
+        let msg = ipb::MsgRegisterArchitecture {
+            sender: self.addrs[from].to_string(),
+            verifying_key: fixture().vk.to_bytes(),
+        };
+        let (kind, expect) = if duplicate {
+            (
+                "register-architecture/invalid",
+                Expect::Code(code::INVALID_REQUEST),
+            )
+        } else {
+            ("register-architecture", Expect::Ok)
+        };
+        self.push(
+            plan,
+            from,
+            any(pol_inference::MSG_REGISTER_ARCHITECTURE_TYPE_URL, &msg),
+            kind,
+            expect,
+            fixture().arch_id.clone(),
+        );
+    }
+
+    fn registered_models(&self, plan: &BlockPlan) -> Vec<usize> {
+        (0..MODELS)
+            .filter(|&m| plan.snap.model(&model_id(m)).unwrap().is_some())
+            .collect()
+    }
+
+    fn register_model(&mut self, plan: &mut BlockPlan, invalid: bool) {
+        let have = self.registered_models(plan);
+        let f = fixture();
+        let (m, arch, expect, kind) = if invalid {
+            if have.is_empty() || self.rng.gen_bool(0.3) {
+                // Another model id, on an architecture that does not exist.
+                (
+                    MODELS + self.rng.gen_range(0..100),
+                    "00".repeat(32),
+                    Expect::Code(code::INVALID_REQUEST),
+                    "register-model/invalid",
+                )
+            } else {
+                (
+                    have[self.rng.gen_range(0..have.len())],
+                    f.arch_id.clone(),
+                    Expect::Code(code::INVALID_REQUEST),
+                    "register-model/invalid",
+                )
+            }
+        } else {
+            let Some(m) =
+                (0..MODELS).find(|m| !have.contains(m) && !plan.models_registered_here.contains(m))
+            else {
+                return;
+            };
+            (m, f.arch_id.clone(), Expect::Ok, "register-model")
+        };
+        let Some(owner) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        plan.models_registered_here.insert(m);
+        let commitment = f.commitments[m % MODELS].0.to_vec();
+        let msg = ipb::MsgRegisterModel {
+            owner: self.addrs[owner].to_string(),
+            model_id: model_id(m),
+            architecture_id: arch,
+            weight_commitment: commitment,
+            price_per_inference: self.rng.gen_range(0..=20u32).to_string(),
+        };
+        self.push(
+            plan,
+            owner,
+            any(pol_inference::MSG_REGISTER_MODEL_TYPE_URL, &msg),
+            kind,
+            expect,
+            model_id(m),
+        );
+    }
+
+    fn providers(&self, plan: &BlockPlan) -> Vec<ipb::Provider> {
+        scan(&plan.snap, pol_inference::state_key::PROVIDER_PREFIX)
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| ipb::Provider::decode(v.as_slice()).unwrap())
+            .collect()
+    }
+
+    fn new_worker_key(&mut self) -> Vec<u8> {
+        let mut secret = [0u8; 32];
+        self.rng.fill(&mut secret);
+        let key = ed25519_dalek::SigningKey::from_bytes(&secret);
+        let public = key.verifying_key().to_bytes();
+        self.worker_keys.insert(public, key);
+        public.to_vec()
+    }
+
+    fn random_models(&mut self, have: &[usize]) -> Vec<String> {
+        let mut pick: Vec<String> = have
+            .iter()
+            .filter(|_| self.rng.gen_bool(0.6))
+            .map(|&m| model_id(m))
+            .collect();
+        if pick.is_empty() {
+            pick.push(model_id(have[self.rng.gen_range(0..have.len())]));
+        }
+        pick
+    }
+
+    fn register_provider(&mut self, plan: &mut BlockPlan, invalid: bool) {
+        let have = self.registered_models(plan);
+        if have.is_empty() {
+            return;
+        }
+        let providers: BTreeSet<String> = self
+            .providers(plan)
+            .into_iter()
+            .map(|p| p.address)
+            .collect();
+        let addrs = self.addrs.clone();
+        let Some(who) = self.free_signer(plan, |i| {
+            !providers.contains(&addrs[i].to_string())
+                && !plan.touched_providers.contains(&addrs[i])
+        }) else {
+            return;
+        };
+        let bond = if invalid {
+            self.rng.gen_range(1..MIN_PROVIDER_BOND)
+        } else if self.rng.gen_bool(0.4) {
+            // At the minimum: the first missed proof jails it.
+            MIN_PROVIDER_BOND
+        } else {
+            MIN_PROVIDER_BOND + self.rng.gen_range(0..=3 * MIN_PROVIDER_BOND)
+        };
+        if self.balance(plan, who, DENOM) < bond + FEE {
+            return;
+        }
+        plan.touched_providers.insert(self.addrs[who]);
+        let models = self.random_models(&have);
+        let msg = ipb::MsgRegisterProvider {
+            provider: self.addrs[who].to_string(),
+            endpoint: format!("http://10.0.0.{who}:50051"),
+            models,
+            sla: Some(ipb::Sla {
+                max_p99_latency_us: self.rng.gen_range(1_000..100_000),
+                max_failure_rate_ppm: self.rng.gen_range(0..=50_000),
+            }),
+            price_per_inference: self.rng.gen_range(0..=200u32).to_string(),
+            receipt_pubkey: self.new_worker_key(),
+            bond: Some(coin(DENOM, bond)),
+        };
+        let (kind, expect) = if invalid {
+            (
+                "register-provider/invalid",
+                Expect::Code(code::INVALID_REQUEST),
+            )
+        } else {
+            ("register-provider", Expect::Ok)
+        };
+        self.push(
+            plan,
+            who,
+            any(pol_inference::MSG_REGISTER_PROVIDER_TYPE_URL, &msg),
+            kind,
+            expect,
+            format!("bond {bond}"),
+        );
+    }
+
+    /// A provider account (active or jailed) that is free in this block.
+    fn serving_provider(&mut self, plan: &BlockPlan) -> Option<(usize, ipb::Provider)> {
+        let c: Vec<_> = self
+            .providers(plan)
+            .into_iter()
+            .filter(|p| p.status != ProviderStatus::Unbonding as i32)
+            .filter_map(|p| {
+                let a = Address::parse(&p.address).unwrap();
+                let i = self.index_of[&a];
+                (!plan.used.contains(&i) && !plan.touched_providers.contains(&a)).then_some((i, p))
+            })
+            .collect();
+        if c.is_empty() {
+            None
+        } else {
+            Some(c[self.rng.gen_range(0..c.len())].clone())
+        }
+    }
+
+    fn update_provider(&mut self, plan: &mut BlockPlan) {
+        let Some((i, p)) = self.serving_provider(plan) else {
+            return;
+        };
+        let have = self.registered_models(plan);
+        let bond = amount(&p.bond);
+        let mut msg = ipb::MsgUpdateProvider {
+            provider: p.address.clone(),
+            ..Default::default()
+        };
+        let mut add = 0;
+        if p.status == ProviderStatus::Jailed as i32 {
+            // Top up to the minimum: reactivated.
+            add =
+                MIN_PROVIDER_BOND.saturating_sub(bond) + self.rng.gen_range(0..=MIN_PROVIDER_BOND);
+        } else if self.rng.gen_bool(0.4) {
+            add = self.rng.gen_range(1..=MIN_PROVIDER_BOND);
+        }
+        if add > 0 {
+            if self.balance(plan, i, DENOM) < add + FEE {
+                return;
+            }
+            msg.add_bond = Some(coin(DENOM, add));
+        }
+        if self.rng.gen_bool(0.25) {
+            msg.receipt_pubkey = self.new_worker_key();
+        }
+        if self.rng.gen_bool(0.3) {
+            msg.models = self.random_models(&have);
+        }
+        if self.rng.gen_bool(0.3) {
+            msg.price_per_inference = self.rng.gen_range(0..=200u32).to_string();
+        }
+        if self.rng.gen_bool(0.2) {
+            msg.endpoint = format!("https://p{i}.example:443");
+        }
+        plan.touched_providers.insert(self.addrs[i]);
+        self.push(
+            plan,
+            i,
+            any(pol_inference::MSG_UPDATE_PROVIDER_TYPE_URL, &msg),
+            "update-provider",
+            Expect::Ok,
+            format!("add {add}, status {}", p.status),
+        );
+    }
+
+    fn deregister_provider(&mut self, plan: &mut BlockPlan, invalid: bool) {
+        let (i, expect, kind) = if invalid {
+            // Unbonding already, or never a provider.
+            let unbonding: Vec<usize> = self
+                .providers(plan)
+                .into_iter()
+                .filter(|p| p.status == ProviderStatus::Unbonding as i32)
+                .map(|p| self.index_of[&Address::parse(&p.address).unwrap()])
+                .filter(|i| !plan.used.contains(i))
+                .collect();
+            let i = if unbonding.is_empty() {
+                let providers: BTreeSet<String> = self
+                    .providers(plan)
+                    .into_iter()
+                    .map(|p| p.address)
+                    .collect();
+                let addrs = self.addrs.clone();
+                let Some(i) = self.free_signer(plan, |i| {
+                    !providers.contains(&addrs[i].to_string())
+                        && !plan.touched_providers.contains(&addrs[i])
+                }) else {
+                    return;
+                };
+                i
+            } else {
+                unbonding[self.rng.gen_range(0..unbonding.len())]
+            };
+            (
+                i,
+                Expect::Code(code::INVALID_REQUEST),
+                "deregister-provider/invalid",
+            )
+        } else {
+            let Some((i, _)) = self.serving_provider(plan) else {
+                return;
+            };
+            (i, Expect::Ok, "deregister-provider")
+        };
+        plan.touched_providers.insert(self.addrs[i]);
+        let msg = ipb::MsgDeregisterProvider {
+            provider: self.addrs[i].to_string(),
+        };
+        self.push(
+            plan,
+            i,
+            any(pol_inference::MSG_DEREGISTER_PROVIDER_TYPE_URL, &msg),
+            kind,
+            expect,
+            self.addrs[i].to_string(),
+        );
+    }
+
+    // inference: receipts
+
+    fn price_of(&self, plan: &BlockPlan, p: &ipb::Provider, model: &str) -> u128 {
+        let m = plan.snap.model(model).unwrap().unwrap();
+        amount(&m.price_per_inference) + amount(&p.price_per_inference)
+    }
+
+    fn submit_receipt(&mut self, plan: &mut BlockPlan) {
+        let active: Vec<_> = self
+            .providers(plan)
+            .into_iter()
+            .filter(|p| {
+                p.status == ProviderStatus::Active as i32
+                    && !plan
+                        .touched_providers
+                        .contains(&Address::parse(&p.address).unwrap())
+            })
+            .collect();
+        if active.is_empty() {
+            return;
+        }
+        let p = active[self.rng.gen_range(0..active.len())].clone();
+        let model = p.models[self.rng.gen_range(0..p.models.len())].clone();
+        let price = self.price_of(plan, &p, &model);
+        let addrs = self.addrs.clone();
+        let Some(submitter) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        if plan.snap.balance(&addrs[submitter], DENOM).unwrap() < price + FEE {
+            return;
+        }
+        let age = self.rng.gen_range(0..=30_000);
+        let (proto, id) = self.new_receipt(&p, &model, age);
+        let msg = ipb::MsgSubmitReceipt {
+            submitter: self.addrs[submitter].to_string(),
+            receipt: Some(proto),
+        };
+        self.push_with(
+            plan,
+            submitter,
+            any(pol_inference::MSG_SUBMIT_RECEIPT_TYPE_URL, &msg),
+            "submit-receipt",
+            Expect::Ok,
+            format!("{model} by {}", p.address),
+            None,
+            Some(id),
+        );
+    }
+
+    /// A worker receipt for a real forward pass, signed with the provider's registered key.
+    /// `age_ms` before the last block's time: the worker answered while that block was
+    /// current (or, for a stale receipt, long before).
+    fn new_receipt(
+        &mut self,
+        p: &ipb::Provider,
+        model: &str,
+        age_ms: u64,
+    ) -> (ipb::Receipt, [u8; 32]) {
+        let m = model_index(model);
+        let input: Vec<i8> = (0..4).map(|_| self.rng.gen()).collect();
+        let output = fixture().models[m].forward(&input).unwrap();
+        let nonce: u64 = self.rng.gen();
+        let provider = *Address::parse(&p.address).unwrap().as_bytes();
+        let key: [u8; 32] = p.receipt_pubkey.as_slice().try_into().unwrap();
+        let worker = &self.worker_keys[&key];
+        let last_block_ms = self.time.0 as u64 * 1000 + self.time.1 as u64 / 1_000_000;
+        let time_ms = last_block_ms - age_ms;
+        let signed = ReceiptBody::new(CHAIN, provider, model, &input, &output, nonce, time_ms)
+            .sign(worker)
+            .unwrap();
+        let id = signed.id().unwrap();
+        let proto = signed.to_proto();
+        self.receipts.insert(
+            id,
+            ReceiptInfo {
+                model: m,
+                input,
+                nonce,
+                provider,
+                proto: proto.clone(),
+            },
+        );
+        (proto, id)
+    }
+
+    fn bad_receipt(&mut self, plan: &mut BlockPlan) {
+        let Some(submitter) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        let (proto, expect, what) = match self.rng.gen_range(0..3) {
+            // A settled receipt again (its provider may have changed since: refused either
+            // as a replay or for the provider's new state).
+            0 if !self.settled_receipts.is_empty() => {
+                let id = self.settled_receipts[self.rng.gen_range(0..self.settled_receipts.len())];
+                (
+                    self.receipts[&id].proto.clone(),
+                    Expect::AnyFailure,
+                    "replayed receipt",
+                )
+            }
+            // A receipt of a provider that is jailed or unbonding.
+            1 => {
+                let idle: Vec<_> = self
+                    .providers(plan)
+                    .into_iter()
+                    .filter(|p| {
+                        p.status != ProviderStatus::Active as i32
+                            && !plan
+                                .touched_providers
+                                .contains(&Address::parse(&p.address).unwrap())
+                    })
+                    .collect();
+                if idle.is_empty() {
+                    return;
+                }
+                let p = idle[self.rng.gen_range(0..idle.len())].clone();
+                let model = p.models[0].clone();
+                let (proto, _) = self.new_receipt(&p, &model, 0);
+                (
+                    proto,
+                    Expect::Code(code::INVALID_REQUEST),
+                    "provider not active",
+                )
+            }
+            // A forged signature.
+            _ => {
+                let active: Vec<_> = self
+                    .providers(plan)
+                    .into_iter()
+                    .filter(|p| {
+                        p.status == ProviderStatus::Active as i32
+                            && !plan
+                                .touched_providers
+                                .contains(&Address::parse(&p.address).unwrap())
+                    })
+                    .collect();
+                if active.is_empty() {
+                    return;
+                }
+                let p = active[self.rng.gen_range(0..active.len())].clone();
+                let model = p.models[0].clone();
+                let stale = self.rng.gen_bool(0.4);
+                let age = if stale {
+                    (MAX_RECEIPT_AGE_SECS + 1) * 1000 + self.rng.gen_range(0..60_000)
+                } else {
+                    0
+                };
+                let (mut proto, _) = self.new_receipt(&p, &model, age);
+                if stale {
+                    let msg = ipb::MsgSubmitReceipt {
+                        submitter: self.addrs[submitter].to_string(),
+                        receipt: Some(proto),
+                    };
+                    self.push(
+                        plan,
+                        submitter,
+                        any(pol_inference::MSG_SUBMIT_RECEIPT_TYPE_URL, &msg),
+                        "submit-receipt/stale",
+                        Expect::Code(code::INVALID_REQUEST),
+                        format!("{age} ms older than the last block"),
+                    );
+                    plan.planned.last_mut().unwrap().check_any = true;
+                    return;
+                }
+                let at = self.rng.gen_range(0..proto.signature.len());
+                proto.signature[at] ^= 1 << self.rng.gen_range(0..8);
+                (proto, Expect::Code(code::UNAUTHORIZED), "forged signature")
+            }
+        };
+        let msg = ipb::MsgSubmitReceipt {
+            submitter: self.addrs[submitter].to_string(),
+            receipt: Some(proto),
+        };
+        self.push(
+            plan,
+            submitter,
+            any(pol_inference::MSG_SUBMIT_RECEIPT_TYPE_URL, &msg),
+            "submit-receipt/invalid",
+            expect,
+            what.to_string(),
+        );
+    }
+
+    // inference: attestations
+
+    /// Decide the fate of new obligations and send what is due at this height.
+    fn plan_attestations(&mut self, plan: &mut BlockPlan) {
+        let h = plan.height;
+        let pending = scan(
+            &plan.snap,
+            &pol_inference::state_key::obligations_in(ObligationState::Pending as i32),
+        )
+        .unwrap();
+        for (k, _) in pending {
+            let id = pol_inference::state_key::trailing_u64(&k).unwrap();
+            if self.fates.contains_key(&id) {
+                continue;
+            }
+            let o = plan.snap.obligation(id).unwrap().unwrap();
+            let deadline = o.deadline_height;
+            assert!(deadline >= h, "a pending obligation past its deadline");
+            let mut f = Fate::default();
+            let roll = self.rng.gen_range(0..100);
+            if roll < 15 {
+                // Never proven: missed at the deadline.
+            } else if roll < 22 {
+                // Proven too late.
+                f.good_at = Some(deadline + self.rng.gen_range(1..=3));
+            } else {
+                let good = self.rng.gen_range(h..=deadline);
+                f.good_at = Some(good);
+                if roll < 35 && good > h {
+                    f.bad_at = Some((self.rng.gen_range(h..good), self.rng.gen_range(0..3)));
+                } else if roll < 40 {
+                    f.again_at = Some(good + self.rng.gen_range(1..=3));
+                }
+            }
+            if roll < 15 && self.rng.gen_bool(0.3) {
+                f.bad_at = Some((self.rng.gen_range(h..=deadline), self.rng.gen_range(0..3)));
+            }
+            self.fates.insert(id, f);
+        }
+
+        let due: Vec<(u64, Fate)> = self
+            .fates
+            .iter()
+            .filter(|(_, f)| {
+                f.bad_at.is_some_and(|(b, _)| b <= h)
+                    || f.good_at.is_some_and(|g| g <= h)
+                    || f.again_at.is_some_and(|a| a <= h)
+            })
+            .map(|(id, f)| (*id, f.clone()))
+            .collect();
+        for (id, mut f) in due {
+            let o = plan.snap.obligation(id).unwrap().unwrap();
+            let info = self.receipts[o.receipt_id.as_slice()].clone();
+            // The provider proves its own obligations, mostly; anyone may.
+            let provider_i = self.index_of[&Address(info.provider)];
+            let submitter = if !plan.used.contains(&provider_i) && self.rng.gen_bool(0.7) {
+                Some(provider_i)
+            } else {
+                self.free_signer(plan, |_| true)
+            };
+            let Some(submitter) = submitter else {
+                continue; // everyone is busy: next block
+            };
+            let pending = o.state == ObligationState::Pending as i32 && h <= o.deadline_height;
+            let output = fixture().models[info.model].forward(&info.input).unwrap();
+            let mut msg = ipb::MsgSubmitAttestation {
+                submitter: self.addrs[submitter].to_string(),
+                obligation_id: id,
+                input: info.input.iter().map(|&x| x as u8).collect(),
+                output,
+                proof: Vec::new(),
+            };
+            let (kind, expect, what);
+            if let Some((_, variant)) = f.bad_at.filter(|(b, _)| *b <= h) {
+                f.bad_at = None;
+                match variant {
+                    0 => {
+                        // A real proof, of another nonce.
+                        msg.proof =
+                            proof_for(info.model, &info.input, info.nonce ^ 1, info.provider);
+                        what = "proof of another nonce";
+                    }
+                    1 => {
+                        msg.proof = (0..128).map(|_| self.rng.gen()).collect();
+                        what = "garbage proof";
+                    }
+                    _ => {
+                        msg.proof = proof_for(info.model, &info.input, info.nonce, info.provider);
+                        msg.output[0] = msg.output[0].wrapping_add(1);
+                        what = "output not the receipt's";
+                    }
+                }
+                kind = "submit-attestation/invalid";
+                expect = Expect::Code(code::INVALID_REQUEST);
+            } else if f.good_at.is_some_and(|g| g <= h) {
+                f.good_at = None;
+                msg.proof = proof_for(info.model, &info.input, info.nonce, info.provider);
+                if pending {
+                    kind = "submit-attestation";
+                    expect = Expect::Ok;
+                    what = "valid proof";
+                } else {
+                    kind = "submit-attestation/late";
+                    expect = Expect::Code(code::INVALID_REQUEST);
+                    what = "valid proof after the deadline";
+                }
+            } else if f.again_at.is_some_and(|a| a <= h) && f.good_at.is_none() {
+                f.again_at = None;
+                msg.proof = proof_for(info.model, &info.input, info.nonce, info.provider);
+                kind = "submit-attestation/again";
+                expect = Expect::Code(code::INVALID_REQUEST);
+                what = "valid proof of a settled obligation";
+            } else {
+                continue;
+            }
+            if !plan.attested_here.insert(id) {
+                continue;
+            }
+            self.fates.insert(id, f);
+            self.push(
+                plan,
+                submitter,
+                any(pol_inference::MSG_SUBMIT_ATTESTATION_TYPE_URL, &msg),
+                kind,
+                expect,
+                format!("obligation {id} (deadline {}): {what}", o.deadline_height),
+            );
+        }
+    }
+
+    // ---- invariants ----------------------------------------------------------------------
+
+    fn query<Req: Message, Resp: Message + Default>(&self, path: &str, req: &Req) -> Resp {
+        let r = self.app.query(RequestQuery {
+            data: req.encode_to_vec().into(),
+            path: path.into(),
+            height: 0,
+            prove: false,
+        });
+        assert_eq!(r.code, 0, "{path}: {}", r.log);
+        Resp::decode(r.value.as_ref()).unwrap()
+    }
+
+    fn check_invariants(&self, height: u64) {
+        let snap = self.app.storage().latest_snapshot();
+        assert_eq!(snap.version(), Some(height));
+        let ctx = |what: String| format!("seed {:#x}, height {height}: {what}", self.opts.seed);
+
+        // Bank: every balance, summed per denom.
+        let prefix = pol_bank::state_key::BALANCE_PREFIX;
+        let mut sums: BTreeMap<String, u128> = BTreeMap::new();
+        let mut holders: BTreeMap<Address, BTreeMap<String, u128>> = BTreeMap::new();
+        for (k, v) in scan(&snap, prefix).unwrap() {
+            let rest = &k[prefix.len()..];
+            let addr = Address::from_slice(&rest[..20]).unwrap();
+            assert_eq!(rest[20], b'/');
+            let denom = String::from_utf8(rest[21..].to_vec()).unwrap();
+            let c = ProtoCoin::decode(v.as_slice()).unwrap();
+            assert_eq!(c.denom, denom);
+            let a = amount(&c.amount);
+            assert!(
+                a > 0,
+                "{}",
+                ctx(format!("a zero balance of {addr} is stored"))
+            );
+            *sums.entry(denom.clone()).or_default() += a;
+            holders.entry(addr).or_default().insert(denom, a);
+        }
+        let supply: QueryTotalSupplyResponse = self.query(
+            "/cosmos.bank.v1beta1.Query/TotalSupply",
+            &QueryTotalSupplyRequest { pagination: None },
+        );
+        assert!(supply
+            .pagination
+            .as_ref()
+            .is_none_or(|p| p.next_key.is_empty()));
+        let supply: BTreeMap<String, u128> = supply
+            .supply
+            .iter()
+            .map(|c| (c.denom.clone(), amount(&c.amount)))
+            .collect();
+        assert_eq!(
+            supply,
+            sums,
+            "{}",
+            ctx("TotalSupply is not the sum of the balances".into())
+        );
+        for (denom, s) in &supply {
+            assert_eq!(snap.supply_of(denom).unwrap(), *s);
+        }
+        let mut expected = self.initial_supply.clone();
+        *expected.get_mut(DENOM).unwrap() -= self.burned;
+        assert_eq!(
+            supply,
+            expected,
+            "{}",
+            ctx(format!(
+                "supply moved by more than the {} burned by correctness faults",
+                self.burned
+            ))
+        );
+        // One account through AllBalances, as a wallet would read it.
+        let who = self.addrs[height as usize % ACCOUNTS];
+        let all: QueryAllBalancesResponse = self.query(
+            "/cosmos.bank.v1beta1.Query/AllBalances",
+            &QueryAllBalancesRequest {
+                address: who.to_string(),
+                pagination: None,
+                resolve_denom: false,
+            },
+        );
+        let all: BTreeMap<String, u128> = all
+            .balances
+            .iter()
+            .map(|c| (c.denom.clone(), amount(&c.amount)))
+            .collect();
+        assert_eq!(all, holders.get(&who).cloned().unwrap_or_default());
+        let pool = |a: Address| {
+            holders
+                .get(&a)
+                .and_then(|m| m.get(DENOM))
+                .copied()
+                .unwrap_or(0)
+        };
+        let fee_collector = Address::module(pol_app::tx::ante::FEE_COLLECTOR);
+        assert_eq!(
+            pool(fee_collector),
+            self.fees,
+            "{}",
+            ctx("the fee collector does not hold the fees charged".into())
+        );
+
+        // Staking: pools against records.
+        let vals = snap.all_validators().unwrap();
+        let tokens: u128 = vals.iter().map(|v| v.tokens).sum();
+        assert_eq!(
+            pool(pol_staking::bonded_pool()),
+            tokens,
+            "{}",
+            ctx("bonded_pool ≠ Σ validator tokens".into())
+        );
+        let unbondings = snap.all_unbondings().unwrap();
+        let unbonding: u128 = unbondings.iter().map(|e| e.amount).sum();
+        assert_eq!(
+            pool(pol_staking::not_bonded_pool()),
+            unbonding,
+            "{}",
+            ctx("not_bonded_pool ≠ Σ unbonding entries".into())
+        );
+        for e in &unbondings {
+            assert!(
+                e.completion_height > height,
+                "{}",
+                ctx(format!("{e:?} not paid out"))
+            );
+        }
+        let mut shares: BTreeMap<Address, u128> = BTreeMap::new();
+        for d in snap.all_delegations().unwrap() {
+            *shares.entry(d.validator).or_default() += d.shares;
+        }
+        for v in &vals {
+            assert_eq!(
+                shares.get(&v.operator).copied().unwrap_or(0),
+                v.delegator_shares,
+                "{}",
+                ctx(format!(
+                    "delegations to {} do not add up",
+                    valoper_string(&v.operator)
+                ))
+            );
+        }
+        // Staking's last powers are what CometBFT was told.
+        let mut told = BTreeMap::new();
+        let last_powers = snap.last_powers().unwrap();
+        for (op, power) in &last_powers {
+            let v = snap.validator(op).unwrap().unwrap();
+            told.insert(v.consensus_pubkey.to_vec(), *power);
+        }
+        // BONDED is exactly the set CometBFT has; UNBONDING ends on time.
+        let in_set: BTreeSet<Address> = last_powers.iter().map(|(op, _)| *op).collect();
+        for v in &vals {
+            assert_eq!(
+                v.status == pol_staking::BondStatus::Bonded,
+                in_set.contains(&v.operator),
+                "{}",
+                ctx(format!(
+                    "status of {} vs the set",
+                    valoper_string(&v.operator)
+                ))
+            );
+            if v.status == pol_staking::BondStatus::Unbonding {
+                assert!(
+                    v.unbonding_completion_height > height,
+                    "{}",
+                    ctx(format!("{v:?}"))
+                );
+            }
+        }
+        assert_eq!(
+            told,
+            self.cometbft_set,
+            "{}",
+            ctx("staking's last powers differ from the updates sent".into())
+        );
+
+        // Inference: pools against records.
+        let providers: Vec<ipb::Provider> = scan(&snap, pol_inference::state_key::PROVIDER_PREFIX)
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| ipb::Provider::decode(v.as_slice()).unwrap())
+            .collect();
+        let bonds: u128 = providers.iter().map(|p| amount(&p.bond)).sum();
+        for p in &providers {
+            let bond = amount(&p.bond);
+            let fine = match ProviderStatus::try_from(p.status) {
+                Ok(ProviderStatus::Active) => bond >= MIN_PROVIDER_BOND,
+                Ok(ProviderStatus::Jailed) => bond < MIN_PROVIDER_BOND,
+                Ok(ProviderStatus::Unbonding) => p.unbonding_completion_height > height,
+                _ => false,
+            };
+            assert!(fine, "{}", ctx(format!("provider {p:?}")));
+        }
+        assert_eq!(
+            pool(pol_inference::bond_pool()),
+            bonds,
+            "{}",
+            ctx("inference bond pool ≠ Σ provider bonds".into())
+        );
+        let mut escrow = 0u128;
+        let mut by_state: BTreeMap<i32, u64> = BTreeMap::new();
+        for (_, v) in scan(&snap, pol_inference::state_key::OBLIGATION_PREFIX).unwrap() {
+            let o = ipb::Obligation::decode(v.as_slice()).unwrap();
+            *by_state.entry(o.state).or_default() += 1;
+            if o.state == ObligationState::Pending as i32 {
+                assert!(
+                    o.deadline_height > height,
+                    "{}",
+                    ctx(format!("{o:?} overdue"))
+                );
+                escrow += amount(&o.escrow);
+            }
+        }
+        assert_eq!(
+            pool(pol_inference::escrow_pool()),
+            escrow,
+            "{}",
+            ctx("inference escrow pool ≠ Σ escrow of pending obligations".into())
+        );
+        assert!(
+            scan(&snap, pol_inference::state_key::PENDING_RECEIPT_PREFIX)
+                .unwrap()
+                .is_empty(),
+            "{}",
+            ctx("receipts left unsampled after end-block".into())
+        );
+        let attestations = scan(&snap, pol_inference::state_key::ATTESTATION_PREFIX)
+            .unwrap()
+            .len() as u64;
+        let faults = scan(&snap, pol_inference::state_key::FAULT_PREFIX)
+            .unwrap()
+            .len() as u64;
+        let count = |s: ObligationState| by_state.get(&(s as i32)).copied().unwrap_or(0);
+        assert_eq!(count(ObligationState::Discharged), attestations);
+        assert_eq!(count(ObligationState::Missed), faults);
+        assert_eq!(count(ObligationState::Discharged), self.stats.discharged);
+        assert_eq!(count(ObligationState::Missed), self.stats.missed);
+        assert_eq!(
+            by_state.values().sum::<u64>(),
+            self.stats.obligations,
+            "{}",
+            ctx("obligation records ≠ obligation events".into())
+        );
+    }
+}
+
+fn options() -> (u64, u64) {
+    let env = |k: &str| std::env::var(k).ok();
+    let seed = env("POL_SIM_SEED")
+        .map(|s| {
+            let s = s.trim();
+            match s.strip_prefix("0x") {
+                Some(h) => u64::from_str_radix(h, 16),
+                None => s.parse(),
+            }
+            .expect("POL_SIM_SEED: a u64")
+        })
+        .unwrap_or(DEFAULT_SEED);
+    let blocks = env("POL_SIM_BLOCKS")
+        .map(|s| s.parse().expect("POL_SIM_BLOCKS: a number"))
+        .unwrap_or(DEFAULT_BLOCKS);
+    (seed, blocks)
+}
+
+fn simulate(
+    seed: u64,
+    blocks: u64,
+    donate_to_pools: bool,
+    rt: &tokio::runtime::Runtime,
+) -> Outcome {
+    let started = Instant::now();
+    let out = Sim::new(
+        Options {
+            seed,
+            blocks,
+            donate_to_pools,
+        },
+        rt,
+    )
+    .run();
+    eprintln!(
+        "simulation seed {seed:#x}: {blocks} blocks, {} txs in {:.1?}; final app hash {}",
+        out.stats.txs,
+        started.elapsed(),
+        hex::encode(out.hashes.last().unwrap())
+    );
+    out
+}
+
+fn report(s: &Stats) {
+    let kinds: BTreeSet<&str> = s.delivered.keys().chain(s.failed.keys()).copied().collect();
+    eprintln!(
+        "{:<30} {:>9} {:>7}  failure codes",
+        "message", "delivered", "failed"
+    );
+    for k in kinds {
+        let codes: Vec<String> = s
+            .failed
+            .get(k)
+            .map(|m| m.iter().map(|(c, n)| format!("{c}×{n}")).collect())
+            .unwrap_or_default();
+        eprintln!(
+            "{k:<30} {:>9} {:>7}  {}",
+            s.ok(k),
+            s.failed(k),
+            codes.join(" ")
+        );
+    }
+    eprintln!(
+        "obligations {} (discharged {}, missed {}), providers jailed {}, providers unbonded {}, \
+         validators jailed {}, unbondings completed {}, validator updates {} in {} blocks",
+        s.obligations,
+        s.discharged,
+        s.missed,
+        s.providers_jailed,
+        s.providers_unbonded,
+        s.validators_jailed,
+        s.unbondings_completed,
+        s.validator_updates,
+        s.blocks_with_set_changes
+    );
+}
+
+#[test]
+fn seeded_simulation_keeps_invariants_and_is_deterministic() {
+    let (seed, blocks) = options();
+    assert!(blocks >= 1);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let started = Instant::now();
+    let a = simulate(seed, blocks, false, &rt);
+    report(&a.stats);
+    let b = simulate(seed, blocks, false, &rt);
+    let c = simulate(seed ^ 0x9e37_79b9_7f4a_7c15, blocks, false, &rt);
+    eprintln!(
+        "proofs made {}, reused from the cache {}; three runs in {:.1?}",
+        PROOFS_MADE.load(Ordering::Relaxed),
+        PROOFS_REUSED.load(Ordering::Relaxed),
+        started.elapsed()
+    );
+
+    assert_eq!(a.hashes.len() as u64, blocks + 1);
+    if let Some(h) = (0..a.hashes.len()).find(|&h| a.hashes[h] != b.hashes[h]) {
+        panic!(
+            "seed {seed:#x}: two runs of the same blocks diverge at height {h}: {} vs {}",
+            hex::encode(&a.hashes[h]),
+            hex::encode(&b.hashes[h])
+        );
+    }
+    assert_eq!(a.stats.txs, b.stats.txs);
+    assert_ne!(
+        a.hashes.last(),
+        c.hashes.last(),
+        "another seed ends at the same app hash"
+    );
+
+    // The simulation exercised what it claims to.
+    if blocks >= 500 {
+        let s = &a.stats;
+        for kind in [
+            "send",
+            "create-validator",
+            "delegate",
+            "undelegate",
+            "unjail",
+            "register-architecture",
+            "register-model",
+            "register-provider",
+            "update-provider",
+            "deregister-provider",
+            "submit-receipt",
+            "submit-attestation",
+        ] {
+            assert!(s.ok(kind) > 0, "no {kind} was delivered");
+        }
+        for kind in [
+            "send/overspend",
+            "send/bad-sequence",
+            "create-validator/invalid",
+            "delegate/invalid",
+            "undelegate/invalid",
+            "unjail/invalid",
+            "register-architecture/invalid",
+            "register-model/invalid",
+            "register-provider/invalid",
+            "deregister-provider/invalid",
+            "submit-receipt/invalid",
+            "submit-attestation/invalid",
+            "submit-attestation/late",
+            "submit-attestation/again",
+            "submit-receipt/stale",
+        ] {
+            assert!(s.failed(kind) > 0, "no {kind} was tried");
+        }
+        assert!(
+            s.discharged > 0 && s.missed > 0,
+            "obligations discharged and missed"
+        );
+        assert!(s.validator_updates > 0 && s.validators_jailed > 0);
+        assert!(s.unbondings_completed > 0 && s.providers_unbonded > 0);
+        assert!(s.providers_jailed > 0);
+    }
+}
+
+/// Coins sent to the module accounts that back module records (staking's bonded and
+/// not-bonded pools, the inference bond and escrow pools) must be refused, as the Cosmos
+/// SDK refuses sends to its blocked module addresses. Accepted, one such send breaks the
+/// pool invariants for good, and with them every later `pold genesis export` (InitChain of
+/// the export refuses pools that hold more than the records say).
+#[test]
+#[ignore = "bug: bank MsgSend to module pool accounts is accepted"]
+fn sends_to_module_pools_are_refused() {
+    let (seed, _) = options();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let out = simulate(seed, 150, true, &rt);
+    assert!(
+        out.stats.failed("send/to-module-pool") > 0,
+        "no send to a pool was tried"
+    );
+}
