@@ -2180,12 +2180,11 @@ fn seeded_simulation_keeps_invariants_and_is_deterministic() {
 }
 
 /// Coins sent to the module accounts that back module records (staking's bonded and
-/// not-bonded pools, the inference bond and escrow pools) must be refused, as the Cosmos
-/// SDK refuses sends to its blocked module addresses. Accepted, one such send breaks the
+/// not-bonded pools, the inference bond and escrow pools) are refused, as the Cosmos SDK
+/// refuses sends to its blocked module addresses. Accepted, one such send would break the
 /// pool invariants for good, and with them every later `pold genesis export` (InitChain of
 /// the export refuses pools that hold more than the records say).
 #[test]
-#[ignore = "bug: bank MsgSend to module pool accounts is accepted"]
 fn sends_to_module_pools_are_refused() {
     let (seed, _) = options();
     let rt = tokio::runtime::Runtime::new().unwrap();

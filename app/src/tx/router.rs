@@ -55,6 +55,30 @@ fn staking_response<M: Message>(msg_type_url: &str, resp: M) -> Any {
     )
 }
 
+/// Module accounts whose balance is bookkeeping of their module (fees collected, bonds,
+/// escrow): a plain send to one would break that module's accounting (and every later
+/// genesis export), so, as the Cosmos SDK's blocked addresses, they cannot receive sends.
+pub fn blocked_recipients() -> [Address; 6] {
+    [
+        Address::module(crate::tx::ante::FEE_COLLECTOR),
+        pol_staking::bonded_pool(),
+        pol_staking::not_bonded_pool(),
+        pol_staking::community_pool(),
+        pol_inference::bond_pool(),
+        pol_inference::escrow_pool(),
+    ]
+}
+
+fn refuse_blocked_recipient(to: &str) -> Result<(), TxError> {
+    let to = Address::parse(to)?;
+    if blocked_recipients().contains(&to) {
+        return Err(TxError::UNAUTHORIZED(format!(
+            "{to} is a module account and is not allowed to receive funds"
+        )));
+    }
+    Ok(())
+}
+
 impl Msg {
     pub fn decode(any: &Any) -> Result<Msg, TxError> {
         match any.type_url.as_str() {
@@ -150,6 +174,7 @@ impl Msg {
         let url = self.type_url();
         Ok(match self {
             Msg::Send(m) => {
+                refuse_blocked_recipient(&m.to_address)?;
                 let (resp, events) = pol_bank::msg::execute_send(state, m)?;
                 (
                     response_any("/cosmos.bank.v1beta1.MsgSendResponse", resp),
