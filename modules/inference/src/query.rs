@@ -201,8 +201,8 @@ impl Query for InferenceQuery {
         }))
     }
 
-    /// By provider (then filtered by state, so a page may hold fewer than `limit`), by
-    /// state, or all.
+    /// By provider, by state, by both, or all; every filter has its own index, so pages
+    /// are exact.
     async fn obligations(
         &self,
         request: Request<pb::QueryObligationsRequest>,
@@ -213,16 +213,13 @@ impl Query for InferenceQuery {
             .map_err(|_| Status::invalid_argument(format!("unknown state {}", r.state)))?;
         let (obligations, page) = if !r.provider.is_empty() {
             let a = account(&r.provider)?;
-            let (entries, page) = paginate(
-                &snapshot,
-                &state_key::obligations_of(&a),
-                r.pagination.as_ref(),
-            )?;
-            let mut os = obligations_from_index(&snapshot, &entries)?;
-            if state != ObligationState::Unspecified {
-                os.retain(|o| o.state == state as i32);
-            }
-            (os, page)
+            let prefix = if state == ObligationState::Unspecified {
+                state_key::obligations_of(&a)
+            } else {
+                state_key::obligations_of_in(&a, state as i32)
+            };
+            let (entries, page) = paginate(&snapshot, &prefix, r.pagination.as_ref())?;
+            (obligations_from_index(&snapshot, &entries)?, page)
         } else if state != ObligationState::Unspecified {
             let (entries, page) = paginate(
                 &snapshot,

@@ -74,6 +74,21 @@ pub fn obligation_by_state(state: i32, id: u64) -> Vec<u8> {
     [&obligations_in(state)[..], &id.to_be_bytes()[..]].concat()
 }
 
+/// `inference/obligation_by_provider_state/<address 20><state 1><id 8>` → 1, so a provider's
+/// obligations in one state page exactly.
+pub const OBLIGATION_BY_PROVIDER_STATE_PREFIX: &[u8] = b"inference/obligation_by_provider_state/";
+pub fn obligations_of_in(addr: &Address, state: i32) -> Vec<u8> {
+    [
+        OBLIGATION_BY_PROVIDER_STATE_PREFIX,
+        addr.as_bytes(),
+        &[state as u8][..],
+    ]
+    .concat()
+}
+pub fn obligation_by_provider_state(addr: &Address, state: i32, id: u64) -> Vec<u8> {
+    [&obligations_of_in(addr, state)[..], &id.to_be_bytes()[..]].concat()
+}
+
 /// `inference/deadline/<deadline height 8><id 8>` → 1, for pending obligations only.
 pub const DEADLINE_PREFIX: &[u8] = b"inference/deadline/";
 pub fn deadline(height: u64, id: u64) -> Vec<u8> {

@@ -755,6 +755,20 @@ fn genesis_export_then_init_reproduces_the_state() {
     }
     back.init(&mut fresh, &ctx(8)).unwrap();
     assert_eq!(GenesisState::export(&fresh).unwrap(), exported);
+    // The (provider, state) index is exact, before and after the import.
+    for st in [&s, &fresh] {
+        let count = |state: ObligationState| {
+            pol_component::state::scan(
+                st,
+                &state_key::obligations_of_in(&addr(PROVIDER), state as i32),
+            )
+            .unwrap()
+            .len()
+        };
+        assert_eq!(count(ObligationState::Discharged), 1);
+        assert_eq!(count(ObligationState::Missed), 2);
+        assert_eq!(count(ObligationState::Pending), 0);
+    }
     // A replayed receipt stays refused after the import.
     assert_code(
         submit(&mut fresh, 1, 9),

@@ -185,6 +185,7 @@ pub trait InferenceWrite: StateWrite + InferenceRead {
         if let Some(old) = old_state {
             if old != o.state {
                 self.delete(state_key::obligation_by_state(old, o.id));
+                self.delete(state_key::obligation_by_provider_state(&addr, old, o.id));
             }
             if old == ObligationState::Pending as i32 && o.state != old {
                 self.delete(state_key::deadline(o.deadline_height, o.id));
@@ -195,6 +196,10 @@ pub trait InferenceWrite: StateWrite + InferenceRead {
         }
         self.put_raw(state_key::obligation_by_state(o.state, o.id), vec![1]);
         self.put_raw(state_key::obligation_by_provider(&addr, o.id), vec![1]);
+        self.put_raw(
+            state_key::obligation_by_provider_state(&addr, o.state, o.id),
+            vec![1],
+        );
         self.put_proto(state_key::obligation(o.id), o);
         Ok(())
     }
