@@ -23,7 +23,7 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::query::{all_pages, QueryOpts};
+use super::query::QueryOpts;
 use super::tx::{any, broadcast, broadcast_with, coin, TxOpts};
 
 #[derive(clap::Subcommand)]
@@ -763,7 +763,7 @@ fn list<T>(
 
 const Q: &str = "/pol.inference.v1.Query/";
 
-/// Every page of a list query `method`; `build` makes the request for one page.
+/// Every page of the inference list query `method`.
 async fn fetch_all<Req, Resp>(
     opts: &QueryOpts,
     method: &str,
@@ -774,20 +774,7 @@ where
     Req: Message,
     Resp: Message + Default,
 {
-    let rpc = RpcClient::new(&opts.node);
-    let path = format!("{Q}{method}");
-    let height = opts.height;
-    all_pages(|p| {
-        let req = build(p);
-        let (rpc, path) = (rpc.clone(), path.clone());
-        let next = &next;
-        async move {
-            let r: Resp = rpc.query(&path, &req, height).await?;
-            let n = next(&r);
-            Ok((r, n))
-        }
-    })
-    .await
+    super::query::fetch_all(opts, &format!("{Q}{method}"), build, next).await
 }
 
 async fn one<Req: Message, Resp: Message + Default>(

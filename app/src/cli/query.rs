@@ -110,7 +110,34 @@ pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
 }
 
 /// Fetch every page of a paginated query (500 entries a page), in order.
-pub async fn all_pages<Resp, F, Fut>(mut page: F) -> anyhow::Result<Vec<Resp>>
+/// Every page of the list query at ABCI path `path`: `build` makes the request for one
+/// page, `next` reads the response's page info.
+pub async fn fetch_all<Req, Resp>(
+    opts: &QueryOpts,
+    path: &str,
+    build: impl Fn(PageRequest) -> Req,
+    next: impl Fn(&Resp) -> Option<PageResponse>,
+) -> anyhow::Result<Vec<Resp>>
+where
+    Req: prost::Message,
+    Resp: prost::Message + Default,
+{
+    let rpc = RpcClient::new(&opts.node);
+    let height = opts.height;
+    all_pages(|p| {
+        let req = build(p);
+        let rpc = rpc.clone();
+        let next = &next;
+        async move {
+            let r: Resp = rpc.query(path, &req, height).await?;
+            let n = next(&r);
+            Ok((r, n))
+        }
+    })
+    .await
+}
+
+async fn all_pages<Resp, F, Fut>(mut page: F) -> anyhow::Result<Vec<Resp>>
 where
     F: FnMut(PageRequest) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<(Resp, Option<PageResponse>)>>,

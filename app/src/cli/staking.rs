@@ -10,7 +10,7 @@ use pol_staking::pb;
 use pol_staking::types::valoper_string;
 use serde_json::{json, Value};
 
-use super::query::{all_pages, QueryOpts};
+use super::query::{fetch_all, QueryOpts};
 use super::tx::{any, broadcast, coin, TxOpts};
 
 #[derive(clap::Subcommand)]
@@ -246,24 +246,15 @@ pub async fn query(cmd: StakingQuery) -> anyhow::Result<()> {
                 Some("unbonded") => pb::BondStatus::Unbonded,
                 Some(other) => anyhow::bail!("status {other:?}: bonded, unbonding or unbonded"),
             };
-            let rpc = RpcClient::new(&opts.node);
-            let pages = all_pages(|p| {
-                let rpc = rpc.clone();
-                async move {
-                    let r: pb::QueryValidatorsResponse = rpc
-                        .query(
-                            &format!("{Q}Validators"),
-                            &pb::QueryValidatorsRequest {
-                                status: status as i32,
-                                pagination: Some(p),
-                            },
-                            opts.height,
-                        )
-                        .await?;
-                    let next = r.pagination.clone();
-                    Ok((r, next))
-                }
-            })
+            let pages = fetch_all(
+                &opts,
+                &format!("{Q}Validators"),
+                |p| pb::QueryValidatorsRequest {
+                    status: status as i32,
+                    pagination: Some(p),
+                },
+                |r: &pb::QueryValidatorsResponse| r.pagination.clone(),
+            )
             .await?;
             let vals: Vec<Value> = pages
                 .iter()
@@ -309,24 +300,15 @@ pub async fn query(cmd: StakingQuery) -> anyhow::Result<()> {
             }))
         }
         StakingQuery::Delegations { delegator, opts } => {
-            let rpc = RpcClient::new(&opts.node);
-            let pages = all_pages(|p| {
-                let (rpc, delegator) = (rpc.clone(), delegator.clone());
-                async move {
-                    let r: pb::QueryDelegatorDelegationsResponse = rpc
-                        .query(
-                            &format!("{Q}DelegatorDelegations"),
-                            &pb::QueryDelegatorDelegationsRequest {
-                                delegator_address: delegator,
-                                pagination: Some(p),
-                            },
-                            opts.height,
-                        )
-                        .await?;
-                    let next = r.pagination.clone();
-                    Ok((r, next))
-                }
-            })
+            let pages = fetch_all(
+                &opts,
+                &format!("{Q}DelegatorDelegations"),
+                |p| pb::QueryDelegatorDelegationsRequest {
+                    delegator_address: delegator.clone(),
+                    pagination: Some(p),
+                },
+                |r: &pb::QueryDelegatorDelegationsResponse| r.pagination.clone(),
+            )
             .await?;
             let ds: Vec<Value> = pages
                 .iter()
@@ -335,24 +317,15 @@ pub async fn query(cmd: StakingQuery) -> anyhow::Result<()> {
             print(json!({ "delegations": ds }))
         }
         StakingQuery::ValidatorDelegations { validator, opts } => {
-            let rpc = RpcClient::new(&opts.node);
-            let pages = all_pages(|p| {
-                let (rpc, validator) = (rpc.clone(), validator.clone());
-                async move {
-                    let r: pb::QueryValidatorDelegationsResponse = rpc
-                        .query(
-                            &format!("{Q}ValidatorDelegations"),
-                            &pb::QueryValidatorDelegationsRequest {
-                                validator_address: validator,
-                                pagination: Some(p),
-                            },
-                            opts.height,
-                        )
-                        .await?;
-                    let next = r.pagination.clone();
-                    Ok((r, next))
-                }
-            })
+            let pages = fetch_all(
+                &opts,
+                &format!("{Q}ValidatorDelegations"),
+                |p| pb::QueryValidatorDelegationsRequest {
+                    validator_address: validator.clone(),
+                    pagination: Some(p),
+                },
+                |r: &pb::QueryValidatorDelegationsResponse| r.pagination.clone(),
+            )
             .await?;
             let ds: Vec<Value> = pages
                 .iter()
@@ -361,24 +334,15 @@ pub async fn query(cmd: StakingQuery) -> anyhow::Result<()> {
             print(json!({ "delegations": ds }))
         }
         StakingQuery::Unbondings { delegator, opts } => {
-            let rpc = RpcClient::new(&opts.node);
-            let pages = all_pages(|p| {
-                let (rpc, delegator) = (rpc.clone(), delegator.clone());
-                async move {
-                    let r: pb::QueryUnbondingDelegationsResponse = rpc
-                        .query(
-                            &format!("{Q}UnbondingDelegations"),
-                            &pb::QueryUnbondingDelegationsRequest {
-                                delegator_address: delegator,
-                                pagination: Some(p),
-                            },
-                            opts.height,
-                        )
-                        .await?;
-                    let next = r.pagination.clone();
-                    Ok((r, next))
-                }
-            })
+            let pages = fetch_all(
+                &opts,
+                &format!("{Q}UnbondingDelegations"),
+                |p| pb::QueryUnbondingDelegationsRequest {
+                    delegator_address: delegator.clone(),
+                    pagination: Some(p),
+                },
+                |r: &pb::QueryUnbondingDelegationsResponse| r.pagination.clone(),
+            )
             .await?;
             let es: Vec<Value> = pages
                 .iter()
