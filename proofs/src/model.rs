@@ -489,8 +489,10 @@ impl Model {
         })
     }
 
-    /// A random model for tests and benchmarks: weights uniform in i8, biases small enough that
-    /// typical inputs do not overflow. Panics only if `arch` is invalid.
+    /// A random model for tests and benchmarks: weights uniform in i8, biases within
+    /// ±16·(layer input width), the same order as a typical `W·x`, so they shift the
+    /// activations without swamping them (with ±2^16 a small model answered every input
+    /// alike). Panics only if `arch` is invalid.
     pub fn random(arch: &Architecture, rng: &mut impl rand::Rng) -> Self {
         arch.validate()
             .expect("Model::random: invalid architecture");
@@ -500,12 +502,33 @@ impl Model {
             .map(|shape| Layer {
                 shape: shape.clone(),
                 weights: (0..shape.num_weights()).map(|_| rng.gen::<i8>()).collect(),
-                bias: (0..shape.output)
-                    .map(|_| rng.gen_range(-(1 << 16)..(1 << 16)))
-                    .collect(),
+                bias: {
+                    let bound = i32::try_from(shape.input).unwrap_or(i32::MAX / 16) * 16;
+                    (0..shape.output)
+                        .map(|_| rng.gen_range(-bound..bound))
+                        .collect()
+                },
             })
             .collect();
         Model { layers }
+    }
+}
+
+#[cfg(test)]
+mod random_model_tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn a_random_small_model_tells_inputs_apart() {
+        let arch = Architecture::mlp(&[4, 3, 2], &[2]).unwrap();
+        for seed in 0..8 {
+            let m = Model::random(&arch, &mut rand::rngs::StdRng::seed_from_u64(seed));
+            let outputs: std::collections::BTreeSet<Vec<i32>> = (0..16i8)
+                .map(|i| m.forward(&[i * 7, -i * 3, i, 5 - i]).unwrap())
+                .collect();
+            assert!(outputs.len() > 1, "seed {seed}: one output for 16 inputs");
+        }
     }
 }
 
