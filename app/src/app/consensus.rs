@@ -13,7 +13,8 @@ use prost::Message as _;
 use tendermint_proto::v0_38::abci::*;
 
 use super::params::{chain_id, ChainParams, CHAIN_ID_KEY, PARAMS_KEY};
-use crate::tx::{decode_tx, execute_tx, ExecMode, TxLimits};
+use crate::tx::exec::execute_decoded;
+use crate::tx::{decode_tx, ExecMode, TxLimits, TxOutcome};
 
 pub struct ConsensusState {
     storage: Storage,
@@ -166,11 +167,12 @@ impl ConsensusState {
 
     pub fn prepare_proposal(&mut self, req: RequestPrepareProposal) -> ResponsePrepareProposal {
         let state = self.block_state();
-        let Ok(limits) = tx_limits(&state) else {
+        // State we cannot read: propose an empty block rather than guess.
+        let (Ok(limits), Ok(max_attestations)) = (tx_limits(&state), max_attestations(&state))
+        else {
             return ResponsePrepareProposal { txs: Vec::new() };
         };
         let max_bytes = u64::try_from(req.max_tx_bytes).unwrap_or(0);
-        let max_attestations = max_attestations(&state);
         let (mut bytes, mut gas, mut attestations) = (0u64, 0u64, 0u32);
         let mut txs = Vec::with_capacity(req.txs.len());
         for tx in req.txs {
@@ -208,7 +210,7 @@ impl ConsensusState {
                 gas = gas.saturating_add(decoded.gas_limit);
                 attestations = attestations.saturating_add(count_attestations(&decoded));
             }
-            let max = max_attestations(&state);
+            let max = max_attestations(&state).map_err(|e| e.to_string())?;
             if attestations > max {
                 return Err(format!(
                     "block carries {attestations} attestations, at most {max}"
@@ -251,13 +253,10 @@ impl ConsensusState {
 
         // Every attestation in the block, verified up front in one batch per architecture
         // against the state the block starts from.
-        let decoded: Vec<_> = req
-            .txs
-            .iter()
-            .filter_map(|tx| decode_tx(tx, &limits).ok())
-            .collect();
+        let decoded: Vec<_> = req.txs.iter().map(|tx| decode_tx(tx, &limits)).collect();
         let attestations: Vec<&pol_inference::msg::MsgSubmitAttestation> = decoded
             .iter()
+            .flatten()
             .flat_map(|tx| tx.msgs.iter())
             .filter_map(|m| match m {
                 crate::tx::router::Msg::SubmitAttestation(a) => Some(a),
@@ -276,16 +275,18 @@ impl ConsensusState {
         }
 
         let mut tx_results = Vec::with_capacity(req.txs.len());
-        for tx in &req.txs {
-            let out = execute_tx(
-                &mut state,
-                &ctx,
-                tx,
-                &limits,
-                &ExecMode::Deliver,
-                schedule,
-                &verdicts,
-            );
+        for tx in &decoded {
+            let out = match tx {
+                Ok(tx) => execute_decoded(
+                    &mut state,
+                    &ctx,
+                    tx,
+                    &ExecMode::Deliver,
+                    schedule,
+                    &verdicts,
+                ),
+                Err(e) => TxOutcome::failed(e.clone(), 0, 0),
+            };
             metrics::counter!("pol_txs_total", "code" => out.code.to_string()).increment(1);
             tx_results.push(ExecTxResult {
                 code: out.code,
@@ -381,13 +382,10 @@ fn count_attestations(tx: &crate::tx::DecodedTx) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// The block's attestation bound (0 when the params cannot be read: no attestations).
-fn max_attestations<S: pol_store::StateRead>(state: &S) -> u32 {
+/// The block's attestation bound.
+fn max_attestations<S: pol_store::StateRead>(state: &S) -> Result<u32, pol_store::StoreError> {
     use pol_inference::InferenceRead;
-    state
-        .inference_params()
-        .map(|p| p.max_attestations_per_block)
-        .unwrap_or(0)
+    Ok(state.inference_params()?.max_attestations_per_block)
 }
 
 /// The set CometBFT starts with. When staking has validators, genesis.json's list must be

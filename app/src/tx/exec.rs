@@ -7,7 +7,7 @@ use pol_store::{StateDelta, StateRead};
 use prost::Message;
 
 use super::ante::run_ante;
-use super::decode::{decode_tx, TxLimits};
+use super::decode::{decode_tx, DecodedTx, TxLimits};
 use super::fee::GasPrice;
 
 /// CheckTx applies the node's gas price floor; FinalizeBlock never does (it is not consensus).
@@ -37,7 +37,7 @@ pub struct TxOutcome {
 }
 
 impl TxOutcome {
-    fn failed(e: TxError, gas_wanted: u64, gas_used: u64) -> Self {
+    pub fn failed(e: TxError, gas_wanted: u64, gas_used: u64) -> Self {
         TxOutcome {
             code: e.code,
             codespace: e.codespace.to_string(),
@@ -69,10 +69,22 @@ pub fn execute_tx<S: StateRead>(
     schedule: GasSchedule,
     verifier: &dyn pol_inference::ProofVerifier,
 ) -> TxOutcome {
-    let tx = match decode_tx(bytes, limits) {
-        Ok(tx) => tx,
-        Err(e) => return TxOutcome::failed(e, 0, 0),
-    };
+    match decode_tx(bytes, limits) {
+        Ok(tx) => execute_decoded(block, ctx, &tx, mode, schedule, verifier),
+        Err(e) => TxOutcome::failed(e, 0, 0),
+    }
+}
+
+/// [`execute_tx`] for a tx already decoded (FinalizeBlock decodes a block's txs once, to
+/// batch its attestations before running them).
+pub fn execute_decoded<S: StateRead>(
+    block: &mut StateDelta<S>,
+    ctx: &BlockContext,
+    tx: &DecodedTx,
+    mode: &ExecMode,
+    schedule: GasSchedule,
+    verifier: &dyn pol_inference::ProofVerifier,
+) -> TxOutcome {
     let meter = GasMeter::new(tx.gas_limit);
     let (min_price, verify_signature) = match mode {
         ExecMode::Check {
