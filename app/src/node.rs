@@ -67,6 +67,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     let queries = QueryRouter::new(&storage, tokio::runtime::Handle::current());
     let settings = NodeSettings {
         min_gas_price: config.min_gas_price()?,
+        ..Default::default()
     };
     let app = App::new(storage.clone(), settings, queries)?;
     let abci = AbciServer::spawn(app, &config.abci_address, config.abci_max_frame_bytes)

@@ -342,6 +342,7 @@ impl Sim {
             storage,
             NodeSettings {
                 min_gas_price: None,
+                ..Default::default()
             },
             queries,
         )

@@ -24,10 +24,32 @@ pub use params::ChainParams;
 use crate::query::QueryRouter;
 use crate::tx::fee::GasPrice;
 
-/// Node-local settings that affect CheckTx but never consensus.
-#[derive(Clone, Debug)]
+/// Node-local settings: they shape CheckTx and this validator's vote extensions, never
+/// how a block is judged.
+#[derive(Clone, Default)]
 pub struct NodeSettings {
     pub min_gas_price: Option<GasPrice>,
+    /// This validator's probe results, summarized into its vote extensions; `None` (a node
+    /// that does not probe) extends its votes with an empty report.
+    pub probes: Option<Arc<dyn ProbeSource>>,
+}
+
+impl std::fmt::Debug for NodeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeSettings")
+            .field("min_gas_price", &self.min_gas_price)
+            .field("probes", &self.probes.is_some())
+            .finish()
+    }
+}
+
+/// Where ExtendVote reads what this validator's probes measured (pold's probe task).
+/// Called on the consensus path: implementations return at once from what they hold.
+pub trait ProbeSource: Send + Sync {
+    /// The current probe window of every provider probed, in any order.
+    fn windows(&self) -> Vec<pol_latency::ProviderWindow>;
+    /// Up to `max` verified probe receipts not handed out before.
+    fn take_receipts(&self, max: usize) -> Vec<pol_inference::pb::Receipt>;
 }
 
 /// The pol ABCI application; cheap to clone (one per ABCI connection).

@@ -20,6 +20,7 @@ fn app_at(dir: &std::path::Path, rt: &tokio::runtime::Runtime) -> App {
         storage,
         NodeSettings {
             min_gas_price: None,
+            ..Default::default()
         },
         queries,
     )
@@ -727,6 +728,7 @@ mod export {
             storage,
             NodeSettings {
                 min_gas_price: None,
+                ..Default::default()
             },
             queries,
         )

@@ -1,0 +1,27 @@
+//! Compiles `proto/` (package `pol.latency.v1`); receipts are `pol_inference::pb::Receipt`.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    std::env::set_var("PROTOC", protoc_bin_vendored::protoc_bin_path()?);
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    tonic_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .file_descriptor_set_path(out.join("pol_latency_descriptor.bin"))
+        .extern_path(".pol.inference.v1", "::pol_inference::pb")
+        .extern_path(
+            ".cosmos.base.query.v1beta1",
+            "::cosmos_sdk_proto::cosmos::base::query::v1beta1",
+        )
+        .compile_protos(
+            &[
+                "proto/pol/latency/v1/latency.proto",
+                "proto/pol/latency/v1/query.proto",
+            ],
+            &["proto", "../inference/proto", "../../proto"],
+        )?;
+    println!("cargo:rerun-if-changed=proto");
+    println!("cargo:rerun-if-changed=../inference/proto");
+    Ok(())
+}

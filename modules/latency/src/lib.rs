@@ -1,0 +1,38 @@
+//! `latency` (`pol.latency.v1`): Proof-of-Latency measurements in consensus.
+//!
+//! Validators probe providers off consensus (pold's `probe` task) and summarize what they
+//! saw into their vote extension at height H ([`extension`]). At H+1 the proposer injects
+//! the extended commit info as the block's first transaction; every validator re-checks the
+//! signatures against the validators that voted and recomputes the aggregate ([`commit`]).
+//! [`aggregate`] takes per provider the stake-weighted median of p99 and failure rate and
+//! flags reports far from it (measurer accountability); the epoch accumulators it keeps are
+//! judged by `sla` and `reputation`.
+
+/// Generated protobuf types and gRPC service stubs of `pol.latency.v1`.
+#[allow(clippy::all, missing_docs)]
+pub mod pb {
+    include!(concat!(env!("OUT_DIR"), "/pol.latency.v1.rs"));
+}
+
+/// Encoded `FileDescriptorSet` of `pol.latency.v1`, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/pol_latency_descriptor.bin"));
+
+/// Fully qualified name of the query service.
+pub const QUERY_SERVICE: &str = "pol.latency.v1.Query";
+
+/// What a validator's probes saw of one provider over the probe window: the input of
+/// ExtendVote, produced by pold's probe task.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProviderWindow {
+    /// 20-byte account address of the provider.
+    pub provider: [u8; 20],
+    /// Probes finished inside the window (answered, failed or timed out).
+    pub samples: u32,
+    /// Of those, the ones that failed: an error, a timeout, a receipt that did not verify.
+    pub failures: u32,
+    /// Round-trip percentiles of the successful probes, microseconds (0 when none).
+    pub p50_us: u32,
+    pub p99_us: u32,
+    pub max_us: u32,
+}
