@@ -6,6 +6,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::env::set_var("PROTOC", protoc_bin_vendored::protoc_bin_path()?);
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     tonic_build::configure()
+        // Params and genesis are plain integers: serde on them for genesis JSON.
+        .type_attribute(
+            "pol.latency.v1.Params",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        )
+        .type_attribute(
+            "pol.latency.v1.ProviderAggregate",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        )
+        .type_attribute(
+            "pol.latency.v1.ValidatorReport",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        )
+        .type_attribute(
+            "pol.latency.v1.MeasurerScore",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        )
+        .type_attribute(
+            "pol.latency.v1.EpochAccumulator",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        )
+        .type_attribute(
+            "pol.latency.v1.ConsensusKey",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        )
+        .field_attribute("pol.latency.v1.ValidatorReport.validator", "#[serde(with = \"crate::genesis::hex_bytes\")]")
+        .field_attribute("pol.latency.v1.MeasurerScore.validator", "#[serde(with = \"crate::genesis::hex_bytes\")]")
+        .field_attribute("pol.latency.v1.ConsensusKey.address", "#[serde(with = \"crate::genesis::hex_bytes\")]")
+        .field_attribute("pol.latency.v1.ConsensusKey.ed25519", "#[serde(with = \"crate::genesis::hex_bytes\")]")
         .build_server(true)
         .build_client(true)
         .file_descriptor_set_path(out.join("pol_latency_descriptor.bin"))

@@ -36,3 +36,49 @@ pub struct ProviderWindow {
     pub p99_us: u32,
     pub max_us: u32,
 }
+
+pub mod aggregate;
+pub mod commit;
+pub mod extension;
+pub mod genesis;
+pub mod params;
+pub mod query;
+pub mod state_key;
+pub mod view;
+
+pub use aggregate::{apply, take_epoch, EpochSummary};
+pub use commit::{is_injected, VerifiedCommit};
+pub use genesis::GenesisState;
+pub use query::LatencyQuery;
+pub use view::{LatencyRead, LatencyWrite};
+
+/// ABCI query paths served by [`LatencyQuery`].
+pub const QUERY_PATHS: &[&str] = &[
+    "/pol.latency.v1.Query/Params",
+    "/pol.latency.v1.Query/Aggregate",
+    "/pol.latency.v1.Query/History",
+    "/pol.latency.v1.Query/Measurers",
+];
+
+/// Records the consensus keys of validator updates sent to CometBFT, so the injected vote
+/// extensions they sign can be checked later. Keys are kept after a validator leaves: its
+/// last votes are still checked one height on.
+pub fn record_consensus_keys<S: pol_store::StateWrite>(
+    state: &mut S,
+    updates: &[tendermint_proto::v0_38::abci::ValidatorUpdate],
+) {
+    use sha2::{Digest, Sha256};
+    use tendermint_proto::crypto::public_key::Sum;
+    for u in updates {
+        let Some(Sum::Ed25519(key)) = u.pub_key.as_ref().and_then(|k| k.sum.as_ref()) else {
+            continue;
+        };
+        let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) else {
+            continue;
+        };
+        let digest = Sha256::digest(key);
+        let mut address = [0u8; 20];
+        address.copy_from_slice(&digest[..20]);
+        state.put_consensus_key(&address, &key);
+    }
+}

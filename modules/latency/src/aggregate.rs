@@ -1,0 +1,267 @@
+//! From checked vote extensions to the chain's view of each provider.
+//!
+//! Per provider, over the validators whose report has at least `min_samples` samples: the
+//! stake-weighted median of p99, of p50 and of failure rate. A report whose probes all
+//! failed counts as `max_latency_us` (a provider that answers nobody is not fast). The
+//! median is the lower weighted median: sort by (value, validator address), take the first
+//! value at which the power seen reaches half the reporting power. Validators holding less
+//! than half the reporting power therefore cannot move it outside the range of the honest
+//! reports, however they lie.
+//!
+//! A report is an outlier when its p99 is further from the median than
+//! `outlier_threshold_ppm` of the median, or its failure rate further than
+//! `outlier_failure_rate_ppm`; each validator's reports and outliers are counted for
+//! measurer accountability, and each provider's aggregates summed into the epoch
+//! accumulators that `sla` and `reputation` judge.
+
+use std::collections::BTreeMap;
+
+use pol_component::{Address, Event, TxError};
+use pol_inference::pb::Receipt;
+use pol_store::StateWrite;
+
+use crate::commit::VerifiedCommit;
+use crate::extension::{is_active_provider, report_provider};
+use crate::pb::{self, ProviderAggregate, ValidatorReport};
+use crate::view::{LatencyRead, LatencyWrite};
+
+/// Lower weighted median of `(value, power, tiebreak)`; `None` when the power is zero.
+pub fn weighted_median(entries: &[(u32, i64, [u8; 20])]) -> Option<u32> {
+    let mut sorted: Vec<_> = entries.iter().filter(|e| e.1 > 0).collect();
+    sorted.sort_by(|a, b| (a.0, a.2).cmp(&(b.0, b.2)));
+    let total: i128 = sorted.iter().map(|e| i128::from(e.1)).sum();
+    let mut seen: i128 = 0;
+    for e in sorted {
+        seen += i128::from(e.1);
+        if seen * 2 >= total {
+            return Some(e.0);
+        }
+    }
+    None
+}
+
+/// `failures · 10⁶ / samples`.
+pub fn failure_rate_ppm(failures: u32, samples: u32) -> u32 {
+    if samples == 0 {
+        return 0;
+    }
+    u32::try_from(u64::from(failures.min(samples)) * 1_000_000 / u64::from(samples))
+        .unwrap_or(1_000_000)
+}
+
+/// Whether `value` is further from `median` than `threshold_ppm` of it (a median of zero
+/// is taken as 1 µs).
+fn far(value: u32, median: u32, threshold_ppm: u32) -> bool {
+    let diff = u128::from(value.abs_diff(median));
+    diff * 1_000_000 > u128::from(median.max(1)) * u128::from(threshold_ppm)
+}
+
+/// What applying one injected report produced.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub events: Vec<Event>,
+    /// Probe receipts the votes carried, for the inference draw.
+    pub receipts: Vec<Receipt>,
+    pub aggregates: usize,
+}
+
+/// Aggregates a checked commit into state: latest aggregates and history, epoch
+/// accumulators, measurer counts. Reports about providers that are no longer active are
+/// skipped.
+pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Applied, TxError> {
+    let params = state.latency_params()?;
+    // Reports by provider, in provider order; within a provider in commit order.
+    let mut by_provider: BTreeMap<[u8; 20], Vec<ValidatorReport>> = BTreeMap::new();
+    let mut out = Applied::default();
+    for vote in &commit.votes {
+        for r in &vote.extension.reports {
+            if r.samples < params.min_samples {
+                continue;
+            }
+            let success = r.samples > r.failures;
+            by_provider
+                .entry(report_provider(r))
+                .or_default()
+                .push(ValidatorReport {
+                    validator: vote.validator.to_vec(),
+                    power: vote.power,
+                    samples: r.samples,
+                    failures: r.failures,
+                    p50_us: if success {
+                        r.p50_us
+                    } else {
+                        params.max_latency_us
+                    },
+                    p99_us: if success {
+                        r.p99_us
+                    } else {
+                        params.max_latency_us
+                    },
+                    max_us: if success {
+                        r.max_us
+                    } else {
+                        params.max_latency_us
+                    },
+                    failure_rate_ppm: failure_rate_ppm(r.failures, r.samples),
+                    outlier: false,
+                });
+        }
+        out.receipts.extend(vote.extension.receipts.iter().cloned());
+    }
+
+    // Per validator: (reports, outliers) in this block.
+    let mut measured: BTreeMap<[u8; 20], (u64, u64)> = BTreeMap::new();
+    for (provider, mut reports) in by_provider {
+        if !is_active_provider(state, &provider)? {
+            continue;
+        }
+        let key = |r: &ValidatorReport, v: u32| (v, r.power, validator_bytes(r));
+        let p99: Vec<_> = reports.iter().map(|r| key(r, r.p99_us)).collect();
+        let p50: Vec<_> = reports.iter().map(|r| key(r, r.p50_us)).collect();
+        let rate: Vec<_> = reports.iter().map(|r| key(r, r.failure_rate_ppm)).collect();
+        let (Some(p99), Some(p50), Some(rate)) = (
+            weighted_median(&p99),
+            weighted_median(&p50),
+            weighted_median(&rate),
+        ) else {
+            continue;
+        };
+        let mut reporting_power: i64 = 0;
+        for r in &mut reports {
+            r.outlier = far(r.p99_us, p99, params.outlier_threshold_ppm)
+                || r.failure_rate_ppm.abs_diff(rate) > params.outlier_failure_rate_ppm;
+            reporting_power = reporting_power.saturating_add(r.power);
+            let m = measured.entry(validator_bytes(r)).or_default();
+            m.0 += 1;
+            m.1 += u64::from(r.outlier);
+        }
+        let provider_address = Address(provider).to_string();
+        let aggregate = ProviderAggregate {
+            provider: provider_address.clone(),
+            height: commit.height,
+            p99_us: p99,
+            failure_rate_ppm: rate,
+            p50_us: p50,
+            reporters: u32::try_from(reports.len()).unwrap_or(u32::MAX),
+            reporting_power,
+            total_power: commit.total_power,
+            reports,
+        };
+        state.put_aggregate(&provider, &aggregate, params.history_len)?;
+        let mut acc = state
+            .epoch_accumulator(&provider)?
+            .unwrap_or_else(|| pb::EpochAccumulator {
+                provider: provider_address.clone(),
+                ..Default::default()
+            });
+        acc.blocks = acc.blocks.saturating_add(1);
+        acc.sum_p99_us = acc.sum_p99_us.saturating_add(u64::from(p99));
+        acc.sum_failure_rate_ppm = acc.sum_failure_rate_ppm.saturating_add(u64::from(rate));
+        acc.max_p99_us = acc.max_p99_us.max(p99);
+        state.put_epoch_accumulator(&provider, &acc);
+        out.aggregates += 1;
+        out.events.push(
+            Event::new("latency_aggregate")
+                .attr("provider", provider_address)
+                .attr("height", commit.height.to_string())
+                .attr("p99_us", p99.to_string())
+                .attr("failure_rate_ppm", rate.to_string())
+                .attr("reporters", aggregate.reporters.to_string()),
+        );
+    }
+
+    for (validator, (reports, outliers)) in measured {
+        let mut m = state
+            .measurer(&validator)?
+            .unwrap_or_else(|| pb::MeasurerScore {
+                validator: validator.to_vec(),
+                ..Default::default()
+            });
+        m.reports = m.reports.saturating_add(reports);
+        m.outliers = m.outliers.saturating_add(outliers);
+        m.epoch_reports = m.epoch_reports.saturating_add(reports);
+        m.epoch_outliers = m.epoch_outliers.saturating_add(outliers);
+        m.last_height = commit.height;
+        state.put_measurer(&m)?;
+        if outliers > 0 {
+            out.events.push(
+                Event::new("latency_outlier")
+                    .attr("validator", hex::encode_upper(validator))
+                    .attr("outliers", outliers.to_string())
+                    .attr("reports", reports.to_string()),
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn validator_bytes(r: &ValidatorReport) -> [u8; 20] {
+    r.validator.as_slice().try_into().unwrap_or([0; 20])
+}
+
+/// One provider's judged epoch: means over the blocks that had an aggregate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderEpoch {
+    pub provider: [u8; 20],
+    pub blocks: u64,
+    pub mean_p99_us: u64,
+    pub max_p99_us: u64,
+    pub mean_failure_rate_ppm: u32,
+}
+
+/// One validator's measuring over the epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeasurerEpoch {
+    pub validator: [u8; 20],
+    pub reports: u64,
+    pub outliers: u64,
+}
+
+/// The epoch that just closed, in address order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EpochSummary {
+    pub epoch: u64,
+    pub providers: Vec<ProviderEpoch>,
+    pub measurers: Vec<MeasurerEpoch>,
+}
+
+/// At an epoch end: the epoch's accumulators and measurer counts, which are reset.
+pub fn take_epoch<S: StateWrite>(state: &mut S, height: u64) -> Result<EpochSummary, TxError> {
+    let params = state.latency_params()?;
+    let mut summary = EpochSummary {
+        epoch: params.epoch_of(height),
+        ..Default::default()
+    };
+    for (provider, acc) in state.epoch_accumulators()? {
+        state.delete_epoch_accumulator(&provider);
+        if acc.blocks == 0 {
+            continue;
+        }
+        summary.providers.push(ProviderEpoch {
+            provider,
+            blocks: acc.blocks,
+            mean_p99_us: acc.sum_p99_us / acc.blocks,
+            max_p99_us: u64::from(acc.max_p99_us),
+            mean_failure_rate_ppm: u32::try_from(acc.sum_failure_rate_ppm / acc.blocks)
+                .unwrap_or(1_000_000),
+        });
+    }
+    for mut m in state.measurers()? {
+        let validator: [u8; 20] = m
+            .validator
+            .as_slice()
+            .try_into()
+            .map_err(|_| TxError::INTERNAL("latency: measurer address"))?;
+        summary.measurers.push(MeasurerEpoch {
+            validator,
+            reports: m.epoch_reports,
+            outliers: m.epoch_outliers,
+        });
+        if m.epoch_reports != 0 || m.epoch_outliers != 0 {
+            m.epoch_reports = 0;
+            m.epoch_outliers = 0;
+            state.put_measurer(&m)?;
+        }
+    }
+    Ok(summary)
+}

@@ -1,0 +1,156 @@
+//! `latency` genesis: parameters, and on export every record, so a chain started from an
+//! export has the same state (and app hash) as the one exported.
+
+use std::collections::BTreeSet;
+
+use pol_component::state::scan;
+use pol_component::{Address, TxError};
+use pol_store::{StateRead, StateWrite};
+use prost::Message;
+use serde::{Deserialize, Serialize};
+
+use crate::pb;
+use crate::state_key;
+use crate::view::LatencyWrite;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GenesisState {
+    pub params: pb::Params,
+    pub consensus_keys: Vec<pb::ConsensusKey>,
+    /// Every provider's kept aggregates (the newest of each is its latest).
+    pub aggregates: Vec<pb::ProviderAggregate>,
+    pub measurers: Vec<pb::MeasurerScore>,
+    pub epoch_accumulators: Vec<pb::EpochAccumulator>,
+}
+
+impl Default for GenesisState {
+    fn default() -> Self {
+        GenesisState {
+            params: pb::Params::DEFAULT,
+            consensus_keys: Vec::new(),
+            aggregates: Vec::new(),
+            measurers: Vec::new(),
+            epoch_accumulators: Vec::new(),
+        }
+    }
+}
+
+/// Bytes as lower-case hex in genesis JSON.
+pub mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(v))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        hex::decode(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+fn err(what: impl std::fmt::Display) -> String {
+    format!("latency genesis: {what}")
+}
+
+fn address20(bytes: &[u8], what: &str) -> Result<[u8; 20], String> {
+    bytes
+        .try_into()
+        .map_err(|_| err(format!("{what} must be 20 bytes")))
+}
+
+fn provider20(s: &str) -> Result<[u8; 20], String> {
+    Address::parse(s)
+        .map(|a| a.0)
+        .map_err(|e| err(format!("provider {s:?}: {}", e.log)))
+}
+
+impl GenesisState {
+    pub fn validate(&self) -> Result<(), String> {
+        self.params.validate()?;
+        let mut keys = BTreeSet::new();
+        for k in &self.consensus_keys {
+            let a = address20(&k.address, "consensus key address")?;
+            if k.ed25519.len() != 32 {
+                return Err(err("consensus key must be 32 bytes"));
+            }
+            if !keys.insert(a) {
+                return Err(err("consensus key listed twice"));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for a in &self.aggregates {
+            let p = provider20(&a.provider)?;
+            if !seen.insert((p, a.height)) {
+                return Err(err(format!(
+                    "aggregate {} at {} twice",
+                    a.provider, a.height
+                )));
+            }
+            for r in &a.reports {
+                address20(&r.validator, "report validator")?;
+            }
+        }
+        let mut measurers = BTreeSet::new();
+        for m in &self.measurers {
+            if !measurers.insert(address20(&m.validator, "measurer")?) {
+                return Err(err("measurer listed twice"));
+            }
+        }
+        let mut epochs = BTreeSet::new();
+        for e in &self.epoch_accumulators {
+            if !epochs.insert(provider20(&e.provider)?) {
+                return Err(err(format!("epoch accumulator {} twice", e.provider)));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn init<S: StateWrite>(&self, state: &mut S) -> Result<(), TxError> {
+        self.validate().map_err(TxError::INVALID_REQUEST)?;
+        state.put_latency_params(&self.params);
+        for k in &self.consensus_keys {
+            let a = address20(&k.address, "").map_err(TxError::INVALID_REQUEST)?;
+            let key: [u8; 32] = k.ed25519.as_slice().try_into().unwrap_or([0; 32]);
+            state.put_consensus_key(&a, &key);
+        }
+        // Oldest first, so each provider's newest ends up as its latest.
+        let mut aggregates = self.aggregates.clone();
+        aggregates.sort_by_key(|a| a.height);
+        for a in &aggregates {
+            let p = provider20(&a.provider).map_err(TxError::INVALID_REQUEST)?;
+            state.put_aggregate(&p, a, self.params.history_len)?;
+        }
+        for m in &self.measurers {
+            state.put_measurer(m)?;
+        }
+        for e in &self.epoch_accumulators {
+            let p = provider20(&e.provider).map_err(TxError::INVALID_REQUEST)?;
+            state.put_epoch_accumulator(&p, e);
+        }
+        Ok(())
+    }
+
+    pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
+        use crate::view::LatencyRead;
+        fn all<M: Message + Default, S: StateRead + ?Sized>(
+            state: &S,
+            prefix: &[u8],
+        ) -> Result<Vec<M>, TxError> {
+            scan(state, prefix)?
+                .into_iter()
+                .map(|(_, v)| {
+                    M::decode(v.as_slice())
+                        .map_err(|e| TxError::INTERNAL(format!("latency export: {e}")))
+                })
+                .collect()
+        }
+        Ok(GenesisState {
+            params: state.latency_params()?,
+            consensus_keys: all(state, state_key::CONSENSUS_KEY_PREFIX)?,
+            aggregates: all(state, b"latency/history/")?,
+            measurers: all(state, state_key::MEASURER_PREFIX)?,
+            epoch_accumulators: all(state, state_key::EPOCH_PREFIX)?,
+        })
+    }
+}

@@ -1,0 +1,62 @@
+//! `latency` parameters (genesis `latency.params`).
+
+use crate::pb::Params;
+
+impl Params {
+    /// Defaults sized for a few hundred providers and a hundred validators: a report is
+    /// ~25 bytes, a receipt ~230, so 1,000 providers and 4 receipts fit in 32 KiB.
+    pub const DEFAULT: Params = Params {
+        max_extension_bytes: 32 * 1024,
+        max_receipts_per_extension: 4,
+        // Probes time out well before this; anything above is not a measurement.
+        max_latency_us: 60_000_000,
+        min_samples: 3,
+        // Twice or half the median p99 (±100 %) is an outlier.
+        outlier_threshold_ppm: 1_000_000,
+        history_len: 100,
+        epoch_blocks: 20,
+        outlier_failure_rate_ppm: 250_000,
+    };
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_extension_bytes < 256 {
+            return Err("latency.params.max_extension_bytes must be at least 256".into());
+        }
+        if self.max_extension_bytes > 1 << 20 {
+            // Every validator's extension travels in the next block's first tx.
+            return Err("latency.params.max_extension_bytes is at most 1048576".into());
+        }
+        if self.max_receipts_per_extension > 64 {
+            return Err("latency.params.max_receipts_per_extension is at most 64".into());
+        }
+        if self.max_latency_us == 0 {
+            return Err("latency.params.max_latency_us must be positive".into());
+        }
+        if self.min_samples == 0 {
+            return Err("latency.params.min_samples must be positive".into());
+        }
+        if self.outlier_threshold_ppm == 0 {
+            return Err("latency.params.outlier_threshold_ppm must be positive".into());
+        }
+        if self.outlier_failure_rate_ppm == 0 || self.outlier_failure_rate_ppm > 1_000_000 {
+            return Err("latency.params.outlier_failure_rate_ppm must be in 1..=1000000".into());
+        }
+        if self.history_len == 0 || self.history_len > 10_000 {
+            return Err("latency.params.history_len must be in 1..=10000".into());
+        }
+        if self.epoch_blocks == 0 {
+            return Err("latency.params.epoch_blocks must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// Whether `height` closes an epoch (its accumulators are judged and reset).
+    pub fn is_epoch_end(&self, height: u64) -> bool {
+        self.epoch_blocks != 0 && height % self.epoch_blocks == 0
+    }
+
+    /// The epoch a height belongs to (epoch 1 is heights 1..=epoch_blocks).
+    pub fn epoch_of(&self, height: u64) -> u64 {
+        height.saturating_sub(1) / self.epoch_blocks.max(1) + 1
+    }
+}
