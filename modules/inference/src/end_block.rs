@@ -115,7 +115,9 @@ pub fn end_block<S: StateWrite>(
             let left = bond - slashed;
             p.bond = left.to_string();
             p.faults = p.faults.saturating_add(1);
-            if p.status == ProviderStatus::Active as i32 && left < params.min_provider_bond {
+            if p.status == ProviderStatus::Active as i32
+                && left < crate::penalties::required_bond(&p, &params)?
+            {
                 p.status = ProviderStatus::Jailed as i32;
                 events.push(Event::new("provider_jailed").attr("provider", p.address.clone()));
             }

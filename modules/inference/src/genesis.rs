@@ -148,6 +148,9 @@ impl GenesisState {
                 }
             }
             amount(&p.bond, "provider bond")?;
+            if !p.min_bond.is_empty() {
+                amount(&p.min_bond, "provider min_bond")?;
+            }
             amount(&p.price_per_inference, "provider price")?;
             if p.receipt_pubkey.len() != 32 || p.sla.is_none() {
                 return Err(err(format!("provider {}: receipt key or sla", p.address)));

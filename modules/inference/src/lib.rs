@@ -21,6 +21,7 @@ pub mod end_block;
 pub mod genesis;
 pub mod msg;
 pub mod params;
+pub mod penalties;
 pub mod query;
 pub mod receipt;
 pub mod state_key;
@@ -43,7 +44,9 @@ pub const QUERY_SERVICE: &str = "pol.inference.v1.Query";
 
 pub use end_block::end_block;
 pub use genesis::GenesisState;
+pub use msg::{probe_submitter, record_probe_receipt};
 pub use params::Params;
+pub use penalties::{jail, raise_min_bond, required_bond, slash_bond, SlashResult};
 pub use query::InferenceQuery;
 pub use verify::{ProofVerifier, VerifyingKeys};
 pub use view::{InferenceRead, InferenceWrite};

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::params::Params;
 use crate::pb::{self, ObligationState, ProviderStatus};
+use crate::penalties::required_bond;
 use crate::receipt::SignedReceipt;
 use crate::verify::{decode_verifying_key, statement_for, ProofVerifier};
 use crate::view::{InferenceRead, InferenceWrite};
@@ -348,6 +349,8 @@ pub fn execute_register_provider<S: StateWrite>(
             registered_height: ctx.height,
             attested: 0,
             faults: 0,
+            min_bond: String::new(),
+            jailed_until_height: 0,
         };
         s.put_provider(&p, None)?;
         events.push(
@@ -363,7 +366,7 @@ pub fn execute_register_provider<S: StateWrite>(
 
 pub fn execute_update_provider<S: StateWrite>(
     state: &mut S,
-    _ctx: &BlockContext,
+    ctx: &BlockContext,
     m: &MsgUpdateProvider,
 ) -> Result<(MsgUpdateProviderResponse, Vec<Event>), TxError> {
     let addr = Address::parse(&m.provider)?;
@@ -404,7 +407,12 @@ pub fn execute_update_provider<S: StateWrite>(
             .checked_add(added)
             .ok_or_else(|| invalid("bond overflows"))?;
         p.bond = bond.to_string();
-        if p.status == ProviderStatus::Jailed as i32 && bond >= params.min_provider_bond {
+        // Reactivation: the bond covers this provider's required bond (raised by SLA
+        // jailings) and any SLA jail time is over.
+        if p.status == ProviderStatus::Jailed as i32
+            && bond >= required_bond(&p, &params)?
+            && ctx.height >= p.jailed_until_height
+        {
             p.status = ProviderStatus::Active as i32;
             events.push(Event::new("provider_reactivated").attr("provider", addr.to_string()));
         }
@@ -451,17 +459,26 @@ pub fn execute_deregister_provider<S: StateWrite>(
     ))
 }
 
-pub fn execute_submit_receipt<S: StateWrite>(
-    state: &mut S,
+/// A receipt that passed every check of [`check_receipt`].
+pub struct CheckedReceipt {
+    /// The receipt id (what replay protection keys on).
+    pub id: [u8; 32],
+    pub provider_addr: Address,
+    pub provider: pb::Provider,
+    pub model: pb::Model,
+    pub receipt: SignedReceipt,
+}
+
+/// The checks every receipt passes before it may be settled or recorded, whoever brings it
+/// (a requester's `MsgSubmitReceipt`, or a probe receipt the latency module carries): the
+/// chain id, its age against block time, an active provider serving the model, the key
+/// the provider registered, the signature, and that it was never seen before.
+pub fn check_receipt<S: InferenceRead + ?Sized>(
+    state: &S,
     ctx: &BlockContext,
-    m: &MsgSubmitReceipt,
-) -> Result<(MsgSubmitReceiptResponse, Vec<Event>), TxError> {
-    let submitter = Address::parse(&m.submitter)?;
-    let params = state.inference_params()?;
-    let proto = m
-        .receipt
-        .as_ref()
-        .ok_or_else(|| invalid("receipt is required"))?;
+    params: &Params,
+    proto: &pb::Receipt,
+) -> Result<CheckedReceipt, TxError> {
     let receipt = SignedReceipt::from_proto(proto).map_err(|e| invalid(format!("receipt: {e}")))?;
     let body = &receipt.body;
     if body.chain_id != ctx.chain_id {
@@ -511,11 +528,66 @@ pub fn execute_submit_receipt<S: StateWrite>(
         )));
     }
     let model = state
-        .model(&body.model_id)?
-        .ok_or_else(|| TxError::INTERNAL(format!("model {} is gone", body.model_id)))?;
-    let model_price = amount_of(&model.price_per_inference)?;
-    let provider_price = amount_of(&provider.price_per_inference)?;
-    let owner = crate::view::stored_address(&model.owner)?;
+        .model(&receipt.body.model_id)?
+        .ok_or_else(|| TxError::INTERNAL(format!("model {} is gone", receipt.body.model_id)))?;
+    Ok(CheckedReceipt {
+        id,
+        provider_addr,
+        provider,
+        model,
+        receipt,
+    })
+}
+
+/// Mark the receipt seen and queue it for this block's draw (end_block may turn it into an
+/// obligation); `escrow` is what the provider is paid when it is discharged or not drawn.
+fn queue_receipt<S: StateWrite + ?Sized>(
+    s: &mut S,
+    ctx: &BlockContext,
+    checked: &CheckedReceipt,
+    submitter: &Address,
+    escrow: u128,
+) -> Event {
+    let body = &checked.receipt.body;
+    s.mark_receipt_seen(&checked.id, ctx.height);
+    let draft = pb::Obligation {
+        id: 0,
+        provider: checked.provider_addr.to_string(),
+        model_id: body.model_id.clone(),
+        receipt_id: checked.id.to_vec(),
+        input_hash: body.input_hash.to_vec(),
+        output_hash: body.output_hash.to_vec(),
+        nonce: body.nonce,
+        created_height: ctx.height,
+        deadline_height: 0,
+        state: ObligationState::Unspecified as i32,
+        settled_height: 0,
+        submitter: submitter.to_string(),
+        escrow: escrow.to_string(),
+    };
+    s.put_proto(state_key::pending_receipt(&checked.id), &draft);
+    Event::new("submit_receipt")
+        .attr("receipt_id", hex::encode(checked.id))
+        .attr("provider", checked.provider_addr.to_string())
+        .attr("model_id", body.model_id.clone())
+        .attr("submitter", submitter.to_string())
+}
+
+pub fn execute_submit_receipt<S: StateWrite>(
+    state: &mut S,
+    ctx: &BlockContext,
+    m: &MsgSubmitReceipt,
+) -> Result<(MsgSubmitReceiptResponse, Vec<Event>), TxError> {
+    let submitter = Address::parse(&m.submitter)?;
+    let params = state.inference_params()?;
+    let proto = m
+        .receipt
+        .as_ref()
+        .ok_or_else(|| invalid("receipt is required"))?;
+    let checked = check_receipt(state, ctx, &params, proto)?;
+    let model_price = amount_of(&checked.model.price_per_inference)?;
+    let provider_price = amount_of(&checked.provider.price_per_inference)?;
+    let owner = crate::view::stored_address(&checked.model.owner)?;
     atomic(state, |s| {
         // The owner's royalty now; the provider's price waits for this block's draw.
         let mut events = transfer(s, &submitter, &owner, &params.bond_denom, model_price)?;
@@ -526,37 +598,54 @@ pub fn execute_submit_receipt<S: StateWrite>(
             &params.bond_denom,
             provider_price,
         )?);
-        s.mark_receipt_seen(&id, ctx.height);
-        let draft = pb::Obligation {
-            id: 0,
-            provider: provider_addr.to_string(),
-            model_id: body.model_id.clone(),
-            receipt_id: id.to_vec(),
-            input_hash: body.input_hash.to_vec(),
-            output_hash: body.output_hash.to_vec(),
-            nonce: body.nonce,
-            created_height: ctx.height,
-            deadline_height: 0,
-            state: ObligationState::Unspecified as i32,
-            settled_height: 0,
-            submitter: submitter.to_string(),
-            escrow: provider_price.to_string(),
-        };
-        s.put_proto(state_key::pending_receipt(&id), &draft);
-        events.push(
-            Event::new("submit_receipt")
-                .attr("receipt_id", hex::encode(id))
-                .attr("provider", provider_addr.to_string())
-                .attr("model_id", body.model_id.clone())
-                .attr("submitter", submitter.to_string()),
-        );
+        events.push(queue_receipt(s, ctx, &checked, &submitter, provider_price));
         Ok((
             MsgSubmitReceiptResponse {
-                receipt_id: id.to_vec(),
+                receipt_id: checked.id.to_vec(),
             },
             events,
         ))
     })
+}
+
+/// Name of the module account that probe receipts are recorded under.
+pub const PROBE_SUBMITTER: &str = "latency";
+
+/// The submitter of probe receipts: `Address::module("latency")`.
+pub fn probe_submitter() -> Address {
+    Address::module(PROBE_SUBMITTER)
+}
+
+/// Record a validator's probe receipt (carried in a vote extension) so this block's draw
+/// may sample it into a proof obligation, exactly like a requester's receipt but with no
+/// payment: no royalty, zero escrow, submitter [`probe_submitter`].
+///
+/// `Ok(true)`: recorded. `Ok(false)`: the receipt was already seen (several validators may
+/// carry the same receipt, or it was settled before), nothing written. `Err`: the receipt
+/// fails a check (wrong chain, too old, provider not active or not serving the model,
+/// unregistered key, bad signature), nothing written.
+pub fn record_probe_receipt<S: StateWrite>(
+    state: &mut S,
+    ctx: &BlockContext,
+    receipt: &pb::Receipt,
+) -> Result<bool, TxError> {
+    let params = state.inference_params()?;
+    let checked = match check_receipt(state, ctx, &params, receipt) {
+        Ok(c) => c,
+        Err(e) => {
+            // Seen before: a duplicate, not a fault of the receipt.
+            if let Ok(r) = SignedReceipt::from_proto(receipt) {
+                if let Ok(id) = r.id() {
+                    if state.receipt_seen(&id)? {
+                        return Ok(false);
+                    }
+                }
+            }
+            return Err(e);
+        }
+    };
+    queue_receipt(state, ctx, &checked, &probe_submitter(), 0);
+    Ok(true)
 }
 
 pub fn execute_submit_attestation<S: StateWrite>(

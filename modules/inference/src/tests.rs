@@ -788,3 +788,224 @@ fn genesis_export_then_init_reproduces_the_state() {
     bad.attestations[0].obligation_id = 2;
     assert!(bad.validate().unwrap_err().contains("not discharged"));
 }
+
+// ---- penalties API (sla) and probe receipts -------------------------------------------
+
+fn provider_rec(s: &State) -> pb::Provider {
+    s.provider(&addr(PROVIDER)).unwrap().unwrap()
+}
+
+#[test]
+fn slash_bond_burns_exactly_the_fraction_and_jails_under_the_required_bond() {
+    let mut s = market(0);
+    let total = supply(&s);
+    // 3% of 50_000_000 = 1_500_000, burned from the bond pool.
+    let r = slash_bond(&mut s, &addr(PROVIDER), 30_000).unwrap();
+    assert_eq!(r.slashed, 1_500_000);
+    assert_eq!(r.bond, BOND - 1_500_000);
+    assert!(!r.jailed);
+    assert_eq!(supply(&s), total - 1_500_000);
+    assert_eq!(s.balance(&bond_pool(), "upol").unwrap(), BOND - 1_500_000);
+    assert_eq!(provider_rec(&s).bond, (BOND - 1_500_000).to_string());
+    // Rounds up: 1 ppm of 48_500_000 is 48.5 → 49.
+    assert_eq!(slash_bond(&mut s, &addr(PROVIDER), 1).unwrap().slashed, 49);
+    // Bad input writes nothing.
+    assert_code(
+        slash_bond(&mut s, &addr(PROVIDER), 1_000_001),
+        code::INVALID_REQUEST,
+        "above 1000000",
+    );
+    assert_code(
+        slash_bond(&mut s, &addr(77), 10),
+        code::INVALID_REQUEST,
+        "not a registered provider",
+    );
+    // A raised requirement above what is left: the next slash jails.
+    let bond_now = BOND - 1_500_000 - 49;
+    for _ in 0..8 {
+        raise_min_bond(&mut s, &addr(PROVIDER), 250_000).unwrap();
+    }
+    let required = required_bond(&provider_rec(&s), &params(0)).unwrap();
+    assert!(required > bond_now, "{required}");
+    let r = slash_bond(&mut s, &addr(PROVIDER), 10_000).unwrap();
+    assert!(r.jailed);
+    assert_eq!(provider_rec(&s).status, ProviderStatus::Jailed as i32);
+    assert_code(submit(&mut s, 1, 3), code::INVALID_REQUEST, "jailed");
+}
+
+#[test]
+fn raised_min_bond_compounds_and_gates_reactivation_with_jail_time() {
+    let mut s = market(0);
+    let p0 = provider_rec(&s);
+    assert_eq!(p0.min_bond, "");
+    assert_eq!(required_bond(&p0, &params(0)).unwrap(), 10_000_000);
+    // 10_000_000 · 1.25 = 12_500_000, then · 1.25 = 15_625_000 (compounding).
+    assert_eq!(
+        raise_min_bond(&mut s, &addr(PROVIDER), 250_000).unwrap(),
+        12_500_000
+    );
+    assert_eq!(
+        raise_min_bond(&mut s, &addr(PROVIDER), 250_000).unwrap(),
+        15_625_000
+    );
+    assert_eq!(provider_rec(&s).min_bond, "15625000");
+    // Params' minimum above the stored one wins.
+    let mut p = params(0);
+    p.min_provider_bond = 20_000_000;
+    assert_eq!(required_bond(&provider_rec(&s), &p).unwrap(), 20_000_000);
+
+    let (newly, events) = jail(&mut s, &addr(PROVIDER), 100, "sla").unwrap();
+    assert!(newly);
+    assert_eq!(events[0].kind, "provider_jailed");
+    let p = provider_rec(&s);
+    assert_eq!(p.status, ProviderStatus::Jailed as i32);
+    assert_eq!(p.jailed_until_height, 100);
+    // A second jail with an earlier release keeps the later one.
+    let (newly, _) = jail(&mut s, &addr(PROVIDER), 50, "sla").unwrap();
+    assert!(!newly);
+    assert_eq!(provider_rec(&s).jailed_until_height, 100);
+
+    let top_up = |amount: u128| MsgUpdateProvider {
+        provider: addr(PROVIDER).to_string(),
+        add_bond: Some(cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
+            denom: "upol".into(),
+            amount: amount.to_string(),
+        }),
+        ..Default::default()
+    };
+    // Bond (50M) covers the requirement, but the jail time is not over.
+    execute_update_provider(&mut s, &ctx(99), &top_up(1)).unwrap();
+    assert_eq!(provider_rec(&s).status, ProviderStatus::Jailed as i32);
+    execute_update_provider(&mut s, &ctx(100), &top_up(1)).unwrap();
+    assert_eq!(provider_rec(&s).status, ProviderStatus::Active as i32);
+
+    // Bond under the raised requirement: time alone does not reactivate.
+    for _ in 0..10 {
+        raise_min_bond(&mut s, &addr(PROVIDER), 250_000).unwrap();
+    }
+    let required = required_bond(&provider_rec(&s), &params(0)).unwrap();
+    jail(&mut s, &addr(PROVIDER), 0, "sla").unwrap();
+    let bond: u128 = provider_rec(&s).bond.parse().unwrap();
+    assert!(bond < required);
+    execute_update_provider(&mut s, &ctx(200), &top_up(required - bond - 1)).unwrap();
+    assert_eq!(provider_rec(&s).status, ProviderStatus::Jailed as i32);
+    execute_update_provider(&mut s, &ctx(200), &top_up(1)).unwrap();
+    assert_eq!(provider_rec(&s).status, ProviderStatus::Active as i32);
+
+    // An unbonding provider is not jailed (it is leaving; its bond stays slashable).
+    execute_deregister_provider(
+        &mut s,
+        &ctx(201),
+        &MsgDeregisterProvider {
+            provider: addr(PROVIDER).to_string(),
+        },
+    )
+    .unwrap();
+    let (newly, events) = jail(&mut s, &addr(PROVIDER), 500, "sla").unwrap();
+    assert!(!newly && events.is_empty());
+    assert_eq!(provider_rec(&s).status, ProviderStatus::Unbonding as i32);
+    assert!(slash_bond(&mut s, &addr(PROVIDER), 1_000).unwrap().slashed > 0);
+}
+
+#[test]
+fn a_missed_proof_jails_under_the_providers_raised_min_bond() {
+    let mut s = market(1_000_000);
+    // Requirement 50M · 1.0 … raise until it exceeds 90% of the bond: one 10% slash jails.
+    while required_bond(&provider_rec(&s), &params(0)).unwrap() <= BOND - BOND / 10 {
+        raise_min_bond(&mut s, &addr(PROVIDER), 500_000).unwrap();
+    }
+    assert_eq!(provider_rec(&s).status, ProviderStatus::Active as i32);
+    submit(&mut s, 1, 2).unwrap();
+    end_block(&mut s, &ctx(2), &[1; 32]).unwrap();
+    end_block(&mut s, &ctx(7), &[0; 32]).unwrap();
+    let p = provider_rec(&s);
+    assert_eq!(p.bond, (BOND - BOND / 10).to_string());
+    assert_eq!(
+        p.status,
+        ProviderStatus::Jailed as i32,
+        "params' min alone would not jail"
+    );
+}
+
+#[test]
+fn probe_receipts_enter_the_draw_without_payments() {
+    let mut s = market(1_000_000);
+    let total = supply(&s);
+    let (owner0, provider0) = (balance(&s, OWNER), balance(&s, PROVIDER));
+    let (r1, _, _) = receipt(1);
+    assert!(record_probe_receipt(&mut s, &ctx(2), &r1).unwrap());
+    // Carried again (another validator's extension): a duplicate, nothing written.
+    assert!(!record_probe_receipt(&mut s, &ctx(2), &r1).unwrap());
+    // And a requester cannot settle it afterwards.
+    assert_code(
+        submit(&mut s, 1, 2),
+        code::INVALID_REQUEST,
+        "already submitted",
+    );
+    // Bad receipts are refused and write nothing.
+    let mut bad = receipt(2).0;
+    bad.signature[0] ^= 1;
+    let before = s.writes().clone();
+    assert_code(
+        record_probe_receipt(&mut s, &ctx(2), &bad),
+        code::UNAUTHORIZED,
+        "signature",
+    );
+    let mut wrong_chain = receipt(3).0;
+    wrong_chain.chain_id = "other".into();
+    assert!(record_probe_receipt(&mut s, &ctx(2), &wrong_chain).is_err());
+    assert_eq!(s.writes(), &before);
+    // Probes pay nobody.
+    assert_eq!(balance(&s, OWNER), owner0);
+
+    end_block(&mut s, &ctx(2), &[1; 32]).unwrap();
+    let o = s.obligation(1).unwrap().expect("sampled at 100%");
+    assert_eq!(o.state, ObligationState::Pending as i32);
+    assert_eq!(o.escrow, "0");
+    assert_eq!(o.submitter, probe_submitter().to_string());
+    assert_eq!(probe_submitter(), Address::module("latency"));
+    assert_eq!(s.balance(&escrow_pool(), "upol").unwrap(), 0);
+    // Proven: discharged, credited nothing.
+    execute_submit_attestation(&mut s, &ctx(3), &attestation(1, 1), &VerifyingKeys::new()).unwrap();
+    assert_eq!(
+        s.obligation(1).unwrap().unwrap().state,
+        ObligationState::Discharged as i32
+    );
+    assert_eq!(balance(&s, PROVIDER), provider0);
+    assert_eq!(supply(&s), total);
+
+    // A missed probe obligation slashes like any other and refunds nothing.
+    let (r4, _, _) = receipt(4);
+    assert!(record_probe_receipt(&mut s, &ctx(10), &r4).unwrap());
+    end_block(&mut s, &ctx(10), &[4; 32]).unwrap();
+    end_block(&mut s, &ctx(15), &[0; 32]).unwrap();
+    let o = s.obligation(2).unwrap().unwrap();
+    assert_eq!(o.state, ObligationState::Missed as i32);
+    assert_eq!(provider_rec(&s).bond, (BOND - BOND / 10).to_string());
+    assert_eq!(supply(&s), total - BOND / 10);
+    assert_eq!(s.balance(&probe_submitter(), "upol").unwrap(), 0);
+
+    // Unsampled probe receipts pay nothing either (zero escrow).
+    let mut s = market(0);
+    let provider0 = balance(&s, PROVIDER);
+    assert!(record_probe_receipt(&mut s, &ctx(2), &receipt(5).0).unwrap());
+    end_block(&mut s, &ctx(2), &[1; 32]).unwrap();
+    assert!(s.obligation(1).unwrap().is_none());
+    assert_eq!(balance(&s, PROVIDER), provider0);
+}
+
+#[test]
+fn genesis_keeps_raised_min_bonds_and_jail_times() {
+    let mut s = market(0);
+    raise_min_bond(&mut s, &addr(PROVIDER), 100_000).unwrap();
+    jail(&mut s, &addr(PROVIDER), 42, "sla").unwrap();
+    let exported = GenesisState::export(&s).unwrap();
+    assert_eq!(exported.providers[0].min_bond, "11000000");
+    assert_eq!(exported.providers[0].jailed_until_height, 42);
+    let json = serde_json::to_string(&exported).unwrap();
+    let back: GenesisState = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, exported);
+    let mut bad = back.clone();
+    bad.providers[0].min_bond = "x".into();
+    assert!(bad.validate().unwrap_err().contains("min_bond"));
+}
