@@ -24,6 +24,106 @@ pub struct AppConfig {
     pub keep_recent_heights: u64,
     /// CometBFT binary `pold start` runs; looked up on PATH when not absolute.
     pub cometbft_binary: String,
+    /// `[probe]`: this validator's latency probes of the providers (Proof-of-Latency).
+    /// Last, so the TOML writer puts the table after the plain keys.
+    pub probe: ProbeConfig,
+}
+
+/// `[probe]` in app.toml: how pold probes every active provider's `Infer` endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProbeConfig {
+    /// Probe at all; a validator that does not probe extends its votes with an empty report.
+    pub enabled: bool,
+    /// Mean time between two probes of one provider, milliseconds (each gap is jittered).
+    pub interval_ms: u64,
+    /// A probe not answered within this many milliseconds counts as a failure.
+    pub timeout_ms: u64,
+    /// Results older than this many seconds leave the window (0: bounded by count only).
+    pub window_secs: u64,
+    /// At most this many results per provider stay in the window.
+    pub window_samples: usize,
+    /// Probes in flight at once, all providers together.
+    pub max_concurrency: usize,
+    /// Verified receipts kept for vote extensions, all providers together.
+    pub max_receipts: usize,
+    /// How often the provider list is re-read from the last committed state, milliseconds.
+    pub refresh_ms: u64,
+    /// FAULT INJECTION FOR TESTS ONLY; leave at 0. When non-zero, the reported p50/p99/max
+    /// are multiplied by this/1e6, so integration tests can run a validator that lies about
+    /// what it measured (measurer accountability).
+    pub test_fault_latency_scale_ppm: u64,
+}
+
+impl Default for ProbeConfig {
+    fn default() -> Self {
+        ProbeConfig {
+            enabled: true,
+            interval_ms: 500,
+            timeout_ms: 2000,
+            window_secs: 60,
+            window_samples: 256,
+            max_concurrency: 32,
+            max_receipts: 64,
+            refresh_ms: 3000,
+            test_fault_latency_scale_ppm: 0,
+        }
+    }
+}
+
+impl ProbeConfig {
+    /// Probe results kept per provider, at most.
+    pub const MAX_WINDOW_SAMPLES: usize = 100_000;
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.interval_ms < 10 {
+            bail!(
+                "probe.interval_ms must be at least 10 (got {})",
+                self.interval_ms
+            );
+        }
+        if self.timeout_ms == 0 || self.timeout_ms > 60_000 {
+            bail!(
+                "probe.timeout_ms must be between 1 and 60000 (got {})",
+                self.timeout_ms
+            );
+        }
+        if self.window_samples == 0 || self.window_samples > Self::MAX_WINDOW_SAMPLES {
+            bail!(
+                "probe.window_samples must be between 1 and {} (got {})",
+                Self::MAX_WINDOW_SAMPLES,
+                self.window_samples
+            );
+        }
+        if self.window_secs > 86_400 {
+            bail!(
+                "probe.window_secs must be at most 86400 (got {})",
+                self.window_secs
+            );
+        }
+        if self.max_concurrency == 0 || self.max_concurrency > 4096 {
+            bail!(
+                "probe.max_concurrency must be between 1 and 4096 (got {})",
+                self.max_concurrency
+            );
+        }
+        if self.max_receipts > 65_536 {
+            bail!(
+                "probe.max_receipts must be at most 65536 (got {})",
+                self.max_receipts
+            );
+        }
+        if self.refresh_ms < 100 {
+            bail!(
+                "probe.refresh_ms must be at least 100 (got {})",
+                self.refresh_ms
+            );
+        }
+        if self.test_fault_latency_scale_ppm > 1_000_000_000 {
+            bail!("probe.test_fault_latency_scale_ppm must be at most 1e9 (x1000)");
+        }
+        Ok(())
+    }
 }
 
 impl Default for AppConfig {
@@ -36,6 +136,7 @@ impl Default for AppConfig {
             minimum_gas_prices: "0.025upol".into(),
             keep_recent_heights: 10_000,
             cometbft_binary: "cometbft".into(),
+            probe: ProbeConfig::default(),
         }
     }
 }
@@ -74,6 +175,7 @@ impl AppConfig {
         if self.abci_max_frame_bytes < 1 << 20 {
             bail!("abci_max_frame_bytes must be at least 1 MiB (blocks travel in one frame)");
         }
+        self.probe.validate()?;
         Ok(())
     }
 
@@ -85,5 +187,58 @@ impl AppConfig {
             .parse()
             .map(Some)
             .map_err(|e| anyhow::anyhow!("minimum_gas_prices: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_app_toml_without_probe_section_loads_with_defaults() {
+        let text = r#"
+abci_address = "127.0.0.1:1"
+abci_max_frame_bytes = 104857600
+grpc_address = ""
+metrics_address = ""
+minimum_gas_prices = ""
+keep_recent_heights = 5
+cometbft_binary = "cometbft"
+"#;
+        let c: AppConfig = toml::from_str(text).unwrap();
+        assert_eq!(c.probe, ProbeConfig::default());
+        assert_eq!(c.keep_recent_heights, 5);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn probe_section_round_trips_and_rejects_unknown_keys() {
+        let mut c = AppConfig::default();
+        c.probe.interval_ms = 250;
+        c.probe.test_fault_latency_scale_ppm = 2_000_000;
+        let text = toml::to_string_pretty(&c).unwrap();
+        assert!(text.contains("[probe]"), "{text}");
+        let back: AppConfig = toml::from_str(&text).unwrap();
+        assert_eq!(back, c);
+        let partial: AppConfig = toml::from_str("[probe]\ninterval_ms = 100\n").unwrap();
+        assert_eq!(partial.probe.interval_ms, 100);
+        assert_eq!(partial.probe.timeout_ms, ProbeConfig::default().timeout_ms);
+        let err = toml::from_str::<AppConfig>("[probe]\nintervall_ms = 100\n").unwrap_err();
+        assert!(err.to_string().contains("intervall_ms"), "{err}");
+    }
+
+    #[test]
+    fn probe_validation_names_the_bad_key() {
+        let bad = |f: fn(&mut ProbeConfig)| {
+            let mut c = AppConfig::default();
+            f(&mut c.probe);
+            c.validate().unwrap_err().to_string()
+        };
+        assert!(bad(|p| p.interval_ms = 1).contains("probe.interval_ms"));
+        assert!(bad(|p| p.timeout_ms = 0).contains("probe.timeout_ms"));
+        assert!(bad(|p| p.window_samples = 0).contains("probe.window_samples"));
+        assert!(bad(|p| p.max_concurrency = 0).contains("probe.max_concurrency"));
+        assert!(bad(|p| p.refresh_ms = 0).contains("probe.refresh_ms"));
+        AppConfig::default().validate().unwrap();
     }
 }

@@ -9,6 +9,7 @@ pub mod gentx;
 pub mod grpc;
 pub mod keyring;
 pub mod node;
+pub mod probe;
 pub mod query;
 pub mod services;
 pub mod tx;

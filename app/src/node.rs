@@ -1,7 +1,9 @@
-//! `pold start`: storage, the ABCI server, gRPC, metrics, and a supervised CometBFT.
+//! `pold start`: storage, the ABCI server, gRPC, metrics, latency probes, and a supervised
+//! CometBFT.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -10,8 +12,9 @@ use tokio::process::Command;
 use tokio::sync::watch;
 
 use crate::abci::server::AbciServer;
-use crate::app::{App, NodeSettings};
+use crate::app::{App, NodeSettings, ProbeSource};
 use crate::config::AppConfig;
+use crate::probe::{BookConfig, ChainTargets, ProbeBook, ProbeTiming};
 use crate::query::QueryRouter;
 
 pub struct StartOptions {
@@ -40,7 +43,8 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     }
     // Refuse a bad genesis before CometBFT ever sees it.
     let genesis_path = opts.home.join("config").join("genesis.json");
-    pol_genesis::GenesisFile::load(&genesis_path).with_context(|| "checking genesis")?;
+    let genesis =
+        pol_genesis::GenesisFile::load(&genesis_path).with_context(|| "checking genesis")?;
 
     let storage = Storage::open(
         &db_path(&opts.home),
@@ -64,16 +68,51 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
         tracing::info!(%addr, "metrics on /metrics");
     }
 
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Probes run off consensus; ExtendVote only reads the book they fill.
+    let probes = if config.probe.enabled {
+        let chain_id = genesis
+            .chain_id()
+            .context("genesis has no chain_id (probe receipts must name it)")?
+            .to_string();
+        let book = Arc::new(ProbeBook::new(BookConfig::from_config(&config.probe)));
+        if config.probe.test_fault_latency_scale_ppm != 0 {
+            tracing::warn!(
+                scale_ppm = config.probe.test_fault_latency_scale_ppm,
+                "probe.test_fault_latency_scale_ppm is set: this validator reports false \
+                 latencies (fault injection for tests only)"
+            );
+        }
+        let task = crate::probe::spawn(
+            ProbeTiming::from_config(&config.probe),
+            chain_id,
+            Arc::new(ChainTargets::new(storage.clone())),
+            book.clone(),
+            stop_rx.clone(),
+        );
+        tracing::info!(
+            interval_ms = config.probe.interval_ms,
+            timeout_ms = config.probe.timeout_ms,
+            "probing providers"
+        );
+        Some((book, task))
+    } else {
+        tracing::info!("probes off ([probe] enabled = false)");
+        None
+    };
+
     let queries = QueryRouter::new(&storage, tokio::runtime::Handle::current());
-    let settings = NodeSettings {
+    let mut settings = NodeSettings {
         min_gas_price: config.min_gas_price()?,
         ..Default::default()
     };
+    settings.probes = probes
+        .as_ref()
+        .map(|(book, _)| book.clone() as Arc<dyn ProbeSource>);
     let app = App::new(storage.clone(), settings, queries)?;
     let abci = AbciServer::spawn(app, &config.abci_address, config.abci_max_frame_bytes)
         .with_context(|| format!("binding ABCI on {}", config.abci_address))?;
 
-    let (stop_tx, stop_rx) = watch::channel(false);
     let grpc = if config.grpc_address.is_empty() {
         None
     } else {
@@ -115,6 +154,9 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     }
     if let Some(g) = grpc {
         let _ = tokio::time::timeout(Duration::from_secs(5), g).await;
+    }
+    if let Some((_, task)) = probes {
+        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
     }
     abci.shutdown();
     Ok(())

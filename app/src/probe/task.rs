@@ -1,0 +1,327 @@
+//! The probe task: one paced loop per provider on the tokio runtime, under a global
+//! concurrency bound, each probe under a timeout, so a provider that hangs only slows its
+//! own loop. A supervisor re-reads the provider list every `refresh_ms`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pol_inference::pb::Receipt;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+use tonic::transport::{Channel, Endpoint};
+
+use super::book::{Outcome, ProbeBook};
+use super::targets::{Target, TargetSource};
+use super::verify::{check_answer, Expected, ProbeFailure};
+use super::worker_pb::{worker_client::WorkerClient, InferRequest};
+use crate::config::ProbeConfig;
+
+/// Timing of the probe task.
+#[derive(Clone, Debug)]
+pub struct ProbeTiming {
+    /// Mean pause between the end of one probe of a provider and the start of the next;
+    /// each pause is drawn uniformly from ½× to 1½× so probes do not tick like a clock.
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub refresh: Duration,
+    pub max_concurrency: usize,
+}
+
+impl ProbeTiming {
+    pub fn from_config(c: &ProbeConfig) -> Self {
+        ProbeTiming {
+            interval: Duration::from_millis(c.interval_ms),
+            timeout: Duration::from_millis(c.timeout_ms),
+            refresh: Duration::from_millis(c.refresh_ms),
+            max_concurrency: c.max_concurrency.max(1),
+        }
+    }
+}
+
+/// Starts probing the providers `source` lists into `book`, until `shutdown` turns true.
+/// `chain_id` is what every receipt must name.
+pub fn spawn(
+    timing: ProbeTiming,
+    chain_id: String,
+    source: Arc<dyn TargetSource>,
+    book: Arc<ProbeBook>,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let chain_id: Arc<str> = chain_id.into();
+        let permits = Arc::new(Semaphore::new(timing.max_concurrency));
+        let mut running: BTreeMap<[u8; 20], (Target, JoinHandle<()>)> = BTreeMap::new();
+        loop {
+            let src = source.clone();
+            match tokio::task::spawn_blocking(move || src.targets()).await {
+                Ok(Ok(list)) => {
+                    let keep: BTreeSet<[u8; 20]> = list.iter().map(|t| t.provider).collect();
+                    running.retain(|p, (old, handle)| {
+                        // A provider that left, or changed endpoint, key or models, restarts.
+                        let stays = list.iter().any(|t| t.provider == *p && t == old);
+                        if !stays {
+                            handle.abort();
+                        }
+                        stays
+                    });
+                    book.retain(&keep);
+                    for t in list {
+                        if running.contains_key(&t.provider) {
+                            continue;
+                        }
+                        let handle = tokio::spawn(probe_loop(
+                            t.clone(),
+                            chain_id.clone(),
+                            book.clone(),
+                            permits.clone(),
+                            timing.clone(),
+                        ));
+                        running.insert(t.provider, (t, handle));
+                    }
+                    metrics::gauge!("pol_probe_providers").set(running.len() as f64);
+                }
+                Ok(Err(e)) => tracing::warn!("probe: reading the provider list: {e}"),
+                Err(e) => tracing::warn!("probe: provider list reader failed: {e}"),
+            }
+            export_windows(&book);
+            tokio::select! {
+                _ = tokio::time::sleep(timing.refresh) => {}
+                _ = shutdown.wait_for(|s| *s) => break,
+            }
+        }
+        for (_, (_, handle)) in running {
+            handle.abort();
+        }
+        tracing::info!("probe task stopped");
+    })
+}
+
+/// Window gauges per provider (what the vote extension would report now).
+fn export_windows(book: &ProbeBook) {
+    for w in book.windows_at(Instant::now()) {
+        let p = pol_inference::receipt::format_address(&w.provider);
+        let secs = |us: u32| f64::from(us) / 1e6;
+        metrics::gauge!("pol_probe_window_samples", "provider" => p.clone())
+            .set(f64::from(w.samples));
+        metrics::gauge!("pol_probe_window_failures", "provider" => p.clone())
+            .set(f64::from(w.failures));
+        metrics::gauge!("pol_probe_window_p50_seconds", "provider" => p.clone())
+            .set(secs(w.p50_us));
+        metrics::gauge!("pol_probe_window_p99_seconds", "provider" => p.clone())
+            .set(secs(w.p99_us));
+        metrics::gauge!("pol_probe_window_max_seconds", "provider" => p).set(secs(w.max_us));
+    }
+}
+
+async fn probe_loop(
+    target: Target,
+    chain_id: Arc<str>,
+    book: Arc<ProbeBook>,
+    permits: Arc<Semaphore>,
+    timing: ProbeTiming,
+) {
+    let mut rng = StdRng::from_entropy();
+    let label = pol_inference::receipt::format_address(&target.provider);
+    // One long-lived connection, as a real client keeps; connected on first use.
+    let channel = Endpoint::from_shared(target.endpoint.clone()).map(|e| {
+        e.tcp_nodelay(true)
+            .connect_timeout(timing.timeout)
+            .connect_lazy()
+    });
+    if let Err(e) = &channel {
+        tracing::warn!(provider = %label, endpoint = %target.endpoint, "probe: bad endpoint: {e}");
+    }
+    // Start at a random phase so providers are not probed in lockstep.
+    tokio::time::sleep(jittered(&mut rng, timing.interval) / 2).await;
+    loop {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let result = match &channel {
+            Ok(ch) => probe_once(&mut rng, ch.clone(), &target, &chain_id, timing.timeout).await,
+            Err(e) => Err(ProbeFailure::Rpc(
+                tonic::Code::InvalidArgument,
+                e.to_string(),
+            )),
+        };
+        drop(permit);
+        let now = Instant::now();
+        match result {
+            Ok((rtt, receipt)) => {
+                metrics::histogram!("pol_probe_latency_seconds", "provider" => label.clone())
+                    .record(rtt.as_secs_f64());
+                let rtt_us = u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX);
+                book.record(target.provider, Outcome::Ok { rtt_us }, now);
+                book.push_receipt(target.provider, receipt);
+            }
+            Err(f) => {
+                metrics::counter!(
+                    "pol_probe_failures_total",
+                    "provider" => label.clone(),
+                    "reason" => f.reason()
+                )
+                .increment(1);
+                tracing::debug!(provider = %label, "probe failed: {f}");
+                book.record(target.provider, Outcome::Failed, now);
+            }
+        }
+        tokio::time::sleep(jittered(&mut rng, timing.interval)).await;
+    }
+}
+
+/// Uniform in [½·d, 1½·d].
+fn jittered(rng: &mut StdRng, d: Duration) -> Duration {
+    let us = d.as_micros().min(u128::from(u64::MAX)) as u64;
+    Duration::from_micros(rng.gen_range(us / 2..=us + us / 2))
+}
+
+/// An input like real traffic: the default model's inputs are 8×8 digit images with pixel
+/// values 0..=16, and requesters (`pol-worker loadgen`, the test clients) draw them so.
+pub fn traffic_input(rng: &mut impl Rng, len: usize) -> Vec<i8> {
+    (0..len).map(|_| rng.gen_range(0..=16i8)).collect()
+}
+
+/// One probe: a random model of the target, a traffic-like input, a random nonce.
+async fn probe_once(
+    rng: &mut StdRng,
+    channel: Channel,
+    target: &Target,
+    chain_id: &str,
+    timeout: Duration,
+) -> Result<(Duration, Receipt), ProbeFailure> {
+    let model = &target.models[rng.gen_range(0..target.models.len())];
+    let input = traffic_input(rng, model.input_len);
+    let nonce: u64 = rng.gen();
+    let request = InferRequest {
+        model_id: model.id.clone(),
+        input: input.iter().map(|&x| x as u8).collect(),
+        nonce,
+    };
+    let mut client = WorkerClient::new(channel);
+    let t0 = Instant::now();
+    let answer = tokio::time::timeout(timeout, client.infer(request)).await;
+    let rtt = t0.elapsed();
+    let resp = match answer {
+        Err(_) => return Err(ProbeFailure::Timeout),
+        Ok(Err(status)) => {
+            return Err(ProbeFailure::Rpc(
+                status.code(),
+                status.message().to_string(),
+            ))
+        }
+        Ok(Ok(r)) => r.into_inner(),
+    };
+    let want = Expected {
+        chain_id,
+        provider: target.provider,
+        receipt_pubkey: target.receipt_pubkey,
+        model_id: &model.id,
+        nonce,
+        input: &input,
+        output_len: model.output_len,
+    };
+    let receipt = check_answer(&want, &resp.logits, resp.class, resp.receipt)?;
+    Ok((rtt, receipt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traffic_inputs_look_like_digit_pixels() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let x = traffic_input(&mut rng, 64 * 100);
+        assert_eq!(x.len(), 6400);
+        assert!(x.iter().all(|&v| (0..=16).contains(&v)));
+        // Every pixel value shows up: not a constant or marked pattern.
+        let distinct: BTreeSet<i8> = x.iter().copied().collect();
+        assert_eq!(distinct.len(), 17);
+    }
+
+    #[test]
+    fn jitter_stays_within_half_to_one_and_a_half() {
+        let mut rng = StdRng::seed_from_u64(4);
+        let d = Duration::from_millis(500);
+        for _ in 0..1000 {
+            let j = jittered(&mut rng, d);
+            assert!(j >= Duration::from_millis(250) && j <= Duration::from_millis(750));
+        }
+    }
+
+    /// A provider whose endpoint accepts connections and never answers times out, and one
+    /// whose endpoint refuses connections fails; neither stalls the other's loop.
+    #[tokio::test]
+    async fn hanging_and_refusing_providers_fail_independently() {
+        use super::super::book::BookConfig;
+        use super::super::targets::{ProbeModel, StaticTargets};
+
+        // Accepts TCP and never speaks HTTP/2.
+        let hang = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hang_addr = hang.local_addr().unwrap();
+        let _keep = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = hang.accept().await {
+                held.push(s);
+            }
+        });
+        // Bound, then closed: connections are refused.
+        let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let refused_addr = refused.local_addr().unwrap();
+        drop(refused);
+
+        let target = |b: u8, addr: std::net::SocketAddr| Target {
+            provider: [b; 20],
+            endpoint: format!("http://{addr}"),
+            receipt_pubkey: [b; 32],
+            models: vec![ProbeModel {
+                id: "m".into(),
+                input_len: 4,
+                output_len: 2,
+            }],
+        };
+        let book = Arc::new(ProbeBook::new(BookConfig {
+            window_samples: 100,
+            window_age: None,
+            max_receipts: 8,
+            latency_scale_ppm: 0,
+        }));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let handle = spawn(
+            ProbeTiming {
+                interval: Duration::from_millis(20),
+                timeout: Duration::from_millis(300),
+                refresh: Duration::from_millis(100),
+                max_concurrency: 4,
+            },
+            "pol-test-1".into(),
+            Arc::new(StaticTargets(vec![
+                target(1, hang_addr),
+                target(2, refused_addr),
+            ])),
+            book.clone(),
+            stop_rx,
+        );
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let w = book.windows_at(Instant::now());
+        assert_eq!(w.len(), 2, "{w:?}");
+        let (hung, refusing) = (&w[0], &w[1]);
+        // The hanging one gets about one probe per timeout; the refusing one many more.
+        assert!(
+            hung.samples >= 1 && hung.samples == hung.failures,
+            "{hung:?}"
+        );
+        assert!(refusing.samples >= 5, "{refusing:?}");
+        assert_eq!(refusing.samples, refusing.failures);
+        assert!(refusing.samples > 2 * hung.samples, "{w:?}");
+        assert_eq!(book.receipt_count(), 0);
+        stop_tx.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(2), handle)
+            .await
+            .expect("the probe task stops on shutdown")
+            .unwrap();
+    }
+}
