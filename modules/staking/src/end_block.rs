@@ -3,7 +3,11 @@
 //!
 //! The active set is the first `max_validators` entries of the power index: validators that
 //! are not jailed and have at least one unit of power (10⁶ tokens), most tokens first, ties
-//! broken by operator address (ascending bytes). Power = tokens / 10⁶. The updates are the
+//! broken by operator address (ascending bytes): the set is chosen by bond. Each member's
+//! CometBFT power is its bond weighted by its Proof-of-Latency weight,
+//! `tokens × pol_weight_ppm / 10⁶ / 10⁶` (floor; weight 10⁶ when unset, see
+//! `StakingWrite::set_pol_weight`); a member whose weighted power floors to 0 is left out
+//! of the set like one without power. The updates are the
 //! diff against the powers stored at the previous call (changed or new → new power, gone →
 //! power 0), in operator order. Validators entering the set become BONDED; validators leaving
 //! it become UNBONDING for `unbonding_blocks`, then UNBONDED. Their tokens stay in
@@ -155,11 +159,13 @@ pub fn apply_validator_set<S: StateWrite + ?Sized>(
 ) -> Result<Vec<ValidatorUpdate>, TxError> {
     let params = state.staking_params()?;
     let chosen = state.validators_by_power(params.max_validators as usize)?;
-    let new: BTreeMap<Address, (i64, Validator)> = chosen
-        .into_iter()
-        .filter(|v| v.power() > 0)
-        .map(|v| (v.operator, (v.power(), v)))
-        .collect();
+    let mut new: BTreeMap<Address, (i64, Validator)> = BTreeMap::new();
+    for v in chosen {
+        let power = state.voting_power(&v)?;
+        if power > 0 {
+            new.insert(v.operator, (power, v));
+        }
+    }
     let last: BTreeMap<Address, i64> = state.last_powers()?.into_iter().collect();
     if new.is_empty() && !last.is_empty() {
         return Ok(Vec::new());

@@ -49,6 +49,19 @@ pub struct GenesisState {
     pub last_powers: Vec<GenesisLastPower>,
     /// Validators to create at genesis (from gentxs).
     pub gentxs: Vec<GenesisValidator>,
+    /// Proof-of-Latency weights below 10⁶ ppm (export); a validator not listed has full
+    /// weight. Loaded before the initial validator set is computed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pol_weights: Vec<GenesisPolWeight>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisPolWeight {
+    /// `polvaloper…` (or the operator's `pol…` account).
+    pub operator_address: String,
+    /// 0..=1000000.
+    pub weight_ppm: u32,
 }
 
 /// A create-validator at genesis, as `pold genesis gentx` writes it.
@@ -335,6 +348,35 @@ impl GenesisState {
             return Err("staking genesis: next_unbonding_id is not past every unbonding id".into());
         }
         self.validate_last_powers()?;
+        let mut known_ops = ops.clone();
+        for g in &self.gentxs {
+            // Checked in full below; the pol weights may name gentx validators.
+            if let Ok((op, _)) = g.parse() {
+                known_ops.insert(op);
+            }
+        }
+        let mut weighted = BTreeSet::new();
+        for w in &self.pol_weights {
+            let op = parse_valoper(&w.operator_address).map_err(err)?;
+            if !known_ops.contains(&op) {
+                return Err(format!(
+                    "staking genesis: pol weight for unknown validator {}",
+                    w.operator_address
+                ));
+            }
+            if !weighted.insert(op) {
+                return Err(format!(
+                    "staking genesis: pol weight of {} listed twice",
+                    w.operator_address
+                ));
+            }
+            if w.weight_ppm > crate::math::PPM {
+                return Err(format!(
+                    "staking genesis: pol weight {} of {} is above 1000000",
+                    w.weight_ppm, w.operator_address
+                ));
+            }
+        }
         for g in &self.gentxs {
             let (op, key) = g.parse().map_err(err)?;
             if !ops.insert(op) {
@@ -484,6 +526,10 @@ impl GenesisState {
                 })?;
         }
 
+        for w in &self.pol_weights {
+            state.set_pol_weight(&parse_valoper(&w.operator_address)?, w.weight_ppm)?;
+        }
+
         end_block::apply_validator_set(state, ctx)?;
         // Imported BONDED validators that did not make the set start unbonding now (only
         // possible without `last_powers`, which lists exactly the bonded ones).
@@ -556,6 +602,14 @@ impl GenesisState {
                 })
                 .collect(),
             gentxs: Vec::new(),
+            pol_weights: state
+                .all_pol_weights()?
+                .into_iter()
+                .map(|(op, weight_ppm)| GenesisPolWeight {
+                    operator_address: valoper_string(&op),
+                    weight_ppm,
+                })
+                .collect(),
         })
     }
 }

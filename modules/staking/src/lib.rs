@@ -38,7 +38,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 pub const QUERY_SERVICE: &str = "pol.staking.v1.Query";
 
 pub use end_block::end_block;
-pub use genesis::{GenesisState, GenesisValidator};
+pub use genesis::{GenesisPolWeight, GenesisState, GenesisValidator};
 pub use params::Params;
 pub use query::StakingQuery;
 pub use slashing::{SlashOutcome, Slashing, ValidatorRef};

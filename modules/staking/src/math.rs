@@ -106,6 +106,18 @@ pub fn slash_amount(amount: u128, fraction_ppm: u32) -> u128 {
         .min(amount)
 }
 
+/// CometBFT voting power of `tokens` at PoL weight `weight_ppm`:
+/// `floor(floor(tokens · weight_ppm / 10⁶) / POWER_REDUCTION)`, capped at
+/// [`MAX_VALIDATOR_POWER`](crate::end_block::MAX_VALIDATOR_POWER). `weight_ppm` above 10⁶
+/// counts as 10⁶.
+pub fn weighted_power(tokens: u128, weight_ppm: u32) -> i64 {
+    let weight = u128::from(weight_ppm.min(PPM));
+    // weight ≤ 10⁶, so the quotient is at most `tokens` and never overflows.
+    let weighted = mul_div_floor(tokens, weight, u128::from(PPM)).unwrap_or(tokens);
+    let power = weighted / crate::POWER_REDUCTION;
+    power.min(crate::end_block::MAX_VALIDATOR_POWER as u128) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +181,16 @@ mod tests {
         assert_eq!(slash_amount(1000, 50_000), 50);
         assert_eq!(slash_amount(7, 2_000_000), 7);
         assert_eq!(slash_amount(0, 500_000), 0);
+        // PoL weight: floor at each step, full weight is plain power, capped.
+        assert_eq!(weighted_power(10_000_000, PPM), 10);
+        assert_eq!(weighted_power(10_999_999, PPM), 10);
+        assert_eq!(weighted_power(10_000_000, 550_000), 5);
+        assert_eq!(weighted_power(10_000_000, 99_999), 0);
+        assert_eq!(weighted_power(10_000_000, 2_000_000), 10);
+        assert_eq!(
+            weighted_power(u128::MAX, PPM),
+            crate::end_block::MAX_VALIDATOR_POWER
+        );
 
         // Property: delegate then unbond everything never returns more than was put in, and
         // the remaining holders' value per share never drops.

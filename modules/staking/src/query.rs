@@ -70,7 +70,9 @@ fn validators_from_index(
         .iter()
         .map(|(_, v)| {
             let op = Address::from_slice(v).ok_or_else(|| internal("bad validator index"))?;
-            Ok(validator_at(snapshot, &op)?.to_query_proto())
+            snapshot
+                .validator_query_proto(&validator_at(snapshot, &op)?)
+                .map_err(internal)
         })
         .collect()
 }
@@ -84,7 +86,11 @@ impl Query for StakingQuery {
         let snapshot = snapshot_for(&self.storage, &request)?;
         let op = valoper(&request.get_ref().validator_address)?;
         Ok(Response::new(pb::QueryValidatorResponse {
-            validator: Some(validator_at(&snapshot, &op)?.to_query_proto()),
+            validator: Some(
+                snapshot
+                    .validator_query_proto(&validator_at(&snapshot, &op)?)
+                    .map_err(internal)?,
+            ),
         }))
     }
 
@@ -106,9 +112,8 @@ impl Query for StakingQuery {
                 .iter()
                 .map(|(_, v)| {
                     let p = pb::Validator::decode(v.as_slice()).map_err(internal)?;
-                    Ok(Validator::from_proto(&p)
-                        .map_err(internal)?
-                        .to_query_proto())
+                    let v = Validator::from_proto(&p).map_err(internal)?;
+                    snapshot.validator_query_proto(&v).map_err(internal)
                 })
                 .collect::<Result<Vec<_>, Status>>()?;
             (vals, page)

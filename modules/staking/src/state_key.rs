@@ -140,3 +140,11 @@ pub const LAST_POWER_PREFIX: &[u8] = b"staking/last_power/";
 pub fn last_power(op: &Address) -> Vec<u8> {
     [LAST_POWER_PREFIX, op.as_bytes()].concat()
 }
+
+/// `staking/pol_weight/<operator 20>` → u32 big-endian, parts per million: the validator's
+/// Proof-of-Latency weight (its measurer reputation, written by `reputation` at epoch
+/// ends). Absent = 1_000_000 (full weight); a weight of 10⁶ is stored as absent.
+pub const POL_WEIGHT_PREFIX: &[u8] = b"staking/pol_weight/";
+pub fn pol_weight(op: &Address) -> Vec<u8> {
+    [POL_WEIGHT_PREFIX, op.as_bytes()].concat()
+}

@@ -785,6 +785,153 @@ fn end_block_keeps_the_last_set_rather_than_emptying_it() {
     assert_eq!(powers(&up), vec![(pubkey(1), 0), (pubkey(2), 3)]);
 }
 
+// ---- PoL weight ------------------------------------------------------------------------
+
+#[test]
+fn a_pol_weight_change_emits_exactly_the_weighted_power() {
+    let mut s = setup(1000 * M);
+    create(&mut s, 1, 1, 10 * M).unwrap();
+    create(&mut s, 2, 2, 4 * M).unwrap();
+    let up = end_block(&mut s, &ctx(2)).unwrap().validator_updates;
+    assert_eq!(powers(&up), vec![(pubkey(1), 10), (pubkey(2), 4)]);
+    assert_eq!(s.pol_weight_ppm(&addr(1)).unwrap(), 1_000_000);
+
+    // 10 units × 0.55 = 5.5 → 5: exactly one update, for validator 1.
+    s.set_pol_weight(&addr(1), 550_000).unwrap();
+    let up = end_block(&mut s, &ctx(3)).unwrap().validator_updates;
+    assert_eq!(powers(&up), vec![(pubkey(1), 5)]);
+    assert_eq!(s.last_powers().unwrap(), vec![(addr(1), 5), (addr(2), 4)]);
+    assert_eq!(s.voting_power(&val(&s, 1)).unwrap(), 5);
+    // Queries show the weight and the weighted power.
+    let q = s.validator_query_proto(&val(&s, 1)).unwrap();
+    assert_eq!((q.pol_weight_ppm, q.voting_power), (550_000, 5));
+    let q = s.validator_query_proto(&val(&s, 2)).unwrap();
+    assert_eq!((q.pol_weight_ppm, q.voting_power), (1_000_000, 4));
+    // The stored record itself carries neither.
+    let stored: pb::Validator =
+        pol_store::StateReadExt::get_proto(&s, &state_key::validator(&addr(1)))
+            .unwrap()
+            .unwrap();
+    assert_eq!((stored.pol_weight_ppm, stored.voting_power), (0, 0));
+
+    // A weight that does not move the floored power sends nothing.
+    s.set_pol_weight(&addr(1), 599_999).unwrap();
+    assert!(end_block(&mut s, &ctx(4))
+        .unwrap()
+        .validator_updates
+        .is_empty());
+    // Back to full weight: power restored, nothing stored.
+    s.set_pol_weight(&addr(1), 1_000_000).unwrap();
+    assert!(s
+        .get_raw(&state_key::pol_weight(&addr(1)))
+        .unwrap()
+        .is_none());
+    let up = end_block(&mut s, &ctx(5)).unwrap().validator_updates;
+    assert_eq!(powers(&up), vec![(pubkey(1), 10)]);
+
+    // Weighted under one unit: out of the set (power 0), unbonding like any leaver.
+    s.set_pol_weight(&addr(2), 200_000).unwrap();
+    let up = end_block(&mut s, &ctx(6)).unwrap().validator_updates;
+    assert_eq!(powers(&up), vec![(pubkey(2), 0)]);
+    assert_eq!(val(&s, 2).status, BondStatus::Unbonding);
+    s.set_pol_weight(&addr(2), 250_000).unwrap();
+    let up = end_block(&mut s, &ctx(7)).unwrap().validator_updates;
+    assert_eq!(powers(&up), vec![(pubkey(2), 1)]);
+    assert_eq!(val(&s, 2).status, BondStatus::Bonded);
+    check_invariants(&s);
+}
+
+#[test]
+fn full_pol_weight_changes_nothing() {
+    let build = |weights: bool| {
+        let mut s = setup(1000 * M);
+        create(&mut s, 1, 1, 10 * M).unwrap();
+        create(&mut s, 2, 2, 7 * M + 999_999).unwrap();
+        let first = end_block(&mut s, &ctx(2)).unwrap();
+        if weights {
+            s.set_pol_weight(&addr(1), 1_000_000).unwrap();
+            s.set_pol_weight(&addr(2), 1_000_000).unwrap();
+        }
+        let second = end_block(&mut s, &ctx(3)).unwrap();
+        // The resolved state (the base is empty, so the overlay is all of it).
+        let state: Vec<(Vec<u8>, Vec<u8>)> = s
+            .into_writes()
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+        (state, first, second)
+    };
+    let (plain, first, second) = build(false);
+    let (weighted, first_w, second_w) = build(true);
+    assert_eq!(
+        powers(&first.validator_updates),
+        vec![(pubkey(1), 10), (pubkey(2), 7)]
+    );
+    assert!(second.validator_updates.is_empty());
+    assert_eq!((first, second), (first_w, second_w));
+    assert!(
+        plain == weighted,
+        "weight 10⁶ must leave the state as it was"
+    );
+}
+
+#[test]
+fn pol_weight_rejections_write_nothing() {
+    let mut s = setup(1000 * M);
+    create(&mut s, 1, 1, 10 * M).unwrap();
+    let before = s.writes().clone();
+    let e = s.set_pol_weight(&addr(1), 1_000_001).unwrap_err();
+    assert_eq!(e.code, code::INVALID_REQUEST);
+    assert!(e.log.contains("above 1000000"), "{}", e.log);
+    let e = s.set_pol_weight(&addr(9), 10).unwrap_err();
+    assert!(e.log.contains("unknown validator"), "{}", e.log);
+    assert_eq!(s.writes(), &before);
+}
+
+#[test]
+fn genesis_keeps_pol_weights() {
+    let mut s = setup(100 * M);
+    let g = GenesisState {
+        params: test_params(),
+        gentxs: vec![
+            GenesisValidator::new(&addr(1), &pubkey(1), "one", 0, 10 * M),
+            GenesisValidator::new(&addr(2), &pubkey(2), "two", 0, 10 * M),
+        ],
+        pol_weights: vec![GenesisPolWeight {
+            operator_address: valoper_string(&addr(2)),
+            weight_ppm: 300_000,
+        }],
+        ..Default::default()
+    };
+    g.validate().unwrap();
+    // The initial set is weighted.
+    let updates = g.init(&mut s, &ctx(0)).unwrap();
+    assert_eq!(powers(&updates), vec![(pubkey(1), 10), (pubkey(2), 3)]);
+    let exported = GenesisState::export(&s).unwrap();
+    assert_eq!(exported.pol_weights, g.pol_weights);
+    let bank = pol_bank::GenesisState::export(&s).unwrap();
+    let mut fresh = StateDelta::new(MemState::default());
+    bank.init(&mut fresh).unwrap();
+    let json = serde_json::to_string(&exported).unwrap();
+    let reread: GenesisState = serde_json::from_str(&json).unwrap();
+    let updates = reread.init(&mut fresh, &ctx(0)).unwrap();
+    assert_eq!(powers(&updates), vec![(pubkey(1), 10), (pubkey(2), 3)]);
+    assert_eq!(GenesisState::export(&fresh).unwrap(), exported);
+    // Without weights the field is left out of the JSON.
+    let plain = serde_json::to_string(&GenesisState::default()).unwrap();
+    assert!(!plain.contains("pol_weights"), "{plain}");
+
+    let mut bad = g.clone();
+    bad.pol_weights[0].weight_ppm = 1_000_001;
+    assert!(bad.validate().unwrap_err().contains("above 1000000"));
+    let mut bad = g.clone();
+    bad.pol_weights.push(bad.pol_weights[0].clone());
+    assert!(bad.validate().unwrap_err().contains("twice"));
+    let mut bad = g.clone();
+    bad.pol_weights[0].operator_address = valoper_string(&addr(7));
+    assert!(bad.validate().unwrap_err().contains("unknown validator"));
+}
+
 // ---- genesis ---------------------------------------------------------------------------
 
 #[test]

@@ -92,10 +92,16 @@ impl Validator {
         consensus_address(&self.consensus_pubkey)
     }
 
-    /// CometBFT voting power: tokens / 10⁶, capped so the total stays under CometBFT's bound.
+    /// Power at full PoL weight: tokens / 10⁶, capped so the total stays under CometBFT's
+    /// bound. CometBFT gets [`Validator::weighted_power`] (see `StakingRead::voting_power`).
     pub fn power(&self) -> i64 {
-        let p = self.tokens / crate::POWER_REDUCTION;
-        p.min(crate::end_block::MAX_VALIDATOR_POWER as u128) as i64
+        crate::math::weighted_power(self.tokens, crate::math::PPM)
+    }
+
+    /// CometBFT voting power at PoL weight `weight_ppm`:
+    /// `tokens × weight_ppm / 10⁶ / POWER_REDUCTION`, floored, capped.
+    pub fn weighted_power(&self, weight_ppm: u32) -> i64 {
+        crate::math::weighted_power(self.tokens, weight_ppm)
     }
 
     /// In the power index: may be chosen for the active set.
@@ -117,13 +123,18 @@ impl Validator {
             unbonding_height: self.unbonding_height,
             unbonding_completion_height: self.unbonding_completion_height,
             consensus_address: String::new(),
+            pol_weight_ppm: 0,
+            voting_power: 0,
         }
     }
 
-    /// The proto form with the `polvalcons` address filled in (queries).
-    pub fn to_query_proto(&self) -> pb::Validator {
+    /// The proto form with the `polvalcons` address, the PoL weight and the voting power
+    /// that weight gives filled in (queries).
+    pub fn to_query_proto(&self, weight_ppm: u32) -> pb::Validator {
         let mut p = self.to_proto();
         p.consensus_address = valcons_string(&self.consensus_address());
+        p.pol_weight_ppm = weight_ppm;
+        p.voting_power = self.weighted_power(weight_ppm);
         p
     }
 

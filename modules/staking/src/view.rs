@@ -146,6 +146,45 @@ pub trait StakingRead: StateRead {
             })
             .collect()
     }
+
+    /// A validator's PoL weight in ppm (10⁶ when never set).
+    fn pol_weight_ppm(&self, op: &Address) -> Result<u32, StoreError> {
+        match self.get_raw(&state_key::pol_weight(op))? {
+            None => Ok(math::PPM),
+            Some(v) => {
+                let b: [u8; 4] = v
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("staking pol weight: not 4 bytes".into()))?;
+                Ok(u32::from_be_bytes(b))
+            }
+        }
+    }
+
+    /// Every stored PoL weight (those below 10⁶), in operator order.
+    fn all_pol_weights(&self) -> Result<Vec<(Address, u32)>, StoreError> {
+        scan(self, state_key::POL_WEIGHT_PREFIX)?
+            .iter()
+            .map(|(k, v)| {
+                let op = addr_value(&k[state_key::POL_WEIGHT_PREFIX.len()..])?;
+                let b: [u8; 4] = v
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("staking pol weight: not 4 bytes".into()))?;
+                Ok((op, u32::from_be_bytes(b)))
+            })
+            .collect()
+    }
+
+    /// The CometBFT voting power of `val`: its tokens at its PoL weight.
+    fn voting_power(&self, val: &Validator) -> Result<i64, StoreError> {
+        Ok(val.weighted_power(self.pol_weight_ppm(&val.operator)?))
+    }
+
+    /// The query form of `val`: consensus address, PoL weight and voting power filled in.
+    fn validator_query_proto(&self, val: &Validator) -> Result<pb::Validator, StoreError> {
+        Ok(val.to_query_proto(self.pol_weight_ppm(&val.operator)?))
+    }
 }
 impl<S: StateRead + ?Sized> StakingRead for S {}
 
@@ -285,6 +324,29 @@ pub trait StakingWrite: StateWrite + StakingRead {
             );
         }
         val.status = status;
+        Ok(())
+    }
+
+    /// Set a validator's PoL weight (0..=10⁶ ppm; 10⁶ is stored as absent). Takes effect on
+    /// CometBFT at the next `end_block` (`apply_validator_set` sends the changed power).
+    fn set_pol_weight(&mut self, op: &Address, weight_ppm: u32) -> Result<(), TxError> {
+        if weight_ppm > math::PPM {
+            return Err(TxError::INVALID_REQUEST(format!(
+                "pol weight {weight_ppm} ppm is above 1000000"
+            )));
+        }
+        if self.validator(op)?.is_none() {
+            return Err(TxError::INVALID_REQUEST(format!(
+                "pol weight for unknown validator {}",
+                crate::types::valoper_string(op)
+            )));
+        }
+        let key = state_key::pol_weight(op);
+        if weight_ppm == math::PPM {
+            self.delete(key);
+        } else {
+            self.put_raw(key, weight_ppm.to_be_bytes().to_vec());
+        }
         Ok(())
     }
 }
