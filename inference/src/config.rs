@@ -25,6 +25,12 @@
 //! verify = true                      # check each proof before answering
 //! key_dir = "keys"                   # cache proving keys between runs (optional)
 //!
+//! [fault]                            # FAULT INJECTION for tests only; off by default
+//! extra_latency_ms = 0               # added before each Infer answer
+//! jitter_ms = 0                      # plus a uniform 0..=jitter_ms
+//! drop_ppm = 0                       # this share of Infer calls fail UNAVAILABLE (after the delay)
+//! after_secs = 0                     # faults start after this much uptime
+//!
 //! [[models]]
 //! id = "digits-64-32-10"
 //! path = "../inference/models/digits-64-32-10.polm"
@@ -61,6 +67,66 @@ pub struct Config {
     /// request.
     #[serde(default)]
     pub chain: Option<ChainConfig>,
+    /// Fault injection for tests; off unless set.
+    #[serde(default)]
+    pub fault: Fault,
+}
+
+/// `[fault]`: FAULT INJECTION FOR TESTS AND DRILLS ONLY (a provider that turns slow or
+/// flaky, so the tests can watch Proof-of-Latency penalize it). Every field defaults to 0,
+/// which is off. Only `Infer` is affected.
+///
+/// A dropped call waits out its delay, then fails with gRPC `UNAVAILABLE` (it does not hang:
+/// a hang is `extra_latency_ms` above the client's timeout).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Fault {
+    /// Added before answering each `Infer`, milliseconds.
+    pub extra_latency_ms: u64,
+    /// Plus a delay drawn uniformly from `0..=jitter_ms`.
+    pub jitter_ms: u64,
+    /// Calls per million that fail with `UNAVAILABLE` after the delay.
+    pub drop_ppm: u32,
+    /// Faults start only after this many seconds of uptime (0: from the start), so a test
+    /// can time "turned slow" to "penalized".
+    pub after_secs: u64,
+}
+
+impl Fault {
+    /// Longest delay accepted (10 minutes): longer is a typo, not a test.
+    pub const MAX_DELAY_MS: u64 = 600_000;
+
+    /// True when any fault is configured.
+    pub fn is_active(&self) -> bool {
+        self.extra_latency_ms > 0 || self.jitter_ms > 0 || self.drop_ppm > 0
+    }
+
+    pub fn check(&self) -> Result<(), ConfigError> {
+        for (name, v) in [
+            ("extra_latency_ms", self.extra_latency_ms),
+            ("jitter_ms", self.jitter_ms),
+        ] {
+            if v > Self::MAX_DELAY_MS {
+                return Err(ConfigError::Invalid(format!(
+                    "fault.{name} = {v} is more than {} (10 minutes)",
+                    Self::MAX_DELAY_MS
+                )));
+            }
+        }
+        if self.drop_ppm > 1_000_000 {
+            return Err(ConfigError::Invalid(format!(
+                "fault.drop_ppm = {} is more than 1000000 (every call)",
+                self.drop_ppm
+            )));
+        }
+        if self.after_secs > 365 * 86_400 {
+            return Err(ConfigError::Invalid(format!(
+                "fault.after_secs = {} is more than a year",
+                self.after_secs
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// `[chain]`: how the worker settles its proof obligations on chain.
@@ -269,6 +335,7 @@ impl Config {
                 "batching.max_batch and queue_capacity must be > 0".into(),
             ));
         }
+        self.fault.check()?;
         Ok(())
     }
 
@@ -281,5 +348,61 @@ impl Config {
             .parse()
             .map(Some)
             .map_err(|_| ConfigError::Invalid(format!("metrics_listen {:?}", self.metrics_listen)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(extra: &str) -> Result<Config, String> {
+        let provider = crate::receipt::format_address(&[1; 20]);
+        let text = format!(
+            "provider = \"{provider}\"\n[[models]]\nid = \"m\"\npath = \"m.polm\"\n{extra}"
+        );
+        let cfg: Config = toml::from_str(&text).map_err(|e| e.to_string())?;
+        cfg.check().map_err(|e| e.to_string())?;
+        Ok(cfg)
+    }
+
+    #[test]
+    fn fault_is_off_by_default() {
+        let cfg = parse("").unwrap();
+        assert_eq!(cfg.fault, Fault::default());
+        assert!(!cfg.fault.is_active());
+    }
+
+    #[test]
+    fn fault_section_parses() {
+        let cfg = parse(
+            "[fault]\nextra_latency_ms = 50\njitter_ms = 5\ndrop_ppm = 1000\nafter_secs = 3\n",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.fault,
+            Fault {
+                extra_latency_ms: 50,
+                jitter_ms: 5,
+                drop_ppm: 1000,
+                after_secs: 3,
+            }
+        );
+        assert!(cfg.fault.is_active());
+        // after_secs alone injects nothing.
+        assert!(!parse("[fault]\nafter_secs = 3\n")
+            .unwrap()
+            .fault
+            .is_active());
+    }
+
+    #[test]
+    fn bad_fault_settings_are_named() {
+        let err = |s: &str| parse(s).unwrap_err();
+        assert!(err("[fault]\ndrop_ppm = 1000001\n").contains("fault.drop_ppm"));
+        assert!(err("[fault]\nextra_latency_ms = 600001\n").contains("fault.extra_latency_ms"));
+        assert!(err("[fault]\njitter_ms = 9999999\n").contains("fault.jitter_ms"));
+        assert!(err("[fault]\nafter_secs = 99999999999\n").contains("fault.after_secs"));
+        assert!(err("[fault]\nlatency_ms = 5\n").contains("latency_ms"));
+        assert!(err("[fault]\ndrop_ppm = -1\n").contains("drop_ppm"));
     }
 }

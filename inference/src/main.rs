@@ -200,7 +200,7 @@ async fn serve(cfg: Config) -> Result<()> {
     if backend.is_none() {
         tracing::warn!("no prover in this build: Prove answers UNIMPLEMENTED");
     }
-    let state = WorkerState::new(
+    let mut state = WorkerState::new(
         WorkerOptions {
             chain_id: cfg.chain_id.clone(),
             provider,
@@ -221,6 +221,8 @@ async fn serve(cfg: Config) -> Result<()> {
         specs,
         backend,
     )?;
+    // Test-only fault injection; off unless [fault] is set.
+    state.set_fault(cfg.fault.clone());
     let state = Arc::new(state);
     pol_worker::proving::warm_up(&state);
     let listener = tokio::net::TcpListener::bind(cfg.listen)

@@ -1,6 +1,7 @@
 //! The `pol.worker.v1.Worker` gRPC service.
 
 use crate::batcher::{BatchConfig, Batcher, SubmitError};
+use crate::config::Fault;
 use crate::engine::Engine;
 use crate::pool::{PoolConfig, PoolError, ProverPool};
 use crate::proto::{
@@ -37,6 +38,48 @@ pub struct WorkerState {
     pub backend: Option<Arc<dyn ProofBackend>>,
     pub device: String,
     started: Instant,
+    fault: FaultInjection,
+}
+
+/// Injected `Infer` faults (`[fault]` in the worker config): FOR TESTS ONLY. Off unless set.
+#[derive(Debug, Clone, Default)]
+pub struct FaultInjection {
+    cfg: Fault,
+}
+
+/// What an injected fault does to one `Infer` call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultPlan {
+    /// Waited before answering.
+    pub delay: Duration,
+    /// Fail with `UNAVAILABLE` after the delay instead of answering.
+    pub drop: bool,
+}
+
+impl FaultInjection {
+    pub fn new(cfg: Fault) -> Self {
+        Self { cfg }
+    }
+
+    /// The fault of one call arriving `uptime` after start (none before `after_secs`).
+    pub fn plan(&self, uptime: Duration, rng: &mut impl rand::Rng) -> FaultPlan {
+        let c = &self.cfg;
+        if !c.is_active() || uptime < Duration::from_secs(c.after_secs) {
+            return FaultPlan {
+                delay: Duration::ZERO,
+                drop: false,
+            };
+        }
+        let jitter = if c.jitter_ms > 0 {
+            rng.gen_range(0..=c.jitter_ms)
+        } else {
+            0
+        };
+        FaultPlan {
+            delay: Duration::from_millis(c.extra_latency_ms.saturating_add(jitter)),
+            drop: c.drop_ppm > 0 && rng.gen_range(0..1_000_000u32) < c.drop_ppm,
+        }
+    }
 }
 
 /// Settings of a [`WorkerState`] besides the models.
@@ -114,7 +157,20 @@ impl WorkerState {
             backend,
             device,
             started: Instant::now(),
+            fault: FaultInjection::default(),
         })
+    }
+
+    /// Turns on injected `Infer` faults (tests only); uptime for `after_secs` counts from
+    /// when the state was made.
+    pub fn set_fault(&mut self, fault: Fault) {
+        if fault.is_active() {
+            tracing::warn!(
+                ?fault,
+                "FAULT INJECTION on: Infer answers are delayed or dropped"
+            );
+        }
+        self.fault = FaultInjection::new(fault);
     }
 
     pub fn pubkey(&self) -> [u8; 32] {
@@ -170,6 +226,7 @@ impl Worker for WorkerService {
         let t0 = Instant::now();
         let req = request.into_inner();
         let st = &self.state;
+        let fault = st.fault.plan(st.started.elapsed(), &mut rand::thread_rng());
         let Some(served) = st.models.get(&req.model_id) else {
             metrics::counter!("pol_worker_infer_errors_total", "code" => "not_found").increment(1);
             return Err(Status::not_found(format!(
@@ -207,6 +264,16 @@ impl Worker for WorkerService {
                 return Err(Status::internal(format!("runtime failure: {e}")));
             }
         };
+        // Injected faults act after the work, as a slow or lossy link would: the answer is
+        // late, or lost before the receipt exists.
+        if !fault.delay.is_zero() {
+            metrics::counter!("pol_worker_fault_injected_total", "kind" => "delay").increment(1);
+            tokio::time::sleep(fault.delay).await;
+        }
+        if fault.drop {
+            metrics::counter!("pol_worker_fault_injected_total", "kind" => "drop").increment(1);
+            return Err(Status::unavailable("temporarily unavailable"));
+        }
         let class = argmax(&logits) as u32;
         let body = ReceiptBody::new(
             &st.chain_id,
@@ -391,4 +458,148 @@ pub async fn serve(
         .add_service(svc)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{make_engine, DeviceChoice};
+    use pol_proofs::model::{Architecture, LayerShape};
+    use rand::SeedableRng;
+
+    const MODEL: &str = "tiny";
+
+    fn fault(extra: u64, jitter: u64, drop_ppm: u32, after: u64) -> Fault {
+        Fault {
+            extra_latency_ms: extra,
+            jitter_ms: jitter,
+            drop_ppm,
+            after_secs: after,
+        }
+    }
+
+    #[test]
+    fn fault_plan_respects_start_delay_jitter_and_drop_rate() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+        let none = FaultPlan {
+            delay: Duration::ZERO,
+            drop: false,
+        };
+        let off = FaultInjection::default();
+        assert_eq!(off.plan(Duration::from_secs(1000), &mut rng), none);
+        let f = FaultInjection::new(fault(50, 10, 0, 5));
+        // Not before after_secs.
+        assert_eq!(f.plan(Duration::from_millis(4999), &mut rng), none);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..500 {
+            let p = f.plan(Duration::from_secs(5), &mut rng);
+            assert!(!p.drop);
+            assert!(p.delay >= Duration::from_millis(50) && p.delay <= Duration::from_millis(60));
+            seen.insert(p.delay);
+        }
+        assert_eq!(seen.len(), 11, "jitter covers 0..=10 ms");
+        let all = FaultInjection::new(fault(0, 0, 1_000_000, 0));
+        assert!((0..100).all(|_| all.plan(Duration::ZERO, &mut rng).drop));
+        let half = FaultInjection::new(fault(0, 0, 500_000, 0));
+        let drops = (0..4000)
+            .filter(|_| half.plan(Duration::ZERO, &mut rng).drop)
+            .count();
+        assert!(
+            (1700..2300).contains(&drops),
+            "{drops} of 4000 dropped at 50%"
+        );
+    }
+
+    fn state(f: Fault) -> Arc<WorkerState> {
+        let arch = Architecture {
+            layers: vec![
+                LayerShape {
+                    input: 4,
+                    output: 3,
+                    shift: 4,
+                },
+                LayerShape {
+                    input: 3,
+                    output: 2,
+                    shift: 0,
+                },
+            ],
+        };
+        let model = Arc::new(Model::random(
+            &arch,
+            &mut rand::rngs::StdRng::seed_from_u64(1),
+        ));
+        let mut st = WorkerState::new(
+            WorkerOptions {
+                chain_id: "pol-test-1".into(),
+                provider: [7; 20],
+                key: SigningKey::from_bytes(&[3; 32]),
+                batching: BatchConfig {
+                    max_batch: 4,
+                    window: Duration::from_micros(50),
+                    queue_capacity: 16,
+                },
+                pool: PoolConfig {
+                    threads: 1,
+                    max_pending: 1,
+                    nice: 0,
+                },
+                record_window: Duration::from_secs(60),
+                max_records: 100,
+            },
+            vec![ModelSpec {
+                id: MODEL.into(),
+                model: model.clone(),
+                engine: make_engine(model, &DeviceChoice::Reference).unwrap(),
+                file_sha256: String::new(),
+            }],
+            None,
+        )
+        .unwrap();
+        st.set_fault(f);
+        Arc::new(st)
+    }
+
+    async fn infer(svc: &WorkerService) -> (Duration, Result<proto::InferResponse, Status>) {
+        let t0 = Instant::now();
+        let r = svc
+            .infer(Request::new(proto::InferRequest {
+                model_id: MODEL.into(),
+                input: vec![1, 2, 3, 4],
+                nonce: 5,
+            }))
+            .await
+            .map(Response::into_inner);
+        (t0.elapsed(), r)
+    }
+
+    #[tokio::test]
+    async fn infer_is_delayed_and_dropped_as_configured() {
+        let slow = WorkerService::new(state(fault(150, 0, 0, 0)));
+        let (took, r) = infer(&slow).await;
+        let r = r.unwrap();
+        assert!(took >= Duration::from_millis(150), "{took:?}");
+        // The answer itself is untouched: a receipt that verifies over these logits.
+        let receipt = SignedReceipt::from_proto(&r.receipt.unwrap()).unwrap();
+        receipt.verify_with_data(&[1, 2, 3, 4], &r.logits).unwrap();
+
+        let lossy = WorkerService::new(state(fault(100, 0, 1_000_000, 0)));
+        let (took, r) = infer(&lossy).await;
+        assert_eq!(r.unwrap_err().code(), tonic::Code::Unavailable);
+        assert!(
+            took >= Duration::from_millis(100),
+            "dropped after the delay: {took:?}"
+        );
+        assert_eq!(
+            lossy.state.records.len(),
+            0,
+            "no receipt for a dropped call"
+        );
+
+        // Not yet: faults start after an hour of uptime.
+        let later = WorkerService::new(state(fault(5_000, 0, 1_000_000, 3600)));
+        let (took, r) = infer(&later).await;
+        assert!(r.is_ok());
+        assert!(took < Duration::from_millis(1000), "{took:?}");
+    }
 }
