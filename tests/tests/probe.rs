@@ -1,0 +1,250 @@
+//! pold's latency probes against a real pol-worker process, without a chain: the worker
+//! answers fast, then (fault injection, `[fault] after_secs`) turns 100 ms slower; the probe
+//! book's windows follow, every receipt it keeps verifies, and a provider registered with
+//! another receipt key fails every probe although the worker answers it.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pol_app::probe::{self, BookConfig, ProbeBook, ProbeModel, ProbeTiming, StaticTargets, Target};
+use pol_inference::receipt::{format_address, SignedReceipt};
+use pol_tests::*;
+use pol_worker::proto::worker_client::WorkerClient;
+use pol_worker::proto::HealthRequest;
+
+const MODEL: &str = "digits-64-32-10";
+const CHAIN: &str = "pol-test-1";
+const PROVIDER: [u8; 20] = [0x11; 20];
+/// Another provider address, registered (in the static list) with a key the worker lacks.
+const IMPOSTOR: [u8; 20] = [0x22; 20];
+const EXTRA_MS: u64 = 100;
+const SLOW_AFTER_SECS: u64 = 12;
+
+/// A pol-worker process in its own process group, killed on drop.
+struct Worker {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Worker {
+    fn start(config: &Path, log: PathBuf) -> Worker {
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(pold_bin().with_file_name("pol-worker"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .process_group(0)
+            .spawn()
+            .expect("spawning pol-worker (cargo build -p pol-worker --bin pol-worker)");
+        Worker {
+            child: Some(child),
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            unsafe { libc::kill(-(c.id() as i32), libc::SIGKILL) };
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Polls `f` every 100 ms until it returns `Some`.
+async fn eventually<T>(
+    what: &str,
+    timeout: Duration,
+    worker: &Worker,
+    mut f: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; worker log:\n{}",
+            worker.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn probes_see_a_worker_turn_slow_and_reject_foreign_receipts() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("worker.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+chain_id = "{CHAIN}"
+provider = "{provider}"
+listen = "127.0.0.1:{port}"
+metrics_listen = ""
+key_file = "worker.key"
+device = "cpu"
+
+[prover]
+threads = 1
+nice = 19
+key_dir = "keys"
+
+[fault]
+extra_latency_ms = {EXTRA_MS}
+after_secs = {SLOW_AFTER_SECS}
+
+[[models]]
+id = "{MODEL}"
+path = "{model}"
+"#,
+            provider = format_address(&PROVIDER),
+            model = repo_root()
+                .join("inference/models/digits-64-32-10.polm")
+                .display(),
+        ),
+    )
+    .unwrap();
+    let worker = Worker::start(&config, dir.path().join("worker.log"));
+    let url = format!("http://127.0.0.1:{port}");
+
+    // Up, and its receipt key (what the chain would have registered).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let health = loop {
+        if let Ok(mut c) = WorkerClient::connect(url.clone()).await {
+            if let Ok(h) = c.health(HealthRequest {}).await {
+                break h.into_inner();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "worker did not start:\n{}",
+            worker.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        health.uptime_ms < SLOW_AFTER_SECS * 1000 - 5000,
+        "the worker took too long to start ({} ms up) for the fast phase",
+        health.uptime_ms
+    );
+    let key: [u8; 32] = health.worker_pubkey.as_slice().try_into().unwrap();
+    let models = vec![ProbeModel {
+        id: MODEL.into(),
+        input_len: 64,
+        output_len: 10,
+    }];
+    let targets = vec![
+        Target {
+            provider: PROVIDER,
+            endpoint: url.clone(),
+            receipt_pubkey: key,
+            models: models.clone(),
+        },
+        Target {
+            provider: IMPOSTOR,
+            endpoint: url.clone(),
+            receipt_pubkey: [7; 32],
+            models,
+        },
+    ];
+
+    let book = Arc::new(ProbeBook::new(BookConfig {
+        window_samples: 1000,
+        window_age: Some(Duration::from_secs(2)),
+        max_receipts: 16,
+        latency_scale_ppm: 0,
+    }));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let task = probe::spawn(
+        ProbeTiming {
+            interval: Duration::from_millis(50),
+            timeout: Duration::from_secs(2),
+            refresh: Duration::from_millis(500),
+            max_concurrency: 8,
+        },
+        CHAIN.into(),
+        Arc::new(StaticTargets(targets)),
+        book.clone(),
+        stop_rx,
+    );
+    let window = |p: [u8; 20]| {
+        book.windows_at(Instant::now())
+            .into_iter()
+            .find(|w| w.provider == p)
+    };
+
+    // Fast phase: answered, verified, well under the injected delay.
+    let fast = eventually("fast probes", Duration::from_secs(5), &worker, || {
+        window(PROVIDER).filter(|w| w.samples >= 10)
+    })
+    .await;
+    assert_eq!(fast.failures, 0, "{fast:?}\n{}", worker.log());
+    assert!(fast.p50_us > 0 && fast.p50_us < 50_000, "{fast:?}");
+    assert!(fast.p50_us <= fast.p99_us && fast.p99_us <= fast.max_us);
+
+    // The registered key is not the worker's: every answer is a failure.
+    let impostor = window(IMPOSTOR).expect("probed");
+    assert!(impostor.samples >= 5, "{impostor:?}");
+    assert_eq!(impostor.failures, impostor.samples, "{impostor:?}");
+    assert_eq!((impostor.p50_us, impostor.p99_us), (0, 0));
+
+    // Receipts: only the honest provider's, each verifying, each handed out once.
+    let receipts = book.take_receipts(100);
+    assert!(!receipts.is_empty());
+    for r in &receipts {
+        let s = SignedReceipt::from_proto(r).unwrap();
+        s.verify().unwrap();
+        assert_eq!(s.worker_pubkey, key);
+        assert_eq!(s.body.provider, PROVIDER);
+        assert_eq!(s.body.chain_id, CHAIN);
+        assert_eq!(s.body.model_id, MODEL);
+    }
+    let nonces: std::collections::BTreeSet<u64> = receipts.iter().map(|r| r.nonce).collect();
+    assert_eq!(nonces.len(), receipts.len(), "random nonces, no repeats");
+    assert!(book.take_receipts(100).len() <= 16);
+
+    // The worker turns slow: within the 2 s window every success shows the delay.
+    let slow = eventually(
+        "the injected latency in the window",
+        Duration::from_secs(SLOW_AFTER_SECS + 20),
+        &worker,
+        || {
+            window(PROVIDER).filter(|w| {
+                w.samples >= 5 && w.p50_us >= (EXTRA_MS * 1000) as u32 && w.max_us < 1_000_000
+            })
+        },
+    )
+    .await;
+    assert_eq!(slow.failures, 0, "{slow:?}");
+    // Once the window holds only slow-phase results, even the p50 is past the delay.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let settled = window(PROVIDER).unwrap();
+    assert!(settled.samples >= 5, "{settled:?}");
+    assert_eq!(settled.failures, 0, "{settled:?}");
+    assert!(settled.p50_us >= (EXTRA_MS * 1000) as u32, "{settled:?}");
+    assert!(
+        !book.take_receipts(4).is_empty(),
+        "slow answers still verify"
+    );
+
+    stop_tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the probe task stops on shutdown")
+        .unwrap();
+}
