@@ -1,0 +1,143 @@
+//! `reputation` genesis: params and every record, as `export` writes them and `init` loads
+//! them (export then init reproduces the same state keys and values).
+
+use std::collections::BTreeSet;
+
+use pol_component::state::scan;
+use pol_component::{Address, BlockContext, TxError};
+use pol_store::{StateRead, StateWrite};
+use serde::{Deserialize, Serialize};
+
+use crate::params::Params;
+use crate::view::{ReputationRead, ReputationWrite};
+use crate::{pb, state_key, PPM};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GenesisState {
+    pub params: Params,
+    pub providers: Vec<pb::ProviderReputation>,
+    /// Every provider's kept history points.
+    pub history: Vec<pb::ReputationPoint>,
+    pub validators: Vec<pb::ValidatorReputation>,
+    /// The last epoch measurers were recorded for (none before the first).
+    pub last_measurer_epoch: Option<u64>,
+}
+
+fn err(what: impl std::fmt::Display) -> String {
+    format!("reputation genesis: {what}")
+}
+
+fn addr(s: &str, what: &str) -> Result<Address, String> {
+    Address::parse(s).map_err(|e| err(format!("{what}: {}", e.log)))
+}
+
+/// The 20 bytes of a `polvalcons…` address.
+pub fn parse_valcons(s: &str) -> Result<[u8; 20], String> {
+    let id: cosmrs::AccountId = s
+        .parse()
+        .map_err(|e| format!("invalid consensus address {s:?}: {e}"))?;
+    if id.prefix() != pol_staking::VALCONS_PREFIX {
+        return Err(format!(
+            "invalid consensus address {s:?}: prefix {:?}, want {:?}",
+            id.prefix(),
+            pol_staking::VALCONS_PREFIX
+        ));
+    }
+    id.to_bytes()
+        .as_slice()
+        .try_into()
+        .map_err(|_| format!("invalid consensus address {s:?}: must be 20 bytes"))
+}
+
+fn ppm(v: u32, what: &str) -> Result<(), String> {
+    if v > PPM {
+        return Err(err(format!("{what} {v} is above 1000000")));
+    }
+    Ok(())
+}
+
+impl GenesisState {
+    pub fn validate(&self) -> Result<(), String> {
+        self.params.validate()?;
+        let mut providers = BTreeSet::new();
+        for r in &self.providers {
+            let a = addr(&r.provider, "provider")?;
+            if !providers.insert(a) {
+                return Err(err(format!("provider {} listed twice", r.provider)));
+            }
+            ppm(r.reputation_ppm, "reputation_ppm")?;
+            ppm(r.last_score_ppm, "last_score_ppm")?;
+        }
+        let mut points = BTreeSet::new();
+        for h in &self.history {
+            let a = addr(&h.provider, "history provider")?;
+            if !providers.contains(&a) {
+                return Err(err(format!("history of unknown provider {}", h.provider)));
+            }
+            if !points.insert((a, h.epoch)) {
+                return Err(err(format!(
+                    "history of {} for epoch {} listed twice",
+                    h.provider, h.epoch
+                )));
+            }
+            ppm(h.reputation_ppm, "history reputation_ppm")?;
+            ppm(h.score_ppm, "history score_ppm")?;
+        }
+        let mut validators = BTreeSet::new();
+        for v in &self.validators {
+            let cons = parse_valcons(&v.consensus_address).map_err(err)?;
+            if !validators.insert(cons) {
+                return Err(err(format!(
+                    "validator {} listed twice",
+                    v.consensus_address
+                )));
+            }
+            ppm(v.measurer_reputation_ppm, "measurer_reputation_ppm")?;
+            ppm(v.weight_ppm, "weight_ppm")?;
+        }
+        Ok(())
+    }
+
+    pub fn init<S: StateWrite>(&self, state: &mut S, _ctx: &BlockContext) -> Result<(), TxError> {
+        self.validate().map_err(TxError::INVALID_REQUEST)?;
+        state.put_reputation_params(&self.params);
+        for r in &self.providers {
+            state.put_provider_reputation(&Address::parse(&r.provider)?, r);
+        }
+        for h in &self.history {
+            let a = Address::parse(&h.provider)?;
+            pol_store::StateWriteExt::put_proto(state, state_key::history(&a, h.epoch), h);
+        }
+        for v in &self.validators {
+            let cons = parse_valcons(&v.consensus_address).map_err(TxError::INVALID_REQUEST)?;
+            state.put_validator_reputation(&cons, v);
+        }
+        if let Some(e) = self.last_measurer_epoch {
+            state.set_last_measurer_epoch(e);
+        }
+        Ok(())
+    }
+
+    pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
+        fn all<S: StateRead, M: prost::Message + Default>(
+            state: &S,
+            prefix: &[u8],
+        ) -> Result<Vec<M>, TxError> {
+            scan(state, prefix)?
+                .into_iter()
+                .map(|(_, v)| {
+                    M::decode(v.as_slice())
+                        .map_err(|e| TxError::INTERNAL(format!("reputation export: {e}")))
+                })
+                .collect()
+        }
+        Ok(GenesisState {
+            params: state.reputation_params()?,
+            providers: all(state, state_key::PROVIDER_PREFIX)?,
+            history: all(state, state_key::HISTORY_PREFIX)?,
+            validators: all(state, state_key::VALIDATOR_PREFIX)?,
+            last_measurer_epoch: state.last_measurer_epoch()?,
+        })
+    }
+}
