@@ -212,6 +212,7 @@ pub fn export_from_storage(
         staking: pol_staking::GenesisState::export(&snapshot).map_err(|e| module("staking", e))?,
         inference: pol_inference::GenesisState::export(&snapshot)
             .map_err(|e| module("inference", e))?,
+        latency: pol_latency::GenesisState::export(&snapshot).map_err(|e| module("latency", e))?,
     };
     app_state
         .validate()

@@ -339,6 +339,39 @@ impl QueryRouter {
                 pb::QueryFaultsRequest
             );
         }
+        {
+            use pol_latency::pb;
+            use pol_latency::pb::query_server::Query as _;
+            let lat = pol_latency::LatencyQuery::new(storage.clone());
+            route!(
+                r,
+                lat,
+                "/pol.latency.v1.Query/Params",
+                params,
+                pb::QueryParamsRequest
+            );
+            route!(
+                r,
+                lat,
+                "/pol.latency.v1.Query/Aggregate",
+                aggregate,
+                pb::QueryAggregateRequest
+            );
+            route!(
+                r,
+                lat,
+                "/pol.latency.v1.Query/History",
+                history,
+                pb::QueryHistoryRequest
+            );
+            route!(
+                r,
+                lat,
+                "/pol.latency.v1.Query/Measurers",
+                measurers,
+                pb::QueryMeasurersRequest
+            );
+        }
         // The state-only methods of the tx service: cosmjs simulates over abci_query.
         {
             use cosmos_sdk_proto::cosmos::tx::v1beta1 as txs;

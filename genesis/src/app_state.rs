@@ -8,6 +8,7 @@ pub struct AppState {
     pub bank: pol_bank::GenesisState,
     pub staking: pol_staking::GenesisState,
     pub inference: pol_inference::GenesisState,
+    pub latency: pol_latency::GenesisState,
 }
 
 impl AppState {
@@ -27,6 +28,7 @@ impl AppState {
         self.bank.validate()?;
         self.staking.validate()?;
         self.inference.validate()?;
+        self.latency.validate()?;
         self.check_gentx_funds()?;
         Ok(())
     }

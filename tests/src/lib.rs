@@ -13,6 +13,8 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use pol_app::client::{RpcClient, SignerKey};
 
+pub mod net;
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -141,7 +141,10 @@ impl ConsensusState {
             .inference
             .init(&mut state, &ctx)
             .map_err(|e| e.log)?;
+        app_state.latency.init(&mut state).map_err(|e| e.log)?;
         let validators = initial_validators(&req.validators, staking_set)?;
+        // The keys these validators will sign their vote extensions with.
+        pol_latency::record_consensus_keys(&mut state, &validators);
         let writes = state.into_writes();
         let root = self
             .storage
@@ -174,9 +177,24 @@ impl ConsensusState {
         };
         let max_bytes = u64::try_from(req.max_tx_bytes).unwrap_or(0);
         let (mut bytes, mut gas, mut attestations) = (0u64, 0u64, 0u32);
-        let mut txs = Vec::with_capacity(req.txs.len());
+        let mut txs = Vec::with_capacity(req.txs.len() + 1);
+        let height = u64::try_from(req.height).unwrap_or(0);
+        if let Some(report) = super::latency::inject(
+            &state,
+            &self.chain_id,
+            height,
+            req.local_last_commit.as_ref(),
+            max_bytes,
+        ) {
+            bytes = report.len() as u64;
+            txs.push(report.into());
+        }
         for tx in req.txs {
-            // Drop what cannot decode; stop at the first tx that would overflow a bound.
+            // Drop what cannot decode (an injected report among them: only the proposer's
+            // own, first, is valid); stop at the first tx that would overflow a bound.
+            if pol_latency::is_injected(&tx) {
+                continue;
+            }
             let Ok(decoded) = decode_tx(&tx, &limits) else {
                 continue;
             };
@@ -205,7 +223,26 @@ impl ConsensusState {
             let limits = tx_limits(&state).map_err(|e| e.to_string())?;
             let mut gas = 0u64;
             let mut attestations = 0u32;
+            let height = u64::try_from(req.height).unwrap_or(0);
             for (i, tx) in req.txs.iter().enumerate() {
+                if pol_latency::is_injected(tx) {
+                    if i != 0 {
+                        return Err(format!("tx {i}: a latency report must be the first tx"));
+                    }
+                    let verified = super::latency::check_injected(
+                        &state,
+                        &self.chain_id,
+                        height,
+                        tx,
+                        req.proposed_last_commit.as_ref(),
+                    )
+                    .map_err(|e| format!("latency report: {e}"))?;
+                    // Recompute the aggregate as FinalizeBlock will, on a scratch overlay.
+                    let mut scratch = StateDelta::new(&state);
+                    pol_latency::apply(&mut scratch, &verified)
+                        .map_err(|e| format!("latency report: {}", e.log))?;
+                    continue;
+                }
                 let decoded = decode_tx(tx, &limits).map_err(|e| format!("tx {i}: {}", e.log))?;
                 gas = gas.saturating_add(decoded.gas_limit);
                 attestations = attestations.saturating_add(count_attestations(&decoded));
@@ -251,9 +288,28 @@ impl ConsensusState {
             Err(e) => return fatal(&format!("reading chain params: {e}")),
         };
 
+        // The latency report, if the proposer injected one, is the first tx.
+        let report = req
+            .txs
+            .first()
+            .filter(|tx| pol_latency::is_injected(tx))
+            .map(|tx| {
+                super::latency::check_injected(
+                    &state,
+                    &self.chain_id,
+                    height,
+                    tx,
+                    req.decided_last_commit.as_ref(),
+                )
+            });
+        let skip = usize::from(report.is_some());
+
         // Every attestation in the block, verified up front in one batch per architecture
         // against the state the block starts from.
-        let decoded: Vec<_> = req.txs.iter().map(|tx| decode_tx(tx, &limits)).collect();
+        let decoded: Vec<_> = req.txs[skip..]
+            .iter()
+            .map(|tx| decode_tx(tx, &limits))
+            .collect();
         let attestations: Vec<&pol_inference::msg::MsgSubmitAttestation> = decoded
             .iter()
             .flatten()
@@ -275,6 +331,26 @@ impl ConsensusState {
         }
 
         let mut tx_results = Vec::with_capacity(req.txs.len());
+        if let Some(report) = report {
+            let out = match report {
+                Ok(verified) => match super::latency::apply_report(&mut state, &ctx, &verified) {
+                    Ok(events) => TxOutcome {
+                        events,
+                        ..Default::default()
+                    },
+                    Err(e) => {
+                        return fatal(&format!("latency report at height {height}: {}", e.log))
+                    }
+                },
+                // A decided block whose report does not check (only a faulty majority could
+                // decide one): the report is ignored, the block still applies.
+                Err(why) => {
+                    tracing::error!(height, "ignoring the latency report: {why}");
+                    TxOutcome::failed(pol_component::TxError::INVALID_REQUEST(why), 0, 0)
+                }
+            };
+            tx_results.push(exec_result(out));
+        }
         for tx in &decoded {
             let out = match tx {
                 Ok(tx) => execute_decoded(
@@ -288,16 +364,7 @@ impl ConsensusState {
                 Err(e) => TxOutcome::failed(e.clone(), 0, 0),
             };
             metrics::counter!("pol_txs_total", "code" => out.code.to_string()).increment(1);
-            tx_results.push(ExecTxResult {
-                code: out.code,
-                data: out.data.into(),
-                log: out.log,
-                info: String::new(),
-                gas_wanted: i64::try_from(out.gas_wanted).unwrap_or(i64::MAX),
-                gas_used: i64::try_from(out.gas_used).unwrap_or(i64::MAX),
-                events: out.events.into_iter().map(Into::into).collect(),
-                codespace: out.codespace,
-            });
+            tx_results.push(exec_result(out));
         }
 
         let mut block_events = match pol_inference::end_block(&mut state, &ctx, &req.hash) {
@@ -309,6 +376,10 @@ impl ConsensusState {
                 ))
             }
         };
+        match super::latency::end_epoch(&mut state, &ctx) {
+            Ok(events) => block_events.extend(events),
+            Err(e) => return fatal(&format!("latency epoch at height {height}: {}", e.log)),
+        }
         let staking = match pol_staking::end_block(&mut state, &ctx) {
             Ok(out) => out,
             Err(e) => return fatal(&format!("staking end-block at height {height}: {}", e.log)),
@@ -319,6 +390,7 @@ impl ConsensusState {
                 updates = staking.validator_updates.len(),
                 "validator set changes"
             );
+            pol_latency::record_consensus_keys(&mut state, &staking.validator_updates);
         }
 
         let prepared = match self.storage.prepare(
@@ -369,6 +441,19 @@ impl ConsensusState {
             }
         }
         ResponseCommit { retain_height: 0 }
+    }
+}
+
+fn exec_result(out: TxOutcome) -> ExecTxResult {
+    ExecTxResult {
+        code: out.code,
+        data: out.data.into(),
+        log: out.log,
+        info: String::new(),
+        gas_wanted: i64::try_from(out.gas_wanted).unwrap_or(i64::MAX),
+        gas_used: i64::try_from(out.gas_used).unwrap_or(i64::MAX),
+        events: out.events.into_iter().map(Into::into).collect(),
+        codespace: out.codespace,
     }
 }
 

@@ -37,6 +37,15 @@ impl MempoolState {
         schedule: GasSchedule,
         verifier: &dyn pol_inference::ProofVerifier,
     ) -> ResponseCheckTx {
+        if pol_latency::is_injected(tx) {
+            // Only a block's proposer may place a latency report, as its first tx.
+            return ResponseCheckTx {
+                code: pol_component::error::code::TX_DECODE,
+                codespace: "sdk".into(),
+                log: "a latency report is placed by the proposer, never sent".into(),
+                ..Default::default()
+            };
+        }
         let limits = match tx_limits(&self.state) {
             Ok(l) => l,
             Err(e) => {

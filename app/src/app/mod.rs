@@ -7,6 +7,7 @@
 //! * Query reads committed snapshots from storage and takes no lock at all.
 
 mod consensus;
+mod latency;
 mod mempool;
 mod params;
 
@@ -156,10 +157,18 @@ impl Application for App {
         self.inner.consensus.lock().process_proposal(request)
     }
 
-    fn extend_vote(&self, _request: RequestExtendVote) -> ResponseExtendVote {
-        // Proof-of-Latency summaries come with the latency module; until then, empty.
+    fn extend_vote(&self, request: RequestExtendVote) -> ResponseExtendVote {
+        // Committed state H−1, the state every validator verifies this extension against.
+        let snapshot = self.inner.storage.latest_snapshot();
+        let height = u64::try_from(request.height).unwrap_or(0);
         ResponseExtendVote {
-            vote_extension: Vec::new().into(),
+            vote_extension: latency::extend_vote(
+                &snapshot,
+                &params::chain_id(&snapshot).unwrap_or_default(),
+                height,
+                self.inner.settings.probes.as_deref(),
+            )
+            .into(),
         }
     }
 
@@ -167,10 +176,25 @@ impl Application for App {
         &self,
         request: RequestVerifyVoteExtension,
     ) -> ResponseVerifyVoteExtension {
-        let status = if request.vote_extension.is_empty() {
-            response_verify_vote_extension::VerifyStatus::Accept
-        } else {
-            response_verify_vote_extension::VerifyStatus::Reject
+        use response_verify_vote_extension::VerifyStatus;
+        let snapshot = self.inner.storage.latest_snapshot();
+        let height = u64::try_from(request.height).unwrap_or(0);
+        let status = match latency::verify_vote_extension(
+            &snapshot,
+            &params::chain_id(&snapshot).unwrap_or_default(),
+            height,
+            &request.vote_extension,
+        ) {
+            Ok(()) => VerifyStatus::Accept,
+            Err(why) => {
+                tracing::warn!(
+                    height,
+                    validator = %hex::encode_upper(&request.validator_address),
+                    "rejecting vote extension: {why}"
+                );
+                metrics::counter!("pol_vote_extensions_rejected_total").increment(1);
+                VerifyStatus::Reject
+            }
         };
         ResponseVerifyVoteExtension {
             status: status as i32,

@@ -1,0 +1,155 @@
+//! Proof-of-Latency at the ABCI boundary: this validator's vote extension, the checks of
+//! everyone else's, and the injected report that carries them into the next block.
+//!
+//! * ExtendVote (height H) summarizes the probe windows against committed state H−1.
+//! * VerifyVoteExtension checks structure and state (active providers, receipts) against
+//!   the same state, so every honest validator reaches the same verdict.
+//! * PrepareProposal (H+1) injects the extended commit info of H as the first tx when it
+//!   passes the very checks ProcessProposal applies; a proposer without extensions (one
+//!   catching up) proposes without it, and the block is still valid.
+//! * ProcessProposal and FinalizeBlock check the injected tx against the commit CometBFT
+//!   decided on; FinalizeBlock then aggregates it.
+
+use pol_component::{BlockContext, Event};
+use pol_latency::commit::{self, VerifiedCommit};
+use pol_latency::extension;
+use pol_latency::LatencyRead;
+use pol_store::{StateRead, StateWrite};
+use tendermint_proto::v0_38::abci::{CommitInfo, ExtendedCommitInfo};
+
+use super::ProbeSource;
+
+/// This validator's extension for `height`, encoded; empty when it does not probe.
+pub fn extend_vote<S: StateRead>(
+    state: &S,
+    chain_id: &str,
+    height: u64,
+    probes: Option<&dyn ProbeSource>,
+) -> Vec<u8> {
+    use prost::Message;
+    let Some(probes) = probes else {
+        return Vec::new();
+    };
+    let params = match state.latency_params() {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("ExtendVote: reading latency params: {e}");
+            return Vec::new();
+        }
+    };
+    let receipts: Vec<_> = probes
+        .take_receipts(params.max_receipts_per_extension as usize)
+        .into_iter()
+        .filter(|r| extension::check_receipt(state, chain_id, r).is_ok())
+        .collect();
+    let ext = extension::build(height, probes.windows(), receipts, &params, |p| {
+        extension::is_active_provider(state, p).unwrap_or(false)
+    });
+    metrics::gauge!("pol_vote_extension_reports").set(ext.reports.len() as f64);
+    let bytes = ext.encode_to_vec();
+    metrics::gauge!("pol_vote_extension_bytes").set(bytes.len() as f64);
+    bytes
+}
+
+/// VerifyVoteExtension's verdict on another validator's extension for `height`.
+pub fn verify_vote_extension<S: StateRead>(
+    state: &S,
+    chain_id: &str,
+    height: u64,
+    bytes: &[u8],
+) -> Result<(), String> {
+    let params = state.latency_params().map_err(|e| e.to_string())?;
+    let ext = extension::check_structure(bytes, height, &params).map_err(|e| e.to_string())?;
+    extension::check_against_state(state, chain_id, &ext).map_err(|e| e.to_string())
+}
+
+/// The injected tx for a proposal at `height`, if the proposer's extended commit passes
+/// every check ProcessProposal will make and fits `max_bytes`.
+pub fn inject<S: StateRead>(
+    state: &S,
+    chain_id: &str,
+    height: u64,
+    local_last_commit: Option<&ExtendedCommitInfo>,
+    max_bytes: u64,
+) -> Option<Vec<u8>> {
+    let info = local_last_commit.filter(|c| !c.votes.is_empty())?;
+    let vote_height = height.checked_sub(1).filter(|h| *h > 0)?;
+    let params = state.latency_params().ok()?;
+    if let Err(e) = commit::verify(
+        state,
+        chain_id,
+        vote_height,
+        info,
+        &commit::commit_info_of(info),
+        &params,
+    ) {
+        tracing::warn!(height, "proposing without a latency report: {e}");
+        return None;
+    }
+    let tx = commit::encode_injected(info);
+    if tx.len() as u64 > max_bytes {
+        tracing::warn!(
+            height,
+            bytes = tx.len(),
+            "latency report does not fit the block"
+        );
+        return None;
+    }
+    metrics::gauge!("pol_injected_report_bytes").set(tx.len() as f64);
+    Some(tx)
+}
+
+/// Checks an injected tx of a block at `height` against the commit CometBFT decided on.
+pub fn check_injected<S: StateRead>(
+    state: &S,
+    chain_id: &str,
+    height: u64,
+    tx: &[u8],
+    decided: Option<&CommitInfo>,
+) -> Result<VerifiedCommit, String> {
+    let vote_height = height
+        .checked_sub(1)
+        .filter(|h| *h > 0)
+        .ok_or("a latency report in the first block")?;
+    let decided = decided.ok_or("a latency report without a last commit")?;
+    let info = commit::decode_injected(tx).map_err(|e| e.to_string())?;
+    let params = state.latency_params().map_err(|e| e.to_string())?;
+    commit::verify(state, chain_id, vote_height, &info, decided, &params).map_err(|e| e.to_string())
+}
+
+/// FinalizeBlock's handling of a checked report: aggregates, and the probe receipts offered
+/// to the inference draw. Returns the events of the injected tx.
+pub fn apply_report<S: StateWrite>(
+    state: &mut S,
+    _ctx: &BlockContext,
+    verified: &VerifiedCommit,
+) -> Result<Vec<Event>, pol_component::TxError> {
+    let applied = pol_latency::apply(state, verified)?;
+    metrics::counter!("pol_latency_aggregates_total").increment(applied.aggregates as u64);
+    let mut events = applied.events;
+    events.push(
+        Event::new("latency_report")
+            .attr("height", verified.height.to_string())
+            .attr("votes", verified.votes.len().to_string())
+            .attr("aggregates", applied.aggregates.to_string())
+            .attr("receipts", applied.receipts.len().to_string()),
+    );
+    Ok(events)
+}
+
+/// At an epoch's last block: the epoch's consensus latencies and measurer counts are
+/// judged, and the accumulators start over.
+pub fn end_epoch<S: StateWrite>(
+    state: &mut S,
+    ctx: &BlockContext,
+) -> Result<Vec<Event>, pol_component::TxError> {
+    let params = state.latency_params()?;
+    if !params.is_epoch_end(ctx.height) {
+        return Ok(Vec::new());
+    }
+    let epoch = pol_latency::take_epoch(state, ctx.height)?;
+    Ok(vec![Event::new("latency_epoch")
+        .attr("epoch", epoch.epoch.to_string())
+        .attr("providers", epoch.providers.len().to_string())
+        .attr("measurers", epoch.measurers.len().to_string())])
+}
