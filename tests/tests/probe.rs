@@ -248,3 +248,117 @@ path = "{model}"
         .expect("the probe task stops on shutdown")
         .unwrap();
 }
+
+/// A Prometheus sample `name{provider="addr"}` from pold's `/metrics`, if there.
+async fn scrape(port: u16, name: &str, provider: &str) -> Option<f64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .await
+        .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).await.ok()?;
+    let prefix = format!("{name}{{provider=\"{provider}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// `pold start` probes the providers registered on chain: a worker registers itself, and
+/// the node's probe windows (exported as gauges) fill with successful probes. The node runs
+/// the lying-validator fault (`test_fault_latency_scale_ppm` ×1000), so what it reports is
+/// a thousand times what it measured.
+#[tokio::test(flavor = "multi_thread")]
+async fn pold_probes_the_providers_registered_on_chain() {
+    let mut node = Node::init(&ChainOptions::default()).unwrap();
+    let key: serde_json::Value =
+        serde_json::from_str(&pold(&node.home, &["keys", "add", "provider"]).unwrap()).unwrap();
+    let provider_addr = key["address"].as_str().unwrap().to_string();
+    pold(
+        &node.home,
+        &["genesis", "add-account", "provider", "1000000000upol"],
+    )
+    .unwrap();
+    let mut g = pol_genesis::GenesisFile::load(&node.home.join("config/genesis.json")).unwrap();
+    g.app_state.inference.params.min_provider_bond = 10_000_000;
+    g.save().unwrap();
+    let mut cfg = pol_app::config::AppConfig::load(&node.home).unwrap();
+    cfg.probe.interval_ms = 100;
+    cfg.probe.refresh_ms = 500;
+    cfg.probe.test_fault_latency_scale_ppm = 1_000_000_000;
+    cfg.save(&node.home).unwrap();
+    node.start_and_wait(2).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("worker.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+chain_id = "pol-test-1"
+provider = "{provider_addr}"
+listen = "127.0.0.1:{port}"
+metrics_listen = ""
+key_file = "worker.key"
+device = "cpu"
+
+[prover]
+threads = 1
+nice = 19
+key_dir = "keys"
+
+[[models]]
+id = "{MODEL}"
+path = "{model}"
+
+[chain]
+grpc = "http://127.0.0.1:{grpc}"
+home = "{home}"
+key = "provider"
+poll_ms = 300
+
+[chain.register]
+endpoint = "http://127.0.0.1:{port}"
+bond = "20000000upol"
+max_p99_latency_us = 50000
+max_failure_rate_ppm = 10000
+models = true
+"#,
+            model = repo_root()
+                .join("inference/models/digits-64-32-10.polm")
+                .display(),
+            grpc = node.ports.grpc,
+            home = node.home.display(),
+        ),
+    )
+    .unwrap();
+    let worker = Worker::start(&config, dir.path().join("worker.log"));
+
+    // Registered, listed from the committed state, probed: samples and no failures.
+    let metrics = node.ports.metrics;
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let samples = scrape(metrics, "pol_probe_window_samples", &provider_addr).await;
+        if samples.is_some_and(|s| s >= 10.0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pold never probed the worker ({samples:?} samples); pold log:\n{}\nworker log:\n{}",
+            node.log_tail(),
+            worker.log()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let failures = scrape(metrics, "pol_probe_window_failures", &provider_addr).await;
+    assert_eq!(failures, Some(0.0), "pold log:\n{}", node.log_tail());
+    // Measured about a millisecond on loopback; reported ×1000 by the lying validator.
+    let p50 = scrape(metrics, "pol_probe_window_p50_seconds", &provider_addr)
+        .await
+        .unwrap();
+    assert!(p50 >= 0.05, "reported p50 {p50} s is not scaled ×1000");
+    node.stop().unwrap();
+}
