@@ -82,3 +82,6 @@ pub fn record_consensus_keys<S: pol_store::StateWrite>(
         state.put_consensus_key(&address, &key);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,2288 @@
+//! Unit tests of `pol-latency` over an in-memory state: vote extensions (build and checks),
+//! the injected extended commit (CometBFT sign bytes, signatures, power), the stake-weighted
+//! aggregate, epochs, genesis, params and queries.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ed25519_dalek::{Signer, SigningKey};
+use pol_component::Address;
+use pol_inference::pb::{Provider, ProviderStatus, Receipt};
+use pol_inference::receipt::ReceiptBody;
+use pol_inference::InferenceWrite;
+use pol_store::{MemState, StateDelta, StateRead};
+use prost::Message;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use sha2::{Digest, Sha256};
+use tendermint_proto::crypto::public_key::Sum;
+use tendermint_proto::crypto::PublicKey;
+use tendermint_proto::v0_38::abci::{
+    CommitInfo, ExtendedCommitInfo, ExtendedVoteInfo, Validator, ValidatorUpdate,
+};
+use tendermint_proto::v0_38::types::BlockIdFlag;
+
+use crate::aggregate::{self, failure_rate_ppm, weighted_median};
+use crate::commit::{self, CommitError, VerifiedCommit, VerifiedVote};
+use crate::extension::{self, check_structure, ExtensionError};
+use crate::pb::{self, Params, ProviderReport, VoteExtension};
+use crate::view::{LatencyRead, LatencyWrite};
+use crate::{record_consensus_keys, state_key, GenesisState, ProviderWindow};
+
+type State = StateDelta<MemState>;
+
+const CHAIN: &str = "pol-test-1";
+const MODEL: &str = "digits-64-32-10";
+const H: u64 = 77;
+
+fn p(b: u8) -> [u8; 20] {
+    [b; 20]
+}
+
+fn window(b: u8, samples: u32, failures: u32, p50: u32, p99: u32, max: u32) -> ProviderWindow {
+    ProviderWindow {
+        provider: p(b),
+        samples,
+        failures,
+        p50_us: p50,
+        p99_us: p99,
+        max_us: max,
+    }
+}
+
+fn report(b: u8, samples: u32, failures: u32, p50: u32, p99: u32, max: u32) -> ProviderReport {
+    ProviderReport {
+        provider: p(b).to_vec(),
+        samples,
+        failures,
+        p50_us: p50,
+        p99_us: p99,
+        max_us: max,
+    }
+}
+
+fn ext(height: u64, reports: Vec<ProviderReport>) -> VoteExtension {
+    VoteExtension {
+        height,
+        reports,
+        receipts: vec![],
+    }
+}
+
+fn worker_key(b: u8) -> SigningKey {
+    SigningKey::from_bytes(&[b ^ 0x5a; 32])
+}
+
+/// A real worker receipt of provider `b` for this chain and model.
+fn receipt(b: u8, nonce: u64) -> Receipt {
+    ReceiptBody::new(
+        CHAIN,
+        p(b),
+        MODEL,
+        &[1, -2, 3, 4],
+        &[5, -6],
+        nonce,
+        1_700_000_000_000 + nonce,
+    )
+    .sign(&worker_key(b))
+    .unwrap()
+    .to_proto()
+}
+
+fn provider_record(b: u8, status: ProviderStatus) -> Provider {
+    Provider {
+        address: Address(p(b)).to_string(),
+        endpoint: format!("http://10.0.0.{b}:7000"),
+        models: vec![MODEL.into()],
+        receipt_pubkey: worker_key(b).verifying_key().to_bytes().to_vec(),
+        bond: "50000000".into(),
+        status: status as i32,
+        registered_height: 1,
+        ..Default::default()
+    }
+}
+
+fn add_provider(s: &mut State, b: u8, status: ProviderStatus) {
+    s.put_provider(&provider_record(b, status), None).unwrap();
+}
+
+fn state_with(params: &Params, active: &[u8], other: &[(u8, ProviderStatus)]) -> State {
+    let mut s = StateDelta::new(MemState::default());
+    s.put_latency_params(params);
+    for &b in active {
+        add_provider(&mut s, b, ProviderStatus::Active);
+    }
+    for &(b, status) in other {
+        add_provider(&mut s, b, status);
+    }
+    s
+}
+
+/// Every `latency/` key and value in a state.
+fn latency_kv<S: StateRead>(s: &S) -> Vec<(Vec<u8>, Vec<u8>)> {
+    pol_component::state::scan(s, b"latency/").unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+// params
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn params_default_validates_and_each_bound_is_enforced() {
+    assert_eq!(Params::DEFAULT.validate(), Ok(()));
+    let with = |f: &dyn Fn(&mut Params)| {
+        let mut p = Params::DEFAULT;
+        f(&mut p);
+        p.validate()
+    };
+    // (mutation, accepted?)
+    let cases: Vec<(&str, Box<dyn Fn(&mut Params)>, bool)> = vec![
+        ("ext 255", Box::new(|p| p.max_extension_bytes = 255), false),
+        ("ext 256", Box::new(|p| p.max_extension_bytes = 256), true),
+        (
+            "ext 1 MiB",
+            Box::new(|p| p.max_extension_bytes = 1 << 20),
+            true,
+        ),
+        (
+            "ext 1 MiB + 1",
+            Box::new(|p| p.max_extension_bytes = (1 << 20) + 1),
+            false,
+        ),
+        (
+            "receipts 0",
+            Box::new(|p| p.max_receipts_per_extension = 0),
+            true,
+        ),
+        (
+            "receipts 64",
+            Box::new(|p| p.max_receipts_per_extension = 64),
+            true,
+        ),
+        (
+            "receipts 65",
+            Box::new(|p| p.max_receipts_per_extension = 65),
+            false,
+        ),
+        ("latency 0", Box::new(|p| p.max_latency_us = 0), false),
+        ("min samples 0", Box::new(|p| p.min_samples = 0), false),
+        (
+            "outlier 0",
+            Box::new(|p| p.outlier_threshold_ppm = 0),
+            false,
+        ),
+        (
+            "fail rate 0",
+            Box::new(|p| p.outlier_failure_rate_ppm = 0),
+            false,
+        ),
+        (
+            "fail rate 1e6",
+            Box::new(|p| p.outlier_failure_rate_ppm = 1_000_000),
+            true,
+        ),
+        (
+            "fail rate 1e6+1",
+            Box::new(|p| p.outlier_failure_rate_ppm = 1_000_001),
+            false,
+        ),
+        ("history 0", Box::new(|p| p.history_len = 0), false),
+        ("history 1", Box::new(|p| p.history_len = 1), true),
+        ("history 10000", Box::new(|p| p.history_len = 10_000), true),
+        ("history 10001", Box::new(|p| p.history_len = 10_001), false),
+        ("epoch 0", Box::new(|p| p.epoch_blocks = 0), false),
+        ("epoch 1", Box::new(|p| p.epoch_blocks = 1), true),
+    ];
+    for (name, f, ok) in cases {
+        let r = with(&*f);
+        assert_eq!(r.is_ok(), ok, "{name}: {r:?}");
+        if let Err(e) = r {
+            assert!(e.starts_with("latency.params."), "{name}: {e}");
+        }
+    }
+}
+
+#[test]
+fn params_epochs() {
+    let p = Params {
+        epoch_blocks: 20,
+        ..Params::DEFAULT
+    };
+    let ends: Vec<u64> = (1..=61).filter(|&h| p.is_epoch_end(h)).collect();
+    assert_eq!(ends, vec![20, 40, 60]);
+    assert_eq!(p.epoch_of(1), 1);
+    assert_eq!(p.epoch_of(20), 1);
+    assert_eq!(p.epoch_of(21), 2);
+    assert_eq!(p.epoch_of(40), 2);
+    assert_eq!(p.epoch_of(41), 3);
+    // Every end height belongs to the epoch it closes.
+    for h in ends {
+        assert_eq!(p.epoch_of(h), h / 20);
+        assert_eq!(p.epoch_of(h + 1), h / 20 + 1);
+    }
+    let zero = Params {
+        epoch_blocks: 0,
+        ..Params::DEFAULT
+    };
+    assert!((1..100).all(|h| !zero.is_epoch_end(h)));
+    assert_eq!(zero.epoch_of(5), 5);
+    let one = Params {
+        epoch_blocks: 1,
+        ..Params::DEFAULT
+    };
+    assert!((1..10).all(|h| one.is_epoch_end(h) && one.epoch_of(h) == h));
+}
+
+// ---------------------------------------------------------------------------------------
+// extension::build
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn build_orders_dedups_filters_and_caps_receipts() {
+    let windows = vec![
+        window(3, 30, 0, 1_000, 3_000, 4_000),
+        window(1, 10, 1, 2_000, 5_000, 9_000),
+        window(2, 20, 2, 1_500, 2_500, 2_600),
+        // A second window of provider 1: the first one given wins.
+        window(1, 99, 0, 1, 2, 3),
+        // Inactive: dropped.
+        window(4, 40, 0, 1, 2, 3),
+        // No samples: dropped.
+        window(5, 0, 0, 0, 0, 0),
+    ];
+    let receipts: Vec<Receipt> = (0..6).map(|n| receipt(1, n)).collect();
+    let mut asked = Vec::new();
+    let e = extension::build(H, windows, receipts.clone(), &Params::DEFAULT, |a| {
+        asked.push(a[0]);
+        a[0] != 4
+    });
+    assert_eq!(e.height, H);
+    assert_eq!(
+        e.reports,
+        vec![
+            report(1, 10, 1, 2_000, 5_000, 9_000),
+            report(2, 20, 2, 1_500, 2_500, 2_600),
+            report(3, 30, 0, 1_000, 3_000, 4_000),
+        ]
+    );
+    // The first max_receipts_per_extension receipts, in the order given.
+    assert_eq!(e.receipts, receipts[..4].to_vec());
+    // The zero-sample window is filtered before asking the state.
+    assert!(!asked.contains(&5));
+    assert!(asked.contains(&4));
+
+    let none = Params {
+        max_receipts_per_extension: 0,
+        ..Params::DEFAULT
+    };
+    let e = extension::build(H, vec![], receipts, &none, |_| true);
+    assert_eq!(e, ext(H, vec![]));
+}
+
+#[test]
+fn build_sanitizes_insane_windows() {
+    let params = Params {
+        max_latency_us: 1_000_000,
+        ..Params::DEFAULT
+    };
+    let windows = vec![
+        // More failures than samples: all failed, latencies zeroed.
+        window(1, 5, 9, 100, 200, 300),
+        // All failed with latencies: zeroed.
+        window(2, 7, 7, 100, 200, 300),
+        // p50 above p99: p50 lowered to p99.
+        window(3, 10, 0, 900, 500, 600),
+        // Above max_latency_us: max and p99 clamped, p50 kept.
+        window(4, 10, 1, 400_000, 5_000_000, 7_000_000),
+        // max below p99: p99 (and p50) lowered to max.
+        window(5, 10, 0, 800, 900, 700),
+        // Everything above the bound.
+        window(6, 10, 0, 3_000_000, 4_000_000, 5_000_000),
+        // Sane: untouched.
+        window(7, 10, 3, 100, 200, 300),
+    ];
+    let e = extension::build(H, windows, vec![], &params, |_| true);
+    assert_eq!(
+        e.reports,
+        vec![
+            report(1, 5, 5, 0, 0, 0),
+            report(2, 7, 7, 0, 0, 0),
+            report(3, 10, 0, 500, 500, 600),
+            report(4, 10, 1, 400_000, 1_000_000, 1_000_000),
+            report(5, 10, 0, 700, 700, 700),
+            report(6, 10, 0, 1_000_000, 1_000_000, 1_000_000),
+            report(7, 10, 3, 100, 200, 300),
+        ]
+    );
+    let bytes = e.encode_to_vec();
+    assert_eq!(check_structure(&bytes, H, &params), Ok(e));
+}
+
+#[test]
+fn build_drops_receipts_first_then_fewest_sample_reports() {
+    // 10 reports fit in 1 KiB; 4 receipts (~250 bytes each) do not all fit with them.
+    let params = Params {
+        max_extension_bytes: 1024,
+        ..Params::DEFAULT
+    };
+    let windows: Vec<_> = (1..=10)
+        .map(|b| window(b, 20 + u32::from(b), 1, 10_000, 80_000, 120_000))
+        .collect();
+    let receipts: Vec<Receipt> = (0..4).map(|n| receipt(1, 1000 + n)).collect();
+    let one = receipts[0].encoded_len();
+    assert!((200..320).contains(&one), "receipt is {one} bytes");
+    let e = extension::build(H, windows.clone(), receipts.clone(), &params, |_| true);
+    assert_eq!(
+        e.reports.len(),
+        10,
+        "reports are kept while receipts can go"
+    );
+    let k = e.receipts.len();
+    assert!(k < 4);
+    assert_eq!(e.receipts, receipts[..k].to_vec(), "dropped from the end");
+    assert!(e.encoded_len() <= 1024);
+    let mut more = e.clone();
+    more.receipts.push(receipts[k].clone());
+    assert!(more.encoded_len() > 1024, "one more receipt would have fit");
+
+    // 60 reports do not fit: every receipt goes, then the reports with fewest samples.
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut samples: Vec<u32> = (0..60).map(|i| 3 + 2 * i).collect();
+    samples.shuffle(&mut rng);
+    let windows: Vec<_> = (0..60u8)
+        .map(|i| window(i + 1, samples[usize::from(i)], 0, 10_000, 80_000, 120_000))
+        .collect();
+    let e = extension::build(H, windows.clone(), receipts.clone(), &params, |_| true);
+    assert!(e.receipts.is_empty());
+    assert!(e.encoded_len() <= 1024);
+    let kept = e.reports.len();
+    assert!(kept > 10 && kept < 60, "kept {kept}");
+    let mut by_samples = samples.clone();
+    by_samples.sort_unstable_by(|a, b| b.cmp(a));
+    let threshold = by_samples[kept - 1];
+    assert!(e.reports.iter().all(|r| r.samples >= threshold));
+    let kept_set: BTreeSet<u32> = e.reports.iter().map(|r| r.samples).collect();
+    assert_eq!(kept_set, by_samples[..kept].iter().copied().collect());
+    // Still in canonical order.
+    assert!(e.reports.windows(2).all(|w| w[0].provider < w[1].provider));
+    // And the next-best report would not have fitted.
+    let mut more = e.clone();
+    let next = windows
+        .iter()
+        .find(|w| w.samples == by_samples[kept])
+        .unwrap();
+    more.reports.push(report(
+        next.provider[0],
+        next.samples,
+        0,
+        10_000,
+        80_000,
+        120_000,
+    ));
+    assert!(more.encoded_len() > 1024);
+
+    // Ties on samples: the later (higher address) report goes first.
+    let base = extension::build(H, vec![], vec![], &params, |_| true).encoded_len();
+    let one_report = report(1, 5, 0, 10_000, 80_000, 120_000).encoded_len() + 2;
+    let tight = Params {
+        max_extension_bytes: u32::try_from(base + 2 * one_report).unwrap(),
+        ..params
+    };
+    let windows = vec![
+        window(9, 5, 0, 10_000, 80_000, 120_000),
+        window(1, 5, 0, 10_000, 80_000, 120_000),
+        window(4, 50, 0, 10_000, 80_000, 120_000),
+    ];
+    let e = extension::build(H, windows, vec![], &tight, |_| true);
+    assert_eq!(
+        e.reports,
+        vec![
+            report(1, 5, 0, 10_000, 80_000, 120_000),
+            report(4, 50, 0, 10_000, 80_000, 120_000),
+        ]
+    );
+}
+
+#[test]
+fn build_output_always_passes_check_structure() {
+    let mut rng = StdRng::seed_from_u64(0xC0FFEE);
+    let receipts: Vec<Receipt> = (0..8).map(|n| receipt(7, n)).collect();
+    for round in 0..400 {
+        let params = Params {
+            max_extension_bytes: rng.gen_range(256..6_000),
+            max_receipts_per_extension: rng.gen_range(0..8),
+            max_latency_us: rng.gen_range(1..2_000_000),
+            ..Params::DEFAULT
+        };
+        let height = rng.gen_range(1..1_000_000u64);
+        let n = rng.gen_range(0..150);
+        let big = params.max_latency_us.saturating_mul(2);
+        let windows: Vec<ProviderWindow> = (0..n)
+            .map(|_| {
+                let mut provider = [0u8; 20];
+                // A small pool of first bytes makes duplicates likely.
+                provider[0] = rng.gen_range(0..60);
+                provider[19] = rng.gen_range(0..2);
+                let samples = if rng.gen_bool(0.1) {
+                    0
+                } else {
+                    rng.gen_range(1..200)
+                };
+                ProviderWindow {
+                    provider,
+                    samples,
+                    failures: rng.gen_range(0..samples.saturating_add(20)),
+                    p50_us: rng.gen_range(0..=big),
+                    p99_us: rng.gen_range(0..=big),
+                    max_us: rng.gen_range(0..=big),
+                }
+            })
+            .collect();
+        let inactive: BTreeSet<u8> = (0..60).filter(|_| rng.gen_bool(0.2)).collect();
+        let nr = rng.gen_range(0..8);
+        let e = extension::build(
+            height,
+            windows.clone(),
+            receipts[..nr].to_vec(),
+            &params,
+            |a| !inactive.contains(&a[0]),
+        );
+        let bytes = e.encode_to_vec();
+        assert!(bytes.len() <= params.max_extension_bytes as usize);
+        assert_eq!(
+            check_structure(&bytes, height, &params),
+            Ok(e.clone()),
+            "round {round}"
+        );
+        // Only probed, active providers with samples; each with the first window given.
+        for r in &e.reports {
+            let provider = extension::report_provider(r);
+            assert!(!inactive.contains(&provider[0]));
+            let first = windows
+                .iter()
+                .find(|w| w.provider == provider && w.samples > 0)
+                .unwrap();
+            assert_eq!(r.samples, first.samples);
+            assert_eq!(r.failures, first.failures.min(first.samples));
+        }
+        assert!(e.receipts.len() <= nr.min(params.max_receipts_per_extension as usize));
+        // Nothing was dropped when everything fits.
+        let unique: BTreeSet<[u8; 20]> = windows
+            .iter()
+            .filter(|w| w.samples > 0 && !inactive.contains(&w.provider[0]))
+            .map(|w| w.provider)
+            .collect();
+        if bytes.len() + 300 < params.max_extension_bytes as usize {
+            assert_eq!(e.reports.len(), unique.len(), "round {round}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// extension::check_structure
+// ---------------------------------------------------------------------------------------
+
+fn good_ext() -> VoteExtension {
+    VoteExtension {
+        height: H,
+        reports: vec![
+            report(1, 10, 1, 2_000, 5_000, 9_000),
+            report(2, 7, 7, 0, 0, 0),
+            report(3, 30, 0, 1_000, 3_000, 4_000),
+        ],
+        receipts: vec![receipt(1, 1), receipt(3, 2)],
+    }
+}
+
+fn insane(index: usize, why: &'static str) -> Result<VoteExtension, ExtensionError> {
+    Err(ExtensionError::Insane { index, why })
+}
+
+#[test]
+fn check_structure_accepts_canonical_and_empty() {
+    let e = good_ext();
+    let bytes = e.encode_to_vec();
+    assert_eq!(check_structure(&bytes, H, &Params::DEFAULT), Ok(e.clone()));
+    // Empty bytes (a validator that does not probe) pass at any height.
+    for h in [0, 1, H, u64::MAX] {
+        assert_eq!(
+            check_structure(&[], h, &Params::DEFAULT),
+            Ok(VoteExtension::default())
+        );
+    }
+    // Size bound: exactly the limit passes, one byte less fails.
+    let exact = Params {
+        max_extension_bytes: bytes.len() as u32,
+        ..Params::DEFAULT
+    };
+    assert_eq!(check_structure(&bytes, H, &exact), Ok(e));
+    let under = Params {
+        max_extension_bytes: bytes.len() as u32 - 1,
+        ..Params::DEFAULT
+    };
+    assert_eq!(
+        check_structure(&bytes, H, &under),
+        Err(ExtensionError::TooLarge(
+            bytes.len(),
+            bytes.len() as u32 - 1
+        ))
+    );
+}
+
+#[test]
+fn check_structure_rejects_bad_bytes() {
+    let d = Params::DEFAULT;
+    let too_big = vec![0u8; d.max_extension_bytes as usize + 1];
+    assert_eq!(
+        check_structure(&too_big, H, &d),
+        Err(ExtensionError::TooLarge(
+            d.max_extension_bytes as usize + 1,
+            d.max_extension_bytes
+        ))
+    );
+    assert!(matches!(
+        check_structure(&[0xff, 0xff, 0xff], H, &d),
+        Err(ExtensionError::Decode(_))
+    ));
+    // Truncated: a length prefix past the end.
+    let good = good_ext().encode_to_vec();
+    assert!(matches!(
+        check_structure(&good[..good.len() - 1], H, &d),
+        Err(ExtensionError::Decode(_))
+    ));
+
+    // Unknown field appended (field 4, varint 1).
+    let mut unknown = good.clone();
+    unknown.extend_from_slice(&[0x20, 0x01]);
+    assert_eq!(
+        check_structure(&unknown, H, &d),
+        Err(ExtensionError::NotCanonical)
+    );
+
+    // Fields reordered: the reports before the height.
+    let e = ext(H, vec![report(1, 10, 1, 2_000, 5_000, 9_000)]);
+    let canonical = e.encode_to_vec();
+    let height_field = ext(H, vec![]).encode_to_vec();
+    let reports_field = ext(0, e.reports.clone()).encode_to_vec();
+    assert_eq!(
+        canonical,
+        [height_field.clone(), reports_field.clone()].concat()
+    );
+    let reordered = [reports_field.clone(), height_field.clone()].concat();
+    assert_eq!(VoteExtension::decode(reordered.as_slice()).unwrap(), e);
+    assert_eq!(
+        check_structure(&reordered, H, &d),
+        Err(ExtensionError::NotCanonical)
+    );
+
+    // The height written twice (the last wins when decoding).
+    let twice = [height_field.clone(), canonical.clone()].concat();
+    assert_eq!(
+        check_structure(&twice, H, &d),
+        Err(ExtensionError::NotCanonical)
+    );
+
+    // A zero written explicitly (failures = 0 in a report).
+    let r = report(1, 10, 0, 2_000, 5_000, 9_000);
+    let mut inner = r.encode_to_vec();
+    inner.extend_from_slice(&[0x18, 0x00]);
+    let mut explicit = height_field.clone();
+    explicit.push(0x12);
+    explicit.push(inner.len() as u8);
+    explicit.extend_from_slice(&inner);
+    assert_eq!(
+        VoteExtension::decode(explicit.as_slice()).unwrap(),
+        ext(H, vec![r.clone()])
+    );
+    assert_eq!(
+        check_structure(&explicit, H, &d),
+        Err(ExtensionError::NotCanonical)
+    );
+
+    // A varint padded with a continuation byte (height 77 as 0xcd 0x00).
+    let mut padded = vec![0x08, 0x80 | 77, 0x00];
+    padded.extend_from_slice(&reports_field);
+    assert_eq!(VoteExtension::decode(padded.as_slice()).unwrap(), e);
+    assert_eq!(
+        check_structure(&padded, H, &d),
+        Err(ExtensionError::NotCanonical)
+    );
+}
+
+#[test]
+fn check_structure_rejects_each_insane_report() {
+    let d = Params::DEFAULT;
+    let check = |e: &VoteExtension, h: u64| check_structure(&e.encode_to_vec(), h, &d);
+
+    assert_eq!(
+        check(&good_ext(), H + 1),
+        Err(ExtensionError::Height {
+            found: H,
+            expected: H + 1
+        })
+    );
+    // An extension with no reports still carries its height.
+    assert_eq!(
+        check(&ext(H, vec![]), H - 1),
+        Err(ExtensionError::Height {
+            found: H,
+            expected: H - 1
+        })
+    );
+
+    let mut e = good_ext();
+    e.reports[1].provider.pop();
+    assert_eq!(check(&e, H), Err(ExtensionError::ProviderLength(1)));
+    let mut e = good_ext();
+    e.reports[2].provider.push(0);
+    assert_eq!(check(&e, H), Err(ExtensionError::ProviderLength(2)));
+
+    let mut e = good_ext();
+    e.reports.swap(1, 2);
+    assert_eq!(check(&e, H), Err(ExtensionError::Unsorted(2)));
+    let mut e = good_ext();
+    e.reports[1].provider = p(1).to_vec();
+    assert_eq!(check(&e, H), Err(ExtensionError::Unsorted(1)));
+
+    let mut e = good_ext();
+    e.reports[0].samples = 0;
+    e.reports[0].failures = 0;
+    assert_eq!(
+        check(&e, H),
+        insane(0, "a report needs at least one sample")
+    );
+
+    let mut e = good_ext();
+    e.reports[1].failures = 8;
+    assert_eq!(check(&e, H), insane(1, "more failures than samples"));
+
+    for field in 0..3 {
+        let mut e = good_ext();
+        let r = &mut e.reports[1];
+        match field {
+            0 => r.p50_us = 1,
+            1 => r.p99_us = 1,
+            _ => r.max_us = 1,
+        }
+        assert_eq!(
+            check(&e, H),
+            insane(1, "latencies without a successful probe"),
+            "field {field}"
+        );
+    }
+
+    let mut e = good_ext();
+    e.reports[0].p50_us = 5_001;
+    assert_eq!(check(&e, H), insane(0, "percentiles out of order"));
+    let mut e = good_ext();
+    e.reports[2].p99_us = 4_001;
+    assert_eq!(check(&e, H), insane(2, "percentiles out of order"));
+    // Equal percentiles are in order.
+    let mut e = good_ext();
+    e.reports[2].p50_us = 4_000;
+    e.reports[2].p99_us = 4_000;
+    assert_eq!(check(&e, H), Ok(e.clone()));
+
+    let mut e = good_ext();
+    e.reports[2].max_us = d.max_latency_us + 1;
+    assert_eq!(check(&e, H), insane(2, "latency above max_latency_us"));
+    let mut e = good_ext();
+    e.reports[2].max_us = d.max_latency_us;
+    assert_eq!(check(&e, H), Ok(e.clone()));
+
+    let mut e = good_ext();
+    e.receipts = (0..5).map(|n| receipt(1, n)).collect();
+    assert_eq!(
+        check(&e, H),
+        Err(ExtensionError::TooManyReceipts { found: 5, max: 4 })
+    );
+    e.receipts.pop();
+    assert_eq!(check(&e, H), Ok(e.clone()));
+}
+
+#[test]
+fn check_against_state_requires_active_providers_and_good_receipts() {
+    let mut s = state_with(
+        &Params::DEFAULT,
+        &[1, 3],
+        &[(2, ProviderStatus::Jailed), (4, ProviderStatus::Unbonding)],
+    );
+    let mut e = good_ext();
+    e.reports.remove(1); // provider 2 is jailed
+    assert_eq!(extension::check_against_state(&s, CHAIN, &e), Ok(()));
+
+    let bad = good_ext();
+    assert!(matches!(
+        extension::check_against_state(&s, CHAIN, &bad),
+        Err(ExtensionError::UnknownProvider { index: 1, .. })
+    ));
+    let mut unknown = e.clone();
+    unknown.reports.push(report(9, 10, 0, 1, 2, 3));
+    assert!(matches!(
+        extension::check_against_state(&s, CHAIN, &unknown),
+        Err(ExtensionError::UnknownProvider { index: 2, .. })
+    ));
+
+    // The receipt id is the receipt body's.
+    let r = receipt(3, 42);
+    let id = pol_inference::receipt::SignedReceipt::from_proto(&r)
+        .unwrap()
+        .id()
+        .unwrap();
+    assert_eq!(extension::check_receipt(&s, CHAIN, &r), Ok(id));
+    assert!(extension::check_receipt(&s, "other-chain", &r).is_err());
+    // From a jailed provider.
+    assert!(extension::check_receipt(&s, CHAIN, &receipt(2, 1)).is_err());
+    // Tampered after signing.
+    let mut t = receipt(3, 43);
+    t.nonce += 1;
+    assert!(extension::check_receipt(&s, CHAIN, &t).is_err());
+    // Signed by a key the provider did not register (a valid signature nonetheless).
+    let other = ReceiptBody::new(CHAIN, p(3), MODEL, &[1], &[1], 5, 5)
+        .sign(&worker_key(99))
+        .unwrap()
+        .to_proto();
+    assert_eq!(
+        extension::check_receipt(&s, CHAIN, &other),
+        Err("signed by a key the provider did not register".into())
+    );
+    // A model the provider does not serve.
+    let model = ReceiptBody::new(CHAIN, p(3), "other-model", &[1], &[1], 5, 5)
+        .sign(&worker_key(3))
+        .unwrap()
+        .to_proto();
+    assert!(extension::check_receipt(&s, CHAIN, &model)
+        .unwrap_err()
+        .contains("other-model"));
+
+    let mut with_bad = e.clone();
+    with_bad.receipts[1] = t;
+    assert!(matches!(
+        extension::check_against_state(&s, CHAIN, &with_bad),
+        Err(ExtensionError::Receipt { index: 1, .. })
+    ));
+    // A provider that turns inactive makes its reports unknown.
+    add_provider(&mut s, 3, ProviderStatus::Jailed);
+    assert!(matches!(
+        extension::check_against_state(&s, CHAIN, &e),
+        Err(ExtensionError::UnknownProvider { index: 1, .. })
+    ));
+}
+
+// ---------------------------------------------------------------------------------------
+// commit: sign bytes, injection, verification
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn sign_bytes_match_cometbft_canonical_vote_extension() {
+    // CometBFT types.VoteExtensionSignBytes = protoio.MarshalDelimited(CanonicalVoteExtension
+    // {extension = 1 bytes, height = 2 sfixed64, round = 3 sfixed64, chain_id = 4 string}),
+    // assembled here by hand from the wire format (zero fields are omitted, as gogoproto does).
+    let mut body = vec![0x0a, 9];
+    body.extend_from_slice(b"extension");
+    body.push(0x11);
+    body.extend_from_slice(&12345i64.to_le_bytes());
+    body.push(0x19);
+    body.extend_from_slice(&2i64.to_le_bytes());
+    body.push(0x22);
+    body.push(13);
+    body.extend_from_slice(b"test_chain_id");
+    assert_eq!(body.len(), 44);
+    let mut want = vec![44u8];
+    want.extend_from_slice(&body);
+    assert_eq!(
+        commit::vote_extension_sign_bytes("test_chain_id", 12345, 2, b"extension"),
+        want
+    );
+    assert_eq!(
+        hex::encode(&want),
+        "2c0a09657874656e73696f6e11393000000000000019020000000000000022\
+         0d746573745f636861696e5f6964"
+    );
+
+    // Round 0 and an empty extension are left out; height 1 is still 8 fixed bytes.
+    let want = [
+        &[0x19u8, 0x11, 1, 0, 0, 0, 0, 0, 0, 0, 0x22, 14][..],
+        b"pol-localnet-1",
+    ]
+    .concat();
+    assert_eq!(
+        commit::vote_extension_sign_bytes("pol-localnet-1", 1, 0, b""),
+        want
+    );
+
+    // A 200-byte extension: two-byte varints for the field and the whole.
+    let ext = vec![0xabu8; 200];
+    let mut body = vec![0x0a, 0xc8, 0x01];
+    body.extend_from_slice(&ext);
+    body.push(0x11);
+    body.extend_from_slice(&(1u64 << 40).to_le_bytes());
+    body.push(0x19);
+    body.extend_from_slice(&7i64.to_le_bytes());
+    body.push(0x22);
+    body.push(1);
+    body.push(b'c');
+    assert_eq!(body.len(), 224);
+    let want = [&[0xe0u8, 0x01][..], &body].concat();
+    assert_eq!(
+        commit::vote_extension_sign_bytes("c", 1 << 40, 7, &ext),
+        want
+    );
+}
+
+struct Val {
+    key: SigningKey,
+    address: [u8; 20],
+    power: i64,
+}
+
+fn consensus_address(key: &[u8; 32]) -> [u8; 20] {
+    Sha256::digest(key)[..20].try_into().unwrap()
+}
+
+fn vals(powers: &[i64]) -> Vec<Val> {
+    powers
+        .iter()
+        .enumerate()
+        .map(|(i, &power)| {
+            let key = SigningKey::from_bytes(&[0x30 + i as u8; 32]);
+            let address = consensus_address(&key.verifying_key().to_bytes());
+            Val {
+                key,
+                address,
+                power,
+            }
+        })
+        .collect()
+}
+
+fn update(v: &Val) -> ValidatorUpdate {
+    ValidatorUpdate {
+        pub_key: Some(PublicKey {
+            sum: Some(Sum::Ed25519(v.key.verifying_key().to_bytes().to_vec())),
+        }),
+        power: v.power,
+    }
+}
+
+fn register(s: &mut State, vals: &[Val]) {
+    let updates: Vec<_> = vals.iter().map(update).collect();
+    record_consensus_keys(s, &updates);
+}
+
+fn signed_vote(v: &Val, signer: &SigningKey, round: i32, ext: &[u8]) -> ExtendedVoteInfo {
+    let sig = signer.sign(&commit::vote_extension_sign_bytes(CHAIN, H, round, ext));
+    ExtendedVoteInfo {
+        validator: Some(Validator {
+            address: v.address.to_vec().into(),
+            power: v.power,
+        }),
+        vote_extension: ext.to_vec().into(),
+        extension_signature: sig.to_bytes().to_vec().into(),
+        block_id_flag: BlockIdFlag::Commit as i32,
+    }
+}
+
+fn unsigned_vote(v: &Val, flag: BlockIdFlag) -> ExtendedVoteInfo {
+    ExtendedVoteInfo {
+        validator: Some(Validator {
+            address: v.address.to_vec().into(),
+            power: v.power,
+        }),
+        vote_extension: Default::default(),
+        extension_signature: Default::default(),
+        block_id_flag: flag as i32,
+    }
+}
+
+/// Validator `i`'s extension at `H`: a distinct report about providers 1 and 2.
+fn ext_of(i: usize) -> VoteExtension {
+    let i = i as u32;
+    ext(
+        H,
+        vec![
+            report(1, 20 + i, i, 1_000 + i, 9_000 + i, 10_000 + i),
+            report(2, 30, 0, 2_000, 4_000 + 100 * i, 50_000),
+        ],
+    )
+}
+
+/// A commit at round `round` where every validator voted for the block with `ext_of(i)`.
+fn full_commit(vals: &[Val], round: i32) -> ExtendedCommitInfo {
+    ExtendedCommitInfo {
+        round,
+        votes: vals
+            .iter()
+            .enumerate()
+            .map(|(i, v)| signed_vote(v, &v.key, round, &ext_of(i).encode_to_vec()))
+            .collect(),
+    }
+}
+
+fn verify(
+    s: &State,
+    info: &ExtendedCommitInfo,
+    decided: &CommitInfo,
+) -> Result<VerifiedCommit, CommitError> {
+    commit::verify(s, CHAIN, H, info, decided, &Params::DEFAULT)
+}
+
+fn four() -> (State, Vec<Val>) {
+    let v = vals(&[10, 20, 30, 40]);
+    let mut s = state_with(&Params::DEFAULT, &[1, 2], &[]);
+    register(&mut s, &v);
+    (s, v)
+}
+
+#[test]
+fn record_consensus_keys_stores_ed25519_keys_by_cometbft_address() {
+    let (s, v) = four();
+    for val in &v {
+        assert_eq!(
+            s.consensus_key(&val.address).unwrap(),
+            Some(val.key.verifying_key().to_bytes())
+        );
+    }
+    let mut s = State::new(MemState::default());
+    // Not ed25519, or not 32 bytes, or no key: ignored.
+    record_consensus_keys(
+        &mut s,
+        &[
+            ValidatorUpdate {
+                pub_key: Some(PublicKey {
+                    sum: Some(Sum::Secp256k1(vec![2; 33])),
+                }),
+                power: 1,
+            },
+            ValidatorUpdate {
+                pub_key: Some(PublicKey {
+                    sum: Some(Sum::Ed25519(vec![2; 31])),
+                }),
+                power: 1,
+            },
+            ValidatorUpdate {
+                pub_key: None,
+                power: 1,
+            },
+        ],
+    );
+    assert!(latency_kv(&s).is_empty());
+    // A validator leaving (power 0) keeps its key.
+    let mut gone = update(&v[0]);
+    gone.power = 0;
+    record_consensus_keys(&mut s, &[gone]);
+    assert_eq!(
+        s.consensus_key(&v[0].address).unwrap(),
+        Some(v[0].key.verifying_key().to_bytes())
+    );
+}
+
+#[test]
+fn verify_accepts_a_signed_commit_and_returns_the_votes() {
+    let (s, v) = four();
+    let info = full_commit(&v, 0);
+    let decided = commit::commit_info_of(&info);
+    let got = verify(&s, &info, &decided).unwrap();
+    assert_eq!(
+        got,
+        VerifiedCommit {
+            height: H,
+            votes: v
+                .iter()
+                .enumerate()
+                .map(|(i, val)| VerifiedVote {
+                    validator: val.address,
+                    power: val.power,
+                    extension: ext_of(i),
+                })
+                .collect(),
+            total_power: 100,
+        }
+    );
+
+    // Round 3; one validator absent, one for nil; an empty extension is fine.
+    let mut info = full_commit(&v, 3);
+    info.votes[0] = unsigned_vote(&v[0], BlockIdFlag::Absent);
+    info.votes[1] = signed_vote(&v[1], &v[1].key, 3, b"");
+    let decided = commit::commit_info_of(&info);
+    let got = verify(&s, &info, &decided).unwrap();
+    assert_eq!(got.total_power, 100);
+    assert_eq!(
+        got.votes
+            .iter()
+            .map(|v| (v.validator, v.power, v.extension.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            (v[1].address, 20, VoteExtension::default()),
+            (v[2].address, 30, ext_of(2)),
+            (v[3].address, 40, ext_of(3)),
+        ]
+    );
+    // Now with a nil vote too: 70 of 100 signed.
+    info.votes[1] = unsigned_vote(&v[1], BlockIdFlag::Nil);
+    let decided = commit::commit_info_of(&info);
+    let got = verify(&s, &info, &decided).unwrap();
+    assert_eq!(got.votes.len(), 2);
+    assert_eq!(got.total_power, 100);
+}
+
+#[test]
+fn verify_rejects_bad_signatures() {
+    let (s, v) = four();
+    let good = full_commit(&v, 1);
+    let decided = commit::commit_info_of(&good);
+
+    // A forged (bit-flipped) signature.
+    let mut info = good.clone();
+    let mut sig = info.votes[2].extension_signature.to_vec();
+    sig[10] ^= 1;
+    info.votes[2].extension_signature = sig.into();
+    assert_eq!(
+        verify(&s, &info, &decided),
+        Err(CommitError::BadSignature(2))
+    );
+
+    // Signed by another validator's key.
+    let mut info = good.clone();
+    info.votes[1] = signed_vote(&v[1], &v[0].key, 1, &ext_of(1).encode_to_vec());
+    assert_eq!(
+        verify(&s, &info, &decided),
+        Err(CommitError::BadSignature(1))
+    );
+
+    // Another validator's (valid) signature and extension copied over.
+    let mut info = good.clone();
+    info.votes[3].vote_extension = good.votes[0].vote_extension.clone();
+    info.votes[3].extension_signature = good.votes[0].extension_signature.clone();
+    assert_eq!(
+        verify(&s, &info, &decided),
+        Err(CommitError::BadSignature(3))
+    );
+
+    // An extension byte changed after signing (still a canonical extension).
+    let mut info = good.clone();
+    let mut bytes = info.votes[0].vote_extension.to_vec();
+    let changed = bytes
+        .iter()
+        .position(|&b| b == (9_000u32 & 0x7f) as u8 | 0x80)
+        .unwrap();
+    bytes[changed] ^= 0x01;
+    assert!(check_structure(&bytes, H, &Params::DEFAULT).is_ok());
+    info.votes[0].vote_extension = bytes.into();
+    assert_eq!(
+        verify(&s, &info, &decided),
+        Err(CommitError::BadSignature(0))
+    );
+
+    // Signed for another round, height or chain.
+    let mut info = good.clone();
+    info.votes[1] = signed_vote(&v[1], &v[1].key, 2, &ext_of(1).encode_to_vec());
+    assert_eq!(
+        verify(&s, &info, &decided),
+        Err(CommitError::BadSignature(1))
+    );
+    let mut info = good.clone();
+    let bytes = ext_of(1).encode_to_vec();
+    let sig = v[1]
+        .key
+        .sign(&commit::vote_extension_sign_bytes(CHAIN, H + 1, 1, &bytes));
+    info.votes[1].extension_signature = sig.to_bytes().to_vec().into();
+    assert_eq!(
+        verify(&s, &info, &decided),
+        Err(CommitError::BadSignature(1))
+    );
+    let sig = v[1].key.sign(&commit::vote_extension_sign_bytes(
+        "other-chain",
+        H,
+        1,
+        &bytes,
+    ));
+    info.votes[1].extension_signature = sig.to_bytes().to_vec().into();
+    assert_eq!(
+        verify(&s, &info, &decided),
+        Err(CommitError::BadSignature(1))
+    );
+
+    // Missing or short signature.
+    let mut info = good.clone();
+    info.votes[2].extension_signature = Default::default();
+    assert_eq!(
+        verify(&s, &info, &decided),
+        Err(CommitError::BadSignature(2))
+    );
+    info.votes[2].extension_signature = vec![1u8; 63].into();
+    assert_eq!(
+        verify(&s, &info, &decided),
+        Err(CommitError::BadSignature(2))
+    );
+
+    // The good one passes against the same state.
+    assert!(verify(&s, &good, &decided).is_ok());
+}
+
+#[test]
+fn verify_rejects_a_commit_that_differs_from_the_decided_one() {
+    let (s, v) = four();
+    let good = full_commit(&v, 1);
+    let decided = commit::commit_info_of(&good);
+
+    // Wrong round (signatures valid for round 2, decided at round 1).
+    let other_round = full_commit(&v, 2);
+    assert_eq!(
+        verify(&s, &other_round, &decided),
+        Err(CommitError::Round {
+            found: 2,
+            expected: 1
+        })
+    );
+
+    let mut fewer = good.clone();
+    fewer.votes.pop();
+    assert_eq!(
+        verify(&s, &fewer, &decided),
+        Err(CommitError::VoteCount {
+            found: 3,
+            expected: 4
+        })
+    );
+    let mut more = decided.clone();
+    more.votes.push(more.votes[0].clone());
+    assert_eq!(
+        verify(&s, &good, &more),
+        Err(CommitError::VoteCount {
+            found: 4,
+            expected: 5
+        })
+    );
+
+    // Power differs.
+    let mut d = decided.clone();
+    d.votes[2].validator.as_mut().unwrap().power = 31;
+    assert_eq!(verify(&s, &good, &d), Err(CommitError::VoteMismatch(2)));
+    // Flag differs (the injection claims a commit vote CometBFT saw as nil).
+    let mut d = decided.clone();
+    d.votes[3].block_id_flag = BlockIdFlag::Nil as i32;
+    assert_eq!(verify(&s, &good, &d), Err(CommitError::VoteMismatch(3)));
+    // Validator differs.
+    let mut d = decided.clone();
+    d.votes[1].validator.as_mut().unwrap().address = v[0].address.to_vec().into();
+    assert_eq!(verify(&s, &good, &d), Err(CommitError::VoteMismatch(1)));
+    // Votes reordered.
+    let mut d = decided.clone();
+    d.votes.swap(0, 1);
+    assert_eq!(verify(&s, &good, &d), Err(CommitError::VoteMismatch(0)));
+    // No validator on either side.
+    let mut info = good.clone();
+    info.votes[0].validator = None;
+    let d = commit::commit_info_of(&info);
+    assert_eq!(verify(&s, &info, &d), Err(CommitError::Address(0)));
+    // An address that is not 20 bytes, on both sides.
+    let mut info = good.clone();
+    info.votes[1].validator.as_mut().unwrap().address = vec![1u8; 32].into();
+    let d = commit::commit_info_of(&info);
+    assert_eq!(verify(&s, &info, &d), Err(CommitError::Address(1)));
+}
+
+#[test]
+fn verify_rejects_unknown_validators_bad_keys_and_stray_extensions() {
+    let v = vals(&[10, 20, 30, 40]);
+    let mut s = state_with(&Params::DEFAULT, &[1, 2], &[]);
+    register(&mut s, &v[..3]);
+    let good = full_commit(&v, 0);
+    let decided = commit::commit_info_of(&good);
+    assert_eq!(
+        verify(&s, &good, &decided),
+        Err(CommitError::UnknownValidator(3))
+    );
+    // Unknown but absent: no key needed (and 60 of 100 is not enough).
+    let mut info = good.clone();
+    info.votes[3] = unsigned_vote(&v[3], BlockIdFlag::Absent);
+    assert_eq!(
+        verify(&s, &info, &commit::commit_info_of(&info)),
+        Err(CommitError::NotEnoughPower {
+            signed: 60,
+            total: 100
+        })
+    );
+
+    // A stored key that is not a curve point.
+    let bad_key = (0u8..=255)
+        .map(|b| {
+            let mut k = [0u8; 32];
+            k[0] = b;
+            k[1] = 0x55;
+            k
+        })
+        .find(|k| ed25519_dalek::VerifyingKey::from_bytes(k).is_err())
+        .expect("half of all y coordinates are off the curve");
+    s.put_consensus_key(&v[3].address, &bad_key);
+    assert_eq!(verify(&s, &good, &decided), Err(CommitError::BadKey(3)));
+    register(&mut s, &v[3..]);
+    assert!(verify(&s, &good, &decided).is_ok());
+
+    // Nil or absent votes must carry neither an extension nor a signature.
+    for flag in [BlockIdFlag::Nil, BlockIdFlag::Absent] {
+        let mut info = good.clone();
+        info.votes[1].block_id_flag = flag as i32;
+        let d = commit::commit_info_of(&info);
+        assert_eq!(verify(&s, &info, &d), Err(CommitError::StrayExtension(1)));
+        info.votes[1].extension_signature = Default::default();
+        assert_eq!(verify(&s, &info, &d), Err(CommitError::StrayExtension(1)));
+        info.votes[1].vote_extension = Default::default();
+        info.votes[1].extension_signature = vec![7u8; 64].into();
+        assert_eq!(verify(&s, &info, &d), Err(CommitError::StrayExtension(1)));
+        info.votes[1].extension_signature = Default::default();
+        assert!(verify(&s, &info, &d).is_ok());
+    }
+}
+
+#[test]
+fn verify_needs_more_than_two_thirds_of_the_power() {
+    // Exactly 2/3 signed: rejected.
+    let v = vals(&[20, 20, 10, 10]);
+    let mut s = state_with(&Params::DEFAULT, &[1, 2], &[]);
+    register(&mut s, &v);
+    let mut info = full_commit(&v, 0);
+    info.votes[2] = unsigned_vote(&v[2], BlockIdFlag::Absent);
+    info.votes[3] = unsigned_vote(&v[3], BlockIdFlag::Nil);
+    assert_eq!(
+        verify(&s, &info, &commit::commit_info_of(&info)),
+        Err(CommitError::NotEnoughPower {
+            signed: 40,
+            total: 60
+        })
+    );
+    // One power unit less outside the signers: 40 of 59 > 2/3.
+    let v = vals(&[20, 20, 10, 9]);
+    let mut s = state_with(&Params::DEFAULT, &[1, 2], &[]);
+    register(&mut s, &v);
+    let mut info = full_commit(&v, 0);
+    info.votes[2] = unsigned_vote(&v[2], BlockIdFlag::Absent);
+    info.votes[3] = unsigned_vote(&v[3], BlockIdFlag::Nil);
+    let got = verify(&s, &info, &commit::commit_info_of(&info)).unwrap();
+    assert_eq!(got.total_power, 59);
+    assert_eq!(got.votes.len(), 2);
+    // Four equal validators: 3 of 4 pass, 2 of 4 do not.
+    let v = vals(&[1, 1, 1, 1]);
+    let mut s = state_with(&Params::DEFAULT, &[1, 2], &[]);
+    register(&mut s, &v);
+    let mut info = full_commit(&v, 0);
+    info.votes[0] = unsigned_vote(&v[0], BlockIdFlag::Absent);
+    assert!(verify(&s, &info, &commit::commit_info_of(&info)).is_ok());
+    info.votes[1] = unsigned_vote(&v[1], BlockIdFlag::Absent);
+    assert_eq!(
+        verify(&s, &info, &commit::commit_info_of(&info)),
+        Err(CommitError::NotEnoughPower {
+            signed: 2,
+            total: 4
+        })
+    );
+    // Huge powers do not overflow: 2·(i64::MAX/4) of 3·(i64::MAX/4) is exactly 2/3.
+    let q = i64::MAX / 4;
+    let v = vals(&[q, q, q]);
+    let mut s = state_with(&Params::DEFAULT, &[1, 2], &[]);
+    register(&mut s, &v);
+    let mut info = full_commit(&v, 0);
+    info.votes[2] = unsigned_vote(&v[2], BlockIdFlag::Absent);
+    assert_eq!(
+        verify(&s, &info, &commit::commit_info_of(&info)),
+        Err(CommitError::NotEnoughPower {
+            signed: 2 * q,
+            total: 3 * q
+        })
+    );
+}
+
+#[test]
+fn verify_rejects_a_signed_extension_that_fails_check_structure() {
+    let (s, v) = four();
+    let mut info = full_commit(&v, 0);
+    let mut unsorted = ext_of(2);
+    unsorted.reports.swap(0, 1);
+    info.votes[2] = signed_vote(&v[2], &v[2].key, 0, &unsorted.encode_to_vec());
+    assert_eq!(
+        verify(&s, &info, &commit::commit_info_of(&info)),
+        Err(CommitError::Extension {
+            index: 2,
+            error: ExtensionError::Unsorted(1)
+        })
+    );
+    let mut other_height = ext_of(1);
+    other_height.height = H - 1;
+    info.votes[2] = signed_vote(&v[2], &v[2].key, 0, &other_height.encode_to_vec());
+    assert_eq!(
+        verify(&s, &info, &commit::commit_info_of(&info)),
+        Err(CommitError::Extension {
+            index: 2,
+            error: ExtensionError::Height {
+                found: H - 1,
+                expected: H
+            }
+        })
+    );
+    let garbage = vec![0xffu8; 8];
+    info.votes[2] = signed_vote(&v[2], &v[2].key, 0, &garbage);
+    assert!(matches!(
+        verify(&s, &info, &commit::commit_info_of(&info)),
+        Err(CommitError::Extension {
+            index: 2,
+            error: ExtensionError::Decode(_)
+        })
+    ));
+    let mut unknown = ext_of(2).encode_to_vec();
+    unknown.extend_from_slice(&[0x20, 0x01]);
+    info.votes[2] = signed_vote(&v[2], &v[2].key, 0, &unknown);
+    assert_eq!(
+        verify(&s, &info, &commit::commit_info_of(&info)),
+        Err(CommitError::Extension {
+            index: 2,
+            error: ExtensionError::NotCanonical
+        })
+    );
+}
+
+#[test]
+fn injected_tx_round_trips_and_is_never_a_cosmos_tx() {
+    use cosmos_sdk_proto::cosmos::tx::v1beta1::{Tx, TxBody, TxRaw};
+    let (s, v) = four();
+    let info = full_commit(&v, 0);
+    let tx = commit::encode_injected(&info);
+    assert!(commit::is_injected(&tx));
+    assert!(tx.starts_with(b"pol/latency-report/v1\0"));
+    assert_eq!(commit::decode_injected(&tx), Ok(info.clone()));
+    let decided = commit::commit_info_of(&info);
+    let decoded = commit::decode_injected(&tx).unwrap();
+    assert!(verify(&s, &decoded, &decided).is_ok());
+
+    assert_eq!(
+        commit::decode_injected(&tx[1..]),
+        Err(CommitError::Decode("missing prefix".into()))
+    );
+    let mut garbage = commit::INJECTED_TX_PREFIX.to_vec();
+    garbage.extend_from_slice(&[0xff, 0xff]);
+    assert!(commit::is_injected(&garbage));
+    assert!(matches!(
+        commit::decode_injected(&garbage),
+        Err(CommitError::Decode(_))
+    ));
+    // The bare prefix is an empty commit.
+    assert_eq!(
+        commit::decode_injected(commit::INJECTED_TX_PREFIX),
+        Ok(ExtendedCommitInfo::default())
+    );
+
+    // A real Cosmos TxRaw (field 1, wire type 2: 0x0a) is never taken for the injection.
+    let raw = TxRaw {
+        body_bytes: TxBody {
+            memo: "pol/latency-report/v1".into(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        auth_info_bytes: vec![1, 2, 3],
+        signatures: vec![vec![0; 64]],
+    }
+    .encode_to_vec();
+    assert!(!commit::is_injected(&raw));
+
+    // Whatever follows the prefix, the injection never decodes as a TxRaw or a Tx.
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut bodies = vec![tx.clone(), commit::INJECTED_TX_PREFIX.to_vec()];
+    for _ in 0..200 {
+        let mut t = commit::INJECTED_TX_PREFIX.to_vec();
+        let n = rng.gen_range(0..64);
+        t.extend((0..n).map(|_| rng.gen::<u8>()));
+        bodies.push(t);
+    }
+    for t in &bodies {
+        assert!(TxRaw::decode(t.as_slice()).is_err(), "{}", hex::encode(t));
+        assert!(Tx::decode(t.as_slice()).is_err(), "{}", hex::encode(t));
+    }
+    // Why: after `p` (0x70: field 14, varint) comes `o` (0x6f, its one-byte value), then
+    // `l` (0x6c: field 13, wire type 4 = end group), which no decoder accepts at top level.
+    assert_eq!(&commit::INJECTED_TX_PREFIX[..3], &[0x70, 0x6f, 0x6c]);
+    assert!(
+        TxRaw::decode(&[0x70u8, 0x6f][..]).is_ok(),
+        "field 14 alone is skipped"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// aggregate::weighted_median
+// ---------------------------------------------------------------------------------------
+
+fn wm(entries: &[(u32, i64)]) -> Option<u32> {
+    let e: Vec<_> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, &(v, w))| (v, w, p(i as u8)))
+        .collect();
+    weighted_median(&e)
+}
+
+#[test]
+fn weighted_median_exact_values() {
+    assert_eq!(wm(&[]), None);
+    assert_eq!(wm(&[(5, 0), (6, 0)]), None);
+    assert_eq!(wm(&[(5, -3)]), None);
+    assert_eq!(wm(&[(42, 1)]), Some(42));
+    // Equal powers: the lower median.
+    assert_eq!(wm(&[(30, 1), (10, 1), (20, 1)]), Some(20));
+    assert_eq!(wm(&[(40, 1), (30, 1), (10, 1), (20, 1)]), Some(20));
+    assert_eq!(wm(&[(10, 1), (20, 1)]), Some(10));
+    // Skewed powers.
+    assert_eq!(wm(&[(10, 1), (20, 1), (1_000, 5)]), Some(1_000));
+    assert_eq!(wm(&[(10, 5), (20, 1), (30, 1)]), Some(10));
+    assert_eq!(wm(&[(10, 1), (20, 1), (30, 2)]), Some(20));
+    assert_eq!(wm(&[(10, 1), (20, 2), (30, 2)]), Some(20));
+    assert_eq!(wm(&[(10, 2), (20, 1), (30, 2)]), Some(20));
+    // Zero and negative power entries are ignored.
+    assert_eq!(
+        wm(&[(1, 0), (2, -100), (100, 1), (200, 1), (300, 1)]),
+        Some(200)
+    );
+    assert_eq!(wm(&[(0, 0), (7, 3)]), Some(7));
+    // Extreme values and powers.
+    assert_eq!(wm(&[(u32::MAX, i64::MAX), (0, i64::MAX)]), Some(0));
+    assert_eq!(
+        wm(&[(u32::MAX, i64::MAX), (0, i64::MAX - 1)]),
+        Some(u32::MAX)
+    );
+}
+
+#[test]
+fn weighted_median_ties_and_order_independence() {
+    // Same value from several validators: the tiebreak orders them, the value is the same.
+    let e = vec![(50, 1, p(9)), (50, 1, p(1)), (10, 1, p(5)), (90, 1, p(3))];
+    assert_eq!(weighted_median(&e), Some(50));
+    let mut rng = StdRng::seed_from_u64(7);
+    for _ in 0..200 {
+        let n = rng.gen_range(1..12);
+        let mut e: Vec<(u32, i64, [u8; 20])> = (0..n)
+            .map(|i| (rng.gen_range(0..5) * 10, rng.gen_range(0..4), p(i as u8)))
+            .collect();
+        let want = weighted_median(&e);
+        for _ in 0..5 {
+            e.shuffle(&mut rng);
+            assert_eq!(weighted_median(&e), want);
+        }
+        // Brute force: the smallest value v with power(≤ v)·2 ≥ total.
+        let total: i64 = e.iter().filter(|x| x.1 > 0).map(|x| x.1).sum();
+        let brute = (0..=40).step_by(10).find(|&v| {
+            let below: i64 = e.iter().filter(|x| x.1 > 0 && x.0 <= v).map(|x| x.1).sum();
+            total > 0 && below * 2 >= total
+        });
+        assert_eq!(want, brute, "{e:?}");
+    }
+}
+
+#[test]
+fn weighted_median_stays_within_honest_reports_when_honest_hold_a_majority() {
+    let mut rng = StdRng::seed_from_u64(0x5EED);
+    for round in 0..2_000 {
+        let honest_n = rng.gen_range(1..10);
+        let liar_n = rng.gen_range(0..10);
+        let truth: u32 = rng.gen_range(1_000..200_000);
+        let mut entries = Vec::new();
+        let mut honest_power = 0i64;
+        let mut honest_values = Vec::new();
+        for i in 0..honest_n {
+            let w = rng.gen_range(1..1_000);
+            honest_power += w;
+            let v = truth + rng.gen_range(0..truth / 10);
+            honest_values.push(v);
+            entries.push((v, w, p(i as u8)));
+        }
+        // Liars hold strictly less than the honest power (so honest > 1/2 of it all).
+        let mut left = honest_power - 1;
+        for i in 0..liar_n {
+            if left <= 0 {
+                break;
+            }
+            let w = rng.gen_range(1..=left);
+            left -= w;
+            let v = match rng.gen_range(0..4) {
+                0 => 0,
+                1 => u32::MAX,
+                2 => truth / 2,
+                _ => rng.gen(),
+            };
+            entries.push((v, w, p(100 + i as u8)));
+        }
+        // Some zero-power voices, which must not matter.
+        entries.push((0, 0, p(250)));
+        entries.push((u32::MAX, 0, p(251)));
+        entries.shuffle(&mut rng);
+        let m = weighted_median(&entries).unwrap();
+        let lo = *honest_values.iter().min().unwrap();
+        let hi = *honest_values.iter().max().unwrap();
+        assert!(
+            lo <= m && m <= hi,
+            "round {round}: {m} outside [{lo}, {hi}]"
+        );
+    }
+}
+
+#[test]
+fn failure_rate_is_parts_per_million() {
+    assert_eq!(failure_rate_ppm(0, 0), 0);
+    assert_eq!(failure_rate_ppm(0, 10), 0);
+    assert_eq!(failure_rate_ppm(1, 3), 333_333);
+    assert_eq!(failure_rate_ppm(10, 10), 1_000_000);
+    assert_eq!(failure_rate_ppm(99, 10), 1_000_000);
+    assert_eq!(failure_rate_ppm(u32::MAX, u32::MAX), 1_000_000);
+}
+
+// ---------------------------------------------------------------------------------------
+// aggregate::apply, take_epoch
+// ---------------------------------------------------------------------------------------
+
+fn v_addr(i: u8) -> [u8; 20] {
+    [0xa0 + i; 20]
+}
+
+fn vote(i: u8, power: i64, reports: Vec<ProviderReport>, receipts: Vec<Receipt>) -> VerifiedVote {
+    VerifiedVote {
+        validator: v_addr(i),
+        power,
+        extension: VoteExtension {
+            height: H,
+            reports,
+            receipts,
+        },
+    }
+}
+
+/// Four validators (powers 10, 20, 30, 40) reporting on providers 1 (active), 2 (active),
+/// 4 (jailed) and 5 (unregistered).
+fn scenario() -> VerifiedCommit {
+    VerifiedCommit {
+        height: H,
+        total_power: 100,
+        votes: vec![
+            vote(
+                1,
+                10,
+                vec![
+                    report(1, 100, 0, 4_000, 10_000, 11_000),
+                    report(2, 50, 1, 9_000, 20_000, 30_000),
+                    report(4, 10, 0, 1, 2, 3),
+                    report(5, 10, 0, 1, 2, 3),
+                ],
+                vec![receipt(1, 1)],
+            ),
+            vote(
+                2,
+                20,
+                vec![
+                    report(1, 100, 1, 5_000, 12_000, 13_000),
+                    // All failed: counts as max_latency_us and a failure rate of 10⁶.
+                    report(2, 10, 10, 0, 0, 0),
+                    report(4, 10, 0, 1, 2, 3),
+                ],
+                vec![],
+            ),
+            vote(
+                3,
+                30,
+                vec![
+                    report(1, 100, 2, 4_500, 11_000, 12_000),
+                    report(2, 40, 0, 10_000, 25_000, 26_000),
+                ],
+                vec![receipt(2, 7), receipt(1, 8)],
+            ),
+            vote(
+                4,
+                40,
+                vec![
+                    report(1, 100, 50, 20_000, 50_000, 60_000),
+                    // Below min_samples (3): left out.
+                    report(2, 2, 0, 1, 1, 1),
+                ],
+                vec![],
+            ),
+        ],
+    }
+}
+
+fn vreport(
+    i: u8,
+    power: i64,
+    samples: u32,
+    failures: u32,
+    lat: (u32, u32, u32),
+    rate: u32,
+    outlier: bool,
+) -> pb::ValidatorReport {
+    pb::ValidatorReport {
+        validator: v_addr(i).to_vec(),
+        power,
+        samples,
+        failures,
+        p50_us: lat.0,
+        p99_us: lat.1,
+        max_us: lat.2,
+        failure_rate_ppm: rate,
+        outlier,
+    }
+}
+
+#[test]
+fn apply_computes_exact_aggregates_outliers_and_measurer_counts() {
+    let mut s = state_with(&Params::DEFAULT, &[1, 2], &[(4, ProviderStatus::Jailed)]);
+    let commit = scenario();
+    let out = aggregate::apply(&mut s, &commit).unwrap();
+    assert_eq!(out.aggregates, 2);
+    assert_eq!(
+        out.receipts,
+        vec![receipt(1, 1), receipt(2, 7), receipt(1, 8)]
+    );
+
+    let m = Params::DEFAULT.max_latency_us;
+    // Provider 1: p99 sorted 10000(10) 11000(30) 12000(20) 50000(40), half of 100 reached
+    // at 12000. Rates 0(10) 10000(20) 20000(30) 500000(40): 20000. p50 4000(10) 4500(30)
+    // 5000(20) 20000(40): 5000. Validator 4 is far on both.
+    let a1 = s.aggregate(&p(1)).unwrap().unwrap();
+    assert_eq!(
+        a1,
+        pb::ProviderAggregate {
+            provider: Address(p(1)).to_string(),
+            height: H,
+            p99_us: 12_000,
+            failure_rate_ppm: 20_000,
+            p50_us: 5_000,
+            reporters: 4,
+            reporting_power: 100,
+            total_power: 100,
+            reports: vec![
+                vreport(1, 10, 100, 0, (4_000, 10_000, 11_000), 0, false),
+                vreport(2, 20, 100, 1, (5_000, 12_000, 13_000), 10_000, false),
+                vreport(3, 30, 100, 2, (4_500, 11_000, 12_000), 20_000, false),
+                vreport(4, 40, 100, 50, (20_000, 50_000, 60_000), 500_000, true),
+            ],
+        }
+    );
+    // Provider 2: p99 20000(10) 25000(30) max(20): reaches 30 of 60 at 25000. Rates
+    // 0(30) 20000(10) 10⁶(20): 0 reaches 30 of 60. p50 9000(10) 10000(30): 10000.
+    let a2 = s.aggregate(&p(2)).unwrap().unwrap();
+    assert_eq!(
+        a2,
+        pb::ProviderAggregate {
+            provider: Address(p(2)).to_string(),
+            height: H,
+            p99_us: 25_000,
+            failure_rate_ppm: 0,
+            p50_us: 10_000,
+            reporters: 3,
+            reporting_power: 60,
+            total_power: 100,
+            reports: vec![
+                vreport(1, 10, 50, 1, (9_000, 20_000, 30_000), 20_000, false),
+                vreport(2, 20, 10, 10, (m, m, m), 1_000_000, true),
+                vreport(3, 30, 40, 0, (10_000, 25_000, 26_000), 0, false),
+            ],
+        }
+    );
+    // Jailed and unknown providers: nothing.
+    assert_eq!(s.aggregate(&p(4)).unwrap(), None);
+    assert_eq!(s.aggregate(&p(5)).unwrap(), None);
+    assert_eq!(s.epoch_accumulator(&p(4)).unwrap(), None);
+
+    // Measurers: reports counted only for aggregated providers.
+    let ms = s.measurers().unwrap();
+    let counts: Vec<_> = ms
+        .iter()
+        .map(|m| {
+            (
+                m.validator.clone(),
+                m.reports,
+                m.outliers,
+                m.epoch_reports,
+                m.epoch_outliers,
+                m.last_height,
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            (v_addr(1).to_vec(), 2, 0, 2, 0, H),
+            (v_addr(2).to_vec(), 2, 1, 2, 1, H),
+            (v_addr(3).to_vec(), 2, 0, 2, 0, H),
+            (v_addr(4).to_vec(), 1, 1, 1, 1, H),
+        ]
+    );
+
+    // Events: one aggregate per provider, one outlier event per validator with outliers.
+    let kinds: Vec<_> = out.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "latency_aggregate",
+            "latency_aggregate",
+            "latency_outlier",
+            "latency_outlier"
+        ]
+    );
+    let attrs = |i: usize| -> BTreeMap<String, String> {
+        out.events[i].attributes.iter().cloned().collect()
+    };
+    assert_eq!(attrs(0)["provider"], Address(p(1)).to_string());
+    assert_eq!(attrs(0)["p99_us"], "12000");
+    assert_eq!(attrs(0)["failure_rate_ppm"], "20000");
+    assert_eq!(attrs(0)["reporters"], "4");
+    assert_eq!(attrs(0)["height"], H.to_string());
+    assert_eq!(attrs(2)["validator"], hex::encode_upper(v_addr(2)));
+    assert_eq!(attrs(2)["outliers"], "1");
+    assert_eq!(attrs(2)["reports"], "2");
+    assert_eq!(attrs(3)["validator"], hex::encode_upper(v_addr(4)));
+
+    // Epoch accumulators hold this block.
+    let acc = s.epoch_accumulator(&p(1)).unwrap().unwrap();
+    assert_eq!(
+        acc,
+        pb::EpochAccumulator {
+            provider: Address(p(1)).to_string(),
+            blocks: 1,
+            sum_p99_us: 12_000,
+            sum_failure_rate_ppm: 20_000,
+            max_p99_us: 12_000,
+        }
+    );
+}
+
+#[test]
+fn apply_outlier_bounds_are_exact() {
+    // Median p99 100000 (three validators of power 10 at 100000), threshold 100 %: a report
+    // is an outlier only when |p99 - median| > median, i.e. above 200000 — with this
+    // threshold a report below the median is never one. Failure-rate bound 250000 ppm.
+    let mut s = state_with(&Params::DEFAULT, &[1], &[]);
+    let probe = |s: &mut State, p99: u32, failures: u32, height: u64| -> bool {
+        let mut votes: Vec<_> = (1..=3)
+            .map(|i| vote(i, 10, vec![report(1, 100, 0, 1, 100_000, 100_000)], vec![]))
+            .collect();
+        votes.push(vote(
+            9,
+            1,
+            vec![report(1, 100, failures, p99.min(1), p99, p99)],
+            vec![],
+        ));
+        let c = VerifiedCommit {
+            height,
+            total_power: 31,
+            votes,
+        };
+        aggregate::apply(s, &c).unwrap();
+        let a = s.aggregate(&p(1)).unwrap().unwrap();
+        assert_eq!(a.p99_us, 100_000);
+        assert_eq!(a.failure_rate_ppm, 0);
+        a.reports[3].outlier
+    };
+    assert!(!probe(&mut s, 200_000, 0, 1));
+    assert!(probe(&mut s, 200_001, 0, 2));
+    assert!(!probe(&mut s, 50_000, 0, 3));
+    assert!(!probe(&mut s, 0, 0, 4));
+    assert!(!probe(&mut s, 100_000, 25, 5));
+    assert!(probe(&mut s, 100_000, 26, 6));
+
+    // A tighter threshold (10 %) flags both sides.
+    let params = Params {
+        outlier_threshold_ppm: 100_000,
+        ..Params::DEFAULT
+    };
+    s.put_latency_params(&params);
+    assert!(!probe(&mut s, 110_000, 0, 7));
+    assert!(probe(&mut s, 110_001, 0, 8));
+    assert!(!probe(&mut s, 90_000, 0, 9));
+    assert!(probe(&mut s, 89_999, 0, 10));
+    let m = s.measurer(&v_addr(9)).unwrap().unwrap();
+    assert_eq!((m.reports, m.outliers), (10, 4));
+}
+
+#[test]
+fn apply_min_samples_and_zero_power() {
+    let params = Params {
+        min_samples: 10,
+        ..Params::DEFAULT
+    };
+    let mut s = state_with(&params, &[1, 2, 3], &[]);
+    let c = VerifiedCommit {
+        height: H,
+        total_power: 30,
+        votes: vec![
+            vote(
+                1,
+                10,
+                vec![report(1, 9, 0, 1, 10, 10), report(2, 10, 0, 1, 20, 20)],
+                vec![],
+            ),
+            vote(
+                2,
+                10,
+                vec![report(1, 9, 0, 1, 10, 10), report(2, 11, 0, 1, 30, 30)],
+                vec![],
+            ),
+            // Zero power: its report is kept in the aggregate but weighs nothing.
+            vote(
+                3,
+                0,
+                vec![report(2, 50, 0, 1, 999, 999), report(3, 50, 0, 1, 7, 7)],
+                vec![],
+            ),
+        ],
+    };
+    let out = aggregate::apply(&mut s, &c).unwrap();
+    assert_eq!(out.aggregates, 1);
+    // Provider 1: every report below min_samples.
+    assert_eq!(s.aggregate(&p(1)).unwrap(), None);
+    // Provider 3: only a zero-power report, so no median.
+    assert_eq!(s.aggregate(&p(3)).unwrap(), None);
+    let a = s.aggregate(&p(2)).unwrap().unwrap();
+    assert_eq!(a.p99_us, 20);
+    assert_eq!(a.reporters, 3);
+    assert_eq!(a.reporting_power, 20);
+    assert!(a.reports[2].outlier);
+    // Exactly min_samples counts.
+    assert_eq!(a.reports[0].samples, 10);
+    let counts: Vec<_> = s
+        .measurers()
+        .unwrap()
+        .iter()
+        .map(|m| (m.validator[0], m.reports, m.outliers))
+        .collect();
+    assert_eq!(counts, vec![(0xa1, 1, 0), (0xa2, 1, 0), (0xa3, 1, 1)]);
+}
+
+fn one_provider_commit(height: u64, p99s: &[u32], failures: &[u32]) -> VerifiedCommit {
+    VerifiedCommit {
+        height,
+        total_power: 10 * p99s.len() as i64,
+        votes: p99s
+            .iter()
+            .zip(failures)
+            .enumerate()
+            .map(|(i, (&p99, &f))| {
+                vote(
+                    i as u8 + 1,
+                    10,
+                    vec![report(1, 100, f, p99 / 2, p99, p99)],
+                    vec![],
+                )
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn apply_history_is_trimmed_and_newest_first() {
+    let params = Params {
+        history_len: 3,
+        ..Params::DEFAULT
+    };
+    let mut s = state_with(&params, &[1], &[]);
+    for h in 1..=7u64 {
+        let p99 = 1_000 * h as u32;
+        aggregate::apply(
+            &mut s,
+            &one_provider_commit(h, &[p99, p99, p99], &[0, 0, 0]),
+        )
+        .unwrap();
+        let kept: Vec<u64> = pol_component::state::scan(&s, &state_key::history_of(&p(1)))
+            .unwrap()
+            .iter()
+            .map(|(_, v)| pb::ProviderAggregate::decode(v.as_slice()).unwrap().height)
+            .collect();
+        let want: Vec<u64> = (h.saturating_sub(2).max(1)..=h).rev().collect();
+        assert_eq!(kept, want, "after height {h}");
+        assert_eq!(s.aggregate(&p(1)).unwrap().unwrap().height, h);
+    }
+    assert_eq!(s.aggregate(&p(1)).unwrap().unwrap().p99_us, 7_000);
+}
+
+#[test]
+fn epoch_accumulates_and_take_epoch_resets() {
+    let params = Params {
+        epoch_blocks: 5,
+        ..Params::DEFAULT
+    };
+    let mut s = state_with(&params, &[1, 2], &[]);
+    // Provider 1 over three blocks: medians 10000, 30000, 20000; rates 0, 100000, 50000.
+    aggregate::apply(&mut s, &one_provider_commit(1, &[10_000; 3], &[0; 3])).unwrap();
+    aggregate::apply(
+        &mut s,
+        &one_provider_commit(2, &[30_000, 30_000, 90_000], &[10; 3]),
+    )
+    .unwrap();
+    aggregate::apply(&mut s, &one_provider_commit(3, &[20_000; 3], &[5, 5, 5])).unwrap();
+    // Provider 2 once.
+    let c = VerifiedCommit {
+        height: 4,
+        total_power: 10,
+        votes: vec![vote(1, 10, vec![report(2, 10, 1, 3, 7, 9)], vec![])],
+    };
+    aggregate::apply(&mut s, &c).unwrap();
+
+    let acc = s.epoch_accumulator(&p(1)).unwrap().unwrap();
+    assert_eq!(
+        (
+            acc.blocks,
+            acc.sum_p99_us,
+            acc.sum_failure_rate_ppm,
+            acc.max_p99_us
+        ),
+        (3, 60_000, 150_000, 30_000)
+    );
+    let summary = aggregate::take_epoch(&mut s, 5).unwrap();
+    assert_eq!(
+        summary,
+        aggregate::EpochSummary {
+            epoch: 1,
+            providers: vec![
+                aggregate::ProviderEpoch {
+                    provider: p(1),
+                    blocks: 3,
+                    mean_p99_us: 20_000,
+                    max_p99_us: 30_000,
+                    mean_failure_rate_ppm: 50_000,
+                },
+                aggregate::ProviderEpoch {
+                    provider: p(2),
+                    blocks: 1,
+                    mean_p99_us: 7,
+                    max_p99_us: 7,
+                    mean_failure_rate_ppm: 100_000,
+                },
+            ],
+            // Validator 3 was an outlier once (90000 against 30000).
+            measurers: vec![
+                aggregate::MeasurerEpoch {
+                    validator: v_addr(1),
+                    reports: 4,
+                    outliers: 0
+                },
+                aggregate::MeasurerEpoch {
+                    validator: v_addr(2),
+                    reports: 3,
+                    outliers: 0
+                },
+                aggregate::MeasurerEpoch {
+                    validator: v_addr(3),
+                    reports: 3,
+                    outliers: 1
+                },
+            ],
+        }
+    );
+    assert!(s.epoch_accumulators().unwrap().is_empty());
+
+    // A second take at once: no providers, measurers with zero counts; lifetime counts kept.
+    let again = aggregate::take_epoch(&mut s, 10).unwrap();
+    assert_eq!(again.epoch, 2);
+    assert!(again.providers.is_empty());
+    assert_eq!(
+        again
+            .measurers
+            .iter()
+            .map(|m| (m.validator, m.reports, m.outliers))
+            .collect::<Vec<_>>(),
+        vec![(v_addr(1), 0, 0), (v_addr(2), 0, 0), (v_addr(3), 0, 0)]
+    );
+    let m3 = s.measurer(&v_addr(3)).unwrap().unwrap();
+    assert_eq!((m3.reports, m3.outliers, m3.last_height), (3, 1, 3));
+    // History and latest aggregates are untouched by the epoch.
+    assert_eq!(s.aggregate(&p(1)).unwrap().unwrap().height, 3);
+
+    // The next epoch starts from zero.
+    aggregate::apply(&mut s, &one_provider_commit(6, &[8_000; 3], &[0; 3])).unwrap();
+    let acc = s.epoch_accumulator(&p(1)).unwrap().unwrap();
+    assert_eq!(
+        (acc.blocks, acc.sum_p99_us, acc.max_p99_us),
+        (1, 8_000, 8_000)
+    );
+}
+
+#[test]
+fn apply_accepts_verified_commit_end_to_end() {
+    // From signed extensions built by `build` through `verify` to `apply`.
+    let v = vals(&[10, 20, 30, 40]);
+    let mut s = state_with(&Params::DEFAULT, &[1, 2, 3], &[]);
+    register(&mut s, &v);
+    let votes = v
+        .iter()
+        .enumerate()
+        .map(|(i, val)| {
+            let i = i as u32;
+            let e = extension::build(
+                H,
+                vec![
+                    window(3, 40, 0, 2_000 + i, 6_000 + i, 7_000 + i),
+                    window(1, 40, i, 1_000, 5_000 + 1_000 * i, 9_000),
+                ],
+                vec![receipt(1, u64::from(i))],
+                &Params::DEFAULT,
+                |_| true,
+            );
+            signed_vote(val, &val.key, 0, &e.encode_to_vec())
+        })
+        .collect();
+    let info = ExtendedCommitInfo { round: 0, votes };
+    let tx = commit::encode_injected(&info);
+    let decided = commit::commit_info_of(&info);
+    let checked = verify(&s, &commit::decode_injected(&tx).unwrap(), &decided).unwrap();
+    let out = aggregate::apply(&mut s, &checked).unwrap();
+    assert_eq!(out.aggregates, 2);
+    assert_eq!(out.receipts.len(), 4);
+    // p99 5000(10) 6000(20) 7000(30) 8000(40): 7000 at 60 of 100.
+    assert_eq!(s.aggregate(&p(1)).unwrap().unwrap().p99_us, 7_000);
+    assert_eq!(s.aggregate(&p(3)).unwrap().unwrap().p99_us, 6_002);
+    assert_eq!(s.aggregate(&p(2)).unwrap(), None);
+}
+
+// ---------------------------------------------------------------------------------------
+// genesis
+// ---------------------------------------------------------------------------------------
+
+fn populated() -> State {
+    let params = Params {
+        history_len: 4,
+        ..Params::DEFAULT
+    };
+    let mut s = state_with(&params, &[1, 2], &[]);
+    register(&mut s, &vals(&[1, 2, 3]));
+    for h in 1..=6 {
+        aggregate::apply(
+            &mut s,
+            &one_provider_commit(h, &[1_000, 2_000 * h as u32, 3_000], &[0, 1, 2]),
+        )
+        .unwrap();
+    }
+    aggregate::take_epoch(&mut s, 5).unwrap();
+    aggregate::apply(&mut s, &scenario()).unwrap();
+    s
+}
+
+#[test]
+fn genesis_export_then_init_reproduces_the_state() {
+    let s = populated();
+    let exported = GenesisState::export(&s).unwrap();
+    assert_eq!(exported.validate(), Ok(()));
+    assert_eq!(exported.consensus_keys.len(), 3);
+    // Provider 1: heights 6, 5, 4, 77 kept (history_len 4); provider 2: 77.
+    assert_eq!(exported.aggregates.len(), 5);
+    assert_eq!(exported.measurers.len(), 4);
+    assert_eq!(exported.epoch_accumulators.len(), 2);
+
+    let json = serde_json::to_string_pretty(&exported).unwrap();
+    let parsed: GenesisState = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed, exported);
+    // Bytes are hex in JSON.
+    assert!(json.contains(&hex::encode(v_addr(1))));
+
+    let mut fresh = State::new(MemState::default());
+    parsed.init(&mut fresh).unwrap();
+    let before = latency_kv(&s);
+    let after = latency_kv(&fresh);
+    assert_eq!(before.len(), after.len());
+    assert_eq!(before, after);
+    assert_eq!(GenesisState::export(&fresh).unwrap(), exported);
+
+    // The default genesis validates, round-trips and initializes to the params alone.
+    let d = GenesisState::default();
+    assert_eq!(d.validate(), Ok(()));
+    let back: GenesisState = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+    assert_eq!(back, d);
+    let empty: GenesisState = serde_json::from_str("{}").unwrap();
+    assert_eq!(empty, d);
+    let mut fresh = State::new(MemState::default());
+    d.init(&mut fresh).unwrap();
+    assert_eq!(latency_kv(&fresh).len(), 1);
+    assert_eq!(fresh.latency_params().unwrap(), Params::DEFAULT);
+    assert!(serde_json::from_str::<GenesisState>(r#"{"bogus": 1}"#).is_err());
+    assert!(serde_json::from_str::<GenesisState>(r#"{"params": {"bogus": 1}}"#).is_err());
+}
+
+#[test]
+fn genesis_validate_rejects_bad_records() {
+    let good = GenesisState::export(&populated()).unwrap();
+    let bad = |f: &dyn Fn(&mut GenesisState)| {
+        let mut g = good.clone();
+        f(&mut g);
+        let e = g.validate().unwrap_err();
+        assert!(e.starts_with("latency"), "{e}");
+        let mut s = State::new(MemState::default());
+        assert!(g.init(&mut s).is_err());
+        assert!(latency_kv(&s).is_empty(), "init wrote before failing");
+        e
+    };
+    assert!(bad(&|g| g.params.history_len = 0).contains("history_len"));
+    assert!(bad(&|g| {
+        let k = g.consensus_keys[0].clone();
+        g.consensus_keys.push(k)
+    })
+    .contains("twice"));
+    assert!(bad(&|g| {
+        g.consensus_keys[1].address.pop();
+    })
+    .contains("20 bytes"));
+    assert!(bad(&|g| g.consensus_keys[1].ed25519.push(0)).contains("32 bytes"));
+    assert!(bad(&|g| {
+        let a = g.aggregates[0].clone();
+        g.aggregates.push(a)
+    })
+    .contains("twice"));
+    assert!(bad(&|g| g.aggregates[0].provider = "cosmos1xyz".into()).contains("provider"));
+    assert!(bad(&|g| g.aggregates[1].reports[0].validator.push(1)).contains("20 bytes"));
+    assert!(bad(&|g| {
+        let m = g.measurers[2].clone();
+        g.measurers.push(m)
+    })
+    .contains("twice"));
+    assert!(bad(&|g| g.measurers[0].validator = vec![1; 32]).contains("20 bytes"));
+    assert!(bad(&|g| {
+        let e = g.epoch_accumulators[0].clone();
+        g.epoch_accumulators.push(e)
+    })
+    .contains("twice"));
+    assert!(bad(&|g| g.epoch_accumulators[0].provider = String::new()).contains("provider"));
+
+    // The same provider at two heights is fine; the newest becomes the latest.
+    let mut g = GenesisState::default();
+    let mut a = good.aggregates[0].clone();
+    for h in [9, 3, 12] {
+        a.height = h;
+        g.aggregates.push(a.clone());
+    }
+    assert_eq!(g.validate(), Ok(()));
+    let mut s = State::new(MemState::default());
+    g.init(&mut s).unwrap();
+    let provider = Address::parse(&a.provider).unwrap().0;
+    assert_eq!(s.aggregate(&provider).unwrap().unwrap().height, 12);
+}
+
+// ---------------------------------------------------------------------------------------
+// queries over committed storage
+// ---------------------------------------------------------------------------------------
+
+/// Runs a future that never waits (the query service reads committed state synchronously).
+fn ready<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("query future is not ready"),
+    }
+}
+
+#[test]
+fn queries_read_committed_state() {
+    ready(queries())
+}
+
+async fn queries() {
+    use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest;
+    use pb::query_server::Query;
+    use tonic::Request;
+
+    let storage =
+        pol_store::Storage::open_temporary(pol_store::StorageConfig { keep_recent: 0 }).unwrap();
+    let s = populated();
+    let prepared = storage
+        .prepare(
+            1,
+            pol_store::Changeset {
+                writes: s.writes().clone(),
+                local_meta: Default::default(),
+            },
+        )
+        .unwrap();
+    storage.commit(prepared).unwrap();
+    let q = crate::LatencyQuery::new(storage);
+
+    let params = q
+        .params(Request::new(pb::QueryParamsRequest {}))
+        .await
+        .unwrap();
+    assert_eq!(params.get_ref().params.as_ref().unwrap().history_len, 4);
+
+    let provider = Address(p(1)).to_string();
+    let latest = q
+        .aggregate(Request::new(pb::QueryAggregateRequest {
+            provider: provider.clone(),
+        }))
+        .await
+        .unwrap();
+    assert_eq!(latest.get_ref().aggregate.as_ref().unwrap().height, H);
+
+    let history = q
+        .history(Request::new(pb::QueryHistoryRequest {
+            provider: provider.clone(),
+            pagination: None,
+        }))
+        .await
+        .unwrap();
+    let heights: Vec<u64> = history
+        .get_ref()
+        .aggregates
+        .iter()
+        .map(|a| a.height)
+        .collect();
+    assert_eq!(heights, vec![H, 6, 5, 4], "newest first, history_len kept");
+
+    let page = q
+        .history(Request::new(pb::QueryHistoryRequest {
+            provider,
+            pagination: Some(PageRequest {
+                limit: 2,
+                offset: 1,
+                ..Default::default()
+            }),
+        }))
+        .await
+        .unwrap();
+    let heights: Vec<u64> = page.get_ref().aggregates.iter().map(|a| a.height).collect();
+    assert_eq!(heights, vec![6, 5]);
+
+    let missing = q
+        .aggregate(Request::new(pb::QueryAggregateRequest {
+            provider: Address(p(9)).to_string(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+    let invalid = q
+        .aggregate(Request::new(pb::QueryAggregateRequest {
+            provider: "nope".into(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(invalid.code(), tonic::Code::InvalidArgument);
+
+    let measurers = q
+        .measurers(Request::new(pb::QueryMeasurersRequest { pagination: None }))
+        .await
+        .unwrap();
+    let ms: Vec<u8> = measurers
+        .get_ref()
+        .measurers
+        .iter()
+        .map(|m| m.validator[0])
+        .collect();
+    assert_eq!(ms, vec![0xa1, 0xa2, 0xa3, 0xa4]);
+}
+
+#[test]
+fn state_keys_put_addresses_last() {
+    let a = p(7);
+    for k in [
+        state_key::aggregate(&a),
+        state_key::measurer(&a),
+        state_key::epoch(&a),
+        state_key::consensus_key(&a),
+    ] {
+        assert_eq!(state_key::trailing_address(&k), Some(a));
+    }
+    assert_eq!(state_key::trailing_address(&[1; 19]), None);
+    // History keys sort newest first.
+    assert!(state_key::history(&a, 10) < state_key::history(&a, 9));
+    assert!(state_key::history(&a, u64::MAX) < state_key::history(&a, 0));
+    assert!(state_key::history(&a, 5).starts_with(&state_key::history_of(&a)));
+}
