@@ -1,0 +1,30 @@
+//! Compiles `proto/` (package `pol.sla.v1`) with tonic-build; the Cosmos pagination types it
+//! imports come from the workspace's shared `proto/` root.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    std::env::set_var("PROTOC", protoc_bin_vendored::protoc_bin_path()?);
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let files = ["proto/pol/sla/v1/sla.proto", "proto/pol/sla/v1/query.proto"];
+    // State records double as genesis JSON.
+    let mut config = tonic_build::configure();
+    for record in ["SlaViolation", "ProviderRecord"] {
+        config = config.type_attribute(
+            format!("pol.sla.v1.{record}"),
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        );
+    }
+    config
+        .build_server(true)
+        .build_client(true)
+        .file_descriptor_set_path(out.join("pol_sla_descriptor.bin"))
+        .extern_path(
+            ".cosmos.base.query.v1beta1",
+            "::cosmos_sdk_proto::cosmos::base::query::v1beta1",
+        )
+        .compile_protos(&files, &["proto", "../../proto"])?;
+    println!("cargo:rerun-if-changed=proto");
+    println!("cargo:rerun-if-changed=../../proto/cosmos/base");
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! `sla` genesis: params (the epoch length is `latency`'s), provider records, kept
+//! violations and the last judged epoch. Export then init reproduces the same state.
+
+use std::collections::BTreeSet;
+
+use pol_component::coins::parse_amount;
+use pol_component::state::scan;
+use pol_component::{Address, BlockContext, TxError};
+use pol_store::{StateRead, StateWrite, StateWriteExt};
+use serde::{Deserialize, Serialize};
+
+use crate::params::Params;
+use crate::view::{SlaRead, SlaWrite};
+use crate::{pb, state_key, PPM};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GenesisState {
+    pub params: Params,
+    pub records: Vec<pb::ProviderRecord>,
+    pub violations: Vec<pb::SlaViolation>,
+    /// The last judged epoch (none before the first).
+    pub last_epoch: Option<u64>,
+}
+
+fn err(what: impl std::fmt::Display) -> String {
+    format!("sla genesis: {what}")
+}
+
+fn addr(s: &str, what: &str) -> Result<Address, String> {
+    Address::parse(s).map_err(|e| err(format!("{what}: {}", e.log)))
+}
+
+fn amount(s: &str, what: &str) -> Result<(), String> {
+    if s.is_empty() || parse_amount(s).is_some() {
+        Ok(())
+    } else {
+        Err(err(format!("{what} {s:?} is not an amount")))
+    }
+}
+
+impl GenesisState {
+    pub fn validate(&self) -> Result<(), String> {
+        self.params.validate()?;
+        let mut records = BTreeSet::new();
+        for r in &self.records {
+            if !records.insert(addr(&r.provider, "record provider")?) {
+                return Err(err(format!("record of {} listed twice", r.provider)));
+            }
+            amount(&r.total_slashed, "total_slashed")?;
+        }
+        let mut seen = BTreeSet::new();
+        for v in &self.violations {
+            let a = addr(&v.provider, "violation provider")?;
+            if !records.contains(&a) {
+                return Err(err(format!("violation of {} without a record", v.provider)));
+            }
+            if !seen.insert((a, v.epoch)) {
+                return Err(err(format!(
+                    "violation of {} in epoch {} listed twice",
+                    v.provider, v.epoch
+                )));
+            }
+            if self.last_epoch.is_none_or(|last| v.epoch > last) {
+                return Err(err(format!(
+                    "violation of {} in epoch {} after the last judged epoch",
+                    v.provider, v.epoch
+                )));
+            }
+            if v.slash_ppm > PPM || v.observed_failure_rate_ppm > PPM {
+                return Err(err(format!(
+                    "violation of {}: ppm above 1000000",
+                    v.provider
+                )));
+            }
+            amount(&v.slashed, "violation slashed")?;
+            amount(&v.required_bond, "violation required_bond")?;
+        }
+        Ok(())
+    }
+
+    pub fn init<S: StateWrite>(&self, state: &mut S, _ctx: &BlockContext) -> Result<(), TxError> {
+        self.validate().map_err(TxError::INVALID_REQUEST)?;
+        state.put_sla_params(&self.params);
+        for r in &self.records {
+            state.put_sla_record(&Address::parse(&r.provider)?, r);
+        }
+        for v in &self.violations {
+            let a = Address::parse(&v.provider)?;
+            state.put_proto(state_key::violation(&a, v.epoch), v);
+        }
+        if let Some(e) = self.last_epoch {
+            state.set_sla_last_epoch(e);
+        }
+        Ok(())
+    }
+
+    pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
+        fn all<S: StateRead, M: prost::Message + Default>(
+            state: &S,
+            prefix: &[u8],
+        ) -> Result<Vec<M>, TxError> {
+            scan(state, prefix)?
+                .into_iter()
+                .map(|(_, v)| {
+                    M::decode(v.as_slice())
+                        .map_err(|e| TxError::INTERNAL(format!("sla export: {e}")))
+                })
+                .collect()
+        }
+        Ok(GenesisState {
+            params: state.sla_params()?,
+            records: all(state, state_key::RECORD_PREFIX)?,
+            violations: all(state, state_key::VIOLATION_PREFIX)?,
+            last_epoch: state.sla_last_epoch()?,
+        })
+    }
+}
