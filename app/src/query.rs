@@ -371,6 +371,13 @@ impl QueryRouter {
                 measurers,
                 pb::QueryMeasurersRequest
             );
+            route!(
+                r,
+                lat,
+                "/pol.latency.v1.Query/Route",
+                route,
+                pb::QueryRouteRequest
+            );
         }
         // The state-only methods of the tx service: cosmjs simulates over abci_query.
         {

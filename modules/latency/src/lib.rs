@@ -43,6 +43,7 @@ pub mod extension;
 pub mod genesis;
 pub mod params;
 pub mod query;
+pub mod route;
 pub mod state_key;
 pub mod view;
 
@@ -58,6 +59,7 @@ pub const QUERY_PATHS: &[&str] = &[
     "/pol.latency.v1.Query/Aggregate",
     "/pol.latency.v1.Query/History",
     "/pol.latency.v1.Query/Measurers",
+    "/pol.latency.v1.Query/Route",
 ];
 
 /// Records the consensus keys of validator updates sent to CometBFT, so the injected vote

@@ -10,6 +10,7 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use crate::pb::{self, query_server::Query};
+use crate::route::RouteError;
 use crate::state_key;
 use crate::view::LatencyRead;
 
@@ -102,5 +103,20 @@ impl Query for LatencyQuery {
             measurers: decode_all(&entries)?,
             pagination: Some(page),
         }))
+    }
+
+    async fn route(
+        &self,
+        request: Request<pb::QueryRouteRequest>,
+    ) -> Result<Response<pb::QueryRouteResponse>, Status> {
+        let snapshot = snapshot_for(&self.storage, &request)?;
+        let r = request.get_ref();
+        crate::route::route(&snapshot, &r.model_id, r.weights.as_ref(), r.limit)
+            .map(Response::new)
+            .map_err(|e| match e {
+                RouteError::InvalidArgument(m) => Status::invalid_argument(m),
+                RouteError::NotFound(m) => Status::not_found(m),
+                RouteError::Store(e) => internal(e),
+            })
     }
 }
