@@ -213,6 +213,9 @@ pub fn export_from_storage(
         inference: pol_inference::GenesisState::export(&snapshot)
             .map_err(|e| module("inference", e))?,
         latency: pol_latency::GenesisState::export(&snapshot).map_err(|e| module("latency", e))?,
+        sla: pol_sla::GenesisState::export(&snapshot).map_err(|e| module("sla", e))?,
+        reputation: pol_reputation::GenesisState::export(&snapshot)
+            .map_err(|e| module("reputation", e))?,
     };
     app_state
         .validate()

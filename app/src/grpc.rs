@@ -46,12 +46,16 @@ pub async fn serve_with_rpc(
         .register_encoded_file_descriptor_set(pol_staking::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(pol_inference::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(pol_latency::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(pol_sla::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(pol_reputation::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(services::reflection::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(pol_staking::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(pol_inference::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(pol_latency::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(pol_sla::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(pol_reputation::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     let rpc = CometRpc::new(cometbft_rpc);
     tracing::info!(%addr, cometbft_rpc, "gRPC server listening");
@@ -63,6 +67,8 @@ pub async fn serve_with_rpc(
         .add_service(pol_staking::StakingQuery::server(storage.clone()))
         .add_service(pol_inference::InferenceQuery::server(storage.clone()))
         .add_service(pol_latency::LatencyQuery::server(storage.clone()))
+        .add_service(pol_sla::SlaQuery::server(storage.clone()))
+        .add_service(pol_reputation::ReputationQuery::server(storage.clone()))
         .add_service(ConsensusQueryServer::new(
             services::consensus::ConsensusQuery::new(rpc.clone()),
         ))

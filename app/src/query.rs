@@ -379,6 +379,72 @@ impl QueryRouter {
                 pb::QueryRouteRequest
             );
         }
+        {
+            use pol_sla::pb;
+            use pol_sla::pb::query_server::Query as _;
+            let sla = pol_sla::SlaQuery::new(storage.clone());
+            route!(
+                r,
+                sla,
+                "/pol.sla.v1.Query/Params",
+                params,
+                pb::QueryParamsRequest
+            );
+            route!(
+                r,
+                sla,
+                "/pol.sla.v1.Query/Violations",
+                violations,
+                pb::QueryViolationsRequest
+            );
+            route!(
+                r,
+                sla,
+                "/pol.sla.v1.Query/ProviderStatus",
+                provider_status,
+                pb::QueryProviderStatusRequest
+            );
+        }
+        {
+            use pol_reputation::pb;
+            use pol_reputation::pb::query_server::Query as _;
+            let rep = pol_reputation::ReputationQuery::new(storage.clone());
+            route!(
+                r,
+                rep,
+                "/pol.reputation.v1.Query/Params",
+                params,
+                pb::QueryParamsRequest
+            );
+            route!(
+                r,
+                rep,
+                "/pol.reputation.v1.Query/ProviderReputation",
+                provider_reputation,
+                pb::QueryProviderReputationRequest
+            );
+            route!(
+                r,
+                rep,
+                "/pol.reputation.v1.Query/ProviderReputations",
+                provider_reputations,
+                pb::QueryProviderReputationsRequest
+            );
+            route!(
+                r,
+                rep,
+                "/pol.reputation.v1.Query/ValidatorReputation",
+                validator_reputation,
+                pb::QueryValidatorReputationRequest
+            );
+            route!(
+                r,
+                rep,
+                "/pol.reputation.v1.Query/ValidatorReputations",
+                validator_reputations,
+                pb::QueryValidatorReputationsRequest
+            );
+        }
         // The state-only methods of the tx service: cosmjs simulates over abci_query.
         {
             use cosmos_sdk_proto::cosmos::tx::v1beta1 as txs;

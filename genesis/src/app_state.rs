@@ -9,6 +9,8 @@ pub struct AppState {
     pub staking: pol_staking::GenesisState,
     pub inference: pol_inference::GenesisState,
     pub latency: pol_latency::GenesisState,
+    pub sla: pol_sla::GenesisState,
+    pub reputation: pol_reputation::GenesisState,
 }
 
 impl AppState {
@@ -29,6 +31,8 @@ impl AppState {
         self.staking.validate()?;
         self.inference.validate()?;
         self.latency.validate()?;
+        self.sla.validate()?;
+        self.reputation.validate()?;
         self.check_gentx_funds()?;
         Ok(())
     }

@@ -142,6 +142,11 @@ impl ConsensusState {
             .init(&mut state, &ctx)
             .map_err(|e| e.log)?;
         app_state.latency.init(&mut state).map_err(|e| e.log)?;
+        app_state.sla.init(&mut state, &ctx).map_err(|e| e.log)?;
+        app_state
+            .reputation
+            .init(&mut state, &ctx)
+            .map_err(|e| e.log)?;
         let validators = initial_validators(&req.validators, staking_set)?;
         // The keys these validators will sign their vote extensions with.
         pol_latency::record_consensus_keys(&mut state, &validators);

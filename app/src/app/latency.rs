@@ -121,18 +121,31 @@ pub fn check_injected<S: StateRead>(
 /// to the inference draw. Returns the events of the injected tx.
 pub fn apply_report<S: StateWrite>(
     state: &mut S,
-    _ctx: &BlockContext,
+    ctx: &BlockContext,
     verified: &VerifiedCommit,
 ) -> Result<Vec<Event>, pol_component::TxError> {
     let applied = pol_latency::apply(state, verified)?;
     metrics::counter!("pol_latency_aggregates_total").increment(applied.aggregates as u64);
     let mut events = applied.events;
+    // Probe receipts join this block's draw into proof obligations, so the requests whose
+    // latency was measured are the ones whose answers get proven. One that no longer passes
+    // (its provider left, it grew too old) is skipped; only a state failure is an error.
+    let mut recorded = 0usize;
+    for receipt in &applied.receipts {
+        match pol_inference::msg::record_probe_receipt(state, ctx, receipt) {
+            Ok(true) => recorded += 1,
+            Ok(false) => {}
+            Err(e) if e.code == pol_component::error::code::INTERNAL => return Err(e),
+            Err(e) => tracing::debug!("probe receipt skipped: {}", e.log),
+        }
+    }
     events.push(
         Event::new("latency_report")
             .attr("height", verified.height.to_string())
             .attr("votes", verified.votes.len().to_string())
             .attr("aggregates", applied.aggregates.to_string())
-            .attr("receipts", applied.receipts.len().to_string()),
+            .attr("receipts", applied.receipts.len().to_string())
+            .attr("receipts_recorded", recorded.to_string()),
     );
     Ok(events)
 }
@@ -148,8 +161,43 @@ pub fn end_epoch<S: StateWrite>(
         return Ok(Vec::new());
     }
     let epoch = pol_latency::take_epoch(state, ctx.height)?;
-    Ok(vec![Event::new("latency_epoch")
+    let mut events = vec![Event::new("latency_epoch")
         .attr("epoch", epoch.epoch.to_string())
         .attr("providers", epoch.providers.len().to_string())
-        .attr("measurers", epoch.measurers.len().to_string())])
+        .attr("measurers", epoch.measurers.len().to_string())];
+    // Providers: the consensus latency against the SLA (slashes, jailing, reputation).
+    let observations: Vec<_> = epoch
+        .providers
+        .iter()
+        .map(|p| pol_sla::EpochObservation {
+            provider: pol_component::Address(p.provider),
+            blocks: p.blocks,
+            p99_us: p.mean_p99_us,
+            max_p99_us: p.max_p99_us,
+            failure_rate_ppm: p.mean_failure_rate_ppm,
+        })
+        .collect();
+    events.extend(pol_sla::judge_epoch(
+        state,
+        ctx,
+        epoch.epoch,
+        &observations,
+    )?);
+    // Validators: measurer reputation, and from it the PoL weight of their voting power.
+    let measurers: Vec<_> = epoch
+        .measurers
+        .iter()
+        .map(|m| pol_reputation::MeasurerObservation {
+            validator_cons: m.validator,
+            reports: m.reports,
+            outliers: m.outliers,
+        })
+        .collect();
+    events.extend(pol_reputation::record_measurers(
+        state,
+        ctx,
+        epoch.epoch,
+        &measurers,
+    )?);
+    Ok(events)
 }

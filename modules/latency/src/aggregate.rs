@@ -8,9 +8,10 @@
 //! than half the reporting power therefore cannot move it outside the range of the honest
 //! reports, however they lie.
 //!
-//! A report is an outlier when its p99 is further from the median than
-//! `outlier_threshold_ppm` of the median, or its failure rate further than
-//! `outlier_failure_rate_ppm`; each validator's reports and outliers are counted for
+//! A report is an outlier when its p99 is more than `1 + outlier_threshold_ppm/10⁶` times
+//! the median or less than the median divided by that (a ratio on both sides, so a
+//! validator reporting every provider at 0 µs stands out as much as one reporting them
+//! slow), or its failure rate is further than `outlier_failure_rate_ppm` from the median's; each validator's reports and outliers are counted for
 //! measurer accountability, and each provider's aggregates summed into the epoch
 //! accumulators that `sla` and `reputation` judge.
 
@@ -49,11 +50,14 @@ pub fn failure_rate_ppm(failures: u32, samples: u32) -> u32 {
         .unwrap_or(1_000_000)
 }
 
-/// Whether `value` is further from `median` than `threshold_ppm` of it (a median of zero
-/// is taken as 1 µs).
+/// Whether `value / median` or `median / value` exceeds `1 + threshold_ppm/10⁶`.
 fn far(value: u32, median: u32, threshold_ppm: u32) -> bool {
-    let diff = u128::from(value.abs_diff(median));
-    diff * 1_000_000 > u128::from(median.max(1)) * u128::from(threshold_ppm)
+    let (high, low) = if value >= median {
+        (value, median)
+    } else {
+        (median, value)
+    };
+    u128::from(high - low) * 1_000_000 > u128::from(low) * u128::from(threshold_ppm)
 }
 
 /// What applying one injected report produced.

@@ -1753,8 +1753,8 @@ fn apply_computes_exact_aggregates_outliers_and_measurer_counts() {
 #[test]
 fn apply_outlier_bounds_are_exact() {
     // Median p99 100000 (three validators of power 10 at 100000), threshold 100 %: a report
-    // is an outlier only when |p99 - median| > median, i.e. above 200000 — with this
-    // threshold a report below the median is never one. Failure-rate bound 250000 ppm.
+    // is an outlier when it is more than twice the median (above 200000) or less than half
+    // of it (below 50000); 0 always is. Failure-rate bound 250000 ppm.
     let mut s = state_with(&Params::DEFAULT, &[1], &[]);
     let probe = |s: &mut State, p99: u32, failures: u32, height: u64| -> bool {
         let mut votes: Vec<_> = (1..=3)
@@ -1780,22 +1780,23 @@ fn apply_outlier_bounds_are_exact() {
     assert!(!probe(&mut s, 200_000, 0, 1));
     assert!(probe(&mut s, 200_001, 0, 2));
     assert!(!probe(&mut s, 50_000, 0, 3));
-    assert!(!probe(&mut s, 0, 0, 4));
-    assert!(!probe(&mut s, 100_000, 25, 5));
-    assert!(probe(&mut s, 100_000, 26, 6));
+    assert!(probe(&mut s, 49_999, 0, 4));
+    assert!(probe(&mut s, 0, 0, 5));
+    assert!(!probe(&mut s, 100_000, 25, 6));
+    assert!(probe(&mut s, 100_000, 26, 7));
 
-    // A tighter threshold (10 %) flags both sides.
+    // A tighter threshold (10 %): above 110000, or below 100000 / 1.1 = 90909.09.
     let params = Params {
         outlier_threshold_ppm: 100_000,
         ..Params::DEFAULT
     };
     s.put_latency_params(&params);
-    assert!(!probe(&mut s, 110_000, 0, 7));
-    assert!(probe(&mut s, 110_001, 0, 8));
-    assert!(!probe(&mut s, 90_000, 0, 9));
-    assert!(probe(&mut s, 89_999, 0, 10));
+    assert!(!probe(&mut s, 110_000, 0, 8));
+    assert!(probe(&mut s, 110_001, 0, 9));
+    assert!(!probe(&mut s, 90_910, 0, 10));
+    assert!(probe(&mut s, 90_909, 0, 11));
     let m = s.measurer(&v_addr(9)).unwrap().unwrap();
-    assert_eq!((m.reports, m.outliers), (10, 4));
+    assert_eq!((m.reports, m.outliers), (11, 6));
 }
 
 #[test]
