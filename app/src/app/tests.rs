@@ -793,3 +793,227 @@ mod export {
         );
     }
 }
+
+/// Proof-of-Latency at the ABCI boundary: what VerifyVoteExtension refuses, the proposer's
+/// injected report, and what ProcessProposal refuses of it.
+mod latency {
+    use super::*;
+    use ed25519_dalek::{Signer, SigningKey};
+    use pol_latency::commit::{commit_info_of, encode_injected, vote_extension_sign_bytes};
+    use pol_latency::pb::{ProviderReport, VoteExtension};
+    use prost::Message;
+    use response_process_proposal::ProposalStatus::{Accept, Reject};
+    use response_verify_vote_extension::VerifyStatus;
+    use sha2::{Digest, Sha256};
+    use tendermint_proto::v0_38::types::BlockIdFlag;
+
+    fn signing(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn cons_address(key: &SigningKey) -> Vec<u8> {
+        Sha256::digest(key.verifying_key().to_bytes())[..20].to_vec()
+    }
+
+    /// A chain with three genesis.json validators of power 10, at height 1 committed.
+    fn chain(rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> (App, Vec<SigningKey>) {
+        use tendermint_proto::crypto::{public_key::Sum, PublicKey};
+        let app = app_at(dir, rt);
+        let keys: Vec<_> = (1..=3).map(signing).collect();
+        let mut req = genesis(&[], 10_000_000);
+        req.validators = keys
+            .iter()
+            .map(|k| ValidatorUpdate {
+                pub_key: Some(PublicKey {
+                    sum: Some(Sum::Ed25519(k.verifying_key().to_bytes().to_vec())),
+                }),
+                power: 10,
+            })
+            .collect();
+        app.init_chain(req);
+        finalize(&app, 1, Vec::new());
+        (app, keys)
+    }
+
+    /// The extended commit of height 1 with each validator's `extensions[i]`, signed.
+    fn extended_commit(keys: &[SigningKey], extensions: &[Vec<u8>]) -> ExtendedCommitInfo {
+        ExtendedCommitInfo {
+            round: 0,
+            votes: keys
+                .iter()
+                .zip(extensions)
+                .map(|(k, ext)| ExtendedVoteInfo {
+                    validator: Some(Validator {
+                        address: cons_address(k).into(),
+                        power: 10,
+                    }),
+                    vote_extension: ext.clone().into(),
+                    extension_signature: k
+                        .sign(&vote_extension_sign_bytes(CHAIN, 1, 0, ext))
+                        .to_bytes()
+                        .to_vec()
+                        .into(),
+                    block_id_flag: BlockIdFlag::Commit as i32,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn vote_extensions_are_checked_before_they_are_signed_into_a_block() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (app, _) = chain(&rt, dir.path());
+        let verify = |height: i64, ext: Vec<u8>| {
+            app.verify_vote_extension(RequestVerifyVoteExtension {
+                height,
+                vote_extension: ext.into(),
+                validator_address: vec![1; 20].into(),
+                ..Default::default()
+            })
+            .status
+        };
+        let accept = VerifyStatus::Accept as i32;
+        let reject = VerifyStatus::Reject as i32;
+        // A validator that does not probe extends with nothing.
+        assert_eq!(verify(2, Vec::new()), accept);
+        let empty = VoteExtension {
+            height: 2,
+            ..Default::default()
+        };
+        assert_eq!(verify(2, empty.encode_to_vec()), accept);
+        // Oversized (the default bound is 48 KiB), garbage, wrong height.
+        assert_eq!(verify(2, vec![0x0a; 49 * 1024]), reject);
+        assert_eq!(verify(2, vec![0xff, 0xff, 0x01]), reject);
+        assert_eq!(verify(3, empty.encode_to_vec()), reject);
+        // A report about a provider the chain does not know.
+        let unknown = VoteExtension {
+            height: 2,
+            reports: vec![ProviderReport {
+                provider: vec![9; 20],
+                samples: 10,
+                failures: 0,
+                p50_us: 1_000,
+                p99_us: 2_000,
+                max_us: 3_000,
+            }],
+            receipts: Vec::new(),
+        };
+        assert_eq!(verify(2, unknown.encode_to_vec()), reject);
+        // And the node that does not probe extends its own vote with an empty report.
+        let own = app.extend_vote(RequestExtendVote {
+            height: 2,
+            ..Default::default()
+        });
+        assert!(own.vote_extension.is_empty());
+    }
+
+    #[test]
+    fn the_injected_report_is_first_signed_by_two_thirds_and_never_from_the_mempool() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (app, keys) = chain(&rt, dir.path());
+        let empty_ext = VoteExtension {
+            height: 1,
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let info = extended_commit(&keys, &vec![empty_ext.clone(); 3]);
+
+        // The proposer injects its extended commit first, ahead of the mempool's txs.
+        let prepared = app.prepare_proposal(RequestPrepareProposal {
+            max_tx_bytes: 1 << 20,
+            height: 2,
+            local_last_commit: Some(info.clone()),
+            txs: vec![encode_injected(&info).into()],
+            ..Default::default()
+        });
+        assert_eq!(
+            prepared.txs.len(),
+            1,
+            "a stray report from the mempool is dropped"
+        );
+        assert_eq!(prepared.txs[0].to_vec(), encode_injected(&info));
+
+        let process = |txs: Vec<Vec<u8>>, decided: &ExtendedCommitInfo| {
+            app.process_proposal(RequestProcessProposal {
+                txs: txs.into_iter().map(Into::into).collect(),
+                height: 2,
+                proposed_last_commit: Some(commit_info_of(decided)),
+                ..Default::default()
+            })
+            .status
+        };
+        assert_eq!(process(vec![encode_injected(&info)], &info), Accept as i32);
+        // Catching up without extensions: no report, still a valid block.
+        assert_eq!(process(Vec::new(), &info), Accept as i32);
+        // Not first.
+        let alice = SignerKey::random();
+        assert_eq!(
+            process(
+                vec![send(&alice, 0, 100_000), encode_injected(&info)],
+                &info
+            ),
+            Reject as i32
+        );
+        // A forged signature.
+        let mut forged = info.clone();
+        let mut sig = forged.votes[1].extension_signature.to_vec();
+        sig[7] ^= 1;
+        forged.votes[1].extension_signature = sig.into();
+        assert_eq!(
+            process(vec![encode_injected(&forged)], &info),
+            Reject as i32
+        );
+        // Another extension than the one signed.
+        let mut swapped = info.clone();
+        swapped.votes[2].vote_extension = VoteExtension {
+            height: 1,
+            reports: Vec::new(),
+            receipts: Vec::new(),
+        }
+        .encode_to_vec()
+        .into_iter()
+        .chain([0x18, 0x01])
+        .collect::<Vec<u8>>()
+        .into();
+        assert_eq!(
+            process(vec![encode_injected(&swapped)], &info),
+            Reject as i32
+        );
+        // Two of three votes are not more than 2/3 of the power.
+        let mut thin = info.clone();
+        for v in &mut thin.votes[1..] {
+            v.block_id_flag = BlockIdFlag::Absent as i32;
+            v.vote_extension = Vec::new().into();
+            v.extension_signature = Vec::new().into();
+        }
+        assert_eq!(process(vec![encode_injected(&thin)], &thin), Reject as i32);
+        // Votes that differ from the commit CometBFT decided on.
+        assert_eq!(process(vec![encode_injected(&info)], &thin), Reject as i32);
+
+        // FinalizeBlock applies it as tx 0, and the mempool never takes one.
+        let r = app.finalize_block(RequestFinalizeBlock {
+            txs: vec![encode_injected(&info).into()],
+            height: 2,
+            time: Some(tendermint_proto::google::protobuf::Timestamp {
+                seconds: 1_700_000_002,
+                nanos: 0,
+            }),
+            decided_last_commit: Some(commit_info_of(&info)),
+            ..Default::default()
+        });
+        app.commit();
+        assert_eq!(r.tx_results.len(), 1);
+        assert_eq!(r.tx_results[0].code, 0, "{}", r.tx_results[0].log);
+        assert!(r.tx_results[0]
+            .events
+            .iter()
+            .any(|e| e.r#type == "latency_report"));
+        let check = app.check_tx(RequestCheckTx {
+            tx: encode_injected(&info).into(),
+            r#type: CheckTxType::New as i32,
+        });
+        assert_eq!(check.code, pol_component::error::code::TX_DECODE);
+    }
+}
