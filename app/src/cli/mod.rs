@@ -1,8 +1,10 @@
 //! The `pold` command tree (Cosmos verbs: init, genesis, keys, start, tx, query, status).
 
+mod infer;
 mod inference;
 mod init;
 mod keys;
+mod pol;
 mod query;
 mod staking;
 mod tx;
@@ -53,6 +55,9 @@ enum Command {
     /// Query state.
     #[command(subcommand)]
     Query(query::QueryCommand),
+    /// Run one inference on the best provider the chain ranks for a model (Query/Route),
+    /// verifying its signed receipt against the provider's registered key.
+    Infer(infer::InferArgs),
     /// Show the node's status (CometBFT sync info and the app's view).
     Status {
         #[arg(long, default_value = "tcp://127.0.0.1:26657")]
@@ -104,6 +109,7 @@ pub fn run() -> anyhow::Result<()> {
         })),
         Command::Tx(cmd) => rt.block_on(tx::run(&cli.home, cmd)),
         Command::Query(cmd) => rt.block_on(query::run(cmd)),
+        Command::Infer(args) => rt.block_on(infer::run(args)),
         Command::Status { node } => rt.block_on(query::status(&node)),
     }
 }

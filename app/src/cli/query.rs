@@ -1,5 +1,6 @@
 //! `pold query bank balances`, `pold query auth account`, `pold query staking …` (in
-//! `staking.rs`), `pold query inference …` (in `inference.rs`), `pold status`.
+//! `staking.rs`), `pold query inference …` (in `inference.rs`), `pold query
+//! latency|sla|reputation …` (in `pol.rs`), `pold status`.
 
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryAllBalancesRequest, QueryAllBalancesResponse};
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
@@ -17,6 +18,15 @@ pub enum QueryCommand {
     Staking(super::staking::StakingQuery),
     #[command(subcommand)]
     Inference(super::inference::InferenceQuery),
+    /// Proof-of-Latency: consensus latency aggregates, history, measurers, routing.
+    #[command(subcommand)]
+    Latency(super::pol::LatencyQuery),
+    /// SLA enforcement: violations and provider status.
+    #[command(subcommand)]
+    Sla(super::pol::SlaQuery),
+    /// Provider and validator (measurer) reputation.
+    #[command(subcommand)]
+    Reputation(super::pol::ReputationQuery),
 }
 
 #[derive(clap::Args)]
@@ -52,6 +62,9 @@ pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
     match cmd {
         QueryCommand::Staking(cmd) => super::staking::query(cmd).await?,
         QueryCommand::Inference(cmd) => super::inference::query(cmd).await?,
+        QueryCommand::Latency(cmd) => super::pol::latency(cmd).await?,
+        QueryCommand::Sla(cmd) => super::pol::sla(cmd).await?,
+        QueryCommand::Reputation(cmd) => super::pol::reputation(cmd).await?,
         QueryCommand::Bank(BankQuery::Balances { address, opts }) => {
             Address::parse(&address).map_err(|e| anyhow::anyhow!(e.log))?;
             let rpc = RpcClient::new(&opts.node);

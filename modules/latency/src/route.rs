@@ -273,18 +273,24 @@ fn reasons(c: &Candidate, fastest: Option<u32>, cheapest: u128, denom: &str, sco
     let mut parts = Vec::new();
     match (&c.aggregate, fastest) {
         (Some(a), Some(fastest)) => {
-            parts.push(format!(
-                "p99 {} ({}x the fastest)",
-                ms(a.p99_us),
-                ratio(u128::from(c.p99()), u128::from(fastest))
-            ));
-            parts.push(format!("p50 {}", ms(a.p50_us)));
-            parts.push(format!(
-                "{} failures (consensus of {} validators at height {})",
-                percent(a.failure_rate_ppm),
+            let of = format!(
+                "consensus of {} validator{} at height {}",
                 a.reporters,
+                if a.reporters == 1 { "" } else { "s" },
                 a.height
-            ));
+            );
+            if u128::from(a.failure_rate_ppm) >= PPM {
+                // The p99 is the stand-in for "never answered", not a measured time.
+                parts.push(format!("no probe answered (100.0% failures, {of})"));
+            } else {
+                parts.push(format!(
+                    "p99 {} ({}x the fastest)",
+                    ms(a.p99_us),
+                    ratio(u128::from(c.p99()), u128::from(fastest))
+                ));
+                parts.push(format!("p50 {}", ms(a.p50_us)));
+                parts.push(format!("{} failures ({of})", percent(a.failure_rate_ppm)));
+            }
         }
         _ => parts.push(
             "no consensus latency measurement yet (ranked after every measured provider)".into(),
@@ -564,9 +570,32 @@ mod tests {
         measured(&mut s, 1, 1_000, 800, 0);
         let r = route(&s, MODEL, None, 0).unwrap();
         assert_eq!(r.entries[1].latency_score_ppm, 0);
-        assert!(r.entries[1]
-            .reasons
-            .starts_with("p99 2000.0 ms (2000.00x the fastest), p50 2000.0 ms, 100.0% failures"));
+        assert_eq!(
+            r.entries[1].reasons,
+            "no probe answered (100.0% failures, consensus of 4 validators at height 40), \
+             price 40upol (the cheapest is free), reputation 0.500; score 0.150"
+        );
+        // One reporter, singular; a partial failure rate keeps the times.
+        s.put_aggregate(
+            &[1; 20],
+            &pb::ProviderAggregate {
+                provider: addr(1).to_string(),
+                height: 41,
+                p99_us: 1_500,
+                p50_us: 700,
+                failure_rate_ppm: 250_000,
+                reporters: 1,
+                ..Default::default()
+            },
+            10,
+        )
+        .unwrap();
+        let r = route(&s, MODEL, None, 0).unwrap();
+        assert_eq!(
+            r.entries[0].reasons,
+            "p99 1.5 ms (1.00x the fastest), p50 0.7 ms, 25.0% failures (consensus of 1 \
+             validator at height 41), price 0upol (free), reputation 0.500; score 0.725"
+        );
     }
 
     #[test]

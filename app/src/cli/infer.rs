@@ -1,0 +1,392 @@
+//! `pold infer`: the requester's side of the market. Asks the chain which providers serve
+//! the model (`pol.latency.v1 Query/Route`: ranked by consensus latency, price and
+//! reputation), sends the input to the best one's worker with a random nonce, and checks
+//! the answer as a validator's probe does: the logits have the model's output width, the
+//! class is their first largest index, and the receipt is signed by the key the provider
+//! REGISTERED on chain over exactly this chain, provider, model, input, output and nonce.
+//! A provider that cannot be reached, errs, times out or answers with a receipt that does
+//! not verify is reported and the next ranked one is tried (unless `--provider` names one).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use pol_app::client::RpcClient;
+use pol_app::probe::worker_pb::worker_client::WorkerClient;
+use pol_app::probe::worker_pb::InferRequest;
+use pol_app::probe::{check_answer, Expected};
+use pol_inference::pb as ipb;
+use pol_inference::receipt::{parse_address, SignedReceipt};
+use pol_latency::pb::RouteEntry;
+use serde_json::{json, Value};
+
+use super::pol::{route, route_entry_json, RouteArgs};
+
+#[derive(clap::Args)]
+pub struct InferArgs {
+    /// Model id as registered on chain.
+    #[arg(long)]
+    model: String,
+    /// The int8 input: comma-separated integers (-128..=127), or @FILE holding them
+    /// (separated by commas or whitespace).
+    #[arg(long, allow_hyphen_values = true)]
+    input: String,
+    /// Ask this provider (bech32) instead of the best ranked one; no fallback.
+    #[arg(long)]
+    provider: Option<String>,
+    /// Receipt nonce (default: random).
+    #[arg(long)]
+    nonce: Option<u64>,
+    /// Give up on a provider after this many milliseconds (connecting and answering).
+    #[arg(long, default_value_t = 5000)]
+    timeout_ms: u64,
+    /// CometBFT RPC of a node.
+    #[arg(long, default_value = "tcp://127.0.0.1:26657")]
+    node: String,
+    /// `text` or `json`.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    output: String,
+    /// Also write the verified receipt as JSON (the form `pold tx inference submit-receipt
+    /// --receipt` reads).
+    #[arg(long)]
+    receipt_out: Option<PathBuf>,
+    #[command(flatten)]
+    route: RouteArgs,
+}
+
+/// `--input`: comma/whitespace-separated i8, or `@file` of them.
+fn parse_input(s: &str) -> anyhow::Result<Vec<i8>> {
+    let text = match s.strip_prefix('@') {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading --input {path}"))?
+        }
+        None => s.to_string(),
+    };
+    let out = text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|x| !x.is_empty())
+        .enumerate()
+        .map(|(i, x)| {
+            x.parse::<i8>().map_err(|_| {
+                anyhow::anyhow!("--input: element {i} ({x:?}) is not an integer in -128..=127")
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if out.is_empty() {
+        bail!("--input is empty");
+    }
+    Ok(out)
+}
+
+/// Input and output widths of a registered model (its architecture's first and last layer).
+async fn model_shape(rpc: &RpcClient, model: &str) -> anyhow::Result<(usize, usize)> {
+    let m: ipb::QueryModelResponse = rpc
+        .query(
+            "/pol.inference.v1.Query/Model",
+            &ipb::QueryModelRequest { id: model.into() },
+            0,
+        )
+        .await
+        .with_context(|| format!("looking up model {model}"))?;
+    let m = m.model.context("the node returned no model")?;
+    let a: ipb::QueryArchitectureResponse = rpc
+        .query(
+            "/pol.inference.v1.Query/Architecture",
+            &ipb::QueryArchitectureRequest {
+                id: m.architecture_id.clone(),
+            },
+            0,
+        )
+        .await
+        .with_context(|| format!("looking up architecture {}", m.architecture_id))?;
+    let a = a
+        .architecture
+        .context("the node returned no architecture")?;
+    match (a.layers.first(), a.layers.last()) {
+        (Some(first), Some(last)) => Ok((first.input as usize, last.output as usize)),
+        _ => bail!("architecture {} has no layers", a.id),
+    }
+}
+
+/// A verified answer.
+struct Answer {
+    logits: Vec<i32>,
+    class: u32,
+    rtt: Duration,
+    receipt: ipb::Receipt,
+}
+
+/// One Infer call to `entry`'s worker, verified; the error says what went wrong.
+async fn ask(
+    entry: &RouteEntry,
+    chain_id: &str,
+    model: &str,
+    input: &[i8],
+    nonce: u64,
+    output_len: usize,
+    timeout: Duration,
+) -> Result<Answer, String> {
+    let provider = parse_address(&entry.provider).map_err(|e| format!("address: {e}"))?;
+    let receipt_pubkey: [u8; 32] = entry
+        .receipt_pubkey
+        .as_slice()
+        .try_into()
+        .map_err(|_| "no valid registered receipt key".to_string())?;
+    let endpoint = tonic::transport::Endpoint::from_shared(entry.endpoint.clone())
+        .map_err(|e| format!("bad endpoint {:?}: {e}", entry.endpoint))?
+        .tcp_nodelay(true)
+        .connect_timeout(timeout);
+    let channel = tokio::time::timeout(timeout, endpoint.connect())
+        .await
+        .map_err(|_| format!("connecting to {} timed out", entry.endpoint))?
+        .map_err(|e| format!("cannot connect to {}: {e}", entry.endpoint))?;
+    let mut client = WorkerClient::new(channel);
+    let request = InferRequest {
+        model_id: model.into(),
+        input: input.iter().map(|&x| x as u8).collect(),
+        nonce,
+    };
+    let t0 = Instant::now();
+    let answer = tokio::time::timeout(timeout, client.infer(request)).await;
+    let rtt = t0.elapsed();
+    let resp = match answer {
+        Err(_) => return Err(format!("no answer within {} ms", timeout.as_millis())),
+        Ok(Err(status)) => {
+            return Err(format!(
+                "worker error {:?}: {}",
+                status.code(),
+                status.message()
+            ))
+        }
+        Ok(Ok(r)) => r.into_inner(),
+    };
+    let want = Expected {
+        chain_id,
+        provider,
+        receipt_pubkey,
+        model_id: model,
+        nonce,
+        input,
+        output_len,
+    };
+    let receipt = check_answer(&want, &resp.logits, resp.class, resp.receipt)
+        .map_err(|e| format!("answer rejected: {e}"))?;
+    Ok(Answer {
+        logits: resp.logits,
+        class: resp.class,
+        rtt,
+        receipt,
+    })
+}
+
+fn receipt_json(r: &ipb::Receipt) -> Value {
+    json!({
+        "chain_id": r.chain_id,
+        "provider": r.provider,
+        "model_id": r.model_id,
+        "input_hash": hex::encode(&r.input_hash),
+        "output_hash": hex::encode(&r.output_hash),
+        "nonce": r.nonce.to_string(),
+        "worker_time_ms": r.worker_time_ms.to_string(),
+        "worker_pubkey": hex::encode(&r.worker_pubkey),
+        "signature": hex::encode(&r.signature),
+    })
+}
+
+/// Microseconds as milliseconds with three decimals.
+fn ms(us: u128) -> String {
+    format!("{}.{:03} ms", us / 1000, us % 1000)
+}
+
+pub async fn run(args: InferArgs) -> anyhow::Result<()> {
+    let input = parse_input(&args.input)?;
+    pol_inference::msg::validate_model_id(&args.model)
+        .map_err(|e| anyhow::anyhow!("--model: {}", e.log))?;
+    let rpc = RpcClient::new(&args.node);
+    let chain_id = rpc.chain_id().await?;
+    let (input_len, output_len) = model_shape(&rpc, &args.model).await?;
+    if input.len() != input_len {
+        bail!(
+            "model {} takes {input_len} inputs, --input has {}",
+            args.model,
+            input.len()
+        );
+    }
+
+    // The chain's ranking; with --provider, all of it (the provider must be in it).
+    let mut route_args = args.route.clone();
+    if args.provider.is_some() {
+        route_args.limit = 0;
+    }
+    let routed = route(&rpc, &args.model, &route_args, 0).await?;
+    let total = routed.entries.len();
+    let candidates: Vec<RouteEntry> = match &args.provider {
+        Some(p) => {
+            let e = routed
+                .entries
+                .iter()
+                .find(|e| &e.provider == p)
+                .with_context(|| {
+                    format!(
+                        "{p} is not an active provider of model {} (see `pold query latency \
+                         route {}`)",
+                        args.model, args.model
+                    )
+                })?;
+            vec![e.clone()]
+        }
+        None => routed.entries.clone(),
+    };
+    if candidates.is_empty() {
+        bail!(
+            "no active provider serves model {} (see `pold query inference providers --model {}`)",
+            args.model,
+            args.model
+        );
+    }
+
+    let timeout = Duration::from_millis(args.timeout_ms.max(1));
+    let mut failures = Vec::new();
+    for (i, entry) in candidates.iter().enumerate() {
+        let nonce = args.nonce.unwrap_or_else(rand::random);
+        match ask(
+            entry,
+            &chain_id,
+            &args.model,
+            &input,
+            nonce,
+            output_len,
+            timeout,
+        )
+        .await
+        {
+            Ok(answer) => {
+                return report(
+                    &args,
+                    entry,
+                    total,
+                    &answer,
+                    nonce,
+                    &failures,
+                    &routed.denom,
+                )
+            }
+            Err(why) => {
+                let more = i + 1 < candidates.len();
+                eprintln!(
+                    "provider {} (rank {}, {}) failed: {why}{}",
+                    entry.provider,
+                    entry.rank,
+                    entry.endpoint,
+                    if more {
+                        "; trying the next ranked provider"
+                    } else {
+                        ""
+                    }
+                );
+                failures.push(json!({
+                    "provider": entry.provider,
+                    "rank": entry.rank,
+                    "endpoint": entry.endpoint,
+                    "error": why,
+                }));
+            }
+        }
+    }
+    bail!(
+        "no provider of model {} answered with a verified receipt ({} tried)",
+        args.model,
+        failures.len()
+    )
+}
+
+fn report(
+    args: &InferArgs,
+    entry: &RouteEntry,
+    total: usize,
+    a: &Answer,
+    nonce: u64,
+    failures: &[Value],
+    denom: &str,
+) -> anyhow::Result<()> {
+    let receipt_id = SignedReceipt::from_proto(&a.receipt)
+        .and_then(|r| r.id())
+        .map(hex::encode)
+        .map_err(|e| anyhow::anyhow!("receipt id: {e}"))?;
+    if let Some(path) = &args.receipt_out {
+        std::fs::write(
+            path,
+            serde_json::to_string_pretty(&receipt_json(&a.receipt))?,
+        )
+        .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let rtt_us = a.rtt.as_micros();
+    if args.output == "json" {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "model_id": args.model,
+                "class": a.class,
+                "logits": a.logits,
+                "latency_us": rtt_us.to_string(),
+                "nonce": nonce.to_string(),
+                "provider": entry.provider,
+                "endpoint": entry.endpoint,
+                "rank": entry.rank,
+                "of": total,
+                "reasons": entry.reasons,
+                "price": format!("{}{denom}", entry.price_per_inference),
+                "route": route_entry_json(entry),
+                "receipt_id": receipt_id,
+                "receipt_verified": true,
+                "receipt": receipt_json(&a.receipt),
+                "failed": failures,
+            }))?
+        );
+    } else {
+        let logits: Vec<String> = a.logits.iter().map(i32::to_string).collect();
+        println!("class:     {}", a.class);
+        println!("logits:    {}", logits.join(","));
+        println!("latency:   {} (round trip)", ms(rtt_us));
+        println!(
+            "provider:  {} (rank {} of {}) at {}",
+            entry.provider, entry.rank, total, entry.endpoint
+        );
+        println!("price:     {}{denom}", entry.price_per_inference);
+        println!("reasons:   {}", entry.reasons);
+        println!(
+            "receipt:   {receipt_id} (nonce {nonce}; signature verified against the registered key {})",
+            hex::encode(&entry.receipt_pubkey)
+        );
+        if !failures.is_empty() {
+            println!("skipped:   {} provider(s) that failed", failures.len());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_from_the_command_line_and_files() {
+        assert_eq!(parse_input("1,-2, 3").unwrap(), vec![1, -2, 3]);
+        assert!(parse_input("1,200").is_err());
+        assert!(parse_input("").is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x.txt");
+        std::fs::write(&f, "0 16\n7,-128\n").unwrap();
+        assert_eq!(
+            parse_input(&format!("@{}", f.display())).unwrap(),
+            vec![0, 16, 7, -128]
+        );
+        assert!(parse_input("@/nonexistent/x").is_err());
+    }
+
+    #[test]
+    fn milliseconds() {
+        assert_eq!(ms(12_345), "12.345 ms");
+        assert_eq!(ms(7), "0.007 ms");
+    }
+}
