@@ -14,6 +14,7 @@ use anyhow::{bail, Context};
 use pol_app::client::{RpcClient, SignerKey};
 
 pub mod net;
+pub mod worker;
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

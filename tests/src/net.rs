@@ -1,8 +1,14 @@
 //! A multi-validator network on loopback: each validator a `pold start` (with its CometBFT)
 //! in its own home and process group, all bonded at genesis through gentxs, peered by the
 //! gentx memos — the way operators bootstrap a real chain.
+//!
+//! [`Network::init`] builds it in a temporary directory on free ports (tests);
+//! [`Network::init_in`] keeps the homes under a directory of the caller's, which
+//! [`Network::open`] reopens later (the same chain resumes); with
+//! [`NetworkOptions::fixed_addresses`] validator `i` listens on `127.0.0.(i+1)` with the
+//! standard ports (the local network of `scripts/localnet`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -18,10 +24,16 @@ pub struct NetworkOptions {
     pub accounts: Vec<(SignerKey, u128)>,
     /// Each validator's self-bond (equal powers by default).
     pub self_bonds: Vec<u128>,
+    /// Keys created in validator 0's keyring and funded at genesis (e.g. providers whose
+    /// workers sign with them): (name, upol).
+    pub keyring_accounts: Vec<(String, u128)>,
     /// Edits to genesis.json (module params) before it is shared.
     pub genesis: Option<Box<dyn Fn(&mut serde_json::Value)>>,
     /// Edits to validator `i`'s app.toml.
     pub app_config: Option<Box<dyn Fn(usize, &mut pol_app::config::AppConfig)>>,
+    /// Validator `i` on `127.0.0.(i+1)` with the standard ports (RPC 26657, P2P 26656,
+    /// ABCI 26658, gRPC 9090, metrics 26660) instead of free ports on 127.0.0.1.
+    pub fixed_addresses: bool,
 }
 
 impl Default for NetworkOptions {
@@ -32,30 +44,133 @@ impl Default for NetworkOptions {
             timeout_commit: "300ms".into(),
             accounts: Vec::new(),
             self_bonds: Vec::new(),
+            keyring_accounts: Vec::new(),
             genesis: None,
             app_config: None,
+            fixed_addresses: false,
         }
     }
 }
 
 pub struct Network {
     pub nodes: Vec<Node>,
+    /// The IP address every validator listens on (same order as `nodes`).
+    pub hosts: Vec<String>,
     pub root: PathBuf,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
+/// The ports of validator `i` of a network with fixed addresses (on `127.0.0.(i+1)`).
+pub fn standard_ports() -> Ports {
+    Ports {
+        rpc: 26657,
+        p2p: 26656,
+        abci: 26658,
+        grpc: 9090,
+        metrics: 26660,
+    }
+}
+
+/// The IP address of validator `i` of a network with fixed addresses.
+pub fn fixed_host(i: usize) -> String {
+    format!("127.0.0.{}", i + 1)
+}
+
+/// File written into the root once every home is initialised: [`Network::open`] refuses a
+/// root without it (an initialisation that was interrupted).
+pub const INITIALISED_MARKER: &str = "network.initialised";
+
 impl Network {
-    /// Initialise every validator's home (nothing started).
+    /// Initialise every validator's home in a temporary directory, on free ports (nothing
+    /// started; everything is removed when the network drops).
     pub fn init(opts: NetworkOptions) -> anyhow::Result<Network> {
         let dir = tempfile::Builder::new().prefix("pol-net-").tempdir()?;
         let root = dir.path().to_path_buf();
+        let mut net = Self::init_at(root, opts)?;
+        net._dir = Some(dir);
+        Ok(net)
+    }
+
+    /// Initialise every validator's home under `root` (created if missing; it must not
+    /// already hold a network), kept when the network drops; [`Network::open`] reopens it.
+    pub fn init_in(root: PathBuf, opts: NetworkOptions) -> anyhow::Result<Network> {
+        anyhow::ensure!(
+            !root.join("val0").exists(),
+            "{} already holds a network (open it, or remove it first)",
+            root.display()
+        );
+        std::fs::create_dir_all(&root)?;
+        let net = Self::init_at(root, opts)?;
+        std::fs::write(net.root.join(INITIALISED_MARKER), b"")?;
+        Ok(net)
+    }
+
+    /// Whether `root` holds a network that [`Network::init_in`] finished initialising.
+    pub fn is_initialised(root: &Path) -> bool {
+        root.join(INITIALISED_MARKER).exists() && root.join("val0").is_dir()
+    }
+
+    /// Reopen a network made by [`Network::init_in`] (nothing started): its homes
+    /// `val0`, `val1`, … under `root`, their addresses read back from each home's
+    /// config.toml and app.toml. Starting it resumes the same chain.
+    pub fn open(root: PathBuf) -> anyhow::Result<Network> {
+        anyhow::ensure!(
+            Self::is_initialised(&root),
+            "{} holds no initialised network",
+            root.display()
+        );
+        let mut nodes = Vec::new();
+        let mut hosts = Vec::new();
+        for i in 0.. {
+            let home = root.join(format!("val{i}"));
+            if !home.join("config").join("genesis.json").exists() {
+                break;
+            }
+            let (host, ports) = read_addresses(&home)
+                .with_context(|| format!("reading the addresses of {}", home.display()))?;
+            let rpc = RpcClient::new(&format!("http://{host}:{}", ports.rpc));
+            let log = home.join("pold.log");
+            nodes.push(Node {
+                home,
+                ports,
+                rpc,
+                child: None,
+                log,
+                _dir: None,
+            });
+            hosts.push(host);
+        }
+        Ok(Network {
+            nodes,
+            hosts,
+            root,
+            _dir: None,
+        })
+    }
+
+    /// Validator `i`'s pold gRPC address, `host:port`.
+    pub fn grpc_addr(&self, i: usize) -> String {
+        format!("{}:{}", self.hosts[i], self.nodes[i].ports.grpc)
+    }
+
+    /// Validator `i`'s CometBFT RPC, `http://host:port`.
+    pub fn rpc_url(&self, i: usize) -> String {
+        format!("http://{}:{}", self.hosts[i], self.nodes[i].ports.rpc)
+    }
+
+    fn init_at(root: PathBuf, opts: NetworkOptions) -> anyhow::Result<Network> {
         let gentx_dir = root.join("gentx");
         std::fs::create_dir_all(&gentx_dir)?;
         let mut nodes = Vec::new();
+        let mut hosts = Vec::new();
         let mut operators = Vec::new();
         for i in 0..opts.validators {
             let home = root.join(format!("val{i}"));
-            let ports = Ports::pick();
+            let (host, ports) = if opts.fixed_addresses {
+                (fixed_host(i), standard_ports())
+            } else {
+                ("127.0.0.1".to_string(), Ports::pick())
+            };
             pold(
                 &home,
                 &[
@@ -64,15 +179,15 @@ impl Network {
                     "--chain-id",
                     &opts.chain_id,
                     "--rpc-laddr",
-                    &format!("tcp://127.0.0.1:{}", ports.rpc),
+                    &format!("tcp://{host}:{}", ports.rpc),
                     "--p2p-laddr",
-                    &format!("tcp://127.0.0.1:{}", ports.p2p),
+                    &format!("tcp://{host}:{}", ports.p2p),
                     "--abci-address",
-                    &format!("127.0.0.1:{}", ports.abci),
+                    &format!("{host}:{}", ports.abci),
                     "--grpc-address",
-                    &format!("127.0.0.1:{}", ports.grpc),
+                    &format!("{host}:{}", ports.grpc),
                     "--metrics-address",
-                    &format!("127.0.0.1:{}", ports.metrics),
+                    &format!("{host}:{}", ports.metrics),
                     "--timeout-commit",
                     &opts.timeout_commit,
                 ],
@@ -117,7 +232,8 @@ impl Network {
                 ],
             )?;
             operators.push(operator);
-            let rpc = RpcClient::new(&format!("http://127.0.0.1:{}", ports.rpc));
+            let rpc = RpcClient::new(&format!("http://{host}:{}", ports.rpc));
+            hosts.push(host);
             let log = home.join("pold.log");
             nodes.push(Node {
                 home,
@@ -152,6 +268,13 @@ impl Network {
                 ],
             )?;
         }
+        for (name, amount) in &opts.keyring_accounts {
+            pold(&home0, &["keys", "add", name])?;
+            pold(
+                &home0,
+                &["genesis", "add-account", name, &format!("{amount}upol")],
+            )?;
+        }
         let genesis0 = home0.join("config").join("genesis.json");
         if let Some(edit) = &opts.genesis {
             let mut g: serde_json::Value =
@@ -173,8 +296,9 @@ impl Network {
         }
         Ok(Network {
             nodes,
+            hosts,
             root,
-            _dir: dir,
+            _dir: None,
         })
     }
 
@@ -221,6 +345,94 @@ impl Network {
             }
         }
     }
+
+    /// The clean shutdown of every running validator at once: SIGTERM to every pold (each
+    /// stops its CometBFT), then wait up to `grace` for all of them; a validator still
+    /// running after that is killed with its whole process group. Returns the validators
+    /// that had to be killed. Leaves no process of any validator behind.
+    pub fn shutdown(&mut self, grace: Duration) -> Vec<usize> {
+        for n in &self.nodes {
+            if let Some(pid) = n.pid() {
+                unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+            }
+        }
+        let deadline = std::time::Instant::now() + grace;
+        let mut killed = Vec::new();
+        loop {
+            let mut running = false;
+            for n in &mut self.nodes {
+                if let Some(c) = n.child.as_mut() {
+                    match c.try_wait() {
+                        Ok(None) => running = true,
+                        _ => {
+                            // pold is gone; sweep anything left in its process group
+                            // (its CometBFT dies with it anyway: parent-death signal).
+                            let pgid = c.id() as i32;
+                            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                            n.child = None;
+                        }
+                    }
+                }
+            }
+            if !running {
+                break;
+            }
+            if std::time::Instant::now() >= deadline {
+                for (i, n) in self.nodes.iter_mut().enumerate() {
+                    if n.pid().is_some() {
+                        killed.push(i);
+                        n.kill9();
+                    }
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        killed
+    }
+}
+
+/// `host:port` out of `tcp://host:port` or `host:port`.
+fn split_addr(addr: &str) -> anyhow::Result<(String, u16)> {
+    let rest = addr
+        .trim_start_matches("tcp://")
+        .trim_start_matches("http://");
+    let (host, port) = rest
+        .rsplit_once(':')
+        .with_context(|| format!("address {addr:?} has no port"))?;
+    let port = port
+        .parse()
+        .with_context(|| format!("address {addr:?}: bad port"))?;
+    Ok((host.to_string(), port))
+}
+
+/// A home's listen addresses: the host of its RPC and every port.
+fn read_addresses(home: &Path) -> anyhow::Result<(String, Ports)> {
+    let text = std::fs::read_to_string(home.join("config").join("config.toml"))?;
+    let doc: toml_edit::DocumentMut = text.parse()?;
+    let get = |table: &str, key: &str| -> anyhow::Result<String> {
+        doc.get(table)
+            .and_then(|t| t.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .with_context(|| format!("config.toml has no [{table}] {key}"))
+    };
+    let (host, rpc) = split_addr(&get("rpc", "laddr")?)?;
+    let (_, p2p) = split_addr(&get("p2p", "laddr")?)?;
+    let cfg = pol_app::config::AppConfig::load(home)?;
+    let (_, abci) = split_addr(&cfg.abci_address)?;
+    let (_, grpc) = split_addr(&cfg.grpc_address)?;
+    let (_, metrics) = split_addr(&cfg.metrics_address)?;
+    Ok((
+        host,
+        Ports {
+            rpc,
+            p2p,
+            abci,
+            grpc,
+            metrics,
+        },
+    ))
 }
 
 impl Drop for Network {

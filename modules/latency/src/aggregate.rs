@@ -11,7 +11,8 @@
 //! A report is an outlier when its p99 is more than `1 + outlier_threshold_ppm/10⁶` times
 //! the median or less than the median divided by that (a ratio on both sides, so a
 //! validator reporting every provider at 0 µs stands out as much as one reporting them
-//! slow), or its failure rate is further than `outlier_failure_rate_ppm` from the median's; each validator's reports and outliers are counted for
+//! slow) and more than `outlier_min_us` from it, or its failure rate is further than
+//! `outlier_failure_rate_ppm` from the median's; each validator's reports and outliers are counted for
 //! measurer accountability, and each provider's aggregates summed into the epoch
 //! accumulators that `sla` and `reputation` judge.
 
@@ -50,14 +51,16 @@ pub fn failure_rate_ppm(failures: u32, samples: u32) -> u32 {
         .unwrap_or(1_000_000)
 }
 
-/// Whether `value / median` or `median / value` exceeds `1 + threshold_ppm/10⁶`.
-fn far(value: u32, median: u32, threshold_ppm: u32) -> bool {
+/// Whether `value / median` or `median / value` exceeds `1 + threshold_ppm/10⁶` and the
+/// two are more than `min_diff` apart.
+fn far(value: u32, median: u32, threshold_ppm: u32, min_diff: u32) -> bool {
     let (high, low) = if value >= median {
         (value, median)
     } else {
         (median, value)
     };
-    u128::from(high - low) * 1_000_000 > u128::from(low) * u128::from(threshold_ppm)
+    high - low > min_diff
+        && u128::from(high - low) * 1_000_000 > u128::from(low) * u128::from(threshold_ppm)
 }
 
 /// What applying one injected report produced.
@@ -132,8 +135,12 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
         };
         let mut reporting_power: i64 = 0;
         for r in &mut reports {
-            r.outlier = far(r.p99_us, p99, params.outlier_threshold_ppm)
-                || r.failure_rate_ppm.abs_diff(rate) > params.outlier_failure_rate_ppm;
+            r.outlier = far(
+                r.p99_us,
+                p99,
+                params.outlier_threshold_ppm,
+                params.outlier_min_us,
+            ) || r.failure_rate_ppm.abs_diff(rate) > params.outlier_failure_rate_ppm;
             reporting_power = reporting_power.saturating_add(r.power);
             let m = measured.entry(validator_bytes(r)).or_default();
             m.0 += 1;

@@ -17,6 +17,7 @@ impl Params {
         history_len: 100,
         epoch_blocks: 20,
         outlier_failure_rate_ppm: 250_000,
+        outlier_min_us: 20_000,
     };
 
     pub fn validate(&self) -> Result<(), String> {

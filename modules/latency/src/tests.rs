@@ -1755,7 +1755,11 @@ fn apply_outlier_bounds_are_exact() {
     // Median p99 100000 (three validators of power 10 at 100000), threshold 100 %: a report
     // is an outlier when it is more than twice the median (above 200000) or less than half
     // of it (below 50000); 0 always is. Failure-rate bound 250000 ppm.
-    let mut s = state_with(&Params::DEFAULT, &[1], &[]);
+    let no_floor = Params {
+        outlier_min_us: 0,
+        ..Params::DEFAULT
+    };
+    let mut s = state_with(&no_floor, &[1], &[]);
     let probe = |s: &mut State, p99: u32, failures: u32, height: u64| -> bool {
         let mut votes: Vec<_> = (1..=3)
             .map(|i| vote(i, 10, vec![report(1, 100, 0, 1, 100_000, 100_000)], vec![]))
@@ -1788,21 +1792,33 @@ fn apply_outlier_bounds_are_exact() {
     // A tighter threshold (10 %): above 110000, or below 100000 / 1.1 = 90909.09.
     let params = Params {
         outlier_threshold_ppm: 100_000,
-        ..Params::DEFAULT
+        ..no_floor
     };
     s.put_latency_params(&params);
     assert!(!probe(&mut s, 110_000, 0, 8));
     assert!(probe(&mut s, 110_001, 0, 9));
     assert!(!probe(&mut s, 90_910, 0, 10));
     assert!(probe(&mut s, 90_909, 0, 11));
+    // With an absolute floor of 20 ms, 110001 and 90909 (10 ms off) are noise again, and
+    // 120001 / 79999 (20 ms off and beyond 10 %) still stand out.
+    s.put_latency_params(&Params {
+        outlier_min_us: 20_000,
+        ..params
+    });
+    assert!(!probe(&mut s, 110_001, 0, 12));
+    assert!(!probe(&mut s, 90_909, 0, 13));
+    assert!(!probe(&mut s, 120_000, 0, 14));
+    assert!(probe(&mut s, 120_001, 0, 15));
+    assert!(probe(&mut s, 79_999, 0, 16));
     let m = s.measurer(&v_addr(9)).unwrap().unwrap();
-    assert_eq!((m.reports, m.outliers), (11, 6));
+    assert_eq!((m.reports, m.outliers), (16, 8));
 }
 
 #[test]
 fn apply_min_samples_and_zero_power() {
     let params = Params {
         min_samples: 10,
+        outlier_min_us: 0,
         ..Params::DEFAULT
     };
     let mut s = state_with(&params, &[1, 2, 3], &[]);

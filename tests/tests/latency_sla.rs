@@ -1,0 +1,374 @@
+//! Proof-of-Latency end to end on a 4-validator network of real processes: three real
+//! pol-workers register as providers, one fast, one that turns slow past its SLA, one that
+//! drops most requests. Every validator probes them; the consensus latency that comes out
+//! of the vote extensions judges them each epoch. Validator 3 lies: it reports every
+//! latency five times too high.
+//!
+//! Checked: the slow provider is slashed and ranks below the fast one; the fast one's
+//! reputation rises; the dropping one is jailed; the liar is flagged by measurer
+//! accountability, cannot move the medians, and loses voting power; every validator has the
+//! same app hash at every height.
+
+use std::time::{Duration, Instant};
+
+use pol_app::client::RpcClient;
+use pol_tests::net::{Network, NetworkOptions};
+use pol_tests::worker::{ChainLink, Fault, WorkerProcess, WorkerSpec};
+use pol_tests::*;
+use prost::Message;
+use serde_json::json;
+
+const CHAIN: &str = "pol-net-1";
+const EPOCH_BLOCKS: u64 = 8;
+const SLA_P99_US: u64 = 150_000;
+const SLA_FAILURES_PPM: u32 = 100_000;
+const BOND: u128 = 100_000_000;
+const SLOW_EXTRA_MS: u64 = 400;
+/// The slow provider turns slow this long after its worker starts.
+const SLOW_AFTER_SECS: u64 = 20;
+const LIAR_SCALE_PPM: u64 = 5_000_000;
+
+async fn q<Req: Message, Resp: Message + Default>(
+    rpc: &RpcClient,
+    path: &str,
+    req: &Req,
+) -> Option<Resp> {
+    rpc.query(path, req, 0).await.ok()
+}
+
+async fn provider(rpc: &RpcClient, addr: &str) -> Option<pol_inference::pb::Provider> {
+    use pol_inference::pb::*;
+    let r: QueryProviderResponse = q(
+        rpc,
+        "/pol.inference.v1.Query/Provider",
+        &QueryProviderRequest {
+            address: addr.into(),
+        },
+    )
+    .await?;
+    r.provider
+}
+
+async fn violations(rpc: &RpcClient, addr: &str) -> Vec<pol_sla::pb::SlaViolation> {
+    use pol_sla::pb::*;
+    let r: Option<QueryViolationsResponse> = q(
+        rpc,
+        "/pol.sla.v1.Query/Violations",
+        &QueryViolationsRequest {
+            provider: addr.into(),
+            pagination: None,
+        },
+    )
+    .await;
+    r.map(|r| r.violations).unwrap_or_default()
+}
+
+async fn reputation(rpc: &RpcClient, addr: &str) -> Option<pol_reputation::pb::ProviderReputation> {
+    use pol_reputation::pb::*;
+    let r: QueryProviderReputationResponse = q(
+        rpc,
+        "/pol.reputation.v1.Query/ProviderReputation",
+        &QueryProviderReputationRequest {
+            provider: addr.into(),
+            pagination: None,
+        },
+    )
+    .await?;
+    r.reputation
+}
+
+async fn aggregate(rpc: &RpcClient, addr: &str) -> Option<pol_latency::pb::ProviderAggregate> {
+    use pol_latency::pb::*;
+    let r: QueryAggregateResponse = q(
+        rpc,
+        "/pol.latency.v1.Query/Aggregate",
+        &QueryAggregateRequest {
+            provider: addr.into(),
+        },
+    )
+    .await?;
+    r.aggregate
+}
+
+async fn measurers(rpc: &RpcClient) -> Vec<pol_latency::pb::MeasurerScore> {
+    use pol_latency::pb::*;
+    let r: Option<QueryMeasurersResponse> = q(
+        rpc,
+        "/pol.latency.v1.Query/Measurers",
+        &QueryMeasurersRequest { pagination: None },
+    )
+    .await;
+    r.map(|r| r.measurers).unwrap_or_default()
+}
+
+/// Poll `f` every 500 ms until it returns `Some`, or fail with `what`.
+async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return Ok(v);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// CometBFT's consensus address of validator `i` (from its priv_validator_key.json).
+fn consensus_address(net: &Network, i: usize) -> anyhow::Result<Vec<u8>> {
+    let key: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        net.nodes[i].home.join("config/priv_validator_key.json"),
+    )?)?;
+    Ok(hex::decode(key["address"].as_str().unwrap_or_default())?)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -> anyhow::Result<()>
+{
+    let mut net = Network::init(NetworkOptions {
+        keyring_accounts: ["fast", "slow", "dropping"]
+            .iter()
+            .map(|n| (n.to_string(), 10_000_000_000))
+            .collect(),
+        genesis: Some(Box::new(|g| {
+            let s = &mut g["app_state"];
+            s["latency"]["params"]["epoch_blocks"] = json!(EPOCH_BLOCKS);
+            s["latency"]["params"]["min_samples"] = json!(2);
+            s["latency"]["params"]["max_receipts_per_extension"] = json!(1);
+            s["sla"]["params"]["min_blocks_per_epoch"] = json!(EPOCH_BLOCKS / 2);
+            s["sla"]["params"]["jail_after_misses"] = json!(2);
+            let inf = &mut s["inference"]["params"];
+            inf["sample_rate_ppm"] = json!(20_000);
+            inf["min_provider_bond"] = json!("10000000");
+            inf["proof_deadline_blocks"] = json!(200);
+            inf["provider_unbonding_blocks"] = json!(1000);
+        })),
+        app_config: Some(Box::new(|i, cfg| {
+            cfg.probe.interval_ms = 150;
+            cfg.probe.timeout_ms = 1_500;
+            cfg.probe.window_secs = 4;
+            if i == 3 {
+                cfg.probe.test_fault_latency_scale_ppm = LIAR_SCALE_PPM;
+            }
+        })),
+        ..Default::default()
+    })?;
+    net.start()?;
+    net.wait_for_height(2, Duration::from_secs(90)).await?;
+    let rpc = net.nodes[0].rpc.clone();
+    let home0 = net.nodes[0].home.clone();
+    let addr = |name: &str| -> anyhow::Result<String> {
+        Ok(pold(&home0, &["keys", "show", name, "-a"])?
+            .trim()
+            .to_string())
+    };
+    let (fast, slow, dropping) = (addr("fast")?, addr("slow")?, addr("dropping")?);
+
+    let spec = |name: &str, provider: &str, fault: Fault, register_models: bool| WorkerSpec {
+        fault,
+        chain: Some(ChainLink {
+            grpc: format!("127.0.0.1:{}", net.nodes[0].ports.grpc),
+            home: home0.clone(),
+            key: name.into(),
+            bond: BOND,
+            price_per_inference: 100,
+            max_p99_latency_us: SLA_P99_US,
+            max_failure_rate_ppm: SLA_FAILURES_PPM,
+            register_models,
+        }),
+        ..WorkerSpec::new(CHAIN, provider)
+    };
+    // The fast worker registers the architecture and the model, then the others join.
+    let mut workers = vec![WorkerProcess::start(
+        &spec("fast", &fast, Fault::default(), true),
+        &net.root.join("w-fast"),
+    )?];
+    eventually("the fast provider", Duration::from_secs(180), || {
+        let rpc = rpc.clone();
+        let a = fast.clone();
+        async move { provider(&rpc, &a).await }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}; worker log:\n{}", workers[0].log_tail(30)))?;
+    let slow_fault = Fault {
+        extra_latency_ms: SLOW_EXTRA_MS,
+        after_secs: SLOW_AFTER_SECS,
+        ..Default::default()
+    };
+    workers.push(WorkerProcess::start(
+        &spec("slow", &slow, slow_fault, false),
+        &net.root.join("w-slow"),
+    )?);
+    let slow_started = Instant::now();
+    let drop_fault = Fault {
+        drop_ppm: 600_000,
+        ..Default::default()
+    };
+    workers.push(WorkerProcess::start(
+        &spec("dropping", &dropping, drop_fault, false),
+        &net.root.join("w-dropping"),
+    )?);
+    for who in [&slow, &dropping] {
+        eventually("the other providers", Duration::from_secs(120), || {
+            let rpc = rpc.clone();
+            let a = who.clone();
+            async move { provider(&rpc, &a).await }
+        })
+        .await?;
+    }
+
+    // The dropping provider misses twice in a row and is jailed.
+    let jailed = eventually(
+        "the dropping provider's jailing",
+        Duration::from_secs(180),
+        || {
+            let rpc = rpc.clone();
+            let a = dropping.clone();
+            async move {
+                provider(&rpc, &a)
+                    .await
+                    .filter(|p| p.status == pol_inference::pb::ProviderStatus::Jailed as i32)
+            }
+        },
+    )
+    .await?;
+    let drop_violations = violations(&rpc, &dropping).await;
+    assert!(
+        drop_violations.len() >= 2 && drop_violations.iter().any(|v| v.jailed),
+        "{drop_violations:?}"
+    );
+    assert!(drop_violations
+        .iter()
+        .all(|v| v.observed_failure_rate_ppm > SLA_FAILURES_PPM));
+    assert!(
+        jailed.bond.parse::<u128>()? < BOND,
+        "jailed without a slash"
+    );
+
+    // The slow provider is slashed once it turns slow.
+    let first = eventually(
+        "the slow provider's first SLA penalty",
+        Duration::from_secs(240),
+        || {
+            let rpc = rpc.clone();
+            let a = slow.clone();
+            async move { violations(&rpc, &a).await.into_iter().last() }
+        },
+    )
+    .await?;
+    let penalty_after = slow_started
+        .elapsed()
+        .saturating_sub(Duration::from_secs(SLOW_AFTER_SECS));
+    let slashed: u128 = first.slashed.parse()?;
+    assert!(
+        slashed > 0 && first.observed_p99_us > SLA_P99_US,
+        "{first:?}"
+    );
+    let slow_p = provider(&rpc, &slow).await.expect("slow provider");
+    assert!(slow_p.bond.parse::<u128>()? <= BOND - slashed);
+    println!(
+        "slow provider: first SLA penalty at height {} (epoch {}), about {:.1} s after it \
+         turned slow; observed p99 {} us against {} us; slashed {slashed}upol",
+        first.height,
+        first.epoch,
+        penalty_after.as_secs_f64(),
+        first.observed_p99_us,
+        first.sla_p99_us
+    );
+
+    // The fast provider never missed and its reputation rose above the initial value.
+    let fast_rep = eventually(
+        "the fast provider's reputation",
+        Duration::from_secs(60),
+        || {
+            let rpc = rpc.clone();
+            let a = fast.clone();
+            async move { reputation(&rpc, &a).await.filter(|r| r.epochs >= 2) }
+        },
+    )
+    .await?;
+    assert!(fast_rep.reputation_ppm > 500_000, "{fast_rep:?}");
+    assert!(violations(&rpc, &fast).await.is_empty());
+    let slow_rep = reputation(&rpc, &slow).await.expect("slow reputation");
+    assert!(
+        slow_rep.reputation_ppm < fast_rep.reputation_ppm,
+        "{slow_rep:?}"
+    );
+
+    // The liar's reports are outliers; nobody else's are; the medians are honest values.
+    let liar = consensus_address(&net, 3)?;
+    let scores = measurers(&rpc).await;
+    assert_eq!(scores.len(), 4, "{scores:?}");
+    for m in &scores {
+        // Its inflated p99s stand out wherever they are 20 ms past the median: on the slow
+        // and the dropping provider, not always on the fast one.
+        if m.validator == liar {
+            assert!(m.outliers * 4 > m.reports, "liar not flagged: {m:?}");
+        } else {
+            assert!(m.outliers * 10 < m.reports.max(1), "honest flagged: {m:?}");
+        }
+    }
+    let agg = aggregate(&rpc, &fast).await.expect("fast aggregate");
+    let honest: Vec<u32> = agg
+        .reports
+        .iter()
+        .filter(|r| r.validator != liar)
+        .map(|r| r.p99_us)
+        .collect();
+    let (lo, hi) = (honest.iter().min().copied(), honest.iter().max().copied());
+    assert!(
+        lo.zip(hi)
+            .is_some_and(|(lo, hi)| (lo..=hi).contains(&agg.p99_us)),
+        "median {} outside the honest reports {honest:?}",
+        agg.p99_us
+    );
+
+    // Its PoL weight fell, and so did its voting power in CometBFT.
+    let validators = rpc.call("validators", json!({})).await?;
+    let power_of = |addr: &[u8]| -> i64 {
+        validators["validators"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["address"].as_str() == Some(&hex::encode_upper(addr)))
+            .and_then(|v| v["voting_power"].as_str()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let honest_power = power_of(&consensus_address(&net, 0)?);
+    assert!(
+        power_of(&liar) < honest_power,
+        "liar power {} vs honest {honest_power}",
+        power_of(&liar)
+    );
+
+    // The slow provider ranks below the fast one, and the jailed one is not routed to.
+    let route: pol_latency::pb::QueryRouteResponse = q(
+        &rpc,
+        "/pol.latency.v1.Query/Route",
+        &pol_latency::pb::QueryRouteRequest {
+            model_id: pol_tests::worker::MODEL.into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("route");
+    let rank = |who: &str| {
+        route
+            .entries
+            .iter()
+            .find(|e| e.provider == who)
+            .map(|e| e.rank)
+    };
+    assert_eq!(rank(&fast), Some(1), "{route:?}");
+    assert!(rank(&slow).is_some_and(|r| r > 1), "{route:?}");
+    assert_eq!(rank(&dropping), None, "{route:?}");
+
+    let height = rpc.latest_height().await?;
+    net.assert_app_hashes_agree(height).await?;
+    drop(workers);
+    net.stop_all();
+    Ok(())
+}
