@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use pol_app::client::{RpcClient, SignerKey};
 
+pub mod chain_query;
 pub mod net;
 pub mod worker;
 

@@ -11,11 +11,10 @@
 
 use std::time::{Duration, Instant};
 
-use pol_app::client::RpcClient;
+use pol_tests::chain_query::*;
 use pol_tests::net::{Network, NetworkOptions};
 use pol_tests::worker::{ChainLink, Fault, WorkerProcess, WorkerSpec};
 use pol_tests::*;
-use prost::Message;
 use serde_json::json;
 
 const CHAIN: &str = "pol-net-1";
@@ -27,95 +26,6 @@ const SLOW_EXTRA_MS: u64 = 400;
 /// The slow provider turns slow this long after its worker starts.
 const SLOW_AFTER_SECS: u64 = 20;
 const LIAR_SCALE_PPM: u64 = 5_000_000;
-
-async fn q<Req: Message, Resp: Message + Default>(
-    rpc: &RpcClient,
-    path: &str,
-    req: &Req,
-) -> Option<Resp> {
-    rpc.query(path, req, 0).await.ok()
-}
-
-async fn provider(rpc: &RpcClient, addr: &str) -> Option<pol_inference::pb::Provider> {
-    use pol_inference::pb::*;
-    let r: QueryProviderResponse = q(
-        rpc,
-        "/pol.inference.v1.Query/Provider",
-        &QueryProviderRequest {
-            address: addr.into(),
-        },
-    )
-    .await?;
-    r.provider
-}
-
-async fn violations(rpc: &RpcClient, addr: &str) -> Vec<pol_sla::pb::SlaViolation> {
-    use pol_sla::pb::*;
-    let r: Option<QueryViolationsResponse> = q(
-        rpc,
-        "/pol.sla.v1.Query/Violations",
-        &QueryViolationsRequest {
-            provider: addr.into(),
-            pagination: None,
-        },
-    )
-    .await;
-    r.map(|r| r.violations).unwrap_or_default()
-}
-
-async fn reputation(rpc: &RpcClient, addr: &str) -> Option<pol_reputation::pb::ProviderReputation> {
-    use pol_reputation::pb::*;
-    let r: QueryProviderReputationResponse = q(
-        rpc,
-        "/pol.reputation.v1.Query/ProviderReputation",
-        &QueryProviderReputationRequest {
-            provider: addr.into(),
-            pagination: None,
-        },
-    )
-    .await?;
-    r.reputation
-}
-
-async fn aggregate(rpc: &RpcClient, addr: &str) -> Option<pol_latency::pb::ProviderAggregate> {
-    use pol_latency::pb::*;
-    let r: QueryAggregateResponse = q(
-        rpc,
-        "/pol.latency.v1.Query/Aggregate",
-        &QueryAggregateRequest {
-            provider: addr.into(),
-        },
-    )
-    .await?;
-    r.aggregate
-}
-
-async fn measurers(rpc: &RpcClient) -> Vec<pol_latency::pb::MeasurerScore> {
-    use pol_latency::pb::*;
-    let r: Option<QueryMeasurersResponse> = q(
-        rpc,
-        "/pol.latency.v1.Query/Measurers",
-        &QueryMeasurersRequest { pagination: None },
-    )
-    .await;
-    r.map(|r| r.measurers).unwrap_or_default()
-}
-
-/// Poll `f` every 500 ms until it returns `Some`, or fail with `what`.
-async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f().await {
-            return Ok(v);
-        }
-        anyhow::ensure!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
 
 /// CometBFT's consensus address of validator `i` (from its priv_validator_key.json).
 fn consensus_address(net: &Network, i: usize) -> anyhow::Result<Vec<u8>> {
@@ -345,16 +255,7 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
     );
 
     // The slow provider ranks below the fast one, and the jailed one is not routed to.
-    let route: pol_latency::pb::QueryRouteResponse = q(
-        &rpc,
-        "/pol.latency.v1.Query/Route",
-        &pol_latency::pb::QueryRouteRequest {
-            model_id: pol_tests::worker::MODEL.into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("route");
+    let route = route(&rpc, pol_tests::worker::MODEL).await.expect("route");
     let rank = |who: &str| {
         route
             .entries

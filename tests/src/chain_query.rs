@@ -1,0 +1,117 @@
+//! Typed ABCI queries of the Proof-of-Latency modules, for tests, benches and the localnet
+//! view: `None` / empty when the record is not there (yet).
+
+use pol_app::client::RpcClient;
+use prost::Message;
+
+pub async fn query<Req: Message, Resp: Message + Default>(
+    rpc: &RpcClient,
+    path: &str,
+    req: &Req,
+) -> Option<Resp> {
+    rpc.query(path, req, 0).await.ok()
+}
+
+pub async fn provider(rpc: &RpcClient, addr: &str) -> Option<pol_inference::pb::Provider> {
+    use pol_inference::pb::*;
+    let r: QueryProviderResponse = query(
+        rpc,
+        "/pol.inference.v1.Query/Provider",
+        &QueryProviderRequest {
+            address: addr.into(),
+        },
+    )
+    .await?;
+    r.provider
+}
+
+/// A provider's SLA violations, newest first.
+pub async fn violations(rpc: &RpcClient, addr: &str) -> Vec<pol_sla::pb::SlaViolation> {
+    use pol_sla::pb::*;
+    let r: Option<QueryViolationsResponse> = query(
+        rpc,
+        "/pol.sla.v1.Query/Violations",
+        &QueryViolationsRequest {
+            provider: addr.into(),
+            pagination: None,
+        },
+    )
+    .await;
+    r.map(|r| r.violations).unwrap_or_default()
+}
+
+pub async fn reputation(
+    rpc: &RpcClient,
+    addr: &str,
+) -> Option<pol_reputation::pb::ProviderReputation> {
+    use pol_reputation::pb::*;
+    let r: QueryProviderReputationResponse = query(
+        rpc,
+        "/pol.reputation.v1.Query/ProviderReputation",
+        &QueryProviderReputationRequest {
+            provider: addr.into(),
+            pagination: None,
+        },
+    )
+    .await?;
+    r.reputation
+}
+
+pub async fn aggregate(rpc: &RpcClient, addr: &str) -> Option<pol_latency::pb::ProviderAggregate> {
+    use pol_latency::pb::*;
+    let r: QueryAggregateResponse = query(
+        rpc,
+        "/pol.latency.v1.Query/Aggregate",
+        &QueryAggregateRequest {
+            provider: addr.into(),
+        },
+    )
+    .await?;
+    r.aggregate
+}
+
+pub async fn measurers(rpc: &RpcClient) -> Vec<pol_latency::pb::MeasurerScore> {
+    use pol_latency::pb::*;
+    let r: Option<QueryMeasurersResponse> = query(
+        rpc,
+        "/pol.latency.v1.Query/Measurers",
+        &QueryMeasurersRequest { pagination: None },
+    )
+    .await;
+    r.map(|r| r.measurers).unwrap_or_default()
+}
+
+pub async fn route(rpc: &RpcClient, model: &str) -> Option<pol_latency::pb::QueryRouteResponse> {
+    query(
+        rpc,
+        "/pol.latency.v1.Query/Route",
+        &pol_latency::pb::QueryRouteRequest {
+            model_id: model.into(),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Poll `f` every 500 ms until it returns `Some`, or fail with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(
+    what: &str,
+    timeout: std::time::Duration,
+    mut f: F,
+) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return Ok(v);
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
