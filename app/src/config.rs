@@ -35,9 +35,11 @@ pub struct AppConfig {
 pub struct ProbeConfig {
     /// Probe at all; a validator that does not probe extends its votes with an empty report.
     pub enabled: bool,
-    /// Mean time between two probes of one provider, milliseconds (each gap is jittered).
+    /// Mean time between two probes of one provider, milliseconds (each gap is jittered);
+    /// 0 follows the chain's `latency.params.probe_interval_ms`.
     pub interval_ms: u64,
-    /// A probe not answered within this many milliseconds counts as a failure.
+    /// A probe not answered within this many milliseconds counts as a failure; 0 follows
+    /// the chain's `latency.params.probe_timeout_ms`.
     pub timeout_ms: u64,
     /// Results older than this many seconds leave the window (0: bounded by count only).
     pub window_secs: u64,
@@ -59,8 +61,8 @@ impl Default for ProbeConfig {
     fn default() -> Self {
         ProbeConfig {
             enabled: true,
-            interval_ms: 500,
-            timeout_ms: 2000,
+            interval_ms: 0,
+            timeout_ms: 0,
             window_secs: 60,
             window_samples: 256,
             max_concurrency: 32,
@@ -76,15 +78,15 @@ impl ProbeConfig {
     pub const MAX_WINDOW_SAMPLES: usize = 100_000;
 
     pub fn validate(&self) -> anyhow::Result<()> {
-        if self.interval_ms < 10 {
+        if self.interval_ms != 0 && self.interval_ms < 10 {
             bail!(
-                "probe.interval_ms must be at least 10 (got {})",
+                "probe.interval_ms must be 0 (the chain's) or at least 10 (got {})",
                 self.interval_ms
             );
         }
-        if self.timeout_ms == 0 || self.timeout_ms > 60_000 {
+        if self.timeout_ms > 60_000 {
             bail!(
-                "probe.timeout_ms must be between 1 and 60000 (got {})",
+                "probe.timeout_ms must be 0 (the chain's) or between 1 and 60000 (got {})",
                 self.timeout_ms
             );
         }
@@ -235,7 +237,12 @@ cometbft_binary = "cometbft"
             c.validate().unwrap_err().to_string()
         };
         assert!(bad(|p| p.interval_ms = 1).contains("probe.interval_ms"));
-        assert!(bad(|p| p.timeout_ms = 0).contains("probe.timeout_ms"));
+        assert!(bad(|p| p.timeout_ms = 60_001).contains("probe.timeout_ms"));
+        // 0 follows the chain's latency.params.
+        let mut follow = AppConfig::default();
+        follow.probe.interval_ms = 0;
+        follow.probe.timeout_ms = 0;
+        assert!(follow.validate().is_ok());
         assert!(bad(|p| p.window_samples = 0).contains("probe.window_samples"));
         assert!(bad(|p| p.max_concurrency = 0).contains("probe.max_concurrency"));
         assert!(bad(|p| p.refresh_ms = 0).contains("probe.refresh_ms"));

@@ -93,7 +93,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
         tracing::info!(
             interval_ms = config.probe.interval_ms,
             timeout_ms = config.probe.timeout_ms,
-            "probing providers"
+            "probing providers (0: at the chain's latency.params rate)"
         );
         Some((book, task))
     } else {

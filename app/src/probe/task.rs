@@ -20,7 +20,7 @@ use super::worker_pb::{worker_client::WorkerClient, InferRequest};
 use crate::config::ProbeConfig;
 
 /// Timing of the probe task.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProbeTiming {
     /// Mean pause between the end of one probe of a provider and the start of the next;
     /// each pause is drawn uniformly from ½× to 1½× so probes do not tick like a clock.
@@ -28,23 +28,46 @@ pub struct ProbeTiming {
     pub timeout: Duration,
     pub refresh: Duration,
     pub max_concurrency: usize,
+    /// Follow the chain's `probe_interval_ms` / `probe_timeout_ms` (app.toml left them 0).
+    pub chain_interval: bool,
+    pub chain_timeout: bool,
 }
 
 impl ProbeTiming {
+    /// From app.toml; values left at 0 start at the chain's defaults and follow the chain's
+    /// parameters once the task reads them.
     pub fn from_config(c: &ProbeConfig) -> Self {
+        let chain = pol_latency::pb::Params::DEFAULT;
+        let or_chain = |ms: u64, default: u32| {
+            Duration::from_millis(if ms == 0 { default.into() } else { ms })
+        };
         ProbeTiming {
-            interval: Duration::from_millis(c.interval_ms),
-            timeout: Duration::from_millis(c.timeout_ms),
+            interval: or_chain(c.interval_ms, chain.probe_interval_ms),
+            timeout: or_chain(c.timeout_ms, chain.probe_timeout_ms),
             refresh: Duration::from_millis(c.refresh_ms),
             max_concurrency: c.max_concurrency.max(1),
+            chain_interval: c.interval_ms == 0,
+            chain_timeout: c.timeout_ms == 0,
         }
+    }
+
+    /// This timing with the chain's rate and timeout where it follows them.
+    fn with_chain(&self, (interval_ms, timeout_ms): (u64, u64)) -> Self {
+        let mut t = self.clone();
+        if t.chain_interval {
+            t.interval = Duration::from_millis(interval_ms.max(10));
+        }
+        if t.chain_timeout {
+            t.timeout = Duration::from_millis(timeout_ms.max(1));
+        }
+        t
     }
 }
 
 /// Starts probing the providers `source` lists into `book`, until `shutdown` turns true.
 /// `chain_id` is what every receipt must name.
 pub fn spawn(
-    timing: ProbeTiming,
+    mut timing: ProbeTiming,
     chain_id: String,
     source: Arc<dyn TargetSource>,
     book: Arc<ProbeBook>,
@@ -56,8 +79,22 @@ pub fn spawn(
         let mut running: BTreeMap<[u8; 20], (Target, JoinHandle<()>)> = BTreeMap::new();
         loop {
             let src = source.clone();
-            match tokio::task::spawn_blocking(move || src.targets()).await {
-                Ok(Ok(list)) => {
+            match tokio::task::spawn_blocking(move || (src.targets(), src.chain_timing())).await {
+                Ok((Ok(list), chain)) => {
+                    // The chain changed its probe rate or timeout: every loop restarts on it.
+                    if let Some(next) = chain.map(|c| timing.with_chain(c)) {
+                        if next != timing {
+                            tracing::info!(
+                                interval_ms = next.interval.as_millis() as u64,
+                                timeout_ms = next.timeout.as_millis() as u64,
+                                "probe: following the chain's probe timing"
+                            );
+                            for (_, (_, handle)) in std::mem::take(&mut running) {
+                                handle.abort();
+                            }
+                            timing = next;
+                        }
+                    }
                     let keep: BTreeSet<[u8; 20]> = list.iter().map(|t| t.provider).collect();
                     running.retain(|p, (old, handle)| {
                         // A provider that left, or changed endpoint, key or models, restarts.
@@ -83,7 +120,7 @@ pub fn spawn(
                     }
                     metrics::gauge!("pol_probe_providers").set(running.len() as f64);
                 }
-                Ok(Err(e)) => tracing::warn!("probe: reading the provider list: {e}"),
+                Ok((Err(e), _)) => tracing::warn!("probe: reading the provider list: {e}"),
                 Err(e) => tracing::warn!("probe: provider list reader failed: {e}"),
             }
             export_windows(&book);
@@ -296,6 +333,8 @@ mod tests {
                 timeout: Duration::from_millis(300),
                 refresh: Duration::from_millis(100),
                 max_concurrency: 4,
+                chain_interval: false,
+                chain_timeout: false,
             },
             "pol-test-1".into(),
             Arc::new(StaticTargets(vec![
@@ -323,5 +362,24 @@ mod tests {
             .await
             .expect("the probe task stops on shutdown")
             .unwrap();
+    }
+
+    #[test]
+    fn timing_follows_the_chain_unless_app_toml_sets_it() {
+        let mut c = ProbeConfig::default();
+        let follow = ProbeTiming::from_config(&c);
+        assert_eq!(follow.interval, Duration::from_millis(500));
+        assert_eq!(follow.timeout, Duration::from_millis(2_000));
+        let chain = follow.with_chain((250, 900));
+        assert_eq!(
+            (chain.interval, chain.timeout),
+            (Duration::from_millis(250), Duration::from_millis(900))
+        );
+        c.interval_ms = 100;
+        let fixed = ProbeTiming::from_config(&c).with_chain((250, 900));
+        assert_eq!(
+            (fixed.interval, fixed.timeout),
+            (Duration::from_millis(100), Duration::from_millis(900))
+        );
     }
 }

@@ -18,6 +18,8 @@ impl Params {
         epoch_blocks: 20,
         outlier_failure_rate_ppm: 250_000,
         outlier_min_us: 20_000,
+        probe_interval_ms: 500,
+        probe_timeout_ms: 2_000,
     };
 
     pub fn validate(&self) -> Result<(), String> {
@@ -45,6 +47,18 @@ impl Params {
         }
         if self.history_len == 0 || self.history_len > 10_000 {
             return Err("latency.params.history_len must be in 1..=10000".into());
+        }
+        if self.probe_interval_ms < 10 {
+            return Err("latency.params.probe_interval_ms must be at least 10".into());
+        }
+        if self.probe_timeout_ms == 0 || self.probe_timeout_ms > 60_000 {
+            return Err("latency.params.probe_timeout_ms must be in 1..=60000".into());
+        }
+        if u64::from(self.probe_timeout_ms) * 1000 > u64::from(self.max_latency_us) {
+            // A probe that may take longer than the largest sane latency would be refused.
+            return Err(
+                "latency.params.probe_timeout_ms must not exceed max_latency_us / 1000".into(),
+            );
         }
         if self.epoch_blocks == 0 {
             return Err("latency.params.epoch_blocks must be positive".into());
