@@ -128,16 +128,7 @@ impl Network {
             }
             let (host, ports) = read_addresses(&home)
                 .with_context(|| format!("reading the addresses of {}", home.display()))?;
-            let rpc = RpcClient::new(&format!("http://{host}:{}", ports.rpc));
-            let log = home.join("pold.log");
-            nodes.push(Node {
-                home,
-                ports,
-                rpc,
-                child: None,
-                log,
-                _dir: None,
-            });
+            nodes.push(node_at(home, &host, ports));
             hosts.push(host);
         }
         Ok(Network {
@@ -232,17 +223,8 @@ impl Network {
                 ],
             )?;
             operators.push(operator);
-            let rpc = RpcClient::new(&format!("http://{host}:{}", ports.rpc));
+            nodes.push(node_at(home, &host, ports));
             hosts.push(host);
-            let log = home.join("pold.log");
-            nodes.push(Node {
-                home,
-                ports,
-                rpc,
-                child: None,
-                log,
-                _dir: None,
-            });
         }
         // One genesis: validator 0's, with every operator and test account funded.
         let home0 = nodes[0].home.clone();
@@ -440,5 +422,17 @@ impl Drop for Network {
         for n in &mut self.nodes {
             n.kill9();
         }
+    }
+}
+
+/// A validator of this network, not started: its home, where it listens, its log.
+fn node_at(home: PathBuf, host: &str, ports: Ports) -> Node {
+    Node {
+        rpc: RpcClient::new(&format!("http://{host}:{}", ports.rpc)),
+        log: home.join("pold.log"),
+        home,
+        ports,
+        child: None,
+        _dir: None,
     }
 }

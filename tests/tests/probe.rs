@@ -3,14 +3,12 @@
 //! book's windows follow, every receipt it keeps verifies, and a provider registered with
 //! another receipt key fails every probe although the worker answers it.
 
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pol_app::probe::{self, BookConfig, ProbeBook, ProbeModel, ProbeTiming, StaticTargets, Target};
 use pol_inference::receipt::{format_address, SignedReceipt};
+use pol_tests::worker::WorkerProcess;
 use pol_tests::*;
 use pol_worker::proto::worker_client::WorkerClient;
 use pol_worker::proto::HealthRequest;
@@ -23,50 +21,11 @@ const IMPOSTOR: [u8; 20] = [0x22; 20];
 const EXTRA_MS: u64 = 100;
 const SLOW_AFTER_SECS: u64 = 12;
 
-/// A pol-worker process in its own process group, killed on drop.
-struct Worker {
-    child: Option<Child>,
-    log: PathBuf,
-}
-
-impl Worker {
-    fn start(config: &Path, log: PathBuf) -> Worker {
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(pold_bin().with_file_name("pol-worker"))
-            .args(["serve", "--config"])
-            .arg(config)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .process_group(0)
-            .spawn()
-            .expect("spawning pol-worker (cargo build -p pol-worker --bin pol-worker)");
-        Worker {
-            child: Some(child),
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            unsafe { libc::kill(-(c.id() as i32), libc::SIGKILL) };
-            let _ = c.wait();
-        }
-    }
-}
-
 /// Polls `f` every 100 ms until it returns `Some`.
 async fn eventually<T>(
     what: &str,
     timeout: Duration,
-    worker: &Worker,
+    worker: &WorkerProcess,
     mut f: impl FnMut() -> Option<T>,
 ) -> T {
     let deadline = Instant::now() + timeout;
@@ -77,7 +36,7 @@ async fn eventually<T>(
         assert!(
             Instant::now() < deadline,
             "timed out waiting for {what}; worker log:\n{}",
-            worker.log()
+            worker.log_tail(60)
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -119,7 +78,7 @@ path = "{model}"
         ),
     )
     .unwrap();
-    let worker = Worker::start(&config, dir.path().join("worker.log"));
+    let worker = WorkerProcess::start_config(&config, dir.path().join("worker.log")).unwrap();
     let url = format!("http://127.0.0.1:{port}");
 
     // Up, and its receipt key (what the chain would have registered).
@@ -133,7 +92,7 @@ path = "{model}"
         assert!(
             Instant::now() < deadline,
             "worker did not start:\n{}",
-            worker.log()
+            worker.log_tail(60)
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
@@ -195,7 +154,7 @@ path = "{model}"
         window(PROVIDER).filter(|w| w.samples >= 10)
     })
     .await;
-    assert_eq!(fast.failures, 0, "{fast:?}\n{}", worker.log());
+    assert_eq!(fast.failures, 0, "{fast:?}\n{}", worker.log_tail(60));
     assert!(fast.p50_us > 0 && fast.p50_us < 50_000, "{fast:?}");
     assert!(fast.p50_us <= fast.p99_us && fast.p99_us <= fast.max_us);
 
@@ -337,7 +296,7 @@ models = true
         ),
     )
     .unwrap();
-    let worker = Worker::start(&config, dir.path().join("worker.log"));
+    let worker = WorkerProcess::start_config(&config, dir.path().join("worker.log")).unwrap();
 
     // Registered, listed from the committed state, probed: samples and no failures.
     let metrics = node.ports.metrics;
@@ -351,7 +310,7 @@ models = true
             Instant::now() < deadline,
             "pold never probed the worker ({samples:?} samples); pold log:\n{}\nworker log:\n{}",
             node.log_tail(),
-            worker.log()
+            worker.log_tail(60)
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }

@@ -5,13 +5,11 @@
 //! to settle: its obligation passes the deadline, the bond is slashed (burned) and a
 //! correctness fault is recorded.
 
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use pol_app::client::{RpcClient, SignerKey};
 use pol_inference::pb::{self, ObligationState};
+use pol_tests::worker::WorkerProcess;
 use pol_tests::*;
 use pol_worker::proto::worker_client::WorkerClient;
 use pol_worker::proto::InferRequest;
@@ -22,61 +20,6 @@ const MODEL: &str = "digits-64-32-10";
 const BOND: u128 = 20_000_000;
 const PRICE: u128 = 100;
 const DEADLINE_BLOCKS: u64 = 60;
-
-fn worker_bin() -> PathBuf {
-    pold_bin().with_file_name("pol-worker")
-}
-
-/// A pol-worker process in its own process group, killed on drop.
-struct Worker {
-    child: Option<Child>,
-    log: PathBuf,
-}
-
-impl Worker {
-    fn start(config: &std::path::Path, log: PathBuf) -> Worker {
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(worker_bin())
-            .args(["serve", "--config"])
-            .arg(config)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .process_group(0)
-            .spawn()
-            .expect("spawning pol-worker (built by `cargo build --workspace --bins`)");
-        Worker {
-            child: Some(child),
-            log,
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        text.lines()
-            .rev()
-            .take(30)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            unsafe { libc::kill(-(c.id() as i32), libc::SIGKILL) };
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 async fn query<Req: Message, Resp: Message + Default>(
     rpc: &RpcClient,
@@ -129,7 +72,7 @@ async fn supply(rpc: &RpcClient) -> u128 {
 }
 
 /// Poll `f` every 300 ms until it returns `Some`, or fail with `what` and the worker's log.
-async fn eventually<T, F, Fut>(what: &str, timeout: Duration, worker: &Worker, mut f: F) -> T
+async fn eventually<T, F, Fut>(what: &str, timeout: Duration, worker: &WorkerProcess, mut f: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -142,7 +85,7 @@ where
         assert!(
             tokio::time::Instant::now() < deadline,
             "timed out waiting for {what}; worker log:\n{}",
-            worker.log_tail()
+            worker.log_tail(30)
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
@@ -154,7 +97,7 @@ async fn obligation_in(
     provider: &str,
     state: ObligationState,
     what: &str,
-    worker: &Worker,
+    worker: &WorkerProcess,
 ) -> pb::Obligation {
     eventually(what, Duration::from_secs(120), worker, || async {
         obligations(rpc, provider)
@@ -240,7 +183,7 @@ model_price = 3
         ),
     )
     .unwrap();
-    let mut worker = Worker::start(&config, dir.path().join("worker.log"));
+    let mut worker = WorkerProcess::start_config(&config, dir.path().join("worker.log")).unwrap();
 
     // It registers the architecture, the model and itself.
     let registered = eventually(

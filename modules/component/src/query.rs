@@ -34,6 +34,16 @@ pub fn snapshot_for<T>(storage: &Storage, request: &Request<T>) -> Result<Snapsh
         .map_err(|e| Status::not_found(format!("height {height} is not available: {e}")))
 }
 
+/// The values of a page of entries, decoded.
+pub fn decode_all<M: prost::Message + Default>(
+    entries: &[(Vec<u8>, Vec<u8>)],
+) -> Result<Vec<M>, Status> {
+    entries
+        .iter()
+        .map(|(_, v)| M::decode(v.as_slice()).map_err(internal))
+        .collect()
+}
+
 pub fn internal(e: impl std::fmt::Display) -> Status {
     Status::internal(format!("state error: {e}"))
 }

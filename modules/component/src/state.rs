@@ -44,3 +44,19 @@ where
     }
     Ok(out)
 }
+
+/// Every record under `prefix`, decoded, in key order (genesis export reads whole tables
+/// this way). A value that does not decode is corrupt state, named after `module`.
+pub fn scan_decoded<M, S>(state: &S, prefix: &[u8], module: &str) -> Result<Vec<M>, TxError>
+where
+    M: prost::Message + Default,
+    S: StateRead + ?Sized,
+{
+    scan(state, prefix)?
+        .into_iter()
+        .map(|(_, v)| {
+            M::decode(v.as_slice())
+                .map_err(|e| TxError::INTERNAL(format!("{module}: stored record: {e}")))
+        })
+        .collect()
+}

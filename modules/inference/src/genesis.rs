@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use pol_bank::BankRead;
 use pol_component::coins::parse_amount;
-use pol_component::state::scan;
+use pol_component::state::{scan, scan_decoded};
 use pol_component::{Address, BlockContext, TxError};
 use pol_store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
 use serde::{Deserialize, Serialize};
@@ -284,18 +284,6 @@ impl GenesisState {
 
     /// Every record at `state` (between blocks, so no receipt is waiting for its draw).
     pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
-        fn all<S: StateRead, M: prost::Message + Default>(
-            state: &S,
-            prefix: &[u8],
-        ) -> Result<Vec<M>, TxError> {
-            scan(state, prefix)?
-                .into_iter()
-                .map(|(_, v)| {
-                    M::decode(v.as_slice())
-                        .map_err(|e| TxError::INTERNAL(format!("inference export: {e}")))
-                })
-                .collect()
-        }
         let receipts = scan(state, state_key::RECEIPT_PREFIX)?
             .into_iter()
             .map(|(k, v)| {
@@ -309,12 +297,12 @@ impl GenesisState {
             .collect::<Result<Vec<_>, TxError>>()?;
         Ok(GenesisState {
             params: state.inference_params()?,
-            architectures: all(state, state_key::ARCH_PREFIX)?,
-            models: all(state, state_key::MODEL_PREFIX)?,
-            providers: all(state, state_key::PROVIDER_PREFIX)?,
-            obligations: all(state, state_key::OBLIGATION_PREFIX)?,
-            attestations: all(state, state_key::ATTESTATION_PREFIX)?,
-            faults: all(state, state_key::FAULT_PREFIX)?,
+            architectures: scan_decoded(state, state_key::ARCH_PREFIX, "inference")?,
+            models: scan_decoded(state, state_key::MODEL_PREFIX, "inference")?,
+            providers: scan_decoded(state, state_key::PROVIDER_PREFIX, "inference")?,
+            obligations: scan_decoded(state, state_key::OBLIGATION_PREFIX, "inference")?,
+            attestations: scan_decoded(state, state_key::ATTESTATION_PREFIX, "inference")?,
+            faults: scan_decoded(state, state_key::FAULT_PREFIX, "inference")?,
             receipts,
             next_obligation_id: state
                 .get_proto::<u64>(state_key::NEXT_OBLIGATION_ID)?

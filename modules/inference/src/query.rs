@@ -4,10 +4,9 @@
 
 #![allow(clippy::result_large_err)]
 
-use pol_component::query::{internal, paginate, snapshot_for};
+use pol_component::query::{decode_all, internal, paginate, snapshot_for};
 use pol_component::Address;
 use pol_store::{Snapshot, StateReadExt, Storage};
-use prost::Message;
 use tonic::{Request, Response, Status};
 
 use crate::pb::{self, query_server::Query, ObligationState};
@@ -33,13 +32,6 @@ impl InferenceQuery {
 
 fn account(s: &str) -> Result<Address, Status> {
     Address::parse(s).map_err(|e| Status::invalid_argument(e.log))
-}
-
-fn decode_all<M: Message + Default>(entries: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<M>, Status> {
-    entries
-        .iter()
-        .map(|(_, v)| M::decode(v.as_slice()).map_err(internal))
-        .collect()
 }
 
 /// Records named by the trailing u64 id of index keys.

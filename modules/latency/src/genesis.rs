@@ -3,10 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use pol_component::state::scan;
+use pol_component::state::scan_decoded;
 use pol_component::{Address, TxError};
 use pol_store::{StateRead, StateWrite};
-use prost::Message;
 use serde::{Deserialize, Serialize};
 
 use crate::pb;
@@ -133,24 +132,12 @@ impl GenesisState {
 
     pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
         use crate::view::LatencyRead;
-        fn all<M: Message + Default, S: StateRead + ?Sized>(
-            state: &S,
-            prefix: &[u8],
-        ) -> Result<Vec<M>, TxError> {
-            scan(state, prefix)?
-                .into_iter()
-                .map(|(_, v)| {
-                    M::decode(v.as_slice())
-                        .map_err(|e| TxError::INTERNAL(format!("latency export: {e}")))
-                })
-                .collect()
-        }
         Ok(GenesisState {
             params: state.latency_params()?,
-            consensus_keys: all(state, state_key::CONSENSUS_KEY_PREFIX)?,
-            aggregates: all(state, b"latency/history/")?,
-            measurers: all(state, state_key::MEASURER_PREFIX)?,
-            epoch_accumulators: all(state, state_key::EPOCH_PREFIX)?,
+            consensus_keys: scan_decoded(state, state_key::CONSENSUS_KEY_PREFIX, "latency")?,
+            aggregates: scan_decoded(state, b"latency/history/", "latency")?,
+            measurers: scan_decoded(state, state_key::MEASURER_PREFIX, "latency")?,
+            epoch_accumulators: scan_decoded(state, state_key::EPOCH_PREFIX, "latency")?,
         })
     }
 }

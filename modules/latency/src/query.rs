@@ -3,10 +3,9 @@
 
 #![allow(clippy::result_large_err)]
 
-use pol_component::query::{internal, paginate, snapshot_for};
+use pol_component::query::{decode_all, internal, paginate, snapshot_for};
 use pol_component::Address;
 use pol_store::Storage;
-use prost::Message;
 use tonic::{Request, Response, Status};
 
 use crate::pb::{self, query_server::Query};
@@ -34,13 +33,6 @@ fn provider(s: &str) -> Result<[u8; 20], Status> {
     Address::parse(s)
         .map(|a| a.0)
         .map_err(|e| Status::invalid_argument(e.log))
-}
-
-fn decode_all<M: Message + Default>(entries: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<M>, Status> {
-    entries
-        .iter()
-        .map(|(_, v)| M::decode(v.as_slice()).map_err(internal))
-        .collect()
 }
 
 #[tonic::async_trait]

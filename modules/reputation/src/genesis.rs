@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use pol_component::state::scan;
+use pol_component::state::scan_decoded;
 use pol_component::{Address, BlockContext, TxError};
 use pol_store::{StateRead, StateWrite};
 use serde::{Deserialize, Serialize};
@@ -120,23 +120,11 @@ impl GenesisState {
     }
 
     pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
-        fn all<S: StateRead, M: prost::Message + Default>(
-            state: &S,
-            prefix: &[u8],
-        ) -> Result<Vec<M>, TxError> {
-            scan(state, prefix)?
-                .into_iter()
-                .map(|(_, v)| {
-                    M::decode(v.as_slice())
-                        .map_err(|e| TxError::INTERNAL(format!("reputation export: {e}")))
-                })
-                .collect()
-        }
         Ok(GenesisState {
             params: state.reputation_params()?,
-            providers: all(state, state_key::PROVIDER_PREFIX)?,
-            history: all(state, state_key::HISTORY_PREFIX)?,
-            validators: all(state, state_key::VALIDATOR_PREFIX)?,
+            providers: scan_decoded(state, state_key::PROVIDER_PREFIX, "reputation")?,
+            history: scan_decoded(state, state_key::HISTORY_PREFIX, "reputation")?,
+            validators: scan_decoded(state, state_key::VALIDATOR_PREFIX, "reputation")?,
             last_measurer_epoch: state.last_measurer_epoch()?,
         })
     }

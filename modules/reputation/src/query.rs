@@ -3,11 +3,10 @@
 
 #![allow(clippy::result_large_err)]
 
-use pol_component::query::{internal, paginate, snapshot_for};
+use pol_component::query::{decode_all, internal, paginate, snapshot_for};
 use pol_component::Address;
 use pol_staking::StakingRead;
 use pol_store::Storage;
-use prost::Message;
 use tonic::{Request, Response, Status};
 
 use crate::genesis::parse_valcons;
@@ -30,13 +29,6 @@ impl ReputationQuery {
     pub fn server(storage: Storage) -> pb::query_server::QueryServer<ReputationQuery> {
         pb::query_server::QueryServer::new(ReputationQuery::new(storage))
     }
-}
-
-fn decode_all<M: Message + Default>(entries: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<M>, Status> {
-    entries
-        .iter()
-        .map(|(_, v)| M::decode(v.as_slice()).map_err(internal))
-        .collect()
 }
 
 #[tonic::async_trait]

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use pol_component::coins::parse_amount;
-use pol_component::state::scan;
+use pol_component::state::scan_decoded;
 use pol_component::{Address, BlockContext, TxError};
 use pol_store::{StateRead, StateWrite, StateWriteExt};
 use serde::{Deserialize, Serialize};
@@ -96,22 +96,10 @@ impl GenesisState {
     }
 
     pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
-        fn all<S: StateRead, M: prost::Message + Default>(
-            state: &S,
-            prefix: &[u8],
-        ) -> Result<Vec<M>, TxError> {
-            scan(state, prefix)?
-                .into_iter()
-                .map(|(_, v)| {
-                    M::decode(v.as_slice())
-                        .map_err(|e| TxError::INTERNAL(format!("sla export: {e}")))
-                })
-                .collect()
-        }
         Ok(GenesisState {
             params: state.sla_params()?,
-            records: all(state, state_key::RECORD_PREFIX)?,
-            violations: all(state, state_key::VIOLATION_PREFIX)?,
+            records: scan_decoded(state, state_key::RECORD_PREFIX, "sla")?,
+            violations: scan_decoded(state, state_key::VIOLATION_PREFIX, "sla")?,
             last_epoch: state.sla_last_epoch()?,
         })
     }

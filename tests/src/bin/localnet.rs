@@ -26,11 +26,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use pol_app::client::RpcClient;
+use pol_tests::chain_query;
 use pol_tests::net::{Network, NetworkOptions};
 use pol_tests::worker::{ChainLink, Fault, WorkerProcess, WorkerSpec, MODEL};
 use pol_tests::{pold, pold_bin};
-use prost::Message;
 use serde_json::{json, Value};
 
 #[derive(Parser, Debug, Clone)]
@@ -520,14 +519,6 @@ struct Snapshot {
     validators: Vec<ValidatorView>,
 }
 
-async fn q<Req: Message, Resp: Message + Default>(
-    rpc: &RpcClient,
-    path: &str,
-    req: &Req,
-) -> Option<Resp> {
-    rpc.query(path, req, 0).await.ok()
-}
-
 impl Snapshot {
     async fn gather(net: &Network, info: &StaticInfo) -> Snapshot {
         let mut snap = Snapshot::default();
@@ -571,49 +562,16 @@ impl Snapshot {
                     .or(Some(0));
             }
         }
-        let measurers: Vec<pol_latency::pb::MeasurerScore> =
-            q::<_, pol_latency::pb::QueryMeasurersResponse>(
-                rpc,
-                "/pol.latency.v1.Query/Measurers",
-                &pol_latency::pb::QueryMeasurersRequest { pagination: None },
-            )
-            .await
-            .map(|r| r.measurers)
-            .unwrap_or_default();
+        let measurers = chain_query::measurers(rpc).await;
         for (i, addr) in info.cons_addrs.iter().enumerate() {
             validators[i].measurer = measurers.iter().find(|m| &m.validator == addr).cloned();
         }
         snap.validators = validators;
         for (_, _, addr) in &info.providers {
-            let provider = q::<_, pol_inference::pb::QueryProviderResponse>(
-                rpc,
-                "/pol.inference.v1.Query/Provider",
-                &pol_inference::pb::QueryProviderRequest {
-                    address: addr.clone(),
-                },
-            )
-            .await
-            .and_then(|r| r.provider);
-            let aggregate = q::<_, pol_latency::pb::QueryAggregateResponse>(
-                rpc,
-                "/pol.latency.v1.Query/Aggregate",
-                &pol_latency::pb::QueryAggregateRequest {
-                    provider: addr.clone(),
-                },
-            )
-            .await
-            .and_then(|r| r.aggregate);
-            let reputation = q::<_, pol_reputation::pb::QueryProviderReputationResponse>(
-                rpc,
-                "/pol.reputation.v1.Query/ProviderReputation",
-                &pol_reputation::pb::QueryProviderReputationRequest {
-                    provider: addr.clone(),
-                    pagination: None,
-                },
-            )
-            .await
-            .and_then(|r| r.reputation);
-            let sla = q::<_, pol_sla::pb::QueryProviderStatusResponse>(
+            let provider = chain_query::provider(rpc, addr).await;
+            let aggregate = chain_query::aggregate(rpc, addr).await;
+            let reputation = chain_query::reputation(rpc, addr).await;
+            let sla = chain_query::query::<_, pol_sla::pb::QueryProviderStatusResponse>(
                 rpc,
                 "/pol.sla.v1.Query/ProviderStatus",
                 &pol_sla::pb::QueryProviderStatusRequest {
