@@ -25,8 +25,21 @@ pub struct AppConfig {
     /// CometBFT binary `pold start` runs; looked up on PATH when not absolute.
     pub cometbft_binary: String,
     /// `[probe]`: this validator's latency probes of the providers (Proof-of-Latency).
-    /// Last, so the TOML writer puts the table after the plain keys.
+    /// Tables last, so the TOML writer puts them after the plain keys.
     pub probe: ProbeConfig,
+    /// `[test_faults]`: FAULT INJECTION FOR TESTS ONLY; every switch off by default.
+    pub test_faults: TestFaults,
+}
+
+/// `[test_faults]` in app.toml: make this validator Byzantine in one precise way, so the
+/// integration tests can watch the others refuse it. Never set these on a real node.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TestFaults {
+    /// ExtendVote returns an extension one byte over `latency.params.max_extension_bytes`.
+    pub oversized_vote_extension: bool,
+    /// PrepareProposal flips a bit of a vote-extension signature in the injected report.
+    pub forge_latency_report: bool,
 }
 
 /// `[probe]` in app.toml: how pold probes every active provider's `Infer` endpoint.
@@ -139,6 +152,7 @@ impl Default for AppConfig {
             keep_recent_heights: 10_000,
             cometbft_binary: "cometbft".into(),
             probe: ProbeConfig::default(),
+            test_faults: TestFaults::default(),
         }
     }
 }

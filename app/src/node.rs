@@ -68,6 +68,9 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
         tracing::info!(%addr, "metrics on /metrics");
     }
 
+    if config.test_faults != crate::config::TestFaults::default() {
+        tracing::warn!(faults = ?config.test_faults, "TEST FAULTS ON: this validator misbehaves on purpose");
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     // Probes run off consensus; ExtendVote only reads the book they fill.
     let probes = if config.probe.enabled {
@@ -104,6 +107,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     let queries = QueryRouter::new(&storage, tokio::runtime::Handle::current());
     let mut settings = NodeSettings {
         min_gas_price: config.min_gas_price()?,
+        test_faults: config.test_faults.clone(),
         ..Default::default()
     };
     settings.probes = probes

@@ -132,6 +132,11 @@ async fn worker_settles_its_obligations_and_a_stopped_worker_is_slashed() {
     p.provider_unbonding_blocks = 1000;
     p.min_provider_bond = 10_000_000;
     p.missed_proof_slash_ppm = 100_000;
+    // This test is about proofs of the receipts it settles itself: no SLA epochs (the stopped
+    // worker would miss its SLA too) and no probe receipts drawn into obligations.
+    let l = &mut g.app_state.latency.params;
+    l.epoch_blocks = 1_000_000;
+    l.max_receipts_per_extension = 0;
     g.save().unwrap();
     node.start_and_wait(2).await.unwrap();
     let rpc = node.rpc.clone();

@@ -33,6 +33,8 @@ pub struct NodeSettings {
     /// This validator's probe results, summarized into its vote extensions; `None` (a node
     /// that does not probe) extends its votes with an empty report.
     pub probes: Option<Arc<dyn ProbeSource>>,
+    /// Test-only Byzantine behaviour (app.toml `[test_faults]`).
+    pub test_faults: crate::config::TestFaults,
 }
 
 impl std::fmt::Debug for NodeSettings {
@@ -40,6 +42,7 @@ impl std::fmt::Debug for NodeSettings {
         f.debug_struct("NodeSettings")
             .field("min_gas_price", &self.min_gas_price)
             .field("probes", &self.probes.is_some())
+            .field("test_faults", &self.test_faults)
             .finish()
     }
 }
@@ -150,7 +153,11 @@ impl Application for App {
     }
 
     fn prepare_proposal(&self, request: RequestPrepareProposal) -> ResponsePrepareProposal {
-        self.inner.consensus.lock().prepare_proposal(request)
+        let mut response = self.inner.consensus.lock().prepare_proposal(request);
+        if self.inner.settings.test_faults.forge_latency_report {
+            latency::forge_report(&mut response.txs);
+        }
+        response
     }
 
     fn process_proposal(&self, request: RequestProcessProposal) -> ResponseProcessProposal {
@@ -161,14 +168,17 @@ impl Application for App {
         // Committed state H−1, the state every validator verifies this extension against.
         let snapshot = self.inner.storage.latest_snapshot();
         let height = u64::try_from(request.height).unwrap_or(0);
+        let mut extension = latency::extend_vote(
+            &snapshot,
+            &params::chain_id(&snapshot).unwrap_or_default(),
+            height,
+            self.inner.settings.probes.as_deref(),
+        );
+        if self.inner.settings.test_faults.oversized_vote_extension {
+            extension = latency::oversized_extension(&snapshot);
+        }
         ResponseExtendVote {
-            vote_extension: latency::extend_vote(
-                &snapshot,
-                &params::chain_id(&snapshot).unwrap_or_default(),
-                height,
-                self.inner.settings.probes.as_deref(),
-            )
-            .into(),
+            vote_extension: extension.into(),
         }
     }
 
