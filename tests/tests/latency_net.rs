@@ -127,6 +127,17 @@ async fn oversized_extensions_and_forged_reports_are_refused() -> anyhow::Result
     })?;
     net.start()?;
     net.wait_for_height(14, Duration::from_secs(180)).await?;
+    // Validator 2 proposes in turn; wait until it has proposed a forged report at least once.
+    let read_log = |i: usize| std::fs::read_to_string(net.nodes[i].home.join("pold.log"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !read_log(2)?.contains("TEST FAULT: proposing a forged latency report") {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "validator 2 never proposed"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let rpc = net.nodes[0].rpc.clone();
     let oversized = consensus_address(&net, 3)?;
 
@@ -174,7 +185,11 @@ async fn oversized_extensions_and_forged_reports_are_refused() -> anyhow::Result
         log.contains("rejecting vote extension"),
         "no extension refused"
     );
-    assert!(log.contains("rejecting proposal"), "no proposal refused");
+    let mut refused = false;
+    for i in [0, 1, 3] {
+        refused |= read_log(i)?.contains("rejecting proposal");
+    }
+    assert!(refused, "no honest validator refused the forged report");
 
     let mut common = u64::MAX;
     for n in &net.nodes {
