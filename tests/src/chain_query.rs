@@ -70,6 +70,24 @@ pub async fn aggregate(rpc: &RpcClient, addr: &str) -> Option<pol_latency::pb::P
     r.aggregate
 }
 
+/// The aggregates of `addr` kept in history, newest first (the first page).
+pub async fn latency_history(
+    rpc: &RpcClient,
+    addr: &str,
+) -> Vec<pol_latency::pb::ProviderAggregate> {
+    use pol_latency::pb::*;
+    let r: Option<QueryHistoryResponse> = query(
+        rpc,
+        "/pol.latency.v1.Query/History",
+        &QueryHistoryRequest {
+            provider: addr.into(),
+            pagination: None,
+        },
+    )
+    .await;
+    r.map(|r| r.aggregates).unwrap_or_default()
+}
+
 pub async fn measurers(rpc: &RpcClient) -> Vec<pol_latency::pb::MeasurerScore> {
     use pol_latency::pb::*;
     let r: Option<QueryMeasurersResponse> = query(

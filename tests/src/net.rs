@@ -186,6 +186,11 @@ impl Network {
             let mut cfg = pol_app::config::AppConfig::load(&home)?;
             cfg.cometbft_binary = cometbft_bin().display().to_string();
             cfg.keep_recent_heights = 0;
+            // Probes of the default model are perturbed real digits.
+            cfg.probe.corpus.insert(
+                crate::worker::MODEL.to_string(),
+                crate::repo_root().join("inference/models/digits-test-vectors.bin"),
+            );
             if let Some(edit) = &opts.app_config {
                 edit(i, &mut cfg);
             }
@@ -301,17 +306,38 @@ impl Network {
         Ok(())
     }
 
-    /// Checks that every running validator has the same app hash at every height from 1
-    /// to `up_to`; returns how many heights were compared.
+    /// Checks that every running validator reached `up_to` (a validator whose state
+    /// diverged halts, so one left behind fails here) and that each one's own app returned
+    /// the same app hash from FinalizeBlock at every height from 1 to `up_to` (block
+    /// results, not headers: headers are agreed by consensus and would match anyway).
+    /// Returns how many heights were compared.
     pub async fn assert_app_hashes_agree(&self, up_to: u64) -> anyhow::Result<u64> {
-        let running: Vec<&Node> = self.nodes.iter().filter(|n| n.pid().is_some()).collect();
+        let running: Vec<(usize, &Node)> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.pid().is_some())
+            .collect();
+        anyhow::ensure!(!running.is_empty(), "no validator is running");
+        for (i, n) in &running {
+            n.rpc
+                .wait_for_height(up_to, Duration::from_secs(60))
+                .await
+                .map_err(|e| anyhow::anyhow!("validator {i} never reached height {up_to}: {e}"))?;
+        }
         for h in 1..=up_to {
-            let first = running[0].rpc.app_hash_at(h).await?;
-            for (i, n) in running.iter().enumerate().skip(1) {
-                let other = n.rpc.app_hash_at(h).await?;
+            let (i0, n0) = running[0];
+            let first = n0.rpc.finalized_app_hash(h).await?;
+            anyhow::ensure!(
+                first.len() == 32,
+                "validator {i0}: app hash at height {h} is {} bytes",
+                first.len()
+            );
+            for (i, n) in running.iter().skip(1) {
+                let other = n.rpc.finalized_app_hash(h).await?;
                 anyhow::ensure!(
                     other == first,
-                    "app hash at height {h} differs: validator 0 {} vs running validator {i} {}",
+                    "app hash at height {h} differs: validator {i0} {} vs validator {i} {}",
                     hex::encode(&first),
                     hex::encode(&other)
                 );

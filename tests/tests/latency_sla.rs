@@ -113,6 +113,16 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
         &net.root.join("w-slow"),
     )?);
     let slow_started = Instant::now();
+    // The height when the slow worker turns slow (its clock starts a little after ours, so
+    // this is at or before its turn): no penalty of it may come before.
+    let slow_height = {
+        let rpc = rpc.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until((slow_started + Duration::from_secs(SLOW_AFTER_SECS)).into())
+                .await;
+            rpc.latest_height().await
+        })
+    };
     let drop_fault = Fault {
         drop_ppm: 600_000,
         ..Default::default()
@@ -172,6 +182,13 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
     let penalty_after = slow_started
         .elapsed()
         .saturating_sub(Duration::from_secs(SLOW_AFTER_SECS));
+    let slow_height = slow_height.await??;
+    assert!(
+        first.height > slow_height,
+        "the slow provider was penalized at height {} before it turned slow at {slow_height}: \
+         {first:?}",
+        first.height
+    );
     let slashed: u128 = first.slashed.parse()?;
     assert!(
         slashed > 0 && first.observed_p99_us > SLA_P99_US,
@@ -180,10 +197,11 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
     let slow_p = provider(&rpc, &slow).await.expect("slow provider");
     assert!(slow_p.bond.parse::<u128>()? <= BOND - slashed);
     println!(
-        "slow provider: first SLA penalty at height {} (epoch {}), about {:.1} s after it \
-         turned slow; observed p99 {} us against {} us; slashed {slashed}upol",
+        "slow provider: first SLA penalty at height {} (epoch {}), {} blocks and about {:.1} s \
+         after it turned slow; observed p99 {} us against {} us; slashed {slashed}upol",
         first.height,
         first.epoch,
+        first.height - slow_height,
         penalty_after.as_secs_f64(),
         first.observed_p99_us,
         first.sla_p99_us
@@ -248,20 +266,27 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
             "honest flagged: {scores:?}"
         );
     }
-    let agg = aggregate(&rpc, &fast).await.expect("fast aggregate");
-    let honest: Vec<u32> = agg
-        .reports
-        .iter()
-        .filter(|r| r.validator != liar)
-        .map(|r| r.p99_us)
-        .collect();
-    let (lo, hi) = (honest.iter().min().copied(), honest.iter().max().copied());
-    assert!(
-        lo.zip(hi)
-            .is_some_and(|(lo, hi)| (lo..=hi).contains(&agg.p99_us)),
-        "median {} outside the honest reports {honest:?}",
-        agg.p99_us
-    );
+    // On both providers still served, and at every height of the history kept.
+    for who in [&fast, &slow] {
+        let history = latency_history(&rpc, who).await;
+        assert!(!history.is_empty(), "no aggregates of {who}");
+        for agg in &history {
+            let honest: Vec<u32> = agg
+                .reports
+                .iter()
+                .filter(|r| r.validator != liar)
+                .map(|r| r.p99_us)
+                .collect();
+            let (lo, hi) = (honest.iter().min().copied(), honest.iter().max().copied());
+            assert!(
+                lo.zip(hi)
+                    .is_some_and(|(lo, hi)| (lo..=hi).contains(&agg.p99_us)),
+                "{who} at height {}: median {} outside the honest reports {honest:?}",
+                agg.height,
+                agg.p99_us
+            );
+        }
+    }
 
     // Its PoL weight fell, and so did its voting power in CometBFT.
     let validators = rpc.call("validators", json!({})).await?;

@@ -66,7 +66,8 @@ impl ConsensusState {
     }
 
     /// The state a block builds on: last committed, plus genesis before the first block.
-    fn block_state(&self) -> StateDelta<pol_store::Snapshot> {
+    /// Also what vote extensions of the coming height are made and checked against.
+    pub fn block_state(&self) -> StateDelta<pol_store::Snapshot> {
         let mut state = StateDelta::new(self.storage.latest_snapshot());
         if let Some(genesis) = &self.pending_genesis {
             state.apply(genesis.clone());

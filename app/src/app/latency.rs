@@ -75,7 +75,7 @@ pub fn inject<S: StateRead>(
     let info = local_last_commit.filter(|c| !c.votes.is_empty())?;
     let vote_height = height.checked_sub(1).filter(|h| *h > 0)?;
     let params = state.latency_params().ok()?;
-    if let Err(e) = commit::verify(
+    let verified = match commit::verify(
         state,
         chain_id,
         vote_height,
@@ -83,10 +83,14 @@ pub fn inject<S: StateRead>(
         &commit::commit_info_of(info),
         &params,
     ) {
-        tracing::warn!(height, "proposing without a latency report: {e}");
-        return None;
-    }
-    let tx = commit::encode_injected(info);
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(height, "proposing without a latency report: {e}");
+            return None;
+        }
+    };
+    log_ignored(height, &verified);
+    let tx = commit::encode_injected(&commit::strip_ignored(info, &verified.ignored));
     if tx.len() as u64 > max_bytes {
         tracing::warn!(
             height,
@@ -97,6 +101,21 @@ pub fn inject<S: StateRead>(
     }
     metrics::gauge!("pol_injected_report_bytes").set(tx.len() as f64);
     Some(tx)
+}
+
+/// Says which votes of a report do not count (a Byzantine or broken validator, or a
+/// proposer that tampered with them).
+fn log_ignored(height: u64, verified: &VerifiedCommit) {
+    for i in &verified.ignored {
+        tracing::warn!(
+            height,
+            validator = %hex::encode_upper(i.validator),
+            "latency report: vote {} of height {} does not count: {}",
+            i.index,
+            verified.height,
+            i.fault
+        );
+    }
 }
 
 /// Checks an injected tx of a block at `height` against the commit CometBFT decided on.
@@ -114,7 +133,10 @@ pub fn check_injected<S: StateRead>(
     let decided = decided.ok_or("a latency report without a last commit")?;
     let info = commit::decode_injected(tx).map_err(|e| e.to_string())?;
     let params = state.latency_params().map_err(|e| e.to_string())?;
-    commit::verify(state, chain_id, vote_height, &info, decided, &params).map_err(|e| e.to_string())
+    let verified = commit::verify(state, chain_id, vote_height, &info, decided, &params)
+        .map_err(|e| e.to_string())?;
+    log_ignored(height, &verified);
+    Ok(verified)
 }
 
 /// FinalizeBlock's handling of a checked report: aggregates, and the probe receipts offered
@@ -143,7 +165,18 @@ pub fn apply_report<S: StateWrite>(
         Event::new("latency_report")
             .attr("height", verified.height.to_string())
             .attr("votes", verified.votes.len().to_string())
+            .attr("ignored_votes", verified.ignored.len().to_string())
+            .attr(
+                "ignored_validators",
+                verified
+                    .ignored
+                    .iter()
+                    .map(|i| hex::encode_upper(i.validator))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )
             .attr("aggregates", applied.aggregates.to_string())
+            .attr("short_of_quorum", applied.short_of_quorum.to_string())
             .attr("receipts", applied.receipts.len().to_string())
             .attr("receipts_recorded", recorded.to_string()),
     );

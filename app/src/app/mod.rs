@@ -165,8 +165,9 @@ impl Application for App {
     }
 
     fn extend_vote(&self, request: RequestExtendVote) -> ResponseExtendVote {
-        // Committed state H−1, the state every validator verifies this extension against.
-        let snapshot = self.inner.storage.latest_snapshot();
+        // Committed state H−1 (genesis at the first height), the state every validator
+        // verifies this extension against.
+        let snapshot = self.inner.consensus.lock().block_state();
         let height = u64::try_from(request.height).unwrap_or(0);
         let mut extension = latency::extend_vote(
             &snapshot,
@@ -187,7 +188,7 @@ impl Application for App {
         request: RequestVerifyVoteExtension,
     ) -> ResponseVerifyVoteExtension {
         use response_verify_vote_extension::VerifyStatus;
-        let snapshot = self.inner.storage.latest_snapshot();
+        let snapshot = self.inner.consensus.lock().block_state();
         let height = u64::try_from(request.height).unwrap_or(0);
         let status = match latency::verify_vote_extension(
             &snapshot,

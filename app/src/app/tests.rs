@@ -956,7 +956,8 @@ mod latency {
             ),
             Reject as i32
         );
-        // A forged signature.
+        // A forged signature: that vote does not count, and the other two of three are not
+        // more than 2/3 (the module tests show a report standing without one bad vote).
         let mut forged = info.clone();
         let mut sig = forged.votes[1].extension_signature.to_vec();
         sig[7] ^= 1;
@@ -965,7 +966,7 @@ mod latency {
             process(vec![encode_injected(&forged)], &info),
             Reject as i32
         );
-        // Another extension than the one signed.
+        // Another extension than the one signed: the same.
         let mut swapped = info.clone();
         swapped.votes[2].vote_extension = VoteExtension {
             height: 1,

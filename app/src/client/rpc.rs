@@ -156,6 +156,22 @@ impl RpcClient {
         })
     }
 
+    /// The app hash this node's own app returned from FinalizeBlock at `height` (CometBFT
+    /// keeps it in the block results): unlike a header's, it is not agreed by consensus, so
+    /// comparing it across nodes shows whether each app computed the same state.
+    pub async fn finalized_app_hash(&self, height: u64) -> Result<Vec<u8>, RpcError> {
+        let r = self
+            .call("block_results", json!({"height": height.to_string()}))
+            .await?;
+        let h = r["app_hash"].as_str().unwrap_or_default();
+        base64::engine::general_purpose::STANDARD
+            .decode(h)
+            .map_err(|e| RpcError::Shape {
+                method: "block_results".into(),
+                msg: format!("app_hash {h:?}: {e}"),
+            })
+    }
+
     /// The raw txs of block `height`, in block order (from the block store, which survives
     /// a crash even where CometBFT's tx indexer may not have caught up).
     pub async fn block_txs(&self, height: u64) -> Result<Vec<Vec<u8>>, RpcError> {

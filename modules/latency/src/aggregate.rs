@@ -1,7 +1,7 @@
 //! From checked vote extensions to the chain's view of each provider.
 //!
-//! Per provider, over the validators whose report has at least `min_samples` samples: the
-//! stake-weighted median of p99, of p50 and of failure rate. A report whose probes all
+//! Per provider, over the validators whose report has at least `min_samples` samples, when
+//! they hold more than 2/3 of the commit's power: the stake-weighted median of p99, of p50 and of failure rate. A report whose probes all
 //! failed counts as `max_latency_us` (a provider that answers nobody is not fast). The
 //! median is the lower weighted median: sort by (value, validator address), take the first
 //! value at which the power seen reaches half the reporting power. Validators holding less
@@ -70,6 +70,8 @@ pub struct Applied {
     /// Probe receipts the votes carried, for the inference draw.
     pub receipts: Vec<Receipt>,
     pub aggregates: usize,
+    /// Providers reported on by no more than 2/3 of the power: no aggregate this block.
+    pub short_of_quorum: usize,
 }
 
 /// Aggregates a checked commit into state: latest aggregates and history, epoch
@@ -122,6 +124,18 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
         if !is_active_provider(state, &provider)? {
             continue;
         }
+        // Too little of the power reported on this provider: no consensus latency this
+        // block. More than 2/3 of all the commit's power, so that with Byzantine power
+        // below 1/3 the honest reporters outweigh the Byzantine ones and the median stays
+        // within the honest reports (a lone validator cannot set a new provider's latency).
+        let reporting_power = reports
+            .iter()
+            .fold(0i128, |sum, r| sum + i128::from(r.power.max(0)));
+        if reporting_power * 3 <= i128::from(commit.total_power) * 2 {
+            out.short_of_quorum += 1;
+            continue;
+        }
+        let reporting_power = i64::try_from(reporting_power).unwrap_or(i64::MAX);
         let key = |r: &ValidatorReport, v: u32| (v, r.power, validator_bytes(r));
         let p99: Vec<_> = reports.iter().map(|r| key(r, r.p99_us)).collect();
         let p50: Vec<_> = reports.iter().map(|r| key(r, r.p50_us)).collect();
@@ -133,7 +147,6 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
         ) else {
             continue;
         };
-        let mut reporting_power: i64 = 0;
         for r in &mut reports {
             r.outlier = far(
                 r.p99_us,
@@ -141,7 +154,6 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
                 params.outlier_threshold_ppm,
                 params.outlier_min_us,
             ) || r.failure_rate_ppm.abs_diff(rate) > params.outlier_failure_rate_ppm;
-            reporting_power = reporting_power.saturating_add(r.power);
             let m = measured.entry(validator_bytes(r)).or_default();
             m.0 += 1;
             m.1 += u64::from(r.outlier);

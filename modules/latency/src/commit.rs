@@ -9,10 +9,22 @@
 //!
 //! Checked against the commit CometBFT itself decided on (`proposed_last_commit` in
 //! ProcessProposal, `decided_last_commit` in FinalizeBlock): the same validators with the
-//! same powers and flags in the same order and the same round; every commit vote's
-//! extension signature verifies with the key the chain gave CometBFT for that address, over
-//! CometBFT's canonical sign bytes; the signed votes hold more than 2/3 of the power; every
-//! extension passes [`crate::extension::check_structure`].
+//! same powers and flags in the same order and the same round, or the whole report is
+//! refused. Each commit vote then counts only if its extension signature verifies (strict
+//! ed25519) with the key the chain gave CometBFT for that address, over CometBFT's
+//! canonical sign bytes, and its extension passes [`crate::extension::check_structure`];
+//! a vote that fails is *ignored*, not fatal, and the votes that count must hold more than
+//! 2/3 of the power.
+//!
+//! Why ignore rather than refuse: CometBFT 0.38 adds a precommit that arrives during
+//! `timeout_commit` to the last commit without asking the app's VerifyVoteExtension, and
+//! it verifies extension signatures with ZIP-215 rules, looser than strict ed25519. A
+//! single Byzantine validator could otherwise put a vote into every honest proposer's
+//! extended commit that makes the whole report invalid, and no latency would ever be
+//! measured. Ignoring is safe: a proposer can drop votes only by failing them (it cannot
+//! forge one), and with more than 2/3 of the power counted and Byzantine validators below
+//! 1/3, honest power outweighs Byzantine power among the counted votes, which is what the
+//! weighted median needs.
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use pol_store::{StateRead, StoreError};
@@ -37,19 +49,13 @@ pub enum CommitError {
     VoteCount { found: usize, expected: usize },
     #[error("vote {0}: validator, power or flag differ from the commit")]
     VoteMismatch(usize),
+    #[error("injected report is not canonically encoded")]
+    NotCanonical,
     #[error("vote {0}: validator address must be 20 bytes")]
     Address(usize),
-    #[error("vote {0}: no consensus key is known for this validator")]
-    UnknownValidator(usize),
-    #[error("vote {0}: invalid consensus key")]
-    BadKey(usize),
-    #[error("vote {0}: extension signature does not verify")]
-    BadSignature(usize),
     #[error("vote {0}: a vote that is not for the block carries an extension")]
     StrayExtension(usize),
-    #[error("vote {index}: {error}")]
-    Extension { index: usize, error: ExtensionError },
-    #[error("signed power {signed} of {total} is not more than 2/3")]
+    #[error("power of the counted votes {signed} of {total} is not more than 2/3")]
     NotEnoughPower { signed: i64, total: i64 },
     #[error("state: {0}")]
     State(String),
@@ -59,6 +65,29 @@ impl From<StoreError> for CommitError {
     fn from(e: StoreError) -> Self {
         CommitError::State(e.to_string())
     }
+}
+
+/// Why a commit vote's extension does not count.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum VoteFault {
+    #[error("no consensus key is known for this validator")]
+    UnknownValidator,
+    #[error("invalid consensus key")]
+    BadKey,
+    #[error("extension signature does not verify")]
+    BadSignature,
+    #[error("{0}")]
+    Extension(ExtensionError),
+}
+
+/// A commit vote whose extension was ignored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoredVote {
+    /// Position in the commit.
+    pub index: usize,
+    pub validator: [u8; 20],
+    pub power: i64,
+    pub fault: VoteFault,
 }
 
 /// One validator's checked vote extension.
@@ -74,8 +103,10 @@ pub struct VerifiedVote {
 pub struct VerifiedCommit {
     /// The height the votes were cast at.
     pub height: u64,
-    /// Votes for the block, in commit order.
+    /// Votes for the block whose extension counts, in commit order.
     pub votes: Vec<VerifiedVote>,
+    /// Votes for the block whose extension failed its checks, in commit order.
+    pub ignored: Vec<IgnoredVote>,
     /// Power of every validator in the commit, voting or not.
     pub total_power: i64,
 }
@@ -94,7 +125,26 @@ pub fn decode_injected(tx: &[u8]) -> Result<ExtendedCommitInfo, CommitError> {
     let body = tx
         .strip_prefix(INJECTED_TX_PREFIX)
         .ok_or_else(|| CommitError::Decode("missing prefix".into()))?;
-    ExtendedCommitInfo::decode(body).map_err(|e| CommitError::Decode(e.to_string()))
+    let info = ExtendedCommitInfo::decode(body).map_err(|e| CommitError::Decode(e.to_string()))?;
+    // One encoding per report: a proposer may not pad it or change its tx hash.
+    if info.encoded_len() != body.len() || info.encode_to_vec() != body {
+        return Err(CommitError::NotCanonical);
+    }
+    Ok(info)
+}
+
+/// The report a proposer injects: `info` with the extension and signature of every ignored
+/// vote emptied (they would not count anyway; an oversized one would only cost block
+/// space). The votes, flags and powers stay those of the decided commit.
+pub fn strip_ignored(info: &ExtendedCommitInfo, ignored: &[IgnoredVote]) -> ExtendedCommitInfo {
+    let mut info = info.clone();
+    for i in ignored {
+        if let Some(vote) = info.votes.get_mut(i.index) {
+            vote.vote_extension = Default::default();
+            vote.extension_signature = Default::default();
+        }
+    }
+    info
 }
 
 /// CometBFT's bytes a validator signs for its vote extension: the length-delimited
@@ -155,6 +205,7 @@ pub fn verify<S: StateRead>(
     let mut total: i64 = 0;
     let mut signed: i64 = 0;
     let mut votes = Vec::new();
+    let mut ignored = Vec::new();
     for (index, (vote, expected)) in info.votes.iter().zip(&decided.votes).enumerate() {
         if vote.validator != expected.validator || vote.block_id_flag != expected.block_id_flag {
             return Err(CommitError::VoteMismatch(index));
@@ -173,24 +224,30 @@ pub fn verify<S: StateRead>(
             }
             continue;
         }
-        let key = state
-            .consensus_key(&address)?
-            .ok_or(CommitError::UnknownValidator(index))?;
-        let key = VerifyingKey::from_bytes(&key).map_err(|_| CommitError::BadKey(index))?;
-        let signature = Signature::from_slice(&vote.extension_signature)
-            .map_err(|_| CommitError::BadSignature(index))?;
-        let message =
-            vote_extension_sign_bytes(chain_id, vote_height, info.round, &vote.vote_extension);
-        key.verify_strict(&message, &signature)
-            .map_err(|_| CommitError::BadSignature(index))?;
-        let extension = check_structure(&vote.vote_extension, vote_height, params)
-            .map_err(|error| CommitError::Extension { index, error })?;
-        signed = signed.saturating_add(power);
-        votes.push(VerifiedVote {
-            validator: address,
-            power,
-            extension,
-        });
+        match check_vote(
+            state,
+            chain_id,
+            vote_height,
+            info.round,
+            &address,
+            vote,
+            params,
+        )? {
+            Ok(extension) => {
+                signed = signed.saturating_add(power);
+                votes.push(VerifiedVote {
+                    validator: address,
+                    power,
+                    extension,
+                });
+            }
+            Err(fault) => ignored.push(IgnoredVote {
+                index,
+                validator: address,
+                power,
+                fault,
+            }),
+        }
     }
     // More than 2/3, in i128 so the products cannot overflow.
     if i128::from(signed) * 3 <= i128::from(total) * 2 {
@@ -199,6 +256,34 @@ pub fn verify<S: StateRead>(
     Ok(VerifiedCommit {
         height: vote_height,
         votes,
+        ignored,
         total_power: total,
     })
+}
+
+/// The checks of one commit vote's extension: `Ok(Err(fault))` when it does not count,
+/// `Err` only when state cannot be read.
+fn check_vote<S: StateRead>(
+    state: &S,
+    chain_id: &str,
+    vote_height: u64,
+    round: i32,
+    address: &[u8; 20],
+    vote: &tendermint_proto::v0_38::abci::ExtendedVoteInfo,
+    params: &Params,
+) -> Result<Result<VoteExtension, VoteFault>, CommitError> {
+    let Some(key) = state.consensus_key(address)? else {
+        return Ok(Err(VoteFault::UnknownValidator));
+    };
+    let Ok(key) = VerifyingKey::from_bytes(&key) else {
+        return Ok(Err(VoteFault::BadKey));
+    };
+    let Ok(signature) = Signature::from_slice(&vote.extension_signature) else {
+        return Ok(Err(VoteFault::BadSignature));
+    };
+    let message = vote_extension_sign_bytes(chain_id, vote_height, round, &vote.vote_extension);
+    if key.verify_strict(&message, &signature).is_err() {
+        return Ok(Err(VoteFault::BadSignature));
+    }
+    Ok(check_structure(&vote.vote_extension, vote_height, params).map_err(VoteFault::Extension))
 }

@@ -20,7 +20,7 @@ use prost::Message;
 use crate::pb::{Params, ProviderReport, VoteExtension};
 use crate::ProviderWindow;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ExtensionError {
     #[error("vote extension of {0} bytes exceeds the limit of {1}")]
     TooLarge(usize, u32),

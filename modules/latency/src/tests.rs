@@ -23,7 +23,7 @@ use tendermint_proto::v0_38::abci::{
 use tendermint_proto::v0_38::types::BlockIdFlag;
 
 use crate::aggregate::{self, failure_rate_ppm, weighted_median};
-use crate::commit::{self, CommitError, VerifiedCommit, VerifiedVote};
+use crate::commit::{self, CommitError, IgnoredVote, VerifiedCommit, VerifiedVote, VoteFault};
 use crate::extension::{self, check_structure, ExtensionError};
 use crate::pb::{self, Params, ProviderReport, VoteExtension};
 use crate::view::{LatencyRead, LatencyWrite};
@@ -927,6 +927,21 @@ fn verify(
     commit::verify(s, CHAIN, H, info, decided, &Params::DEFAULT)
 }
 
+/// `verify` stood, counting every commit vote but `index`, which it ignored for `fault`.
+fn assert_ignored(result: Result<VerifiedCommit, CommitError>, index: usize, fault: VoteFault) {
+    let got = result.expect("the report stands without the ignored vote");
+    assert_eq!(
+        got.ignored
+            .iter()
+            .map(|i| (i.index, i.fault.clone()))
+            .collect::<Vec<_>>(),
+        vec![(index, fault)]
+    );
+    let ignored = got.ignored[0].validator;
+    assert!(got.votes.iter().all(|v| v.validator != ignored));
+    assert_eq!(got.votes.len() + 1, 4);
+}
+
 fn four() -> (State, Vec<Val>) {
     let v = vals(&[10, 20, 30, 40]);
     let mut s = state_with(&Params::DEFAULT, &[1, 2], &[]);
@@ -996,6 +1011,7 @@ fn verify_accepts_a_signed_commit_and_returns_the_votes() {
                     extension: ext_of(i),
                 })
                 .collect(),
+            ignored: Vec::new(),
             total_power: 100,
         }
     );
@@ -1027,7 +1043,7 @@ fn verify_accepts_a_signed_commit_and_returns_the_votes() {
 }
 
 #[test]
-fn verify_rejects_bad_signatures() {
+fn verify_ignores_votes_whose_signature_fails() {
     let (s, v) = four();
     let good = full_commit(&v, 1);
     let decided = commit::commit_info_of(&good);
@@ -1037,26 +1053,24 @@ fn verify_rejects_bad_signatures() {
     let mut sig = info.votes[2].extension_signature.to_vec();
     sig[10] ^= 1;
     info.votes[2].extension_signature = sig.into();
-    assert_eq!(
-        verify(&s, &info, &decided),
-        Err(CommitError::BadSignature(2))
-    );
+    assert_ignored(verify(&s, &info, &decided), 2, VoteFault::BadSignature);
 
     // Signed by another validator's key.
     let mut info = good.clone();
     info.votes[1] = signed_vote(&v[1], &v[0].key, 1, &ext_of(1).encode_to_vec());
-    assert_eq!(
-        verify(&s, &info, &decided),
-        Err(CommitError::BadSignature(1))
-    );
+    assert_ignored(verify(&s, &info, &decided), 1, VoteFault::BadSignature);
 
     // Another validator's (valid) signature and extension copied over.
     let mut info = good.clone();
     info.votes[3].vote_extension = good.votes[0].vote_extension.clone();
     info.votes[3].extension_signature = good.votes[0].extension_signature.clone();
+    // Vote 3 holds 40 of 100: without it the report falls to 60/100.
     assert_eq!(
         verify(&s, &info, &decided),
-        Err(CommitError::BadSignature(3))
+        Err(CommitError::NotEnoughPower {
+            signed: 60,
+            total: 100
+        })
     );
 
     // An extension byte changed after signing (still a canonical extension).
@@ -1069,28 +1083,19 @@ fn verify_rejects_bad_signatures() {
     bytes[changed] ^= 0x01;
     assert!(check_structure(&bytes, H, &Params::DEFAULT).is_ok());
     info.votes[0].vote_extension = bytes.into();
-    assert_eq!(
-        verify(&s, &info, &decided),
-        Err(CommitError::BadSignature(0))
-    );
+    assert_ignored(verify(&s, &info, &decided), 0, VoteFault::BadSignature);
 
     // Signed for another round, height or chain.
     let mut info = good.clone();
     info.votes[1] = signed_vote(&v[1], &v[1].key, 2, &ext_of(1).encode_to_vec());
-    assert_eq!(
-        verify(&s, &info, &decided),
-        Err(CommitError::BadSignature(1))
-    );
+    assert_ignored(verify(&s, &info, &decided), 1, VoteFault::BadSignature);
     let mut info = good.clone();
     let bytes = ext_of(1).encode_to_vec();
     let sig = v[1]
         .key
         .sign(&commit::vote_extension_sign_bytes(CHAIN, H + 1, 1, &bytes));
     info.votes[1].extension_signature = sig.to_bytes().to_vec().into();
-    assert_eq!(
-        verify(&s, &info, &decided),
-        Err(CommitError::BadSignature(1))
-    );
+    assert_ignored(verify(&s, &info, &decided), 1, VoteFault::BadSignature);
     let sig = v[1].key.sign(&commit::vote_extension_sign_bytes(
         "other-chain",
         H,
@@ -1098,26 +1103,55 @@ fn verify_rejects_bad_signatures() {
         &bytes,
     ));
     info.votes[1].extension_signature = sig.to_bytes().to_vec().into();
-    assert_eq!(
-        verify(&s, &info, &decided),
-        Err(CommitError::BadSignature(1))
-    );
+    assert_ignored(verify(&s, &info, &decided), 1, VoteFault::BadSignature);
 
     // Missing or short signature.
     let mut info = good.clone();
     info.votes[2].extension_signature = Default::default();
-    assert_eq!(
-        verify(&s, &info, &decided),
-        Err(CommitError::BadSignature(2))
-    );
+    assert_ignored(verify(&s, &info, &decided), 2, VoteFault::BadSignature);
     info.votes[2].extension_signature = vec![1u8; 63].into();
-    assert_eq!(
-        verify(&s, &info, &decided),
-        Err(CommitError::BadSignature(2))
-    );
+    assert_ignored(verify(&s, &info, &decided), 2, VoteFault::BadSignature);
 
     // The good one passes against the same state.
     assert!(verify(&s, &good, &decided).is_ok());
+}
+
+/// A Byzantine voter's bad extension costs that voter its report, not the whole block's:
+/// the proposer strips it, and what every validator then counts is the same.
+#[test]
+fn strip_ignored_empties_only_the_ignored_votes() {
+    let (s, v) = four();
+    let mut info = full_commit(&v, 0);
+    info.votes[1] = signed_vote(&v[1], &v[1].key, 0, &vec![0u8; 70_000]);
+    let decided = commit::commit_info_of(&info);
+    let got = verify(&s, &info, &decided).unwrap();
+    assert!(matches!(
+        got.ignored.as_slice(),
+        [IgnoredVote {
+            index: 1,
+            power: 20,
+            fault: VoteFault::Extension(ExtensionError::TooLarge(70_000, _)),
+            ..
+        }]
+    ));
+    let stripped = commit::strip_ignored(&info, &got.ignored);
+    assert!(stripped.votes[1].vote_extension.is_empty());
+    assert!(stripped.votes[1].extension_signature.is_empty());
+    assert_eq!(stripped.votes[1].block_id_flag, BlockIdFlag::Commit as i32);
+    for i in [0, 2, 3] {
+        assert_eq!(stripped.votes[i], info.votes[i]);
+    }
+    assert!(commit::encode_injected(&stripped).len() < 2_000);
+    let again = verify(&s, &stripped, &decided).unwrap();
+    assert_eq!(again.votes, got.votes);
+    assert_eq!(again.ignored[0].fault, VoteFault::BadSignature);
+    // The counted votes aggregate the same either way.
+    let (mut a, _) = four();
+    let (mut b, _) = four();
+    aggregate::apply(&mut a, &got).unwrap();
+    aggregate::apply(&mut b, &again).unwrap();
+    assert_eq!(latency_kv(&a), latency_kv(&b));
+    assert_eq!(a.aggregate(&p(1)).unwrap().unwrap().reporters, 3);
 }
 
 #[test]
@@ -1184,26 +1218,30 @@ fn verify_rejects_a_commit_that_differs_from_the_decided_one() {
 }
 
 #[test]
-fn verify_rejects_unknown_validators_bad_keys_and_stray_extensions() {
+fn verify_ignores_unknown_validators_and_bad_keys_and_rejects_stray_extensions() {
     let v = vals(&[10, 20, 30, 40]);
     let mut s = state_with(&Params::DEFAULT, &[1, 2], &[]);
     register(&mut s, &v[..3]);
     let good = full_commit(&v, 0);
     let decided = commit::commit_info_of(&good);
+    // Validator 3 (40 of 100) has no known key: its vote does not count, 60/100 is short.
     assert_eq!(
         verify(&s, &good, &decided),
-        Err(CommitError::UnknownValidator(3))
-    );
-    // Unknown but absent: no key needed (and 60 of 100 is not enough).
-    let mut info = good.clone();
-    info.votes[3] = unsigned_vote(&v[3], BlockIdFlag::Absent);
-    assert_eq!(
-        verify(&s, &info, &commit::commit_info_of(&info)),
         Err(CommitError::NotEnoughPower {
             signed: 60,
             total: 100
         })
     );
+    // Validator 0 (10 of 100) without a key: ignored, 90/100 stands.
+    let mut s0 = state_with(&Params::DEFAULT, &[1, 2], &[]);
+    register(&mut s0, &v[1..]);
+    assert_ignored(verify(&s0, &good, &decided), 0, VoteFault::UnknownValidator);
+    // Unknown but absent: no key needed.
+    let mut info = good.clone();
+    info.votes[0] = unsigned_vote(&v[0], BlockIdFlag::Absent);
+    let got = verify(&s0, &info, &commit::commit_info_of(&info)).unwrap();
+    assert!(got.ignored.is_empty());
+    assert_eq!(got.votes.len(), 3);
 
     // A stored key that is not a curve point.
     let bad_key = (0u8..=255)
@@ -1215,10 +1253,11 @@ fn verify_rejects_unknown_validators_bad_keys_and_stray_extensions() {
         })
         .find(|k| ed25519_dalek::VerifyingKey::from_bytes(k).is_err())
         .expect("half of all y coordinates are off the curve");
-    s.put_consensus_key(&v[3].address, &bad_key);
-    assert_eq!(verify(&s, &good, &decided), Err(CommitError::BadKey(3)));
     register(&mut s, &v[3..]);
-    assert!(verify(&s, &good, &decided).is_ok());
+    s.put_consensus_key(&v[0].address, &bad_key);
+    assert_ignored(verify(&s, &good, &decided), 0, VoteFault::BadKey);
+    register(&mut s, &v[..1]);
+    assert!(verify(&s, &good, &decided).unwrap().ignored.is_empty());
 
     // Nil or absent votes must carry neither an extension nor a signature.
     for flag in [BlockIdFlag::Nil, BlockIdFlag::Absent] {
@@ -1294,50 +1333,46 @@ fn verify_needs_more_than_two_thirds_of_the_power() {
 }
 
 #[test]
-fn verify_rejects_a_signed_extension_that_fails_check_structure() {
+fn verify_ignores_a_signed_extension_that_fails_check_structure() {
     let (s, v) = four();
     let mut info = full_commit(&v, 0);
     let mut unsorted = ext_of(2);
     unsorted.reports.swap(0, 1);
     info.votes[2] = signed_vote(&v[2], &v[2].key, 0, &unsorted.encode_to_vec());
-    assert_eq!(
+    assert_ignored(
         verify(&s, &info, &commit::commit_info_of(&info)),
-        Err(CommitError::Extension {
-            index: 2,
-            error: ExtensionError::Unsorted(1)
-        })
+        2,
+        VoteFault::Extension(ExtensionError::Unsorted(1)),
     );
     let mut other_height = ext_of(1);
     other_height.height = H - 1;
     info.votes[2] = signed_vote(&v[2], &v[2].key, 0, &other_height.encode_to_vec());
-    assert_eq!(
+    assert_ignored(
         verify(&s, &info, &commit::commit_info_of(&info)),
-        Err(CommitError::Extension {
-            index: 2,
-            error: ExtensionError::Height {
-                found: H - 1,
-                expected: H
-            }
-        })
+        2,
+        VoteFault::Extension(ExtensionError::Height {
+            found: H - 1,
+            expected: H,
+        }),
     );
     let garbage = vec![0xffu8; 8];
     info.votes[2] = signed_vote(&v[2], &v[2].key, 0, &garbage);
+    let got = verify(&s, &info, &commit::commit_info_of(&info)).unwrap();
     assert!(matches!(
-        verify(&s, &info, &commit::commit_info_of(&info)),
-        Err(CommitError::Extension {
+        got.ignored.as_slice(),
+        [IgnoredVote {
             index: 2,
-            error: ExtensionError::Decode(_)
-        })
+            fault: VoteFault::Extension(ExtensionError::Decode(_)),
+            ..
+        }]
     ));
     let mut unknown = ext_of(2).encode_to_vec();
     unknown.extend_from_slice(&[0x20, 0x01]);
     info.votes[2] = signed_vote(&v[2], &v[2].key, 0, &unknown);
-    assert_eq!(
+    assert_ignored(
         verify(&s, &info, &commit::commit_info_of(&info)),
-        Err(CommitError::Extension {
-            index: 2,
-            error: ExtensionError::NotCanonical
-        })
+        2,
+        VoteFault::Extension(ExtensionError::NotCanonical),
     );
 }
 
@@ -1369,6 +1404,20 @@ fn injected_tx_round_trips_and_is_never_a_cosmos_tx() {
     assert_eq!(
         commit::decode_injected(commit::INJECTED_TX_PREFIX),
         Ok(ExtendedCommitInfo::default())
+    );
+    // Padding (an unknown field) or a field written twice: the same content, another
+    // encoding, refused.
+    let mut padded = tx.clone();
+    padded.extend_from_slice(&[0x48, 0x01]);
+    assert_eq!(
+        commit::decode_injected(&padded),
+        Err(CommitError::NotCanonical)
+    );
+    let mut twice = tx.clone();
+    twice.extend_from_slice(&[0x08, 0x00]);
+    assert_eq!(
+        commit::decode_injected(&twice),
+        Err(CommitError::NotCanonical)
     );
 
     // A real Cosmos TxRaw (field 1, wire type 2: 0x0a) is never taken for the injection.
@@ -1558,6 +1607,7 @@ fn scenario() -> VerifiedCommit {
     VerifiedCommit {
         height: H,
         total_power: 100,
+        ignored: Vec::new(),
         votes: vec![
             vote(
                 1,
@@ -1595,8 +1645,7 @@ fn scenario() -> VerifiedCommit {
                 40,
                 vec![
                     report(1, 100, 50, 20_000, 50_000, 60_000),
-                    // Below min_samples (3): left out.
-                    report(2, 2, 0, 1, 1, 1),
+                    report(2, 30, 0, 9_500, 21_000, 22_000),
                 ],
                 vec![],
             ),
@@ -1661,24 +1710,25 @@ fn apply_computes_exact_aggregates_outliers_and_measurer_counts() {
             ],
         }
     );
-    // Provider 2: p99 20000(10) 25000(30) max(20): reaches 30 of 60 at 25000. Rates
-    // 0(30) 20000(10) 10⁶(20): 0 reaches 30 of 60. p50 9000(10) 10000(30): 10000.
+    // Provider 2: p99 20000(10) 21000(40) 25000(30) max(20): reaches 50 of 100 at 21000.
+    // Rates 0(30) 0(40) 20000(10) 10⁶(20): 0. p50 9000(10) 9500(40): 9500.
     let a2 = s.aggregate(&p(2)).unwrap().unwrap();
     assert_eq!(
         a2,
         pb::ProviderAggregate {
             provider: Address(p(2)).to_string(),
             height: H,
-            p99_us: 25_000,
+            p99_us: 21_000,
             failure_rate_ppm: 0,
-            p50_us: 10_000,
-            reporters: 3,
-            reporting_power: 60,
+            p50_us: 9_500,
+            reporters: 4,
+            reporting_power: 100,
             total_power: 100,
             reports: vec![
                 vreport(1, 10, 50, 1, (9_000, 20_000, 30_000), 20_000, false),
                 vreport(2, 20, 10, 10, (m, m, m), 1_000_000, true),
                 vreport(3, 30, 40, 0, (10_000, 25_000, 26_000), 0, false),
+                vreport(4, 40, 30, 0, (9_500, 21_000, 22_000), 0, false),
             ],
         }
     );
@@ -1708,7 +1758,7 @@ fn apply_computes_exact_aggregates_outliers_and_measurer_counts() {
             (v_addr(1).to_vec(), 2, 0, 2, 0, H),
             (v_addr(2).to_vec(), 2, 1, 2, 1, H),
             (v_addr(3).to_vec(), 2, 0, 2, 0, H),
-            (v_addr(4).to_vec(), 1, 1, 1, 1, H),
+            (v_addr(4).to_vec(), 2, 1, 2, 1, H),
         ]
     );
 
@@ -1772,6 +1822,7 @@ fn apply_outlier_bounds_are_exact() {
         ));
         let c = VerifiedCommit {
             height,
+            ignored: Vec::new(),
             total_power: 31,
             votes,
         };
@@ -1822,9 +1873,11 @@ fn apply_min_samples_and_zero_power() {
         ..Params::DEFAULT
     };
     let mut s = state_with(&params, &[1, 2, 3], &[]);
+    // 9 of the 29 did not vote: the 20 reporting on provider 2 are more than 2/3.
     let c = VerifiedCommit {
         height: H,
-        total_power: 30,
+        ignored: Vec::new(),
+        total_power: 29,
         votes: vec![
             vote(
                 1,
@@ -1869,9 +1922,55 @@ fn apply_min_samples_and_zero_power() {
     assert_eq!(counts, vec![(0xa1, 1, 0), (0xa2, 1, 0), (0xa3, 1, 1)]);
 }
 
+#[test]
+fn apply_needs_more_than_two_thirds_of_the_power_reporting_on_a_provider() {
+    let mut s = state_with(&Params::DEFAULT, &[1, 2, 3], &[]);
+    let r = |b: u8| report(b, 50, 0, 1_000, 5_000, 6_000);
+    // Powers 20, 20, 10, 10 (60). Provider 1: all four. Provider 2: 40 of 60, exactly
+    // 2/3. Provider 3: one validator alone, claiming 900 ms.
+    let c = VerifiedCommit {
+        height: H,
+        ignored: Vec::new(),
+        total_power: 60,
+        votes: vec![
+            vote(1, 20, vec![r(1), r(2)], vec![]),
+            vote(2, 20, vec![r(1), r(2)], vec![]),
+            vote(3, 10, vec![r(1)], vec![]),
+            vote(
+                4,
+                10,
+                vec![r(1), report(3, 50, 0, 1_000, 900_000, 900_000)],
+                vec![],
+            ),
+        ],
+    };
+    let out = aggregate::apply(&mut s, &c).unwrap();
+    assert_eq!((out.aggregates, out.short_of_quorum), (1, 2));
+    assert_eq!(s.aggregate(&p(1)).unwrap().unwrap().reporting_power, 60);
+    assert_eq!(s.aggregate(&p(2)).unwrap(), None);
+    assert_eq!(s.aggregate(&p(3)).unwrap(), None);
+    assert_eq!(s.epoch_accumulator(&p(3)).unwrap(), None);
+    // Measurers are counted only where there was an aggregate.
+    let counts: Vec<_> = s
+        .measurers()
+        .unwrap()
+        .iter()
+        .map(|m| (m.validator[0], m.reports))
+        .collect();
+    assert_eq!(counts, vec![(0xa1, 1), (0xa2, 1), (0xa3, 1), (0xa4, 1)]);
+    // One more unit of power on provider 2's side (41 of 61) is more than 2/3.
+    let mut c = c;
+    c.votes[0].power = 21;
+    c.total_power = 61;
+    let out = aggregate::apply(&mut s, &c).unwrap();
+    assert_eq!((out.aggregates, out.short_of_quorum), (2, 1));
+    assert_eq!(s.aggregate(&p(2)).unwrap().unwrap().reporting_power, 41);
+}
+
 fn one_provider_commit(height: u64, p99s: &[u32], failures: &[u32]) -> VerifiedCommit {
     VerifiedCommit {
         height,
+        ignored: Vec::new(),
         total_power: 10 * p99s.len() as i64,
         votes: p99s
             .iter()
@@ -1933,6 +2032,7 @@ fn epoch_accumulates_and_take_epoch_resets() {
     // Provider 2 once.
     let c = VerifiedCommit {
         height: 4,
+        ignored: Vec::new(),
         total_power: 10,
         votes: vec![vote(1, 10, vec![report(2, 10, 1, 3, 7, 9)], vec![])],
     };
