@@ -68,6 +68,11 @@ pub struct ProbeConfig {
     /// are multiplied by this/1e6, so integration tests can run a validator that lies about
     /// what it measured (measurer accountability).
     pub test_fault_latency_scale_ppm: u64,
+    /// `[probe.corpus]`: model id → a file of real inputs that probes are drawn from
+    /// (raw `n × input_len` i8 bytes, or a POLDIGV1 test-vector file); relative paths are
+    /// relative to the node's home. A model without one is probed with uniform 0..=16
+    /// features, which a provider can tell from real traffic.
+    pub corpus: std::collections::BTreeMap<String, PathBuf>,
 }
 
 impl Default for ProbeConfig {
@@ -82,6 +87,7 @@ impl Default for ProbeConfig {
             max_receipts: 64,
             refresh_ms: 3000,
             test_fault_latency_scale_ppm: 0,
+            corpus: Default::default(),
         }
     }
 }

@@ -86,9 +86,14 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
                  latencies (fault injection for tests only)"
             );
         }
+        let corpus = crate::probe::Corpus::load(&config.probe.corpus, &opts.home)?;
+        for (model, bytes) in corpus.models() {
+            tracing::info!(model, bytes, "probe corpus");
+        }
         let task = crate::probe::spawn(
             ProbeTiming::from_config(&config.probe),
             chain_id,
+            Arc::new(corpus),
             Arc::new(ChainTargets::new(storage.clone())),
             book.clone(),
             stop_rx.clone(),

@@ -178,6 +178,10 @@ impl Node {
         cfg.cometbft_binary = cometbft_bin().display().to_string();
         cfg.minimum_gas_prices = opts.min_gas_price.clone();
         cfg.keep_recent_heights = opts.keep_recent_heights;
+        cfg.probe.corpus.insert(
+            worker::MODEL.to_string(),
+            repo_root().join("inference/models/digits-test-vectors.bin"),
+        );
         cfg.save(&home)?;
         // The validator is a staking validator, made the Cosmos way: an operator key
         // funded at genesis signs a gentx, and collect-gentxs makes it the genesis set.

@@ -139,6 +139,17 @@ path = "{model}"
             chain_timeout: false,
         },
         CHAIN.into(),
+        // Probes are perturbed real digits, as a requester's would be.
+        Arc::new(
+            probe::Corpus::load(
+                &std::collections::BTreeMap::from([(
+                    MODEL.to_string(),
+                    repo_root().join("inference/models/digits-test-vectors.bin"),
+                )]),
+                &repo_root(),
+            )
+            .expect("the digits corpus"),
+        ),
         Arc::new(StaticTargets(targets)),
         book.clone(),
         stop_rx,

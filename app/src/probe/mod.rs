@@ -1,19 +1,21 @@
 //! Proof-of-Latency, step 1: this validator probes every active provider's `Infer` endpoint
 //! through the public worker API, with requests that look like any requester's (a random
-//! model the provider serves, pixel-like inputs, a random nonce; nothing marks a probe). It
-//! keeps, per provider, a bounded window of round-trip times, failures and timeouts, and the
+//! model the provider serves, a perturbed sample of real inputs, a random nonce; nothing
+//! marks a probe). It keeps, per provider, a bounded window of round-trip times, failures and timeouts, and the
 //! verified receipts, which ExtendVote reads through [`crate::app::ProbeSource`].
 //!
 //! - [`book`]: the windows and the receipt queue (in memory; the consensus path reads it).
 //! - [`task`]: the probing itself, on the tokio runtime, off consensus.
 //! - [`targets`]: who to probe (the committed chain state, or a fixed list).
 //! - [`verify`]: checking each answer and receipt against what was asked.
+//! - [`corpus`]: what probes send (per-model samples of real inputs, perturbed).
 //!
 //! Metrics: `pol_probe_latency_seconds{provider}` (histogram of successful round trips),
 //! `pol_probe_failures_total{provider,reason}`, `pol_probe_window_{samples,failures}` and
 //! `pol_probe_window_{p50,p99,max}_seconds{provider}` (as reported), `pol_probe_providers`.
 
 pub mod book;
+pub mod corpus;
 pub mod targets;
 pub mod task;
 pub mod verify;
@@ -25,6 +27,7 @@ pub mod worker_pb {
 }
 
 pub use book::{BookConfig, Outcome, ProbeBook};
+pub use corpus::Corpus;
 pub use targets::{ChainTargets, ProbeModel, StaticTargets, Target, TargetSource};
 pub use task::{spawn, ProbeTiming};
 pub use verify::{check_answer, Expected, ProbeFailure};

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use tonic::transport::{Channel, Endpoint};
 
 use super::book::{Outcome, ProbeBook};
+use super::corpus::Corpus;
 use super::targets::{Target, TargetSource};
 use super::verify::{check_answer, Expected, ProbeFailure};
 use super::worker_pb::{worker_client::WorkerClient, InferRequest};
@@ -65,10 +66,11 @@ impl ProbeTiming {
 }
 
 /// Starts probing the providers `source` lists into `book`, until `shutdown` turns true.
-/// `chain_id` is what every receipt must name.
+/// `chain_id` is what every receipt must name; probe inputs come from `corpus`.
 pub fn spawn(
     mut timing: ProbeTiming,
     chain_id: String,
+    corpus: Arc<Corpus>,
     source: Arc<dyn TargetSource>,
     book: Arc<ProbeBook>,
     mut shutdown: watch::Receiver<bool>,
@@ -109,9 +111,17 @@ pub fn spawn(
                         if running.contains_key(&t.provider) {
                             continue;
                         }
+                        if t.models.iter().any(|m| !corpus.fits(&m.id, m.input_len)) {
+                            tracing::debug!(
+                                provider = %pol_inference::receipt::format_address(&t.provider),
+                                "probe: a model without a fitting [probe.corpus] file gets \
+                                 uniform inputs, which a provider can tell from traffic"
+                            );
+                        }
                         let handle = tokio::spawn(probe_loop(
                             t.clone(),
                             chain_id.clone(),
+                            corpus.clone(),
                             book.clone(),
                             permits.clone(),
                             timing.clone(),
@@ -156,6 +166,7 @@ fn export_windows(book: &ProbeBook) {
 async fn probe_loop(
     target: Target,
     chain_id: Arc<str>,
+    corpus: Arc<Corpus>,
     book: Arc<ProbeBook>,
     permits: Arc<Semaphore>,
     timing: ProbeTiming,
@@ -178,7 +189,17 @@ async fn probe_loop(
             return;
         };
         let result = match &channel {
-            Ok(ch) => probe_once(&mut rng, ch.clone(), &target, &chain_id, timing.timeout).await,
+            Ok(ch) => {
+                probe_once(
+                    &mut rng,
+                    ch.clone(),
+                    &target,
+                    &chain_id,
+                    &corpus,
+                    timing.timeout,
+                )
+                .await
+            }
             Err(e) => Err(ProbeFailure::Rpc(
                 tonic::Code::InvalidArgument,
                 e.to_string(),
@@ -215,22 +236,18 @@ fn jittered(rng: &mut StdRng, d: Duration) -> Duration {
     Duration::from_micros(rng.gen_range(us / 2..=us + us / 2))
 }
 
-/// An input like real traffic: the default model's inputs are 8×8 digit images with pixel
-/// values 0..=16, and requesters (`pol-worker loadgen`, the test clients) draw them so.
-pub fn traffic_input(rng: &mut impl Rng, len: usize) -> Vec<i8> {
-    (0..len).map(|_| rng.gen_range(0..=16i8)).collect()
-}
-
-/// One probe: a random model of the target, a traffic-like input, a random nonce.
+/// One probe: a random model of the target, a traffic-like input (see [`Corpus`]), a
+/// random nonce.
 async fn probe_once(
     rng: &mut StdRng,
     channel: Channel,
     target: &Target,
     chain_id: &str,
+    corpus: &Corpus,
     timeout: Duration,
 ) -> Result<(Duration, Receipt), ProbeFailure> {
     let model = &target.models[rng.gen_range(0..target.models.len())];
-    let input = traffic_input(rng, model.input_len);
+    let input = corpus.input(rng, &model.id, model.input_len);
     let nonce: u64 = rng.gen();
     let request = InferRequest {
         model_id: model.id.clone(),
@@ -269,9 +286,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn traffic_inputs_look_like_digit_pixels() {
+    fn fallback_inputs_look_like_digit_pixels() {
         let mut rng = StdRng::seed_from_u64(3);
-        let x = traffic_input(&mut rng, 64 * 100);
+        let x = Corpus::default().input(&mut rng, "any", 64 * 100);
         assert_eq!(x.len(), 6400);
         assert!(x.iter().all(|&v| (0..=16).contains(&v)));
         // Every pixel value shows up: not a constant or marked pattern.
@@ -337,6 +354,7 @@ mod tests {
                 chain_timeout: false,
             },
             "pol-test-1".into(),
+            Arc::new(Corpus::default()),
             Arc::new(StaticTargets(vec![
                 target(1, hang_addr),
                 target(2, refused_addr),
