@@ -19,6 +19,8 @@
 //! threads = 1
 //! max_pending = 16
 //! nice = 10
+//! sched_idle = true                  # prover threads run only when nothing else wants the CPU
+//! cpus = "auto"                      # prover cores apart from serving: auto | off | "6,7"
 //! window_secs = 3600                 # how long receipts stay provable
 //! max_records = 1000000
 //! setup_seed = 1                     # INSECURE seeded Groth16 setup (localnet only)
@@ -202,6 +204,10 @@ pub struct Prover {
     pub threads: usize,
     pub max_pending: usize,
     pub nice: i32,
+    /// Prover threads under `SCHED_IDLE` (Linux).
+    pub sched_idle: bool,
+    /// `"auto"`, `"off"` or a CPU list such as `"6,7"` / `"4-7"` (see `crate::cpus`).
+    pub cpus: String,
     pub window_secs: u64,
     pub max_records: usize,
     pub setup_seed: u64,
@@ -217,6 +223,8 @@ impl Default for Prover {
             threads: 1,
             max_pending: 16,
             nice: 10,
+            sched_idle: true,
+            cpus: "auto".into(),
             window_secs: 3600,
             max_records: 1_000_000,
             setup_seed: 1,
@@ -290,6 +298,14 @@ impl Config {
         Ok(cfg)
     }
 
+    /// `[prover] cpus`, parsed.
+    pub fn prover_cpus(&self) -> Result<crate::cpus::CpuPolicy, ConfigError> {
+        self.prover
+            .cpus
+            .parse()
+            .map_err(|e| ConfigError::Invalid(format!("prover.cpus: {e}")))
+    }
+
     pub fn resolve_paths(&mut self, base: &Path) {
         if self.key_file.is_relative() {
             self.key_file = base.join(&self.key_file);
@@ -325,6 +341,7 @@ impl Config {
         if self.chain_id.is_empty() || self.chain_id.len() > crate::receipt::MAX_STRING_LEN {
             return Err(ConfigError::Invalid("bad chain_id".into()));
         }
+        self.prover_cpus()?;
         if let Some(c) = &self.chain {
             if c.poll_ms == 0 {
                 return Err(ConfigError::Invalid("chain.poll_ms must be > 0".into()));

@@ -5,7 +5,8 @@
 //! - [`proto`]: the `pol.worker.v1` gRPC API.
 //! - [`engine`] / `runtime` (feature `torch`): the reference and libtorch engines.
 //! - [`batcher`]: dynamic batching on one engine thread per model.
-//! - [`pool`], [`proving`]: the bounded, low-priority prover pool and the proof backend.
+//! - [`pool`], [`proving`]: the bounded, low-priority prover pool and the proof backend;
+//!   [`cpus`]: the prover's cores apart from the serving threads'.
 //! - [`server`]: the gRPC service; [`config`], [`keys`]: operations.
 //! - [`chain`]: registration on chain and settling proof obligations with attestations.
 //! - [`loadgen`]: the load generator behind `pol-worker loadgen`.
@@ -19,6 +20,7 @@ pub mod proto {
 pub mod batcher;
 pub mod chain;
 pub mod config;
+pub mod cpus;
 pub mod engine;
 pub mod keys;
 pub mod loadgen;

@@ -73,6 +73,10 @@ enum Cmd {
         /// Seconds of warm-up before the runs.
         #[arg(long, default_value_t = 2.0)]
         warmup: f64,
+        /// Run the load generator only on these CPUs (e.g. "0"): on the same machine, keep
+        /// it off the worker's prover cores, as a remote client would be.
+        #[arg(long)]
+        cpus: Option<String>,
     },
 }
 
@@ -102,12 +106,14 @@ fn main() -> Result<()> {
         }
         Cmd::Serve { config } => {
             let cfg = Config::load(&config)?;
+            // Before any thread starts: every serving thread inherits the main thread's CPUs.
+            let placement = place_threads(&cfg)?;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .thread_name("grpc")
                 .build()?;
-            rt.block_on(serve(cfg))
+            rt.block_on(serve(cfg, placement))
         }
         Cmd::Loadgen {
             target,
@@ -119,7 +125,12 @@ fn main() -> Result<()> {
             prove_background,
             inputs,
             warmup,
+            cpus,
         } => {
+            if let Some(list) = cpus {
+                let list = pol_worker::cpus::parse_list(&list).map_err(anyhow::Error::msg)?;
+                pol_worker::cpus::pin_current_thread(&list).context("--cpus")?;
+            }
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
@@ -159,7 +170,39 @@ fn install_metrics(addr: std::net::SocketAddr) -> Result<()> {
     Ok(())
 }
 
-async fn serve(cfg: Config) -> Result<()> {
+/// Splits the CPUs between serving and proving (`[prover] cpus`) and pins this (the main)
+/// thread to the serving ones; returns the prover's.
+fn place_threads(cfg: &Config) -> Result<pol_worker::cpus::Placement> {
+    use pol_worker::cpus;
+    let policy = cfg.prover_cpus()?;
+    let allowed = match cpus::current_thread_cpus() {
+        Ok(a) => a,
+        Err(e) if policy == cpus::CpuPolicy::Auto => {
+            tracing::info!("CPU placement off: {e}");
+            return Ok(cpus::Placement::default());
+        }
+        Err(e) => anyhow::bail!("prover.cpus: {e}"),
+    };
+    let placement = cpus::plan(&policy, &allowed, cfg.prover.threads)
+        .map_err(|e| anyhow::anyhow!("prover.cpus: {e}"))?;
+    if let Some(serve) = &placement.serve {
+        cpus::pin_current_thread(serve).context("pinning the serving threads")?;
+    }
+    match (&placement.serve, &placement.prover) {
+        (_, None) => tracing::info!(
+            ?allowed,
+            "CPU placement off: prover and serving share the CPUs"
+        ),
+        (serve, Some(prover)) => tracing::info!(
+            ?serve,
+            ?prover,
+            "CPU placement: serving and prover threads on separate CPUs"
+        ),
+    }
+    Ok(placement)
+}
+
+async fn serve(cfg: Config, placement: pol_worker::cpus::Placement) -> Result<()> {
     let provider = receipt::parse_address(&cfg.provider)?;
     let (key, created) = keys::load_or_create(&cfg.key_file)?;
     let pubkey = hex::encode(key.verifying_key().to_bytes());
@@ -214,6 +257,8 @@ async fn serve(cfg: Config) -> Result<()> {
                 threads: cfg.prover.threads,
                 max_pending: cfg.prover.max_pending,
                 nice: cfg.prover.nice,
+                sched_idle: cfg.prover.sched_idle,
+                cpus: placement.prover.clone(),
             },
             record_window: Duration::from_secs(cfg.prover.window_secs),
             max_records: cfg.prover.max_records,

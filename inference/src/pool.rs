@@ -2,10 +2,12 @@
 //! never takes the cores inference needs.
 //!
 //! A dedicated rayon pool runs each job; arkworks' `parallel` code inside a job uses this
-//! pool (rayon's "current pool"), never the global one. Threads run at a raised nice value
-//! (Linux `setpriority` on the thread), so the kernel prefers the engine and gRPC threads
-//! whenever they are runnable. At most `max_pending` jobs are queued or running; more are
-//! refused, so a flood of `Prove` calls cannot build an unbounded backlog.
+//! pool (rayon's "current pool"), never the global one. Threads run on CPUs of their own
+//! when the worker has them to spare (`crate::cpus`: the one measure that keeps proving off
+//! the request path), under `SCHED_IDLE` and at a raised nice value, so the kernel prefers
+//! the engine and gRPC threads whenever they are runnable. At most `max_pending` jobs are
+//! queued or running; more are refused, so a flood of `Prove` calls cannot build an
+//! unbounded backlog.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -20,6 +22,10 @@ pub struct PoolConfig {
     pub max_pending: usize,
     /// Nice value of the prover threads (0..=19; 0 leaves the priority alone).
     pub nice: i32,
+    /// Run the prover threads under `SCHED_IDLE` (Linux).
+    pub sched_idle: bool,
+    /// CPUs the prover threads run on (`None`: wherever the process may).
+    pub cpus: Option<Vec<usize>>,
 }
 
 impl Default for PoolConfig {
@@ -28,6 +34,8 @@ impl Default for PoolConfig {
             threads: 1,
             max_pending: 16,
             nice: 10,
+            sched_idle: true,
+            cpus: None,
         }
     }
 }
@@ -52,10 +60,23 @@ pub struct ProverPool {
 impl ProverPool {
     pub fn new(cfg: &PoolConfig) -> Result<Self, PoolError> {
         let nice = cfg.nice.clamp(0, 19);
+        let (sched_idle, cpus) = (cfg.sched_idle, cfg.cpus.clone());
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(cfg.threads.max(1))
             .thread_name(|i| format!("prover-{i}"))
-            .start_handler(move |_| lower_priority(nice))
+            .start_handler(move |_| {
+                if let Some(cpus) = &cpus {
+                    if let Err(e) = crate::cpus::pin_current_thread(cpus) {
+                        tracing::warn!(?cpus, "could not pin a prover thread: {e}");
+                    }
+                }
+                if sched_idle {
+                    if let Err(e) = crate::cpus::make_current_thread_idle() {
+                        tracing::debug!("could not move a prover thread to SCHED_IDLE: {e}");
+                    }
+                }
+                lower_priority(nice)
+            })
             .build()
             .map_err(|e| PoolError::Build(e.to_string()))?;
         Ok(Self {
@@ -128,6 +149,7 @@ mod tests {
             threads: 1,
             max_pending: 2,
             nice: 5,
+            ..Default::default()
         })
         .unwrap();
         let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
@@ -144,5 +166,46 @@ mod tests {
         assert_eq!(a.await.unwrap().0, 1);
         assert_eq!(b.await.unwrap().0, 2);
         assert_eq!(pool.depth(), 0);
+    }
+
+    /// Prover threads run where they are told, idle-class and niced.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn threads_are_pinned_idle_and_nice() {
+        let first = crate::cpus::current_thread_cpus().unwrap()[0];
+        let pool = ProverPool::new(&PoolConfig {
+            threads: 1,
+            max_pending: 1,
+            nice: 7,
+            sched_idle: true,
+            cpus: Some(vec![first]),
+        })
+        .unwrap();
+        let seen = pool
+            .submit("t", || unsafe {
+                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                (
+                    crate::cpus::current_thread_cpus().unwrap(),
+                    libc::sched_getscheduler(0),
+                    libc::getpriority(libc::PRIO_PROCESS, tid),
+                    // A thread the job starts (as arkworks' MSM does) inherits all of it.
+                    std::thread::spawn(|| {
+                        (
+                            crate::cpus::current_thread_cpus().unwrap(),
+                            libc::sched_getscheduler(0),
+                        )
+                    })
+                    .join()
+                    .unwrap(),
+                )
+            })
+            .unwrap()
+            .await
+            .unwrap()
+            .0;
+        assert_eq!(seen.0, vec![first]);
+        assert_eq!(seen.1, libc::SCHED_IDLE);
+        assert_eq!(seen.2, 7);
+        assert_eq!(seen.3, (vec![first], libc::SCHED_IDLE));
     }
 }

@@ -543,6 +543,7 @@ mod tests {
                     threads: 1,
                     max_pending: 1,
                     nice: 0,
+                    ..Default::default()
                 },
                 record_window: Duration::from_secs(60),
                 max_records: 100,

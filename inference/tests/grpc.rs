@@ -54,6 +54,7 @@ impl TestServer {
                     threads: 1,
                     max_pending: 4,
                     nice: 0,
+                    ..Default::default()
                 },
                 record_window: Duration::from_secs(600),
                 max_records: 10_000,
