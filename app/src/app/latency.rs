@@ -89,7 +89,6 @@ pub fn inject<S: StateRead>(
             return None;
         }
     };
-    log_ignored(height, &verified);
     let tx = commit::encode_injected(&commit::strip_ignored(info, &verified.ignored));
     if tx.len() as u64 > max_bytes {
         tracing::warn!(
@@ -103,12 +102,12 @@ pub fn inject<S: StateRead>(
     Some(tx)
 }
 
-/// Says which votes of a report do not count (a Byzantine or broken validator, or a
-/// proposer that tampered with them).
-fn log_ignored(height: u64, verified: &VerifiedCommit) {
+/// Says which votes of a committed report did not count (a Byzantine or broken validator,
+/// or a proposer that tampered with them).
+fn log_ignored(verified: &VerifiedCommit) {
+    metrics::counter!("pol_latency_ignored_votes_total").increment(verified.ignored.len() as u64);
     for i in &verified.ignored {
         tracing::warn!(
-            height,
             validator = %hex::encode_upper(i.validator),
             "latency report: vote {} of height {} does not count: {}",
             i.index,
@@ -135,7 +134,6 @@ pub fn check_injected<S: StateRead>(
     let params = state.latency_params().map_err(|e| e.to_string())?;
     let verified = commit::verify(state, chain_id, vote_height, &info, decided, &params)
         .map_err(|e| e.to_string())?;
-    log_ignored(height, &verified);
     Ok(verified)
 }
 
@@ -146,6 +144,7 @@ pub fn apply_report<S: StateWrite>(
     ctx: &BlockContext,
     verified: &VerifiedCommit,
 ) -> Result<Vec<Event>, pol_component::TxError> {
+    log_ignored(verified);
     let applied = pol_latency::apply(state, verified)?;
     metrics::counter!("pol_latency_aggregates_total").increment(applied.aggregates as u64);
     let mut events = applied.events;
