@@ -54,8 +54,11 @@ impl From<StoreError> for ExtensionError {
 
 /// The vote extension of a validator at `height`: one report per probed provider that
 /// `is_active` accepts, in canonical order, and up to `max_receipts_per_extension` of
-/// `receipts`; reports and then receipts are dropped until the encoding fits
-/// `max_extension_bytes`. Windows with insane numbers are repaired, not trusted.
+/// `receipts`. When the encoding would pass `max_extension_bytes`, receipts go first, then
+/// reports: the ones kept are those ranked first by [`report_priority`] at this height, a
+/// ranking every validator shares, so all of them report the same providers at a height
+/// (each of those reaches the vote quorum) and the ranking rotates so that every provider
+/// is reported within a few heights. Windows with insane numbers are repaired, not trusted.
 pub fn build(
     height: u64,
     windows: Vec<ProviderWindow>,
@@ -80,18 +83,61 @@ pub fn build(
     while ext.encoded_len() > limit && !ext.receipts.is_empty() {
         ext.receipts.pop();
     }
-    while ext.encoded_len() > limit && !ext.reports.is_empty() {
-        // Keep the providers measured best: drop the report with the fewest samples.
-        let fewest = ext
-            .reports
-            .iter()
-            .enumerate()
-            .min_by_key(|(i, r)| (r.samples, std::cmp::Reverse(*i)))
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        ext.reports.remove(fewest);
+    if ext.encoded_len() > limit {
+        ext.reports = keep_within(height, std::mem::take(&mut ext.reports), limit, |r| {
+            VoteExtension {
+                height,
+                reports: r.to_vec(),
+                receipts: vec![],
+            }
+            .encoded_len()
+        });
     }
     ext
+}
+
+/// The rank of `provider`'s report at `height` when not every report fits: the lowest
+/// value goes first. A hash of both, so the order is the same for every validator, owes
+/// nothing to the addresses providers chose, and is new at every height.
+pub fn report_priority(height: u64, provider: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"pol.latency.v1/report-priority");
+    h.update(height.to_be_bytes());
+    h.update(provider);
+    h.finalize().into()
+}
+
+/// The reports (canonically ordered) to keep: taken in [`report_priority`] order until the
+/// next would not fit; stopping there, rather than skipping to smaller reports, keeps the
+/// kept set a prefix of the shared ranking. `encoded_len` measures an extension of some
+/// reports, to count the framing exactly.
+fn keep_within(
+    height: u64,
+    reports: Vec<ProviderReport>,
+    limit: usize,
+    encoded_len: impl Fn(&[ProviderReport]) -> usize,
+) -> Vec<ProviderReport> {
+    let mut ranked: Vec<([u8; 32], ProviderReport)> = reports
+        .into_iter()
+        .map(|r| (report_priority(height, &r.provider), r))
+        .collect();
+    ranked.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut size = encoded_len(&[]);
+    let mut kept = Vec::new();
+    for (_, r) in ranked {
+        // Field 2, length-delimited: one key byte, the length varint, the message.
+        let len = r.encoded_len();
+        let framed = 1 + prost::encoding::encoded_len_varint(len as u64) + len;
+        if size.saturating_add(framed) > limit {
+            break;
+        }
+        size += framed;
+        kept.push(r);
+    }
+    kept.sort_by(|a, b| a.provider.cmp(&b.provider));
+    debug_assert_eq!(encoded_len(&kept), size);
+    kept
 }
 
 fn sanitize(w: ProviderWindow, max_latency_us: u32) -> ProviderReport {

@@ -319,7 +319,7 @@ fn build_sanitizes_insane_windows() {
 }
 
 #[test]
-fn build_drops_receipts_first_then_fewest_sample_reports() {
+fn build_drops_receipts_first_then_reports_ranked_last_at_the_height() {
     // 10 reports fit in 1 KiB; 4 receipts (~250 bytes each) do not all fit with them.
     let params = Params {
         max_extension_bytes: 1024,
@@ -345,32 +345,32 @@ fn build_drops_receipts_first_then_fewest_sample_reports() {
     more.receipts.push(receipts[k].clone());
     assert!(more.encoded_len() > 1024, "one more receipt would have fit");
 
-    // 60 reports do not fit: every receipt goes, then the reports with fewest samples.
+    // 60 reports do not fit: every receipt goes, then the reports ranked last at this
+    // height; a validator with other sample counts keeps the very same providers.
     let mut rng = StdRng::seed_from_u64(11);
-    let mut samples: Vec<u32> = (0..60).map(|i| 3 + 2 * i).collect();
-    samples.shuffle(&mut rng);
-    let windows: Vec<_> = (0..60u8)
-        .map(|i| window(i + 1, samples[usize::from(i)], 0, 10_000, 80_000, 120_000))
-        .collect();
+    let windows_of = |rng: &mut StdRng| -> Vec<ProviderWindow> {
+        (0..60u8)
+            .map(|i| window(i + 1, rng.gen_range(1..400), 0, 10_000, 80_000, 120_000))
+            .collect()
+    };
+    let windows = windows_of(&mut rng);
     let e = extension::build(H, windows.clone(), receipts.clone(), &params, |_| true);
     assert!(e.receipts.is_empty());
     assert!(e.encoded_len() <= 1024);
     let kept = e.reports.len();
     assert!(kept > 10 && kept < 60, "kept {kept}");
-    let mut by_samples = samples.clone();
-    by_samples.sort_unstable_by(|a, b| b.cmp(a));
-    let threshold = by_samples[kept - 1];
-    assert!(e.reports.iter().all(|r| r.samples >= threshold));
-    let kept_set: BTreeSet<u32> = e.reports.iter().map(|r| r.samples).collect();
-    assert_eq!(kept_set, by_samples[..kept].iter().copied().collect());
+    let mut ranked: Vec<u8> = (1..=60).collect();
+    ranked.sort_by_key(|b| extension::report_priority(H, &p(*b)));
+    let kept_set: BTreeSet<u8> = e.reports.iter().map(|r| r.provider[0]).collect();
+    assert_eq!(kept_set, ranked[..kept].iter().copied().collect());
     // Still in canonical order.
     assert!(e.reports.windows(2).all(|w| w[0].provider < w[1].provider));
-    // And the next-best report would not have fitted.
-    let mut more = e.clone();
+    // And the next-ranked report would not have fitted.
     let next = windows
         .iter()
-        .find(|w| w.samples == by_samples[kept])
+        .find(|w| w.provider[0] == ranked[kept])
         .unwrap();
+    let mut more = e.clone();
     more.reports.push(report(
         next.provider[0],
         next.samples,
@@ -380,27 +380,28 @@ fn build_drops_receipts_first_then_fewest_sample_reports() {
         120_000,
     ));
     assert!(more.encoded_len() > 1024);
-
-    // Ties on samples: the later (higher address) report goes first.
-    let base = extension::build(H, vec![], vec![], &params, |_| true).encoded_len();
-    let one_report = report(1, 5, 0, 10_000, 80_000, 120_000).encoded_len() + 2;
-    let tight = Params {
-        max_extension_bytes: u32::try_from(base + 2 * one_report).unwrap(),
-        ..params
-    };
-    let windows = vec![
-        window(9, 5, 0, 10_000, 80_000, 120_000),
-        window(1, 5, 0, 10_000, 80_000, 120_000),
-        window(4, 50, 0, 10_000, 80_000, 120_000),
-    ];
-    let e = extension::build(H, windows, vec![], &tight, |_| true);
-    assert_eq!(
-        e.reports,
-        vec![
-            report(1, 5, 0, 10_000, 80_000, 120_000),
-            report(4, 50, 0, 10_000, 80_000, 120_000),
-        ]
+    let other = extension::build(H, windows_of(&mut rng), vec![], &params, |_| true);
+    let other_set: BTreeSet<u8> = other.reports.iter().map(|r| r.provider[0]).collect();
+    // Both are prefixes of one ranking (their lengths differ by a report or so, as
+    // sample counts take more or fewer varint bytes), so one holds the other.
+    assert!(
+        kept_set.is_subset(&other_set) || other_set.is_subset(&kept_set),
+        "two validators keep different providers: {kept_set:?} vs {other_set:?}"
     );
+
+    // The ranking rotates: within a few heights every provider has been reported.
+    let mut seen = BTreeSet::new();
+    let mut heights = 0;
+    while seen.len() < 60 {
+        heights += 1;
+        assert!(
+            heights <= 40,
+            "only {} of 60 providers in 40 heights",
+            seen.len()
+        );
+        let e = extension::build(H + heights, windows.clone(), vec![], &params, |_| true);
+        seen.extend(e.reports.iter().map(|r| r.provider[0]));
+    }
 }
 
 #[test]
