@@ -551,8 +551,8 @@ fn store_query(storage: &Storage, key: &[u8], height: u64, prove: bool) -> Respo
         proof_ops: prove.then(|| ProofOps {
             ops: vec![ProofOp {
                 r#type: PROOF_OP_TYPE.into(),
-                key: key.to_vec().into(),
-                data: proof.encode_to_vec().into(),
+                key: key.to_vec(),
+                data: proof.encode_to_vec(),
             }],
         }),
         ..Default::default()

@@ -45,6 +45,7 @@ pub trait ProofBackend: Send + Sync + 'static {
 }
 
 type Keys = Arc<(ProvingKey, PreparedVerifyingKey)>;
+type KeySlot = OnceLock<Result<Keys, String>>;
 
 /// Groth16 over BN254 with `pol-proofs`: one proving key per architecture from the
 /// **insecure** seeded setup (localnet), set up once (or loaded from `key_dir`) and cached.
@@ -52,7 +53,8 @@ pub struct Groth16Backend {
     seed: u64,
     verify: bool,
     key_dir: Option<PathBuf>,
-    keys: Mutex<HashMap<Architecture, Arc<OnceLock<Result<Keys, String>>>>>,
+    /// Per architecture, its keys once set up (or why they could not be).
+    keys: Mutex<HashMap<Architecture, Arc<KeySlot>>>,
 }
 
 impl Groth16Backend {

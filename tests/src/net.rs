@@ -16,6 +16,11 @@ use pol_app::client::{RpcClient, SignerKey};
 
 use crate::{cometbft_bin, pold, Node, Ports, VALIDATOR_FUNDS, VALIDATOR_OPERATOR};
 
+/// An edit of genesis.json (module params) before it is shared.
+pub type GenesisEdit = Box<dyn Fn(&mut serde_json::Value)>;
+/// An edit of validator `i`'s app.toml.
+pub type AppConfigEdit = Box<dyn Fn(usize, &mut pol_app::config::AppConfig)>;
+
 pub struct NetworkOptions {
     pub validators: usize,
     pub chain_id: String,
@@ -28,9 +33,9 @@ pub struct NetworkOptions {
     /// workers sign with them): (name, upol).
     pub keyring_accounts: Vec<(String, u128)>,
     /// Edits to genesis.json (module params) before it is shared.
-    pub genesis: Option<Box<dyn Fn(&mut serde_json::Value)>>,
+    pub genesis: Option<GenesisEdit>,
     /// Edits to validator `i`'s app.toml.
-    pub app_config: Option<Box<dyn Fn(usize, &mut pol_app::config::AppConfig)>>,
+    pub app_config: Option<AppConfigEdit>,
     /// Validator `i` on `127.0.0.(i+1)` with the standard ports (RPC 26657, P2P 26656,
     /// ABCI 26658, gRPC 9090, metrics 26660) instead of free ports on 127.0.0.1.
     pub fixed_addresses: bool,

@@ -65,6 +65,8 @@ pub struct SendTx {
 }
 
 /// Sign arbitrary messages as one transaction; returns TxRaw bytes.
+// The arguments are the fields of a Cosmos SignDoc, named at every call site.
+#[allow(clippy::too_many_arguments)]
 pub fn sign_tx(
     key: &SignerKey,
     messages: Vec<Any>,

@@ -131,7 +131,8 @@ mod tests {
         use cosmos_sdk_proto::cosmos::tx::v1beta1 as tx;
         use tendermint_proto::types as tmtypes;
 
-        let mut checks: BTreeMap<&str, fn(&[u8]) -> Vec<u8>> = BTreeMap::new();
+        type Roundtrip = fn(&[u8]) -> Vec<u8>;
+        let mut checks: BTreeMap<&str, Roundtrip> = BTreeMap::new();
         macro_rules! check {
             ($($name:literal => $ty:ty),* $(,)?) => { $( checks.insert($name, roundtrip::<$ty>); )* };
         }

@@ -99,7 +99,7 @@ pub fn execute_decoded<S: StateRead>(
         let mut overlay = StateDelta::new(&*block);
         let result = {
             let mut metered = Metered::new(&mut overlay, &meter, schedule);
-            run_ante(&mut metered, &tx, ctx, &meter, min_price, verify_signature)
+            run_ante(&mut metered, tx, ctx, &meter, min_price, verify_signature)
         };
         match result {
             Ok(_) if meter.is_over() => Err(out_of_gas(&meter, "ante")),

@@ -48,13 +48,16 @@ pub fn internal(e: impl std::fmt::Display) -> Status {
     Status::internal(format!("state error: {e}"))
 }
 
+/// A raw state entry: (key, value).
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// One page of entries under `prefix`, following Cosmos pagination: `key` (the opaque
 /// next_key of the previous page) or `offset`, `limit`, and `count_total`.
 pub fn paginate<S: StateRead>(
     state: &S,
     prefix: &[u8],
     page: Option<&PageRequest>,
-) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, PageResponse), Status> {
+) -> Result<(Vec<KeyValue>, PageResponse), Status> {
     let default = PageRequest::default();
     let page = page.unwrap_or(&default);
     if page.reverse {

@@ -54,7 +54,7 @@ fn main() {
         .map(|i| {
             let input: Vec<i8> = (0..64).map(|j| ((i * 13 + j * 7) % 17) as i8).collect();
             let s = Statement {
-                commitment: commitment.clone(),
+                commitment,
                 output: model.forward(&input).unwrap(),
                 input,
                 nonce: i,

@@ -197,8 +197,9 @@ impl BlockVerdicts {
         height: u64,
         attestations: &[&MsgSubmitAttestation],
     ) -> Self {
-        let mut groups: BTreeMap<String, (pb::Architecture, Vec<([u8; 32], Statement, Proof)>)> =
-            BTreeMap::new();
+        // Per verifying key: its architecture and (attestation id, statement, proof)s.
+        type Group = (pb::Architecture, Vec<([u8; 32], Statement, Proof)>);
+        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
         for msg in attestations {
             let Ok((_, arch, statement)) = statement_for(state, msg, height) else {
                 continue;
@@ -257,8 +258,11 @@ impl ProofVerifier for BlockVerdicts {
 pub struct CheckCache {
     keys: VerifyingKeys,
     capacity: usize,
-    inner: Mutex<(BTreeMap<[u8; 32], Result<(), String>>, VecDeque<[u8; 32]>)>,
+    inner: Mutex<Verdicts>,
 }
+
+/// Verdicts by tx hash, and the hashes oldest first (to evict).
+type Verdicts = (BTreeMap<[u8; 32], Result<(), String>>, VecDeque<[u8; 32]>);
 
 impl CheckCache {
     pub fn new(keys: VerifyingKeys, capacity: usize) -> Self {

@@ -30,7 +30,7 @@ use crate::view::{LatencyRead, LatencyWrite};
 /// Lower weighted median of `(value, power, tiebreak)`; `None` when the power is zero.
 pub fn weighted_median(entries: &[(u32, i64, [u8; 20])]) -> Option<u32> {
     let mut sorted: Vec<_> = entries.iter().filter(|e| e.1 > 0).collect();
-    sorted.sort_by(|a, b| (a.0, a.2).cmp(&(b.0, b.2)));
+    sorted.sort_by_key(|a| (a.0, a.2));
     let total: i128 = sorted.iter().map(|e| i128::from(e.1)).sum();
     let mut seen: i128 = 0;
     for e in sorted {

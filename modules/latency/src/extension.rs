@@ -122,7 +122,7 @@ fn keep_within(
         .into_iter()
         .map(|r| (report_priority(height, &r.provider), r))
         .collect();
-    ranked.sort_by(|a, b| a.0.cmp(&b.0));
+    ranked.sort_by_key(|a| a.0);
     let mut size = encoded_len(&[]);
     let mut kept = Vec::new();
     for (_, r) in ranked {

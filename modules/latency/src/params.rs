@@ -68,7 +68,7 @@ impl Params {
 
     /// Whether `height` closes an epoch (its accumulators are judged and reset).
     pub fn is_epoch_end(&self, height: u64) -> bool {
-        self.epoch_blocks != 0 && height % self.epoch_blocks == 0
+        self.epoch_blocks != 0 && height.is_multiple_of(self.epoch_blocks)
     }
 
     /// The epoch a height belongs to (epoch 1 is heights 1..=epoch_blocks).

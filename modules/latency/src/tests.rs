@@ -136,7 +136,8 @@ fn params_default_validates_and_each_bound_is_enforced() {
         p.validate()
     };
     // (mutation, accepted?)
-    let cases: Vec<(&str, Box<dyn Fn(&mut Params)>, bool)> = vec![
+    type Mutation = Box<dyn Fn(&mut Params)>;
+    let cases: Vec<(&str, Mutation, bool)> = vec![
         ("ext 255", Box::new(|p| p.max_extension_bytes = 255), false),
         ("ext 256", Box::new(|p| p.max_extension_bytes = 256), true),
         (

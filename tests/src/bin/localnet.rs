@@ -349,12 +349,9 @@ async fn main_loop(args: &Args, running: &mut Running) -> anyhow::Result<()> {
     loop {
         tick.tick().await;
         let net = running.net.as_ref().expect("set above");
-        let snap = match tokio::time::timeout(Duration::from_secs(5), Snapshot::gather(net, &info))
+        let snap = tokio::time::timeout(Duration::from_secs(5), Snapshot::gather(net, &info))
             .await
-        {
-            Ok(s) => s,
-            Err(_) => Snapshot::default(),
-        };
+            .unwrap_or_default();
         // Workers: the first registers the model; the others once it is on chain.
         if !args.no_workers && snap.height >= 1 {
             for (j, spec) in specs.iter().enumerate() {
