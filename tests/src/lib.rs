@@ -42,22 +42,38 @@ pub fn cometbft_bin() -> PathBuf {
         .unwrap_or_else(|| repo_root().join(".tools/bin/cometbft"))
 }
 
-/// A free TCP port on 127.0.0.1, never the same one twice in this process: tests run in
-/// parallel threads, and a port that was bound and released can come back from the kernel
-/// for the next `bind(0)` before its first taker has started listening on it.
+/// A free TCP port on 127.0.0.1, never the same one twice in this process (tests run in
+/// parallel threads), taken below the kernel's ephemeral range: a port out of `bind(0)` is
+/// released until the node binds it, and meanwhile any outgoing connection on the machine
+/// (RPC polls, CometBFT dialing its peers, probes) could get it as its local port.
 pub fn free_port() -> u16 {
-    static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
-        std::sync::Mutex::new(std::collections::BTreeSet::new());
-    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        if handed_out.insert(port) {
-            return port;
+    static NEXT: std::sync::Mutex<Option<u16>> = std::sync::Mutex::new(None);
+    let ephemeral_start: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    // 10,000 ports under it (the localnet's 26656–26660 excluded); each process starts at
+    // its own place so that two test binaries at once rarely meet.
+    let low = ephemeral_start.saturating_sub(10_000).max(1024);
+    let span = ephemeral_start - low;
+    let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
+    let mut port = next.unwrap_or(low + (std::process::id() % u32::from(span)) as u16);
+    for _ in 0..span {
+        let candidate = port;
+        port = if port + 1 >= ephemeral_start {
+            low
+        } else {
+            port + 1
+        };
+        if (26650..=26670).contains(&candidate) {
+            continue;
+        }
+        if TcpListener::bind(("127.0.0.1", candidate)).is_ok() {
+            *next = Some(port);
+            return candidate;
         }
     }
+    panic!("no free port in {low}..{ephemeral_start}");
 }
 
 /// Run a pold subcommand to completion, returning stdout.

@@ -206,12 +206,13 @@ async fn abci_query_proofs_verify_against_the_app_hash_and_history_is_queryable(
 #[tokio::test(flavor = "multi_thread")]
 async fn old_heights_are_pruned_past_the_retention_window() {
     let opts = ChainOptions {
-        keep_recent_heights: 3,
+        // Wide enough that `latest - 1` is still kept however slowly the query arrives.
+        keep_recent_heights: 20,
         timeout_commit: "100ms".into(),
         ..Default::default()
     };
     let mut node = Node::init(&opts).unwrap();
-    node.start_and_wait(10).await.unwrap();
+    node.start_and_wait(40).await.unwrap();
     let rpc = &node.rpc;
     let latest = rpc.latest_height().await.unwrap();
     let key = b"app/chain_id";

@@ -49,11 +49,18 @@ fn attr<'a>(attrs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// One 4-validator network at a time: two side by side on a 2-core machine starve each
+/// other's votes, which is not what these tests are about.
+static ONE_NETWORK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread")]
 async fn four_validators_inject_and_agree_and_survive_one_down() -> anyhow::Result<()> {
+    let _one = ONE_NETWORK.lock().await;
     let mut net = Network::init(NetworkOptions::default())?;
     net.start()?;
-    net.wait_for_height(6, Duration::from_secs(90)).await?;
+    // One past the last block inspected: CometBFT reports a height once the block is
+    // stored, a moment before its results are.
+    net.wait_for_height(7, Duration::from_secs(90)).await?;
 
     // From height 2 on, the proposer injects the votes of the height before.
     let rpc = &net.nodes[0].rpc.clone();
@@ -91,15 +98,20 @@ async fn four_validators_inject_and_agree_and_survive_one_down() -> anyhow::Resu
 
     // One validator down: 3 of 4 equal powers are still more than 2/3.
     net.nodes[3].stop()?;
-    let now = rpc.latest_height().await?;
+    // The highest height any validator has seen: validator 3 voted at most up to it, so its
+    // vote is in no commit past the next block.
+    let mut now = 0;
     for n in &net.nodes[..3] {
-        n.wait_for_height(now + 4, Duration::from_secs(60)).await?;
+        now = now.max(n.rpc.latest_height().await?);
     }
-    let (_, attrs) = first_tx_event(rpc, now + 3, "latency_report")
+    for n in &net.nodes[..3] {
+        n.wait_for_height(now + 6, Duration::from_secs(60)).await?;
+    }
+    let (_, attrs) = first_tx_event(rpc, now + 5, "latency_report")
         .await?
         .expect("blocks still carry reports");
     assert_eq!(attr(&attrs, "votes"), Some("3"), "{attrs:?}");
-    net.assert_app_hashes_agree(now + 4).await?;
+    net.assert_app_hashes_agree(now + 6).await?;
     net.stop_all();
     Ok(())
 }
@@ -120,6 +132,7 @@ fn consensus_address(net: &Network, i: usize) -> anyhow::Result<String> {
 /// latency from being measured. The chain goes on with the same app hash everywhere.
 #[tokio::test(flavor = "multi_thread")]
 async fn oversized_extensions_and_forged_reports_are_refused() -> anyhow::Result<()> {
+    let _one = ONE_NETWORK.lock().await;
     let mut net = Network::init(NetworkOptions {
         app_config: Some(Box::new(|i, cfg| {
             cfg.test_faults.oversized_vote_extension = i == 3;
@@ -128,7 +141,7 @@ async fn oversized_extensions_and_forged_reports_are_refused() -> anyhow::Result
         ..Default::default()
     })?;
     net.start()?;
-    net.wait_for_height(14, Duration::from_secs(180)).await?;
+    net.wait_for_height(15, Duration::from_secs(180)).await?;
     // Validator 2 proposes in turn; wait until it has proposed a forged report at least once.
     let read_log = |i: usize| std::fs::read_to_string(net.nodes[i].home.join("pold.log"));
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
@@ -139,7 +152,20 @@ async fn oversized_extensions_and_forged_reports_are_refused() -> anyhow::Result
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // An honest validator refuses it when the proposal reaches its ProcessProposal (a
+    // proposal that arrives after timeout_propose is prevoted nil unseen: wait for one that
+    // was seen).
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while ![0, 1, 3]
+        .iter()
+        .any(|&i| read_log(i).is_ok_and(|l| l.contains("rejecting proposal")))
+    {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "no honest validator refused the forged report"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let rpc = net.nodes[0].rpc.clone();
     let oversized = consensus_address(&net, 3)?;
 
@@ -188,9 +214,12 @@ async fn oversized_extensions_and_forged_reports_are_refused() -> anyhow::Result
     let log = std::fs::read_to_string(net.nodes[0].home.join("pold.log"))?;
     // Every proposer but the forger gets its report in (validator 3 too: its own commit holds
     // its oversized extension, which it strips); the forger's rounds are lost and re-proposed
-    // by the next proposer, with a report. 8 of 12 leaves room for a slow round.
+    // by the next proposer, with a report. Validator 3 proposes its own heights and most of
+    // the forger's, and when it committed on its own vote and two honest ones (the fourth
+    // arriving late, under load) only two count and its block has no report: up to half
+    // the blocks. A Byzantine vote that voids reports leaves about 2 in 12.
     assert!(
-        reports >= 8,
+        reports >= 6,
         "only {reports} reports in blocks 3..=14:\n{}",
         log.lines()
             .filter(|l| l.contains("latency report") || l.contains("rejecting"))
@@ -202,11 +231,6 @@ async fn oversized_extensions_and_forged_reports_are_refused() -> anyhow::Result
         log.contains("rejecting vote extension"),
         "no extension refused"
     );
-    let mut refused = false;
-    for i in [0, 1, 3] {
-        refused |= read_log(i)?.contains("rejecting proposal");
-    }
-    assert!(refused, "no honest validator refused the forged report");
 
     let mut top = 0;
     for n in &net.nodes {

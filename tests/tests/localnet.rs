@@ -4,7 +4,7 @@
 //! leaves no process behind; running it again resumes the same chain.
 //!
 //! Uses the standard ports (26656–26660, 9090, 50051–50053): nothing else in this test
-//! binary listens there, and the other tests take ports the OS hands out above 32768.
+//! binary listens there, and `free_port` never hands them out to the other tests.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -41,6 +41,7 @@ fn processes_under(dir: &Path) -> Vec<String> {
 /// A running `localnet`, stopped with SIGINT (then SIGKILL) if the test fails midway.
 struct Localnet {
     child: Option<Child>,
+    dir: std::path::PathBuf,
     log: std::path::PathBuf,
 }
 
@@ -61,6 +62,7 @@ impl Localnet {
             .spawn()?;
         Ok(Localnet {
             child: Some(child),
+            dir: dir.to_path_buf(),
             log: log.to_path_buf(),
         })
     }
@@ -83,6 +85,13 @@ impl Localnet {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
+                // Its nodes and workers run in process groups of their own: kill them too,
+                // or they would hold the standard ports for every later test.
+                for p in processes_under(&self.dir) {
+                    if let Some(pid) = p.split(':').next().and_then(|s| s.parse::<i32>().ok()) {
+                        unsafe { libc::kill(pid, libc::SIGKILL) };
+                    }
+                }
                 anyhow::bail!("localnet still running {grace:?} after SIGINT");
             }
             std::thread::sleep(Duration::from_millis(100));

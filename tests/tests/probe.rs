@@ -19,7 +19,9 @@ const PROVIDER: [u8; 20] = [0x11; 20];
 /// Another provider address, registered (in the static list) with a key the worker lacks.
 const IMPOSTOR: [u8; 20] = [0x22; 20];
 const EXTRA_MS: u64 = 100;
-const SLOW_AFTER_SECS: u64 = 12;
+/// Room for the worker to start (its prover setup competes for the CPU) and then for the
+/// fast phase.
+const SLOW_AFTER_SECS: u64 = 20;
 
 /// Polls `f` every 100 ms until it returns `Some`.
 async fn eventually<T>(

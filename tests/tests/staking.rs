@@ -15,7 +15,9 @@ use prost::Message;
 use serde_json::{json, Value};
 use tendermint_proto::google::protobuf::Any;
 
-const UNBONDING_BLOCKS: u64 = 4;
+// Long enough (~5 s of blocks) that the pending unbonding is still there when the test,
+// after two CLI round trips, looks for it on a loaded machine.
+const UNBONDING_BLOCKS: u64 = 25;
 
 fn any<M: Message>(type_url: &str, m: &M) -> Any {
     Any {
