@@ -52,8 +52,16 @@ pub fn free_port() -> u16 {
         .ok()
         .and_then(|r| r.split_whitespace().next()?.parse().ok())
         .unwrap_or(32768);
-    // 10,000 ports under it (the localnet's 26656–26660 excluded); each process starts at
-    // its own place so that two test binaries at once rarely meet.
+    // 10,000 ports under it, less the standard ones a localnet takes; each process starts
+    // at its own place so that two test binaries at once rarely meet.
+    let standard = net::standard_ports();
+    let reserved = [
+        standard.rpc,
+        standard.p2p,
+        standard.abci,
+        standard.grpc,
+        standard.metrics,
+    ];
     let low = ephemeral_start.saturating_sub(10_000).max(1024);
     let span = ephemeral_start - low;
     let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
@@ -65,7 +73,7 @@ pub fn free_port() -> u16 {
         } else {
             port + 1
         };
-        if (26650..=26670).contains(&candidate) {
+        if reserved.contains(&candidate) {
             continue;
         }
         if TcpListener::bind(("127.0.0.1", candidate)).is_ok() {

@@ -14,25 +14,25 @@ use pol_app::client::RpcClient;
 use pol_tests::chain_query::{aggregate, eventually, provider};
 use pol_tests::{pold, pold_bin};
 
-/// The processes whose command line names `dir` (pold, CometBFT, workers of this localnet).
-fn processes_under(dir: &Path) -> Vec<String> {
+/// The processes (pid, command line) whose command line names `dir` (pold, CometBFT,
+/// workers of this localnet).
+fn processes_under(dir: &Path) -> Vec<(i32, String)> {
     let needle = dir.to_string_lossy().to_string();
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return found;
     };
     for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
             continue;
-        }
+        };
         let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
             continue;
         };
         let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
         // A zombie has an empty command line; only live processes count.
         if cmd.contains(&needle) {
-            found.push(format!("{name}: {cmd}"));
+            found.push((pid, cmd));
         }
     }
     found
@@ -87,10 +87,8 @@ impl Localnet {
                 let _ = child.wait();
                 // Its nodes and workers run in process groups of their own: kill them too,
                 // or they would hold the standard ports for every later test.
-                for p in processes_under(&self.dir) {
-                    if let Some(pid) = p.split(':').next().and_then(|s| s.parse::<i32>().ok()) {
-                        unsafe { libc::kill(pid, libc::SIGKILL) };
-                    }
+                for (pid, _) in processes_under(&self.dir) {
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
                 }
                 anyhow::bail!("localnet still running {grace:?} after SIGINT");
             }

@@ -84,14 +84,7 @@ pub fn build(
         ext.receipts.pop();
     }
     if ext.encoded_len() > limit {
-        ext.reports = keep_within(height, std::mem::take(&mut ext.reports), limit, |r| {
-            VoteExtension {
-                height,
-                reports: r.to_vec(),
-                receipts: vec![],
-            }
-            .encoded_len()
-        });
+        ext.reports = keep_within(height, std::mem::take(&mut ext.reports), limit);
     }
     ext
 }
@@ -108,27 +101,25 @@ pub fn report_priority(height: u64, provider: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// The reports (canonically ordered) to keep: taken in [`report_priority`] order until the
-/// next would not fit; stopping there, rather than skipping to smaller reports, keeps the
-/// kept set a prefix of the shared ranking. `encoded_len` measures an extension of some
-/// reports, to count the framing exactly.
-fn keep_within(
-    height: u64,
-    reports: Vec<ProviderReport>,
-    limit: usize,
-    encoded_len: impl Fn(&[ProviderReport]) -> usize,
-) -> Vec<ProviderReport> {
+/// The reports (canonically ordered) of a receipt-less extension at `height` that fit
+/// `limit`: taken in [`report_priority`] order until the next would not fit; stopping
+/// there, rather than skipping to smaller reports, keeps the kept set a prefix of the
+/// shared ranking.
+fn keep_within(height: u64, reports: Vec<ProviderReport>, limit: usize) -> Vec<ProviderReport> {
     let mut ranked: Vec<([u8; 32], ProviderReport)> = reports
         .into_iter()
         .map(|r| (report_priority(height, &r.provider), r))
         .collect();
     ranked.sort_by_key(|a| a.0);
-    let mut size = encoded_len(&[]);
+    let mut size = VoteExtension {
+        height,
+        ..Default::default()
+    }
+    .encoded_len();
     let mut kept = Vec::new();
     for (_, r) in ranked {
-        // Field 2, length-delimited: one key byte, the length varint, the message.
-        let len = r.encoded_len();
-        let framed = 1 + prost::encoding::encoded_len_varint(len as u64) + len;
+        // What the report adds as an element of `reports` (field 2): key, length, body.
+        let framed = prost::encoding::message::encoded_len(2, &r);
         if size.saturating_add(framed) > limit {
             break;
         }
@@ -136,7 +127,6 @@ fn keep_within(
         kept.push(r);
     }
     kept.sort_by(|a, b| a.provider.cmp(&b.provider));
-    debug_assert_eq!(encoded_len(&kept), size);
     kept
 }
 
