@@ -1,8 +1,7 @@
 //! Builds the descriptor set that pold's gRPC server registers for server reflection, from
 //! the wire-compatible declarations in the workspace's shared `proto/` root (see
 //! `proto/README.md`). Only descriptors
-//! are used: the Rust types come from `cosmos-sdk-proto` and `tendermint-proto`. Also the
-//! `pol.worker.v1` client the probes call providers with.
+//! are used: the Rust types come from `cosmos-sdk-proto` and `tendermint-proto`.
 
 use std::path::PathBuf;
 
@@ -33,20 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &[root.join("cosmos/consensus/v1/query.proto")],
             &[root.clone(), well_known],
         )?;
-    // The pol-worker API, client side only, for the validator's latency probes (pol-app
-    // cannot depend on pol-worker, which depends on it). Receipts decode straight into the
-    // chain's wire-compatible `pol.inference.v1.Receipt`, as in inference/build.rs.
-    let worker_root = PathBuf::from("../inference/proto");
-    tonic_build::configure()
-        .build_client(true)
-        .build_server(false)
-        .extern_path(".pol.worker.v1.Receipt", "::pol_inference::pb::Receipt")
-        .compile_protos(
-            &[worker_root.join("pol/worker/v1/worker.proto")],
-            &[worker_root],
-        )?;
     println!("cargo:rerun-if-changed=../proto");
-    println!("cargo:rerun-if-changed=../inference/proto/pol/worker/v1/worker.proto");
     Ok(())
 }
 

@@ -15,10 +15,10 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 use tendermint_proto::google::protobuf::Any;
 
-use crate::client::txbuilder::{sign_tx, SignerKey};
-use crate::tx::ante::{address_of_pubkey, verify_secp256k1};
 use crate::tx::router::Msg;
 use crate::tx::{decode_tx, TxLimits};
+use pol_auth::{address_of_pubkey, verify_secp256k1};
+use pol_client::{sign_tx, SignerKey};
 
 /// Gas limit written into gentxs (they pay no fee; InitChain does not meter them).
 pub const GENTX_GAS: u64 = 200_000;

@@ -2,12 +2,10 @@
 
 pub mod abci;
 pub mod app;
-pub mod client;
 pub mod config;
 pub mod export;
 pub mod gentx;
 pub mod grpc;
-pub mod keyring;
 pub mod node;
 pub mod probe;
 pub mod query;

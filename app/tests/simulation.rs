@@ -41,10 +41,10 @@ use cosmos_sdk_proto::cosmos::bank::v1beta1::{
 };
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use pol_app::app::{App, NodeSettings};
-use pol_app::client::txbuilder::{sign_tx, SignerKey};
 use pol_app::query::QueryRouter;
 use pol_auth::AuthRead;
 use pol_bank::BankRead;
+use pol_client::{sign_tx, SignerKey};
 use pol_component::error::code;
 use pol_component::state::scan;
 use pol_component::Address;

@@ -8,21 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use cosmos_sdk_proto::cosmos::auth::v1beta1::{
-    query_client::QueryClient as AuthClient, BaseAccount, QueryAccountRequest,
-};
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest;
-use cosmos_sdk_proto::cosmos::tx::v1beta1::{
-    service_client::ServiceClient, BroadcastMode, BroadcastTxRequest, GetTxRequest,
-};
 use futures::stream::{FuturesUnordered, StreamExt};
-use pol_app::client::SignerKey;
-use pol_app::tx::fee::GasPrice;
+use pol_client::{any, GrpcClient, SignerKey, TxOptions, TxResult, TxSender};
 use pol_inference::msg as imsg;
 use pol_inference::pb::{self, query_client::QueryClient as InferenceClient};
-use prost::Message;
 use tendermint_proto::google::protobuf::Any;
-use tokio::sync::Mutex;
 use tonic::transport::Channel;
 
 use crate::config::{ChainConfig, Registration};
@@ -31,34 +22,12 @@ use crate::server::WorkerState;
 /// Gas limits of the worker's transactions (attestations pay the chain's pairing price).
 const REGISTER_GAS: u64 = 400_000;
 const ATTEST_GAS: u64 = 400_000;
-/// How long to wait for a broadcast tx to land in a block.
-const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
-/// Cosmos `sdk` code of a wrong account sequence.
-const WRONG_SEQUENCE: u32 = 32;
 
-/// A committed transaction's result.
-#[derive(Debug)]
-pub struct Committed {
-    pub height: i64,
-    pub code: u32,
-    pub log: String,
-}
-
-/// Signs and sends the provider's transactions, one at a time (it owns the sequence).
+/// The provider's account on chain: its transactions go through one [`TxSender`] (which
+/// owns the sequence), its queries through the same gRPC channel.
 pub struct ChainClient {
-    channel: Channel,
-    signer: SignerKey,
-    chain_id: String,
-    gas_price: GasPrice,
-    /// (account number, next sequence) once known.
-    account: Mutex<Option<(u64, u64)>>,
-}
-
-fn any<M: Message>(type_url: &str, m: &M) -> Any {
-    Any {
-        type_url: type_url.into(),
-        value: m.encode_to_vec(),
-    }
+    grpc: GrpcClient,
+    sender: TxSender<GrpcClient>,
 }
 
 impl ChainClient {
@@ -68,122 +37,26 @@ impl ChainClient {
         chain_id: &str,
         gas_price: &str,
     ) -> Result<Self> {
-        let channel = Channel::from_shared(grpc.to_string())
-            .with_context(|| format!("chain gRPC address {grpc:?}"))?
-            .connect_timeout(Duration::from_secs(5))
-            .connect_lazy();
+        let client = GrpcClient::connect_lazy(grpc)
+            .with_context(|| format!("chain gRPC address {grpc:?}"))?;
+        let gas_price = gas_price.parse().map_err(anyhow::Error::msg)?;
         Ok(ChainClient {
-            channel,
-            signer,
-            chain_id: chain_id.to_string(),
-            gas_price: gas_price.parse().map_err(anyhow::Error::msg)?,
-            account: Mutex::new(None),
+            grpc: client.clone(),
+            sender: TxSender::new(client, signer, chain_id, gas_price),
         })
     }
 
     pub fn address(&self) -> String {
-        self.signer.address().to_string()
+        self.sender.address().to_string()
     }
 
     fn inference(&self) -> InferenceClient<Channel> {
-        InferenceClient::new(self.channel.clone())
+        self.grpc.inference()
     }
 
-    async fn fetch_account(&self) -> Result<(u64, u64)> {
-        let r = AuthClient::new(self.channel.clone())
-            .account(QueryAccountRequest {
-                address: self.address(),
-            })
-            .await
-            .context("querying the provider account")?
-            .into_inner();
-        let acc = BaseAccount::decode(
-            r.account
-                .context("the chain returned no account")?
-                .value
-                .as_slice(),
-        )?;
-        Ok((acc.account_number, acc.sequence))
-    }
-
-    /// Sign `messages`, broadcast (CheckTx), and wait for the block. A stale sequence (a tx
-    /// of ours still in flight when we restarted, say) is refetched and retried once.
-    pub async fn send(&self, messages: Vec<Any>, gas: u64) -> Result<Committed> {
-        let mut account = self.account.lock().await;
-        for attempt in 0..2 {
-            let (number, sequence) = match *account {
-                Some(a) => a,
-                None => self.fetch_account().await?,
-            };
-            let fee = self.gas_price.fee_for(gas).context("fee overflows")?;
-            let fee = if fee == 0 {
-                vec![]
-            } else {
-                vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
-                    denom: self.gas_price.denom.clone(),
-                    amount: fee.to_string(),
-                }]
-            };
-            let tx = pol_app::client::txbuilder::sign_tx(
-                &self.signer,
-                messages.clone(),
-                "",
-                fee,
-                gas,
-                &self.chain_id,
-                number,
-                sequence,
-            );
-            let r = ServiceClient::new(self.channel.clone())
-                .broadcast_tx(BroadcastTxRequest {
-                    tx_bytes: tx,
-                    mode: BroadcastMode::Sync as i32,
-                })
-                .await
-                .context("broadcasting")?
-                .into_inner()
-                .tx_response
-                .context("broadcast returned no response")?;
-            if r.code == WRONG_SEQUENCE && attempt == 0 {
-                *account = None;
-                continue;
-            }
-            if r.code != 0 {
-                *account = None;
-                bail!(
-                    "CheckTx rejected the tx with code {}: {}",
-                    r.code,
-                    r.raw_log
-                );
-            }
-            *account = Some((number, sequence + 1));
-            return self.wait_for(&r.txhash).await;
-        }
-        bail!("the account sequence kept moving")
-    }
-
-    async fn wait_for(&self, hash: &str) -> Result<Committed> {
-        let deadline = tokio::time::Instant::now() + INCLUSION_TIMEOUT;
-        loop {
-            let found = ServiceClient::new(self.channel.clone())
-                .get_tx(GetTxRequest {
-                    hash: hash.to_string(),
-                })
-                .await;
-            if let Ok(r) = found {
-                if let Some(t) = r.into_inner().tx_response {
-                    return Ok(Committed {
-                        height: t.height,
-                        code: t.code,
-                        log: t.raw_log,
-                    });
-                }
-            }
-            if tokio::time::Instant::now() > deadline {
-                bail!("tx {hash} was not included within {INCLUSION_TIMEOUT:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+    /// Sign `messages`, broadcast (CheckTx), and wait for the block.
+    pub async fn send(&self, messages: Vec<Any>, gas: u64) -> Result<TxResult> {
+        Ok(self.sender.send(messages, &TxOptions::gas(gas)).await?)
     }
 
     /// Send and require success.
@@ -414,7 +287,7 @@ pub async fn run(
     cfg: ChainConfig,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
-    let signer = pol_app::keyring::Keyring::open(&cfg.home)
+    let signer = pol_client::Keyring::open(&cfg.home)
         .find(&cfg.key)
         .with_context(|| format!("the provider key {:?} in {}", cfg.key, cfg.home.display()))?
         .signer()?;

@@ -11,12 +11,8 @@
 //! - [`chain`]: registration on chain and settling proof obligations with attestations.
 //! - [`loadgen`]: the load generator behind `pol-worker loadgen`.
 
-pub mod proto {
-    tonic::include_proto!("pol.worker.v1");
-    /// Encoded file descriptor set for gRPC reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] =
-        tonic::include_file_descriptor_set!("pol_worker_v1_descriptor");
-}
+/// The `pol.worker.v1` API, shared with pold's probes through `pol-worker-api`.
+pub use pol_worker_api as proto;
 pub mod batcher;
 pub mod chain;
 pub mod config;

@@ -1,7 +1,7 @@
 //! Typed ABCI queries of the Proof-of-Latency modules, for tests, benches and the localnet
 //! view: `None` / empty when the record is not there (yet).
 
-use pol_app::client::RpcClient;
+use pol_client::RpcClient;
 use prost::Message;
 
 pub async fn query<Req: Message, Resp: Message + Default>(

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use pol_app::client::{RpcClient, SignerKey};
+use pol_client::{RpcClient, SignerKey};
 
 pub mod chain_query;
 pub mod net;
@@ -353,20 +353,8 @@ pub fn upol(amount: u128) -> Vec<cosmos_sdk_proto::cosmos::base::v1beta1::Coin> 
 impl Wallet {
     /// Load account number and sequence from the chain.
     pub async fn load(rpc: &RpcClient, key: SignerKey, chain_id: &str) -> anyhow::Result<Wallet> {
-        use cosmos_sdk_proto::cosmos::auth::v1beta1::{
-            BaseAccount, QueryAccountRequest, QueryAccountResponse,
-        };
-        use prost::Message;
-        let resp: QueryAccountResponse = rpc
-            .query(
-                "/cosmos.auth.v1beta1.Query/Account",
-                &QueryAccountRequest {
-                    address: key.address().to_string(),
-                },
-                0,
-            )
-            .await?;
-        let acc = BaseAccount::decode(resp.account.context("no account")?.value.as_slice())?;
+        use pol_client::Chain;
+        let acc = rpc.account(&key.address()).await?;
         Ok(Wallet {
             key,
             account_number: acc.account_number,
@@ -377,7 +365,7 @@ impl Wallet {
 
     /// `messages` signed as one tx at the current sequence (not advanced).
     pub fn sign(&self, messages: Vec<tendermint_proto::google::protobuf::Any>) -> Vec<u8> {
-        pol_app::client::txbuilder::sign_tx(
+        pol_client::sign_tx(
             &self.key,
             messages,
             "",
@@ -396,7 +384,7 @@ impl Wallet {
         &mut self,
         rpc: &RpcClient,
         messages: Vec<tendermint_proto::google::protobuf::Any>,
-    ) -> anyhow::Result<pol_app::client::rpc::TxResult> {
+    ) -> anyhow::Result<pol_client::TxResult> {
         let r = rpc.broadcast_tx_sync(&self.sign(messages)).await?;
         if r.code != 0 {
             bail!("CheckTx rejected the tx with code {}: {}", r.code, r.log);
@@ -407,7 +395,7 @@ impl Wallet {
 
     /// A signed send at the current sequence (not advanced).
     pub fn send_tx(&self, to: &pol_component::Address, amount: u128, fee: u128) -> Vec<u8> {
-        pol_app::client::SendTx {
+        pol_client::SendTx {
             to: *to,
             amount: upol(amount),
             fee: if fee == 0 { vec![] } else { upol(fee) },

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use pol_app::client::{RpcClient, SignerKey};
+use pol_client::{RpcClient, SignerKey};
 
 use crate::{cometbft_bin, pold, Node, Ports, VALIDATOR_FUNDS, VALIDATOR_OPERATOR};
 

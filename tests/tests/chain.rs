@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use pol_app::client::SignerKey;
+use pol_client::SignerKey;
 use pol_component::Address;
 use pol_tests::*;
 

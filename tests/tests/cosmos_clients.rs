@@ -17,8 +17,8 @@ use cosmos_sdk_proto::cosmos::tx::v1beta1::service_client::ServiceClient;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{
     BroadcastMode, BroadcastTxRequest, GetTxRequest, SimulateRequest, TxRaw,
 };
-use pol_app::client::SignerKey;
-use pol_app::keyring::Keyring;
+use pol_client::keyring::Keyring;
+use pol_client::SignerKey;
 use pol_component::Address;
 use pol_tests::*;
 use prost::Message;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use pol_app::client::SignerKey;
+use pol_client::SignerKey;
 use pol_tests::*;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use pol_app::client::{RpcClient, SignerKey};
+use pol_client::{RpcClient, SignerKey};
 use pol_staking::msg::MsgDelegate;
 use pol_staking::pb;
 use pol_tests::*;

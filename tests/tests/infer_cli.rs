@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use pol_tests::worker::{ChainLink, WorkerProcess, WorkerSpec, MODEL};
 use pol_tests::*;
-use pol_worker::proto::worker_client::WorkerClient;
-use pol_worker::proto::InferRequest;
+use pol_worker_api::worker_client::WorkerClient;
+use pol_worker_api::InferRequest;
 use serde_json::Value;
 
 const PRICE: u64 = 100;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 /// The attributes of the first event of `kind` in tx 0 of block `height`.
 async fn first_tx_event(
-    rpc: &pol_app::client::RpcClient,
+    rpc: &pol_client::RpcClient,
     height: u64,
     kind: &str,
 ) -> anyhow::Result<Option<(u32, Vec<(String, String)>)>> {

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pol_app::client::RpcClient;
+use pol_client::RpcClient;
 use pol_tests::chain_query::{aggregate, eventually, provider};
 use pol_tests::{pold, pold_bin};
 

@@ -10,8 +10,8 @@ use pol_app::probe::{self, BookConfig, ProbeBook, ProbeModel, ProbeTiming, Stati
 use pol_inference::receipt::{format_address, SignedReceipt};
 use pol_tests::worker::WorkerProcess;
 use pol_tests::*;
-use pol_worker::proto::worker_client::WorkerClient;
-use pol_worker::proto::HealthRequest;
+use pol_worker_api::worker_client::WorkerClient;
+use pol_worker_api::HealthRequest;
 
 const MODEL: &str = "digits-64-32-10";
 const CHAIN: &str = "pol-test-1";

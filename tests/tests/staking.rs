@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use pol_app::client::{RpcClient, SignerKey};
+use pol_client::{RpcClient, SignerKey};
 use pol_staking::msg::{MsgCreateValidator, MsgDelegate, MsgUndelegate};
 use pol_staking::pb;
 use pol_staking::types::valoper_string;

@@ -7,12 +7,12 @@
 
 use std::time::Duration;
 
-use pol_app::client::{RpcClient, SignerKey};
+use pol_client::{RpcClient, SignerKey};
 use pol_inference::pb::{self, ObligationState};
 use pol_tests::worker::WorkerProcess;
 use pol_tests::*;
-use pol_worker::proto::worker_client::WorkerClient;
-use pol_worker::proto::InferRequest;
+use pol_worker_api::worker_client::WorkerClient;
+use pol_worker_api::InferRequest;
 use prost::Message;
 use serde_json::Value;
 

@@ -109,7 +109,7 @@ impl ConsensusState {
         // A recorded public key must be the account's own, or the account could never sign.
         for a in &app_state.auth.accounts {
             if let Some(pk) = &a.pub_key {
-                let owner = crate::tx::ante::address_of_pubkey(&pk.key)
+                let owner = pol_auth::address_of_pubkey(&pk.key)
                     .map_err(|e| format!("auth genesis: account {}: {}", a.address, e.log))?;
                 if owner.to_string() != a.address {
                     return Err(format!(

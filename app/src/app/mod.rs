@@ -23,7 +23,7 @@ pub use consensus::ConsensusState;
 pub use params::ChainParams;
 
 use crate::query::QueryRouter;
-use crate::tx::fee::GasPrice;
+use pol_component::GasPrice;
 
 /// Node-local settings: they shape CheckTx and this validator's vote extensions, never
 /// how a block is judged.

@@ -5,8 +5,8 @@ use tendermint_proto::v0_38::abci::*;
 use tendermint_proto::v0_38::types::{BlockParams, ConsensusParams};
 
 use super::{App, NodeSettings};
-use crate::client::txbuilder::{SendTx, SignerKey};
 use crate::query::QueryRouter;
+use pol_client::{SendTx, SignerKey};
 use pol_component::coins::Coin;
 use pol_component::Address;
 use pol_store::{Storage, StorageConfig};
@@ -257,7 +257,7 @@ fn staking_sets_the_genesis_validators_and_reports_set_changes() {
         commission_bps: 100,
         self_bond: Some(Coin::new("upol", 3_000_000).to_proto()),
     };
-    let tx = crate::client::txbuilder::sign_tx(
+    let tx = pol_client::sign_tx(
         &carol,
         vec![tendermint_proto::google::protobuf::Any {
             type_url: pol_staking::MSG_CREATE_VALIDATOR_TYPE_URL.into(),
@@ -333,7 +333,7 @@ mod export {
             .account(&key.address())
             .unwrap()
             .expect("account exists");
-        crate::client::txbuilder::sign_tx(
+        pol_client::sign_tx(
             key,
             vec![tendermint_proto::google::protobuf::Any {
                 type_url: type_url.into(),

@@ -11,13 +11,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use pol_app::client::RpcClient;
-use pol_app::probe::worker_pb::worker_client::WorkerClient;
-use pol_app::probe::worker_pb::InferRequest;
 use pol_app::probe::{check_answer, Expected};
+use pol_client::RpcClient;
 use pol_inference::pb as ipb;
 use pol_inference::receipt::{parse_address, SignedReceipt};
 use pol_latency::pb::RouteEntry;
+use pol_worker_api::worker_client::WorkerClient;
+use pol_worker_api::InferRequest;
 use serde_json::{json, Value};
 
 use super::pol::{route, route_entry_json, RouteArgs};

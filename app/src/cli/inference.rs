@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use pol_app::client::RpcClient;
-use pol_app::keyring::Keyring;
+use pol_client::keyring::Keyring;
+use pol_client::RpcClient;
 use pol_inference::msg::{
     status_name, validate_model_id, MsgDeregisterProvider, MsgRegisterArchitecture,
     MsgRegisterModel, MsgRegisterProvider, MsgSubmitAttestation, MsgSubmitReceipt,
@@ -460,7 +460,7 @@ fn address(s: &str, what: &str) -> anyhow::Result<String> {
 
 pub async fn tx(home: &Path, cmd: InferenceTx) -> anyhow::Result<()> {
     let keyring = Keyring::open(home);
-    let signer_of = |from: &str| -> anyhow::Result<_> { keyring.find(from)?.signer() };
+    let signer_of = |from: &str| -> anyhow::Result<_> { Ok(keyring.find(from)?.signer()?) };
     match cmd {
         InferenceTx::RegisterArchitecture {
             from,

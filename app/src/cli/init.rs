@@ -175,7 +175,7 @@ pub fn genesis(home: &Path, cmd: GenesisCommand) -> anyhow::Result<()> {
             let addr = match Address::parse(&address) {
                 Ok(a) => a,
                 Err(_) => Address::parse(
-                    &pol_app::keyring::Keyring::open(home)
+                    &pol_client::keyring::Keyring::open(home)
                         .find(&address)?
                         .address,
                 )
@@ -337,7 +337,9 @@ fn gentx(
         .chain_id()
         .context("genesis.json has no chain_id")?
         .to_string();
-    let signer = pol_app::keyring::Keyring::open(home).find(key)?.signer()?;
+    let signer = pol_client::keyring::Keyring::open(home)
+        .find(key)?
+        .signer()?;
     let coins =
         parse_coins_str(amount).map_err(|e| anyhow::anyhow!("amount {amount:?}: {}", e.log))?;
     let denom = &g.app_state.staking.params.bond_denom;

@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use pol_app::keyring::Keyring;
+use pol_client::keyring::Keyring;
 use serde_json::json;
 
 #[derive(clap::Subcommand)]

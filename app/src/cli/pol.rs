@@ -7,7 +7,7 @@
 
 use anyhow::Context;
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
-use pol_app::client::RpcClient;
+use pol_client::RpcClient;
 use prost::Message;
 use serde::Serialize;
 use serde_json::{json, Map, Value};

@@ -4,7 +4,7 @@
 
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryAllBalancesRequest, QueryAllBalancesResponse};
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
-use pol_app::client::RpcClient;
+use pol_client::RpcClient;
 use pol_component::Address;
 use serde_json::json;
 

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use pol_app::client::RpcClient;
-use pol_app::keyring::Keyring;
+use pol_client::keyring::Keyring;
+use pol_client::RpcClient;
 use pol_staking::msg::{MsgCreateValidator, MsgDelegate, MsgUndelegate, MsgUnjail};
 use pol_staking::pb;
 use pol_staking::types::valoper_string;

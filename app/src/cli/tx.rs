@@ -2,23 +2,18 @@
 //! sign-and-broadcast path they share.
 
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{bail, Context};
-use cosmos_sdk_proto::cosmos::auth::v1beta1::{
-    BaseAccount, QueryAccountRequest, QueryAccountResponse,
-};
+use cosmos_sdk_proto::cosmos::auth::v1beta1::BaseAccount;
 use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
-use pol_app::client::txbuilder::sign_tx;
-use pol_app::client::{RpcClient, SignerKey};
-use pol_app::keyring::Keyring;
-use pol_app::tx::fee::GasPrice;
+use pol_client::{Chain, GasPrice, Keyring, RpcClient, SignerKey, TxSender};
 use pol_component::coins::parse_coins_str;
 use pol_component::Address;
-use prost::Message;
 use serde_json::json;
 use tendermint_proto::google::protobuf::Any;
+
+pub use pol_client::any;
 
 #[derive(clap::Subcommand)]
 pub enum TxCommand {
@@ -66,18 +61,9 @@ pub struct TxOpts {
     no_wait: bool,
 }
 
+/// The account at `addr`, as the chain has it now.
 pub async fn account(rpc: &RpcClient, addr: &Address) -> anyhow::Result<BaseAccount> {
-    let resp: QueryAccountResponse = rpc
-        .query(
-            "/cosmos.auth.v1beta1.Query/Account",
-            &QueryAccountRequest {
-                address: addr.to_string(),
-            },
-            0,
-        )
-        .await?;
-    let any = resp.account.context("empty account response")?;
-    Ok(BaseAccount::decode(any.value.as_slice())?)
+    Ok(rpc.account(addr).await?)
 }
 
 pub async fn run(home: &Path, cmd: TxCommand) -> anyhow::Result<()> {
@@ -121,13 +107,6 @@ pub fn coin(s: &str) -> anyhow::Result<ProtoCoin> {
     Ok(c.remove(0))
 }
 
-pub fn any<M: Message>(type_url: &str, msg: &M) -> Any {
-    Any {
-        type_url: type_url.to_string(),
-        value: msg.encode_to_vec(),
-    }
-}
-
 /// Sign `messages` with `signer` (sequence and account number from the chain), broadcast,
 /// and unless `--no-wait` wait for the block and print its result.
 pub async fn broadcast(signer: &SignerKey, messages: Vec<Any>, opts: TxOpts) -> anyhow::Result<()> {
@@ -142,59 +121,46 @@ pub async fn broadcast_with(
     opts: TxOpts,
     extra: serde_json::Map<String, serde_json::Value>,
 ) -> anyhow::Result<()> {
-    let fee = match &opts.fees {
-        Some(f) => parse_coins_str(f).map_err(|e| anyhow::anyhow!("fees: {}", e.log))?,
-        None => {
-            let price: GasPrice = opts.gas_prices.parse().map_err(anyhow::Error::msg)?;
-            let amount = price.fee_for(opts.gas).context("fee overflows")?;
-            if amount == 0 {
-                vec![]
-            } else {
-                vec![pol_component::coins::Coin::new(price.denom, amount)]
-            }
-        }
-    };
+    let gas_price: GasPrice = opts.gas_prices.parse().map_err(anyhow::Error::msg)?;
+    let fees = opts
+        .fees
+        .as_deref()
+        .map(coins)
+        .transpose()
+        .context("--fees")?;
     let rpc = RpcClient::new(&opts.node);
     let chain_id = match opts.chain_id {
         Some(c) => c,
         None => rpc.chain_id().await?,
     };
-    let acc = account(&rpc, &signer.address()).await?;
-    let tx = sign_tx(
-        signer,
-        messages,
-        &opts.memo,
-        fee.iter().map(|c| c.to_proto()).collect(),
-        opts.gas,
-        &chain_id,
-        acc.account_number,
-        opts.sequence.unwrap_or(acc.sequence),
-    );
-    let r = rpc.broadcast_tx_sync(&tx).await?;
+    let sender = TxSender::new(rpc, signer.clone(), chain_id, gas_price);
+    let tx_opts = pol_client::TxOptions {
+        gas: opts.gas,
+        fees,
+        memo: opts.memo,
+        sequence: opts.sequence,
+    };
+    let r = sender.broadcast(messages, &tx_opts).await?;
     let mut out =
         json!({"txhash": r.hash, "code": r.code, "codespace": r.codespace, "raw_log": r.log});
-    if r.code == 0 && !opts.no_wait {
-        let res = rpc.wait_for_tx(&r.hash, Duration::from_secs(60)).await?;
+    let committed = if r.code == 0 && !opts.no_wait {
+        let res = sender.wait(&r.hash).await?;
         out = json!({"txhash": r.hash, "height": res.height, "code": res.code, "raw_log": res.log, "gas_used": res.gas_used});
-        if let Some(o) = out.as_object_mut() {
-            o.extend(extra);
-        }
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        if res.code != 0 {
-            bail!(
-                "transaction failed in block {} with code {}",
-                res.height,
-                res.code
-            );
-        }
-        return Ok(());
-    }
+        Some(res)
+    } else {
+        None
+    };
     if let Some(o) = out.as_object_mut() {
         o.extend(extra);
     }
     println!("{}", serde_json::to_string_pretty(&out)?);
-    if r.code != 0 {
-        bail!("transaction rejected with code {}: {}", r.code, r.log);
+    match committed {
+        Some(res) if res.code != 0 => bail!(
+            "transaction failed in block {} with code {}",
+            res.height,
+            res.code
+        ),
+        None if r.code != 0 => bail!("transaction rejected with code {}: {}", r.code, r.log),
+        _ => Ok(()),
     }
-    Ok(())
 }

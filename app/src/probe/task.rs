@@ -17,8 +17,8 @@ use super::book::{Outcome, ProbeBook};
 use super::corpus::Corpus;
 use super::targets::{Target, TargetSource};
 use super::verify::{check_answer, Expected, ProbeFailure};
-use super::worker_pb::{worker_client::WorkerClient, InferRequest};
 use crate::config::ProbeConfig;
+use pol_worker_api::{worker_client::WorkerClient, InferRequest};
 
 /// Timing of the probe task.
 #[derive(Clone, Debug, PartialEq, Eq)]

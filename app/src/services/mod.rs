@@ -20,7 +20,7 @@ use std::path::Path;
 use anyhow::Context;
 use tonic::Status;
 
-use crate::client::{RpcClient, RpcError};
+use pol_client::{RpcClient, RpcError};
 
 /// CometBFT's RPC address for the node in `home`: `[rpc] laddr` of `config/config.toml`,
 /// as an `http://` URL a client can dial (a wildcard listen address becomes loopback).

@@ -26,10 +26,10 @@ use tonic::{Request, Response, Status};
 
 use super::{json_i64, rpc_status, CometRpc};
 use crate::app::ChainParams;
-use crate::client::SignerKey;
-use crate::tx::ante::verify_secp256k1;
 use crate::tx::router::Msg;
 use crate::tx::{execute_tx, ExecMode, TxLimits};
+use pol_auth::verify_secp256k1;
+use pol_client::SignerKey;
 
 /// Type URL of `Tx` inside `TxResponse.tx`.
 pub const TX_TYPE_URL: &str = "/cosmos.tx.v1beta1.Tx";
@@ -63,7 +63,7 @@ impl TxService {
         }
     }
 
-    fn rpc(&self) -> Result<&crate::client::RpcClient, Status> {
+    fn rpc(&self) -> Result<&pol_client::RpcClient, Status> {
         self.rpc.as_ref().map(|r| &r.0).ok_or_else(|| {
             Status::unavailable("this endpoint has no CometBFT RPC: use pold's gRPC server")
         })
@@ -188,7 +188,7 @@ impl Service for TxService {
             .await
         {
             Ok(r) => r,
-            Err(crate::client::RpcError::Rpc { msg, .. }) if msg.contains("not found") => {
+            Err(pol_client::RpcError::Rpc { msg, .. }) if msg.contains("not found") => {
                 return Err(Status::not_found(format!(
                     "tx not found: {}",
                     hex::encode_upper(&hash)
@@ -420,8 +420,7 @@ pub fn simulate(
                 .map_err(|e| Status::invalid_argument(format!("public key does not decode: {e}")))?
                 .key;
         if account.pub_key.is_none()
-            && crate::tx::ante::address_of_pubkey(&key)
-                .map_err(|e| Status::invalid_argument(e.log))?
+            && pol_auth::address_of_pubkey(&key).map_err(|e| Status::invalid_argument(e.log))?
                 != signer
         {
             return Err(Status::invalid_argument(format!(

@@ -8,7 +8,7 @@ use prost::Message;
 
 use super::ante::run_ante;
 use super::decode::{decode_tx, DecodedTx, TxLimits};
-use super::fee::GasPrice;
+use pol_component::GasPrice;
 
 /// CheckTx applies the node's gas price floor; FinalizeBlock never does (it is not consensus).
 #[derive(Clone, Debug)]

@@ -5,7 +5,6 @@
 pub mod ante;
 pub mod decode;
 pub mod exec;
-pub mod fee;
 pub mod router;
 
 pub use decode::{decode_tx, DecodedTx, TxLimits};

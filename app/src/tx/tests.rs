@@ -10,9 +10,9 @@ use pol_component::{Address, BlockContext};
 use pol_store::{Snapshot, StateDelta, Storage, StorageConfig};
 use prost::Message;
 
-use super::fee::GasPrice;
 use super::{execute_tx, ExecMode, TxLimits};
-use crate::client::txbuilder::{sign_tx, SendTx, SignerKey};
+use pol_client::{sign_tx, SendTx, SignerKey};
+use pol_component::GasPrice;
 
 const CHAIN: &str = "pol-unit-1";
 const LIMITS: TxLimits = TxLimits {

@@ -7,11 +7,13 @@
 pub mod genesis;
 pub mod params;
 pub mod query;
+pub mod secp256k1;
 pub mod state_key;
 pub mod view;
 
 pub use genesis::GenesisState;
 pub use params::Params;
+pub use secp256k1::{address_of_pubkey, verify_secp256k1};
 pub use view::{AuthRead, AuthWrite};
 
 /// Type URL of accounts as clients expect them inside `Any`.

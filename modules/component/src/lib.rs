@@ -11,6 +11,7 @@ pub mod context;
 pub mod error;
 pub mod event;
 pub mod gas;
+pub mod gas_price;
 pub mod query;
 pub mod state;
 
@@ -19,3 +20,4 @@ pub use context::BlockContext;
 pub use error::TxError;
 pub use event::Event;
 pub use gas::{GasMeter, Metered};
+pub use gas_price::GasPrice;

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use clap::Parser;
-use pol_app::client::{RpcClient, RpcError, SignerKey};
+use pol_client::{RpcClient, RpcError, SignerKey};
 use pol_tests::{cometbft_bin, free_port, ChainOptions, Node, Wallet, DEFAULT_FEE, DEFAULT_GAS};
 use serde_json::{json, Value};
 

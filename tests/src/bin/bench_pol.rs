@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use pol_app::client::RpcClient;
+use pol_client::RpcClient;
 use pol_tests::chain_query::{eventually, provider, violations};
 use pol_tests::net::{Network, NetworkOptions};
 use pol_tests::worker::{ChainLink, Fault, WorkerProcess, WorkerSpec};

@@ -7,7 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // type for both, so a receipt goes from worker to chain without conversion.
         .extern_path(".pol.worker.v1.Receipt", "::pol_inference::pb::Receipt")
         .file_descriptor_set_path(out.join("pol_worker_v1_descriptor.bin"))
-        .compile_protos(&["proto/pol/worker/v1/worker.proto"], &["proto"])?;
-    println!("cargo:rerun-if-changed=proto");
+        .compile_protos(&["../proto/pol/worker/v1/worker.proto"], &["../proto"])?;
+    println!("cargo:rerun-if-changed=../proto");
     Ok(())
 }

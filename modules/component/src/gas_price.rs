@@ -1,10 +1,11 @@
-//! The node's minimum gas price (a mempool filter set in app.toml, as in the Cosmos SDK;
-//! it is not consensus, so FinalizeBlock never applies it).
+//! Gas prices such as `0.025upol`: what a client pays per unit of gas, and the node's
+//! minimum (a mempool filter set in app.toml, as in the Cosmos SDK; it is not consensus, so
+//! FinalizeBlock never applies it).
 
 use std::fmt;
 use std::str::FromStr;
 
-use pol_component::coins::{validate_denom, Coin};
+use crate::coins::{validate_denom, Coin};
 
 /// Fixed-point scale of gas prices: 18 decimals.
 const SCALE: u128 = 1_000_000_000_000_000_000;

@@ -4,10 +4,39 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
-use crate::client::SignerKey;
+use crate::key::SignerKey;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyringError {
+    #[error("key name {0:?} must be 1-64 characters of letters, digits, '-', '_' or '.'")]
+    BadName(String),
+    #[error("a key named {0:?} already exists")]
+    Exists(String),
+    #[error("no key named {name:?} in {dir}")]
+    NoSuchName { name: String, dir: String },
+    #[error("no key named or with address {0:?}")]
+    NotFound(String),
+    #[error("invalid mnemonic: {0}")]
+    Mnemonic(String),
+    #[error("key derivation: {0}")]
+    Derivation(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a key file: {why}")]
+    Corrupt { path: String, why: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyringError + '_ {
+    move |source| KeyringError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
 
 pub const HD_PATH: &str = "m/44'/118'/0'/0/0";
 
@@ -23,9 +52,13 @@ pub struct KeyRecord {
 }
 
 impl KeyRecord {
-    pub fn signer(&self) -> anyhow::Result<SignerKey> {
-        let secret = hex::decode(&self.secret).context("keyring: secret is not hex")?;
-        SignerKey::from_bytes(&secret).map_err(anyhow::Error::msg)
+    pub fn signer(&self) -> Result<SignerKey, KeyringError> {
+        let corrupt = |why: String| KeyringError::Corrupt {
+            path: format!("key {:?}", self.name),
+            why,
+        };
+        let secret = hex::decode(&self.secret).map_err(|e| corrupt(format!("secret: {e}")))?;
+        SignerKey::from_bytes(&secret).map_err(corrupt)
     }
 }
 
@@ -49,40 +82,42 @@ impl Keyring {
         }
     }
 
-    fn path(&self, name: &str) -> anyhow::Result<PathBuf> {
+    fn path(&self, name: &str) -> Result<PathBuf, KeyringError> {
         if !valid_name(name) {
-            bail!("key name {name:?} must be 1-64 characters of letters, digits, '-', '_' or '.'");
+            return Err(KeyringError::BadName(name.into()));
         }
         Ok(self.dir.join(format!("{name}.json")))
     }
 
     /// Derive a key from `mnemonic`, or from new random words if none is given.
-    pub fn add(&self, name: &str, mnemonic: Option<&str>) -> anyhow::Result<KeyRecord> {
+    pub fn add(&self, name: &str, mnemonic: Option<&str>) -> Result<KeyRecord, KeyringError> {
         let path = self.path(name)?;
         if path.exists() {
-            bail!("a key named {name:?} already exists");
+            return Err(KeyringError::Exists(name.into()));
         }
         let phrase = match mnemonic {
             Some(words) => {
                 let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
                 bip39::Mnemonic::parse_in(bip39::Language::English, &words)
-                    .map_err(|e| anyhow::anyhow!("invalid mnemonic: {e}"))?
+                    .map_err(|e| KeyringError::Mnemonic(e.to_string()))?
             }
             None => {
                 let mut entropy = [0u8; 32]; // 24 words
                 rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut entropy);
                 bip39::Mnemonic::from_entropy(&entropy)
-                    .map_err(|e| anyhow::anyhow!("mnemonic: {e}"))?
+                    .map_err(|e| KeyringError::Mnemonic(e.to_string()))?
             }
         };
         let seed = phrase.to_seed("");
         let xprv = bip32::XPrv::derive_from_path(
             seed,
-            &HD_PATH.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
+            &HD_PATH
+                .parse()
+                .map_err(|e: bip32::Error| KeyringError::Derivation(e.to_string()))?,
         )
-        .map_err(|e| anyhow::anyhow!("key derivation: {e}"))?;
-        let signer =
-            SignerKey::from_bytes(&xprv.private_key().to_bytes()).map_err(anyhow::Error::msg)?;
+        .map_err(|e| KeyringError::Derivation(e.to_string()))?;
+        let signer = SignerKey::from_bytes(&xprv.private_key().to_bytes())
+            .map_err(KeyringError::Derivation)?;
         let record = KeyRecord {
             name: name.into(),
             address: signer.address().to_string(),
@@ -94,39 +129,45 @@ impl Keyring {
         Ok(record)
     }
 
-    fn save(&self, record: &KeyRecord) -> anyhow::Result<()> {
+    fn save(&self, record: &KeyRecord) -> Result<(), KeyringError> {
         use std::os::unix::fs::OpenOptionsExt;
-        std::fs::create_dir_all(&self.dir)?;
+        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
         let path = self.path(&record.name)?;
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&path)
-            .with_context(|| format!("writing {}", path.display()))?;
-        std::io::Write::write_all(&mut f, serde_json::to_string_pretty(record)?.as_bytes())?;
-        Ok(())
+            .map_err(io(&path))?;
+        // A record of strings always serializes.
+        let json = serde_json::to_string_pretty(record).unwrap_or_default();
+        std::io::Write::write_all(&mut f, json.as_bytes()).map_err(io(&path))
     }
 
-    pub fn get(&self, name: &str) -> anyhow::Result<KeyRecord> {
+    pub fn get(&self, name: &str) -> Result<KeyRecord, KeyringError> {
         let path = self.path(name)?;
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("no key named {name:?} in {}", self.dir.display()))?;
-        serde_json::from_str(&text).with_context(|| format!("{} is not a key file", path.display()))
+        let text = std::fs::read_to_string(&path).map_err(|_| KeyringError::NoSuchName {
+            name: name.into(),
+            dir: self.dir.display().to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| KeyringError::Corrupt {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        })
     }
 
     /// A key by name, or by its address.
-    pub fn find(&self, name_or_address: &str) -> anyhow::Result<KeyRecord> {
+    pub fn find(&self, name_or_address: &str) -> Result<KeyRecord, KeyringError> {
         if let Ok(k) = self.get(name_or_address) {
             return Ok(k);
         }
         self.list()?
             .into_iter()
             .find(|k| k.address == name_or_address)
-            .with_context(|| format!("no key named or with address {name_or_address:?}"))
+            .ok_or_else(|| KeyringError::NotFound(name_or_address.into()))
     }
 
-    pub fn list(&self) -> anyhow::Result<Vec<KeyRecord>> {
+    pub fn list(&self) -> Result<Vec<KeyRecord>, KeyringError> {
         let mut out = Vec::new();
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Ok(out);

@@ -6,6 +6,9 @@ use base64::Engine as _;
 use prost::Message;
 use serde_json::{json, Value};
 
+use crate::chain::{base_account, BroadcastResult, Chain, TxResult};
+use crate::ClientError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RpcError {
     #[error("cannot reach CometBFT RPC at {url}: {source}")]
@@ -33,24 +36,6 @@ pub struct AbciQueryResult {
     pub height: u64,
     /// (type, key, data) of each proof op.
     pub proof_ops: Vec<(String, Vec<u8>, Vec<u8>)>,
-}
-
-/// Result of `broadcast_tx_sync` (CheckTx).
-#[derive(Clone, Debug)]
-pub struct BroadcastResult {
-    pub code: u32,
-    pub codespace: String,
-    pub log: String,
-    pub hash: String,
-}
-
-/// A committed transaction as `tx` returns it.
-#[derive(Clone, Debug)]
-pub struct TxResult {
-    pub height: u64,
-    pub code: u32,
-    pub log: String,
-    pub gas_used: u64,
 }
 
 #[derive(Clone)]
@@ -284,6 +269,10 @@ impl RpcClient {
             Ok(r) => Ok(Some(TxResult {
                 height: as_u64(&r["height"]),
                 code: as_u64(&r["tx_result"]["code"]) as u32,
+                codespace: r["tx_result"]["codespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 log: r["tx_result"]["log"]
                     .as_str()
                     .unwrap_or_default()
@@ -295,21 +284,13 @@ impl RpcClient {
         }
     }
 
+    /// Wait until the tx with this hash is committed.
     pub async fn wait_for_tx(
         &self,
         hash_hex: &str,
         timeout: Duration,
-    ) -> Result<TxResult, RpcError> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            if let Some(r) = self.tx(hash_hex).await? {
-                return Ok(r);
-            }
-            if tokio::time::Instant::now() > deadline {
-                return Err(RpcError::Timeout(format!("tx {hash_hex}")));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+    ) -> Result<TxResult, ClientError> {
+        crate::sender::wait_for(self, hash_hex, timeout).await
     }
 
     pub async fn wait_for_height(&self, height: u64, timeout: Duration) -> Result<u64, RpcError> {
@@ -325,5 +306,39 @@ impl RpcClient {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+}
+
+impl Chain for RpcClient {
+    async fn account(
+        &self,
+        address: &pol_component::Address,
+    ) -> Result<cosmos_sdk_proto::cosmos::auth::v1beta1::BaseAccount, ClientError> {
+        use cosmos_sdk_proto::cosmos::auth::v1beta1::{QueryAccountRequest, QueryAccountResponse};
+        let r: Result<QueryAccountResponse, _> = self
+            .query(
+                "/cosmos.auth.v1beta1.Query/Account",
+                &QueryAccountRequest {
+                    address: address.to_string(),
+                },
+                0,
+            )
+            .await;
+        match r {
+            Ok(r) => base_account(address, r.account),
+            // NotFound, as the ABCI query path reports it (the SDK's ErrKeyNotFound, 38).
+            Err(RpcError::Query { code: 38, .. }) => {
+                Err(ClientError::NoAccount(address.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn broadcast_sync(&self, tx: &[u8]) -> Result<BroadcastResult, ClientError> {
+        Ok(self.broadcast_tx_sync(tx).await?)
+    }
+
+    async fn committed(&self, hash: &str) -> Result<Option<TxResult>, ClientError> {
+        Ok(self.tx(hash).await?)
     }
 }

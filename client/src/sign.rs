@@ -1,4 +1,5 @@
-//! Building and signing Cosmos SDK transactions (SIGN_MODE_DIRECT, secp256k1).
+//! Building and signing Cosmos SDK transactions (SIGN_MODE_DIRECT, secp256k1): the one
+//! signing path of pold's CLI, the worker and the tests.
 
 use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
@@ -6,50 +7,11 @@ use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{
     mode_info, AuthInfo, Fee, ModeInfo, SignDoc, SignerInfo, TxBody, TxRaw,
 };
-use k256::ecdsa::signature::Signer;
-use k256::ecdsa::{Signature, SigningKey};
 use pol_component::Address;
 use prost::Message;
 use tendermint_proto::google::protobuf::Any;
 
-/// An account's secp256k1 signing key.
-#[derive(Clone)]
-pub struct SignerKey {
-    pub key: SigningKey,
-}
-
-impl SignerKey {
-    pub fn from_bytes(secret: &[u8]) -> Result<Self, String> {
-        SigningKey::from_slice(secret)
-            .map(|key| SignerKey { key })
-            .map_err(|e| format!("invalid secp256k1 secret: {e}"))
-    }
-
-    pub fn random() -> Self {
-        SignerKey {
-            key: SigningKey::random(&mut rand::rngs::OsRng),
-        }
-    }
-
-    pub fn public_key(&self) -> Vec<u8> {
-        self.key
-            .verifying_key()
-            .to_encoded_point(true)
-            .as_bytes()
-            .to_vec()
-    }
-
-    pub fn address(&self) -> Address {
-        // A key we generated always has an address.
-        crate::tx::ante::address_of_pubkey(&self.public_key()).expect("valid secp256k1 key")
-    }
-
-    /// Low-S ECDSA over SHA-256 of `msg` (k256 normalizes s when signing).
-    pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
-        let sig: Signature = self.key.sign(msg);
-        sig.to_bytes().to_vec()
-    }
-}
+use crate::key::SignerKey;
 
 /// Everything a bank send needs besides the key.
 #[derive(Clone, Debug)]
