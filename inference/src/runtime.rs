@@ -42,8 +42,39 @@ fn terr(e: tch::TchError) -> EngineError {
     EngineError::Runtime(e.to_string())
 }
 
+/// Loads libtorch's CUDA backend, once. Nothing in the binary calls into
+/// `libtorch_cuda.so` directly, so the linker's `--as-needed` drops it and libtorch then
+/// reports no GPU at all; loading it registers the backend (its static initialisers).
+/// A CPU-only torch has no such library: then this does nothing and CUDA stays unavailable.
+fn load_cuda_backend() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for name in [c"libtorch_cuda.so", c"libtorch_cuda_cpp.so"] {
+            // SAFETY: dlopen of a library by name with a NUL-terminated string; the handle is
+            // kept open for the life of the process (never dlclosed).
+            let handle = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
+            if !handle.is_null() {
+                tracing::debug!(library = ?name, "libtorch CUDA backend loaded");
+                return;
+            }
+        }
+        tracing::debug!(
+            "no libtorch CUDA backend: this torch is CPU-only or not on the library path"
+        );
+    });
+}
+
+/// Whether libtorch sees a CUDA device (loading its CUDA backend first).
+pub fn cuda_available() -> bool {
+    load_cuda_backend();
+    tch::Cuda::is_available()
+}
+
 /// Resolves a device choice against what libtorch sees.
 pub fn resolve_device(choice: &DeviceChoice) -> Result<Device, EngineError> {
+    if matches!(choice, DeviceChoice::Auto | DeviceChoice::Cuda(_)) {
+        load_cuda_backend();
+    }
     match choice {
         DeviceChoice::Auto => Ok(Device::cuda_if_available()),
         DeviceChoice::Cpu => Ok(Device::Cpu),

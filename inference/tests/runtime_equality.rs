@@ -76,7 +76,7 @@ fn check_equal(engine: &mut dyn Engine, model: &Model, inputs: &[Vec<i8>], batch
 fn devices() -> Vec<DeviceChoice> {
     let mut d = vec![DeviceChoice::Cpu];
     #[cfg(feature = "torch")]
-    if tch::Cuda::is_available() {
+    if pol_worker::runtime::cuda_available() {
         d.push(DeviceChoice::Cuda(0));
     } else {
         eprintln!("no CUDA device: GPU equality not run");
