@@ -1872,7 +1872,7 @@ impl Sim {
                 .copied()
                 .unwrap_or(0)
         };
-        let fee_collector = Address::module(pol_app::tx::ante::FEE_COLLECTOR);
+        let fee_collector = Address::module(pol_auth::FEE_COLLECTOR);
         assert_eq!(
             pool(fee_collector),
             self.fees,
@@ -2023,6 +2023,39 @@ impl Sim {
     }
 }
 
+/// For refactors that must not change state: `POL_SIM_HASHES_OUT=file` writes the app hash
+/// at every height (`height hex` lines), and `POL_SIM_HASHES_EXPECT=file` fails at the first
+/// height whose hash differs from such a file (written by the code before the change).
+fn record_or_compare_hashes(seed: u64, hashes: &[Vec<u8>]) {
+    let lines: Vec<String> = hashes
+        .iter()
+        .enumerate()
+        .map(|(h, x)| format!("{h} {}", hex::encode(x)))
+        .collect();
+    if let Ok(path) = std::env::var("POL_SIM_HASHES_OUT") {
+        std::fs::write(&path, lines.join("\n") + "\n").expect("POL_SIM_HASHES_OUT");
+        eprintln!(
+            "seed {seed:#x}: {} app hashes written to {path}",
+            lines.len()
+        );
+    }
+    if let Ok(path) = std::env::var("POL_SIM_HASHES_EXPECT") {
+        let want = std::fs::read_to_string(&path).expect("POL_SIM_HASHES_EXPECT");
+        let want: Vec<&str> = want.lines().collect();
+        assert_eq!(want.len(), lines.len(), "{path}: another number of heights");
+        if let Some(h) = (0..lines.len()).find(|&h| want[h] != lines[h]) {
+            panic!(
+                "seed {seed:#x}: app hash differs from {path} at height {h}: {} vs {}",
+                lines[h], want[h]
+            );
+        }
+        eprintln!(
+            "seed {seed:#x}: all {} app hashes equal those in {path}",
+            lines.len()
+        );
+    }
+}
+
 fn options() -> (u64, u64) {
     let env = |k: &str| std::env::var(k).ok();
     let seed = env("POL_SIM_SEED")
@@ -2118,6 +2151,7 @@ fn seeded_simulation_keeps_invariants_and_is_deterministic() {
     );
 
     assert_eq!(a.hashes.len() as u64, blocks + 1);
+    record_or_compare_hashes(seed, &a.hashes);
     if let Some(h) = (0..a.hashes.len()).find(|&h| a.hashes[h] != b.hashes[h]) {
         panic!(
             "seed {seed:#x}: two runs of the same blocks diverge at height {h}: {} vs {}",
