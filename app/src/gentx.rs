@@ -15,7 +15,6 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 use tendermint_proto::google::protobuf::Any;
 
-use crate::tx::router::Msg;
 use crate::tx::{decode_tx, TxLimits};
 use pol_auth::{address_of_pubkey, verify_secp256k1};
 use pol_client::{sign_tx, SignerKey};
@@ -116,7 +115,10 @@ pub fn verify(file: &GentxFile, chain_id: &str) -> Result<(GenesisValidator, Str
         max_gas: u64::MAX,
     };
     let tx = decode_tx(&bytes, &limits)?;
-    let [Msg::CreateValidator(msg)] = tx.msgs.as_slice() else {
+    let Some(msg) = (match tx.msgs.as_slice() {
+        [only] => only.downcast::<pol_staking::msg::MsgCreateValidator>(),
+        _ => None,
+    }) else {
         return Err(invalid(
             "a gentx holds exactly one MsgCreateValidator and nothing else",
         ));

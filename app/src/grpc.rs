@@ -1,14 +1,11 @@
-//! The gRPC server: every module's `Query` service, the Cosmos tx service and consensus
-//! params query (for standard clients such as cosmpy), with server reflection.
+//! The gRPC server: every module's `Query` services (registered by the modules themselves,
+//! see `crate::modules`), the Cosmos tx service and consensus params query (for standard
+//! clients such as cosmpy), with server reflection over all of their descriptors.
 
 use std::net::SocketAddr;
 use std::path::Path;
 
-use cosmos_sdk_proto::cosmos::auth::v1beta1::query_server::QueryServer as AuthQueryServer;
-use cosmos_sdk_proto::cosmos::bank::v1beta1::query_server::QueryServer as BankQueryServer;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::service_server::ServiceServer as TxServiceServer;
-use pol_auth::query::AuthQuery;
-use pol_bank::query::BankQuery;
 use pol_store::Storage;
 
 use crate::services::consensus::pb::query_server::QueryServer as ConsensusQueryServer;
@@ -41,40 +38,26 @@ pub async fn serve_with_rpc(
     cometbft_rpc: &str,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(services::reflection::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(pol_staking::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(pol_inference::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(pol_latency::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(pol_sla::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(pol_reputation::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(services::reflection::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(pol_staking::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(pol_inference::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(pol_latency::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(pol_sla::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(pol_reputation::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
+    let mut reflection_v1 = tonic_reflection::server::Builder::configure();
+    let mut reflection_v1alpha = tonic_reflection::server::Builder::configure();
+    for set in crate::modules::file_descriptor_sets() {
+        reflection_v1 = reflection_v1.register_encoded_file_descriptor_set(set);
+        reflection_v1alpha = reflection_v1alpha.register_encoded_file_descriptor_set(set);
+    }
     let rpc = CometRpc::new(cometbft_rpc);
-    tracing::info!(%addr, cometbft_rpc, "gRPC server listening");
-    tonic::transport::Server::builder()
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(AuthQueryServer::new(AuthQuery::new(storage.clone())))
-        .add_service(BankQueryServer::new(BankQuery::new(storage.clone())))
-        .add_service(pol_staking::StakingQuery::server(storage.clone()))
-        .add_service(pol_inference::InferenceQuery::server(storage.clone()))
-        .add_service(pol_latency::LatencyQuery::server(storage.clone()))
-        .add_service(pol_sla::SlaQuery::server(storage.clone()))
-        .add_service(pol_reputation::ReputationQuery::server(storage.clone()))
+    let mut routes = crate::modules::query_routes(&storage);
+    routes
+        .add_service(reflection_v1.build_v1()?)
+        .add_service(reflection_v1alpha.build_v1alpha()?)
         .add_service(ConsensusQueryServer::new(
             services::consensus::ConsensusQuery::new(rpc.clone()),
         ))
         .add_service(TxServiceServer::new(services::tx::TxService::new(
             storage, rpc,
-        )))
+        )));
+    tracing::info!(%addr, cometbft_rpc, "gRPC server listening");
+    tonic::transport::Server::builder()
+        .add_routes(routes.routes())
         .serve_with_shutdown(addr, shutdown)
         .await?;
     Ok(())

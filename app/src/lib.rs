@@ -6,6 +6,7 @@ pub mod config;
 pub mod export;
 pub mod gentx;
 pub mod grpc;
+pub mod modules;
 pub mod node;
 pub mod probe;
 pub mod query;

@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use pol_component::gas::GasSchedule;
-use pol_component::BlockContext;
+use pol_component::{BlockContext, ModuleMsg};
 use pol_store::{Changeset, PreparedCommit, StateDelta, StateWrite, StateWriteExt, Storage};
 use prost::Message as _;
 use tendermint_proto::v0_38::abci::*;
 
 use super::params::{chain_id, ChainParams, CHAIN_ID_KEY, PARAMS_KEY};
+use crate::modules::BlockBudgets;
 use crate::tx::exec::execute_decoded;
 use crate::tx::{decode_tx, ExecMode, TxLimits, TxOutcome};
 
@@ -23,8 +24,6 @@ pub struct ConsensusState {
     pending_genesis: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
     /// The block FinalizeBlock computed and Commit will persist.
     prepared: Option<PreparedCommit>,
-    /// Prepared Groth16 verifying keys, shared with CheckTx.
-    keys: pol_inference::VerifyingKeys,
 }
 
 fn block_time_nanos(t: &Option<tendermint_proto::google::protobuf::Timestamp>) -> i128 {
@@ -53,12 +52,7 @@ impl ConsensusState {
             chain_id,
             pending_genesis: None,
             prepared: None,
-            keys: pol_inference::VerifyingKeys::new(),
         })
-    }
-
-    pub fn verifying_keys(&self) -> pol_inference::VerifyingKeys {
-        self.keys.clone()
     }
 
     pub fn chain_id(&self) -> &str {
@@ -177,12 +171,11 @@ impl ConsensusState {
     pub fn prepare_proposal(&mut self, req: RequestPrepareProposal) -> ResponsePrepareProposal {
         let state = self.block_state();
         // State we cannot read: propose an empty block rather than guess.
-        let (Ok(limits), Ok(max_attestations)) = (tx_limits(&state), max_attestations(&state))
-        else {
+        let (Ok(limits), Ok(mut budgets)) = (tx_limits(&state), BlockBudgets::load(&state)) else {
             return ResponsePrepareProposal { txs: Vec::new() };
         };
         let max_bytes = u64::try_from(req.max_tx_bytes).unwrap_or(0);
-        let (mut bytes, mut gas, mut attestations) = (0u64, 0u64, 0u32);
+        let (mut bytes, mut gas) = (0u64, 0u64);
         let mut txs = Vec::with_capacity(req.txs.len() + 1);
         let height = u64::try_from(req.height).unwrap_or(0);
         if let Some(report) = super::latency::inject(
@@ -209,14 +202,13 @@ impl ConsensusState {
             if next_bytes > max_bytes || next_gas > limits.max_gas {
                 break;
             }
-            // A tx whose attestations would overflow the block's bound waits for the next.
-            let next_attestations = attestations.saturating_add(count_attestations(&decoded));
-            if next_attestations > max_attestations {
+            // A tx that would overflow a module's block budget (attestations) waits for the
+            // next block.
+            if budgets.take(&msgs_of(&decoded)).is_err() {
                 continue;
             }
             bytes = next_bytes;
             gas = next_gas;
-            attestations = next_attestations;
             txs.push(tx);
         }
         ResponsePrepareProposal { txs }
@@ -227,8 +219,8 @@ impl ConsensusState {
         let state = self.block_state();
         let verdict = (|| {
             let limits = tx_limits(&state).map_err(|e| e.to_string())?;
+            let mut budgets = BlockBudgets::load(&state).map_err(|e| e.to_string())?;
             let mut gas = 0u64;
-            let mut attestations = 0u32;
             let height = u64::try_from(req.height).unwrap_or(0);
             for (i, tx) in req.txs.iter().enumerate() {
                 if pol_latency::is_injected(tx) {
@@ -251,13 +243,9 @@ impl ConsensusState {
                 }
                 let decoded = decode_tx(tx, &limits).map_err(|e| format!("tx {i}: {}", e.log))?;
                 gas = gas.saturating_add(decoded.gas_limit);
-                attestations = attestations.saturating_add(count_attestations(&decoded));
-            }
-            let max = max_attestations(&state).map_err(|e| e.to_string())?;
-            if attestations > max {
-                return Err(format!(
-                    "block carries {attestations} attestations, at most {max}"
-                ));
+                budgets
+                    .take(&msgs_of(&decoded))
+                    .map_err(|e| format!("tx {i}: {e}"))?;
             }
             if gas > limits.max_gas {
                 return Err(format!("block gas {gas} exceeds {}", limits.max_gas));
@@ -310,31 +298,15 @@ impl ConsensusState {
             });
         let skip = usize::from(report.is_some());
 
-        // Every attestation in the block, verified up front in one batch per architecture
-        // against the state the block starts from.
+        // The block's txs, decoded once; every module's begin-block hook sees all their
+        // messages on the state the block starts from (attestations are verified here, in
+        // one batch per architecture).
         let decoded: Vec<_> = req.txs[skip..]
             .iter()
             .map(|tx| decode_tx(tx, &limits))
             .collect();
-        let attestations: Vec<&pol_inference::msg::MsgSubmitAttestation> = decoded
-            .iter()
-            .flatten()
-            .flat_map(|tx| tx.msgs.iter())
-            .filter_map(|m| match m {
-                crate::tx::router::Msg::SubmitAttestation(a) => Some(a),
-                _ => None,
-            })
-            .collect();
-        let verdicts = pol_inference::verify::BlockVerdicts::precompute(
-            &self.keys,
-            &state,
-            height,
-            &attestations,
-        );
-        if verdicts.batched > 0 {
-            metrics::counter!("pol_attestations_batch_verified_total")
-                .increment(verdicts.batched as u64);
-        }
+        let msgs: Vec<&dyn ModuleMsg> = decoded.iter().flatten().flat_map(msgs_of).collect();
+        let env = crate::modules::block_env(&state, &ctx, &msgs);
 
         let mut tx_results = Vec::with_capacity(req.txs.len());
         if let Some(report) = report {
@@ -359,14 +331,7 @@ impl ConsensusState {
         }
         for tx in &decoded {
             let out = match tx {
-                Ok(tx) => execute_decoded(
-                    &mut state,
-                    &ctx,
-                    tx,
-                    &ExecMode::Deliver,
-                    schedule,
-                    &verdicts,
-                ),
+                Ok(tx) => execute_decoded(&mut state, &ctx, tx, &ExecMode::Deliver, schedule, &env),
                 Err(e) => TxOutcome::failed(e.clone(), 0, 0),
             };
             metrics::counter!("pol_txs_total", "code" => out.code.to_string()).increment(1);
@@ -463,20 +428,9 @@ fn exec_result(out: TxOutcome) -> ExecTxResult {
     }
 }
 
-/// Attestation messages in a tx.
-fn count_attestations(tx: &crate::tx::DecodedTx) -> u32 {
-    let n = tx
-        .msgs
-        .iter()
-        .filter(|m| matches!(m, crate::tx::router::Msg::SubmitAttestation(_)))
-        .count();
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// The block's attestation bound.
-fn max_attestations<S: pol_store::StateRead>(state: &S) -> Result<u32, pol_store::StoreError> {
-    use pol_inference::InferenceRead;
-    Ok(state.inference_params()?.max_attestations_per_block)
+/// A tx's messages as the modules see them.
+fn msgs_of(tx: &crate::tx::DecodedTx) -> Vec<&dyn ModuleMsg> {
+    tx.msgs.iter().map(|m| &**m).collect()
 }
 
 /// The set CometBFT starts with. When staking has validators, genesis.json's list must be

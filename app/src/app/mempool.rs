@@ -35,7 +35,7 @@ impl MempoolState {
         recheck: bool,
         settings: &NodeSettings,
         schedule: GasSchedule,
-        verifier: &dyn pol_inference::ProofVerifier,
+        env: &pol_component::ExecEnv,
     ) -> ResponseCheckTx {
         if pol_latency::is_injected(tx) {
             // Only a block's proposer may place a latency report, as its first tx.
@@ -68,7 +68,7 @@ impl MempoolState {
             &limits,
             &mode,
             schedule,
-            verifier,
+            env,
         );
         ResponseCheckTx {
             code: out.code,

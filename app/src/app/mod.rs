@@ -69,13 +69,9 @@ struct Inner {
     settings: NodeSettings,
     schedule: GasSchedule,
     queries: QueryRouter,
-    /// Attestation verdicts by (statement, proof): a tx rechecked after every block, or
-    /// broadcast twice, is verified once.
-    check_proofs: pol_inference::verify::CheckCache,
+    /// What the modules lend their message handlers in the mempool.
+    mempool_env: pol_component::ExecEnv,
 }
-
-/// Verdicts CheckTx remembers.
-const CHECK_PROOF_CACHE: usize = 4096;
 
 impl App {
     pub fn new(
@@ -85,8 +81,6 @@ impl App {
     ) -> Result<App, pol_store::StoreError> {
         let consensus = ConsensusState::load(storage.clone())?;
         let mempool = mempool::MempoolState::new(&storage, &consensus);
-        let check_proofs =
-            pol_inference::verify::CheckCache::new(consensus.verifying_keys(), CHECK_PROOF_CACHE);
         Ok(App {
             inner: Arc::new(Inner {
                 storage,
@@ -95,7 +89,7 @@ impl App {
                 settings,
                 schedule: GasSchedule::default(),
                 queries,
-                check_proofs,
+                mempool_env: crate::modules::mempool_env(),
             }),
         })
     }
@@ -140,7 +134,7 @@ impl Application for App {
             recheck,
             &self.inner.settings,
             self.inner.schedule,
-            &self.inner.check_proofs,
+            &self.inner.mempool_env,
         )
     }
 

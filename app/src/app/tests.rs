@@ -296,19 +296,74 @@ fn genesis_json_validators_must_match_staking() {
     assert_eq!(initial_validators(&theirs, vec![]).unwrap(), theirs);
 }
 
+/// Every method of every module's query services (read from the descriptors, module by
+/// module from the app's one list) is served on its ABCI path: an empty request reaches the
+/// service and gets its answer or its own refusal, never "unknown path".
 #[test]
 fn every_module_query_is_served_on_its_abci_path() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap();
     let router = QueryRouter::new(&storage, rt.handle().clone());
-    let paths: Vec<_> = router.paths().copied().collect();
+    let paths: Vec<String> = router.paths().cloned().collect();
+    for m in crate::modules::MODULES {
+        for svc in m.query_services() {
+            let prefix = format!("/{svc}/");
+            let methods: Vec<&String> = paths.iter().filter(|p| p.starts_with(&prefix)).collect();
+            assert!(
+                !methods.is_empty(),
+                "module {}: {svc} has no routed method",
+                m.name()
+            );
+            for path in methods {
+                let r = router.handle(
+                    &storage,
+                    RequestQuery {
+                        path: path.clone(),
+                        ..Default::default()
+                    },
+                );
+                assert!(
+                    r.code != 6
+                        && !r.log.contains("malformed")
+                        && !r.log.contains("unknown query path"),
+                    "{path}: code {} {}",
+                    r.code,
+                    r.log
+                );
+            }
+        }
+    }
+    // The hand-kept lists the modules still publish agree with what is served.
     for p in pol_staking::QUERY_PATHS
         .iter()
         .chain(pol_inference::QUERY_PATHS)
+        .chain(pol_latency::QUERY_PATHS)
+        .chain(pol_sla::QUERY_PATHS)
+        .chain(pol_reputation::QUERY_PATHS)
     {
-        assert!(paths.contains(p), "{p} not routed");
+        assert!(paths.iter().any(|q| q == p), "{p} not routed");
     }
+    // A path nobody serves is refused as such, and a request that does not decode gets
+    // the service's own refusal.
+    let unknown = router.handle(
+        &storage,
+        RequestQuery {
+            path: "/pol.nothing.v1.Query/Nothing".into(),
+            ..Default::default()
+        },
+    );
+    assert_eq!(unknown.code, 6, "{}", unknown.log);
+    let garbage = router.handle(
+        &storage,
+        RequestQuery {
+            path: "/cosmos.bank.v1beta1.Query/Balance".into(),
+            data: vec![0xff, 0xff, 0xff].into(),
+            ..Default::default()
+        },
+    );
+    assert_ne!(garbage.code, 0);
+    assert!(garbage.log.contains("decode"), "{}", garbage.log);
 }
 
 // ---- genesis export and import ---------------------------------------------------------

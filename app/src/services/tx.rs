@@ -495,8 +495,8 @@ pub fn simulate(
         &limits,
         &ExecMode::Deliver,
         schedule,
-        // Simulation verifies any proof singly, exactly as a block would judge it.
-        &pol_inference::VerifyingKeys::new(),
+        // Simulation judges proofs exactly as a block would (the mempool's verdict cache).
+        &crate::modules::mempool_env(),
     );
     drop(state);
     if out.code != 0 {

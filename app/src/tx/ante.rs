@@ -13,8 +13,7 @@ use prost::Message;
 use super::decode::DecodedTx;
 use pol_component::GasPrice;
 
-/// Module account that collects fees.
-pub const FEE_COLLECTOR: &str = "fee_collector";
+use pol_auth::FEE_COLLECTOR;
 
 pub fn run_ante<S: StateWrite>(
     state: &mut S,

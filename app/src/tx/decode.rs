@@ -18,7 +18,7 @@ pub struct TxLimits {
 }
 
 /// A decoded transaction with exactly one signer.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct DecodedTx {
     pub hash: [u8; 32],
     pub len: usize,

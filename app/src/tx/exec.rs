@@ -2,7 +2,7 @@
 
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
 use pol_component::gas::GasSchedule;
-use pol_component::{BlockContext, Event, GasMeter, Metered, TxError};
+use pol_component::{BlockContext, Event, ExecEnv, GasMeter, Metered, TxError};
 use pol_store::{StateDelta, StateRead};
 use prost::Message;
 
@@ -67,23 +67,23 @@ pub fn execute_tx<S: StateRead>(
     limits: &TxLimits,
     mode: &ExecMode,
     schedule: GasSchedule,
-    verifier: &dyn pol_inference::ProofVerifier,
+    env: &ExecEnv,
 ) -> TxOutcome {
     match decode_tx(bytes, limits) {
-        Ok(tx) => execute_decoded(block, ctx, &tx, mode, schedule, verifier),
+        Ok(tx) => execute_decoded(block, ctx, &tx, mode, schedule, env),
         Err(e) => TxOutcome::failed(e, 0, 0),
     }
 }
 
-/// [`execute_tx`] for a tx already decoded (FinalizeBlock decodes a block's txs once, to
-/// batch its attestations before running them).
+/// [`execute_tx`] for a tx already decoded (FinalizeBlock decodes a block's txs once, so
+/// the modules' begin-block hooks see every message before any runs).
 pub fn execute_decoded<S: StateRead>(
     block: &mut StateDelta<S>,
     ctx: &BlockContext,
     tx: &DecodedTx,
     mode: &ExecMode,
     schedule: GasSchedule,
-    verifier: &dyn pol_inference::ProofVerifier,
+    env: &ExecEnv,
 ) -> TxOutcome {
     let meter = GasMeter::new(tx.gas_limit);
     let (min_price, verify_signature) = match mode {
@@ -144,7 +144,7 @@ pub fn execute_decoded<S: StateRead>(
         }
         let result = {
             let mut metered = Metered::new(&mut overlay, &meter, schedule);
-            msg.execute(&mut metered, ctx, verifier)
+            msg.execute(&mut metered, ctx, env)
         };
         match result {
             Ok(_) if meter.is_over() => {
@@ -159,7 +159,7 @@ pub fn execute_decoded<S: StateRead>(
                     Event::new("message")
                         .attr("action", msg.type_url())
                         .attr("sender", tx.signer.to_string())
-                        .attr("module", msg.module())
+                        .attr("module", msg.module)
                         .attr("msg_index", i.to_string()),
                 );
                 msg_events.extend(evs.into_iter().map(|e| e.attr("msg_index", i.to_string())));

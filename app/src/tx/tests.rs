@@ -73,7 +73,7 @@ fn deliver(f: &mut Fixture, tx: &[u8]) -> super::TxOutcome {
         &LIMITS,
         &ExecMode::Deliver,
         GasSchedule::default(),
-        &pol_inference::VerifyingKeys::new(),
+        &crate::modules::mempool_env(),
     )
 }
 
@@ -89,7 +89,7 @@ fn check(f: &mut Fixture, tx: &[u8], price: &str) -> super::TxOutcome {
         &LIMITS,
         &mode,
         GasSchedule::default(),
-        &pol_inference::VerifyingKeys::new(),
+        &crate::modules::mempool_env(),
     )
 }
 
@@ -350,7 +350,7 @@ fn recheck_skips_only_the_signature() {
             recheck: false,
         },
         GasSchedule::default(),
-        &pol_inference::VerifyingKeys::new(),
+        &crate::modules::mempool_env(),
     );
     assert_eq!(first.code, code::UNAUTHORIZED);
     // …a recheck does not, but still checks the sequence and fee against current state.
@@ -362,7 +362,7 @@ fn recheck_skips_only_the_signature() {
             &LIMITS,
             &recheck,
             GasSchedule::default(),
-            &pol_inference::VerifyingKeys::new(),
+            &crate::modules::mempool_env(),
         )
         .code,
         0
@@ -375,7 +375,7 @@ fn recheck_skips_only_the_signature() {
             &LIMITS,
             &recheck,
             GasSchedule::default(),
-            &pol_inference::VerifyingKeys::new(),
+            &crate::modules::mempool_env(),
         )
         .code,
         code::WRONG_SEQUENCE

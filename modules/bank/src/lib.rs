@@ -6,6 +6,7 @@
 //! serves the Cosmos queries.
 
 pub mod genesis;
+pub mod module;
 pub mod msg;
 pub mod query;
 pub mod state_key;
@@ -16,3 +17,5 @@ pub use view::{BankRead, BankWrite};
 
 /// Type URL of `MsgSend`, the router's key for it.
 pub const MSG_SEND_TYPE_URL: &str = "/cosmos.bank.v1beta1.MsgSend";
+
+pub use module::BankModule;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod gas;
 pub mod gas_price;
+pub mod module;
 pub mod query;
 pub mod state;
 
@@ -21,3 +22,4 @@ pub use error::TxError;
 pub use event::Event;
 pub use gas::{GasMeter, Metered};
 pub use gas_price::GasPrice;
+pub use module::{ExecEnv, Module, ModuleMsg};

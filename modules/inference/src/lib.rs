@@ -19,6 +19,7 @@
 
 pub mod end_block;
 pub mod genesis;
+pub mod module;
 pub mod msg;
 pub mod params;
 pub mod penalties;
@@ -88,6 +89,8 @@ pub const QUERY_PATHS: &[&str] = &[
     "/pol.inference.v1.Query/Attestations",
     "/pol.inference.v1.Query/Faults",
 ];
+
+pub use module::InferenceModule;
 
 #[cfg(test)]
 mod tests;

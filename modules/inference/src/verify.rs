@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use pol_component::{Address, TxError};
+use pol_component::{Address, ExecEnv, TxError};
 use pol_proofs::commitment::Commitment;
 use pol_proofs::{PreparedVerifyingKey, Proof, Statement, VerifyingKey};
 use pol_store::StateRead;
@@ -27,6 +27,20 @@ pub trait ProofVerifier {
         statement: &Statement,
         proof: &[u8],
     ) -> Result<(), String>;
+}
+
+/// The verifier attestation handlers use: the block's verdicts in FinalizeBlock (put in
+/// by the module's begin-block hook), the verdict cache in the mempool.
+pub fn lent_verifier(env: &ExecEnv) -> Result<&dyn ProofVerifier, TxError> {
+    if let Some(v) = env.get::<BlockVerdicts>() {
+        return Ok(v);
+    }
+    if let Some(c) = env.get::<&'static CheckCache>() {
+        return Ok(*c);
+    }
+    Err(TxError::INTERNAL(
+        "no proof verifier lent to the inference module",
+    ))
 }
 
 /// What an attestation must prove, read from state: the obligation (pending, before its

@@ -41,6 +41,7 @@ pub mod aggregate;
 pub mod commit;
 pub mod extension;
 pub mod genesis;
+pub mod module;
 pub mod params;
 pub mod query;
 pub mod route;
@@ -84,6 +85,8 @@ pub fn record_consensus_keys<S: pol_store::StateWrite>(
         state.put_consensus_key(&address, &key);
     }
 }
+
+pub use module::LatencyModule;
 
 #[cfg(test)]
 mod tests;

@@ -21,6 +21,7 @@
 
 pub mod epoch;
 pub mod genesis;
+pub mod module;
 pub mod params;
 pub mod query;
 pub mod state_key;
@@ -60,6 +61,8 @@ pub use genesis::GenesisState;
 pub use params::Params;
 pub use query::ReputationQuery;
 pub use view::{ReputationRead, ReputationWrite};
+
+pub use module::ReputationModule;
 
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,7 @@
 
 pub mod genesis;
 pub mod judge;
+pub mod module;
 pub mod params;
 pub mod query;
 pub mod state_key;
@@ -53,6 +54,8 @@ pub use judge::{epoch_score, excess_ppm, judge_epoch, slash_ppm, EpochObservatio
 pub use params::Params;
 pub use query::SlaQuery;
 pub use view::{SlaRead, SlaWrite};
+
+pub use module::SlaModule;
 
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,7 @@
 pub mod end_block;
 pub mod genesis;
 pub mod math;
+pub mod module;
 pub mod msg;
 pub mod params;
 pub mod query;
@@ -89,6 +90,8 @@ pub const QUERY_PATHS: &[&str] = &[
     "/pol.staking.v1.Query/Params",
     "/pol.staking.v1.Query/Pool",
 ];
+
+pub use module::StakingModule;
 
 #[cfg(test)]
 mod tests;

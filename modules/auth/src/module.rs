@@ -1,0 +1,30 @@
+//! The auth module as the app registers it.
+
+use pol_component::{Address, Module};
+use pol_store::Storage;
+use tonic::service::RoutesBuilder;
+
+/// Accounts, numbers and sequences; `cosmos.auth.v1beta1.Query`; the fee collector.
+pub struct AuthModule;
+
+impl Module for AuthModule {
+    fn name(&self) -> &'static str {
+        "auth"
+    }
+
+    fn query_services(&self) -> &'static [&'static str] {
+        &["cosmos.auth.v1beta1.Query"]
+    }
+
+    fn register_queries(&self, storage: &Storage, routes: &mut RoutesBuilder) {
+        routes.add_service(
+            cosmos_sdk_proto::cosmos::auth::v1beta1::query_server::QueryServer::new(
+                crate::query::AuthQuery::new(storage.clone()),
+            ),
+        );
+    }
+
+    fn blocked_accounts(&self) -> Vec<Address> {
+        vec![Address::module(crate::FEE_COLLECTOR)]
+    }
+}

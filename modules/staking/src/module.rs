@@ -1,0 +1,75 @@
+//! The staking module as the app registers it.
+
+use crate::msg::{self, MsgCreateValidator, MsgDelegate, MsgUndelegate, MsgUnjail};
+use pol_component::module::{decode_msg_as, MsgHandler};
+use pol_component::{Address, Module, ModuleMsg, TxError};
+use pol_store::Storage;
+use tendermint_proto::google::protobuf::Any;
+use tonic::service::RoutesBuilder;
+
+/// Validators, delegations and PoL weights; `pol.staking.v1.Query`.
+pub struct StakingModule;
+
+impl Module for StakingModule {
+    fn name(&self) -> &'static str {
+        "staking"
+    }
+
+    fn decode_msg(&self, any: &Any) -> Option<Result<Box<dyn ModuleMsg>, TxError>> {
+        Some(match any.type_url.as_str() {
+            crate::MSG_CREATE_VALIDATOR_TYPE_URL => decode_msg_as(any, &CREATE_VALIDATOR),
+            crate::MSG_DELEGATE_TYPE_URL => decode_msg_as(any, &DELEGATE),
+            crate::MSG_UNDELEGATE_TYPE_URL => decode_msg_as(any, &UNDELEGATE),
+            crate::MSG_UNJAIL_TYPE_URL => decode_msg_as(any, &UNJAIL),
+            _ => return None,
+        })
+    }
+
+    fn query_services(&self) -> &'static [&'static str] {
+        &[crate::QUERY_SERVICE]
+    }
+
+    fn register_queries(&self, storage: &Storage, routes: &mut RoutesBuilder) {
+        routes.add_service(crate::StakingQuery::server(storage.clone()));
+    }
+
+    fn file_descriptor_sets(&self) -> &'static [&'static [u8]] {
+        &[crate::FILE_DESCRIPTOR_SET]
+    }
+
+    fn blocked_accounts(&self) -> Vec<Address> {
+        vec![
+            crate::bonded_pool(),
+            crate::not_bonded_pool(),
+            crate::community_pool(),
+        ]
+    }
+}
+
+static CREATE_VALIDATOR: MsgHandler<MsgCreateValidator> = pol_component::msg_handler!(
+    crate::MSG_CREATE_VALIDATOR_TYPE_URL,
+    "/pol.staking.v1.MsgCreateValidatorResponse",
+    msg::create_validator_signer,
+    msg::execute_create_validator
+);
+
+static DELEGATE: MsgHandler<MsgDelegate> = pol_component::msg_handler!(
+    crate::MSG_DELEGATE_TYPE_URL,
+    "/pol.staking.v1.MsgDelegateResponse",
+    msg::delegate_signer,
+    msg::execute_delegate
+);
+
+static UNDELEGATE: MsgHandler<MsgUndelegate> = pol_component::msg_handler!(
+    crate::MSG_UNDELEGATE_TYPE_URL,
+    "/pol.staking.v1.MsgUndelegateResponse",
+    msg::undelegate_signer,
+    msg::execute_undelegate
+);
+
+static UNJAIL: MsgHandler<MsgUnjail> = pol_component::msg_handler!(
+    crate::MSG_UNJAIL_TYPE_URL,
+    "/pol.staking.v1.MsgUnjailResponse",
+    msg::unjail_signer,
+    msg::execute_unjail
+);
