@@ -50,7 +50,7 @@ impl QueryRouter {
         let mut paths = crate::modules::query_paths();
         paths.extend(TX_SERVICE_ABCI_PATHS.map(String::from));
         QueryRouter {
-            routes: routes.routes(),
+            routes: routes.routes().prepare(),
             paths: Arc::new(paths),
             runtime,
         }
@@ -90,7 +90,7 @@ impl QueryRouter {
         // A failure may come alone in the headers ("trailers-only") or after the body.
         if let Some(status) = Status::from_header_map(&parts.headers) {
             if status.code() != Code::Ok {
-                return Err(status);
+                return Err(undecodable_is_invalid(status));
             }
         }
         let body = body
@@ -99,7 +99,7 @@ impl QueryRouter {
             .map_err(|e| Status::internal(format!("query {path}: {e}")))?;
         if let Some(status) = body.trailers().and_then(Status::from_header_map) {
             if status.code() != Code::Ok {
-                return Err(status);
+                return Err(undecodable_is_invalid(status));
             }
         }
         let bytes = body.to_bytes();
@@ -157,6 +157,19 @@ impl QueryRouter {
         }
     }
 }
+/// tonic reports a request that does not decode as Internal; it is the client's error, as
+/// the SDK's ErrInvalidRequest (18) says.
+fn undecodable_is_invalid(status: Status) -> Status {
+    if status.code() == Code::Internal
+        && status
+            .message()
+            .starts_with("failed to decode Protobuf message")
+    {
+        return Status::invalid_argument(format!("request does not decode: {}", status.message()));
+    }
+    status
+}
+
 fn store_query(storage: &Storage, key: &[u8], height: u64, prove: bool) -> ResponseQuery {
     let snapshot = if height == 0 {
         Ok(storage.latest_snapshot())

@@ -133,14 +133,16 @@ impl Keyring {
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
         let path = self.path(&record.name)?;
+        let json = serde_json::to_string_pretty(record).map_err(|e| KeyringError::Corrupt {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        })?;
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&path)
             .map_err(io(&path))?;
-        // A record of strings always serializes.
-        let json = serde_json::to_string_pretty(record).unwrap_or_default();
         std::io::Write::write_all(&mut f, json.as_bytes()).map_err(io(&path))
     }
 

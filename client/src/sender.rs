@@ -62,8 +62,7 @@ pub struct TxSender<C> {
     chain_id: String,
     gas_price: GasPrice,
     inclusion_timeout: Duration,
-    /// (account number, next sequence) once known; forgotten after any refusal, so the
-    /// next tx reads the account again.
+    /// (account number, next sequence) once known.
     account: Mutex<Option<(u64, u64)>>,
 }
 
@@ -97,8 +96,9 @@ impl<C: Chain> TxSender<C> {
     }
 
     /// Sign `messages` and pass them through CheckTx. A refusal comes back as a result
-    /// with its code; a wrong sequence (a tx of ours that landed while we were not looking,
-    /// or a restart) is read again from the chain and tried once more.
+    /// with its code. A wrong sequence (another client of the account, or our txs from
+    /// before a restart still in the mempool) is tried once more at the sequence the node
+    /// expects, which it names in its refusal (the committed account lags the mempool).
     pub async fn broadcast(
         &self,
         messages: Vec<Any>,
@@ -109,7 +109,8 @@ impl<C: Chain> TxSender<C> {
             None => fee_coins(&self.gas_price, opts.gas)?,
         };
         let mut account = self.account.lock().await;
-        for attempt in 0..2 {
+        let mut retried = false;
+        loop {
             let (number, next) = match *account {
                 Some(a) => a,
                 None => {
@@ -129,24 +130,23 @@ impl<C: Chain> TxSender<C> {
                 sequence,
             );
             let r = self.chain.broadcast_sync(&tx).await?;
-            if r.code == 0 {
-                *account = Some((
-                    number,
-                    if opts.sequence.is_some() {
-                        next
-                    } else {
-                        sequence + 1
-                    },
-                ));
-                return Ok(r);
-            }
-            *account = None;
-            if r.code == WRONG_SEQUENCE && attempt == 0 && opts.sequence.is_none() {
+            let wrong_sequence = r.code == WRONG_SEQUENCE && r.codespace == "sdk";
+            *account = if r.code == 0 && opts.sequence.is_none() {
+                Some((number, sequence + 1))
+            } else if !wrong_sequence {
+                // Accepted at a sequence the caller chose, or refused for another reason:
+                // the tracked sequence stands.
+                Some((number, next))
+            } else {
+                // The node's expectation if it said it, else the chain's account again.
+                expected_sequence(&r.log).map(|n| (number, n))
+            };
+            if wrong_sequence && !retried && opts.sequence.is_none() {
+                retried = true;
                 continue;
             }
             return Ok(r);
         }
-        unreachable!("the loop returns on its second attempt")
     }
 
     /// Wait for the tx with this hash to be committed. Errors while polling (a node still
@@ -172,6 +172,14 @@ impl<C: Chain> TxSender<C> {
         }
         self.wait(&r.hash).await
     }
+}
+
+/// The sequence a wrong-sequence refusal says the node expects (the SDK's wording:
+/// `account sequence mismatch, expected 7, got 5`).
+fn expected_sequence(log: &str) -> Option<u64> {
+    let rest = &log[log.find("expected ")? + "expected ".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// Poll `chain` until the tx with `hash` is committed or `timeout` passes.

@@ -121,7 +121,14 @@ pub async fn broadcast_with(
     opts: TxOpts,
     extra: serde_json::Map<String, serde_json::Value>,
 ) -> anyhow::Result<()> {
-    let gas_price: GasPrice = opts.gas_prices.parse().map_err(anyhow::Error::msg)?;
+    // --fees, when given, is the fee; only without it does --gas-prices matter.
+    let gas_price: GasPrice = match &opts.fees {
+        Some(_) => GasPrice {
+            denom: String::new(),
+            scaled: 0,
+        },
+        None => opts.gas_prices.parse().map_err(anyhow::Error::msg)?,
+    };
     let fees = opts
         .fees
         .as_deref()

@@ -22,8 +22,13 @@ struct Ledger {
     broadcasts: u32,
     /// Sequences the chain accepted, in order.
     accepted: Vec<u64>,
+    /// Refuse a wrong sequence without naming the expected one.
+    terse: bool,
     /// Refuse everything with this code (after the sequence check).
     refuse: Option<u32>,
+    /// Our txs accepted into the mempool but not yet committed: the account as queried
+    /// lags the sequence CheckTx expects by this much.
+    pending: u64,
     /// Hashes the chain will report as committed.
     committed: Vec<String>,
 }
@@ -51,7 +56,7 @@ impl Chain for FakeChain {
             address: address.to_string(),
             pub_key: None,
             account_number: l.number,
-            sequence: l.sequence,
+            sequence: l.sequence - l.pending,
         })
     }
 
@@ -82,13 +87,15 @@ impl Chain for FakeChain {
             return Ok(refuse(4, "signature verification failed".into()));
         }
         if signer.sequence != l.sequence {
-            return Ok(refuse(
-                WRONG_SEQUENCE,
+            let log = if l.terse {
+                "wrong sequence".to_string()
+            } else {
                 format!(
                     "account sequence mismatch, expected {}, got {}",
                     l.sequence, signer.sequence
-                ),
-            ));
+                )
+            };
+            return Ok(refuse(WRONG_SEQUENCE, log));
         }
         if let Some(code) = l.refuse {
             return Ok(refuse(code, "refused".into()));
@@ -140,7 +147,7 @@ async fn sequence_is_read_once_then_tracked() {
 }
 
 #[tokio::test]
-async fn a_sequence_moved_elsewhere_is_read_again_and_retried_once() {
+async fn a_sequence_moved_elsewhere_is_retried_once_at_the_one_the_node_expects() {
     let s = sender(FakeChain::new(4, 0));
     assert_eq!(
         s.broadcast(msg(), &TxOptions::gas(1)).await.unwrap().code,
@@ -152,11 +159,22 @@ async fn a_sequence_moved_elsewhere_is_read_again_and_retried_once() {
     assert_eq!(r.code, 0, "{}", r.log);
     let l = s.chain().ledger();
     assert_eq!(l.accepted, vec![0, 3]);
-    assert_eq!((l.account_reads, l.broadcasts), (2, 3));
+    assert_eq!((l.account_reads, l.broadcasts), (1, 3));
+    drop(l);
+    // A node that does not say which sequence it expects: the account is read again.
+    s.chain().ledger().terse = true;
+    s.chain().ledger().sequence = 6;
+    assert_eq!(
+        s.broadcast(msg(), &TxOptions::gas(1)).await.unwrap().code,
+        0
+    );
+    let l = s.chain().ledger();
+    assert_eq!(l.accepted, vec![0, 3, 6]);
+    assert_eq!((l.account_reads, l.broadcasts), (2, 5));
 }
 
 #[tokio::test]
-async fn refusals_come_back_with_their_code_and_forget_the_sequence() {
+async fn other_refusals_come_back_with_their_code_and_keep_the_sequence() {
     let s = sender(FakeChain::new(1, 5));
     s.chain().ledger().refuse = Some(5);
     let r = s.broadcast(msg(), &TxOptions::gas(1)).await.unwrap();
@@ -170,14 +188,31 @@ async fn refusals_come_back_with_their_code_and_forget_the_sequence() {
         Err(ClientError::Rejected { code: 5, .. }) => {}
         other => panic!("want Rejected(5), got {other:?}"),
     }
-    // Each refusal made the next tx read the account again.
-    assert_eq!(s.chain().ledger().account_reads, 2);
     s.chain().ledger().refuse = None;
     assert_eq!(
         s.broadcast(msg(), &TxOptions::gas(1)).await.unwrap().code,
         0
     );
-    assert_eq!(s.chain().ledger().accepted, vec![5]);
+    let l = s.chain().ledger();
+    assert_eq!(l.accepted, vec![5]);
+    assert_eq!(
+        l.account_reads, 1,
+        "a refused tx used no sequence: nothing to read again"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_with_txs_still_in_the_mempool_signs_at_the_sequence_the_node_expects() {
+    // Our previous life left sequences 3 and 4 in the mempool: the committed account says
+    // 3, CheckTx expects 5.
+    let chain = FakeChain::new(1, 5);
+    chain.ledger().pending = 2;
+    let s = sender(chain);
+    let r = s.broadcast(msg(), &TxOptions::gas(1)).await.unwrap();
+    assert_eq!(r.code, 0, "{}", r.log);
+    let l = s.chain().ledger();
+    assert_eq!(l.accepted, vec![5]);
+    assert_eq!((l.account_reads, l.broadcasts), (1, 2));
 }
 
 #[tokio::test]

@@ -75,21 +75,6 @@ pub const MSG_DEREGISTER_PROVIDER_TYPE_URL: &str = "/pol.inference.v1.MsgDeregis
 pub const MSG_SUBMIT_RECEIPT_TYPE_URL: &str = "/pol.inference.v1.MsgSubmitReceipt";
 pub const MSG_SUBMIT_ATTESTATION_TYPE_URL: &str = "/pol.inference.v1.MsgSubmitAttestation";
 
-/// ABCI query paths served by [`InferenceQuery`] (`/<service>/<Method>`).
-pub const QUERY_PATHS: &[&str] = &[
-    "/pol.inference.v1.Query/Params",
-    "/pol.inference.v1.Query/Architecture",
-    "/pol.inference.v1.Query/Architectures",
-    "/pol.inference.v1.Query/Model",
-    "/pol.inference.v1.Query/Models",
-    "/pol.inference.v1.Query/Provider",
-    "/pol.inference.v1.Query/Providers",
-    "/pol.inference.v1.Query/Obligation",
-    "/pol.inference.v1.Query/Obligations",
-    "/pol.inference.v1.Query/Attestations",
-    "/pol.inference.v1.Query/Faults",
-];
-
 pub use module::InferenceModule;
 
 #[cfg(test)]

@@ -59,24 +59,6 @@ pub fn submit_attestation_signer(m: &MsgSubmitAttestation) -> Result<Address, Tx
     Address::parse(&m.submitter)
 }
 
-/// The response type URL of each message (for `TxMsgData`).
-pub fn response_type_url(msg_type_url: &str) -> Option<&'static str> {
-    Some(match msg_type_url {
-        crate::MSG_REGISTER_ARCHITECTURE_TYPE_URL => {
-            "/pol.inference.v1.MsgRegisterArchitectureResponse"
-        }
-        crate::MSG_REGISTER_MODEL_TYPE_URL => "/pol.inference.v1.MsgRegisterModelResponse",
-        crate::MSG_REGISTER_PROVIDER_TYPE_URL => "/pol.inference.v1.MsgRegisterProviderResponse",
-        crate::MSG_UPDATE_PROVIDER_TYPE_URL => "/pol.inference.v1.MsgUpdateProviderResponse",
-        crate::MSG_DEREGISTER_PROVIDER_TYPE_URL => {
-            "/pol.inference.v1.MsgDeregisterProviderResponse"
-        }
-        crate::MSG_SUBMIT_RECEIPT_TYPE_URL => "/pol.inference.v1.MsgSubmitReceiptResponse",
-        crate::MSG_SUBMIT_ATTESTATION_TYPE_URL => "/pol.inference.v1.MsgSubmitAttestationResponse",
-        _ => return None,
-    })
-}
-
 // ---- checks ---------------------------------------------------------------------------
 
 fn invalid(why: impl Into<String>) -> TxError {

@@ -54,15 +54,6 @@ pub use genesis::GenesisState;
 pub use query::LatencyQuery;
 pub use view::{LatencyRead, LatencyWrite};
 
-/// ABCI query paths served by [`LatencyQuery`].
-pub const QUERY_PATHS: &[&str] = &[
-    "/pol.latency.v1.Query/Params",
-    "/pol.latency.v1.Query/Aggregate",
-    "/pol.latency.v1.Query/History",
-    "/pol.latency.v1.Query/Measurers",
-    "/pol.latency.v1.Query/Route",
-];
-
 /// Records the consensus keys of validator updates sent to CometBFT, so the injected vote
 /// extensions they sign can be checked later. Keys are kept after a validator leaves: its
 /// last votes are still checked one height on.

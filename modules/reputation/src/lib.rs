@@ -41,15 +41,6 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 /// Fully qualified name of the query service.
 pub const QUERY_SERVICE: &str = "pol.reputation.v1.Query";
 
-/// ABCI query paths served by [`ReputationQuery`] (`/<service>/<Method>`).
-pub const QUERY_PATHS: &[&str] = &[
-    "/pol.reputation.v1.Query/Params",
-    "/pol.reputation.v1.Query/ProviderReputation",
-    "/pol.reputation.v1.Query/ProviderReputations",
-    "/pol.reputation.v1.Query/ValidatorReputation",
-    "/pol.reputation.v1.Query/ValidatorReputations",
-];
-
 /// Parts per million in one whole.
 pub const PPM: u32 = 1_000_000;
 

@@ -39,13 +39,6 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 /// Fully qualified name of the query service.
 pub const QUERY_SERVICE: &str = "pol.sla.v1.Query";
 
-/// ABCI query paths served by [`SlaQuery`] (`/<service>/<Method>`).
-pub const QUERY_PATHS: &[&str] = &[
-    "/pol.sla.v1.Query/Params",
-    "/pol.sla.v1.Query/Violations",
-    "/pol.sla.v1.Query/ProviderStatus",
-];
-
 /// Parts per million in one whole.
 pub const PPM: u32 = 1_000_000;
 

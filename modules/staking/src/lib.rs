@@ -79,18 +79,6 @@ pub const MSG_DELEGATE_TYPE_URL: &str = "/pol.staking.v1.MsgDelegate";
 pub const MSG_UNDELEGATE_TYPE_URL: &str = "/pol.staking.v1.MsgUndelegate";
 pub const MSG_UNJAIL_TYPE_URL: &str = "/pol.staking.v1.MsgUnjail";
 
-/// ABCI query paths served by [`StakingQuery`] (`/<service>/<Method>`).
-pub const QUERY_PATHS: &[&str] = &[
-    "/pol.staking.v1.Query/Validator",
-    "/pol.staking.v1.Query/Validators",
-    "/pol.staking.v1.Query/Delegation",
-    "/pol.staking.v1.Query/DelegatorDelegations",
-    "/pol.staking.v1.Query/ValidatorDelegations",
-    "/pol.staking.v1.Query/UnbondingDelegations",
-    "/pol.staking.v1.Query/Params",
-    "/pol.staking.v1.Query/Pool",
-];
-
 pub use module::StakingModule;
 
 #[cfg(test)]

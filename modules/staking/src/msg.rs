@@ -398,14 +398,3 @@ pub fn execute_unjail<S: StateWrite>(
         ))
     })
 }
-
-/// The response type URL of each message (for `TxMsgData`).
-pub fn response_type_url(msg_type_url: &str) -> Option<&'static str> {
-    Some(match msg_type_url {
-        crate::MSG_CREATE_VALIDATOR_TYPE_URL => "/pol.staking.v1.MsgCreateValidatorResponse",
-        crate::MSG_DELEGATE_TYPE_URL => "/pol.staking.v1.MsgDelegateResponse",
-        crate::MSG_UNDELEGATE_TYPE_URL => "/pol.staking.v1.MsgUndelegateResponse",
-        crate::MSG_UNJAIL_TYPE_URL => "/pol.staking.v1.MsgUnjailResponse",
-        _ => return None,
-    })
-}
