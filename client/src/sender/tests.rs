@@ -157,10 +157,11 @@ async fn a_sequence_moved_elsewhere_is_retried_once_at_the_one_the_node_expects(
     s.chain().ledger().sequence = 3;
     let r = s.broadcast(msg(), &TxOptions::gas(1)).await.unwrap();
     assert_eq!(r.code, 0, "{}", r.log);
-    let l = s.chain().ledger();
-    assert_eq!(l.accepted, vec![0, 3]);
-    assert_eq!((l.account_reads, l.broadcasts), (1, 3));
-    drop(l);
+    {
+        let l = s.chain().ledger();
+        assert_eq!(l.accepted, vec![0, 3]);
+        assert_eq!((l.account_reads, l.broadcasts), (1, 3));
+    }
     // A node that does not say which sequence it expects: the account is read again.
     s.chain().ledger().terse = true;
     s.chain().ledger().sequence = 6;
