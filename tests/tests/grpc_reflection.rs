@@ -34,6 +34,26 @@ async fn server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     (addr, stop)
 }
 
+/// A channel to a fresh server (stopped when the sender is dropped).
+async fn connected() -> (tonic::transport::Channel, tokio::sync::oneshot::Sender<()>) {
+    let (addr, stop) = server().await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect");
+    (channel, stop)
+}
+
+async fn list_services(
+    client: &mut ServerReflectionClient<tonic::transport::Channel>,
+) -> BTreeSet<String> {
+    match ask(client, MessageRequest::ListServices(String::new())).await {
+        MessageResponse::ListServicesResponse(l) => l.service.into_iter().map(|s| s.name).collect(),
+        other => panic!("unexpected answer {other:?}"),
+    }
+}
+
 async fn ask(
     client: &mut ServerReflectionClient<tonic::transport::Channel>,
     req: MessageRequest,
@@ -72,21 +92,10 @@ async fn files_for_symbol(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reflection_lists_every_service_and_resolves_bank_query() {
-    let (addr, _stop) = server().await;
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .expect("connect");
+    let (channel, _stop) = connected().await;
     let mut client = ServerReflectionClient::new(channel);
 
-    let listed: BTreeSet<String> =
-        match ask(&mut client, MessageRequest::ListServices(String::new())).await {
-            MessageResponse::ListServicesResponse(l) => {
-                l.service.into_iter().map(|s| s.name).collect()
-            }
-            other => panic!("unexpected answer {other:?}"),
-        };
+    let listed = list_services(&mut client).await;
     for svc in pol_app::services::reflection::SERVICES {
         assert!(listed.contains(*svc), "{svc} not listed in {listed:?}");
     }
@@ -248,20 +257,9 @@ impl tonic::codec::Decoder for RawCodec {
 /// answer or its own refusal of an empty request, never Unimplemented).
 #[tokio::test(flavor = "multi_thread")]
 async fn every_module_query_method_is_served_on_grpc_and_reflection() {
-    let (addr, _stop) = server().await;
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .expect("connect");
+    let (channel, _stop) = connected().await;
     let mut client = ServerReflectionClient::new(channel.clone());
-    let listed: BTreeSet<String> =
-        match ask(&mut client, MessageRequest::ListServices(String::new())).await {
-            MessageResponse::ListServicesResponse(l) => {
-                l.service.into_iter().map(|s| s.name).collect()
-            }
-            other => panic!("unexpected answer {other:?}"),
-        };
+    let listed = list_services(&mut client).await;
     let mut called = 0;
     for module in pol_app::modules::MODULES {
         for svc in module.query_services() {
