@@ -1,0 +1,162 @@
+//! Providers: registration with a bond, SLA and receipt key; updates; deregistration.
+
+use pol_component::state::atomic;
+use pol_component::{Address, BlockContext, Event, TxError};
+use pol_store::StateWrite;
+
+use crate::pb::{self, ProviderStatus};
+use crate::penalties::required_bond;
+use crate::view::{InferenceRead, InferenceWrite};
+use crate::{bond_pool, state_key};
+
+use super::*;
+
+pub fn execute_register_provider<S: StateWrite>(
+    state: &mut S,
+    ctx: &BlockContext,
+    m: &MsgRegisterProvider,
+) -> Result<(MsgRegisterProviderResponse, Vec<Event>), TxError> {
+    let addr = Address::parse(&m.provider)?;
+    let params = state.inference_params()?;
+    if let Some(p) = state.provider(&addr)? {
+        return Err(invalid(format!(
+            "{addr} is already a provider ({})",
+            status_name(p.status)
+        )));
+    }
+    validate_endpoint(&m.endpoint, &params)?;
+    validate_models(state, &m.models, &params)?;
+    let sla = validate_sla(m.sla.as_ref())?;
+    let price = price(&m.price_per_inference, "price_per_inference")?;
+    validate_receipt_key(&m.receipt_pubkey)?;
+    let bond = bond_coin(m.bond.as_ref(), &params)?;
+    if bond < params.min_provider_bond {
+        return Err(invalid(format!(
+            "bond {bond}{} is below the minimum {}{}",
+            params.bond_denom, params.min_provider_bond, params.bond_denom
+        )));
+    }
+    atomic(state, |s| {
+        let mut events = transfer(s, &addr, &bond_pool(), &params.bond_denom, bond)?;
+        let p = pb::Provider {
+            address: addr.to_string(),
+            endpoint: m.endpoint.clone(),
+            models: m.models.clone(),
+            sla: Some(sla),
+            price_per_inference: price.to_string(),
+            receipt_pubkey: m.receipt_pubkey.clone(),
+            bond: bond.to_string(),
+            status: ProviderStatus::Active as i32,
+            unbonding_completion_height: 0,
+            registered_height: ctx.height,
+            attested: 0,
+            faults: 0,
+            min_bond: String::new(),
+            jailed_until_height: 0,
+        };
+        s.put_provider(&p, None)?;
+        events.push(
+            Event::new("register_provider")
+                .attr("provider", addr.to_string())
+                .attr("endpoint", m.endpoint.clone())
+                .attr("models", m.models.join(","))
+                .attr("bond", format!("{bond}{}", params.bond_denom)),
+        );
+        Ok((MsgRegisterProviderResponse {}, events))
+    })
+}
+
+pub fn execute_update_provider<S: StateWrite>(
+    state: &mut S,
+    ctx: &BlockContext,
+    m: &MsgUpdateProvider,
+) -> Result<(MsgUpdateProviderResponse, Vec<Event>), TxError> {
+    let addr = Address::parse(&m.provider)?;
+    let params = state.inference_params()?;
+    let old = provider_of(state, &addr)?;
+    if old.status == ProviderStatus::Unbonding as i32 {
+        return Err(invalid(format!(
+            "provider {addr} has deregistered; its bond returns at height {}",
+            old.unbonding_completion_height
+        )));
+    }
+    let mut p = old.clone();
+    if !m.endpoint.is_empty() {
+        validate_endpoint(&m.endpoint, &params)?;
+        p.endpoint = m.endpoint.clone();
+    }
+    if !m.models.is_empty() {
+        validate_models(state, &m.models, &params)?;
+        p.models = m.models.clone();
+    }
+    if m.sla.is_some() {
+        p.sla = Some(validate_sla(m.sla.as_ref())?);
+    }
+    if !m.price_per_inference.is_empty() {
+        p.price_per_inference = price(&m.price_per_inference, "price_per_inference")?.to_string();
+    }
+    if !m.receipt_pubkey.is_empty() {
+        validate_receipt_key(&m.receipt_pubkey)?;
+        p.receipt_pubkey = m.receipt_pubkey.clone();
+    }
+    let added = match &m.add_bond {
+        Some(c) => bond_coin(Some(c), &params)?,
+        None => 0,
+    };
+    atomic(state, |s| {
+        let mut events = transfer(s, &addr, &bond_pool(), &params.bond_denom, added)?;
+        let bond = amount_of(&p.bond)?
+            .checked_add(added)
+            .ok_or_else(|| invalid("bond overflows"))?;
+        p.bond = bond.to_string();
+        // Reactivation: the bond covers this provider's required bond (raised by SLA
+        // jailings) and any SLA jail time is over.
+        if p.status == ProviderStatus::Jailed as i32
+            && bond >= required_bond(&p, &params)?
+            && ctx.height >= p.jailed_until_height
+        {
+            p.status = ProviderStatus::Active as i32;
+            events.push(Event::new("provider_reactivated").attr("provider", addr.to_string()));
+        }
+        s.put_provider(&p, Some(&old))?;
+        events.push(
+            Event::new("update_provider")
+                .attr("provider", addr.to_string())
+                .attr("bond", format!("{bond}{}", params.bond_denom)),
+        );
+        Ok((MsgUpdateProviderResponse {}, events))
+    })
+}
+
+pub fn execute_deregister_provider<S: StateWrite>(
+    state: &mut S,
+    ctx: &BlockContext,
+    m: &MsgDeregisterProvider,
+) -> Result<(MsgDeregisterProviderResponse, Vec<Event>), TxError> {
+    let addr = Address::parse(&m.provider)?;
+    let params = state.inference_params()?;
+    let old = provider_of(state, &addr)?;
+    if old.status == ProviderStatus::Unbonding as i32 {
+        return Err(invalid(format!("provider {addr} has already deregistered")));
+    }
+    let completion = ctx
+        .height
+        .checked_add(params.provider_unbonding_blocks)
+        .ok_or_else(|| invalid("unbonding height overflows"))?;
+    let mut p = old.clone();
+    p.status = ProviderStatus::Unbonding as i32;
+    p.unbonding_completion_height = completion;
+    state.put_provider(&p, Some(&old))?;
+    state.put_raw(
+        state_key::provider_unbonding(completion, &addr),
+        addr.as_bytes().to_vec(),
+    );
+    Ok((
+        MsgDeregisterProviderResponse {
+            completion_height: completion,
+        },
+        vec![Event::new("deregister_provider")
+            .attr("provider", addr.to_string())
+            .attr("completion_height", completion.to_string())],
+    ))
+}
