@@ -32,10 +32,8 @@ use serde_json::{json, Value};
 use tendermint_proto::v0_38::abci::RequestInitChain;
 use tendermint_proto::v0_38::types::{BlockParams, ConsensusParams};
 
-use crate::app::{ChainParams, ConsensusState};
-
-/// Where InitChain stores the chain-id (`app/params.rs`).
-const CHAIN_ID_KEY: &[u8] = b"app/chain_id";
+use crate::app::{ChainParams, ConsensusState, CHAIN_ID_KEY};
+use crate::modules::Modules;
 
 /// CometBFT's `DefaultBlockParams` (v0.38), which it fills in when genesis.json's
 /// `consensus_params.block` leaves a field out.
@@ -98,6 +96,8 @@ pub struct ExportOptions {
     pub height: Option<u64>,
     /// Skip the InitChain dry run (it rebuilds the whole state once more, in memory).
     pub skip_verify: bool,
+    /// The modules whose state is exported (pol's by default).
+    pub modules: Modules,
 }
 
 /// Export the state of `<home>/data/pol.db` at `height` (default: the latest committed)
@@ -203,23 +203,14 @@ pub fn export_from_storage(
         );
     }
 
-    let module = |name: &str, e: pol_component::TxError| {
-        anyhow::anyhow!("exporting {name} at height {height}: {}", e.log)
-    };
-    let app_state = pol_genesis::AppState {
-        auth: pol_auth::GenesisState::export(&snapshot).map_err(|e| module("auth", e))?,
-        bank: pol_bank::GenesisState::export(&snapshot).map_err(|e| module("bank", e))?,
-        staking: pol_staking::GenesisState::export(&snapshot).map_err(|e| module("staking", e))?,
-        inference: pol_inference::GenesisState::export(&snapshot)
-            .map_err(|e| module("inference", e))?,
-        latency: pol_latency::GenesisState::export(&snapshot).map_err(|e| module("latency", e))?,
-        sla: pol_sla::GenesisState::export(&snapshot).map_err(|e| module("sla", e))?,
-        reputation: pol_reputation::GenesisState::export(&snapshot)
-            .map_err(|e| module("reputation", e))?,
-    };
-    app_state
-        .validate()
+    let app_state = opts
+        .modules
+        .export_genesis(&snapshot)
+        .map_err(|e| anyhow::anyhow!("at height {height}: {e}"))?;
+    pol_genesis::validate(&app_state, opts.modules.list())
         .map_err(|e| anyhow::anyhow!("the state at height {height} does not validate: {e}"))?;
+    let staking: pol_staking::GenesisState = app_state.get().map_err(anyhow::Error::msg)?;
+    let auth: pol_auth::GenesisState = app_state.get().map_err(anyhow::Error::msg)?;
 
     let mut genesis = original.clone();
     let doc = genesis.as_object_mut().expect("checked above");
@@ -228,10 +219,10 @@ pub fn export_from_storage(
         .context("height overflows the initial height")?;
     doc.insert("initial_height".into(), json!(next.to_string()));
     doc.insert("app_hash".into(), json!(hex::encode_upper(app_hash)));
-    if !app_state.staking.last_powers.is_empty() {
+    if !staking.last_powers.is_empty() {
         // InitChain returns staking's set; genesis.json must not list another.
         doc.insert("validators".into(), json!([]));
-    } else if !app_state.staking.validators.is_empty() {
+    } else if !staking.validators.is_empty() {
         tracing::warn!(
             "staking has validators but none bonded: the export keeps genesis.json's own \
              validator list"
@@ -242,13 +233,13 @@ pub fn export_from_storage(
     let mut out = Export {
         height,
         app_hash,
-        accounts: app_state.auth.accounts.len(),
-        validators: app_state.staking.validators.len(),
+        accounts: auth.accounts.len(),
+        validators: staking.validators.len(),
         genesis,
         verified: false,
     };
     if !opts.skip_verify {
-        let (root, _) = init_chain_root(&out.genesis)?;
+        let (root, _) = init_chain_root(&out.genesis, opts.modules)?;
         if root != app_hash {
             bail!(
                 "InitChain of this export gives app hash {} but height {height} has {}: \
@@ -287,11 +278,14 @@ pub fn init_chain_request(genesis: &Value) -> anyhow::Result<RequestInitChain> {
 
 /// Run InitChain of `genesis` on an empty in-memory store: its app hash, and how long
 /// building the state took.
-pub fn init_chain_root(genesis: &Value) -> anyhow::Result<([u8; 32], std::time::Duration)> {
+pub fn init_chain_root(
+    genesis: &Value,
+    modules: Modules,
+) -> anyhow::Result<([u8; 32], std::time::Duration)> {
     let started = Instant::now();
     let req = init_chain_request(genesis)?;
     let storage = Storage::open_temporary(StorageConfig { keep_recent: 0 })?;
-    let mut consensus = ConsensusState::load(storage)?;
+    let mut consensus = ConsensusState::load(storage, modules)?;
     let (root, _) = consensus
         .try_init_chain(&req)
         .map_err(|e| anyhow::anyhow!("InitChain of the export fails: {e}"))?;

@@ -114,7 +114,8 @@ pub fn verify(file: &GentxFile, chain_id: &str) -> Result<(GenesisValidator, Str
         max_memo_characters: 256,
         max_gas: u64::MAX,
     };
-    let tx = decode_tx(&bytes, &limits)?;
+    // A gentx carries pol's own MsgCreateValidator.
+    let tx = decode_tx(&bytes, &limits, crate::modules::Modules::pol())?;
     let Some(msg) = (match tx.msgs.as_slice() {
         [only] => only.downcast::<pol_staking::msg::MsgCreateValidator>(),
         _ => None,

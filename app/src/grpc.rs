@@ -8,6 +8,8 @@ use std::path::Path;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::service_server::ServiceServer as TxServiceServer;
 use pol_store::Storage;
 
+use crate::modules::Modules;
+
 use crate::services::consensus::pb::query_server::QueryServer as ConsensusQueryServer;
 use crate::services::{self, CometRpc};
 
@@ -17,6 +19,7 @@ pub const DEFAULT_COMETBFT_RPC: &str = "http://127.0.0.1:26657";
 /// Serve until `shutdown` resolves, for the node in `home` (CometBFT RPC from `<home>/config/config.toml`).
 pub async fn serve_for_home(
     storage: Storage,
+    modules: Modules,
     addr: SocketAddr,
     home: &Path,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -28,24 +31,25 @@ pub async fn serve_for_home(
             DEFAULT_COMETBFT_RPC.to_string()
         }
     };
-    serve_with_rpc(storage, addr, &rpc_url, shutdown).await
+    serve_with_rpc(storage, modules, addr, &rpc_url, shutdown).await
 }
 
 /// [`serve_for_home`] with an explicit CometBFT RPC URL.
 pub async fn serve_with_rpc(
     storage: Storage,
+    modules: Modules,
     addr: SocketAddr,
     cometbft_rpc: &str,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let mut reflection_v1 = tonic_reflection::server::Builder::configure();
     let mut reflection_v1alpha = tonic_reflection::server::Builder::configure();
-    for set in crate::modules::file_descriptor_sets() {
+    for set in modules.file_descriptor_sets() {
         reflection_v1 = reflection_v1.register_encoded_file_descriptor_set(set);
         reflection_v1alpha = reflection_v1alpha.register_encoded_file_descriptor_set(set);
     }
     let rpc = CometRpc::new(cometbft_rpc);
-    let mut routes = crate::modules::query_routes(&storage);
+    let mut routes = modules.query_routes(&storage);
     routes
         .add_service(reflection_v1.build_v1()?)
         .add_service(reflection_v1alpha.build_v1alpha()?)
@@ -53,7 +57,7 @@ pub async fn serve_with_rpc(
             services::consensus::ConsensusQuery::new(rpc.clone()),
         ))
         .add_service(TxServiceServer::new(services::tx::TxService::new(
-            storage, rpc,
+            storage, rpc, modules,
         )));
     tracing::info!(%addr, cometbft_rpc, "gRPC server listening");
     tonic::transport::Server::builder()

@@ -43,8 +43,8 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     }
     // Refuse a bad genesis before CometBFT ever sees it.
     let genesis_path = opts.home.join("config").join("genesis.json");
-    let genesis =
-        pol_genesis::GenesisFile::load(&genesis_path).with_context(|| "checking genesis")?;
+    let genesis = pol_genesis::GenesisFile::load(&genesis_path, crate::modules::MODULES)
+        .with_context(|| "checking genesis")?;
 
     let storage = Storage::open(
         &db_path(&opts.home),
@@ -109,7 +109,8 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
         None
     };
 
-    let queries = QueryRouter::new(&storage, tokio::runtime::Handle::current());
+    let modules = crate::modules::Modules::pol();
+    let queries = QueryRouter::new(&storage, modules, tokio::runtime::Handle::current());
     let mut settings = NodeSettings {
         min_gas_price: config.min_gas_price()?,
         test_faults: config.test_faults.clone(),
@@ -118,7 +119,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     settings.probes = probes
         .as_ref()
         .map(|(book, _)| book.clone() as Arc<dyn ProbeSource>);
-    let app = App::new(storage.clone(), settings, queries)?;
+    let app = App::new(storage.clone(), modules, settings, queries)?;
     let abci = AbciServer::spawn(app, &config.abci_address, config.abci_max_frame_bytes)
         .with_context(|| format!("binding ABCI on {}", config.abci_address))?;
 
@@ -133,7 +134,9 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
             let shutdown = async move {
                 let _ = rx.wait_for(|s| *s).await;
             };
-            if let Err(e) = crate::grpc::serve_for_home(storage, addr, &home, shutdown).await {
+            if let Err(e) =
+                crate::grpc::serve_for_home(storage, modules, addr, &home, shutdown).await
+            {
                 tracing::error!("gRPC server: {e:#}");
             }
         }))

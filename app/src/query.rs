@@ -4,6 +4,7 @@
 //! Each gRPC path runs the very same service implementation the tonic server runs, so the
 //! two transports cannot disagree.
 
+use crate::modules::Modules;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ pub const STORE_PATH: &str = "/store/key";
 pub const PROOF_OP_TYPE: &str = "ics23:jmt";
 
 /// Serves the ABCI query paths `/<service>/<Method>` through the very same tonic services
-/// the gRPC server runs (every module's, from [`crate::modules::MODULES`]), called in
+/// the gRPC server runs (every module's, from [`Modules`]), called in
 /// process with a gRPC-framed request: one registration, two transports, no per-method list.
 #[derive(Clone)]
 pub struct QueryRouter {
@@ -42,12 +43,12 @@ const TX_SERVICE_ABCI_PATHS: [&str; 3] = [
 ];
 
 impl QueryRouter {
-    pub fn new(storage: &Storage, runtime: tokio::runtime::Handle) -> Self {
-        let mut routes = crate::modules::query_routes(storage);
+    pub fn new(storage: &Storage, modules: Modules, runtime: tokio::runtime::Handle) -> Self {
+        let mut routes = modules.query_routes(storage);
         routes.add_service(TxServiceServer::new(
-            crate::services::tx::TxService::state_only(storage.clone()),
+            crate::services::tx::TxService::state_only(storage.clone(), modules),
         ));
-        let mut paths = crate::modules::query_paths();
+        let mut paths = modules.query_paths();
         paths.extend(TX_SERVICE_ABCI_PATHS.map(String::from));
         QueryRouter {
             routes: routes.routes().prepare(),

@@ -30,6 +30,7 @@
 //! per block, so the outcome of every transaction can be predicted from the state the block
 //! starts from, and is asserted, in CheckTx and in FinalizeBlock alike.
 
+use pol_app::modules::Modules;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -337,9 +338,10 @@ impl Sim {
         let dir = tempfile::tempdir().unwrap();
         // Prune as a node would (keeps the last 64 versions), so pruning runs under the load.
         let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 64 }).unwrap();
-        let queries = QueryRouter::new(&storage, rt.handle().clone());
+        let queries = QueryRouter::new(&storage, Modules::pol(), rt.handle().clone());
         let app = App::new(
             storage,
+            Modules::pol(),
             NodeSettings {
                 min_gas_price: None,
                 ..Default::default()

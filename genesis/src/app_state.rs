@@ -1,151 +1,158 @@
-use serde::{Deserialize, Serialize};
+//! `app_state`, checked against the app's modules: every entry must name a module (a typo
+//! must not silently drop state), each module checks its own part, then the checks across
+//! modules run.
 
-/// Every module's genesis, keyed by module name as in Cosmos' `app_state`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AppState {
-    pub auth: pol_auth::GenesisState,
-    pub bank: pol_bank::GenesisState,
-    pub staking: pol_staking::GenesisState,
-    pub inference: pol_inference::GenesisState,
-    pub latency: pol_latency::GenesisState,
-    pub sla: pol_sla::GenesisState,
-    pub reputation: pol_reputation::GenesisState,
+pub use pol_component::AppState;
+use pol_component::Module;
+
+/// Check `app_state` against `modules` (the app's module list).
+pub fn validate(app_state: &AppState, modules: &[&dyn Module]) -> Result<(), String> {
+    for name in app_state.modules() {
+        if !modules
+            .iter()
+            .any(|m| m.name() == name && m.genesis().is_some())
+        {
+            let known: Vec<_> = modules
+                .iter()
+                .filter(|m| m.genesis().is_some())
+                .map(|m| m.name())
+                .collect();
+            return Err(format!(
+                "app_state: unknown module `{name}` (modules with genesis: {})",
+                known.join(", ")
+            ));
+        }
+    }
+    let handlers: Vec<_> = modules.iter().filter_map(|m| m.genesis()).collect();
+    for g in &handlers {
+        g.validate(app_state)?;
+    }
+    for g in &handlers {
+        g.validate_against(app_state)?;
+    }
+    Ok(())
 }
 
-impl AppState {
-    /// Parse `app_state` JSON; unknown fields are errors so a typo can't silently drop state.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(AppState::default());
+/// Every module's default genesis (what `pold init` writes).
+pub fn default_app_state(modules: &[&dyn Module]) -> Result<AppState, String> {
+    let mut app_state = AppState::default();
+    for m in modules {
+        if let Some(g) = m.genesis() {
+            app_state.insert_raw(m.name(), g.default_json()?);
         }
-        let state: AppState =
-            serde_json::from_slice(bytes).map_err(|e| format!("app_state: {e}"))?;
-        state.validate()?;
-        Ok(state)
     }
+    Ok(app_state)
+}
 
-    pub fn validate(&self) -> Result<(), String> {
-        self.auth.validate()?;
-        self.bank.validate()?;
-        self.staking.validate()?;
-        self.inference.validate()?;
-        self.latency.validate()?;
-        self.sla.validate()?;
-        self.reputation.validate()?;
-        self.check_gentx_funds()?;
-        Ok(())
-    }
-
-    /// Every gentx operator must hold its self-bond in bank genesis (InitChain would fail
-    /// otherwise; saying so here catches it at `collect-gentxs` and `genesis validate`).
-    fn check_gentx_funds(&self) -> Result<(), String> {
-        let denom = &self.staking.params.bond_denom;
-        // Exported pools are checked by InitChain against the imported records.
-        let mut need: std::collections::BTreeMap<&str, u128> = Default::default();
-        for g in &self.staking.gentxs {
-            let n = need.entry(g.operator.as_str()).or_default();
-            *n = n
-                .checked_add(g.self_bond)
-                .ok_or("gentx self-bonds overflow")?;
-        }
-        for (operator, need) in need {
-            let have: u128 = self
-                .bank
-                .balances
-                .iter()
-                .filter(|b| b.address == operator)
-                .flat_map(|b| b.coins.iter())
-                .filter(|c| &c.denom == denom)
-                .map(|c| c.amount.parse::<u128>().unwrap_or(0))
-                .fold(0u128, u128::saturating_add);
-            if have < need {
-                return Err(format!(
-                    "staking genesis: gentx operator {operator} self-bonds {need}{denom} \
-                     but holds {have}{denom} in bank genesis"
-                ));
-            }
-        }
-        Ok(())
-    }
+/// Parse `app_state` bytes (as InitChain gets them) and check them.
+pub fn parse(bytes: &[u8], modules: &[&dyn Module]) -> Result<AppState, String> {
+    let app_state = AppState::from_json(bytes)?;
+    validate(&app_state, modules)?;
+    Ok(app_state)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    static MODULES: &[&dyn Module] = &[
+        &pol_auth::AuthModule,
+        &pol_bank::BankModule,
+        &pol_staking::StakingModule,
+    ];
+
     #[test]
     fn rejects_typos_and_bad_values() {
-        assert!(AppState::from_json(b"").unwrap() == AppState::default());
-        assert!(AppState::from_json(br#"{"bnak": {}}"#)
-            .unwrap_err()
-            .contains("unknown field"));
+        assert!(parse(b"", MODULES).unwrap() == AppState::default());
+        let typo = parse(br#"{"bnak": {}}"#, MODULES).unwrap_err();
+        assert!(typo.contains("unknown module `bnak`"), "{typo}");
+        let typo = parse(br#"{"bank": {"balance": []}}"#, MODULES).unwrap_err();
+        assert!(typo.contains("unknown field"), "{typo}");
         let bad_amount = br#"{"bank":{"balances":[{"address":"pol1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9","coins":[{"denom":"upol","amount":"-1"}]}]}}"#;
-        assert!(AppState::from_json(bad_amount).is_err());
+        assert!(parse(bad_amount, MODULES).is_err());
+        // The defaults validate, and hold every module's part.
+        let defaults = default_app_state(MODULES).unwrap();
+        assert_eq!(
+            defaults.modules().collect::<Vec<_>>(),
+            ["auth", "bank", "staking"]
+        );
+        validate(&defaults, MODULES).unwrap();
     }
 
     #[test]
     fn exported_accounts_parse_cosmos_style() {
-        let a = pol_component::Address([1; 20]).to_string();
+        let a = pol_auth::address_of_pubkey(&[2; 33]).unwrap().to_string();
         let json = format!(
             r#"{{"auth":{{"accounts":[{{"address":"{a}","account_number":4,"sequence":9,
             "pub_key":{{"@type":"/cosmos.crypto.secp256k1.PubKey",
             "key":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIC"}}}}],"next_account_number":5}}}}"#
         );
-        let state = AppState::from_json(json.as_bytes()).unwrap();
-        let acc = &state.auth.accounts[0];
+        let state = parse(json.as_bytes(), MODULES).unwrap();
+        let auth: pol_auth::GenesisState = state.get().unwrap();
+        let acc = &auth.accounts[0];
         assert_eq!((acc.account_number, acc.sequence), (Some(4), 9));
         assert_eq!(acc.pub_key.as_ref().unwrap().key, vec![2u8; 33]);
-        assert_eq!(state.auth.next_account_number, 5);
+        assert_eq!(auth.next_account_number, 5);
         // Written back the same way, and only the fields that are set.
-        let out = serde_json::to_string(&state.auth).unwrap();
+        let out = serde_json::to_string(&auth).unwrap();
         assert!(
             out.contains(r#""@type":"/cosmos.crypto.secp256k1.PubKey""#),
             "{out}"
         );
-        let plain = serde_json::to_string(&pol_auth::genesis::GenesisAccount::new(a)).unwrap();
+        let plain =
+            serde_json::to_string(&pol_auth::genesis::GenesisAccount::new(a.clone())).unwrap();
         assert!(
             !plain.contains("sequence") && !plain.contains("account_number"),
             "{plain}"
         );
         // A typo in an account field is an error, not a silently dropped sequence.
         let typo = json.replace("\"sequence\"", "\"sequense\"");
-        assert!(AppState::from_json(typo.as_bytes())
+        assert!(parse(typo.as_bytes(), MODULES)
             .unwrap_err()
             .contains("unknown field"));
         let overlap = json.replace("\"next_account_number\":5", "\"next_account_number\":4");
-        assert!(AppState::from_json(overlap.as_bytes())
+        assert!(parse(overlap.as_bytes(), MODULES)
             .unwrap_err()
             .contains("not past"));
+        // A recorded key must be the account's own.
+        let other = json.replace(&a, &pol_component::Address([9; 20]).to_string());
+        assert!(parse(other.as_bytes(), MODULES)
+            .unwrap_err()
+            .contains("belongs to"));
     }
 
     #[test]
     fn gentx_operators_must_hold_their_self_bond() {
         let op = pol_component::Address([3; 20]);
         let mut state = AppState::default();
+        let gentx = pol_staking::GenesisValidator::new(
+            &op,
+            // A valid ed25519 point: the public key of the all-sevens seed.
+            &ed25519_dalek::SigningKey::from_bytes(&[7; 32])
+                .verifying_key()
+                .to_bytes(),
+            "v",
+            0,
+            5_000_000,
+        );
         state
-            .staking
-            .gentxs
-            .push(pol_staking::GenesisValidator::new(
-                &op,
-                // A valid ed25519 point: the public key of the all-sevens seed.
-                &ed25519_dalek::SigningKey::from_bytes(&[7; 32])
-                    .verifying_key()
-                    .to_bytes(),
-                "v",
-                0,
-                5_000_000,
-            ));
-        state.bank.balances.push(pol_bank::genesis::GenesisBalance {
+            .edit(|s: &mut pol_staking::GenesisState| s.gentxs.push(gentx))
+            .unwrap();
+        let balance = |amount: &str| pol_bank::genesis::GenesisBalance {
             address: op.to_string(),
             coins: vec![pol_bank::genesis::JsonCoin {
                 denom: "upol".into(),
-                amount: "4999999".into(),
+                amount: amount.into(),
             }],
-        });
-        let err = state.validate().unwrap_err();
+        };
+        state
+            .edit(|b: &mut pol_bank::GenesisState| b.balances = vec![balance("4999999")])
+            .unwrap();
+        let err = validate(&state, MODULES).unwrap_err();
         assert!(err.contains("holds 4999999upol"), "{err}");
-        state.bank.balances[0].coins[0].amount = "5000000".into();
-        assert_eq!(state.validate(), Ok(()));
+        state
+            .edit(|b: &mut pol_bank::GenesisState| b.balances = vec![balance("5000000")])
+            .unwrap();
+        assert_eq!(validate(&state, MODULES), Ok(()));
     }
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use pol_bank::genesis::{GenesisBalance, JsonCoin};
 use pol_component::coins::Coin;
-use pol_component::Address;
+use pol_component::{Address, Module};
 use serde_json::Value;
 
 use crate::AppState;
@@ -25,15 +25,20 @@ pub enum GenesisError {
     Invalid { path: PathBuf, msg: String },
 }
 
-/// genesis.json as a JSON document plus our typed view of its `app_state`.
+/// genesis.json as a JSON document plus its `app_state`, checked against the app's modules
+/// when loaded and on every edit.
 pub struct GenesisFile {
     pub path: PathBuf,
     pub doc: Value,
     pub app_state: AppState,
+    modules: &'static [&'static dyn Module],
 }
 
 impl GenesisFile {
-    pub fn load(path: &Path) -> Result<Self, GenesisError> {
+    pub fn load(
+        path: &Path,
+        modules: &'static [&'static dyn Module],
+    ) -> Result<Self, GenesisError> {
         let bytes = std::fs::read(path).map_err(|source| GenesisError::Io {
             path: path.into(),
             source,
@@ -54,7 +59,7 @@ impl GenesisFile {
             Some(v) => {
                 let state: AppState = serde_json::from_value(v.clone())
                     .map_err(|e| invalid(format!("app_state: {e}")))?;
-                state.validate().map_err(invalid)?;
+                crate::validate(&state, modules).map_err(invalid)?;
                 state
             }
         };
@@ -62,6 +67,15 @@ impl GenesisFile {
             path: path.into(),
             doc,
             app_state,
+            modules,
+        })
+    }
+
+    /// Check the file's `app_state` against the modules (an edit must keep it valid).
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        crate::validate(&self.app_state, self.modules).map_err(|msg| GenesisError::Invalid {
+            path: self.path.clone(),
+            msg,
         })
     }
 
@@ -72,53 +86,23 @@ impl GenesisFile {
     /// Add coins to an account's genesis balance (creating it), keeping the file valid.
     pub fn add_account(&mut self, addr: &Address, coins: &[Coin]) -> Result<(), GenesisError> {
         let address = addr.to_string();
-        let bank = &mut self.app_state.bank;
-        let entry = match bank.balances.iter_mut().position(|b| b.address == address) {
-            Some(i) => &mut bank.balances[i],
-            None => {
-                bank.balances.push(GenesisBalance {
-                    address: address.clone(),
-                    coins: Vec::new(),
-                });
-                bank.balances.last_mut().expect("just pushed")
-            }
+        let invalid = |msg: String| GenesisError::Invalid {
+            path: self.path.clone(),
+            msg,
         };
-        for c in coins {
-            match entry.coins.iter_mut().find(|e| e.denom == c.denom) {
-                Some(e) => {
-                    let have: u128 = e.amount.parse().unwrap_or(0);
-                    let sum = have
-                        .checked_add(c.amount)
-                        .ok_or_else(|| GenesisError::Invalid {
-                            path: self.path.clone(),
-                            msg: format!("balance of {} overflows", c.denom),
-                        })?;
-                    e.amount = sum.to_string();
-                }
-                None => entry.coins.push(JsonCoin::from(c)),
-            }
-        }
-        entry.coins.sort_by(|a, b| a.denom.cmp(&b.denom));
-        if !self
-            .app_state
-            .auth
-            .accounts
-            .iter()
-            .any(|a| a.address == address)
-        {
-            self.app_state
-                .auth
-                .accounts
-                .push(pol_auth::genesis::GenesisAccount::new(address));
-        }
-        // The derived supply would be stale; let InitChain recompute it.
-        self.app_state.bank.supply.clear();
         self.app_state
-            .validate()
-            .map_err(|msg| GenesisError::Invalid {
-                path: self.path.clone(),
-                msg,
+            .edit(|bank: &mut pol_bank::GenesisState| add_coins(bank, &address, coins))
+            .map_err(invalid)?
+            .map_err(invalid)?;
+        self.app_state
+            .edit(|auth: &mut pol_auth::GenesisState| {
+                if !auth.accounts.iter().any(|a| a.address == address) {
+                    auth.accounts
+                        .push(pol_auth::genesis::GenesisAccount::new(address.clone()));
+                }
             })
+            .map_err(invalid)?;
+        self.validate()
     }
 
     pub fn save(&mut self) -> Result<(), GenesisError> {
@@ -148,9 +132,45 @@ impl GenesisFile {
     }
 }
 
+/// Add `coins` to `address`'s bank genesis balance (creating it).
+fn add_coins(
+    bank: &mut pol_bank::GenesisState,
+    address: &str,
+    coins: &[Coin],
+) -> Result<(), String> {
+    let entry = match bank.balances.iter_mut().position(|b| b.address == address) {
+        Some(i) => &mut bank.balances[i],
+        None => {
+            bank.balances.push(GenesisBalance {
+                address: address.to_string(),
+                coins: Vec::new(),
+            });
+            bank.balances.last_mut().expect("just pushed")
+        }
+    };
+    for c in coins {
+        match entry.coins.iter_mut().find(|e| e.denom == c.denom) {
+            Some(e) => {
+                let have: u128 = e.amount.parse().unwrap_or(0);
+                let sum = have
+                    .checked_add(c.amount)
+                    .ok_or_else(|| format!("balance of {} overflows", c.denom))?;
+                e.amount = sum.to_string();
+            }
+            None => entry.coins.push(JsonCoin::from(c)),
+        }
+    }
+    entry.coins.sort_by(|a, b| a.denom.cmp(&b.denom));
+    // The derived supply would be stale; let InitChain recompute it.
+    bank.supply.clear();
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    static MODULES: &[&dyn Module] = &[&pol_auth::AuthModule, &pol_bank::BankModule];
 
     #[test]
     fn add_account_accumulates_and_keeps_foreign_fields() {
@@ -162,15 +182,16 @@ mod tests {
         )
         .unwrap();
         let a = Address([1; 20]);
-        let mut g = GenesisFile::load(&path).unwrap();
+        let mut g = GenesisFile::load(&path, MODULES).unwrap();
         g.add_account(&a, &[Coin::new("upol", 5)]).unwrap();
         g.add_account(&a, &[Coin::new("upol", 7), Coin::new("stake", 1)])
             .unwrap();
         g.save().unwrap();
-        let g = GenesisFile::load(&path).unwrap();
+        let g = GenesisFile::load(&path, MODULES).unwrap();
         assert_eq!(g.chain_id(), Some("pol-test"));
         assert_eq!(g.doc["consensus_params"]["x"], 1);
-        let b = &g.app_state.bank.balances;
+        let bank: pol_bank::GenesisState = g.app_state.get().unwrap();
+        let b = &bank.balances;
         assert_eq!(b.len(), 1);
         assert_eq!(
             b[0].coins,
@@ -185,6 +206,7 @@ mod tests {
                 }
             ]
         );
-        assert_eq!(g.app_state.auth.accounts.len(), 1);
+        let auth: pol_auth::GenesisState = g.app_state.get().unwrap();
+        assert_eq!(auth.accounts.len(), 1);
     }
 }

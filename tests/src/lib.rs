@@ -171,6 +171,20 @@ impl Default for ChainOptions {
 }
 
 impl Node {
+    /// Change one module's genesis before the chain starts: loads genesis.json, edits the
+    /// module's part, checks the whole and saves it.
+    pub fn edit_genesis<G: pol_component::ModuleGenesis, R>(
+        &self,
+        edit: impl FnOnce(&mut G) -> R,
+    ) -> anyhow::Result<R> {
+        let path = self.home.join("config/genesis.json");
+        let mut g = pol_genesis::GenesisFile::load(&path, pol_app::modules::MODULES)?;
+        let out = g.app_state.edit(edit).map_err(anyhow::Error::msg)?;
+        g.validate()?;
+        g.save()?;
+        Ok(out)
+    }
+
     /// Initialise a one-validator chain in a fresh temporary home (not started).
     pub fn init(opts: &ChainOptions) -> anyhow::Result<Node> {
         let dir = tempfile::Builder::new().prefix("pol-node-").tempdir()?;

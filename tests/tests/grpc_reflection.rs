@@ -19,9 +19,15 @@ async fn server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
         .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
-        pol_app::grpc::serve_with_rpc(storage, addr, "http://127.0.0.1:9", async {
-            let _ = stopped.await;
-        })
+        pol_app::grpc::serve_with_rpc(
+            storage,
+            pol_app::modules::Modules::pol(),
+            addr,
+            "http://127.0.0.1:9",
+            async {
+                let _ = stopped.await;
+            },
+        )
         .await
         .expect("gRPC server");
     });

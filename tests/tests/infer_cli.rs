@@ -94,11 +94,13 @@ async fn pold_infer_routes_to_the_measured_provider_and_verifies_its_receipt() {
     let dead = add_funded_key(&node, "dead", 1_000_000_000)
         .unwrap()
         .to_string();
-    let mut g = pol_genesis::GenesisFile::load(&node.home.join("config/genesis.json")).unwrap();
-    g.app_state.inference.params.min_provider_bond = 10_000_000;
+    node.edit_genesis(|g: &mut pol_inference::GenesisState| {
+        g.params.min_provider_bond = 10_000_000
+    })
+    .unwrap();
     // No epoch ends during the test: the dead provider is not judged (and jailed) away.
-    g.app_state.latency.params.epoch_blocks = 1_000_000;
-    g.save().unwrap();
+    node.edit_genesis(|g: &mut pol_latency::GenesisState| g.params.epoch_blocks = 1_000_000)
+        .unwrap();
     let mut cfg = pol_app::config::AppConfig::load(&node.home).unwrap();
     cfg.probe.interval_ms = 100;
     cfg.probe.refresh_ms = 500;

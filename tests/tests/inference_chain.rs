@@ -149,18 +149,21 @@ async fn receipts_become_obligations_that_are_proven_or_slashed() {
     let provider = add_funded_key(&node, "provider", FUNDS).unwrap();
     let requester = add_funded_key(&node, "requester", FUNDS).unwrap();
     let provider_s = provider.to_string();
-    let mut g = pol_genesis::GenesisFile::load(&node.home.join("config/genesis.json")).unwrap();
-    let p = &mut g.app_state.inference.params;
-    p.sample_rate_ppm = 1_000_000;
-    p.proof_deadline_blocks = DEADLINE;
-    p.provider_unbonding_blocks = 100;
-    p.missed_proof_slash_ppm = SLASH_PPM;
-    let min_bond = p.min_provider_bond;
+    let min_bond = node
+        .edit_genesis(|g: &mut pol_inference::GenesisState| {
+            let p = &mut g.params;
+            p.sample_rate_ppm = 1_000_000;
+            p.proof_deadline_blocks = DEADLINE;
+            p.provider_unbonding_blocks = 100;
+            p.missed_proof_slash_ppm = SLASH_PPM;
+            p.min_provider_bond
+        })
+        .unwrap();
     assert!(BOND - BOND * u128::from(SLASH_PPM) / 1_000_000 > min_bond);
     // The validator's probes of this provider's dead endpoint all fail: no SLA epoch may
     // end within the test, or its slashes would mix with the missed proof's.
-    g.app_state.latency.params.epoch_blocks = 1_000_000;
-    g.save().unwrap();
+    node.edit_genesis(|g: &mut pol_latency::GenesisState| g.params.epoch_blocks = 1_000_000)
+        .unwrap();
 
     // Off chain: the architecture's keys, the model's weights, the worker's receipt key.
     let arch = Architecture::mlp(&[4, 3, 2], &[2]).unwrap();

@@ -255,9 +255,10 @@ async fn pold_probes_the_providers_registered_on_chain() {
         &["genesis", "add-account", "provider", "1000000000upol"],
     )
     .unwrap();
-    let mut g = pol_genesis::GenesisFile::load(&node.home.join("config/genesis.json")).unwrap();
-    g.app_state.inference.params.min_provider_bond = 10_000_000;
-    g.save().unwrap();
+    node.edit_genesis(|g: &mut pol_inference::GenesisState| {
+        g.params.min_provider_bond = 10_000_000
+    })
+    .unwrap();
     let mut cfg = pol_app::config::AppConfig::load(&node.home).unwrap();
     cfg.probe.interval_ms = 100;
     cfg.probe.refresh_ms = 500;

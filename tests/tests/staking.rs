@@ -114,9 +114,15 @@ async fn validators_join_change_power_and_leave_through_transactions() {
         ..Default::default()
     };
     let mut node = Node::init(&opts).unwrap();
-    let mut g = pol_genesis::GenesisFile::load(&node.home.join("config/genesis.json")).unwrap();
-    g.app_state.staking.params.unbonding_blocks = UNBONDING_BLOCKS;
-    g.save().unwrap();
+    node.edit_genesis(|g: &mut pol_staking::GenesisState| {
+        g.params.unbonding_blocks = UNBONDING_BLOCKS
+    })
+    .unwrap();
+    let g = pol_genesis::GenesisFile::load(
+        &node.home.join("config/genesis.json"),
+        pol_app::modules::MODULES,
+    )
+    .unwrap();
     // collect-gentxs hands the set to InitChain: genesis.json lists no validator itself.
     assert_eq!(g.doc["validators"], json!([]));
     node.start_and_wait(2).await.unwrap();

@@ -125,19 +125,22 @@ async fn worker_settles_its_obligations_and_a_stopped_worker_is_slashed() {
         &["genesis", "add-account", "provider", "1000000000upol"],
     )
     .unwrap();
-    let mut g = pol_genesis::GenesisFile::load(&node.home.join("config/genesis.json")).unwrap();
-    let p = &mut g.app_state.inference.params;
-    p.sample_rate_ppm = 1_000_000;
-    p.proof_deadline_blocks = DEADLINE_BLOCKS;
-    p.provider_unbonding_blocks = 1000;
-    p.min_provider_bond = 10_000_000;
-    p.missed_proof_slash_ppm = 100_000;
+    node.edit_genesis(|g: &mut pol_inference::GenesisState| {
+        let p = &mut g.params;
+        p.sample_rate_ppm = 1_000_000;
+        p.proof_deadline_blocks = DEADLINE_BLOCKS;
+        p.provider_unbonding_blocks = 1000;
+        p.min_provider_bond = 10_000_000;
+        p.missed_proof_slash_ppm = 100_000;
+    })
+    .unwrap();
     // This test is about proofs of the receipts it settles itself: no SLA epochs (the stopped
     // worker would miss its SLA too) and no probe receipts drawn into obligations.
-    let l = &mut g.app_state.latency.params;
-    l.epoch_blocks = 1_000_000;
-    l.max_receipts_per_extension = 0;
-    g.save().unwrap();
+    node.edit_genesis(|g: &mut pol_latency::GenesisState| {
+        g.params.epoch_blocks = 1_000_000;
+        g.params.max_receipts_per_extension = 0;
+    })
+    .unwrap();
     node.start_and_wait(2).await.unwrap();
     let rpc = node.rpc.clone();
 

@@ -13,12 +13,13 @@ use prost::Message as _;
 use tendermint_proto::v0_38::abci::*;
 
 use super::params::{chain_id, ChainParams, CHAIN_ID_KEY, PARAMS_KEY};
-use crate::modules::BlockBudgets;
+use crate::modules::{BlockBudgets, Modules};
 use crate::tx::exec::execute_decoded;
 use crate::tx::{decode_tx, ExecMode, TxLimits, TxOutcome};
 
 pub struct ConsensusState {
     storage: Storage,
+    modules: Modules,
     chain_id: String,
     /// Genesis writes from InitChain, committed together with the first block.
     pending_genesis: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
@@ -45,10 +46,11 @@ pub(crate) fn tx_limits<S: pol_store::StateRead>(
 }
 
 impl ConsensusState {
-    pub fn load(storage: Storage) -> Result<Self, pol_store::StoreError> {
+    pub fn load(storage: Storage, modules: Modules) -> Result<Self, pol_store::StoreError> {
         let chain_id = chain_id(&storage.latest_snapshot())?;
         Ok(ConsensusState {
             storage,
+            modules,
             chain_id,
             pending_genesis: None,
             prepared: None,
@@ -99,20 +101,7 @@ impl ConsensusState {
         if self.storage.latest_version().is_some() {
             return Err("InitChain on a node that already has committed state".into());
         }
-        let app_state = pol_genesis::AppState::from_json(&req.app_state_bytes)?;
-        // A recorded public key must be the account's own, or the account could never sign.
-        for a in &app_state.auth.accounts {
-            if let Some(pk) = &a.pub_key {
-                let owner = pol_auth::address_of_pubkey(&pk.key)
-                    .map_err(|e| format!("auth genesis: account {}: {}", a.address, e.log))?;
-                if owner.to_string() != a.address {
-                    return Err(format!(
-                        "auth genesis: the public key of account {} belongs to {owner}",
-                        a.address
-                    ));
-                }
-            }
-        }
+        let app_state = self.modules.parse_genesis(&req.app_state_bytes)?;
         let mut state = StateDelta::new(self.storage.latest_snapshot());
         state.put_raw(CHAIN_ID_KEY.to_vec(), req.chain_id.as_bytes().to_vec());
         let params = match req.consensus_params.as_ref().and_then(|p| p.block.as_ref()) {
@@ -120,31 +109,16 @@ impl ConsensusState {
             None => ChainParams::DEFAULT,
         };
         state.put_proto(PARAMS_KEY.to_vec(), &params);
-        app_state.auth.init(&mut state).map_err(|e| e.log)?;
-        app_state.bank.init(&mut state).map_err(|e| e.log)?;
         let initial = u64::try_from(req.initial_height).unwrap_or(1).max(1);
         let ctx = BlockContext {
             chain_id: req.chain_id.clone(),
             height: initial,
             time_unix_nanos: block_time_nanos(&req.time),
         };
-        let staking_set = app_state
-            .staking
-            .init(&mut state, &ctx)
-            .map_err(|e| e.log)?;
-        app_state
-            .inference
-            .init(&mut state, &ctx)
-            .map_err(|e| e.log)?;
-        app_state.latency.init(&mut state).map_err(|e| e.log)?;
-        app_state.sla.init(&mut state, &ctx).map_err(|e| e.log)?;
-        app_state
-            .reputation
-            .init(&mut state, &ctx)
-            .map_err(|e| e.log)?;
+        let staking_set = self.modules.init_genesis(&mut state, &ctx, &app_state)?;
         let validators = initial_validators(&req.validators, staking_set)?;
-        // The keys these validators will sign their vote extensions with.
-        pol_latency::record_consensus_keys(&mut state, &validators);
+        self.modules
+            .validator_set_updated(&mut state, &validators)?;
         let writes = state.into_writes();
         let root = self
             .storage
@@ -171,7 +145,9 @@ impl ConsensusState {
     pub fn prepare_proposal(&mut self, req: RequestPrepareProposal) -> ResponsePrepareProposal {
         let state = self.block_state();
         // State we cannot read: propose an empty block rather than guess.
-        let (Ok(limits), Ok(mut budgets)) = (tx_limits(&state), BlockBudgets::load(&state)) else {
+        let (Ok(limits), Ok(mut budgets)) =
+            (tx_limits(&state), BlockBudgets::load(self.modules, &state))
+        else {
             return ResponsePrepareProposal { txs: Vec::new() };
         };
         let max_bytes = u64::try_from(req.max_tx_bytes).unwrap_or(0);
@@ -194,7 +170,7 @@ impl ConsensusState {
             if pol_latency::is_injected(&tx) {
                 continue;
             }
-            let Ok(decoded) = decode_tx(&tx, &limits) else {
+            let Ok(decoded) = decode_tx(&tx, &limits, self.modules) else {
                 continue;
             };
             let next_bytes = bytes.saturating_add(tx.len() as u64);
@@ -219,7 +195,8 @@ impl ConsensusState {
         let state = self.block_state();
         let verdict = (|| {
             let limits = tx_limits(&state).map_err(|e| e.to_string())?;
-            let mut budgets = BlockBudgets::load(&state).map_err(|e| e.to_string())?;
+            let mut budgets =
+                BlockBudgets::load(self.modules, &state).map_err(|e| e.to_string())?;
             let mut gas = 0u64;
             let height = u64::try_from(req.height).unwrap_or(0);
             for (i, tx) in req.txs.iter().enumerate() {
@@ -241,7 +218,8 @@ impl ConsensusState {
                         .map_err(|e| format!("latency report: {}", e.log))?;
                     continue;
                 }
-                let decoded = decode_tx(tx, &limits).map_err(|e| format!("tx {i}: {}", e.log))?;
+                let decoded = decode_tx(tx, &limits, self.modules)
+                    .map_err(|e| format!("tx {i}: {}", e.log))?;
                 gas = gas.saturating_add(decoded.gas_limit);
                 budgets
                     .take(&msgs_of(&decoded))
@@ -303,10 +281,10 @@ impl ConsensusState {
         // one batch per architecture).
         let decoded: Vec<_> = req.txs[skip..]
             .iter()
-            .map(|tx| decode_tx(tx, &limits))
+            .map(|tx| decode_tx(tx, &limits, self.modules))
             .collect();
         let msgs: Vec<&dyn ModuleMsg> = decoded.iter().flatten().flat_map(msgs_of).collect();
-        let env = crate::modules::block_env(&state, &ctx, &msgs);
+        let env = self.modules.block_env(&state, &ctx, &msgs);
 
         let mut tx_results = Vec::with_capacity(req.txs.len());
         if let Some(report) = report {
@@ -338,30 +316,22 @@ impl ConsensusState {
             tx_results.push(exec_result(out));
         }
 
-        let mut block_events = match pol_inference::end_block(&mut state, &ctx, &req.hash) {
-            Ok(events) => events,
-            Err(e) => {
-                return fatal(&format!(
-                    "inference end-block at height {height}: {}",
-                    e.log
-                ))
-            }
-        };
-        match super::latency::end_epoch(&mut state, &ctx) {
-            Ok(events) => block_events.extend(events),
-            Err(e) => return fatal(&format!("latency epoch at height {height}: {}", e.log)),
-        }
-        let staking = match pol_staking::end_block(&mut state, &ctx) {
+        let end = match self.modules.end_block(&mut state, &ctx, &req.hash) {
             Ok(out) => out,
-            Err(e) => return fatal(&format!("staking end-block at height {height}: {}", e.log)),
+            Err(e) => return fatal(&format!("at height {height}: {e}")),
         };
-        if !staking.validator_updates.is_empty() {
+        if !end.validator_updates.is_empty() {
             tracing::info!(
                 height,
-                updates = staking.validator_updates.len(),
+                updates = end.validator_updates.len(),
                 "validator set changes"
             );
-            pol_latency::record_consensus_keys(&mut state, &staking.validator_updates);
+            if let Err(e) = self
+                .modules
+                .validator_set_updated(&mut state, &end.validator_updates)
+            {
+                return fatal(&format!("at height {height}: {e}"));
+            }
         }
 
         let prepared = match self.storage.prepare(
@@ -380,12 +350,9 @@ impl ConsensusState {
         metrics::histogram!("pol_finalize_block_seconds").record(started.elapsed().as_secs_f64());
         metrics::gauge!("pol_block_txs").set(req.txs.len() as f64);
         ResponseFinalizeBlock {
-            events: {
-                block_events.extend(staking.events);
-                block_events.into_iter().map(Into::into).collect()
-            },
+            events: end.events.into_iter().map(Into::into).collect(),
             tx_results,
-            validator_updates: staking.validator_updates,
+            validator_updates: end.validator_updates,
             consensus_param_updates: None,
             app_hash: app_hash.to_vec().into(),
         }

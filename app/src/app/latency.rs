@@ -182,58 +182,6 @@ pub fn apply_report<S: StateWrite>(
     Ok(events)
 }
 
-/// At an epoch's last block: the epoch's consensus latencies and measurer counts are
-/// judged, and the accumulators start over.
-pub fn end_epoch<S: StateWrite>(
-    state: &mut S,
-    ctx: &BlockContext,
-) -> Result<Vec<Event>, pol_component::TxError> {
-    let params = state.latency_params()?;
-    if !params.is_epoch_end(ctx.height) {
-        return Ok(Vec::new());
-    }
-    let epoch = pol_latency::take_epoch(state, ctx.height)?;
-    let mut events = vec![Event::new("latency_epoch")
-        .attr("epoch", epoch.epoch.to_string())
-        .attr("providers", epoch.providers.len().to_string())
-        .attr("measurers", epoch.measurers.len().to_string())];
-    // Providers: the consensus latency against the SLA (slashes, jailing, reputation).
-    let observations: Vec<_> = epoch
-        .providers
-        .iter()
-        .map(|p| pol_sla::EpochObservation {
-            provider: pol_component::Address(p.provider),
-            blocks: p.blocks,
-            p99_us: p.mean_p99_us,
-            max_p99_us: p.max_p99_us,
-            failure_rate_ppm: p.mean_failure_rate_ppm,
-        })
-        .collect();
-    events.extend(pol_sla::judge_epoch(
-        state,
-        ctx,
-        epoch.epoch,
-        &observations,
-    )?);
-    // Validators: measurer reputation, and from it the PoL weight of their voting power.
-    let measurers: Vec<_> = epoch
-        .measurers
-        .iter()
-        .map(|m| pol_reputation::MeasurerObservation {
-            validator_cons: m.validator,
-            reports: m.reports,
-            outliers: m.outliers,
-        })
-        .collect();
-    events.extend(pol_reputation::record_measurers(
-        state,
-        ctx,
-        epoch.epoch,
-        &measurers,
-    )?);
-    Ok(events)
-}
-
 /// Test fault: an extension one byte over the bound (every other validator must refuse it).
 pub fn oversized_extension<S: StateRead>(state: &S) -> Vec<u8> {
     let max = state

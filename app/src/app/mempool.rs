@@ -32,6 +32,7 @@ impl MempoolState {
     pub fn check_tx(
         &mut self,
         tx: &[u8],
+        modules: crate::modules::Modules,
         recheck: bool,
         settings: &NodeSettings,
         schedule: GasSchedule,
@@ -66,6 +67,7 @@ impl MempoolState {
             &self.ctx,
             tx,
             &limits,
+            modules,
             &mode,
             schedule,
             env,

@@ -20,8 +20,9 @@ use tendermint_abci::Application;
 use tendermint_proto::v0_38::abci::*;
 
 pub use consensus::ConsensusState;
-pub use params::ChainParams;
+pub use params::{ChainParams, CHAIN_ID_KEY};
 
+use crate::modules::Modules;
 use crate::query::QueryRouter;
 use pol_component::GasPrice;
 
@@ -69,17 +70,20 @@ struct Inner {
     settings: NodeSettings,
     schedule: GasSchedule,
     queries: QueryRouter,
+    modules: Modules,
     /// What the modules lend their message handlers in the mempool.
     mempool_env: pol_component::ExecEnv,
 }
 
 impl App {
+    /// The app over `storage`, running `modules` (`queries` must serve the same modules).
     pub fn new(
         storage: Storage,
+        modules: Modules,
         settings: NodeSettings,
         queries: QueryRouter,
     ) -> Result<App, pol_store::StoreError> {
-        let consensus = ConsensusState::load(storage.clone())?;
+        let consensus = ConsensusState::load(storage.clone(), modules)?;
         let mempool = mempool::MempoolState::new(&storage, &consensus);
         Ok(App {
             inner: Arc::new(Inner {
@@ -89,7 +93,8 @@ impl App {
                 settings,
                 schedule: GasSchedule::default(),
                 queries,
-                mempool_env: crate::modules::mempool_env(),
+                mempool_env: modules.mempool_env(),
+                modules,
             }),
         })
     }
@@ -131,6 +136,7 @@ impl Application for App {
         let recheck = request.r#type == CheckTxType::Recheck as i32;
         mempool.check_tx(
             &request.tx,
+            self.inner.modules,
             recheck,
             &self.inner.settings,
             self.inner.schedule,

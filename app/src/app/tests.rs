@@ -1,5 +1,6 @@
 //! The consensus driver without CometBFT: bounds, determinism, restart and replay.
 
+use crate::modules::Modules;
 use tendermint_abci::Application;
 use tendermint_proto::v0_38::abci::*;
 use tendermint_proto::v0_38::types::{BlockParams, ConsensusParams};
@@ -15,9 +16,10 @@ const CHAIN: &str = "pol-unit-1";
 
 fn app_at(dir: &std::path::Path, rt: &tokio::runtime::Runtime) -> App {
     let storage = Storage::open(dir, StorageConfig { keep_recent: 0 }).unwrap();
-    let queries = QueryRouter::new(&storage, rt.handle().clone());
+    let queries = QueryRouter::new(&storage, Modules::pol(), rt.handle().clone());
     App::new(
         storage,
+        Modules::pol(),
         NodeSettings {
             min_gas_price: None,
             ..Default::default()
@@ -304,7 +306,7 @@ fn every_module_query_is_served_on_its_abci_path() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 0 }).unwrap();
-    let router = QueryRouter::new(&storage, rt.handle().clone());
+    let router = QueryRouter::new(&storage, Modules::pol(), rt.handle().clone());
     let paths: Vec<String> = router.paths().cloned().collect();
     for m in crate::modules::MODULES {
         for svc in m.query_services() {
@@ -638,7 +640,7 @@ mod export {
         let chain = run_chain(home.path(), &rt);
         let e =
             export_from_storage(chain.app.storage(), &chain.doc, ExportOptions::default()).unwrap();
-        let (root, _) = init_chain_root(&e.genesis).unwrap();
+        let (root, _) = init_chain_root(&e.genesis, Modules::pol()).unwrap();
         assert_eq!(root.to_vec(), chain.hashes[5]);
         let alice = chain.alice.address().to_string();
         fn balance_of<'a>(g: &'a mut Value, addr: &str) -> &'a mut Value {
@@ -655,13 +657,13 @@ mod export {
             .parse()
             .unwrap();
         *balance_of(&mut g, &alice) = json!((have + 1).to_string());
-        let err = init_chain_root(&g).unwrap_err().to_string();
+        let err = init_chain_root(&g, Modules::pol()).unwrap_err().to_string();
         assert!(err.contains("supply"), "{err}");
         // ...and with the supply raised to match, a valid genesis of another state.
         let supply = &mut g["app_state"]["bank"]["supply"][0]["amount"];
         let s: u128 = supply.as_str().unwrap().parse().unwrap();
         *supply = json!((s + 1).to_string());
-        let (other, _) = init_chain_root(&g).unwrap();
+        let (other, _) = init_chain_root(&g, Modules::pol()).unwrap();
         assert_ne!(other.to_vec(), chain.hashes[5]);
 
         // A sequence (replay protection) is state too.
@@ -674,7 +676,10 @@ mod export {
             .unwrap();
         assert_eq!(acc["sequence"], 3);
         acc["sequence"] = json!(2);
-        assert_ne!(init_chain_root(&g).unwrap().0.to_vec(), chain.hashes[5]);
+        assert_ne!(
+            init_chain_root(&g, Modules::pol()).unwrap().0.to_vec(),
+            chain.hashes[5]
+        );
 
         // Someone else's public key on alice's account is refused.
         let mut g = e.genesis.clone();
@@ -690,7 +695,7 @@ mod export {
                 a["pub_key"] = carol_key.clone();
             }
         }
-        let err = init_chain_root(&g).unwrap_err().to_string();
+        let err = init_chain_root(&g, Modules::pol()).unwrap_err().to_string();
         assert!(err.contains("belongs to"), "{err}");
 
         // A bonded validator without its last power is refused.
@@ -699,13 +704,16 @@ mod export {
             .as_array_mut()
             .unwrap()
             .pop();
-        let err = init_chain_root(&g).unwrap_err().to_string();
+        let err = init_chain_root(&g, Modules::pol()).unwrap_err().to_string();
         assert!(err.contains("no last power"), "{err}");
 
         // A different chain-id is another state (the chain-id key).
         let mut g = e.genesis.clone();
         g["chain_id"] = json!("pol-other-1");
-        assert_ne!(init_chain_root(&g).unwrap().0.to_vec(), chain.hashes[5]);
+        assert_ne!(
+            init_chain_root(&g, Modules::pol()).unwrap().0.to_vec(),
+            chain.hashes[5]
+        );
     }
 
     #[test]
@@ -768,9 +776,10 @@ mod export {
         // A pruned height is a clear error.
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path(), StorageConfig { keep_recent: 2 }).unwrap();
-        let queries = QueryRouter::new(&storage, rt.handle().clone());
+        let queries = QueryRouter::new(&storage, Modules::pol(), rt.handle().clone());
         let app = App::new(
             storage,
+            Modules::pol(),
             NodeSettings {
                 min_gas_price: None,
                 ..Default::default()
@@ -823,7 +832,7 @@ mod export {
         )
         .unwrap();
         let export_time = started.elapsed();
-        let (root, import_time) = init_chain_root(&e.genesis).unwrap();
+        let (root, import_time) = init_chain_root(&e.genesis, Modules::pol()).unwrap();
         assert_eq!(root.to_vec(), r.app_hash.to_vec());
         assert_eq!(
             e.accounts,

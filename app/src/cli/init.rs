@@ -147,7 +147,9 @@ pub fn init(home: &Path, a: InitArgs) -> anyhow::Result<()> {
     g["consensus_params"]["abci"]["vote_extensions_enable_height"] = json!("1");
     g["consensus_params"]["block"]["max_gas"] =
         json!(pol_app::app::ChainParams::DEFAULT.max_block_gas.to_string());
-    g["app_state"] = serde_json::to_value(pol_genesis::AppState::default())?;
+    g["app_state"] = serde_json::to_value(
+        pol_genesis::default_app_state(pol_app::modules::MODULES).map_err(anyhow::Error::msg)?,
+    )?;
     std::fs::write(&genesis_path, serde_json::to_string_pretty(&g)?)?;
 
     let config = AppConfig {
@@ -169,7 +171,7 @@ pub fn init(home: &Path, a: InitArgs) -> anyhow::Result<()> {
 
 pub fn genesis(home: &Path, cmd: GenesisCommand) -> anyhow::Result<()> {
     let path = home.join("config").join("genesis.json");
-    let mut g = GenesisFile::load(&path)?;
+    let mut g = GenesisFile::load(&path, pol_app::modules::MODULES)?;
     match cmd {
         GenesisCommand::AddAccount { address, coins } => {
             let addr = match Address::parse(&address) {
@@ -240,6 +242,7 @@ fn export(
         pol_app::export::ExportOptions {
             height,
             skip_verify: no_verify,
+            ..Default::default()
         },
     )?;
     let text = serde_json::to_string_pretty(&e.genesis)?;
@@ -342,7 +345,8 @@ fn gentx(
         .signer()?;
     let coins =
         parse_coins_str(amount).map_err(|e| anyhow::anyhow!("amount {amount:?}: {}", e.log))?;
-    let denom = &g.app_state.staking.params.bond_denom;
+    let staking: pol_staking::GenesisState = g.app_state.get().map_err(anyhow::Error::msg)?;
+    let denom = &staking.params.bond_denom;
     let [coin] = coins.as_slice() else {
         bail!("the self-bond is one coin in {denom}");
     };
@@ -427,14 +431,16 @@ fn collect_gentxs(home: &Path, g: &mut GenesisFile, dir: &Path) -> anyhow::Resul
             peers.push(memo);
         }
     }
-    let staking = &mut g.app_state.staking;
-    staking
-        .gentxs
-        .retain(|old| entries.iter().all(|e| e.operator != old.operator));
-    staking.gentxs.extend(entries.iter().cloned());
-    staking.gentxs.sort_by(|a, b| a.operator.cmp(&b.operator));
     g.app_state
-        .validate()
+        .edit(|staking: &mut pol_staking::GenesisState| {
+            staking
+                .gentxs
+                .retain(|old| entries.iter().all(|e| e.operator != old.operator));
+            staking.gentxs.extend(entries.iter().cloned());
+            staking.gentxs.sort_by(|a, b| a.operator.cmp(&b.operator));
+        })
+        .map_err(anyhow::Error::msg)?;
+    g.validate()
         .map_err(|e| anyhow::anyhow!("genesis with these gentxs: {e}"))?;
     // InitChain hands CometBFT the set staking creates; genesis.json must not list another.
     if let Some(obj) = g.doc.as_object_mut() {

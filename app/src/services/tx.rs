@@ -8,6 +8,7 @@
 //!   the latest committed state; nothing it writes is ever kept.
 //! * `TxDecode`/`TxEncode` → protobuf conversions between `TxRaw` bytes and `Tx`.
 
+use crate::modules::Modules;
 use base64::Engine as _;
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult, TxResponse};
@@ -42,24 +43,27 @@ pub struct TxService {
     storage: Storage,
     rpc: Option<CometRpc>,
     schedule: GasSchedule,
+    modules: Modules,
 }
 
 impl TxService {
-    pub fn new(storage: Storage, rpc: CometRpc) -> Self {
+    pub fn new(storage: Storage, rpc: CometRpc, modules: Modules) -> Self {
         TxService {
             storage,
             rpc: Some(rpc),
             schedule: GasSchedule::default(),
+            modules,
         }
     }
 
     /// The state-only part (Simulate, TxDecode, TxEncode), for ABCI query paths: BroadcastTx
     /// and GetTx answer Unavailable.
-    pub fn state_only(storage: Storage) -> Self {
+    pub fn state_only(storage: Storage, modules: Modules) -> Self {
         TxService {
             storage,
             rpc: None,
             schedule: GasSchedule::default(),
+            modules,
         }
     }
 
@@ -169,8 +173,8 @@ impl Service for TxService {
             return Err(Status::invalid_argument("empty tx: set tx_bytes"));
         };
         let storage = self.storage.clone();
-        let schedule = self.schedule;
-        let resp = tokio::task::spawn_blocking(move || simulate(&storage, schedule, raw))
+        let (schedule, modules) = (self.schedule, self.modules);
+        let resp = tokio::task::spawn_blocking(move || simulate(&storage, modules, schedule, raw))
             .await
             .map_err(|e| Status::internal(format!("simulation task: {e}")))??;
         Ok(Response::new(resp))
@@ -356,6 +360,7 @@ fn store_status(e: impl std::fmt::Display) -> Status {
 /// (which the real tx pays) is part of the estimate.
 pub fn simulate(
     storage: &Storage,
+    modules: Modules,
     schedule: GasSchedule,
     raw: TxRaw,
 ) -> Result<SimulateResponse, Status> {
@@ -382,7 +387,7 @@ pub fn simulate(
         .messages
         .first()
         .ok_or_else(|| Status::invalid_argument("must contain at least one message"))?;
-    let signer = Msg::decode(first)
+    let signer = Msg::decode(modules, first)
         .and_then(|m| m.signer())
         .map_err(|e| Status::invalid_argument(e.log))?;
     if auth_info.signer_infos.len() != 1 || raw.signatures.len() != 1 {
@@ -493,10 +498,11 @@ pub fn simulate(
         &ctx,
         &rewritten,
         &limits,
+        modules,
         &ExecMode::Deliver,
         schedule,
         // Simulation judges proofs exactly as a block would (the mempool's verdict cache).
-        &crate::modules::mempool_env(),
+        &modules.mempool_env(),
     );
     drop(state);
     if out.code != 0 {

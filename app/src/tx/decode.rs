@@ -8,6 +8,7 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 
 use super::router::Msg;
+use crate::modules::Modules;
 
 /// Bounds every transaction must satisfy before any state is read.
 #[derive(Clone, Copy, Debug)]
@@ -40,7 +41,8 @@ pub fn tx_hash(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-pub fn decode_tx(bytes: &[u8], limits: &TxLimits) -> Result<DecodedTx, TxError> {
+/// Decode and check `bytes`; its messages must be `modules`'.
+pub fn decode_tx(bytes: &[u8], limits: &TxLimits, modules: Modules) -> Result<DecodedTx, TxError> {
     if bytes.len() > limits.max_tx_bytes {
         return Err(TxError::TX_TOO_LARGE(format!(
             "tx of {} bytes exceeds the limit of {}",
@@ -76,7 +78,7 @@ pub fn decode_tx(bytes: &[u8], limits: &TxLimits) -> Result<DecodedTx, TxError> 
     let msgs = body
         .messages
         .iter()
-        .map(Msg::decode)
+        .map(|any| Msg::decode(modules, any))
         .collect::<Result<Vec<_>, _>>()?;
     // pol transactions have one signer: every message must be signed by the same account.
     let signer = msgs[0].signer()?;

@@ -1,5 +1,6 @@
 //! One transaction from bytes to result: decode, ante, messages, with gas and rollback.
 
+use crate::modules::Modules;
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
 use pol_component::gas::GasSchedule;
 use pol_component::{BlockContext, Event, ExecEnv, GasMeter, Metered, TxError};
@@ -60,16 +61,18 @@ fn out_of_gas(meter: &GasMeter, phase: &str) -> TxError {
 /// Execute `bytes` on top of `block`. On success the tx's writes are merged into `block`.
 /// When a message fails, Deliver keeps only the ante writes (fee and sequence), as in
 /// Cosmos; Check keeps nothing.
+#[allow(clippy::too_many_arguments)] // decode's two inputs, then execute_decoded's
 pub fn execute_tx<S: StateRead>(
     block: &mut StateDelta<S>,
     ctx: &BlockContext,
     bytes: &[u8],
     limits: &TxLimits,
+    modules: Modules,
     mode: &ExecMode,
     schedule: GasSchedule,
     env: &ExecEnv,
 ) -> TxOutcome {
-    match decode_tx(bytes, limits) {
+    match decode_tx(bytes, limits, modules) {
         Ok(tx) => execute_decoded(block, ctx, &tx, mode, schedule, env),
         Err(e) => TxOutcome::failed(e, 0, 0),
     }

@@ -6,7 +6,7 @@ use std::ops::Deref;
 use pol_component::{ModuleMsg, TxError};
 use tendermint_proto::google::protobuf::Any;
 
-use crate::modules::MODULES;
+use crate::modules::Modules;
 
 /// A decoded message and the module that handles it.
 #[derive(Debug)]
@@ -17,19 +17,9 @@ pub struct Msg {
 }
 
 impl Msg {
-    pub fn decode(any: &Any) -> Result<Msg, TxError> {
-        for m in MODULES {
-            if let Some(decoded) = m.decode_msg(any) {
-                return decoded.map(|msg| Msg {
-                    module: m.name(),
-                    msg,
-                });
-            }
-        }
-        Err(TxError::UNKNOWN_REQUEST(format!(
-            "unrecognized message type: {}",
-            any.type_url
-        )))
+    pub fn decode(modules: Modules, any: &Any) -> Result<Msg, TxError> {
+        let (module, msg) = modules.decode_msg(any)?;
+        Ok(Msg { module, msg })
     }
 
     /// The concrete message, if it is an `M`.

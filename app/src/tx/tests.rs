@@ -1,5 +1,6 @@
 //! The transaction pipeline against real storage: every rejection, and what each leaves behind.
 
+use crate::modules::Modules;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{AuthInfo, TxBody, TxRaw};
 use pol_auth::AuthRead;
 use pol_bank::{BankRead, BankWrite};
@@ -71,9 +72,10 @@ fn deliver(f: &mut Fixture, tx: &[u8]) -> super::TxOutcome {
         &ctx(5),
         tx,
         &LIMITS,
+        Modules::pol(),
         &ExecMode::Deliver,
         GasSchedule::default(),
-        &crate::modules::mempool_env(),
+        &Modules::pol().mempool_env(),
     )
 }
 
@@ -87,9 +89,10 @@ fn check(f: &mut Fixture, tx: &[u8], price: &str) -> super::TxOutcome {
         &ctx(5),
         tx,
         &LIMITS,
+        Modules::pol(),
         &mode,
         GasSchedule::default(),
-        &crate::modules::mempool_env(),
+        &Modules::pol().mempool_env(),
     )
 }
 
@@ -345,12 +348,13 @@ fn recheck_skips_only_the_signature() {
         &ctx(5),
         &forged,
         &LIMITS,
+        Modules::pol(),
         &ExecMode::Check {
             min_gas_price: Some(price),
             recheck: false,
         },
         GasSchedule::default(),
-        &crate::modules::mempool_env(),
+        &Modules::pol().mempool_env(),
     );
     assert_eq!(first.code, code::UNAUTHORIZED);
     // …a recheck does not, but still checks the sequence and fee against current state.
@@ -360,9 +364,10 @@ fn recheck_skips_only_the_signature() {
             &ctx(5),
             &forged,
             &LIMITS,
+            Modules::pol(),
             &recheck,
             GasSchedule::default(),
-            &crate::modules::mempool_env(),
+            &Modules::pol().mempool_env(),
         )
         .code,
         0
@@ -373,9 +378,10 @@ fn recheck_skips_only_the_signature() {
             &ctx(5),
             &good,
             &LIMITS,
+            Modules::pol(),
             &recheck,
             GasSchedule::default(),
-            &crate::modules::mempool_env(),
+            &Modules::pol().mempool_env(),
         )
         .code,
         code::WRONG_SEQUENCE

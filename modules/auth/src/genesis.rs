@@ -4,11 +4,13 @@
 //! genesis carries each account exactly as stored (number, sequence, public key) and the
 //! next account number, so importing it recreates the same state keys and values.
 
+use pol_component::ModuleGenesis;
 use std::collections::BTreeSet;
+use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 use cosmos_sdk_proto::cosmos::auth::v1beta1::BaseAccount;
-use pol_component::{Address, TxError};
-use pol_store::{StateWrite, StateWriteExt};
+use pol_component::{Address, BlockContext, TxError};
+use pol_store::{StateRead, StateWrite, StateWriteExt};
 use prost::Message as _;
 use serde::{Deserialize, Serialize};
 
@@ -112,8 +114,10 @@ impl GenesisPubKey {
     }
 }
 
-impl GenesisState {
-    pub fn validate(&self) -> Result<(), String> {
+impl ModuleGenesis for GenesisState {
+    const MODULE: &'static str = "auth";
+
+    fn validate(&self) -> Result<(), String> {
         self.params.validate()?;
         let mut seen = BTreeSet::new();
         let mut numbers = BTreeSet::new();
@@ -134,6 +138,15 @@ impl GenesisState {
             if let Some(k) = &a.pub_key {
                 k.validate()
                     .map_err(|e| format!("auth genesis: account {}: {e}", a.address))?;
+                // A recorded key must be the account's own, or the account could never sign.
+                let owner = crate::address_of_pubkey(&k.key)
+                    .map_err(|e| format!("auth genesis: account {}: {}", a.address, e.log))?;
+                if owner != addr {
+                    return Err(format!(
+                        "auth genesis: the public key of account {} belongs to {owner}",
+                        a.address
+                    ));
+                }
             }
         }
         if self.next_account_number != 0 {
@@ -149,7 +162,11 @@ impl GenesisState {
         Ok(())
     }
 
-    pub fn init<S: StateWrite>(&self, state: &mut S) -> Result<(), TxError> {
+    fn init(
+        &self,
+        state: &mut dyn StateWrite,
+        _ctx: &BlockContext,
+    ) -> Result<Vec<ValidatorUpdate>, TxError> {
         self.validate().map_err(TxError::INVALID_REQUEST)?;
         state.put_auth_params(&self.params);
         // Explicit numbers first, so the numbering of the others cannot collide with them.
@@ -178,12 +195,12 @@ impl GenesisState {
                 }
             }
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
     /// The `auth` part of an exported genesis: every account as stored, in account-number
     /// order, and the next account number.
-    pub fn export<S: pol_store::StateRead>(state: &S) -> Result<Self, TxError> {
+    fn export(state: &dyn StateRead) -> Result<Self, TxError> {
         let mut accounts = Vec::new();
         let mut after: Option<Vec<u8>> = None;
         loop {
@@ -245,20 +262,22 @@ mod tests {
 
     #[test]
     fn export_round_trips_numbers_sequences_and_keys() {
-        let (a, b, c) = (Address([1; 20]), Address([2; 20]), Address([3; 20]));
+        // `a` gets a public key: its address must be that key's.
+        let mut key = vec![2u8];
+        key.extend([9u8; 32]);
+        let a = crate::address_of_pubkey(&key).unwrap();
+        let (b, c) = (Address([2; 20]), Address([3; 20]));
         let mut s = StateDelta::new(MemState::default());
         GenesisState {
             accounts: vec![GenesisAccount::new(b.to_string())],
             ..Default::default()
         }
-        .init(&mut s)
+        .init(&mut s, &Default::default())
         .unwrap();
         s.ensure_account(&a).unwrap();
         s.ensure_account(&c).unwrap();
         let mut acc = s.account(&a).unwrap().unwrap();
         acc.sequence = 5;
-        let mut key = vec![2u8];
-        key.extend([9u8; 32]);
         acc.pub_key = Some(crate::view::secp256k1_pubkey_any(&key));
         s.put_account(&acc).unwrap();
 
@@ -278,7 +297,7 @@ mod tests {
             ]
         );
         let mut fresh = StateDelta::new(MemState::default());
-        exported.init(&mut fresh).unwrap();
+        exported.init(&mut fresh, &Default::default()).unwrap();
         assert_eq!(
             all(&fresh),
             all(&s),
@@ -308,7 +327,7 @@ mod tests {
             ..Default::default()
         };
         let mut s = StateDelta::new(MemState::default());
-        g.init(&mut s).unwrap();
+        g.init(&mut s, &Default::default()).unwrap();
         assert_eq!(
             s.account(&Address([1; 20]))
                 .unwrap()

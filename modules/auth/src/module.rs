@@ -1,5 +1,6 @@
 //! The auth module as the app registers it.
 
+use pol_component::genesis::{GenesisHandler, GenesisOf};
 use pol_component::{Address, Module};
 use pol_store::Storage;
 use tonic::service::RoutesBuilder;
@@ -10,6 +11,10 @@ pub struct AuthModule;
 impl Module for AuthModule {
     fn name(&self) -> &'static str {
         "auth"
+    }
+
+    fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
+        Some(&GenesisOf::<crate::GenesisState>::HANDLER)
     }
 
     fn query_services(&self) -> &'static [&'static str] {

@@ -1,10 +1,12 @@
 //! `bank` genesis: initial balances. The supply is derived from them and, when given,
 //! must match.
 
+use pol_component::ModuleGenesis;
 use std::collections::BTreeMap;
+use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 use pol_component::coins::{parse_coins, Coin};
-use pol_component::{Address, TxError};
+use pol_component::{Address, BlockContext, TxError};
 use pol_store::{StateRead, StateWrite};
 use prost::Message;
 use serde::{Deserialize, Serialize};
@@ -54,9 +56,11 @@ fn to_coins(coins: &[JsonCoin]) -> Result<Vec<Coin>, TxError> {
     parse_coins(&proto)
 }
 
-impl GenesisState {
+impl ModuleGenesis for GenesisState {
+    const MODULE: &'static str = "bank";
+
     /// Every address valid and unique, every coin list valid, supply consistent.
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         let mut seen = std::collections::BTreeSet::new();
         let mut sum: BTreeMap<String, u128> = BTreeMap::new();
         for b in &self.balances {
@@ -89,15 +93,19 @@ impl GenesisState {
         Ok(())
     }
 
-    pub fn init<S: StateWrite>(&self, state: &mut S) -> Result<(), TxError> {
+    fn init(
+        &self,
+        state: &mut dyn StateWrite,
+        _ctx: &BlockContext,
+    ) -> Result<Vec<ValidatorUpdate>, TxError> {
         for b in &self.balances {
             state.mint(&Address::parse(&b.address)?, &to_coins(&b.coins)?)?;
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
     /// Every balance and the supply, in key order.
-    pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
+    fn export(state: &dyn StateRead) -> Result<Self, TxError> {
         let mut holders: Vec<Address> = Vec::new();
         let mut after: Option<Vec<u8>> = None;
         loop {
@@ -175,7 +183,7 @@ mod tests {
             supply: vec![],
         };
         let mut state = StateDelta::new(MemState::default());
-        genesis.init(&mut state).unwrap();
+        genesis.init(&mut state, &Default::default()).unwrap();
         let exported = GenesisState::export(&state).unwrap();
         assert_eq!(exported.balances, genesis.balances);
         assert_eq!(

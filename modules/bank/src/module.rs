@@ -1,6 +1,7 @@
 //! The bank module as the app registers it.
 
 use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
+use pol_component::genesis::{GenesisHandler, GenesisOf};
 use pol_component::module::{decode_msg_as, no_intrinsic_gas, BlockedAccounts, MsgHandler};
 use pol_component::{Address, BlockContext, Event, ExecEnv, Module, ModuleMsg, TxError};
 use pol_store::{StateWrite, Storage};
@@ -18,6 +19,10 @@ impl Module for BankModule {
 
     fn decode_msg(&self, any: &Any) -> Option<Result<Box<dyn ModuleMsg>, TxError>> {
         (any.type_url == crate::MSG_SEND_TYPE_URL).then(|| decode_msg_as(any, &SEND))
+    }
+
+    fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
+        Some(&GenesisOf::<crate::GenesisState>::HANDLER)
     }
 
     fn query_services(&self) -> &'static [&'static str] {

@@ -1,6 +1,6 @@
 /// What a module may know about the block it runs in. Everything here comes from the block
 /// header, so it is identical on every validator (no wall clock on the consensus path).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BlockContext {
     pub chain_id: String,
     pub height: u64,

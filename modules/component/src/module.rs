@@ -6,8 +6,9 @@
 //! [`ModuleMsg`]s that carry their signer, gas and handler); its block hooks around the
 //! messages (a batch check of a block's messages, a per-block budget); its `Query` services
 //! (served on gRPC, on their ABCI query paths and through reflection from the one
-//! registration); and the module accounts that may not receive sends. Genesis and the
-//! end-block hooks are still wired by the app by hand (issue 10 continues).
+//! registration); the module accounts that may not receive sends; its genesis (validate,
+//! init, export); and its end-block hook. The list's order is the order of InitChain and
+//! of end block.
 
 use std::any::Any as StdAny;
 use std::fmt::Debug;
@@ -17,6 +18,9 @@ use prost::Message;
 use tendermint_proto::google::protobuf::Any;
 use tonic::service::RoutesBuilder;
 
+use tendermint_proto::v0_38::abci::ValidatorUpdate;
+
+use crate::genesis::GenesisHandler;
 use crate::{Address, BlockContext, Event, TxError};
 
 /// A pol module, as the app sees it.
@@ -24,6 +28,36 @@ pub trait Module: Send + Sync {
     /// The module's name: its state-key prefix, its `app_state` key, the `module` of its
     /// `message` events.
     fn name(&self) -> &'static str;
+
+    /// The module's genesis (`Some(&GenesisOf::<GenesisState>::HANDLER)`), `None` when it
+    /// keeps no state of its own.
+    fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
+        None
+    }
+
+    /// At the end of every block, after its transactions, in module-list order. `shared`
+    /// carries what an earlier module's hook hands to a later one in the same block (the
+    /// latency module's epoch measurements to sla and reputation). An error means corrupt
+    /// state: the node stops.
+    fn end_block(
+        &self,
+        _state: &mut dyn StateWrite,
+        _ctx: &BlockContext,
+        _block_hash: &[u8],
+        _shared: &mut ExecEnv,
+    ) -> Result<EndBlockOutcome, TxError> {
+        Ok(EndBlockOutcome::default())
+    }
+
+    /// The validator set CometBFT will use changed (InitChain's set, or an end block's
+    /// updates): modules that follow the set's keys record them.
+    fn validator_set_updated(
+        &self,
+        _state: &mut dyn StateWrite,
+        _updates: &[ValidatorUpdate],
+    ) -> Result<(), TxError> {
+        Ok(())
+    }
 
     /// Decode `any` if it is one of this module's messages; `None` if it is not.
     fn decode_msg(&self, _any: &Any) -> Option<Result<Box<dyn ModuleMsg>, TxError>> {
@@ -81,6 +115,14 @@ pub trait Module: Send + Sync {
     fn blocked_accounts(&self) -> Vec<Address> {
         Vec::new()
     }
+}
+
+/// What an end-block hook produced: its events, and validator-set changes for CometBFT
+/// (at most one module, staking, makes those).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EndBlockOutcome {
+    pub validator_updates: Vec<ValidatorUpdate>,
+    pub events: Vec<Event>,
 }
 
 /// One decoded message: what the tx pipeline needs to check, charge and run it.

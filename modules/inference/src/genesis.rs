@@ -3,7 +3,9 @@
 //! `inference_bonds` = the sum of provider bonds, `inference_escrow` = the escrow of pending
 //! obligations. Receipts seen stay seen across an export, so none can be replayed.
 
+use pol_component::ModuleGenesis;
 use std::collections::{BTreeMap, BTreeSet};
+use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 use pol_bank::BankRead;
 use pol_component::coins::parse_amount;
@@ -79,9 +81,11 @@ fn receipt_id(s: &str) -> Result<[u8; 32], String> {
         .ok_or_else(|| err(format!("receipt id {s:?} is not 32 bytes of hex")))
 }
 
-impl GenesisState {
+impl ModuleGenesis for GenesisState {
+    const MODULE: &'static str = "inference";
+
     /// Everything that can be checked without the bank.
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         self.params.validate()?;
         let mut archs = BTreeSet::new();
         for a in &self.architectures {
@@ -217,7 +221,11 @@ impl GenesisState {
     }
 
     /// Load everything; bank genesis must be initialised first (the pools are checked).
-    pub fn init<S: StateWrite>(&self, state: &mut S, _ctx: &BlockContext) -> Result<(), TxError> {
+    fn init(
+        &self,
+        state: &mut dyn StateWrite,
+        _ctx: &BlockContext,
+    ) -> Result<Vec<ValidatorUpdate>, TxError> {
         self.validate().map_err(TxError::INVALID_REQUEST)?;
         state.put_inference_params(&self.params);
         for a in &self.architectures {
@@ -279,11 +287,11 @@ impl GenesisState {
                  of escrow, the records need {bonds}{denom} and {escrow}{denom}"
             )));
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
     /// Every record at `state` (between blocks, so no receipt is waiting for its draw).
-    pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
+    fn export(state: &dyn StateRead) -> Result<Self, TxError> {
         let receipts = scan(state, state_key::RECEIPT_PREFIX)?
             .into_iter()
             .map(|(k, v)| {

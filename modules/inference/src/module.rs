@@ -6,8 +6,11 @@ use crate::msg::{
 };
 use crate::verify::{BlockVerdicts, CheckCache, VerifyingKeys};
 use crate::view::InferenceRead;
+use pol_component::genesis::{GenesisHandler, GenesisOf};
 use pol_component::module::{decode_msg_as, MsgHandler};
-use pol_component::{Address, BlockContext, Event, ExecEnv, Module, ModuleMsg, TxError};
+use pol_component::{
+    Address, BlockContext, EndBlockOutcome, Event, ExecEnv, Module, ModuleMsg, TxError,
+};
 use pol_store::{StateRead, StateWrite, Storage, StoreError};
 use prost::Message;
 use tendermint_proto::google::protobuf::Any;
@@ -70,6 +73,23 @@ impl Module for InferenceModule {
             .filter(|m| m.as_any().is::<MsgSubmitAttestation>())
             .count();
         u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    fn end_block(
+        &self,
+        mut state: &mut dyn StateWrite,
+        ctx: &BlockContext,
+        block_hash: &[u8],
+        _shared: &mut ExecEnv,
+    ) -> Result<EndBlockOutcome, TxError> {
+        Ok(EndBlockOutcome {
+            events: crate::end_block::end_block(&mut state, ctx, block_hash)?,
+            ..Default::default()
+        })
+    }
+
+    fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
+        Some(&GenesisOf::<crate::GenesisState>::HANDLER)
     }
 
     fn query_services(&self) -> &'static [&'static str] {

@@ -1,6 +1,7 @@
 //! Unit tests of the whole module over an in-memory state, with real Groth16 keys and
 //! proofs for a tiny architecture (4→3→2).
 
+use pol_component::ModuleGenesis as _;
 use std::sync::OnceLock;
 
 use pol_bank::{BankRead, BankWrite};

@@ -1,10 +1,12 @@
 //! `latency` genesis: parameters, and on export every record, so a chain started from an
 //! export has the same state (and app hash) as the one exported.
 
+use pol_component::ModuleGenesis;
 use std::collections::BTreeSet;
+use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 use pol_component::state::scan_decoded;
-use pol_component::{Address, TxError};
+use pol_component::{Address, BlockContext, TxError};
 use pol_store::{StateRead, StateWrite};
 use serde::{Deserialize, Serialize};
 
@@ -64,8 +66,10 @@ fn provider20(s: &str) -> Result<[u8; 20], String> {
         .map_err(|e| err(format!("provider {s:?}: {}", e.log)))
 }
 
-impl GenesisState {
-    pub fn validate(&self) -> Result<(), String> {
+impl ModuleGenesis for GenesisState {
+    const MODULE: &'static str = "latency";
+
+    fn validate(&self) -> Result<(), String> {
         self.params.validate()?;
         let mut keys = BTreeSet::new();
         for k in &self.consensus_keys {
@@ -105,7 +109,11 @@ impl GenesisState {
         Ok(())
     }
 
-    pub fn init<S: StateWrite>(&self, state: &mut S) -> Result<(), TxError> {
+    fn init(
+        &self,
+        state: &mut dyn StateWrite,
+        _ctx: &BlockContext,
+    ) -> Result<Vec<ValidatorUpdate>, TxError> {
         self.validate().map_err(TxError::INVALID_REQUEST)?;
         state.put_latency_params(&self.params);
         for k in &self.consensus_keys {
@@ -127,10 +135,10 @@ impl GenesisState {
             let p = provider20(&e.provider).map_err(TxError::INVALID_REQUEST)?;
             state.put_epoch_accumulator(&p, e);
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
-    pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
+    fn export(state: &dyn StateRead) -> Result<Self, TxError> {
         use crate::view::LatencyRead;
         Ok(GenesisState {
             params: state.latency_params()?,

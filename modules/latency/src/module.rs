@@ -1,7 +1,9 @@
 //! The latency module as the app registers it.
 
-use pol_component::Module;
-use pol_store::Storage;
+use pol_component::genesis::{GenesisHandler, GenesisOf};
+use pol_component::{BlockContext, EndBlockOutcome, ExecEnv, Module, TxError};
+use pol_store::{StateWrite, Storage};
+use tendermint_proto::v0_38::abci::ValidatorUpdate;
 use tonic::service::RoutesBuilder;
 
 /// Proof-of-Latency reports and routing; `pol.latency.v1.Query`.
@@ -10,6 +12,30 @@ pub struct LatencyModule;
 impl Module for LatencyModule {
     fn name(&self) -> &'static str {
         "latency"
+    }
+
+    fn end_block(
+        &self,
+        mut state: &mut dyn StateWrite,
+        ctx: &BlockContext,
+        _block_hash: &[u8],
+        shared: &mut ExecEnv,
+    ) -> Result<EndBlockOutcome, TxError> {
+        crate::end_block::end_block(&mut state, ctx, shared)
+    }
+
+    /// The keys the new validators will sign their vote extensions with.
+    fn validator_set_updated(
+        &self,
+        mut state: &mut dyn StateWrite,
+        updates: &[ValidatorUpdate],
+    ) -> Result<(), TxError> {
+        crate::record_consensus_keys(&mut state, updates);
+        Ok(())
+    }
+
+    fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
+        Some(&GenesisOf::<crate::GenesisState>::HANDLER)
     }
 
     fn query_services(&self) -> &'static [&'static str] {

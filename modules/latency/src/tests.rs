@@ -2,6 +2,7 @@
 //! the injected extended commit (CometBFT sign bytes, signatures, power), the stake-weighted
 //! aggregate, epochs, genesis, params and queries.
 
+use pol_component::ModuleGenesis as _;
 use std::collections::{BTreeMap, BTreeSet};
 
 use ed25519_dalek::{Signer, SigningKey};
@@ -2197,7 +2198,7 @@ fn genesis_export_then_init_reproduces_the_state() {
     assert!(json.contains(&hex::encode(v_addr(1))));
 
     let mut fresh = State::new(MemState::default());
-    parsed.init(&mut fresh).unwrap();
+    parsed.init(&mut fresh, &Default::default()).unwrap();
     let before = latency_kv(&s);
     let after = latency_kv(&fresh);
     assert_eq!(before.len(), after.len());
@@ -2212,7 +2213,7 @@ fn genesis_export_then_init_reproduces_the_state() {
     let empty: GenesisState = serde_json::from_str("{}").unwrap();
     assert_eq!(empty, d);
     let mut fresh = State::new(MemState::default());
-    d.init(&mut fresh).unwrap();
+    d.init(&mut fresh, &Default::default()).unwrap();
     assert_eq!(latency_kv(&fresh).len(), 1);
     assert_eq!(fresh.latency_params().unwrap(), Params::DEFAULT);
     assert!(serde_json::from_str::<GenesisState>(r#"{"bogus": 1}"#).is_err());
@@ -2228,7 +2229,7 @@ fn genesis_validate_rejects_bad_records() {
         let e = g.validate().unwrap_err();
         assert!(e.starts_with("latency"), "{e}");
         let mut s = State::new(MemState::default());
-        assert!(g.init(&mut s).is_err());
+        assert!(g.init(&mut s, &Default::default()).is_err());
         assert!(latency_kv(&s).is_empty(), "init wrote before failing");
         e
     };
@@ -2272,7 +2273,7 @@ fn genesis_validate_rejects_bad_records() {
     }
     assert_eq!(g.validate(), Ok(()));
     let mut s = State::new(MemState::default());
-    g.init(&mut s).unwrap();
+    g.init(&mut s, &Default::default()).unwrap();
     let provider = Address::parse(&a.provider).unwrap().0;
     assert_eq!(s.aggregate(&provider).unwrap().unwrap().height, 12);
 }

@@ -59,6 +59,15 @@ pub struct MeasurerObservation {
     pub outliers: u64,
 }
 
+/// The epoch that ended in this block, as `latency` counted its measurers: what
+/// `reputation`'s end-block records (handed over through the end-block hooks' shared
+/// values).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MeasurerEpoch {
+    pub epoch: u64,
+    pub measurers: Vec<MeasurerObservation>,
+}
+
 fn invalid(why: impl Into<String>) -> TxError {
     TxError::INVALID_REQUEST(why.into())
 }

@@ -1,7 +1,9 @@
 //! `reputation` genesis: params and every record, as `export` writes them and `init` loads
 //! them (export then init reproduces the same state keys and values).
 
+use pol_component::ModuleGenesis;
 use std::collections::BTreeSet;
+use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 use pol_component::state::scan_decoded;
 use pol_component::{Address, BlockContext, TxError};
@@ -57,8 +59,10 @@ fn ppm(v: u32, what: &str) -> Result<(), String> {
     Ok(())
 }
 
-impl GenesisState {
-    pub fn validate(&self) -> Result<(), String> {
+impl ModuleGenesis for GenesisState {
+    const MODULE: &'static str = "reputation";
+
+    fn validate(&self) -> Result<(), String> {
         self.params.validate()?;
         let mut providers = BTreeSet::new();
         for r in &self.providers {
@@ -99,7 +103,11 @@ impl GenesisState {
         Ok(())
     }
 
-    pub fn init<S: StateWrite>(&self, state: &mut S, _ctx: &BlockContext) -> Result<(), TxError> {
+    fn init(
+        &self,
+        state: &mut dyn StateWrite,
+        _ctx: &BlockContext,
+    ) -> Result<Vec<ValidatorUpdate>, TxError> {
         self.validate().map_err(TxError::INVALID_REQUEST)?;
         state.put_reputation_params(&self.params);
         for r in &self.providers {
@@ -116,10 +124,10 @@ impl GenesisState {
         if let Some(e) = self.last_measurer_epoch {
             state.set_last_measurer_epoch(e);
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
-    pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
+    fn export(state: &dyn StateRead) -> Result<Self, TxError> {
         Ok(GenesisState {
             params: state.reputation_params()?,
             providers: scan_decoded(state, state_key::PROVIDER_PREFIX, "reputation")?,

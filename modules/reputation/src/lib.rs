@@ -45,8 +45,8 @@ pub const QUERY_SERVICE: &str = "pol.reputation.v1.Query";
 pub const PPM: u32 = 1_000_000;
 
 pub use epoch::{
-    measurer_score, move_toward, record_measurers, record_provider_scores, MeasurerObservation,
-    ProviderScore,
+    measurer_score, move_toward, record_measurers, record_provider_scores, MeasurerEpoch,
+    MeasurerObservation, ProviderScore,
 };
 pub use genesis::GenesisState;
 pub use params::Params;

@@ -1,7 +1,8 @@
 //! The reputation module as the app registers it.
 
-use pol_component::Module;
-use pol_store::Storage;
+use pol_component::genesis::{GenesisHandler, GenesisOf};
+use pol_component::{BlockContext, EndBlockOutcome, ExecEnv, Module, TxError};
+use pol_store::{StateWrite, Storage};
 use tonic::service::RoutesBuilder;
 
 /// Provider and measurer reputation; `pol.reputation.v1.Query`.
@@ -10,6 +11,27 @@ pub struct ReputationModule;
 impl Module for ReputationModule {
     fn name(&self) -> &'static str {
         "reputation"
+    }
+
+    /// Judges the validators' measuring of the epoch that ended here: measurer reputation, and from it the PoL weight of their voting power; `latency`'s end-block, earlier in the block, hands the epoch over.
+    fn end_block(
+        &self,
+        mut state: &mut dyn StateWrite,
+        ctx: &BlockContext,
+        _block_hash: &[u8],
+        shared: &mut ExecEnv,
+    ) -> Result<EndBlockOutcome, TxError> {
+        let Some(e) = shared.get::<crate::MeasurerEpoch>() else {
+            return Ok(EndBlockOutcome::default());
+        };
+        Ok(EndBlockOutcome {
+            events: crate::record_measurers(&mut state, ctx, e.epoch, &e.measurers)?,
+            ..Default::default()
+        })
+    }
+
+    fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
+        Some(&GenesisOf::<crate::GenesisState>::HANDLER)
     }
 
     fn query_services(&self) -> &'static [&'static str] {

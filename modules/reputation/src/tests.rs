@@ -3,6 +3,7 @@
 use pol_bank::BankWrite;
 use pol_component::coins::Coin;
 use pol_component::error::code;
+use pol_component::ModuleGenesis as _;
 use pol_component::{Address, BlockContext};
 use pol_staking::msg::{execute_create_validator, MsgCreateValidator};
 use pol_staking::types::{consensus_address, valoper_string};

@@ -1,7 +1,9 @@
 //! `sla` genesis: params (the epoch length is `latency`'s), provider records, kept
 //! violations and the last judged epoch. Export then init reproduces the same state.
 
+use pol_component::ModuleGenesis;
 use std::collections::BTreeSet;
+use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 use pol_component::coins::parse_amount;
 use pol_component::state::scan_decoded;
@@ -39,8 +41,10 @@ fn amount(s: &str, what: &str) -> Result<(), String> {
     }
 }
 
-impl GenesisState {
-    pub fn validate(&self) -> Result<(), String> {
+impl ModuleGenesis for GenesisState {
+    const MODULE: &'static str = "sla";
+
+    fn validate(&self) -> Result<(), String> {
         self.params.validate()?;
         let mut records = BTreeSet::new();
         for r in &self.records {
@@ -79,7 +83,11 @@ impl GenesisState {
         Ok(())
     }
 
-    pub fn init<S: StateWrite>(&self, state: &mut S, _ctx: &BlockContext) -> Result<(), TxError> {
+    fn init(
+        &self,
+        state: &mut dyn StateWrite,
+        _ctx: &BlockContext,
+    ) -> Result<Vec<ValidatorUpdate>, TxError> {
         self.validate().map_err(TxError::INVALID_REQUEST)?;
         state.put_sla_params(&self.params);
         for r in &self.records {
@@ -92,10 +100,10 @@ impl GenesisState {
         if let Some(e) = self.last_epoch {
             state.set_sla_last_epoch(e);
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
-    pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
+    fn export(state: &dyn StateRead) -> Result<Self, TxError> {
         Ok(GenesisState {
             params: state.sla_params()?,
             records: scan_decoded(state, state_key::RECORD_PREFIX, "sla")?,

@@ -26,6 +26,14 @@ pub struct EpochObservation {
     pub failure_rate_ppm: u32,
 }
 
+/// The epoch that ended in this block, as `latency` measured it: what `sla`'s end-block
+/// judges (handed over through the end-block hooks' shared values).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EpochObservations {
+    pub epoch: u64,
+    pub providers: Vec<EpochObservation>,
+}
+
 /// `(obs − lim)·10⁶ / max(lim, 1)`, floored and saturated at `u64::MAX`; 0 when
 /// `obs ≤ lim`.
 fn overshoot_ppm(obs: u64, lim: u64) -> u64 {

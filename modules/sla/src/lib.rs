@@ -43,7 +43,9 @@ pub const QUERY_SERVICE: &str = "pol.sla.v1.Query";
 pub const PPM: u32 = 1_000_000;
 
 pub use genesis::GenesisState;
-pub use judge::{epoch_score, excess_ppm, judge_epoch, slash_ppm, EpochObservation};
+pub use judge::{
+    epoch_score, excess_ppm, judge_epoch, slash_ppm, EpochObservation, EpochObservations,
+};
 pub use params::Params;
 pub use query::SlaQuery;
 pub use view::{SlaRead, SlaWrite};

@@ -1,7 +1,8 @@
 //! The sla module as the app registers it.
 
-use pol_component::Module;
-use pol_store::Storage;
+use pol_component::genesis::{GenesisHandler, GenesisOf};
+use pol_component::{BlockContext, EndBlockOutcome, ExecEnv, Module, TxError};
+use pol_store::{StateWrite, Storage};
 use tonic::service::RoutesBuilder;
 
 /// SLA judgement; `pol.sla.v1.Query`.
@@ -10,6 +11,27 @@ pub struct SlaModule;
 impl Module for SlaModule {
     fn name(&self) -> &'static str {
         "sla"
+    }
+
+    /// Judges the providers of the epoch that ended here, against their SLAs (slashes, jailing, reputation); `latency`'s end-block, earlier in the block, hands the epoch over.
+    fn end_block(
+        &self,
+        mut state: &mut dyn StateWrite,
+        ctx: &BlockContext,
+        _block_hash: &[u8],
+        shared: &mut ExecEnv,
+    ) -> Result<EndBlockOutcome, TxError> {
+        let Some(e) = shared.get::<crate::EpochObservations>() else {
+            return Ok(EndBlockOutcome::default());
+        };
+        Ok(EndBlockOutcome {
+            events: crate::judge_epoch(&mut state, ctx, e.epoch, &e.providers)?,
+            ..Default::default()
+        })
+    }
+
+    fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
+        Some(&GenesisOf::<crate::GenesisState>::HANDLER)
     }
 
     fn query_services(&self) -> &'static [&'static str] {

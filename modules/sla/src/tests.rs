@@ -3,6 +3,7 @@
 use pol_bank::{BankRead, BankWrite};
 use pol_component::coins::Coin;
 use pol_component::error::code;
+use pol_component::ModuleGenesis as _;
 use pol_component::{Address, BlockContext};
 use pol_inference::pb::{self as ipb, ProviderStatus};
 use pol_inference::{InferenceRead, InferenceWrite};

@@ -32,13 +32,8 @@ use crate::{not_bonded_pool, state_key};
 /// Largest power one validator gets: CometBFT bounds the total at `i64::MAX / 8`.
 pub const MAX_VALIDATOR_POWER: i64 = (i64::MAX / 8) / MAX_MAX_VALIDATORS as i64;
 
-/// What `end_block` did.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct EndBlockOutcome {
-    /// For `ResponseFinalizeBlock.validator_updates`.
-    pub validator_updates: Vec<ValidatorUpdate>,
-    pub events: Vec<Event>,
-}
+/// What `end_block` did (`validator_updates` go to `ResponseFinalizeBlock`).
+pub use pol_component::EndBlockOutcome;
 
 /// A CometBFT validator update for an ed25519 key.
 pub fn validator_update(pubkey: &[u8; 32], power: i64) -> ValidatorUpdate {

@@ -12,14 +12,15 @@
 //! state keys and values (the indexes follow from the records), so a chain started from an
 //! export has the app hash of the exported height. CometBFT starts with `last_powers`.
 
+use pol_component::{AppState, ModuleGenesis};
 use std::collections::{BTreeMap, BTreeSet};
+use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 use base64::Engine as _;
 use pol_bank::BankRead;
 use pol_component::{Address, BlockContext, TxError};
 use pol_store::{StateRead, StateWrite, StateWriteExt};
 use serde::{Deserialize, Serialize};
-use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 use crate::end_block::MAX_VALIDATOR_POWER;
 use crate::params::{u128_string, Params, MAX_MAX_VALIDATORS};
@@ -249,10 +250,12 @@ fn err(e: TxError) -> String {
     format!("staking genesis: {}", e.log)
 }
 
-impl GenesisState {
+impl ModuleGenesis for GenesisState {
+    const MODULE: &'static str = "staking";
+
     /// Everything that can be checked without the bank: addresses, keys, uniqueness, that
     /// delegations add up to each validator's shares, and gentx self-bonds.
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         self.params.validate()?;
         let mut ops = BTreeSet::new();
         let mut keys = BTreeSet::new();
@@ -407,52 +410,34 @@ impl GenesisState {
         Ok(())
     }
 
-    /// `last_powers`: known validators, each once, with a power CometBFT accepts, and
-    /// exactly the BONDED ones (end-of-block keeps the two in step).
-    fn validate_last_powers(&self) -> Result<(), String> {
-        if self.last_powers.is_empty() {
-            return Ok(());
+    /// Every gentx operator must hold its self-bond in bank genesis (InitChain would fail
+    /// otherwise; saying so here catches it at `collect-gentxs` and `genesis validate`).
+    /// Exported pools are checked by InitChain against the imported records.
+    fn validate_against(&self, app_state: &AppState) -> Result<(), String> {
+        let bank = app_state.get::<pol_bank::GenesisState>()?;
+        let denom = &self.params.bond_denom;
+        let mut need: BTreeMap<&str, u128> = BTreeMap::new();
+        for g in &self.gentxs {
+            let n = need.entry(g.operator.as_str()).or_default();
+            *n = n
+                .checked_add(g.self_bond)
+                .ok_or("staking genesis: gentx self-bonds overflow")?;
         }
-        if self.last_powers.len() > MAX_MAX_VALIDATORS as usize {
-            return Err(format!(
-                "staking genesis: {} last powers, at most {MAX_MAX_VALIDATORS}",
-                self.last_powers.len()
-            ));
-        }
-        let mut bonded: BTreeSet<Address> = BTreeSet::new();
-        for r in &self.validators {
-            let v = r.to_validator().map_err(err)?;
-            if v.status == BondStatus::Bonded {
-                bonded.insert(v.operator);
-            }
-        }
-        let mut listed = BTreeSet::new();
-        for lp in &self.last_powers {
-            let op = parse_valoper(&lp.operator_address).map_err(err)?;
-            if !listed.insert(op) {
+        for (operator, need) in need {
+            let have: u128 = bank
+                .balances
+                .iter()
+                .filter(|b| b.address == operator)
+                .flat_map(|b| b.coins.iter())
+                .filter(|c| &c.denom == denom)
+                .map(|c| c.amount.parse::<u128>().unwrap_or(0))
+                .fold(0u128, u128::saturating_add);
+            if have < need {
                 return Err(format!(
-                    "staking genesis: last power of {} listed twice",
-                    lp.operator_address
+                    "staking genesis: gentx operator {operator} self-bonds {need}{denom} \
+                     but holds {have}{denom} in bank genesis"
                 ));
             }
-            if lp.power <= 0 || lp.power > MAX_VALIDATOR_POWER {
-                return Err(format!(
-                    "staking genesis: last power {} of {} outside 1..={MAX_VALIDATOR_POWER}",
-                    lp.power, lp.operator_address
-                ));
-            }
-            if !bonded.contains(&op) {
-                return Err(format!(
-                    "staking genesis: last power for {}, which is not a bonded validator",
-                    lp.operator_address
-                ));
-            }
-        }
-        if let Some(missing) = bonded.difference(&listed).next() {
-            return Err(format!(
-                "staking genesis: bonded validator {} has no last power",
-                valoper_string(missing)
-            ));
         }
         Ok(())
     }
@@ -460,9 +445,9 @@ impl GenesisState {
     /// Load the state, create the gentx validators (moving their self-bonds from bank
     /// balances), and return the initial validator set for `ResponseInitChain` (empty when
     /// no validator has power, in which case CometBFT keeps genesis.json's validators).
-    pub fn init<S: StateWrite>(
+    fn init(
         &self,
-        state: &mut S,
+        state: &mut dyn StateWrite,
         ctx: &BlockContext,
     ) -> Result<Vec<ValidatorUpdate>, TxError> {
         self.validate().map_err(TxError::INVALID_REQUEST)?;
@@ -562,7 +547,7 @@ impl GenesisState {
     }
 
     /// The staking part of an exported genesis (gentxs are already applied, so none).
-    pub fn export<S: StateRead>(state: &S) -> Result<Self, TxError> {
+    fn export(state: &dyn StateRead) -> Result<Self, TxError> {
         Ok(GenesisState {
             params: state.staking_params()?,
             validators: state
@@ -614,6 +599,58 @@ impl GenesisState {
     }
 }
 
+impl GenesisState {
+    /// `last_powers`: known validators, each once, with a power CometBFT accepts, and
+    /// exactly the BONDED ones (end-of-block keeps the two in step).
+    fn validate_last_powers(&self) -> Result<(), String> {
+        if self.last_powers.is_empty() {
+            return Ok(());
+        }
+        if self.last_powers.len() > MAX_MAX_VALIDATORS as usize {
+            return Err(format!(
+                "staking genesis: {} last powers, at most {MAX_MAX_VALIDATORS}",
+                self.last_powers.len()
+            ));
+        }
+        let mut bonded: BTreeSet<Address> = BTreeSet::new();
+        for r in &self.validators {
+            let v = r.to_validator().map_err(err)?;
+            if v.status == BondStatus::Bonded {
+                bonded.insert(v.operator);
+            }
+        }
+        let mut listed = BTreeSet::new();
+        for lp in &self.last_powers {
+            let op = parse_valoper(&lp.operator_address).map_err(err)?;
+            if !listed.insert(op) {
+                return Err(format!(
+                    "staking genesis: last power of {} listed twice",
+                    lp.operator_address
+                ));
+            }
+            if lp.power <= 0 || lp.power > MAX_VALIDATOR_POWER {
+                return Err(format!(
+                    "staking genesis: last power {} of {} outside 1..={MAX_VALIDATOR_POWER}",
+                    lp.power, lp.operator_address
+                ));
+            }
+            if !bonded.contains(&op) {
+                return Err(format!(
+                    "staking genesis: last power for {}, which is not a bonded validator",
+                    lp.operator_address
+                ));
+            }
+        }
+        if let Some(missing) = bonded.difference(&listed).next() {
+            return Err(format!(
+                "staking genesis: bonded validator {} has no last power",
+                valoper_string(missing)
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use pol_auth::AuthWrite;
@@ -637,8 +674,8 @@ mod tests {
         let json = serde_json::to_string(&staking).unwrap();
         let staking: GenesisState = serde_json::from_str(&json).unwrap();
         let mut fresh = StateDelta::new(MemState::default());
-        auth.init(&mut fresh).unwrap();
-        bank.init(&mut fresh).unwrap();
+        auth.init(&mut fresh, &Default::default()).unwrap();
+        bank.init(&mut fresh, &Default::default()).unwrap();
         let set = staking.init(&mut fresh, &ctx(height + 1)).unwrap();
         let (want, got) = (all(s), all(&fresh));
         for (k, v) in &want {

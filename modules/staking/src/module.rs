@@ -1,9 +1,10 @@
 //! The staking module as the app registers it.
 
 use crate::msg::{self, MsgCreateValidator, MsgDelegate, MsgUndelegate, MsgUnjail};
+use pol_component::genesis::{GenesisHandler, GenesisOf};
 use pol_component::module::{decode_msg_as, MsgHandler};
-use pol_component::{Address, Module, ModuleMsg, TxError};
-use pol_store::Storage;
+use pol_component::{Address, BlockContext, EndBlockOutcome, ExecEnv, Module, ModuleMsg, TxError};
+use pol_store::{StateWrite, Storage};
 use tendermint_proto::google::protobuf::Any;
 use tonic::service::RoutesBuilder;
 
@@ -15,6 +16,16 @@ impl Module for StakingModule {
         "staking"
     }
 
+    fn end_block(
+        &self,
+        mut state: &mut dyn StateWrite,
+        ctx: &BlockContext,
+        _block_hash: &[u8],
+        _shared: &mut ExecEnv,
+    ) -> Result<EndBlockOutcome, TxError> {
+        crate::end_block::end_block(&mut state, ctx)
+    }
+
     fn decode_msg(&self, any: &Any) -> Option<Result<Box<dyn ModuleMsg>, TxError>> {
         Some(match any.type_url.as_str() {
             crate::MSG_CREATE_VALIDATOR_TYPE_URL => decode_msg_as(any, &CREATE_VALIDATOR),
@@ -23,6 +34,10 @@ impl Module for StakingModule {
             crate::MSG_UNJAIL_TYPE_URL => decode_msg_as(any, &UNJAIL),
             _ => return None,
         })
+    }
+
+    fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
+        Some(&GenesisOf::<crate::GenesisState>::HANDLER)
     }
 
     fn query_services(&self) -> &'static [&'static str] {

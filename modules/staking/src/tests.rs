@@ -4,6 +4,7 @@ use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use pol_bank::{BankRead, BankWrite};
 use pol_component::coins::Coin;
 use pol_component::error::code;
+use pol_component::ModuleGenesis as _;
 use pol_component::{Address, BlockContext, TxError};
 use pol_store::{MemState, StateDelta, StateRead};
 use tendermint_proto::crypto::public_key::Sum;
@@ -911,7 +912,7 @@ fn genesis_keeps_pol_weights() {
     assert_eq!(exported.pol_weights, g.pol_weights);
     let bank = pol_bank::GenesisState::export(&s).unwrap();
     let mut fresh = StateDelta::new(MemState::default());
-    bank.init(&mut fresh).unwrap();
+    bank.init(&mut fresh, &Default::default()).unwrap();
     let json = serde_json::to_string(&exported).unwrap();
     let reread: GenesisState = serde_json::from_str(&json).unwrap();
     let updates = reread.init(&mut fresh, &ctx(0)).unwrap();
@@ -973,7 +974,7 @@ fn genesis_gentx_init_export_roundtrip() {
     let bank = pol_bank::GenesisState::export(&s).unwrap();
 
     let mut fresh = StateDelta::new(MemState::default());
-    bank.init(&mut fresh).unwrap();
+    bank.init(&mut fresh, &Default::default()).unwrap();
     let json = serde_json::to_string(&exported).unwrap();
     let reread: GenesisState = serde_json::from_str(&json).unwrap();
     let updates = reread.init(&mut fresh, &ctx(0)).unwrap();

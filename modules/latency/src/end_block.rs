@@ -1,0 +1,57 @@
+//! At an epoch's last block the epoch's consensus latencies and measurer counts are taken
+//! (the accumulators start over) and handed to the modules that judge them, which run
+//! after this one at end block: `sla` (providers against their SLAs) and `reputation`
+//! (validators as measurers, and from it their PoL weight).
+
+use pol_component::{BlockContext, EndBlockOutcome, Event, ExecEnv, TxError};
+use pol_reputation::{MeasurerEpoch, MeasurerObservation};
+use pol_sla::{EpochObservation, EpochObservations};
+use pol_store::StateWrite;
+
+use crate::LatencyRead;
+
+pub fn end_block<S: StateWrite>(
+    state: &mut S,
+    ctx: &BlockContext,
+    shared: &mut ExecEnv,
+) -> Result<EndBlockOutcome, TxError> {
+    let params = state.latency_params()?;
+    if !params.is_epoch_end(ctx.height) {
+        return Ok(EndBlockOutcome::default());
+    }
+    let epoch = crate::take_epoch(state, ctx.height)?;
+    let events = vec![Event::new("latency_epoch")
+        .attr("epoch", epoch.epoch.to_string())
+        .attr("providers", epoch.providers.len().to_string())
+        .attr("measurers", epoch.measurers.len().to_string())];
+    shared.insert(EpochObservations {
+        epoch: epoch.epoch,
+        providers: epoch
+            .providers
+            .iter()
+            .map(|p| EpochObservation {
+                provider: pol_component::Address(p.provider),
+                blocks: p.blocks,
+                p99_us: p.mean_p99_us,
+                max_p99_us: p.max_p99_us,
+                failure_rate_ppm: p.mean_failure_rate_ppm,
+            })
+            .collect(),
+    });
+    shared.insert(MeasurerEpoch {
+        epoch: epoch.epoch,
+        measurers: epoch
+            .measurers
+            .iter()
+            .map(|m| MeasurerObservation {
+                validator_cons: m.validator,
+                reports: m.reports,
+                outliers: m.outliers,
+            })
+            .collect(),
+    });
+    Ok(EndBlockOutcome {
+        events,
+        ..Default::default()
+    })
+}
