@@ -32,7 +32,9 @@ pub struct AppConfig {
 }
 
 /// `[test_faults]` in app.toml: make this validator Byzantine in one precise way, so the
-/// integration tests can watch the others refuse it. Never set these on a real node.
+/// integration tests can watch the others refuse it. Never set these on a real node: the
+/// behaviour is compiled only with pol-app's `test-faults` feature (the integration tests
+/// turn it on), and a pold built without it refuses a config that switches one on.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TestFaults {
@@ -198,6 +200,12 @@ impl AppConfig {
             bail!("abci_max_frame_bytes must be at least 1 MiB (blocks travel in one frame)");
         }
         self.probe.validate()?;
+        if self.test_faults != TestFaults::default() && !cfg!(feature = "test-faults") {
+            bail!(
+                "[test_faults] switches faults on, but this pold was built without the \
+                 test-faults feature (fault injection is for tests only)"
+            );
+        }
         Ok(())
     }
 
@@ -267,5 +275,14 @@ cometbft_binary = "cometbft"
         assert!(bad(|p| p.max_concurrency = 0).contains("probe.max_concurrency"));
         assert!(bad(|p| p.refresh_ms = 0).contains("probe.refresh_ms"));
         AppConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn test_faults_need_the_feature() {
+        let mut c = AppConfig::default();
+        c.test_faults.forge_latency_report = true;
+        assert_eq!(c.validate().is_ok(), cfg!(feature = "test-faults"));
+        c.test_faults = TestFaults::default();
+        c.validate().unwrap();
     }
 }

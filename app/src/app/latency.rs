@@ -181,35 +181,3 @@ pub fn apply_report<S: StateWrite>(
     );
     Ok(events)
 }
-
-/// Test fault: an extension one byte over the bound (every other validator must refuse it).
-pub fn oversized_extension<S: StateRead>(state: &S) -> Vec<u8> {
-    let max = state
-        .latency_params()
-        .map(|p| p.max_extension_bytes)
-        .unwrap_or(pol_latency::pb::Params::DEFAULT.max_extension_bytes);
-    tracing::warn!("TEST FAULT: extending the vote with {} bytes", max + 1);
-    vec![0; max as usize + 1]
-}
-
-/// Test fault: flips a bit of the first vote-extension signature of the injected report
-/// (every other validator must refuse the proposal).
-pub fn forge_report(txs: &mut [prost::bytes::Bytes]) {
-    let Some(first) = txs.first_mut().filter(|t| pol_latency::is_injected(t)) else {
-        return;
-    };
-    let Ok(mut info) = commit::decode_injected(first) else {
-        return;
-    };
-    if let Some(vote) = info
-        .votes
-        .iter_mut()
-        .find(|v| !v.extension_signature.is_empty())
-    {
-        let mut sig = vote.extension_signature.to_vec();
-        sig[0] ^= 1;
-        vote.extension_signature = sig.into();
-        tracing::warn!("TEST FAULT: proposing a forged latency report");
-    }
-    *first = commit::encode_injected(&info).into();
-}

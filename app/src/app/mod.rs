@@ -10,6 +10,8 @@ mod consensus;
 mod latency;
 mod mempool;
 mod params;
+#[cfg(feature = "test-faults")]
+mod test_faults;
 
 use std::sync::Arc;
 
@@ -153,9 +155,11 @@ impl Application for App {
     }
 
     fn prepare_proposal(&self, request: RequestPrepareProposal) -> ResponsePrepareProposal {
+        #[allow(unused_mut)] // changed only by a test fault
         let mut response = self.inner.consensus.lock().prepare_proposal(request);
+        #[cfg(feature = "test-faults")]
         if self.inner.settings.test_faults.forge_latency_report {
-            latency::forge_report(&mut response.txs);
+            test_faults::forge_report(&mut response.txs);
         }
         response
     }
@@ -169,14 +173,16 @@ impl Application for App {
         // verifies this extension against.
         let snapshot = self.inner.consensus.lock().block_state();
         let height = u64::try_from(request.height).unwrap_or(0);
+        #[allow(unused_mut)] // changed only by a test fault
         let mut extension = latency::extend_vote(
             &snapshot,
             &params::chain_id(&snapshot).unwrap_or_default(),
             height,
             self.inner.settings.probes.as_deref(),
         );
+        #[cfg(feature = "test-faults")]
         if self.inner.settings.test_faults.oversized_vote_extension {
-            extension = latency::oversized_extension(&snapshot);
+            extension = test_faults::oversized_extension(&snapshot);
         }
         ResponseExtendVote {
             vote_extension: extension.into(),
