@@ -221,6 +221,66 @@ async fn validators_join_change_power_and_leave_through_transactions() {
     assert_eq!(out["code"], 0, "{out}");
     wait_for_set(&rpc, |s| s.contains(&(carol_key.clone(), 6))).await;
 
+    // Again through the generic CLI, which knows every module's messages and queries from
+    // their descriptors: the message and the query as JSON.
+    let operator = pold(
+        &node.home,
+        &["keys", "show", VALIDATOR_OPERATOR, "--address"],
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let delegate_json = serde_json::json!({
+        "delegatorAddress": operator,
+        "validatorAddress": carol_op,
+        "amount": {"denom": "upol", "amount": "1000000"},
+    })
+    .to_string();
+    let out = cli_json(
+        &node,
+        &[
+            "tx",
+            "call",
+            VALIDATOR_OPERATOR,
+            "MsgDelegate",
+            &delegate_json,
+            "--node",
+            &rpc_url(&node),
+        ],
+    );
+    assert_eq!(out["code"], 0, "{out}");
+    wait_for_set(&rpc, |s| s.contains(&(carol_key.clone(), 7))).await;
+    let request = serde_json::json!({"validatorAddress": carol_op}).to_string();
+    let out = cli_json(
+        &node,
+        &[
+            "query",
+            "call",
+            "staking",
+            "validator",
+            &request,
+            "--node",
+            &rpc_url(&node),
+        ],
+    );
+    assert_eq!(out["validator"]["tokens"], "7000000", "{out}");
+    // A message the JSON does not fit is refused before anything is signed.
+    let err = pold(
+        &node.home,
+        &[
+            "tx",
+            "call",
+            VALIDATOR_OPERATOR,
+            "MsgDelegate",
+            r#"{"amount": 5}"#,
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("pol.staking.v1.MsgDelegate"),
+        "{err:#}"
+    );
+
     // Over gRPC too: carol's validator, and the pool.
     let mut q =
         pb::query_client::QueryClient::connect(format!("http://127.0.0.1:{}", node.ports.grpc))
@@ -235,7 +295,7 @@ async fn validators_join_change_power_and_leave_through_transactions() {
         .into_inner()
         .validator
         .unwrap();
-    assert_eq!(v.tokens, "6000000");
+    assert_eq!(v.tokens, "7000000");
     assert_eq!(v.status, pb::BondStatus::Bonded as i32);
     let pool = q
         .pool(pb::QueryPoolRequest {})
@@ -246,7 +306,7 @@ async fn validators_join_change_power_and_leave_through_transactions() {
         .unwrap();
     assert_eq!(
         pool.bonded_tokens,
-        (VALIDATOR_SELF_BOND + 6_000_000).to_string()
+        (VALIDATOR_SELF_BOND + 7_000_000).to_string()
     );
 
     // Everyone unbonds from carol: it drops out of the set and starts unbonding.
@@ -274,7 +334,7 @@ async fn validators_join_change_power_and_leave_through_transactions() {
             "unbond",
             VALIDATOR_OPERATOR,
             &carol_op,
-            "1000000upol",
+            "2000000upol",
             "--node",
             &rpc_url(&node),
         ],

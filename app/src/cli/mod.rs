@@ -1,5 +1,6 @@
 //! The `pold` command tree (Cosmos verbs: init, genesis, keys, start, tx, query, status).
 
+mod call;
 mod infer;
 mod inference;
 mod init;

@@ -1,6 +1,7 @@
 //! `pold query bank balances`, `pold query auth account`, `pold query staking …` (in
 //! `staking.rs`), `pold query inference …` (in `inference.rs`), `pold query
-//! latency|sla|reputation …` (in `pol.rs`), `pold status`.
+//! latency|sla|reputation …` (in `pol.rs`), `pold query call|methods` (any module's
+//! query, in `call.rs`), `pold status`.
 
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryAllBalancesRequest, QueryAllBalancesResponse};
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
@@ -27,6 +28,20 @@ pub enum QueryCommand {
     /// Provider and validator (measurer) reputation.
     #[command(subcommand)]
     Reputation(super::pol::ReputationQuery),
+    /// Any query method of any module, with the request and the answer as JSON (protobuf
+    /// JSON mapping): `pold query call latency Route '{"modelId": "m1"}'`.
+    Call {
+        /// A module name (`latency`) or a full service name (`pol.latency.v1.Query`).
+        service: String,
+        /// The method (`Route`; any case).
+        method: String,
+        /// The request as JSON; `{}` when left out.
+        request: Option<String>,
+        #[command(flatten)]
+        opts: QueryOpts,
+    },
+    /// List every query method `pold query call` reaches, with its request type.
+    Methods,
 }
 
 #[derive(clap::Args)]
@@ -65,6 +80,13 @@ pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
         QueryCommand::Latency(cmd) => super::pol::latency(cmd).await?,
         QueryCommand::Sla(cmd) => super::pol::sla(cmd).await?,
         QueryCommand::Reputation(cmd) => super::pol::reputation(cmd).await?,
+        QueryCommand::Call {
+            service,
+            method,
+            request,
+            opts,
+        } => super::call::call(&service, &method, request.as_deref(), &opts).await?,
+        QueryCommand::Methods => super::call::list()?,
         QueryCommand::Bank(BankQuery::Balances { address, opts }) => {
             Address::parse(&address).map_err(|e| anyhow::anyhow!(e.log))?;
             let rpc = RpcClient::new(&opts.node);

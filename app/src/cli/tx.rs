@@ -1,5 +1,5 @@
-//! `pold tx bank send`, `pold tx staking …`, `pold tx inference …`, and the
-//! sign-and-broadcast path they share.
+//! `pold tx bank send`, `pold tx staking …`, `pold tx inference …`, `pold tx call|msgs`
+//! (any module's message, in `call.rs`), and the sign-and-broadcast path they share.
 
 use std::path::Path;
 
@@ -23,6 +23,20 @@ pub enum TxCommand {
     Staking(super::staking::StakingTx),
     #[command(subcommand)]
     Inference(super::inference::InferenceTx),
+    /// Any module's message, as JSON (protobuf JSON mapping), signed by `from`:
+    /// `pold tx call alice MsgDelegate '{"delegatorAddress": …}'`.
+    Call {
+        /// The signing key (its address must be the message's signer).
+        from: String,
+        /// The message: full name (`pol.staking.v1.MsgDelegate`) or name (`MsgDelegate`).
+        msg: String,
+        /// The message as JSON.
+        json: String,
+        #[command(flatten)]
+        opts: TxOpts,
+    },
+    /// List every message `pold tx call` can send.
+    Msgs,
 }
 
 #[derive(clap::Subcommand)]
@@ -86,6 +100,16 @@ pub async fn run(home: &Path, cmd: TxCommand) -> anyhow::Result<()> {
         }
         TxCommand::Staking(cmd) => super::staking::tx(home, cmd).await,
         TxCommand::Inference(cmd) => super::inference::tx(home, cmd).await,
+        TxCommand::Call {
+            from,
+            msg,
+            json,
+            opts,
+        } => {
+            let signer = Keyring::open(home).find(&from)?.signer()?;
+            broadcast(&signer, vec![super::call::msg_any(&msg, &json)?], opts).await
+        }
+        TxCommand::Msgs => super::call::list_msgs(),
     }
 }
 
