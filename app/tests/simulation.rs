@@ -49,6 +49,7 @@ use pol_client::{sign_tx, SignerKey};
 use pol_component::error::code;
 use pol_component::state::scan;
 use pol_component::Address;
+use pol_inference::error::code as ierr;
 use pol_inference::pb::{self as ipb, ObligationState, ProviderStatus};
 use pol_inference::receipt::ReceiptBody;
 use pol_inference::InferenceRead;
@@ -67,6 +68,9 @@ use tendermint_proto::google::protobuf::{Any, Timestamp};
 use tendermint_proto::v0_38::abci::*;
 
 const CHAIN: &str = "pol-sim-1";
+/// The codespaces refusals come in.
+const SDK: &str = pol_component::error::SDK_CODESPACE;
+const INFERENCE: &str = pol_inference::error::CODESPACE;
 const DENOM: &str = "upol";
 /// A second denom, so the supply invariant covers more than the bond denom.
 const DENOM2: &str = "uatom";
@@ -179,7 +183,10 @@ fn proof_for(m: usize, input: &[i8], nonce: u64, provider: [u8; 20]) -> Vec<u8> 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Expect {
     Ok,
-    Code(u32),
+    /// Refused with this codespace and code.
+    Code(&'static str, u32),
+    /// Refused with one of these (codespace, code), which one depends on history.
+    OneOf(&'static [(&'static str, u32)]),
     /// Refused, for one of several reasons that depend on history (e.g. a replayed receipt
     /// whose provider has since changed).
     AnyFailure,
@@ -508,7 +515,7 @@ impl Sim {
                 r#type: CheckTxType::New as i32,
             });
             if !p.check_any {
-                self.judge(height, "CheckTx", p, r.code, &r.log);
+                self.judge(height, "CheckTx", p, (&r.codespace, r.code), &r.log);
             }
         }
         let txs: Vec<_> = plan.txs.iter().cloned().map(Into::into).collect();
@@ -549,7 +556,13 @@ impl Sim {
         self.app.commit();
         assert_eq!(r.tx_results.len(), plan.planned.len());
         for (res, p) in r.tx_results.iter().zip(&plan.planned) {
-            self.judge(height, "FinalizeBlock", p, res.code, &res.log);
+            self.judge(
+                height,
+                "FinalizeBlock",
+                p,
+                (&res.codespace, res.code),
+                &res.log,
+            );
             self.stats.txs += 1;
             if res.code == 0 {
                 *self.stats.delivered.entry(p.kind).or_default() += 1;
@@ -650,10 +663,12 @@ impl Sim {
         }
     }
 
-    fn judge(&self, height: u64, phase: &str, p: &Planned, code: u32, log: &str) {
+    fn judge(&self, height: u64, phase: &str, p: &Planned, refusal: (&str, u32), log: &str) {
+        let code = refusal.1;
         let fine = match p.expect {
             Expect::Ok => code == 0,
-            Expect::Code(c) => code == c,
+            Expect::Code(cs, c) => refusal == (cs, c),
+            Expect::OneOf(all) => all.contains(&refusal),
             Expect::AnyFailure => code != 0,
         };
         assert!(
@@ -662,7 +677,7 @@ impl Sim {
             self.ctx(
                 height,
                 &format!(
-                    "{phase}: {} ({}) expected {:?}, got code {code}: {log}",
+                    "{phase}: {} ({}) expected {:?}, got {refusal:?}: {log}",
                     p.kind, p.what, p.expect
                 )
             )
@@ -852,7 +867,7 @@ impl Sim {
             from,
             any(pol_bank::MSG_SEND_TYPE_URL, &msg),
             "send/overspend",
-            Expect::Code(code::INSUFFICIENT_FUNDS),
+            Expect::Code(SDK, code::INSUFFICIENT_FUNDS),
             format!("{over}{denom} of {have}"),
         );
     }
@@ -876,7 +891,7 @@ impl Sim {
             from,
             any(pol_bank::MSG_SEND_TYPE_URL, &msg),
             "send/bad-sequence",
-            Expect::Code(code::WRONG_SEQUENCE),
+            Expect::Code(SDK, code::WRONG_SEQUENCE),
             format!("sequence {seq}, account at {}", acc.sequence),
             Some(seq),
             None,
@@ -960,21 +975,21 @@ impl Sim {
                     op,
                     MIN_SELF_BOND,
                     0,
-                    Expect::Code(code::INVALID_REQUEST),
+                    Expect::Code(SDK, code::INVALID_REQUEST),
                     "operator already has a validator".to_string(),
                 ),
                 1 => (
                     op,
                     MIN_SELF_BOND,
                     10_001,
-                    Expect::Code(code::INVALID_REQUEST),
+                    Expect::Code(SDK, code::INVALID_REQUEST),
                     "commission above 100%".to_string(),
                 ),
                 _ => (
                     op,
                     self.rng.gen_range(1..MIN_SELF_BOND),
                     0,
-                    Expect::Code(code::INVALID_REQUEST),
+                    Expect::Code(SDK, code::INVALID_REQUEST),
                     "self-bond below the minimum".to_string(),
                 ),
             }
@@ -1022,7 +1037,7 @@ impl Sim {
             let ghost = Address(self.rng.gen());
             (
                 ghost,
-                Expect::Code(code::UNKNOWN_ADDRESS),
+                Expect::Code(SDK, code::UNKNOWN_ADDRESS),
                 "delegate/invalid",
             )
         } else {
@@ -1084,7 +1099,7 @@ impl Sim {
         let (amount, expect, kind) = if invalid {
             (
                 worth + 1 + self.rng.gen_range(0..1000),
-                Expect::Code(code::INSUFFICIENT_FUNDS),
+                Expect::Code(SDK, code::INSUFFICIENT_FUNDS),
                 "undelegate/invalid",
             )
         } else {
@@ -1150,7 +1165,11 @@ impl Sim {
                 return;
             }
             let v = vals[self.rng.gen_range(0..vals.len())].clone();
-            (v, Expect::Code(code::INVALID_REQUEST), "unjail/invalid")
+            (
+                v,
+                Expect::Code(SDK, code::INVALID_REQUEST),
+                "unjail/invalid",
+            )
         };
         plan.touched_validators.insert(v.operator);
         let op = self.index_of[&v.operator];
@@ -1189,7 +1208,7 @@ impl Sim {
         let (kind, expect) = if duplicate {
             (
                 "register-architecture/invalid",
-                Expect::Code(code::INVALID_REQUEST),
+                Expect::Code(INFERENCE, ierr::ARCHITECTURE_EXISTS),
             )
         } else {
             ("register-architecture", Expect::Ok)
@@ -1219,14 +1238,14 @@ impl Sim {
                 (
                     MODELS + self.rng.gen_range(0..100),
                     "00".repeat(32),
-                    Expect::Code(code::INVALID_REQUEST),
+                    Expect::Code(INFERENCE, ierr::UNKNOWN_ARCHITECTURE),
                     "register-model/invalid",
                 )
             } else {
                 (
                     have[self.rng.gen_range(0..have.len())],
                     f.arch_id.clone(),
-                    Expect::Code(code::INVALID_REQUEST),
+                    Expect::Code(INFERENCE, ierr::MODEL_EXISTS),
                     "register-model/invalid",
                 )
             }
@@ -1334,7 +1353,7 @@ impl Sim {
         let (kind, expect) = if invalid {
             (
                 "register-provider/invalid",
-                Expect::Code(code::INVALID_REQUEST),
+                Expect::Code(INFERENCE, ierr::BOND_TOO_LOW),
             )
         } else {
             ("register-provider", Expect::Ok)
@@ -1444,7 +1463,10 @@ impl Sim {
             };
             (
                 i,
-                Expect::Code(code::INVALID_REQUEST),
+                Expect::OneOf(&[
+                    (INFERENCE, ierr::UNKNOWN_PROVIDER),
+                    (INFERENCE, ierr::PROVIDER_DEREGISTERED),
+                ]),
                 "deregister-provider/invalid",
             )
         } else {
@@ -1587,7 +1609,7 @@ impl Sim {
                 let (proto, _) = self.new_receipt(&p, &model, 0);
                 (
                     proto,
-                    Expect::Code(code::INVALID_REQUEST),
+                    Expect::Code(INFERENCE, ierr::PROVIDER_NOT_ACTIVE),
                     "provider not active",
                 )
             }
@@ -1625,7 +1647,7 @@ impl Sim {
                         submitter,
                         any(pol_inference::MSG_SUBMIT_RECEIPT_TYPE_URL, &msg),
                         "submit-receipt/stale",
-                        Expect::Code(code::INVALID_REQUEST),
+                        Expect::Code(INFERENCE, ierr::RECEIPT_EXPIRED),
                         format!("{age} ms older than the last block"),
                     );
                     plan.planned.last_mut().unwrap().check_any = true;
@@ -1633,7 +1655,11 @@ impl Sim {
                 }
                 let at = self.rng.gen_range(0..proto.signature.len());
                 proto.signature[at] ^= 1 << self.rng.gen_range(0..8);
-                (proto, Expect::Code(code::UNAUTHORIZED), "forged signature")
+                (
+                    proto,
+                    Expect::Code(SDK, code::UNAUTHORIZED),
+                    "forged signature",
+                )
             }
         };
         let msg = ipb::MsgSubmitReceipt {
@@ -1743,7 +1769,10 @@ impl Sim {
                     }
                 }
                 kind = "submit-attestation/invalid";
-                expect = Expect::Code(code::INVALID_REQUEST);
+                expect = Expect::OneOf(&[
+                    (INFERENCE, ierr::INVALID_PROOF),
+                    (INFERENCE, ierr::ATTESTATION_MISMATCH),
+                ]);
             } else if f.good_at.is_some_and(|g| g <= h) {
                 f.good_at = None;
                 msg.proof = proof_for(info.model, &info.input, info.nonce, info.provider);
@@ -1753,14 +1782,18 @@ impl Sim {
                     what = "valid proof";
                 } else {
                     kind = "submit-attestation/late";
-                    expect = Expect::Code(code::INVALID_REQUEST);
+                    // Past its deadline; missed already when end block got to it first.
+                    expect = Expect::OneOf(&[
+                        (INFERENCE, ierr::OBLIGATION_EXPIRED),
+                        (INFERENCE, ierr::OBLIGATION_SETTLED),
+                    ]);
                     what = "valid proof after the deadline";
                 }
             } else if f.again_at.is_some_and(|a| a <= h) && f.good_at.is_none() {
                 f.again_at = None;
                 msg.proof = proof_for(info.model, &info.input, info.nonce, info.provider);
                 kind = "submit-attestation/again";
-                expect = Expect::Code(code::INVALID_REQUEST);
+                expect = Expect::Code(INFERENCE, ierr::OBLIGATION_SETTLED);
                 what = "valid proof of a settled obligation";
             } else {
                 continue;

@@ -1,7 +1,12 @@
 //! Transaction and message failures as ABCI result codes.
 //!
 //! Codes reuse the Cosmos SDK's `sdk` codespace numbering so that cosmjs, cosmpy and wallets
-//! that inspect `code`/`codespace` read pol's answers the way they read any Cosmos chain's.
+//! that inspect `code`/`codespace` read pol's answers the way they read any Cosmos chain's:
+//! the ante handler, tx decoding and the checks every module shares (coins, addresses, keys,
+//! signatures) answer in `sdk`. What only one module can say ("provider jailed", "obligation
+//! expired") has that module's codespace, declared with [`module_errors!`] as the Cosmos
+//! SDK's `errors.Register(ModuleName, code, ...)`: codespace = the module's name, stable
+//! numbered codes from 2 (1 is reserved for internal errors).
 
 use std::fmt;
 
@@ -87,6 +92,48 @@ sdk_codes! {
     INTERNAL = 1,
     /// The gas limit is zero or above the block's.
     INVALID_GAS_LIMIT = 41,
+}
+
+/// A module's error codes: `module_errors! { codespace = "inference"; /// doc
+/// UNKNOWN_PROVIDER = 2, ... }` declares `CODESPACE`, one constructor function per error
+/// (`UNKNOWN_PROVIDER(log) -> TxError`), `code::UNKNOWN_PROVIDER` and `ALL` (every name and
+/// code). Codes must be unique and at least 2; the build fails otherwise. Codes are part of
+/// the chain's interface: never renumber one, only add.
+#[macro_export]
+macro_rules! module_errors {
+    (codespace = $codespace:literal; $($(#[$doc:meta])* $name:ident = $code:literal),* $(,)?) => {
+        /// The codespace of this module's errors (the module's name).
+        pub const CODESPACE: &str = $codespace;
+
+        $(
+            #[allow(non_snake_case)]
+            $(#[$doc])*
+            pub fn $name(log: impl Into<String>) -> $crate::TxError {
+                $crate::TxError { codespace: $codespace, code: $code, log: log.into() }
+            }
+        )*
+
+        /// The numbers of this module's errors.
+        pub mod code {
+            $($(#[$doc])* pub const $name: u32 = $code;)*
+        }
+
+        /// Every error of this module: name and code.
+        pub const ALL: &[(&str, u32)] = &[$((stringify!($name), $code)),*];
+
+        const _: () = {
+            let mut i = 0;
+            while i < ALL.len() {
+                assert!(ALL[i].1 >= 2, "module error codes start at 2");
+                let mut j = i + 1;
+                while j < ALL.len() {
+                    assert!(ALL[i].1 != ALL[j].1, "two module errors share a code");
+                    j += 1;
+                }
+                i += 1;
+            }
+        };
+    };
 }
 
 impl From<pol_store::StoreError> for TxError {

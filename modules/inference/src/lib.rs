@@ -18,6 +18,7 @@
 //! `receipt` is the receipt format the worker signs.
 
 pub mod end_block;
+pub mod error;
 pub mod genesis;
 pub mod module;
 pub mod msg;

@@ -41,9 +41,9 @@ fn provider_of<S: InferenceRead + ?Sized>(
     state: &S,
     addr: &Address,
 ) -> Result<pb::Provider, TxError> {
-    state
-        .provider(addr)?
-        .ok_or_else(|| TxError::INVALID_REQUEST(format!("{addr} is not a registered provider")))
+    state.provider(addr)?.ok_or_else(|| {
+        crate::error::UNKNOWN_PROVIDER(format!("{addr} is not a registered provider"))
+    })
 }
 
 /// What [`slash_bond`] did.

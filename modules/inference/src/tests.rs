@@ -13,6 +13,7 @@ use pol_proofs::{ProvingKey, Statement, VerifyingKey};
 use pol_store::{MemState, StateDelta};
 use rand::SeedableRng;
 
+use crate::error;
 use crate::msg::*;
 use crate::pb::{self, ObligationState, ProviderStatus};
 use crate::receipt::ReceiptBody;
@@ -200,9 +201,20 @@ fn supply(s: &State) -> u128 {
     s.supply_of("upol").unwrap()
 }
 
-fn assert_code<T: std::fmt::Debug>(r: Result<T, TxError>, code: u32, needle: &str) {
+/// `r` failed with the codespace and code of `expected` (a module or `sdk` error).
+fn assert_code<T: std::fmt::Debug>(
+    r: Result<T, TxError>,
+    expected: fn(&'static str) -> TxError,
+    needle: &str,
+) {
     let e = r.expect_err("must be rejected");
-    assert_eq!(e.code, code, "{}", e.log);
+    let want = expected("");
+    assert_eq!(
+        (e.codespace, e.code),
+        (want.codespace, want.code),
+        "{}",
+        e.log
+    );
     assert!(e.log.contains(needle), "{:?} lacks {needle:?}", e.log);
 }
 
@@ -250,7 +262,7 @@ fn a_sampled_receipt_is_proven_and_credits_the_provider() {
     // Twice is refused.
     assert_code(
         execute_submit_attestation(&mut s, &ctx(4), &attestation(1, 1), &keys),
-        code::INVALID_REQUEST,
+        error::OBLIGATION_SETTLED,
         "already settled",
     );
 }
@@ -285,7 +297,7 @@ fn a_missed_deadline_burns_bond_refunds_escrow_and_jails_below_minimum() {
     // Too late to prove now.
     assert_code(
         execute_submit_attestation(&mut s, &ctx(8), &attestation(1, 1), &VerifyingKeys::new()),
-        code::INVALID_REQUEST,
+        error::OBLIGATION_SETTLED,
         "already settled",
     );
 
@@ -303,7 +315,7 @@ fn a_missed_deadline_burns_bond_refunds_escrow_and_jails_below_minimum() {
     let p = s.provider(&addr(PROVIDER)).unwrap().unwrap();
     assert_eq!(p.status, ProviderStatus::Jailed as i32);
     assert!(p.bond.parse::<u128>().unwrap() < params(0).min_provider_bond);
-    assert_code(submit(&mut s, 99, h), code::INVALID_REQUEST, "jailed");
+    assert_code(submit(&mut s, 99, h), error::PROVIDER_NOT_ACTIVE, "jailed");
     // Topping the bond up reactivates it.
     let top_up = MsgUpdateProvider {
         provider: addr(PROVIDER).to_string(),
@@ -343,7 +355,7 @@ fn receipts_are_checked_and_never_settle_twice() {
     submit(&mut s, 1, 2).unwrap();
     assert_code(
         submit(&mut s, 1, 2),
-        code::INVALID_REQUEST,
+        error::RECEIPT_DUPLICATE,
         "already submitted",
     );
 
@@ -362,14 +374,14 @@ fn receipts_are_checked_and_never_settle_twice() {
     bad_sig.signature[5] ^= 1;
     assert_code(
         try_receipt(&mut s, bad_sig),
-        code::UNAUTHORIZED,
+        TxError::UNAUTHORIZED,
         "signature",
     );
     let mut changed = good.clone();
     changed.nonce += 1;
     assert_code(
         try_receipt(&mut s, changed),
-        code::UNAUTHORIZED,
+        TxError::UNAUTHORIZED,
         "signature",
     );
     let other_key = ReceiptBody::new(CHAIN, [PROVIDER; 20], MODEL, &input(3), &[0, 0], 3, 1)
@@ -378,7 +390,7 @@ fn receipts_are_checked_and_never_settle_twice() {
         .to_proto();
     assert_code(
         try_receipt(&mut s, other_key),
-        code::UNAUTHORIZED,
+        TxError::UNAUTHORIZED,
         "did not register",
     );
     let wrong_chain = ReceiptBody::new("other", [PROVIDER; 20], MODEL, &input(3), &[0, 0], 3, 1)
@@ -387,7 +399,7 @@ fn receipts_are_checked_and_never_settle_twice() {
         .to_proto();
     assert_code(
         try_receipt(&mut s, wrong_chain),
-        code::INVALID_REQUEST,
+        error::WRONG_CHAIN,
         "for chain",
     );
     let wrong_model = ReceiptBody::new(CHAIN, [PROVIDER; 20], "nope", &input(3), &[0, 0], 3, 1)
@@ -396,7 +408,7 @@ fn receipts_are_checked_and_never_settle_twice() {
         .to_proto();
     assert_code(
         try_receipt(&mut s, wrong_model),
-        code::INVALID_REQUEST,
+        error::MODEL_NOT_SERVED,
         "does not serve",
     );
     let not_provider = ReceiptBody::new(CHAIN, [4; 20], MODEL, &input(3), &[0, 0], 3, 1)
@@ -405,14 +417,14 @@ fn receipts_are_checked_and_never_settle_twice() {
         .to_proto();
     assert_code(
         try_receipt(&mut s, not_provider),
-        code::INVALID_REQUEST,
+        error::UNKNOWN_PROVIDER,
         "not a registered",
     );
     let mut short = good.clone();
     short.input_hash.pop();
     assert_code(
         try_receipt(&mut s, short),
-        code::INVALID_REQUEST,
+        error::INVALID_RECEIPT,
         "input_hash",
     );
     assert_code(
@@ -424,7 +436,7 @@ fn receipts_are_checked_and_never_settle_twice() {
                 receipt: None,
             },
         ),
-        code::INVALID_REQUEST,
+        error::INVALID_RECEIPT,
         "required",
     );
     // A broke requester cannot settle.
@@ -455,7 +467,7 @@ fn receipts_older_than_the_age_limit_are_refused() {
     let too_late = at(1_700_000_000_001 + 900_001);
     assert_code(
         execute_submit_receipt(&mut s, &too_late, &msg),
-        code::INVALID_REQUEST,
+        error::RECEIPT_EXPIRED,
         "at most 900 s",
     );
     execute_submit_receipt(&mut s, &at(1_700_000_000_001 + 900_000), &msg).unwrap();
@@ -477,7 +489,7 @@ fn attestations_must_prove_exactly_the_receipt() {
     wrong_input.input[0] ^= 1;
     assert_code(
         execute_submit_attestation(&mut s, &ctx(3), &wrong_input, &keys),
-        code::INVALID_REQUEST,
+        error::ATTESTATION_MISMATCH,
         "input does not hash",
     );
     // Output that is not the receipt's.
@@ -485,7 +497,7 @@ fn attestations_must_prove_exactly_the_receipt() {
     wrong_output.output[0] += 1;
     assert_code(
         execute_submit_attestation(&mut s, &ctx(3), &wrong_output, &keys),
-        code::INVALID_REQUEST,
+        error::ATTESTATION_MISMATCH,
         "output does not hash",
     );
     // A valid proof of the other receipt (other nonce) does not discharge this one.
@@ -493,7 +505,7 @@ fn attestations_must_prove_exactly_the_receipt() {
     swapped.proof = prove(n2);
     assert_code(
         execute_submit_attestation(&mut s, &ctx(3), &swapped, &keys),
-        code::INVALID_REQUEST,
+        error::INVALID_PROOF,
         "invalid proof",
     );
     // Garbage and truncated proofs.
@@ -503,18 +515,18 @@ fn attestations_must_prove_exactly_the_receipt() {
     garbage.proof.truncate(100);
     assert_code(
         execute_submit_attestation(&mut s, &ctx(3), &garbage, &keys),
-        code::INVALID_REQUEST,
+        error::INVALID_PROOF,
         "128",
     );
     assert_code(
         execute_submit_attestation(&mut s, &ctx(3), &attestation(99, n1), &keys),
-        code::INVALID_REQUEST,
+        error::UNKNOWN_OBLIGATION,
         "does not exist",
     );
     // Past the deadline (7) it is too late even before end_block runs.
     assert_code(
         execute_submit_attestation(&mut s, &ctx(8), &attestation(1, n1), &keys),
-        code::INVALID_REQUEST,
+        error::OBLIGATION_EXPIRED,
         "was due",
     );
     // Nothing above changed anything.
@@ -576,7 +588,7 @@ fn registrations_reject_bad_input() {
                 verifying_key: fixture().vk.to_bytes(),
             },
         ),
-        code::INVALID_REQUEST,
+        error::ARCHITECTURE_EXISTS,
         "already registered",
     );
     let mut bad_key = fixture().vk.to_bytes();
@@ -598,22 +610,39 @@ fn registrations_reject_bad_input() {
         f(&mut msg);
         msg
     };
-    for (msg, needle) in [
-        (m(&|x| x.model_id = "Bad Id".into()), "model id"),
-        (m(&|x| x.model_id = MODEL.into()), "already registered"),
-        (m(&|x| x.architecture_id = "00".into()), "not registered"),
-        (m(&|x| x.weight_commitment = vec![0xff; 32]), "canonical"),
-        (m(&|x| x.weight_commitment = vec![1; 31]), "32 bytes"),
+    let commitment = error::INVALID_WEIGHT_COMMITMENT;
+    for (msg, code, needle) in [
+        (
+            m(&|x| x.model_id = "Bad Id".into()),
+            error::INVALID_MODEL_ID as fn(&'static str) -> TxError,
+            "model id",
+        ),
+        (
+            m(&|x| x.model_id = MODEL.into()),
+            error::MODEL_EXISTS,
+            "already registered",
+        ),
+        (
+            m(&|x| x.architecture_id = "00".into()),
+            error::UNKNOWN_ARCHITECTURE,
+            "not registered",
+        ),
+        (
+            m(&|x| x.weight_commitment = vec![0xff; 32]),
+            commitment,
+            "canonical",
+        ),
+        (
+            m(&|x| x.weight_commitment = vec![1; 31]),
+            commitment,
+            "32 bytes",
+        ),
     ] {
-        assert_code(
-            execute_register_model(&mut s, &c, &msg),
-            code::INVALID_REQUEST,
-            needle,
-        );
+        assert_code(execute_register_model(&mut s, &c, &msg), code, needle);
     }
     assert_code(
         execute_register_model(&mut s, &c, &m(&|x| x.price_per_inference = "-1".into())),
-        code::INVALID_COINS,
+        TxError::INVALID_COINS,
         "not an amount",
     );
     // Providers.
@@ -632,56 +661,56 @@ fn registrations_reject_bad_input() {
     for (msg, code_, needle) in [
         (
             p(&|x| x.provider = addr(PROVIDER).to_string()),
-            code::INVALID_REQUEST,
+            error::PROVIDER_EXISTS as fn(&'static str) -> TxError,
             "already a provider",
         ),
         (
             p(&|x| x.endpoint = "127.0.0.1:1".into()),
-            code::INVALID_REQUEST,
+            error::INVALID_ENDPOINT,
             "http",
         ),
         (
             p(&|x| x.endpoint = "http://a b".into()),
-            code::INVALID_REQUEST,
+            error::INVALID_ENDPOINT,
             "spaces",
         ),
         (
             p(&|x| x.models = vec![]),
-            code::INVALID_REQUEST,
+            error::INVALID_MODEL_LIST,
             "1-32 models",
         ),
         (
             p(&|x| x.models = vec!["ghost".into()]),
-            code::INVALID_REQUEST,
+            error::UNKNOWN_MODEL,
             "not registered",
         ),
         (
             p(&|x| x.models = vec![MODEL.into(), MODEL.into()]),
-            code::INVALID_REQUEST,
+            error::INVALID_MODEL_LIST,
             "repeat",
         ),
-        (p(&|x| x.sla = None), code::INVALID_REQUEST, "sla"),
+        (p(&|x| x.sla = None), error::INVALID_SLA, "sla"),
         (
             p(&|x| x.receipt_pubkey = vec![1; 31]),
-            code::INVALID_PUBKEY,
+            TxError::INVALID_PUBKEY,
             "32 bytes",
         ),
         (
             p(&|x| x.receipt_pubkey = vec![0; 32]),
-            code::INVALID_PUBKEY,
+            TxError::INVALID_PUBKEY,
             "small-order",
         ),
         (
             p(&|x| x.bond = coin("upol", "1")),
-            code::INVALID_REQUEST,
+            error::BOND_TOO_LOW,
             "below the minimum",
         ),
         (
             p(&|x| x.bond = coin("uatom", "50000000")),
-            code::INVALID_COINS,
+            TxError::INVALID_COINS,
             "must be in upol",
         ),
-        (p(&|x| x.bond = None), code::INVALID_COINS, "required"),
+        (p(&|x| x.bond = None), TxError::INVALID_COINS, "required"),
     ] {
         assert_code(execute_register_provider(&mut s, &c, &msg), code_, needle);
     }
@@ -711,7 +740,11 @@ fn deregistration_stops_service_and_returns_the_bond_after_unbonding() {
     )
     .unwrap();
     assert_eq!(r.0.completion_height, 25);
-    assert_code(submit(&mut s, 1, 6), code::INVALID_REQUEST, "unbonding");
+    assert_code(
+        submit(&mut s, 1, 6),
+        error::PROVIDER_NOT_ACTIVE,
+        "unbonding",
+    );
     assert!(s
         .provider(&addr(PROVIDER))
         .unwrap()
@@ -773,7 +806,7 @@ fn genesis_export_then_init_reproduces_the_state() {
     // A replayed receipt stays refused after the import.
     assert_code(
         submit(&mut fresh, 1, 9),
-        code::INVALID_REQUEST,
+        error::RECEIPT_DUPLICATE,
         "already submitted",
     );
 
@@ -813,12 +846,12 @@ fn slash_bond_burns_exactly_the_fraction_and_jails_under_the_required_bond() {
     // Bad input writes nothing.
     assert_code(
         slash_bond(&mut s, &addr(PROVIDER), 1_000_001),
-        code::INVALID_REQUEST,
+        TxError::INVALID_REQUEST,
         "above 1000000",
     );
     assert_code(
         slash_bond(&mut s, &addr(77), 10),
-        code::INVALID_REQUEST,
+        error::UNKNOWN_PROVIDER,
         "not a registered provider",
     );
     // A raised requirement above what is left: the next slash jails.
@@ -831,7 +864,7 @@ fn slash_bond_burns_exactly_the_fraction_and_jails_under_the_required_bond() {
     let r = slash_bond(&mut s, &addr(PROVIDER), 10_000).unwrap();
     assert!(r.jailed);
     assert_eq!(provider_rec(&s).status, ProviderStatus::Jailed as i32);
-    assert_code(submit(&mut s, 1, 3), code::INVALID_REQUEST, "jailed");
+    assert_code(submit(&mut s, 1, 3), error::PROVIDER_NOT_ACTIVE, "jailed");
 }
 
 #[test]
@@ -940,7 +973,7 @@ fn probe_receipts_enter_the_draw_without_payments() {
     // And a requester cannot settle it afterwards.
     assert_code(
         submit(&mut s, 1, 2),
-        code::INVALID_REQUEST,
+        error::RECEIPT_DUPLICATE,
         "already submitted",
     );
     // Bad receipts are refused and write nothing.
@@ -949,7 +982,7 @@ fn probe_receipts_enter_the_draw_without_payments() {
     let before = s.writes().clone();
     assert_code(
         record_probe_receipt(&mut s, &ctx(2), &bad),
-        code::UNAUTHORIZED,
+        TxError::UNAUTHORIZED,
         "signature",
     );
     let mut wrong_chain = receipt(3).0;

@@ -52,17 +52,17 @@ pub fn statement_for<S: StateRead + ?Sized>(
     height: u64,
 ) -> Result<(pb::Obligation, pb::Architecture, Statement), TxError> {
     let o = state.obligation(msg.obligation_id)?.ok_or_else(|| {
-        TxError::INVALID_REQUEST(format!("obligation {} does not exist", msg.obligation_id))
+        crate::error::UNKNOWN_OBLIGATION(format!("obligation {} does not exist", msg.obligation_id))
     })?;
     if o.state != ObligationState::Pending as i32 {
-        return Err(TxError::INVALID_REQUEST(format!(
+        return Err(crate::error::OBLIGATION_SETTLED(format!(
             "obligation {} is already settled ({})",
             o.id,
             state_name(o.state)
         )));
     }
     if height > o.deadline_height {
-        return Err(TxError::INVALID_REQUEST(format!(
+        return Err(crate::error::OBLIGATION_EXPIRED(format!(
             "obligation {} was due by height {}",
             o.id, o.deadline_height
         )));
@@ -76,12 +76,12 @@ pub fn statement_for<S: StateRead + ?Sized>(
     let input: Vec<i8> = msg.input.iter().map(|&b| b as i8).collect();
     let output = msg.output.clone();
     if hash_input(&input).as_slice() != o.input_hash.as_slice() {
-        return Err(TxError::INVALID_REQUEST(
+        return Err(crate::error::ATTESTATION_MISMATCH(
             "input does not hash to the receipt's input_hash",
         ));
     }
     if hash_output(&output).as_slice() != o.output_hash.as_slice() {
-        return Err(TxError::INVALID_REQUEST(
+        return Err(crate::error::ATTESTATION_MISMATCH(
             "output does not hash to the receipt's output_hash",
         ));
     }

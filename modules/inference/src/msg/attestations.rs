@@ -5,6 +5,7 @@ use pol_component::{Address, BlockContext, Event, TxError};
 use pol_store::StateWrite;
 use sha2::{Digest, Sha256};
 
+use crate::error;
 use crate::escrow_pool;
 use crate::pb::{self, ObligationState};
 use crate::verify::{statement_for, ProofVerifier};
@@ -23,7 +24,9 @@ pub fn execute_submit_attestation<S: StateWrite>(
     let (mut o, arch, statement) = statement_for(state, m, ctx.height)?;
     verifier
         .verify(&arch, &statement, &m.proof)
-        .map_err(|why| invalid(format!("attestation for obligation {}: {why}", o.id)))?;
+        .map_err(|why| {
+            error::INVALID_PROOF(format!("attestation for obligation {}: {why}", o.id))
+        })?;
     let provider_addr = crate::view::stored_address(&o.provider)?;
     let escrow = amount_of(&o.escrow)?;
     atomic(state, |s| {

@@ -15,6 +15,7 @@ use pol_component::coins::{parse_amount, validate_denom, Coin};
 use pol_component::{Address, Event, TxError};
 use pol_store::StateWrite;
 
+use crate::error;
 use crate::params::Params;
 use crate::pb::{self, ProviderStatus};
 use crate::view::InferenceRead;
@@ -81,7 +82,7 @@ pub fn validate_model_id(id: &str) -> Result<(), TxError> {
         .next()
         .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if id.is_empty() || id.len() > MAX_MODEL_ID_LEN || !first_ok || !id.chars().all(ok_char) {
-        return Err(invalid(format!(
+        return Err(error::INVALID_MODEL_ID(format!(
             "model id {id:?}: 1-{MAX_MODEL_ID_LEN} of a-z 0-9 . _ -, starting with a letter or digit"
         )));
     }
@@ -100,18 +101,18 @@ fn validate_endpoint(e: &str, params: &Params) -> Result<(), TxError> {
         .strip_prefix("http://")
         .or_else(|| e.strip_prefix("https://"))
         .ok_or_else(|| {
-            invalid(format!(
+            error::INVALID_ENDPOINT(format!(
                 "endpoint {e:?} must start with http:// or https://"
             ))
         })?;
     if rest.is_empty() || e.len() > params.max_endpoint_len as usize {
-        return Err(invalid(format!(
+        return Err(error::INVALID_ENDPOINT(format!(
             "endpoint must name a host and be at most {} bytes",
             params.max_endpoint_len
         )));
     }
     if e.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid(
+        return Err(error::INVALID_ENDPOINT(
             "endpoint must not contain spaces or control characters",
         ));
     }
@@ -119,12 +120,16 @@ fn validate_endpoint(e: &str, params: &Params) -> Result<(), TxError> {
 }
 
 fn validate_sla(sla: Option<&pb::Sla>) -> Result<pb::Sla, TxError> {
-    let sla = sla.ok_or_else(|| invalid("sla is required"))?;
+    let sla = sla.ok_or_else(|| error::INVALID_SLA("sla is required"))?;
     if sla.max_p99_latency_us == 0 {
-        return Err(invalid("sla.max_p99_latency_us must be positive"));
+        return Err(error::INVALID_SLA(
+            "sla.max_p99_latency_us must be positive",
+        ));
     }
     if sla.max_failure_rate_ppm > 1_000_000 {
-        return Err(invalid("sla.max_failure_rate_ppm is at most 1000000"));
+        return Err(error::INVALID_SLA(
+            "sla.max_failure_rate_ppm is at most 1000000",
+        ));
     }
     Ok(*sla)
 }
@@ -149,7 +154,7 @@ fn validate_models<S: InferenceRead + ?Sized>(
     params: &Params,
 ) -> Result<(), TxError> {
     if models.is_empty() || models.len() > params.max_models_per_provider as usize {
-        return Err(invalid(format!(
+        return Err(error::INVALID_MODEL_LIST(format!(
             "a provider serves 1-{} models, got {}",
             params.max_models_per_provider,
             models.len()
@@ -159,12 +164,12 @@ fn validate_models<S: InferenceRead + ?Sized>(
     sorted.sort();
     sorted.dedup();
     if sorted.len() != models.len() {
-        return Err(invalid("models must not repeat"));
+        return Err(error::INVALID_MODEL_LIST("models must not repeat"));
     }
     for m in models {
         validate_model_id(m)?;
         if state.model(m)?.is_none() {
-            return Err(invalid(format!("model {m} is not registered")));
+            return Err(error::UNKNOWN_MODEL(format!("model {m} is not registered")));
         }
     }
     Ok(())
@@ -191,7 +196,7 @@ fn provider_of<S: InferenceRead + ?Sized>(
 ) -> Result<pb::Provider, TxError> {
     state
         .provider(addr)?
-        .ok_or_else(|| invalid(format!("{addr} is not a registered provider")))
+        .ok_or_else(|| error::UNKNOWN_PROVIDER(format!("{addr} is not a registered provider")))
 }
 
 fn amount_of(s: &str) -> Result<u128, TxError> {

@@ -4,6 +4,7 @@ use pol_component::state::atomic;
 use pol_component::{Address, BlockContext, Event, TxError};
 use pol_store::StateWrite;
 
+use crate::error;
 use crate::pb::{self, ProviderStatus};
 use crate::penalties::required_bond;
 use crate::view::{InferenceRead, InferenceWrite};
@@ -19,7 +20,7 @@ pub fn execute_register_provider<S: StateWrite>(
     let addr = Address::parse(&m.provider)?;
     let params = state.inference_params()?;
     if let Some(p) = state.provider(&addr)? {
-        return Err(invalid(format!(
+        return Err(error::PROVIDER_EXISTS(format!(
             "{addr} is already a provider ({})",
             status_name(p.status)
         )));
@@ -31,7 +32,7 @@ pub fn execute_register_provider<S: StateWrite>(
     validate_receipt_key(&m.receipt_pubkey)?;
     let bond = bond_coin(m.bond.as_ref(), &params)?;
     if bond < params.min_provider_bond {
-        return Err(invalid(format!(
+        return Err(error::BOND_TOO_LOW(format!(
             "bond {bond}{} is below the minimum {}{}",
             params.bond_denom, params.min_provider_bond, params.bond_denom
         )));
@@ -75,7 +76,7 @@ pub fn execute_update_provider<S: StateWrite>(
     let params = state.inference_params()?;
     let old = provider_of(state, &addr)?;
     if old.status == ProviderStatus::Unbonding as i32 {
-        return Err(invalid(format!(
+        return Err(error::PROVIDER_DEREGISTERED(format!(
             "provider {addr} has deregistered; its bond returns at height {}",
             old.unbonding_completion_height
         )));
@@ -137,7 +138,9 @@ pub fn execute_deregister_provider<S: StateWrite>(
     let params = state.inference_params()?;
     let old = provider_of(state, &addr)?;
     if old.status == ProviderStatus::Unbonding as i32 {
-        return Err(invalid(format!("provider {addr} has already deregistered")));
+        return Err(error::PROVIDER_DEREGISTERED(format!(
+            "provider {addr} has already deregistered"
+        )));
     }
     let completion = ctx
         .height

@@ -5,6 +5,7 @@ use pol_component::state::atomic;
 use pol_component::{Address, BlockContext, Event, TxError};
 use pol_store::{StateWrite, StateWriteExt};
 
+use crate::error;
 use crate::params::Params;
 use crate::pb::{self, ObligationState, ProviderStatus};
 use crate::receipt::SignedReceipt;
@@ -33,10 +34,11 @@ pub fn check_receipt<S: InferenceRead + ?Sized>(
     params: &Params,
     proto: &pb::Receipt,
 ) -> Result<CheckedReceipt, TxError> {
-    let receipt = SignedReceipt::from_proto(proto).map_err(|e| invalid(format!("receipt: {e}")))?;
+    let receipt = SignedReceipt::from_proto(proto)
+        .map_err(|e| error::INVALID_RECEIPT(format!("receipt: {e}")))?;
     let body = &receipt.body;
     if body.chain_id != ctx.chain_id {
-        return Err(invalid(format!(
+        return Err(error::WRONG_CHAIN(format!(
             "receipt is for chain {:?}, this is {:?}",
             body.chain_id, ctx.chain_id
         )));
@@ -46,7 +48,7 @@ pub fn check_receipt<S: InferenceRead + ?Sized>(
     let block_ms = u64::try_from(ctx.time_unix_nanos / 1_000_000).unwrap_or(0);
     let max_age_ms = params.max_receipt_age_secs.saturating_mul(1000);
     if body.worker_time_ms.saturating_add(max_age_ms) < block_ms {
-        return Err(invalid(format!(
+        return Err(error::RECEIPT_EXPIRED(format!(
             "receipt is {} s old, at most {} s are accepted",
             (block_ms - body.worker_time_ms) / 1000,
             params.max_receipt_age_secs
@@ -55,13 +57,13 @@ pub fn check_receipt<S: InferenceRead + ?Sized>(
     let provider_addr = Address(body.provider);
     let provider = provider_of(state, &provider_addr)?;
     if provider.status != ProviderStatus::Active as i32 {
-        return Err(invalid(format!(
+        return Err(error::PROVIDER_NOT_ACTIVE(format!(
             "provider {provider_addr} is {}, not active",
             status_name(provider.status)
         )));
     }
     if !provider.models.contains(&body.model_id) {
-        return Err(invalid(format!(
+        return Err(error::MODEL_NOT_SERVED(format!(
             "provider {provider_addr} does not serve model {}",
             body.model_id
         )));
@@ -74,9 +76,11 @@ pub fn check_receipt<S: InferenceRead + ?Sized>(
     receipt
         .verify()
         .map_err(|e| TxError::UNAUTHORIZED(format!("receipt: {e}")))?;
-    let id = receipt.id().map_err(|e| invalid(format!("receipt: {e}")))?;
+    let id = receipt
+        .id()
+        .map_err(|e| error::INVALID_RECEIPT(format!("receipt: {e}")))?;
     if state.receipt_seen(&id)? {
-        return Err(invalid(format!(
+        return Err(error::RECEIPT_DUPLICATE(format!(
             "receipt {} was already submitted",
             hex::encode(id)
         )));
@@ -137,7 +141,7 @@ pub fn execute_submit_receipt<S: StateWrite>(
     let proto = m
         .receipt
         .as_ref()
-        .ok_or_else(|| invalid("receipt is required"))?;
+        .ok_or_else(|| error::INVALID_RECEIPT("receipt is required"))?;
     let checked = check_receipt(state, ctx, &params, proto)?;
     let model_price = amount_of(&checked.model.price_per_inference)?;
     let provider_price = amount_of(&checked.provider.price_per_inference)?;

@@ -4,6 +4,7 @@ use pol_component::{Address, BlockContext, Event, TxError};
 use pol_proofs::commitment::Commitment;
 use pol_store::StateWrite;
 
+use crate::error;
 use crate::pb::{self};
 use crate::verify::decode_verifying_key;
 use crate::view::{InferenceRead, InferenceWrite};
@@ -18,7 +19,9 @@ pub fn execute_register_architecture<S: StateWrite>(
     let sender = Address::parse(&m.sender)?;
     let (id, vk) = decode_verifying_key(&m.verifying_key).map_err(invalid)?;
     if state.architecture(&id)?.is_some() {
-        return Err(invalid(format!("architecture {id} is already registered")));
+        return Err(error::ARCHITECTURE_EXISTS(format!(
+            "architecture {id} is already registered"
+        )));
     }
     let arch = pb::Architecture {
         id: id.clone(),
@@ -55,13 +58,13 @@ pub fn execute_register_model<S: StateWrite>(
     let owner = Address::parse(&m.owner)?;
     validate_model_id(&m.model_id)?;
     if state.model(&m.model_id)?.is_some() {
-        return Err(invalid(format!(
+        return Err(error::MODEL_EXISTS(format!(
             "model {} is already registered",
             m.model_id
         )));
     }
     if state.architecture(&m.architecture_id)?.is_none() {
-        return Err(invalid(format!(
+        return Err(error::UNKNOWN_ARCHITECTURE(format!(
             "architecture {} is not registered",
             m.architecture_id
         )));
@@ -70,9 +73,9 @@ pub fn execute_register_model<S: StateWrite>(
         .weight_commitment
         .as_slice()
         .try_into()
-        .map_err(|_| invalid("weight_commitment must be 32 bytes"))?;
+        .map_err(|_| error::INVALID_WEIGHT_COMMITMENT("weight_commitment must be 32 bytes"))?;
     if Commitment(commitment).to_field().is_none() {
-        return Err(invalid(
+        return Err(error::INVALID_WEIGHT_COMMITMENT(
             "weight_commitment is not a canonical BN254 field element",
         ));
     }
