@@ -217,6 +217,24 @@ impl Modules {
         paths
     }
 
+    /// Every module's broken invariants on the state committed at `height`, as
+    /// `module: what`; empty when all hold.
+    pub fn invariants(
+        &self,
+        state: &dyn StateRead,
+        height: u64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut broken = Vec::new();
+        for m in self.list {
+            broken.extend(
+                m.invariants(state, height)?
+                    .into_iter()
+                    .map(|b| format!("{}: {b}", m.name())),
+            );
+        }
+        Ok(broken)
+    }
+
     /// Module accounts that cannot receive sends (every module's, in list order).
     pub fn blocked_accounts(&self) -> Vec<Address> {
         self.list

@@ -1915,71 +1915,17 @@ impl Sim {
             ctx("the fee collector does not hold the fees charged".into())
         );
 
-        // Staking: pools against records.
-        let vals = snap.all_validators().unwrap();
-        let tokens: u128 = vals.iter().map(|v| v.tokens).sum();
-        assert_eq!(
-            pool(pol_staking::bonded_pool()),
-            tokens,
-            "{}",
-            ctx("bonded_pool ≠ Σ validator tokens".into())
-        );
-        let unbondings = snap.all_unbondings().unwrap();
-        let unbonding: u128 = unbondings.iter().map(|e| e.amount).sum();
-        assert_eq!(
-            pool(pol_staking::not_bonded_pool()),
-            unbonding,
-            "{}",
-            ctx("not_bonded_pool ≠ Σ unbonding entries".into())
-        );
-        for e in &unbondings {
-            assert!(
-                e.completion_height > height,
-                "{}",
-                ctx(format!("{e:?} not paid out"))
-            );
-        }
-        let mut shares: BTreeMap<Address, u128> = BTreeMap::new();
-        for d in snap.all_delegations().unwrap() {
-            *shares.entry(d.validator).or_default() += d.shares;
-        }
-        for v in &vals {
-            assert_eq!(
-                shares.get(&v.operator).copied().unwrap_or(0),
-                v.delegator_shares,
-                "{}",
-                ctx(format!(
-                    "delegations to {} do not add up",
-                    valoper_string(&v.operator)
-                ))
-            );
-        }
+        // Every module's own invariants (pools against records, supply against balances,
+        // shares against delegations, BONDED against the set, nothing overdue).
+        let broken = Modules::pol().invariants(&snap, height).unwrap();
+        assert!(broken.is_empty(), "{}", ctx(broken.join("; ")));
+
         // Staking's last powers are what CometBFT was told.
         let mut told = BTreeMap::new();
         let last_powers = snap.last_powers().unwrap();
         for (op, power) in &last_powers {
             let v = snap.validator(op).unwrap().unwrap();
             told.insert(v.consensus_pubkey.to_vec(), *power);
-        }
-        // BONDED is exactly the set CometBFT has; UNBONDING ends on time.
-        let in_set: BTreeSet<Address> = last_powers.iter().map(|(op, _)| *op).collect();
-        for v in &vals {
-            assert_eq!(
-                v.status == pol_staking::BondStatus::Bonded,
-                in_set.contains(&v.operator),
-                "{}",
-                ctx(format!(
-                    "status of {} vs the set",
-                    valoper_string(&v.operator)
-                ))
-            );
-            if v.status == pol_staking::BondStatus::Unbonding {
-                assert!(
-                    v.unbonding_completion_height > height,
-                    "{}",
-                    ctx(format!("{v:?}"))
-                );
-            }
         }
         assert_eq!(
             told,
@@ -1988,13 +1934,12 @@ impl Sim {
             ctx("staking's last powers differ from the updates sent".into())
         );
 
-        // Inference: pools against records.
+        // Inference: provider status against the bond (this simulation never raises it).
         let providers: Vec<ipb::Provider> = scan(&snap, pol_inference::state_key::PROVIDER_PREFIX)
             .unwrap()
             .into_iter()
             .map(|(_, v)| ipb::Provider::decode(v.as_slice()).unwrap())
             .collect();
-        let bonds: u128 = providers.iter().map(|p| amount(&p.bond)).sum();
         for p in &providers {
             let bond = amount(&p.bond);
             let fine = match ProviderStatus::try_from(p.status) {
@@ -2005,39 +1950,11 @@ impl Sim {
             };
             assert!(fine, "{}", ctx(format!("provider {p:?}")));
         }
-        assert_eq!(
-            pool(pol_inference::bond_pool()),
-            bonds,
-            "{}",
-            ctx("inference bond pool ≠ Σ provider bonds".into())
-        );
-        let mut escrow = 0u128;
         let mut by_state: BTreeMap<i32, u64> = BTreeMap::new();
         for (_, v) in scan(&snap, pol_inference::state_key::OBLIGATION_PREFIX).unwrap() {
             let o = ipb::Obligation::decode(v.as_slice()).unwrap();
             *by_state.entry(o.state).or_default() += 1;
-            if o.state == ObligationState::Pending as i32 {
-                assert!(
-                    o.deadline_height > height,
-                    "{}",
-                    ctx(format!("{o:?} overdue"))
-                );
-                escrow += amount(&o.escrow);
-            }
         }
-        assert_eq!(
-            pool(pol_inference::escrow_pool()),
-            escrow,
-            "{}",
-            ctx("inference escrow pool ≠ Σ escrow of pending obligations".into())
-        );
-        assert!(
-            scan(&snap, pol_inference::state_key::PENDING_RECEIPT_PREFIX)
-                .unwrap()
-                .is_empty(),
-            "{}",
-            ctx("receipts left unsampled after end-block".into())
-        );
         let attestations = scan(&snap, pol_inference::state_key::ATTESTATION_PREFIX)
             .unwrap()
             .len() as u64;

@@ -6,6 +6,7 @@
 //! serves the Cosmos queries.
 
 pub mod genesis;
+pub mod invariants;
 pub mod module;
 pub mod msg;
 pub mod query;

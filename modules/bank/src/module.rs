@@ -4,7 +4,7 @@ use cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend;
 use pol_component::genesis::{GenesisHandler, GenesisOf};
 use pol_component::module::{decode_msg_as, no_intrinsic_gas, BlockedAccounts, MsgHandler};
 use pol_component::{Address, BlockContext, Event, ExecEnv, Module, ModuleMsg, TxError};
-use pol_store::{StateWrite, Storage};
+use pol_store::{StateRead, StateWrite, Storage, StoreError};
 use prost::Message;
 use tendermint_proto::google::protobuf::Any;
 use tonic::service::RoutesBuilder;
@@ -23,6 +23,10 @@ impl Module for BankModule {
 
     fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
         Some(&GenesisOf::<crate::GenesisState>::HANDLER)
+    }
+
+    fn invariants(&self, state: &dyn StateRead, height: u64) -> Result<Vec<String>, StoreError> {
+        crate::invariants::invariants(state, height)
     }
 
     fn query_services(&self) -> &'static [&'static str] {

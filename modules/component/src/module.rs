@@ -8,7 +8,7 @@
 //! (served on gRPC, on their ABCI query paths and through reflection from the one
 //! registration); the module accounts that may not receive sends; its genesis (validate,
 //! init, export); and its end-block hook. The list's order is the order of InitChain and
-//! of end block.
+//! of end block. And its invariants, which the simulation checks after every block.
 
 use std::any::Any as StdAny;
 use std::fmt::Debug;
@@ -57,6 +57,14 @@ pub trait Module: Send + Sync {
         _updates: &[ValidatorUpdate],
     ) -> Result<(), TxError> {
         Ok(())
+    }
+
+    /// The module's invariants on the state committed at `height` (a pool equals the records
+    /// it backs, a supply equals its balances): one line per broken invariant, none when all
+    /// hold. The seeded simulation checks every module's after every block; a broken one is
+    /// a bug that moves money, never bad input.
+    fn invariants(&self, _state: &dyn StateRead, _height: u64) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
     }
 
     /// Decode `any` if it is one of this module's messages; `None` if it is not.

@@ -20,6 +20,7 @@
 pub mod end_block;
 pub mod error;
 pub mod genesis;
+pub mod invariants;
 pub mod module;
 pub mod msg;
 pub mod params;

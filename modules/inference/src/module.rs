@@ -92,6 +92,10 @@ impl Module for InferenceModule {
         Some(&GenesisOf::<crate::GenesisState>::HANDLER)
     }
 
+    fn invariants(&self, state: &dyn StateRead, height: u64) -> Result<Vec<String>, StoreError> {
+        crate::invariants::invariants(state, height)
+    }
+
     fn query_services(&self) -> &'static [&'static str] {
         &[crate::QUERY_SERVICE]
     }

@@ -1043,3 +1043,26 @@ fn genesis_keeps_raised_min_bonds_and_jail_times() {
     bad.providers[0].min_bond = "x".into();
     assert!(bad.validate().unwrap_err().contains("min_bond"));
 }
+
+#[test]
+fn invariants_report_escrow_out_of_step_and_an_overdue_obligation() {
+    let mut s = market(1_000_000);
+    let h = 2;
+    submit(&mut s, 1, h).unwrap();
+    end_block(&mut s, &ctx(h), &[0; 32]).unwrap();
+    let o = s.obligation(1).unwrap().unwrap();
+    assert_eq!(
+        crate::invariants::invariants(&s, h).unwrap(),
+        Vec::<String>::new()
+    );
+    // Still pending at its deadline height (end block settles it there).
+    let overdue = crate::invariants::invariants(&s, o.deadline_height).unwrap();
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    assert!(overdue[0].contains("past its deadline"), "{overdue:?}");
+    // Escrow that no obligation holds.
+    s.mint(&crate::escrow_pool(), &[Coin::new("upol", 1)])
+        .unwrap();
+    let broken = crate::invariants::invariants(&s, h).unwrap();
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert!(broken[0].starts_with("the escrow pool holds"), "{broken:?}");
+}

@@ -14,6 +14,7 @@
 
 pub mod end_block;
 pub mod genesis;
+pub mod invariants;
 pub mod math;
 pub mod module;
 pub mod msg;

@@ -4,7 +4,7 @@ use crate::msg::{self, MsgCreateValidator, MsgDelegate, MsgUndelegate, MsgUnjail
 use pol_component::genesis::{GenesisHandler, GenesisOf};
 use pol_component::module::{decode_msg_as, MsgHandler};
 use pol_component::{Address, BlockContext, EndBlockOutcome, ExecEnv, Module, ModuleMsg, TxError};
-use pol_store::{StateWrite, Storage};
+use pol_store::{StateRead, StateWrite, Storage, StoreError};
 use tendermint_proto::google::protobuf::Any;
 use tonic::service::RoutesBuilder;
 
@@ -38,6 +38,10 @@ impl Module for StakingModule {
 
     fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
         Some(&GenesisOf::<crate::GenesisState>::HANDLER)
+    }
+
+    fn invariants(&self, state: &dyn StateRead, height: u64) -> Result<Vec<String>, StoreError> {
+        crate::invariants::invariants(state, height)
     }
 
     fn query_services(&self) -> &'static [&'static str] {
