@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/pol/inference/v1/inference.proto",
         "proto/pol/inference/v1/tx.proto",
         "proto/pol/inference/v1/query.proto",
+        "proto/pol/inference/v1/events.proto",
     ];
     // State records double as genesis JSON: serde on them, bytes as base64.
     let mut config = tonic_build::configure();
@@ -55,7 +56,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ".cosmos.base.v1beta1",
             "::cosmos_sdk_proto::cosmos::base::v1beta1",
         )
-        .compile_protos(&files, &["proto", "../../proto"])?;
+        // `prost::Name` on every message: typed events are named by it.
+        .compile_protos_with_config(
+            {
+                let mut c = prost_build::Config::new();
+                c.enable_type_names();
+                c
+            },
+            &files,
+            &["proto", "../../proto"],
+        )?;
     println!("cargo:rerun-if-changed=proto");
     println!("cargo:rerun-if-changed=../../proto/cosmos/base");
     Ok(())

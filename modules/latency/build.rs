@@ -43,10 +43,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ".cosmos.base.query.v1beta1",
             "::cosmos_sdk_proto::cosmos::base::query::v1beta1",
         )
-        .compile_protos(
+        .compile_protos_with_config(
+            {
+                let mut c = prost_build::Config::new();
+                c.enable_type_names(); // typed events are named by `prost::Name`
+                c
+            },
             &[
                 "proto/pol/latency/v1/latency.proto",
                 "proto/pol/latency/v1/query.proto",
+                "proto/pol/latency/v1/events.proto",
             ],
             &["proto", "../inference/proto", "../../proto"],
         )?;

@@ -9,6 +9,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "proto/pol/reputation/v1/reputation.proto",
         "proto/pol/reputation/v1/query.proto",
+        "proto/pol/reputation/v1/events.proto",
     ];
     // State records double as genesis JSON.
     let mut config = tonic_build::configure();
@@ -30,7 +31,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ".cosmos.base.query.v1beta1",
             "::cosmos_sdk_proto::cosmos::base::query::v1beta1",
         )
-        .compile_protos(&files, &["proto", "../../proto"])?;
+        .compile_protos_with_config(
+            {
+                let mut c = prost_build::Config::new();
+                c.enable_type_names(); // typed events are named by `prost::Name`
+                c
+            },
+            &files,
+            &["proto", "../../proto"],
+        )?;
     println!("cargo:rerun-if-changed=proto");
     println!("cargo:rerun-if-changed=../../proto/cosmos/base");
     Ok(())

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::env::set_var("PROTOC", protoc_bin_vendored::protoc_bin_path()?);
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    let files = ["proto/pol/sla/v1/sla.proto", "proto/pol/sla/v1/query.proto"];
+    let files = [
+        "proto/pol/sla/v1/sla.proto",
+        "proto/pol/sla/v1/query.proto",
+        "proto/pol/sla/v1/events.proto",
+    ];
     // State records double as genesis JSON.
     let mut config = tonic_build::configure();
     for record in ["SlaViolation", "ProviderRecord"] {
@@ -23,7 +27,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ".cosmos.base.query.v1beta1",
             "::cosmos_sdk_proto::cosmos::base::query::v1beta1",
         )
-        .compile_protos(&files, &["proto", "../../proto"])?;
+        .compile_protos_with_config(
+            {
+                let mut c = prost_build::Config::new();
+                c.enable_type_names(); // typed events are named by `prost::Name`
+                c
+            },
+            &files,
+            &["proto", "../../proto"],
+        )?;
     println!("cargo:rerun-if-changed=proto");
     println!("cargo:rerun-if-changed=../../proto/cosmos/base");
     Ok(())

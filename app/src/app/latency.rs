@@ -160,24 +160,21 @@ pub fn apply_report<S: StateWrite>(
             Err(e) => tracing::debug!("probe receipt skipped: {}", e.log),
         }
     }
-    events.push(
-        Event::new("latency_report")
-            .attr("height", verified.height.to_string())
-            .attr("votes", verified.votes.len().to_string())
-            .attr("ignored_votes", verified.ignored.len().to_string())
-            .attr(
-                "ignored_validators",
-                verified
-                    .ignored
-                    .iter()
-                    .map(|i| hex::encode_upper(i.validator))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            )
-            .attr("aggregates", applied.aggregates.to_string())
-            .attr("short_of_quorum", applied.short_of_quorum.to_string())
-            .attr("receipts", applied.receipts.len().to_string())
-            .attr("receipts_recorded", recorded.to_string()),
+    events.extend(
+        pol_latency::EVENTS.emit(&pol_latency::pb::EventLatencyReport {
+            height: verified.height,
+            votes: verified.votes.len() as u64,
+            ignored_votes: verified.ignored.len() as u64,
+            ignored_validators: verified
+                .ignored
+                .iter()
+                .map(|i| hex::encode_upper(i.validator))
+                .collect(),
+            aggregates: applied.aggregates as u64,
+            short_of_quorum: applied.short_of_quorum as u64,
+            receipts: applied.receipts.len() as u64,
+            receipts_recorded: recorded as u64,
+        })?,
     );
     Ok(events)
 }

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::pb::{self, ObligationState, ProviderStatus};
 use crate::view::{stored_address, InferenceRead, InferenceWrite};
+use crate::EVENTS;
 use crate::{bond_pool, escrow_pool, state_key};
 
 /// Whether a receipt is sampled into an obligation.
@@ -61,13 +62,12 @@ pub fn end_block<S: StateWrite>(
             draft.state = ObligationState::Pending as i32;
             draft.deadline_height = ctx.height.saturating_add(params.proof_deadline_blocks);
             state.put_obligation(&draft, None)?;
-            events.push(
-                Event::new("obligation")
-                    .attr("id", draft.id.to_string())
-                    .attr("provider", draft.provider.clone())
-                    .attr("receipt_id", hex::encode(id))
-                    .attr("deadline_height", draft.deadline_height.to_string()),
-            );
+            events.extend(EVENTS.emit(&pb::EventObligation {
+                id: draft.id,
+                provider: draft.provider.clone(),
+                receipt_id: hex::encode(id),
+                deadline_height: draft.deadline_height,
+            })?);
         } else if escrow > 0 {
             let provider = stored_address(&draft.provider)?;
             events.extend(state.send_coins(
@@ -119,7 +119,11 @@ pub fn end_block<S: StateWrite>(
                 && left < crate::penalties::required_bond(&p, &params)?
             {
                 p.status = ProviderStatus::Jailed as i32;
-                events.push(Event::new("provider_jailed").attr("provider", p.address.clone()));
+                events.extend(EVENTS.emit(&pb::EventProviderJailed {
+                    provider: p.address.clone(),
+                    reason: "missed proof left the bond below the required bond".into(),
+                    jailed_until_height: p.jailed_until_height,
+                })?);
             }
             state.put_provider(&p, Some(&before))?;
         }
@@ -129,12 +133,11 @@ pub fn end_block<S: StateWrite>(
             height: ctx.height,
             slashed: slashed.to_string(),
         })?;
-        events.push(
-            Event::new("correctness_fault")
-                .attr("obligation_id", id.to_string())
-                .attr("provider", o.provider.clone())
-                .attr("slashed", format!("{slashed}{denom}")),
-        );
+        events.extend(EVENTS.emit(&pb::EventCorrectnessFault {
+            obligation_id: id,
+            provider: o.provider.clone(),
+            slashed: format!("{slashed}{denom}"),
+        })?);
     }
 
     // 3. Deregistered providers whose unbonding is over get their bond back.
@@ -148,11 +151,10 @@ pub fn end_block<S: StateWrite>(
             events.extend(state.send_coins(&bond_pool(), &addr, &[Coin::new(&denom, bond)])?);
         }
         state.delete_provider(&p)?;
-        events.push(
-            Event::new("provider_unbonded")
-                .attr("provider", p.address.clone())
-                .attr("returned", format!("{bond}{denom}")),
-        );
+        events.extend(EVENTS.emit(&pb::EventProviderUnbonded {
+            provider: p.address.clone(),
+            returned: format!("{bond}{denom}"),
+        })?);
     }
     Ok(events)
 }

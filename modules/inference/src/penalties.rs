@@ -86,20 +86,19 @@ pub fn slash_bond<S: StateWrite>(
         if p.status == ProviderStatus::Active as i32 && left < required_bond(&p, &params)? {
             p.status = ProviderStatus::Jailed as i32;
             jailed = true;
-            events.push(
-                Event::new("provider_jailed")
-                    .attr("provider", p.address.clone())
-                    .attr("reason", "bond below minimum"),
-            );
+            events.extend(crate::EVENTS.emit(&pb::EventProviderJailed {
+                provider: p.address.clone(),
+                reason: "bond below minimum".into(),
+                jailed_until_height: p.jailed_until_height,
+            })?);
         }
         s.put_provider(&p, Some(&before))?;
-        events.push(
-            Event::new("provider_slashed")
-                .attr("provider", p.address.clone())
-                .attr("fraction_ppm", fraction_ppm.to_string())
-                .attr("slashed", format!("{slashed}{}", params.bond_denom))
-                .attr("bond", format!("{left}{}", params.bond_denom)),
-        );
+        events.extend(crate::EVENTS.emit(&pb::EventProviderSlashed {
+            provider: p.address.clone(),
+            fraction_ppm,
+            slashed: format!("{slashed}{}", params.bond_denom),
+            bond: format!("{left}{}", params.bond_denom),
+        })?);
         Ok(SlashResult {
             slashed,
             bond: left,
@@ -126,10 +125,13 @@ pub fn jail<S: StateWrite>(
     p.status = ProviderStatus::Jailed as i32;
     p.jailed_until_height = p.jailed_until_height.max(until_height);
     state.put_provider(&p, Some(&before))?;
-    let events = vec![Event::new("provider_jailed")
-        .attr("provider", p.address.clone())
-        .attr("reason", reason.to_string())
-        .attr("jailed_until_height", p.jailed_until_height.to_string())];
+    let events = crate::EVENTS
+        .emit(&pb::EventProviderJailed {
+            provider: p.address.clone(),
+            reason: reason.to_string(),
+            jailed_until_height: p.jailed_until_height,
+        })?
+        .to_vec();
     Ok((newly, events))
 }
 

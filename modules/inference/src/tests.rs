@@ -1066,3 +1066,72 @@ fn invariants_report_escrow_out_of_step_and_an_overdue_obligation() {
     assert_eq!(broken.len(), 1, "{broken:?}");
     assert!(broken[0].starts_with("the escrow pool holds"), "{broken:?}");
 }
+
+#[test]
+fn events_come_typed_and_legacy_from_one_message() {
+    let mut s = market(1_000_000);
+    let mut msg = register_provider_msg();
+    msg.provider = addr(4).to_string();
+    let (_, events) = execute_register_provider(&mut s, &ctx(2), &msg).unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    let at = |kind: &str| {
+        events
+            .iter()
+            .position(|e| e.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind} event in {kinds:?}"))
+    };
+    // The legacy event indexers read: plain values, declaration order.
+    let legacy = &events[at("register_provider")];
+    let bond = format!("{BOND}upol");
+    assert_eq!(
+        legacy.attributes,
+        [
+            ("provider".to_string(), addr(4).to_string()),
+            ("endpoint".to_string(), "http://127.0.0.1:7000".to_string()),
+            ("models".to_string(), MODEL.to_string()),
+            ("bond".to_string(), bond.clone()),
+        ]
+    );
+    // Right after it, the typed event as the Cosmos SDK emits one: the full message name,
+    // keys sorted, proto3 JSON values.
+    let typed = &events[at("pol.inference.v1.EventRegisterProvider")];
+    assert_eq!(
+        at("pol.inference.v1.EventRegisterProvider"),
+        at("register_provider") + 1
+    );
+    let json = |v: serde_json::Value| v.to_string();
+    assert_eq!(
+        typed.attributes,
+        [
+            ("bond".to_string(), json(serde_json::json!(bond))),
+            (
+                "endpoint".to_string(),
+                json(serde_json::json!("http://127.0.0.1:7000"))
+            ),
+            ("models".to_string(), json(serde_json::json!([MODEL]))),
+            (
+                "provider".to_string(),
+                json(serde_json::json!(addr(4).to_string()))
+            ),
+        ]
+    );
+    // 64-bit numbers are JSON strings in the typed event, plain in the legacy one.
+    let (_, events) = execute_deregister_provider(
+        &mut s,
+        &ctx(3),
+        &MsgDeregisterProvider {
+            provider: addr(4).to_string(),
+        },
+    )
+    .unwrap();
+    let find = |kind: &str| events.iter().find(|e| e.kind == kind).unwrap();
+    let completion = (3 + params(0).provider_unbonding_blocks).to_string();
+    assert_eq!(
+        find("deregister_provider").attributes[1],
+        ("completion_height".to_string(), completion.clone())
+    );
+    assert_eq!(
+        find("pol.inference.v1.EventDeregisterProvider").attributes[0],
+        ("completion_height".to_string(), format!("\"{completion}\""))
+    );
+}

@@ -183,14 +183,14 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
         acc.max_p99_us = acc.max_p99_us.max(p99);
         state.put_epoch_accumulator(&provider, &acc);
         out.aggregates += 1;
-        out.events.push(
-            Event::new("latency_aggregate")
-                .attr("provider", provider_address)
-                .attr("height", commit.height.to_string())
-                .attr("p99_us", p99.to_string())
-                .attr("failure_rate_ppm", rate.to_string())
-                .attr("reporters", aggregate.reporters.to_string()),
-        );
+        out.events
+            .extend(crate::EVENTS.emit(&pb::EventLatencyAggregate {
+                provider: provider_address,
+                height: commit.height,
+                p99_us: u64::from(p99),
+                failure_rate_ppm: u64::from(rate),
+                reporters: u64::from(aggregate.reporters),
+            })?);
     }
 
     for (validator, (reports, outliers)) in measured {
@@ -207,12 +207,12 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
         m.last_height = commit.height;
         state.put_measurer(&m)?;
         if outliers > 0 {
-            out.events.push(
-                Event::new("latency_outlier")
-                    .attr("validator", hex::encode_upper(validator))
-                    .attr("outliers", outliers.to_string())
-                    .attr("reports", reports.to_string()),
-            );
+            out.events
+                .extend(crate::EVENTS.emit(&pb::EventLatencyOutlier {
+                    validator: hex::encode_upper(validator),
+                    outliers,
+                    reports,
+                })?);
         }
     }
     Ok(out)

@@ -3,7 +3,7 @@
 //! after this one at end block: `sla` (providers against their SLAs) and `reputation`
 //! (validators as measurers, and from it their PoL weight).
 
-use pol_component::{BlockContext, EndBlockOutcome, Event, ExecEnv, TxError};
+use pol_component::{BlockContext, EndBlockOutcome, ExecEnv, TxError};
 use pol_reputation::{MeasurerEpoch, MeasurerObservation};
 use pol_sla::{EpochObservation, EpochObservations};
 use pol_store::StateWrite;
@@ -20,10 +20,13 @@ pub fn end_block<S: StateWrite>(
         return Ok(EndBlockOutcome::default());
     }
     let epoch = crate::take_epoch(state, ctx.height)?;
-    let events = vec![Event::new("latency_epoch")
-        .attr("epoch", epoch.epoch.to_string())
-        .attr("providers", epoch.providers.len().to_string())
-        .attr("measurers", epoch.measurers.len().to_string())];
+    let events = crate::EVENTS
+        .emit(&crate::pb::EventLatencyEpoch {
+            epoch: epoch.epoch,
+            providers: epoch.providers.len() as u64,
+            measurers: epoch.measurers.len() as u64,
+        })?
+        .to_vec();
     shared.insert(EpochObservations {
         epoch: epoch.epoch,
         providers: epoch

@@ -18,6 +18,10 @@ pub mod pb {
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/pol_latency_descriptor.bin"));
 
+/// The module's typed events (`events.proto`), emitted with their legacy twins.
+pub static EVENTS: pol_component::event::TypedEvents =
+    pol_component::event::TypedEvents::new(FILE_DESCRIPTOR_SET);
+
 /// Fully qualified name of the query service.
 pub const QUERY_SERVICE: &str = "pol.latency.v1.Query";
 

@@ -1682,7 +1682,7 @@ fn vreport(
 fn apply_computes_exact_aggregates_outliers_and_measurer_counts() {
     let mut s = state_with(&Params::DEFAULT, &[1, 2], &[(4, ProviderStatus::Jailed)]);
     let commit = scenario();
-    let out = aggregate::apply(&mut s, &commit).unwrap();
+    let mut out = aggregate::apply(&mut s, &commit).unwrap();
     assert_eq!(out.aggregates, 2);
     assert_eq!(
         out.receipts,
@@ -1765,7 +1765,29 @@ fn apply_computes_exact_aggregates_outliers_and_measurer_counts() {
         ]
     );
 
-    // Events: one aggregate per provider, one outlier event per validator with outliers.
+    // Events: one aggregate per provider, one outlier event per validator with outliers,
+    // each legacy event followed by its typed twin.
+    let typed: Vec<_> = out
+        .events
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(
+        typed,
+        [
+            "pol.latency.v1.EventLatencyAggregate",
+            "pol.latency.v1.EventLatencyAggregate",
+            "pol.latency.v1.EventLatencyOutlier",
+            "pol.latency.v1.EventLatencyOutlier"
+        ]
+    );
+    assert_eq!(
+        out.events[1].attributes.iter().find(|(k, _)| k == "p99_us"),
+        Some(&("p99_us".to_string(), "\"12000\"".to_string()))
+    );
+    out.events.retain(|e| !e.is_typed());
     let kinds: Vec<_> = out.events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
         kinds,

@@ -130,14 +130,13 @@ pub fn record_provider_scores<S: StateWrite>(
                 },
                 params.history_len,
             )?;
-            events.push(
-                Event::new("provider_reputation")
-                    .attr("provider", r.provider.clone())
-                    .attr("epoch", epoch.to_string())
-                    .attr("score_ppm", sc.score_ppm.to_string())
-                    .attr("previous_ppm", before.to_string())
-                    .attr("reputation_ppm", r.reputation_ppm.to_string()),
-            );
+            events.extend(crate::EVENTS.emit(&pb::EventProviderReputation {
+                provider: r.provider.clone(),
+                epoch,
+                score_ppm: u64::from(sc.score_ppm),
+                previous_ppm: u64::from(before),
+                reputation_ppm: u64::from(r.reputation_ppm),
+            })?);
         }
         Ok(events)
     })
@@ -224,17 +223,16 @@ pub fn record_measurers<S: StateWrite>(
                 r.total_outliers = r.total_outliers.saturating_add(outliers);
                 r.epochs = r.epochs.saturating_add(1);
                 r.updated_height = ctx.height;
-                events.push(
-                    Event::new("measurer_reputation")
-                        .attr("validator", r.operator_address.clone())
-                        .attr("consensus_address", r.consensus_address.clone())
-                        .attr("epoch", epoch.to_string())
-                        .attr("reports", reports.to_string())
-                        .attr("outliers", outliers.to_string())
-                        .attr("score_ppm", score.to_string())
-                        .attr("previous_ppm", before.to_string())
-                        .attr("reputation_ppm", r.measurer_reputation_ppm.to_string()),
-                );
+                events.extend(crate::EVENTS.emit(&pb::EventMeasurerReputation {
+                    validator: r.operator_address.clone(),
+                    consensus_address: r.consensus_address.clone(),
+                    epoch,
+                    reports,
+                    outliers,
+                    score_ppm: u64::from(score),
+                    previous_ppm: u64::from(before),
+                    reputation_ppm: u64::from(r.measurer_reputation_ppm),
+                })?);
             }
             let weight = r
                 .measurer_reputation_ppm
@@ -247,12 +245,11 @@ pub fn record_measurers<S: StateWrite>(
             }
             if weight != old_weight {
                 s.set_pol_weight(&val.operator, weight)?;
-                events.push(
-                    Event::new("pol_weight")
-                        .attr("validator", r.operator_address.clone())
-                        .attr("previous_ppm", old_weight.to_string())
-                        .attr("weight_ppm", weight.to_string()),
-                );
+                events.extend(crate::EVENTS.emit(&pb::EventPolWeight {
+                    validator: r.operator_address.clone(),
+                    previous_ppm: u64::from(old_weight),
+                    weight_ppm: u64::from(weight),
+                })?);
             }
         }
         s.set_last_measurer_epoch(epoch);

@@ -144,6 +144,9 @@ fn provider_scores_move_reputation_and_keep_a_bounded_history() {
     };
     let ev =
         record_provider_scores(&mut s, &ctx(10), 1, &[score(q, 0), score(p, 1_000_000)]).unwrap();
+    // Each legacy event is followed by its typed twin.
+    assert_eq!(ev[1].kind, "pol.reputation.v1.EventProviderReputation");
+    let ev: Vec<_> = ev.into_iter().filter(|e| !e.is_typed()).collect();
     // Sorted by address: p (40) first.
     assert_eq!(ev.len(), 2);
     assert_eq!(ev[0].attributes[0].1, p.to_string());
@@ -217,7 +220,12 @@ fn measurer_reputation_sets_pol_weight_and_voting_power() {
         .map(|b| s.pol_weight_ppm(&addr(b)).unwrap())
         .collect();
     assert_eq!(weights, vec![1_000_000, 900_000, 800_000, 950_000]);
-    let kinds: Vec<&str> = ev.iter().map(|e| e.kind.as_str()).collect();
+    let kinds: Vec<&str> = ev
+        .iter()
+        .filter(|e| !e.is_typed())
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(ev.len(), 2 * kinds.len(), "a typed twin for each");
     assert_eq!(
         kinds,
         vec![

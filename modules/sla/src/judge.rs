@@ -129,17 +129,18 @@ pub fn judge_epoch<S: StateWrite>(
         let mut scores = Vec::new();
         for o in &sorted {
             let skip = |reason: &str| {
-                Event::new("sla_skipped")
-                    .attr("provider", o.provider.to_string())
-                    .attr("epoch", epoch.to_string())
-                    .attr("reason", reason.to_string())
+                crate::EVENTS.emit(&pb::EventSlaSkipped {
+                    provider: o.provider.to_string(),
+                    epoch,
+                    reason: reason.to_string(),
+                })
             };
             if o.blocks < params.min_blocks_per_epoch {
-                events.push(skip("too few blocks"));
+                events.extend(skip("too few blocks")?);
                 continue;
             }
             let Some(provider) = s.provider(&o.provider)? else {
-                events.push(skip("not a registered provider"));
+                events.extend(skip("not a registered provider")?);
                 continue;
             };
             let sla = provider.sla.unwrap_or_default();
@@ -156,13 +157,12 @@ pub fn judge_epoch<S: StateWrite>(
             let mut slash = 0;
             if !missed {
                 record.consecutive_misses = 0;
-                events.push(
-                    Event::new("sla_met")
-                        .attr("provider", o.provider.to_string())
-                        .attr("epoch", epoch.to_string())
-                        .attr("p99_us", o.p99_us.to_string())
-                        .attr("failure_rate_ppm", o.failure_rate_ppm.to_string()),
-                );
+                events.extend(crate::EVENTS.emit(&pb::EventSlaMet {
+                    provider: o.provider.to_string(),
+                    epoch,
+                    p99_us: o.p99_us,
+                    failure_rate_ppm: u64::from(o.failure_rate_ppm),
+                })?);
             } else {
                 let excess = excess_ppm(
                     o.p99_us,
@@ -214,24 +214,20 @@ pub fn judge_epoch<S: StateWrite>(
                     required_bond: required.to_string(),
                 };
                 s.push_violation(&o.provider, &v, params.max_violations_per_provider)?;
-                events.push(
-                    Event::new("sla_violation")
-                        .attr("provider", o.provider.to_string())
-                        .attr("epoch", epoch.to_string())
-                        .attr("p99_us", o.p99_us.to_string())
-                        .attr("sla_p99_us", sla.max_p99_latency_us.to_string())
-                        .attr("failure_rate_ppm", o.failure_rate_ppm.to_string())
-                        .attr("sla_failure_rate_ppm", sla.max_failure_rate_ppm.to_string())
-                        .attr("excess_ppm", excess.to_string())
-                        .attr("slash_ppm", slash.to_string())
-                        .attr(
-                            "slashed",
-                            format!("{}{}", slashed.slashed, inference_params.bond_denom),
-                        )
-                        .attr("consecutive_misses", consecutive.to_string())
-                        .attr("jailed", jailed.to_string())
-                        .attr("required_bond", required.to_string()),
-                );
+                events.extend(crate::EVENTS.emit(&pb::EventSlaViolation {
+                    provider: o.provider.to_string(),
+                    epoch,
+                    p99_us: o.p99_us,
+                    sla_p99_us: sla.max_p99_latency_us,
+                    failure_rate_ppm: u64::from(o.failure_rate_ppm),
+                    sla_failure_rate_ppm: u64::from(sla.max_failure_rate_ppm),
+                    excess_ppm: excess,
+                    slash_ppm: u64::from(slash),
+                    slashed: format!("{}{}", slashed.slashed, inference_params.bond_denom),
+                    consecutive_misses: u64::from(consecutive),
+                    jailed,
+                    required_bond: required.to_string(),
+                })?);
             }
             s.put_sla_record(&o.provider, &record);
             scores.push(ProviderScore {

@@ -161,7 +161,13 @@ fn a_miss_burns_the_scaled_fraction_and_records_a_violation() {
     // Reputation: 500_000 toward 650_000 and toward 1_000_000, α = 0.2.
     assert_eq!(s.provider_reputation_ppm(&addr(1)).unwrap(), 530_000);
     assert_eq!(s.provider_reputation_ppm(&addr(2)).unwrap(), 600_000);
-    let kinds: Vec<&str> = ev.iter().map(|e| e.kind.as_str()).collect();
+    let kinds: Vec<&str> = ev
+        .iter()
+        .filter(|e| !e.is_typed())
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(ev.len(), 2 * kinds.len(), "a typed twin for each");
+    assert_eq!(ev[3].kind, "pol.sla.v1.EventSlaViolation");
     assert_eq!(
         kinds,
         vec![
@@ -244,8 +250,10 @@ fn skips_refusals_and_unbonding_providers() {
     let ev = judge_epoch(&mut s, &ctx(10), 1, &[few, obs(7, 99_000, 0)]).unwrap();
     assert_eq!(bond(&s, 1), BOND);
     assert!(s.sla_record(&addr(1)).unwrap().is_none());
-    assert_eq!(ev.len(), 2);
-    assert!(ev.iter().all(|e| e.kind == "sla_skipped"));
+    assert_eq!(ev.len(), 4);
+    assert!(ev
+        .iter()
+        .all(|e| e.kind == "sla_skipped" || e.kind == "pol.sla.v1.EventSlaSkipped"));
     assert_eq!(s.sla_last_epoch().unwrap(), Some(1));
 
     let before = s.writes().clone();

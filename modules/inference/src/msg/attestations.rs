@@ -10,6 +10,7 @@ use crate::escrow_pool;
 use crate::pb::{self, ObligationState};
 use crate::verify::{statement_for, ProofVerifier};
 use crate::view::{InferenceRead, InferenceWrite};
+use crate::EVENTS;
 
 use super::*;
 
@@ -53,12 +54,11 @@ pub fn execute_submit_attestation<S: StateWrite>(
             height: ctx.height,
             proof_hash: Sha256::digest(&m.proof).to_vec(),
         })?;
-        events.push(
-            Event::new("attestation")
-                .attr("obligation_id", o.id.to_string())
-                .attr("provider", o.provider.clone())
-                .attr("credited", format!("{escrow}{}", params.bond_denom)),
-        );
+        events.extend(EVENTS.emit(&pb::EventAttestation {
+            obligation_id: o.id,
+            provider: o.provider.clone(),
+            credited: format!("{escrow}{}", params.bond_denom),
+        })?);
         Ok((MsgSubmitAttestationResponse {}, events))
     })
 }

@@ -8,6 +8,7 @@ use crate::error;
 use crate::pb::{self, ProviderStatus};
 use crate::penalties::required_bond;
 use crate::view::{InferenceRead, InferenceWrite};
+use crate::EVENTS;
 use crate::{bond_pool, state_key};
 
 use super::*;
@@ -56,13 +57,12 @@ pub fn execute_register_provider<S: StateWrite>(
             jailed_until_height: 0,
         };
         s.put_provider(&p, None)?;
-        events.push(
-            Event::new("register_provider")
-                .attr("provider", addr.to_string())
-                .attr("endpoint", m.endpoint.clone())
-                .attr("models", m.models.join(","))
-                .attr("bond", format!("{bond}{}", params.bond_denom)),
-        );
+        events.extend(EVENTS.emit(&pb::EventRegisterProvider {
+            provider: addr.to_string(),
+            endpoint: m.endpoint.clone(),
+            models: m.models.clone(),
+            bond: format!("{bond}{}", params.bond_denom),
+        })?);
         Ok((MsgRegisterProviderResponse {}, events))
     })
 }
@@ -117,14 +117,15 @@ pub fn execute_update_provider<S: StateWrite>(
             && ctx.height >= p.jailed_until_height
         {
             p.status = ProviderStatus::Active as i32;
-            events.push(Event::new("provider_reactivated").attr("provider", addr.to_string()));
+            events.extend(EVENTS.emit(&pb::EventProviderReactivated {
+                provider: addr.to_string(),
+            })?);
         }
         s.put_provider(&p, Some(&old))?;
-        events.push(
-            Event::new("update_provider")
-                .attr("provider", addr.to_string())
-                .attr("bond", format!("{bond}{}", params.bond_denom)),
-        );
+        events.extend(EVENTS.emit(&pb::EventUpdateProvider {
+            provider: addr.to_string(),
+            bond: format!("{bond}{}", params.bond_denom),
+        })?);
         Ok((MsgUpdateProviderResponse {}, events))
     })
 }
@@ -158,8 +159,11 @@ pub fn execute_deregister_provider<S: StateWrite>(
         MsgDeregisterProviderResponse {
             completion_height: completion,
         },
-        vec![Event::new("deregister_provider")
-            .attr("provider", addr.to_string())
-            .attr("completion_height", completion.to_string())],
+        EVENTS
+            .emit(&pb::EventDeregisterProvider {
+                provider: addr.to_string(),
+                completion_height: completion,
+            })?
+            .to_vec(),
     ))
 }

@@ -105,7 +105,7 @@ fn queue_receipt<S: StateWrite + ?Sized>(
     checked: &CheckedReceipt,
     submitter: &Address,
     escrow: u128,
-) -> Event {
+) -> Result<[Event; 2], TxError> {
     let body = &checked.receipt.body;
     s.mark_receipt_seen(&checked.id, ctx.height);
     let draft = pb::Obligation {
@@ -124,11 +124,12 @@ fn queue_receipt<S: StateWrite + ?Sized>(
         escrow: escrow.to_string(),
     };
     s.put_proto(state_key::pending_receipt(&checked.id), &draft);
-    Event::new("submit_receipt")
-        .attr("receipt_id", hex::encode(checked.id))
-        .attr("provider", checked.provider_addr.to_string())
-        .attr("model_id", body.model_id.clone())
-        .attr("submitter", submitter.to_string())
+    crate::EVENTS.emit(&pb::EventSubmitReceipt {
+        receipt_id: hex::encode(checked.id),
+        provider: checked.provider_addr.to_string(),
+        model_id: body.model_id.clone(),
+        submitter: submitter.to_string(),
+    })
 }
 
 pub fn execute_submit_receipt<S: StateWrite>(
@@ -156,7 +157,7 @@ pub fn execute_submit_receipt<S: StateWrite>(
             &params.bond_denom,
             provider_price,
         )?);
-        events.push(queue_receipt(s, ctx, &checked, &submitter, provider_price));
+        events.extend(queue_receipt(s, ctx, &checked, &submitter, provider_price)?);
         Ok((
             MsgSubmitReceiptResponse {
                 receipt_id: checked.id.to_vec(),
@@ -202,6 +203,6 @@ pub fn record_probe_receipt<S: StateWrite>(
             return Err(e);
         }
     };
-    queue_receipt(state, ctx, &checked, &probe_submitter(), 0);
+    queue_receipt(state, ctx, &checked, &probe_submitter(), 0)?;
     Ok(true)
 }

@@ -8,6 +8,7 @@ use crate::error;
 use crate::pb::{self};
 use crate::verify::decode_verifying_key;
 use crate::view::{InferenceRead, InferenceWrite};
+use crate::EVENTS;
 
 use super::*;
 
@@ -43,10 +44,13 @@ pub fn execute_register_architecture<S: StateWrite>(
     state.put_architecture(&arch);
     Ok((
         MsgRegisterArchitectureResponse { id: id.clone() },
-        vec![Event::new("register_architecture")
-            .attr("id", id)
-            .attr("layers", vk.arch.to_string())
-            .attr("registrant", sender.to_string())],
+        EVENTS
+            .emit(&pb::EventRegisterArchitecture {
+                id,
+                layers: vk.arch.to_string(),
+                registrant: sender.to_string(),
+            })?
+            .to_vec(),
     ))
 }
 
@@ -90,9 +94,12 @@ pub fn execute_register_model<S: StateWrite>(
     });
     Ok((
         MsgRegisterModelResponse {},
-        vec![Event::new("register_model")
-            .attr("model_id", m.model_id.clone())
-            .attr("architecture_id", m.architecture_id.clone())
-            .attr("owner", owner.to_string())],
+        EVENTS
+            .emit(&pb::EventRegisterModel {
+                model_id: m.model_id.clone(),
+                architecture_id: m.architecture_id.clone(),
+                owner: owner.to_string(),
+            })?
+            .to_vec(),
     ))
 }
