@@ -27,12 +27,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use pol_store::{StateRead, Storage, StorageConfig, StoreError};
+use pol_store::{Storage, StorageConfig, StoreError};
 use serde_json::{json, Value};
 use tendermint_proto::v0_38::abci::RequestInitChain;
 use tendermint_proto::v0_38::types::{BlockParams, ConsensusParams};
 
-use crate::app::{ChainParams, ConsensusState, CHAIN_ID_KEY};
+use crate::app::{ChainParams, ConsensusState};
 use crate::modules::Modules;
 
 /// CometBFT's `DefaultBlockParams` (v0.38), which it fills in when genesis.json's
@@ -183,10 +183,7 @@ pub fn export_from_storage(
     let app_hash = snapshot.root_hash();
 
     // The app's own keys come from the file: make sure the file reproduces them.
-    let stored_chain_id = snapshot
-        .get_raw(CHAIN_ID_KEY)?
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let stored_chain_id = crate::app::chain_id(&snapshot)?;
     if stored_chain_id != chain_id {
         bail!(
             "the state at height {height} belongs to chain {stored_chain_id:?}, \

@@ -1,7 +1,8 @@
 //! The one ordered list of pol's modules, and what the app derives from it: genesis
-//! (validate, init, export), the end-block hooks, the query services gRPC and ABCI serve,
-//! their ABCI paths, the descriptors reflection serves and the accounts that may not
-//! receive sends. Adding a module is its crate and a line here.
+//! (validate, init, export), the end-block hooks, the invariants, the query services gRPC
+//! and ABCI serve, their ABCI paths, the descriptors reflection serves (and the CLI reads)
+//! and the accounts that may not receive sends. Adding a module is its crate, its
+//! dependency lines and a line here.
 
 use std::collections::BTreeSet;
 

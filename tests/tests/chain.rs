@@ -215,7 +215,7 @@ async fn old_heights_are_pruned_past_the_retention_window() {
     node.start_and_wait(40).await.unwrap();
     let rpc = &node.rpc;
     let latest = rpc.latest_height().await.unwrap();
-    let key = b"app/chain_id";
+    let key = pol_app::app::CHAIN_ID_KEY;
     // Inside the window: answered with a proof.
     let q = rpc
         .abci_query("/store/key", key, latest - 1, true)

@@ -21,8 +21,9 @@ use pol_store::Storage;
 use tendermint_abci::Application;
 use tendermint_proto::v0_38::abci::*;
 
+pub(crate) use consensus::tx_limits;
 pub use consensus::ConsensusState;
-pub use params::{ChainParams, CHAIN_ID_KEY};
+pub use params::{chain_id, ChainParams, CHAIN_ID_KEY};
 
 use crate::modules::Modules;
 use crate::query::QueryRouter;
@@ -155,12 +156,9 @@ impl Application for App {
     }
 
     fn prepare_proposal(&self, request: RequestPrepareProposal) -> ResponsePrepareProposal {
-        #[allow(unused_mut)] // changed only by a test fault
-        let mut response = self.inner.consensus.lock().prepare_proposal(request);
+        let response = self.inner.consensus.lock().prepare_proposal(request);
         #[cfg(feature = "test-faults")]
-        if self.inner.settings.test_faults.forge_latency_report {
-            test_faults::forge_report(&mut response.txs);
-        }
+        let response = test_faults::prepared(response, &self.inner.settings.test_faults);
         response
     }
 
@@ -173,17 +171,15 @@ impl Application for App {
         // verifies this extension against.
         let snapshot = self.inner.consensus.lock().block_state();
         let height = u64::try_from(request.height).unwrap_or(0);
-        #[allow(unused_mut)] // changed only by a test fault
-        let mut extension = latency::extend_vote(
+        let extension = latency::extend_vote(
             &snapshot,
             &params::chain_id(&snapshot).unwrap_or_default(),
             height,
             self.inner.settings.probes.as_deref(),
         );
         #[cfg(feature = "test-faults")]
-        if self.inner.settings.test_faults.oversized_vote_extension {
-            extension = test_faults::oversized_extension(&snapshot);
-        }
+        let extension =
+            test_faults::extension(extension, &snapshot, &self.inner.settings.test_faults);
         ResponseExtendVote {
             vote_extension: extension.into(),
         }

@@ -5,9 +5,32 @@
 use pol_latency::commit;
 use pol_latency::LatencyRead;
 use pol_store::StateRead;
+use tendermint_proto::v0_38::abci::ResponsePrepareProposal;
+
+use crate::config::TestFaults;
+
+/// PrepareProposal's answer, forged when `[test_faults] forge_latency_report` is on.
+pub fn prepared(
+    mut response: ResponsePrepareProposal,
+    faults: &TestFaults,
+) -> ResponsePrepareProposal {
+    if faults.forge_latency_report {
+        forge_report(&mut response.txs);
+    }
+    response
+}
+
+/// ExtendVote's extension, oversized when `[test_faults] oversized_vote_extension` is on.
+pub fn extension<S: StateRead>(extension: Vec<u8>, state: &S, faults: &TestFaults) -> Vec<u8> {
+    if faults.oversized_vote_extension {
+        oversized_extension(state)
+    } else {
+        extension
+    }
+}
 
 /// Test fault: an extension one byte over the bound (every other validator must refuse it).
-pub fn oversized_extension<S: StateRead>(state: &S) -> Vec<u8> {
+fn oversized_extension<S: StateRead>(state: &S) -> Vec<u8> {
     let max = state
         .latency_params()
         .map(|p| p.max_extension_bytes)
@@ -18,7 +41,7 @@ pub fn oversized_extension<S: StateRead>(state: &S) -> Vec<u8> {
 
 /// Test fault: flips a bit of the first vote-extension signature of the injected report
 /// (every other validator must refuse the proposal).
-pub fn forge_report(txs: &mut [prost::bytes::Bytes]) {
+fn forge_report(txs: &mut [prost::bytes::Bytes]) {
     let Some(first) = txs.first_mut().filter(|t| pol_latency::is_injected(t)) else {
         return;
     };

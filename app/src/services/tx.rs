@@ -18,7 +18,7 @@ use cosmos_sdk_proto::cosmos::tx::v1beta1::*;
 use pol_auth::{AuthRead, AuthWrite};
 use pol_component::gas::GasSchedule;
 use pol_component::BlockContext;
-use pol_store::{StateDelta, StateRead, Storage};
+use pol_store::{StateDelta, Storage};
 use prost::Message;
 use serde_json::{json, Value};
 use tendermint_proto::abci::{Event, EventAttribute};
@@ -26,16 +26,13 @@ use tendermint_proto::google::protobuf::Any;
 use tonic::{Request, Response, Status};
 
 use super::{json_i64, rpc_status, CometRpc};
-use crate::app::ChainParams;
 use crate::tx::router::Msg;
-use crate::tx::{execute_tx, ExecMode, TxLimits};
+use crate::tx::{execute_tx, ExecMode};
 use pol_auth::verify_secp256k1;
 use pol_client::SignerKey;
 
 /// Type URL of `Tx` inside `TxResponse.tx`.
 pub const TX_TYPE_URL: &str = "/cosmos.tx.v1beta1.Tx";
-/// Where InitChain records the chain-id (see `app::params`).
-const CHAIN_ID_KEY: &[u8] = b"app/chain_id";
 /// Denomination of the stand-in fee when a client simulates without one (the fee denom).
 const PLACEHOLDER_FEE_DENOM: &str = "upol";
 
@@ -366,18 +363,10 @@ pub fn simulate(
 ) -> Result<SimulateResponse, Status> {
     let snapshot = storage.latest_snapshot();
     let height = snapshot.version().unwrap_or(0).saturating_add(1);
-    let chain_id = snapshot
-        .get_raw(CHAIN_ID_KEY)
-        .map_err(store_status)?
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
-    let params = ChainParams::load(&snapshot).map_err(store_status)?;
+    let chain_id = crate::app::chain_id(&snapshot).map_err(store_status)?;
+    // The bounds CheckTx and blocks apply.
+    let limits = crate::app::tx_limits(&snapshot).map_err(store_status)?;
     let auth_params = snapshot.auth_params().map_err(store_status)?;
-    let limits = TxLimits {
-        max_tx_bytes: usize::try_from(params.max_tx_bytes).unwrap_or(usize::MAX),
-        max_memo_characters: auth_params.max_memo_characters,
-        max_gas: params.max_block_gas,
-    };
 
     let body = TxBody::decode(raw.body_bytes.as_slice())
         .map_err(|e| Status::invalid_argument(format!("tx body parse error: {e}")))?;

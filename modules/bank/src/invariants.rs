@@ -24,7 +24,11 @@ pub fn invariants(state: &dyn StateRead, _height: u64) -> Result<Vec<String>, St
     for (k, v) in scan(state, state_key::BALANCE_PREFIX)? {
         let (denom, a) = amount(&v)?;
         if a == 0 {
-            let holder = Address::from_slice(&k[state_key::BALANCE_PREFIX.len()..][..20])
+            // Corrupt state is reported, never a panic: the key may be short.
+            let holder = k
+                .get(state_key::BALANCE_PREFIX.len()..)
+                .and_then(|rest| rest.get(..20))
+                .and_then(Address::from_slice)
                 .map(|a| a.to_string())
                 .unwrap_or_default();
             broken.push(format!("a zero balance of {denom} is stored for {holder}"));
