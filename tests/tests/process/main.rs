@@ -1,0 +1,19 @@
+//! Every test that runs real CometBFT, pold and pol-worker processes, in one test binary:
+//! one link of the whole node instead of one per file (each is ~60 MB and a link of its own).
+//! Tests still run two at a time on a 2-core machine, as when each file was its own binary.
+
+mod abci_socket;
+mod chain;
+mod cosmos_clients;
+mod crash;
+mod genesis_export;
+mod grpc_reflection;
+mod infer_cli;
+mod inference_chain;
+mod latency_net;
+mod latency_sla;
+mod localnet;
+mod probe;
+mod staking;
+mod supervision;
+mod worker_attest;
