@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 
 use pol_component::module::BlockedAccounts;
 use pol_component::{
-    Address, AppState, BlockContext, EndBlockOutcome, ExecEnv, Module, ModuleMsg, TxError,
+    Address, AppState, BlockContext, BlockInfo, EndBlockOutcome, Event, ExecEnv, Module, ModuleMsg,
+    TxError,
 };
 use pol_store::{StateRead, StateWrite, Storage, StoreError};
 use prost::Message;
@@ -18,12 +19,14 @@ use tonic::service::RoutesBuilder;
 
 /// Every module, in the order the app drives them: InitChain initialises their genesis in
 /// this order (a module may read what an earlier one wrote: staking moves self-bonds out
-/// of bank balances), and end block runs their hooks in this order (latency hands the
+/// of bank balances), begin block runs their hooks in this order (mint mints into the fee
+/// collector before anything pays out of it), and end block runs theirs in this order (latency hands the
 /// epoch that ends to sla and reputation; staking, last, turns the PoL weights reputation
 /// set into the validator updates for CometBFT).
 pub static MODULES: &[&dyn Module] = &[
     &pol_auth::AuthModule,
     &pol_bank::BankModule,
+    &pol_mint::MintModule,
     &pol_inference::InferenceModule,
     &pol_latency::LatencyModule,
     &pol_sla::SlaModule,
@@ -128,6 +131,25 @@ impl Modules {
             }
         }
         Ok(app_state)
+    }
+
+    /// Every module's begin-block hook, in list order: their events in that order. An error
+    /// is corrupt state.
+    pub fn begin_block(
+        &self,
+        state: &mut dyn StateWrite,
+        ctx: &BlockContext,
+        block: &BlockInfo,
+    ) -> Result<Vec<Event>, String> {
+        let mut shared = ExecEnv::default();
+        let mut events = Vec::new();
+        for m in self.list {
+            let done = m
+                .begin_block(state, ctx, block, &mut shared)
+                .map_err(|e| format!("{} begin-block: {}", m.name(), e.log))?;
+            events.extend(done);
+        }
+        Ok(events)
     }
 
     /// Every module's end-block hook, in list order: their events in that order, and the

@@ -41,6 +41,10 @@ use cosmos_sdk_proto::cosmos::bank::v1beta1::{
     QueryTotalSupplyResponse,
 };
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
+use cosmos_sdk_proto::cosmos::mint::v1beta1::{
+    QueryAnnualProvisionsRequest, QueryAnnualProvisionsResponse,
+    QueryParamsRequest as MintParamsRequest, QueryParamsResponse as MintParamsResponse,
+};
 use pol_app::app::{App, NodeSettings};
 use pol_app::query::QueryRouter;
 use pol_auth::AuthRead;
@@ -282,6 +286,10 @@ struct Sim {
     cometbft_set: BTreeMap<Vec<u8>, i64>,
     initial_supply: BTreeMap<String, u128>,
     burned: u128,
+    /// What the mint module's `mint` events say it created.
+    minted: u128,
+    /// The last block's `mint` amount.
+    last_mint: Option<u128>,
     fees: u128,
     stats: Stats,
     hashes: Vec<Vec<u8>>,
@@ -377,6 +385,8 @@ impl Sim {
             cometbft_set: BTreeMap::new(),
             initial_supply: BTreeMap::new(),
             burned: 0,
+            minted: 0,
+            last_mint: None,
             fees: 0,
             stats: Stats::default(),
             hashes: Vec::new(),
@@ -600,6 +610,12 @@ impl Sim {
                         .and_then(|s| s.parse::<u128>().ok())
                         .unwrap_or_else(|| panic!("slashed {slashed:?}"));
                     self.burned += n;
+                }
+                "mint" => {
+                    let amount = attr(e, "amount").expect("amount attribute");
+                    let amount = amount.parse::<u128>().expect("minted amount");
+                    self.minted += amount;
+                    self.last_mint = Some(amount);
                 }
                 "provider_jailed" => self.stats.providers_jailed += 1,
                 "provider_unbonded" => self.stats.providers_unbonded += 1,
@@ -1874,15 +1890,37 @@ impl Sim {
             assert_eq!(snap.supply_of(denom).unwrap(), *s);
         }
         let mut expected = self.initial_supply.clone();
+        *expected.get_mut(DENOM).unwrap() += self.minted;
         *expected.get_mut(DENOM).unwrap() -= self.burned;
         assert_eq!(
             supply,
             expected,
             "{}",
             ctx(format!(
-                "supply moved by more than the {} burned by correctness faults",
-                self.burned
+                "supply is not genesis + {} minted − {} burned by correctness faults",
+                self.minted, self.burned
             ))
+        );
+        // The block minted what the minter it left provisions: one block's share of the
+        // annual provisions (read through cosmos.mint.v1beta1.Query as a wallet would).
+        let provisions: QueryAnnualProvisionsResponse = self.query(
+            "/cosmos.mint.v1beta1.Query/AnnualProvisions",
+            &QueryAnnualProvisionsRequest {},
+        );
+        let params: MintParamsResponse =
+            self.query("/cosmos.mint.v1beta1.Query/Params", &MintParamsRequest {});
+        let atomics: u128 = String::from_utf8(provisions.annual_provisions)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let per_block =
+            atomics / 10u128.pow(18) / u128::from(params.params.unwrap().blocks_per_year);
+        assert!(per_block > 0, "{}", ctx("nothing provisioned".into()));
+        assert_eq!(
+            self.last_mint,
+            Some(per_block),
+            "{}",
+            ctx("the block's mint is not its share of the annual provisions".into())
         );
         // One account through AllBalances, as a wallet would read it.
         let who = self.addrs[height as usize % ACCOUNTS];
@@ -1910,9 +1948,9 @@ impl Sim {
         let fee_collector = Address::module(pol_auth::FEE_COLLECTOR);
         assert_eq!(
             pool(fee_collector),
-            self.fees,
+            self.fees + self.minted,
             "{}",
-            ctx("the fee collector does not hold the fees charged".into())
+            ctx("the fee collector does not hold the fees charged and the tokens minted".into())
         );
 
         // Every module's own invariants (pools against records, supply against balances,

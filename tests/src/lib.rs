@@ -156,6 +156,10 @@ pub struct ChainOptions {
     pub min_gas_price: String,
     /// app.toml's keep_recent_heights (0 keeps all).
     pub keep_recent_heights: u64,
+    /// Mint at the default inflation. Off by default: most tests account for every token
+    /// (fees in the fee collector, supply unchanged but for slashes) and run with the
+    /// mint module at zero inflation.
+    pub inflation: bool,
 }
 
 impl Default for ChainOptions {
@@ -166,8 +170,16 @@ impl Default for ChainOptions {
             accounts: Vec::new(),
             min_gas_price: "0.025upol".into(),
             keep_recent_heights: 0,
+            inflation: false,
         }
     }
+}
+
+/// Mint genesis at zero inflation (nothing is minted, the supply only moves by slashes).
+pub fn no_inflation(g: &mut pol_mint::GenesisState) {
+    g.minter.inflation = pol_component::Dec::zero();
+    g.params.inflation_min = pol_component::Dec::zero();
+    g.params.inflation_max = pol_component::Dec::zero();
 }
 
 impl Node {
@@ -256,14 +268,18 @@ impl Node {
         }
         let rpc = RpcClient::new(&format!("http://127.0.0.1:{}", ports.rpc));
         let log = home.join("pold.log");
-        Ok(Node {
+        let node = Node {
             home,
             ports,
             rpc,
             child: None,
             log,
             _dir: Some(dir),
-        })
+        };
+        if !opts.inflation {
+            node.edit_genesis(no_inflation)?;
+        }
+        Ok(node)
     }
 
     /// Start `pold start` (which starts CometBFT) in its own process group.

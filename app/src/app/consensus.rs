@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use pol_component::gas::GasSchedule;
-use pol_component::{BlockContext, ModuleMsg};
+use pol_component::{BlockContext, BlockInfo, ModuleMsg};
 use pol_store::{Changeset, PreparedCommit, StateDelta, StateWrite, StateWriteExt, Storage};
 use prost::Message as _;
 use tendermint_proto::v0_38::abci::*;
@@ -260,6 +260,16 @@ impl ConsensusState {
             Err(e) => return fatal(&format!("reading chain params: {e}")),
         };
 
+        // Begin block: every module's hook before the block's txs (mint, then distribution
+        // of the previous block's fees).
+        let begin_events = match self
+            .modules
+            .begin_block(&mut state, &ctx, &block_info(&req))
+        {
+            Ok(events) => events,
+            Err(e) => return fatal(&format!("at height {height}: {e}")),
+        };
+
         // The latency report, if the proposer injected one, is the first tx.
         let report = req
             .txs
@@ -350,7 +360,11 @@ impl ConsensusState {
         metrics::histogram!("pol_finalize_block_seconds").record(started.elapsed().as_secs_f64());
         metrics::gauge!("pol_block_txs").set(req.txs.len() as f64);
         ResponseFinalizeBlock {
-            events: end.events.into_iter().map(Into::into).collect(),
+            events: begin_events
+                .into_iter()
+                .chain(end.events)
+                .map(Into::into)
+                .collect(),
             tx_results,
             validator_updates: end.validator_updates,
             consensus_param_updates: None,
@@ -392,6 +406,51 @@ fn exec_result(out: TxOutcome) -> ExecTxResult {
         gas_used: i64::try_from(out.gas_used).unwrap_or(i64::MAX),
         events: out.events.into_iter().map(Into::into).collect(),
         codespace: out.codespace,
+    }
+}
+
+/// What the modules' begin-block hooks learn from FinalizeBlock besides the txs.
+fn block_info(req: &RequestFinalizeBlock) -> BlockInfo {
+    use pol_component::context::{CommitVote, Misbehavior, MisbehaviorKind};
+    use tendermint_proto::v0_38::abci::MisbehaviorType;
+    use tendermint_proto::v0_38::types::BlockIdFlag;
+    let last_commit = req
+        .decided_last_commit
+        .iter()
+        .flat_map(|c| &c.votes)
+        .filter_map(|v| {
+            let validator = v.validator.as_ref()?;
+            Some(CommitVote {
+                validator_address: validator.address.to_vec(),
+                power: validator.power,
+                signed: v.block_id_flag == BlockIdFlag::Commit as i32
+                    || v.block_id_flag == BlockIdFlag::Nil as i32,
+            })
+        })
+        .collect();
+    let misbehavior = req
+        .misbehavior
+        .iter()
+        .filter_map(|m| {
+            let validator = m.validator.as_ref()?;
+            Some(Misbehavior {
+                kind: match MisbehaviorType::try_from(m.r#type) {
+                    Ok(MisbehaviorType::DuplicateVote) => MisbehaviorKind::DuplicateVote,
+                    Ok(MisbehaviorType::LightClientAttack) => MisbehaviorKind::LightClientAttack,
+                    _ => MisbehaviorKind::Unknown,
+                },
+                validator_address: validator.address.to_vec(),
+                power: validator.power,
+                height: u64::try_from(m.height).unwrap_or(0),
+                time_unix_nanos: block_time_nanos(&m.time),
+                total_voting_power: m.total_voting_power,
+            })
+        })
+        .collect();
+    BlockInfo {
+        proposer_address: req.proposer_address.to_vec(),
+        last_commit,
+        misbehavior,
     }
 }
 

@@ -836,8 +836,8 @@ mod export {
         assert_eq!(root.to_vec(), r.app_hash.to_vec());
         assert_eq!(
             e.accounts,
-            3000 + 2,
-            "the funded, the operator, the bonded pool"
+            3000 + 3,
+            "the funded, the operator, the bonded pool, the fee collector (block 1's mint)"
         );
         eprintln!(
             "{entries} state entries, {} accounts: export {export_time:?}, InitChain of the \

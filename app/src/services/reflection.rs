@@ -11,6 +11,7 @@ pub const SERVICES: &[&str] = &[
     "cosmos.auth.v1beta1.Query",
     "cosmos.bank.v1beta1.Query",
     "cosmos.consensus.v1.Query",
+    "cosmos.mint.v1beta1.Query",
     "cosmos.tx.v1beta1.Service",
 ];
 
@@ -128,6 +129,7 @@ mod tests {
         use cosmos_sdk_proto::cosmos::bank::v1beta1 as bank;
         use cosmos_sdk_proto::cosmos::base::abci::v1beta1 as abci;
         use cosmos_sdk_proto::cosmos::base::query::v1beta1 as query;
+        use cosmos_sdk_proto::cosmos::mint::v1beta1 as mint;
         use cosmos_sdk_proto::cosmos::tx::v1beta1 as tx;
         use tendermint_proto::types as tmtypes;
 
@@ -189,6 +191,14 @@ mod tests {
             ".cosmos.bank.v1beta1.QueryDenomMetadataByQueryStringResponse" => bank::QueryDenomMetadataByQueryStringResponse,
             ".cosmos.bank.v1beta1.QuerySendEnabledRequest" => bank::QuerySendEnabledRequest,
             ".cosmos.bank.v1beta1.QuerySendEnabledResponse" => bank::QuerySendEnabledResponse,
+            ".cosmos.mint.v1beta1.Minter" => mint::Minter,
+            ".cosmos.mint.v1beta1.Params" => mint::Params,
+            ".cosmos.mint.v1beta1.QueryParamsRequest" => mint::QueryParamsRequest,
+            ".cosmos.mint.v1beta1.QueryParamsResponse" => mint::QueryParamsResponse,
+            ".cosmos.mint.v1beta1.QueryInflationRequest" => mint::QueryInflationRequest,
+            ".cosmos.mint.v1beta1.QueryInflationResponse" => mint::QueryInflationResponse,
+            ".cosmos.mint.v1beta1.QueryAnnualProvisionsRequest" => mint::QueryAnnualProvisionsRequest,
+            ".cosmos.mint.v1beta1.QueryAnnualProvisionsResponse" => mint::QueryAnnualProvisionsResponse,
             ".cosmos.tx.v1beta1.Tx" => tx::Tx,
             ".cosmos.tx.v1beta1.TxRaw" => tx::TxRaw,
             ".cosmos.tx.v1beta1.SignDoc" => tx::SignDoc,

@@ -8,6 +8,7 @@
 pub mod address;
 pub mod coins;
 pub mod context;
+pub mod dec;
 pub mod error;
 pub mod event;
 pub mod gas;
@@ -18,7 +19,8 @@ pub mod query;
 pub mod state;
 
 pub use address::{Address, ADDRESS_PREFIX};
-pub use context::BlockContext;
+pub use context::{BlockContext, BlockInfo, CommitVote};
+pub use dec::Dec;
 pub use error::TxError;
 pub use event::Event;
 pub use gas::{GasMeter, Metered};

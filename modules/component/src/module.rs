@@ -21,7 +21,7 @@ use tonic::service::RoutesBuilder;
 use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 use crate::genesis::GenesisHandler;
-use crate::{Address, BlockContext, Event, TxError};
+use crate::{Address, BlockContext, BlockInfo, Event, TxError};
 
 /// A pol module, as the app sees it.
 pub trait Module: Send + Sync {
@@ -33,6 +33,21 @@ pub trait Module: Send + Sync {
     /// keeps no state of its own.
     fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
         None
+    }
+
+    /// At the start of every block, before its transactions, in module-list order (mint
+    /// mints, distribution pays out the previous block's fees). `block` is what CometBFT
+    /// decided about the block's proposer, the previous commit and misbehaviour; `shared`
+    /// works as in [`Module::end_block`]. Its events are the block's. An error means corrupt
+    /// state: the node stops.
+    fn begin_block(
+        &self,
+        _state: &mut dyn StateWrite,
+        _ctx: &BlockContext,
+        _block: &BlockInfo,
+        _shared: &mut ExecEnv,
+    ) -> Result<Vec<Event>, TxError> {
+        Ok(Vec::new())
     }
 
     /// At the end of every block, after its transactions, in module-list order. `shared`

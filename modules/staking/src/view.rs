@@ -48,6 +48,23 @@ pub trait StakingRead: StateRead {
             .collect()
     }
 
+    /// Tokens of the BONDED validators (the mint module's bonded ratio is these over the
+    /// bond denom's supply).
+    fn bonded_tokens(&self) -> Result<u128, StoreError> {
+        let prefix = state_key::validators_by_status(crate::types::BondStatus::Bonded as i32);
+        let mut total: u128 = 0;
+        for (_, v) in scan(self, &prefix)? {
+            let op = addr_value(&v)?;
+            let val = self.validator(&op)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("staking status index names unknown validator {op}"))
+            })?;
+            total = total
+                .checked_add(val.tokens)
+                .ok_or_else(|| StoreError::Corrupt("bonded tokens overflow u128".into()))?;
+        }
+        Ok(total)
+    }
+
     /// Up to `limit` candidates for the active set, most tokens first.
     fn validators_by_power(&self, limit: usize) -> Result<Vec<Validator>, StoreError> {
         let mut out = Vec::new();

@@ -188,6 +188,86 @@ async fn cosmjs_signing_stargate_client_queries_and_sends() {
     assert_eq!(tx.height, num(&out["txHeight"]) as u64);
 }
 
+/// cosmjs's `QueryClient` mint extension reads pold's minter exactly as pold stores it (the
+/// LegacyDec atomics decoded by cosmjs equal pold's own figures at a height cosmjs saw),
+/// and the mint parameters as the SDK's JSON writes them.
+#[tokio::test(flavor = "multi_thread")]
+async fn cosmjs_mint_extension_reads_inflation_and_provisions() {
+    use cosmos_sdk_proto::cosmos::mint::v1beta1::{
+        QueryAnnualProvisionsRequest, QueryAnnualProvisionsResponse, QueryInflationRequest,
+        QueryInflationResponse,
+    };
+    let dir = repo_root().join("tests/compat/cosmjs");
+    need(&dir.join("node_modules/@cosmjs/stargate"), "--node");
+    let opts = ChainOptions {
+        chain_id: CHAIN_ID.into(),
+        inflation: true,
+        ..Default::default()
+    };
+    let mut node = Node::init(&opts).expect("init");
+    node.start_and_wait(3).await.expect("chain starts");
+
+    let mut cmd = Command::new(std::env::var("NODE").unwrap_or_else(|_| "node".into()));
+    cmd.current_dir(&dir)
+        .arg("mint.mjs")
+        .arg("--rpc")
+        .arg(format!("http://127.0.0.1:{}", node.ports.rpc));
+    let out =
+        tokio::task::spawn_blocking(move || run_client(cmd, "cosmjs", Duration::from_secs(120)))
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e:#}\npold log:\n{}", node.log_tail()));
+    println!("cosmjs mint: {out}");
+
+    let p = &out["params"];
+    assert_eq!(s(&p["mintDenom"]), "upol");
+    assert_eq!(s(&p["blocksPerYear"]), "5259600");
+    assert_eq!(s(&p["goalBonded"]), "0.67");
+    assert_eq!(s(&p["inflationMin"]), "0.07");
+    assert_eq!(s(&p["inflationMax"]), "0.2");
+    assert_eq!(s(&p["inflationRateChange"]), "0.13");
+
+    // cosmjs prints a Decimal without trailing zeros; pold's Dec prints 18 decimals.
+    let trim = |d: pol_component::Dec| {
+        let t = d.to_string();
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    let (before, after) = (num(&out["before"]) as u64, num(&out["after"]) as u64);
+    let mut seen = Vec::new();
+    for h in before..=after {
+        let i: QueryInflationResponse = node
+            .rpc
+            .query(
+                "/cosmos.mint.v1beta1.Query/Inflation",
+                &QueryInflationRequest {},
+                h,
+            )
+            .await
+            .unwrap();
+        let a: QueryAnnualProvisionsResponse = node
+            .rpc
+            .query(
+                "/cosmos.mint.v1beta1.Query/AnnualProvisions",
+                &QueryAnnualProvisionsRequest {},
+                h,
+            )
+            .await
+            .unwrap();
+        let dec = |b: Vec<u8>| {
+            pol_component::Dec::from_atomics_str(&String::from_utf8(b).unwrap()).unwrap()
+        };
+        seen.push((trim(dec(i.inflation)), trim(dec(a.annual_provisions))));
+    }
+    let cosmjs = (s(&out["inflation"]), s(&out["annualProvisions"]));
+    assert!(
+        seen.contains(&cosmjs),
+        "cosmjs read {cosmjs:?}; pold had {seen:?} at heights {before}..={after}"
+    );
+    // Blocks were minted: the supply grew past genesis (the operator's funds).
+    assert!(num(&out["supply"]) > VALIDATOR_FUNDS, "{out}");
+    node.stop().unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn cosmpy_ledger_client_queries_simulates_and_sends_over_grpc() {
     let python = need(&repo_root().join(".venv/bin/python"), "--python");
