@@ -204,7 +204,10 @@ pub fn export_from_storage(
         .modules
         .export_genesis(&snapshot)
         .map_err(|e| anyhow::anyhow!("at height {height}: {e}"))?;
-    pol_genesis::validate(&app_state, opts.modules.list())
+    let chain = pol_genesis::ChainStart {
+        initial_height: height.saturating_add(1),
+    };
+    pol_genesis::validate(&app_state, opts.modules.list(), &chain)
         .map_err(|e| anyhow::anyhow!("the state at height {height} does not validate: {e}"))?;
     let staking: pol_staking::GenesisState = app_state.get().map_err(anyhow::Error::msg)?;
     let auth: pol_auth::GenesisState = app_state.get().map_err(anyhow::Error::msg)?;

@@ -89,8 +89,12 @@ impl Modules {
     }
 
     /// Parse and check `app_state` bytes (InitChain's, `pold genesis validate`'s).
-    pub fn parse_genesis(&self, bytes: &[u8]) -> Result<AppState, String> {
-        pol_genesis::app_state::parse(bytes, self.list)
+    pub fn parse_genesis(
+        &self,
+        bytes: &[u8],
+        chain: &pol_genesis::ChainStart,
+    ) -> Result<AppState, String> {
+        pol_genesis::app_state::parse(bytes, self.list, chain)
     }
 
     /// InitChain: every module's genesis, in list order. Returns the validator set the one

@@ -312,13 +312,16 @@ fn a_module_added_in_one_line_runs_genesis_messages_events_queries_and_export() 
         ..init.clone()
     };
     let err = modules
-        .parse_genesis(&bad.app_state_bytes)
+        .parse_genesis(&bad.app_state_bytes, &Default::default())
         .expect_err("the module's own check runs");
     assert!(err.contains("start above"), "{err}");
     app.init_chain(init);
     // Without the module in the list, its genesis is an unknown module.
     let err = Modules::pol()
-        .parse_genesis(&serde_json::to_vec(&doc["app_state"]).unwrap())
+        .parse_genesis(
+            &serde_json::to_vec(&doc["app_state"]).unwrap(),
+            &Default::default(),
+        )
         .unwrap_err();
     assert!(err.contains("unknown module `counter`"), "{err}");
 

@@ -2,11 +2,17 @@
 //! must not silently drop state), each module checks its own part, then the checks across
 //! modules run.
 
+pub use pol_component::genesis::ChainStart;
 pub use pol_component::AppState;
 use pol_component::Module;
 
-/// Check `app_state` against `modules` (the app's module list).
-pub fn validate(app_state: &AppState, modules: &[&dyn Module]) -> Result<(), String> {
+/// Check `app_state` against `modules` (the app's module list), for a chain starting at
+/// `chain.initial_height`.
+pub fn validate(
+    app_state: &AppState,
+    modules: &[&dyn Module],
+    chain: &ChainStart,
+) -> Result<(), String> {
     for name in app_state.modules() {
         if !modules
             .iter()
@@ -28,7 +34,7 @@ pub fn validate(app_state: &AppState, modules: &[&dyn Module]) -> Result<(), Str
         g.validate(app_state)?;
     }
     for g in &handlers {
-        g.validate_against(app_state)?;
+        g.validate_against(app_state, chain)?;
     }
     Ok(())
 }
@@ -45,9 +51,13 @@ pub fn default_app_state(modules: &[&dyn Module]) -> Result<AppState, String> {
 }
 
 /// Parse `app_state` bytes (as InitChain gets them) and check them.
-pub fn parse(bytes: &[u8], modules: &[&dyn Module]) -> Result<AppState, String> {
+pub fn parse(
+    bytes: &[u8],
+    modules: &[&dyn Module],
+    chain: &ChainStart,
+) -> Result<AppState, String> {
     let app_state = AppState::from_json(bytes)?;
-    validate(&app_state, modules)?;
+    validate(&app_state, modules, chain)?;
     Ok(app_state)
 }
 
@@ -63,20 +73,25 @@ mod tests {
 
     #[test]
     fn rejects_typos_and_bad_values() {
-        assert!(parse(b"", MODULES).unwrap() == AppState::default());
-        let typo = parse(br#"{"bnak": {}}"#, MODULES).unwrap_err();
+        assert!(parse(b"", MODULES, &ChainStart::default()).unwrap() == AppState::default());
+        let typo = parse(br#"{"bnak": {}}"#, MODULES, &ChainStart::default()).unwrap_err();
         assert!(typo.contains("unknown module `bnak`"), "{typo}");
-        let typo = parse(br#"{"bank": {"balance": []}}"#, MODULES).unwrap_err();
+        let typo = parse(
+            br#"{"bank": {"balance": []}}"#,
+            MODULES,
+            &ChainStart::default(),
+        )
+        .unwrap_err();
         assert!(typo.contains("unknown field"), "{typo}");
         let bad_amount = br#"{"bank":{"balances":[{"address":"pol1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9","coins":[{"denom":"upol","amount":"-1"}]}]}}"#;
-        assert!(parse(bad_amount, MODULES).is_err());
+        assert!(parse(bad_amount, MODULES, &ChainStart::default()).is_err());
         // The defaults validate, and hold every module's part.
         let defaults = default_app_state(MODULES).unwrap();
         assert_eq!(
             defaults.modules().collect::<Vec<_>>(),
             ["auth", "bank", "staking"]
         );
-        validate(&defaults, MODULES).unwrap();
+        validate(&defaults, MODULES, &ChainStart::default()).unwrap();
     }
 
     #[test]
@@ -87,7 +102,7 @@ mod tests {
             "pub_key":{{"@type":"/cosmos.crypto.secp256k1.PubKey",
             "key":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIC"}}}}],"next_account_number":5}}}}"#
         );
-        let state = parse(json.as_bytes(), MODULES).unwrap();
+        let state = parse(json.as_bytes(), MODULES, &ChainStart::default()).unwrap();
         let auth: pol_auth::GenesisState = state.get().unwrap();
         let acc = &auth.accounts[0];
         assert_eq!((acc.account_number, acc.sequence), (Some(4), 9));
@@ -107,16 +122,16 @@ mod tests {
         );
         // A typo in an account field is an error, not a silently dropped sequence.
         let typo = json.replace("\"sequence\"", "\"sequense\"");
-        assert!(parse(typo.as_bytes(), MODULES)
+        assert!(parse(typo.as_bytes(), MODULES, &ChainStart::default())
             .unwrap_err()
             .contains("unknown field"));
         let overlap = json.replace("\"next_account_number\":5", "\"next_account_number\":4");
-        assert!(parse(overlap.as_bytes(), MODULES)
+        assert!(parse(overlap.as_bytes(), MODULES, &ChainStart::default())
             .unwrap_err()
             .contains("not past"));
         // A recorded key must be the account's own.
         let other = json.replace(&a, &pol_component::Address([9; 20]).to_string());
-        assert!(parse(other.as_bytes(), MODULES)
+        assert!(parse(other.as_bytes(), MODULES, &ChainStart::default())
             .unwrap_err()
             .contains("belongs to"));
     }
@@ -148,11 +163,11 @@ mod tests {
         state
             .edit(|b: &mut pol_bank::GenesisState| b.balances = vec![balance("4999999")])
             .unwrap();
-        let err = validate(&state, MODULES).unwrap_err();
+        let err = validate(&state, MODULES, &ChainStart::default()).unwrap_err();
         assert!(err.contains("holds 4999999upol"), "{err}");
         state
             .edit(|b: &mut pol_bank::GenesisState| b.balances = vec![balance("5000000")])
             .unwrap();
-        assert_eq!(validate(&state, MODULES), Ok(()));
+        assert_eq!(validate(&state, MODULES, &ChainStart::default()), Ok(()));
     }
 }

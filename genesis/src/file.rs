@@ -25,6 +25,23 @@ pub enum GenesisError {
     Invalid { path: PathBuf, msg: String },
 }
 
+/// Where the chain starts: `initial_height` (CometBFT writes it as a string; absent is 1).
+pub fn chain_start(doc: &Value) -> Result<crate::ChainStart, String> {
+    let initial_height = match doc.get("initial_height") {
+        None | Some(Value::Null) => 1,
+        Some(Value::String(s)) => s
+            .parse::<u64>()
+            .map_err(|_| format!("initial_height {s:?} is not a height"))?,
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .ok_or_else(|| format!("initial_height {n} is not a height"))?,
+        Some(other) => return Err(format!("initial_height {other} is not a height")),
+    };
+    Ok(crate::ChainStart {
+        initial_height: initial_height.max(1),
+    })
+}
+
 /// genesis.json as a JSON document plus its `app_state`, checked against the app's modules
 /// when loaded and on every edit.
 pub struct GenesisFile {
@@ -59,7 +76,8 @@ impl GenesisFile {
             Some(v) => {
                 let state: AppState = serde_json::from_value(v.clone())
                     .map_err(|e| invalid(format!("app_state: {e}")))?;
-                crate::validate(&state, modules).map_err(invalid)?;
+                crate::validate(&state, modules, &chain_start(&doc).map_err(invalid)?)
+                    .map_err(invalid)?;
                 state
             }
         };
@@ -73,10 +91,12 @@ impl GenesisFile {
 
     /// Check the file's `app_state` against the modules (an edit must keep it valid).
     pub fn validate(&self) -> Result<(), GenesisError> {
-        crate::validate(&self.app_state, self.modules).map_err(|msg| GenesisError::Invalid {
-            path: self.path.clone(),
-            msg,
-        })
+        chain_start(&self.doc)
+            .and_then(|chain| crate::validate(&self.app_state, self.modules, &chain))
+            .map_err(|msg| GenesisError::Invalid {
+                path: self.path.clone(),
+                msg,
+            })
     }
 
     pub fn chain_id(&self) -> Option<&str> {

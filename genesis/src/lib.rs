@@ -4,7 +4,7 @@
 pub mod app_state;
 pub mod file;
 
-pub use app_state::{default_app_state, validate, AppState};
+pub use app_state::{default_app_state, validate, AppState, ChainStart};
 pub use file::{GenesisError, GenesisFile};
 
 /// Staking and fee denomination.

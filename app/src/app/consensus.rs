@@ -101,7 +101,11 @@ impl ConsensusState {
         if self.storage.latest_version().is_some() {
             return Err("InitChain on a node that already has committed state".into());
         }
-        let app_state = self.modules.parse_genesis(&req.app_state_bytes)?;
+        let initial = u64::try_from(req.initial_height).unwrap_or(1).max(1);
+        let chain = pol_genesis::ChainStart {
+            initial_height: initial,
+        };
+        let app_state = self.modules.parse_genesis(&req.app_state_bytes, &chain)?;
         let mut state = StateDelta::new(self.storage.latest_snapshot());
         state.put_raw(CHAIN_ID_KEY.to_vec(), req.chain_id.as_bytes().to_vec());
         let params = match req.consensus_params.as_ref().and_then(|p| p.block.as_ref()) {
@@ -109,7 +113,6 @@ impl ConsensusState {
             None => ChainParams::DEFAULT,
         };
         state.put_proto(PARAMS_KEY.to_vec(), &params);
-        let initial = u64::try_from(req.initial_height).unwrap_or(1).max(1);
         let ctx = BlockContext {
             chain_id: req.chain_id.clone(),
             height: initial,

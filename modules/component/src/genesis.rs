@@ -26,10 +26,12 @@ pub trait ModuleGenesis: Serialize + DeserializeOwned + Default + 'static {
     fn validate(&self) -> Result<(), String>;
 
     /// Checks against other modules' genesis (staking: gentx operators hold their
-    /// self-bond in bank genesis). Run after every module's own [`validate`].
+    /// self-bond in bank genesis) and against where the chain starts (`chain`: a record of
+    /// an epoch the chain has not reached would halt it there). Run after every module's
+    /// own [`validate`].
     ///
     /// [`validate`]: ModuleGenesis::validate
-    fn validate_against(&self, _app_state: &AppState) -> Result<(), String> {
+    fn validate_against(&self, _app_state: &AppState, _chain: &ChainStart) -> Result<(), String> {
         Ok(())
     }
 
@@ -45,6 +47,19 @@ pub trait ModuleGenesis: Serialize + DeserializeOwned + Default + 'static {
 
     /// This module's genesis holding the state of `state`.
     fn export(state: &dyn StateRead) -> Result<Self, TxError>;
+}
+
+/// Where a chain starts, from genesis.json outside `app_state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainStart {
+    /// `initial_height`: the first block's height (1, or an export's height + 1).
+    pub initial_height: u64,
+}
+
+impl Default for ChainStart {
+    fn default() -> Self {
+        ChainStart { initial_height: 1 }
+    }
 }
 
 /// The `app_state` object of genesis.json: each module's genesis as JSON, by module name.
@@ -107,8 +122,8 @@ pub trait GenesisHandler: Send + Sync {
     fn default_json(&self) -> Result<Value, String>;
     /// Parse and check this module's part of `app_state` (own checks only).
     fn validate(&self, app_state: &AppState) -> Result<(), String>;
-    /// The checks against other modules' parts.
-    fn validate_against(&self, app_state: &AppState) -> Result<(), String>;
+    /// The checks against other modules' parts and the chain's start.
+    fn validate_against(&self, app_state: &AppState, chain: &ChainStart) -> Result<(), String>;
     /// Load this module's part of `app_state` into `state` (see [`ModuleGenesis::init`]).
     fn init(
         &self,
@@ -138,8 +153,8 @@ impl<G: ModuleGenesis> GenesisHandler for GenesisOf<G> {
         app_state.get::<G>()?.validate()
     }
 
-    fn validate_against(&self, app_state: &AppState) -> Result<(), String> {
-        app_state.get::<G>()?.validate_against(app_state)
+    fn validate_against(&self, app_state: &AppState, chain: &ChainStart) -> Result<(), String> {
+        app_state.get::<G>()?.validate_against(app_state, chain)
     }
 
     fn init(

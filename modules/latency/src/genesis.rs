@@ -1,7 +1,8 @@
 //! `latency` genesis: parameters, and on export every record, so a chain started from an
 //! export has the same state (and app hash) as the one exported.
 
-use pol_component::ModuleGenesis;
+use pol_component::genesis::ChainStart;
+use pol_component::{AppState, ModuleGenesis};
 use std::collections::BTreeSet;
 use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
@@ -105,6 +106,31 @@ impl ModuleGenesis for GenesisState {
             if !epochs.insert(provider20(&e.provider)?) {
                 return Err(err(format!("epoch accumulator {} twice", e.provider)));
             }
+        }
+        Ok(())
+    }
+
+    /// The epoch the chain starts in must not be judged already: sla and reputation stop
+    /// the chain (every validator at once) at an epoch end whose epoch is not after their
+    /// last one. An export at height H starts at H + 1 and always passes.
+    fn validate_against(&self, app_state: &AppState, chain: &ChainStart) -> Result<(), String> {
+        let first = self.params.epoch_of(chain.initial_height);
+        let sla: pol_sla::GenesisState = app_state.get()?;
+        if let Some(last) = sla.last_epoch.filter(|&last| last >= first) {
+            return Err(format!(
+                "sla.last_epoch is {last}, but the chain starts at height {} in epoch {first}: \
+                 the first epoch end would be refused and halt the chain (it must be below {first})",
+                chain.initial_height
+            ));
+        }
+        let reputation: pol_reputation::GenesisState = app_state.get()?;
+        if let Some(last) = reputation.last_measurer_epoch.filter(|&last| last >= first) {
+            return Err(format!(
+                "reputation.last_measurer_epoch is {last}, but the chain starts at height {} in \
+                 epoch {first}: the first epoch end would be refused and halt the chain (it must \
+                 be below {first})",
+                chain.initial_height
+            ));
         }
         Ok(())
     }

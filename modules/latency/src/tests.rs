@@ -2428,3 +2428,40 @@ fn state_keys_put_addresses_last() {
     assert!(state_key::history(&a, u64::MAX) < state_key::history(&a, 0));
     assert!(state_key::history(&a, 5).starts_with(&state_key::history_of(&a)));
 }
+
+/// A genesis whose sla or reputation already judged the epoch the chain starts in would
+/// halt every validator at that epoch's end: it is refused, with the bound in the message.
+#[test]
+fn genesis_refuses_epochs_judged_past_the_start() {
+    use pol_component::genesis::ChainStart;
+    use pol_component::AppState;
+    let latency = crate::GenesisState::default();
+    let blocks = latency.params.epoch_blocks;
+    let start = |h| ChainStart { initial_height: h };
+    let mut app_state = AppState::default();
+    app_state
+        .edit(|g: &mut pol_sla::GenesisState| g.last_epoch = Some(3))
+        .unwrap();
+    // Heights in epoch 3 (or before) would judge epoch 3 again: refused.
+    for h in [1, 3 * blocks] {
+        let err = latency.validate_against(&app_state, &start(h)).unwrap_err();
+        assert!(
+            err.contains("sla.last_epoch is 3") && err.contains("halt"),
+            "{err}"
+        );
+    }
+    // A chain continuing in epoch 4 (an export at the end of epoch 3) is fine.
+    latency
+        .validate_against(&app_state, &start(3 * blocks + 1))
+        .unwrap();
+
+    let mut app_state = AppState::default();
+    app_state
+        .edit(|g: &mut pol_reputation::GenesisState| g.last_measurer_epoch = Some(1))
+        .unwrap();
+    let err = latency.validate_against(&app_state, &start(2)).unwrap_err();
+    assert!(err.contains("reputation.last_measurer_epoch is 1"), "{err}");
+    latency
+        .validate_against(&app_state, &start(blocks + 1))
+        .unwrap();
+}

@@ -210,3 +210,24 @@ pub fn apply_validator_set<S: StateWrite + ?Sized>(
         .map(|(pk, power)| validator_update(pk, *power))
         .collect())
 }
+
+/// Reserve the ed25519 keys in `updates` (with power) that no validator holds: CometBFT
+/// validates with them, so a validator created with one would take over that seat.
+pub fn reserve_unknown_keys<S: StateWrite + ?Sized>(
+    state: &mut S,
+    updates: &[ValidatorUpdate],
+) -> Result<(), TxError> {
+    for u in updates.iter().filter(|u| u.power > 0) {
+        let Some(Sum::Ed25519(key)) = u.pub_key.as_ref().and_then(|k| k.sum.as_ref()) else {
+            continue;
+        };
+        let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) else {
+            continue;
+        };
+        let cons = crate::types::consensus_address(&key);
+        if state.validator_by_consensus(&cons)?.is_none() {
+            state.reserve_consensus_key(&key);
+        }
+    }
+    Ok(())
+}

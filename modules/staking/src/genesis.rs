@@ -12,6 +12,7 @@
 //! state keys and values (the indexes follow from the records), so a chain started from an
 //! export has the app hash of the exported height. CometBFT starts with `last_powers`.
 
+use pol_component::genesis::ChainStart;
 use pol_component::{AppState, ModuleGenesis};
 use std::collections::{BTreeMap, BTreeSet};
 use tendermint_proto::v0_38::abci::ValidatorUpdate;
@@ -54,6 +55,10 @@ pub struct GenesisState {
     /// weight. Loaded before the initial validator set is computed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pol_weights: Vec<GenesisPolWeight>,
+    /// base64 ed25519 keys CometBFT validates with that no validator here holds
+    /// (genesis.json's own validators; export): nobody may create a validator with one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reserved_consensus_keys: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,6 +364,28 @@ impl ModuleGenesis for GenesisState {
             }
         }
         let mut weighted = BTreeSet::new();
+        let mut reserved = BTreeSet::new();
+        for k in &self.reserved_consensus_keys {
+            let key = decode_consensus_key(k)?;
+            if !reserved.insert(key) {
+                return Err(format!(
+                    "staking genesis: reserved consensus key {k} listed twice"
+                ));
+            }
+            let cons = consensus_address(&key);
+            let held = self.validators.iter().any(|v| {
+                decode_consensus_key(&v.consensus_pubkey)
+                    .is_ok_and(|p| consensus_address(&p) == cons)
+            }) || self.gentxs.iter().any(|g| {
+                decode_consensus_key(&g.consensus_pubkey)
+                    .is_ok_and(|p| consensus_address(&p) == cons)
+            });
+            if held {
+                return Err(format!(
+                    "staking genesis: reserved consensus key {k} is a validator's own key"
+                ));
+            }
+        }
         for w in &self.pol_weights {
             let op = parse_valoper(&w.operator_address).map_err(err)?;
             if !known_ops.contains(&op) {
@@ -413,7 +440,7 @@ impl ModuleGenesis for GenesisState {
     /// Every gentx operator must hold its self-bond in bank genesis (InitChain would fail
     /// otherwise; saying so here catches it at `collect-gentxs` and `genesis validate`).
     /// Exported pools are checked by InitChain against the imported records.
-    fn validate_against(&self, app_state: &AppState) -> Result<(), String> {
+    fn validate_against(&self, app_state: &AppState, _chain: &ChainStart) -> Result<(), String> {
         let bank = app_state.get::<pol_bank::GenesisState>()?;
         let denom = &self.params.bond_denom;
         let mut need: BTreeMap<&str, u128> = BTreeMap::new();
@@ -514,6 +541,10 @@ impl ModuleGenesis for GenesisState {
         for w in &self.pol_weights {
             state.set_pol_weight(&parse_valoper(&w.operator_address)?, w.weight_ppm)?;
         }
+        for k in &self.reserved_consensus_keys {
+            state
+                .reserve_consensus_key(&decode_consensus_key(k).map_err(TxError::INVALID_REQUEST)?);
+        }
 
         end_block::apply_validator_set(state, ctx)?;
         // Imported BONDED validators that did not make the set start unbonding now (only
@@ -594,6 +625,11 @@ impl ModuleGenesis for GenesisState {
                     operator_address: valoper_string(&op),
                     weight_ppm,
                 })
+                .collect(),
+            reserved_consensus_keys: state
+                .reserved_consensus_keys()?
+                .iter()
+                .map(|k| base64::engine::general_purpose::STANDARD.encode(k))
                 .collect(),
         })
     }
@@ -785,4 +821,13 @@ mod tests {
         g.last_powers[1].operator_address = valoper_string(&addr(9));
         assert!(g.validate().is_err());
     }
+}
+
+/// A base64 ed25519 consensus key, checked as a curve point.
+fn decode_consensus_key(s: &str) -> Result<[u8; 32], String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|e| format!("staking genesis: consensus key {s:?} is not base64: {e}"))?;
+    parse_consensus_pubkey(&bytes)
+        .map_err(|e| format!("staking genesis: consensus key {s:?}: {}", e.log))
 }

@@ -6,6 +6,7 @@ use pol_component::module::{decode_msg_as, MsgHandler};
 use pol_component::{Address, BlockContext, EndBlockOutcome, ExecEnv, Module, ModuleMsg, TxError};
 use pol_store::{StateRead, StateWrite, Storage, StoreError};
 use tendermint_proto::google::protobuf::Any;
+use tendermint_proto::v0_38::abci::ValidatorUpdate;
 use tonic::service::RoutesBuilder;
 
 /// Validators, delegations and PoL weights; `pol.staking.v1.Query`.
@@ -38,6 +39,17 @@ impl Module for StakingModule {
 
     fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
         Some(&GenesisOf::<crate::GenesisState>::HANDLER)
+    }
+
+    /// A key CometBFT validates with that no staking validator holds (genesis.json's own
+    /// validators, when no gentx made them) is reserved, so nobody can create a validator
+    /// with it and take its place in the set.
+    fn validator_set_updated(
+        &self,
+        mut state: &mut dyn StateWrite,
+        updates: &[ValidatorUpdate],
+    ) -> Result<(), TxError> {
+        crate::end_block::reserve_unknown_keys(&mut state, updates)
     }
 
     fn invariants(&self, state: &dyn StateRead, height: u64) -> Result<Vec<String>, StoreError> {

@@ -191,7 +191,7 @@ pub(crate) fn create_validator<S: StateWrite + ?Sized>(
         )));
     }
     let cons = crate::types::consensus_address(&pubkey);
-    if state.validator_by_consensus(&cons)?.is_some() {
+    if state.validator_by_consensus(&cons)?.is_some() || state.consensus_key_reserved(&cons)? {
         return Err(TxError::INVALID_REQUEST(format!(
             "consensus pubkey (address {}) is already used by another validator",
             valcons_string(&cons)

@@ -148,3 +148,11 @@ pub const POL_WEIGHT_PREFIX: &[u8] = b"staking/pol_weight/";
 pub fn pol_weight(op: &Address) -> Vec<u8> {
     [POL_WEIGHT_PREFIX, op.as_bytes()].concat()
 }
+
+/// `staking/reserved_consensus/<consensus address 20>` → the 32-byte ed25519 key: a key
+/// CometBFT validates with that no staking validator holds (genesis.json's own validators,
+/// when no gentx made them). Nobody may create a validator with it.
+pub const RESERVED_CONSENSUS_PREFIX: &[u8] = b"staking/reserved_consensus/";
+pub fn reserved_consensus(cons: &[u8; 20]) -> Vec<u8> {
+    [RESERVED_CONSENSUS_PREFIX, cons].concat()
+}

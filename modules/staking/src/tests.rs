@@ -1103,3 +1103,46 @@ fn invariants_report_a_pool_out_of_step_and_a_missing_payout() {
     assert_eq!(broken.len(), 1, "{broken:?}");
     assert!(broken[0].starts_with("bonded_pool holds"), "{broken:?}");
 }
+
+/// genesis.json's own validators (no gentx) validate blocks without a staking record: their
+/// keys are reserved when CometBFT is given the set, so nobody can create a validator with
+/// one of them, and the reservation survives export and import.
+#[test]
+fn keys_of_validators_staking_does_not_hold_are_reserved() {
+    let mut s = setup(100 * M);
+    create(&mut s, 1, 1, 10 * M).unwrap();
+    let update = |key: [u8; 32], power| crate::end_block::validator_update(&key, power);
+    crate::end_block::reserve_unknown_keys(
+        &mut s,
+        &[update(pubkey(1), 10), update(pubkey(7), 5), update(pubkey(8), 0)],
+    )
+    .unwrap();
+    // The staking validator's own key and a key removed from the set are not reserved.
+    assert_eq!(s.reserved_consensus_keys().unwrap(), vec![pubkey(7)]);
+
+    let err = create(&mut s, 2, 7, 10 * M).unwrap_err();
+    assert_eq!(err.code, code::INVALID_REQUEST, "{}", err.log);
+    assert!(err.log.contains("already used"), "{}", err.log);
+    create(&mut s, 3, 8, 10 * M).unwrap();
+
+    let exported = GenesisState::export(&s).unwrap();
+    assert_eq!(exported.reserved_consensus_keys.len(), 1);
+    let mut again = StateDelta::new(MemState::default());
+    pol_bank::GenesisState::export(&s)
+        .unwrap()
+        .init(&mut again, &ctx(1))
+        .unwrap();
+    exported.init(&mut again, &ctx(1)).unwrap();
+    assert_eq!(again.reserved_consensus_keys().unwrap(), vec![pubkey(7)]);
+
+    // A reservation of a key a validator holds is a bad genesis.
+    let mut bad = exported.clone();
+    bad.reserved_consensus_keys.push(
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pubkey(1)),
+    );
+    let err = bad.validate().unwrap_err();
+    assert!(err.contains("a validator's own key"), "{err}");
+    let mut bad = exported;
+    bad.reserved_consensus_keys.push("not base64!".into());
+    assert!(bad.validate().unwrap_err().contains("not base64"));
+}

@@ -65,6 +65,25 @@ pub trait StakingRead: StateRead {
         Ok(total)
     }
 
+    /// Whether a consensus key is reserved (see [`state_key::RESERVED_CONSENSUS_PREFIX`]).
+    fn consensus_key_reserved(&self, cons: &[u8; 20]) -> Result<bool, StoreError> {
+        Ok(self
+            .get_raw(&state_key::reserved_consensus(cons))?
+            .is_some())
+    }
+
+    /// Every reserved consensus key, in address order.
+    fn reserved_consensus_keys(&self) -> Result<Vec<[u8; 32]>, StoreError> {
+        scan(self, state_key::RESERVED_CONSENSUS_PREFIX)?
+            .into_iter()
+            .map(|(_, v)| {
+                <[u8; 32]>::try_from(v.as_slice()).map_err(|_| {
+                    StoreError::Corrupt("staking reserved consensus key is not 32 bytes".into())
+                })
+            })
+            .collect()
+    }
+
     /// Up to `limit` candidates for the active set, most tokens first.
     fn validators_by_power(&self, limit: usize) -> Result<Vec<Validator>, StoreError> {
         let mut out = Vec::new();
@@ -207,6 +226,12 @@ impl<S: StateRead + ?Sized> StakingRead for S {}
 
 /// Writes to staking state; implemented for every [`StateWrite`].
 pub trait StakingWrite: StateWrite + StakingRead {
+    /// Reserve a consensus key no staking validator holds.
+    fn reserve_consensus_key(&mut self, pubkey: &[u8; 32]) {
+        let cons = crate::types::consensus_address(pubkey);
+        self.put_raw(state_key::reserved_consensus(&cons), pubkey.to_vec());
+    }
+
     fn put_staking_params(&mut self, params: &Params) {
         self.put_proto(state_key::PARAMS.to_vec(), &params.to_proto());
     }
