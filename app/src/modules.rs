@@ -22,7 +22,8 @@ use tonic::service::RoutesBuilder;
 /// of bank balances), begin block runs their hooks in this order (mint mints into the fee
 /// collector before anything pays out of it), and end block runs theirs in this order (latency hands the
 /// epoch that ends to sla and reputation; staking, last, turns the PoL weights reputation
-/// set into the validator updates for CometBFT).
+/// set into the validator updates for CometBFT). Distribution comes after staking: its
+/// genesis starts the reward accounting of the validators staking's genesis made.
 pub static MODULES: &[&dyn Module] = &[
     &pol_auth::AuthModule,
     &pol_bank::BankModule,
@@ -32,6 +33,7 @@ pub static MODULES: &[&dyn Module] = &[
     &pol_sla::SlaModule,
     &pol_reputation::ReputationModule,
     &pol_staking::StakingModule,
+    &pol_distribution::DistributionModule,
 ];
 
 /// The modules an app runs, in order: pol's ([`Modules::pol`]), or, in tests, pol's and
@@ -145,7 +147,7 @@ impl Modules {
         ctx: &BlockContext,
         block: &BlockInfo,
     ) -> Result<Vec<Event>, String> {
-        let mut shared = ExecEnv::default();
+        let mut shared = self.base_env();
         let mut events = Vec::new();
         for m in self.list {
             let done = m
@@ -164,7 +166,7 @@ impl Modules {
         ctx: &BlockContext,
         block_hash: &[u8],
     ) -> Result<EndBlockOutcome, String> {
-        let mut shared = ExecEnv::default();
+        let mut shared = self.base_env();
         let mut out = EndBlockOutcome::default();
         for m in self.list {
             let done = m
@@ -274,6 +276,9 @@ impl Modules {
     fn base_env(&self) -> ExecEnv {
         let mut env = ExecEnv::default();
         env.insert(BlockedAccounts(self.blocked_accounts()));
+        for m in self.list {
+            m.lend(&mut env);
+        }
         env
     }
 

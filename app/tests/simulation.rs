@@ -241,6 +241,7 @@ struct Stats {
     providers_unbonded: u64,
     validators_jailed: u64,
     unbondings_completed: u64,
+    rewards_withdrawn: u64,
     validator_updates: u64,
     blocks_with_set_changes: u64,
     txs: u64,
@@ -290,6 +291,10 @@ struct Sim {
     minted: u128,
     /// The last block's `mint` amount.
     last_mint: Option<u128>,
+    /// Rewards paid out of distribution (when delegations changed).
+    withdrawn: u128,
+    /// Fees charged before the last block (distribution holds them).
+    fees_paid_out: u128,
     fees: u128,
     stats: Stats,
     hashes: Vec<Vec<u8>>,
@@ -387,6 +392,8 @@ impl Sim {
             burned: 0,
             minted: 0,
             last_mint: None,
+            withdrawn: 0,
+            fees_paid_out: 0,
             fees: 0,
             stats: Stats::default(),
             hashes: Vec::new(),
@@ -556,13 +563,29 @@ impl Sim {
             self.ctx(height, "ProcessProposal rejected our block")
         );
 
+        // The previous block's commit: every validator CometBFT has, all signing (the
+        // distribution module pays by these powers).
+        let votes = self
+            .cometbft_set
+            .iter()
+            .map(|(key, power)| VoteInfo {
+                validator: Some(Validator {
+                    address: Sha256::digest(key)[..20].to_vec().into(),
+                    power: *power,
+                }),
+                block_id_flag: tendermint_proto::v0_38::types::BlockIdFlag::Commit as i32,
+            })
+            .collect();
         let r = self.app.finalize_block(RequestFinalizeBlock {
             txs,
             height: height as i64,
             time: Some(self.timestamp()),
             hash: hash.to_vec().into(),
+            decided_last_commit: Some(CommitInfo { round: 0, votes }),
             ..Default::default()
         });
+        // Distribution paid out every fee charged before this block at its begin.
+        self.fees_paid_out = self.fees;
         self.app.commit();
         assert_eq!(r.tx_results.len(), plan.planned.len());
         for (res, p) in r.tx_results.iter().zip(&plan.planned) {
@@ -581,6 +604,14 @@ impl Sim {
                 }
                 for e in &res.events {
                     match e.r#type.as_str() {
+                        "withdraw_rewards" => {
+                            let amount = attr(e, "amount").expect("amount attribute");
+                            if !amount.is_empty() {
+                                let n = amount.strip_suffix(DENOM).expect("upol rewards");
+                                self.withdrawn += n.parse::<u128>().expect("rewards amount");
+                                self.stats.rewards_withdrawn += 1;
+                            }
+                        }
                         "attestation" => self.stats.discharged += 1,
                         "jail" => self.stats.validators_jailed += 1,
                         _ => {}
@@ -1948,9 +1979,17 @@ impl Sim {
         let fee_collector = Address::module(pol_auth::FEE_COLLECTOR);
         assert_eq!(
             pool(fee_collector),
-            self.fees + self.minted,
+            self.fees - self.fees_paid_out,
             "{}",
-            ctx("the fee collector does not hold the fees charged and the tokens minted".into())
+            ctx("the fee collector does not hold exactly the fees of this block".into())
+        );
+        // Distribution holds what it was paid (earlier fees and every mint) less what it paid
+        // out to delegators.
+        assert_eq!(
+            pool(pol_distribution::module_account()),
+            self.fees_paid_out + self.minted - self.withdrawn,
+            "{}",
+            ctx("the distribution account does not hold the fees and mint paid in, less rewards paid out".into())
         );
 
         // Every module's own invariants (pools against records, supply against balances,
@@ -2110,7 +2149,8 @@ fn report(s: &Stats) {
     }
     eprintln!(
         "obligations {} (discharged {}, missed {}), providers jailed {}, providers unbonded {}, \
-         validators jailed {}, unbondings completed {}, validator updates {} in {} blocks",
+         validators jailed {}, unbondings completed {}, validator updates {} in {} blocks, \
+         delegations' rewards paid out {}",
         s.obligations,
         s.discharged,
         s.missed,
@@ -2119,7 +2159,8 @@ fn report(s: &Stats) {
         s.validators_jailed,
         s.unbondings_completed,
         s.validator_updates,
-        s.blocks_with_set_changes
+        s.blocks_with_set_changes,
+        s.rewards_withdrawn
     );
 }
 
@@ -2201,6 +2242,10 @@ fn seeded_simulation_keeps_invariants_and_is_deterministic() {
         assert!(s.validator_updates > 0 && s.validators_jailed > 0);
         assert!(s.unbondings_completed > 0 && s.providers_unbonded > 0);
         assert!(s.providers_jailed > 0);
+        assert!(
+            s.rewards_withdrawn > 0,
+            "delegation changes paid out rewards"
+        );
     }
 }
 

@@ -505,3 +505,18 @@ pub async fn total_supply_upol(rpc: &RpcClient) -> anyhow::Result<u128> {
         .parse()
         .with_context(|| format!("supply {amount:?} is not an amount"))
 }
+
+/// Every fee paid so far, on a chain without inflation: what the fee collector holds (this
+/// block's fees) plus what it handed to distribution at each block's start (earlier fees,
+/// held as rewards until withdrawn), read at one height.
+pub async fn fees_collected(rpc: &RpcClient) -> anyhow::Result<u128> {
+    let height = rpc.latest_height().await?;
+    let collector = balance(
+        rpc,
+        &pol_component::Address::module("fee_collector"),
+        height,
+    )
+    .await?;
+    let distribution = balance(rpc, &pol_distribution::module_account(), height).await?;
+    Ok(collector + distribution)
+}

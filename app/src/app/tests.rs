@@ -836,8 +836,9 @@ mod export {
         assert_eq!(root.to_vec(), r.app_hash.to_vec());
         assert_eq!(
             e.accounts,
-            3000 + 3,
-            "the funded, the operator, the bonded pool, the fee collector (block 1's mint)"
+            3000 + 4,
+            "the funded, the operator, the bonded pool, the fee collector (block 1's mint) and \
+             distribution (that mint, paid out)"
         );
         eprintln!(
             "{entries} state entries, {} accounts: export {export_time:?}, InitChain of the \

@@ -11,6 +11,7 @@ pub const SERVICES: &[&str] = &[
     "cosmos.auth.v1beta1.Query",
     "cosmos.bank.v1beta1.Query",
     "cosmos.consensus.v1.Query",
+    "cosmos.distribution.v1beta1.Query",
     "cosmos.mint.v1beta1.Query",
     "cosmos.tx.v1beta1.Service",
 ];
@@ -129,6 +130,7 @@ mod tests {
         use cosmos_sdk_proto::cosmos::bank::v1beta1 as bank;
         use cosmos_sdk_proto::cosmos::base::abci::v1beta1 as abci;
         use cosmos_sdk_proto::cosmos::base::query::v1beta1 as query;
+        use cosmos_sdk_proto::cosmos::distribution::v1beta1 as distribution;
         use cosmos_sdk_proto::cosmos::mint::v1beta1 as mint;
         use cosmos_sdk_proto::cosmos::tx::v1beta1 as tx;
         use tendermint_proto::types as tmtypes;
@@ -191,6 +193,32 @@ mod tests {
             ".cosmos.bank.v1beta1.QueryDenomMetadataByQueryStringResponse" => bank::QueryDenomMetadataByQueryStringResponse,
             ".cosmos.bank.v1beta1.QuerySendEnabledRequest" => bank::QuerySendEnabledRequest,
             ".cosmos.bank.v1beta1.QuerySendEnabledResponse" => bank::QuerySendEnabledResponse,
+            ".cosmos.distribution.v1beta1.Params" => distribution::Params,
+            ".cosmos.distribution.v1beta1.ValidatorAccumulatedCommission" => distribution::ValidatorAccumulatedCommission,
+            ".cosmos.distribution.v1beta1.ValidatorOutstandingRewards" => distribution::ValidatorOutstandingRewards,
+            ".cosmos.distribution.v1beta1.ValidatorSlashEvent" => distribution::ValidatorSlashEvent,
+            ".cosmos.distribution.v1beta1.DelegationDelegatorReward" => distribution::DelegationDelegatorReward,
+            ".cosmos.distribution.v1beta1.QueryParamsRequest" => distribution::QueryParamsRequest,
+            ".cosmos.distribution.v1beta1.QueryParamsResponse" => distribution::QueryParamsResponse,
+            ".cosmos.distribution.v1beta1.QueryValidatorDistributionInfoRequest" => distribution::QueryValidatorDistributionInfoRequest,
+            ".cosmos.distribution.v1beta1.QueryValidatorDistributionInfoResponse" => distribution::QueryValidatorDistributionInfoResponse,
+            ".cosmos.distribution.v1beta1.QueryValidatorOutstandingRewardsRequest" => distribution::QueryValidatorOutstandingRewardsRequest,
+            ".cosmos.distribution.v1beta1.QueryValidatorOutstandingRewardsResponse" => distribution::QueryValidatorOutstandingRewardsResponse,
+            ".cosmos.distribution.v1beta1.QueryValidatorCommissionRequest" => distribution::QueryValidatorCommissionRequest,
+            ".cosmos.distribution.v1beta1.QueryValidatorCommissionResponse" => distribution::QueryValidatorCommissionResponse,
+            ".cosmos.distribution.v1beta1.QueryValidatorSlashesRequest" => distribution::QueryValidatorSlashesRequest,
+            ".cosmos.distribution.v1beta1.QueryValidatorSlashesResponse" => distribution::QueryValidatorSlashesResponse,
+            ".cosmos.distribution.v1beta1.QueryDelegationRewardsRequest" => distribution::QueryDelegationRewardsRequest,
+            ".cosmos.distribution.v1beta1.QueryDelegationRewardsResponse" => distribution::QueryDelegationRewardsResponse,
+            ".cosmos.distribution.v1beta1.QueryDelegationTotalRewardsRequest" => distribution::QueryDelegationTotalRewardsRequest,
+            ".cosmos.distribution.v1beta1.QueryDelegationTotalRewardsResponse" => distribution::QueryDelegationTotalRewardsResponse,
+            ".cosmos.distribution.v1beta1.QueryDelegatorValidatorsRequest" => distribution::QueryDelegatorValidatorsRequest,
+            ".cosmos.distribution.v1beta1.QueryDelegatorValidatorsResponse" => distribution::QueryDelegatorValidatorsResponse,
+            ".cosmos.distribution.v1beta1.QueryDelegatorWithdrawAddressRequest" => distribution::QueryDelegatorWithdrawAddressRequest,
+            ".cosmos.distribution.v1beta1.QueryDelegatorWithdrawAddressResponse" => distribution::QueryDelegatorWithdrawAddressResponse,
+            ".cosmos.distribution.v1beta1.QueryCommunityPoolRequest" => distribution::QueryCommunityPoolRequest,
+            ".cosmos.distribution.v1beta1.QueryCommunityPoolResponse" => distribution::QueryCommunityPoolResponse,
+            ".cosmos.base.v1beta1.DecCoin" => cosmos_sdk_proto::cosmos::base::v1beta1::DecCoin,
             ".cosmos.mint.v1beta1.Minter" => mint::Minter,
             ".cosmos.mint.v1beta1.Params" => mint::Params,
             ".cosmos.mint.v1beta1.QueryParamsRequest" => mint::QueryParamsRequest,

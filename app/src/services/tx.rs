@@ -353,6 +353,8 @@ fn store_status(e: impl std::fmt::Display) -> Status {
 ///    check and its gas, fee) and messages, all metered by the real gas schedule;
 /// 3. the size gas of the bytes the rewrite added is taken back out.
 ///
+/// The modules' begin block runs first on the overlay, as the next block will run it.
+///
 /// A tx simulated without a fee gets a stand-in fee of 1upol, so the fee transfer's gas
 /// (which the real tx pays) is part of the estimate.
 pub fn simulate(
@@ -482,6 +484,11 @@ pub fn simulate(
         height,
         time_unix_nanos: 0,
     };
+    // The next block starts before its txs run (mint mints, distribution empties the fee
+    // collector): run it here too, so the tx is metered on the state it will meet.
+    modules
+        .begin_block(&mut state, &ctx, &pol_component::BlockInfo::default())
+        .map_err(Status::internal)?;
     let out = execute_tx(
         &mut state,
         &ctx,

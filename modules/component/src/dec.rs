@@ -152,6 +152,23 @@ impl Dec {
         checked(&self.0 * precision_multiplier() / &o.0)
     }
 
+    /// Quotient, rounded away from zero.
+    pub fn quo_round_up(&self, o: &Dec) -> Result<Dec, DecError> {
+        if o.0.is_zero() {
+            return Err(DecError::DivisionByZero);
+        }
+        let (quo, rem) = (&self.0 * precision_multiplier()).div_rem(&o.0);
+        if rem.is_zero() {
+            return checked(quo);
+        }
+        let away = if (self.0.is_negative()) != (o.0.is_negative()) {
+            quo - 1
+        } else {
+            quo + 1
+        };
+        checked(away)
+    }
+
     /// Quotient by a whole number, rounded toward zero.
     pub fn quo_int(&self, n: impl Into<BigInt>) -> Result<Dec, DecError> {
         let n = n.into();

@@ -99,6 +99,11 @@ pub trait Module: Send + Sync {
     ) {
     }
 
+    /// Values this module lends every other module's handlers and hooks, in the mempool,
+    /// in blocks and in begin/end block (distribution lends staking the hooks it must call
+    /// when delegations change).
+    fn lend(&self, _env: &mut ExecEnv) {}
+
     /// What this module's handlers need in the mempool (CheckTx, simulation).
     fn mempool_env(&self, _env: &mut ExecEnv) {}
 

@@ -21,7 +21,7 @@ pub struct Params {
     /// Bonded ratio the rate steers toward: below it inflation rises, above it falls.
     pub goal_bonded: Dec,
     /// Expected blocks per year (proto3 JSON writes a uint64 as a string).
-    #[serde(with = "u64_string")]
+    #[serde(with = "pol_component::json::u64_string")]
     pub blocks_per_year: u64,
 }
 
@@ -182,28 +182,6 @@ pub fn bonded_ratio(bonded: u128, supply: u128) -> Result<Dec, DecError> {
         return Ok(Dec::zero());
     }
     Dec::from_int(bonded).quo_int(supply)
-}
-
-mod u64_string {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(v)
-    }
-
-    /// A string, as proto3 JSON writes a uint64; a bare number is accepted too.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Either {
-            S(String),
-            N(u64),
-        }
-        match Either::deserialize(d)? {
-            Either::N(n) => Ok(n),
-            Either::S(s) => s.parse().map_err(serde::de::Error::custom),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -64,6 +64,7 @@ fn chain(n: u8) -> State {
         execute_create_validator(
             &mut s,
             &ctx(1),
+            &pol_staking::NoHooks,
             &MsgCreateValidator {
                 validator_address: valoper_string(&addr(b)),
                 consensus_pubkey: pubkey(b).to_vec(),

@@ -531,11 +531,24 @@ impl ModuleGenesis for GenesisState {
 
         for g in &self.gentxs {
             let (op, key) = g.parse()?;
-            msg::create_validator(state, op, key, &g.moniker, g.commission_bps, g.self_bond)
-                .map_err(|e| TxError {
-                    log: format!("staking genesis: gentx {}: {}", g.operator, e.log),
-                    ..e
-                })?;
+            // No hooks: modules that follow delegations (distribution) come after staking
+            // in the module list and initialise what staking's genesis made.
+            let hooks = &crate::hooks::NoHooks;
+            let mut state = &mut *state;
+            msg::create_validator(
+                &mut state,
+                ctx,
+                hooks,
+                op,
+                key,
+                &g.moniker,
+                g.commission_bps,
+                g.self_bond,
+            )
+            .map_err(|e| TxError {
+                log: format!("staking genesis: gentx {}: {}", g.operator, e.log),
+                ..e
+            })?;
         }
 
         for w in &self.pol_weights {
@@ -687,6 +700,15 @@ impl GenesisState {
     }
 }
 
+/// A base64 ed25519 consensus key, checked as a curve point.
+fn decode_consensus_key(s: &str) -> Result<[u8; 32], String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|e| format!("staking genesis: consensus key {s:?} is not base64: {e}"))?;
+    parse_consensus_pubkey(&bytes)
+        .map_err(|e| format!("staking genesis: consensus key {s:?}: {}", e.log))
+}
+
 #[cfg(test)]
 mod tests {
     use pol_auth::AuthWrite;
@@ -748,8 +770,14 @@ mod tests {
         delegate(&mut s, 5, 1, 7 * M).unwrap();
         delegate(&mut s, 6, 3, 3 * M + 17).unwrap();
         undelegate(&mut s, 2, 6, 3, M).unwrap();
-        s.slash(&ctx(2), ValidatorRef::Operator(addr(1)), 1_000, "t")
-            .unwrap();
+        s.slash(
+            &ctx(2),
+            &crate::NoHooks,
+            ValidatorRef::Operator(addr(1)),
+            1_000,
+            "t",
+        )
+        .unwrap();
         s.jail(&ctx(2), ValidatorRef::Operator(addr(2)), 50, "t")
             .unwrap();
         end_block::end_block(&mut s, &ctx(2)).unwrap();
@@ -821,13 +849,4 @@ mod tests {
         g.last_powers[1].operator_address = valoper_string(&addr(9));
         assert!(g.validate().is_err());
     }
-}
-
-/// A base64 ed25519 consensus key, checked as a curve point.
-fn decode_consensus_key(s: &str) -> Result<[u8; 32], String> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(s)
-        .map_err(|e| format!("staking genesis: consensus key {s:?} is not base64: {e}"))?;
-    parse_consensus_pubkey(&bytes)
-        .map_err(|e| format!("staking genesis: consensus key {s:?}: {}", e.log))
 }

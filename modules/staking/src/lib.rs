@@ -14,6 +14,7 @@
 
 pub mod end_block;
 pub mod genesis;
+pub mod hooks;
 pub mod invariants;
 pub mod math;
 pub mod module;
@@ -41,6 +42,7 @@ pub const QUERY_SERVICE: &str = "pol.staking.v1.Query";
 
 pub use end_block::end_block;
 pub use genesis::{GenesisPolWeight, GenesisState, GenesisValidator};
+pub use hooks::{NoHooks, StakingHookList, StakingHooks};
 pub use params::Params;
 pub use query::StakingQuery;
 pub use slashing::{SlashOutcome, Slashing, ValidatorRef};

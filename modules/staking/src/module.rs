@@ -2,7 +2,10 @@
 
 use crate::msg::{self, MsgCreateValidator, MsgDelegate, MsgUndelegate, MsgUnjail};
 use pol_component::genesis::{GenesisHandler, GenesisOf};
-use pol_component::module::{decode_msg_as, MsgHandler};
+use pol_component::module::{decode_msg_as, no_intrinsic_gas, MsgHandler};
+use prost::Message as _;
+
+use crate::hooks::StakingHookList;
 use pol_component::{Address, BlockContext, EndBlockOutcome, ExecEnv, Module, ModuleMsg, TxError};
 use pol_store::{StateRead, StateWrite, Storage, StoreError};
 use tendermint_proto::google::protobuf::Any;
@@ -77,26 +80,41 @@ impl Module for StakingModule {
     }
 }
 
-static CREATE_VALIDATOR: MsgHandler<MsgCreateValidator> = pol_component::msg_handler!(
-    crate::MSG_CREATE_VALIDATOR_TYPE_URL,
-    "/pol.staking.v1.MsgCreateValidatorResponse",
-    msg::create_validator_signer,
-    msg::execute_create_validator
-);
+static CREATE_VALIDATOR: MsgHandler<MsgCreateValidator> = MsgHandler {
+    type_url: crate::MSG_CREATE_VALIDATOR_TYPE_URL,
+    response_type_url: "/pol.staking.v1.MsgCreateValidatorResponse",
+    signer: msg::create_validator_signer,
+    intrinsic_gas: no_intrinsic_gas,
+    execute: |mut state, ctx, env, m| {
+        let (response, events) =
+            msg::execute_create_validator(&mut state, ctx, &StakingHookList::of(env), m)?;
+        Ok((response.encode_to_vec(), events))
+    },
+};
 
-static DELEGATE: MsgHandler<MsgDelegate> = pol_component::msg_handler!(
-    crate::MSG_DELEGATE_TYPE_URL,
-    "/pol.staking.v1.MsgDelegateResponse",
-    msg::delegate_signer,
-    msg::execute_delegate
-);
+static DELEGATE: MsgHandler<MsgDelegate> = MsgHandler {
+    type_url: crate::MSG_DELEGATE_TYPE_URL,
+    response_type_url: "/pol.staking.v1.MsgDelegateResponse",
+    signer: msg::delegate_signer,
+    intrinsic_gas: no_intrinsic_gas,
+    execute: |mut state, ctx, env, m| {
+        let (response, events) =
+            msg::execute_delegate(&mut state, ctx, &StakingHookList::of(env), m)?;
+        Ok((response.encode_to_vec(), events))
+    },
+};
 
-static UNDELEGATE: MsgHandler<MsgUndelegate> = pol_component::msg_handler!(
-    crate::MSG_UNDELEGATE_TYPE_URL,
-    "/pol.staking.v1.MsgUndelegateResponse",
-    msg::undelegate_signer,
-    msg::execute_undelegate
-);
+static UNDELEGATE: MsgHandler<MsgUndelegate> = MsgHandler {
+    type_url: crate::MSG_UNDELEGATE_TYPE_URL,
+    response_type_url: "/pol.staking.v1.MsgUndelegateResponse",
+    signer: msg::undelegate_signer,
+    intrinsic_gas: no_intrinsic_gas,
+    execute: |mut state, ctx, env, m| {
+        let (response, events) =
+            msg::execute_undelegate(&mut state, ctx, &StakingHookList::of(env), m)?;
+        Ok((response.encode_to_vec(), events))
+    },
+};
 
 static UNJAIL: MsgHandler<MsgUnjail> = pol_component::msg_handler!(
     crate::MSG_UNJAIL_TYPE_URL,

@@ -19,6 +19,7 @@ use pol_component::coins::{parse_amount, validate_denom, Coin};
 use pol_component::{Address, BlockContext, Event, TxError};
 use pol_store::StateWrite;
 
+use crate::hooks::StakingHooks;
 use crate::params::Params;
 use crate::types::{
     parse_consensus_pubkey, parse_valoper, valcons_string, valoper_string, BondStatus, Delegation,
@@ -109,8 +110,10 @@ fn overflow(what: &str) -> TxError {
 
 /// Bond `amount` of `delegator`'s coins to `val`: coins to `bonded_pool`, shares to the
 /// delegator. Writes `val` and the delegation. Returns the shares issued and bank events.
-pub(crate) fn bond<S: StateWrite + ?Sized>(
+pub(crate) fn bond<S: StateWrite>(
     state: &mut S,
+    ctx: &BlockContext,
+    hooks: &dyn StakingHooks,
     params: &Params,
     val: &mut Validator,
     delegator: &Address,
@@ -138,18 +141,22 @@ pub(crate) fn bond<S: StateWrite + ?Sized>(
         .delegator_shares
         .checked_add(shares)
         .ok_or_else(|| overflow("validator shares"))?;
-    let mut del = state
-        .delegation(delegator, &val.operator)?
-        .unwrap_or(Delegation {
-            delegator: *delegator,
-            validator: val.operator,
-            shares: 0,
-        });
+    let existing = state.delegation(delegator, &val.operator)?;
+    // Distribution settles the rewards of the stake as it was before it changes.
+    let mut hook_events = match &existing {
+        Some(_) => hooks.before_delegation_shares_modified(state, ctx, &val.operator, delegator)?,
+        None => hooks.before_delegation_created(state, ctx, &val.operator, delegator)?,
+    };
+    let mut del = existing.unwrap_or(Delegation {
+        delegator: *delegator,
+        validator: val.operator,
+        shares: 0,
+    });
     del.shares = del
         .shares
         .checked_add(shares)
         .ok_or_else(|| overflow("delegation shares"))?;
-    let events = state.send_coins(
+    let mut events = state.send_coins(
         delegator,
         &bonded_pool(),
         &[Coin::new(params.bond_denom.clone(), amount)],
@@ -158,12 +165,17 @@ pub(crate) fn bond<S: StateWrite + ?Sized>(
     val.delegator_shares = total_shares;
     state.put_delegation(&del);
     state.put_validator(val)?;
+    hook_events.extend(hooks.after_delegation_modified(state, ctx, val, &del)?);
+    events.extend(hook_events);
     Ok((shares, events))
 }
 
 /// Create a validator and its self-bond (MsgCreateValidator and genesis).
-pub(crate) fn create_validator<S: StateWrite + ?Sized>(
+#[allow(clippy::too_many_arguments)] // the message's fields, then where it runs
+pub(crate) fn create_validator<S: StateWrite>(
     state: &mut S,
+    ctx: &BlockContext,
+    hooks: &dyn StakingHooks,
     op: Address,
     pubkey: [u8; 32],
     moniker: &str,
@@ -210,7 +222,12 @@ pub(crate) fn create_validator<S: StateWrite + ?Sized>(
         unbonding_height: 0,
         unbonding_completion_height: 0,
     };
-    let (_, mut events) = bond(state, &params, &mut val, &op, amount)?;
+    // Stored before the hooks run, as the SDK's: they read it (the self-delegation's hook
+    // closes the new validator's first period).
+    state.put_validator(&val)?;
+    let created = hooks.after_validator_created(state, ctx, &val)?;
+    let (_, mut events) = bond(state, ctx, hooks, &params, &mut val, &op, amount)?;
+    events.extend(created);
     events.push(
         Event::new("create_validator")
             .attr("validator", valoper_string(&op))
@@ -224,7 +241,8 @@ pub(crate) fn create_validator<S: StateWrite + ?Sized>(
 
 pub fn execute_create_validator<S: StateWrite>(
     state: &mut S,
-    _ctx: &BlockContext,
+    ctx: &BlockContext,
+    hooks: &dyn StakingHooks,
     msg: &MsgCreateValidator,
 ) -> Result<(MsgCreateValidatorResponse, Vec<Event>), TxError> {
     let op = parse_valoper(&msg.validator_address)?;
@@ -232,14 +250,24 @@ pub fn execute_create_validator<S: StateWrite>(
     let params = state.staking_params()?;
     let amount = bond_amount(msg.self_bond.as_ref(), &params)?;
     let events = atomic(state, |s| {
-        create_validator(s, op, pubkey, &msg.moniker, msg.commission_bps, amount)
+        create_validator(
+            s,
+            ctx,
+            hooks,
+            op,
+            pubkey,
+            &msg.moniker,
+            msg.commission_bps,
+            amount,
+        )
     })?;
     Ok((MsgCreateValidatorResponse {}, events))
 }
 
 pub fn execute_delegate<S: StateWrite>(
     state: &mut S,
-    _ctx: &BlockContext,
+    ctx: &BlockContext,
+    hooks: &dyn StakingHooks,
     msg: &MsgDelegate,
 ) -> Result<(MsgDelegateResponse, Vec<Event>), TxError> {
     let delegator = Address::parse(&msg.delegator_address)?;
@@ -248,7 +276,7 @@ pub fn execute_delegate<S: StateWrite>(
     let amount = bond_amount(msg.amount.as_ref(), &params)?;
     atomic(state, |s| {
         let mut val = existing_validator(s, &op)?;
-        let (shares, mut events) = bond(s, &params, &mut val, &delegator, amount)?;
+        let (shares, mut events) = bond(s, ctx, hooks, &params, &mut val, &delegator, amount)?;
         events.push(
             Event::new("delegate")
                 .attr("validator", valoper_string(&op))
@@ -274,6 +302,7 @@ pub fn execute_delegate<S: StateWrite>(
 pub fn execute_undelegate<S: StateWrite>(
     state: &mut S,
     ctx: &BlockContext,
+    hooks: &dyn StakingHooks,
     msg: &MsgUndelegate,
 ) -> Result<(MsgUndelegateResponse, Vec<Event>), TxError> {
     let delegator = Address::parse(&msg.delegator_address)?;
@@ -296,6 +325,7 @@ pub fn execute_undelegate<S: StateWrite>(
                 d = params.bond_denom
             )));
         }
+        let hook_events = hooks.before_delegation_shares_modified(s, ctx, &op, &delegator)?;
         let burn = math::shares_to_unbond(amount, val.tokens, val.delegator_shares)
             .ok_or_else(|| overflow("unbonding shares"))?
             .min(del.shares);
@@ -312,11 +342,12 @@ pub fn execute_undelegate<S: StateWrite>(
             .tokens
             .checked_sub(amount)
             .ok_or_else(|| TxError::INTERNAL("validator tokens below a delegation's worth"))?;
-        let mut events = s.send_coins(
+        let mut events = hook_events;
+        events.extend(s.send_coins(
             &bonded_pool(),
             &not_bonded_pool(),
             &[Coin::new(params.bond_denom.clone(), amount)],
-        )?;
+        )?);
         s.put_delegation(&del);
         let entry = s.insert_unbonding(UnbondingEntry {
             id: 0,
@@ -349,6 +380,11 @@ pub fn execute_undelegate<S: StateWrite>(
             }
         }
         s.put_validator(&val)?;
+        // A delegation with shares left starts a new reward period; one that is gone has
+        // been settled by the hook before.
+        if del.shares > 0 {
+            events.extend(hooks.after_delegation_modified(s, ctx, &val, &del)?);
+        }
         Ok((
             MsgUndelegateResponse {
                 completion_height: completion,

@@ -311,6 +311,7 @@ mod tests {
             execute_create_validator(
                 &mut s,
                 &ctx,
+                &crate::NoHooks,
                 &pb::MsgCreateValidator {
                     validator_address: valoper_string(&addr(b)),
                     consensus_pubkey: pubkey(b),
@@ -323,6 +324,7 @@ mod tests {
             execute_delegate(
                 &mut s,
                 &ctx,
+                &crate::NoHooks,
                 &pb::MsgDelegate {
                     delegator_address: addr(9).to_string(),
                     validator_address: valoper_string(&addr(b)),
@@ -334,6 +336,7 @@ mod tests {
         execute_undelegate(
             &mut s,
             &ctx,
+            &crate::NoHooks,
             &pb::MsgUndelegate {
                 delegator_address: addr(9).to_string(),
                 validator_address: valoper_string(&addr(1)),

@@ -16,7 +16,9 @@
 
 use pol_bank::BankWrite;
 use pol_component::coins::Coin;
-use pol_component::{Address, BlockContext, Event, TxError};
+use pol_component::{Address, BlockContext, Dec, Event, TxError};
+
+use crate::hooks::StakingHooks;
 use pol_store::StateWrite;
 
 use crate::params::destination_name;
@@ -54,6 +56,7 @@ pub trait Slashing {
     fn slash(
         &mut self,
         ctx: &BlockContext,
+        hooks: &dyn StakingHooks,
         validator: ValidatorRef,
         fraction_ppm: u32,
         reason: &str,
@@ -114,7 +117,8 @@ fn dispose<S: StateWrite + ?Sized>(
 impl<S: StateWrite + ?Sized> Slashing for S {
     fn slash(
         &mut self,
-        _ctx: &BlockContext,
+        ctx: &BlockContext,
+        hooks: &dyn StakingHooks,
         validator: ValidatorRef,
         fraction_ppm: u32,
         reason: &str,
@@ -128,6 +132,16 @@ impl<S: StateWrite + ?Sized> Slashing for S {
             let params = s.staking_params()?;
             let mut val = find(s, validator)?;
             let from_tokens = math::slash_amount(val.tokens, fraction_ppm);
+            let mut hook_events = Vec::new();
+            if from_tokens > 0 {
+                // The fraction of the tokens really taken (rounded up, as the SDK's): what
+                // every delegation to the validator loses.
+                let fraction = Dec::from_int(from_tokens)
+                    .quo_round_up(&Dec::from_int(val.tokens))
+                    .map_err(|e| TxError::INTERNAL(format!("slash fraction: {e}")))?
+                    .min(Dec::one());
+                hook_events = hooks.before_validator_slashed(s, ctx, &val, &fraction)?;
+            }
             val.tokens -= from_tokens;
             s.put_validator(&val)?;
 
@@ -143,7 +157,14 @@ impl<S: StateWrite + ?Sized> Slashing for S {
                 }
             }
             let dest = params.slash_destination;
-            let mut events = dispose(s, &bonded_pool(), from_tokens, &params.bond_denom, dest)?;
+            let mut events = hook_events;
+            events.extend(dispose(
+                s,
+                &bonded_pool(),
+                from_tokens,
+                &params.bond_denom,
+                dest,
+            )?);
             events.extend(dispose(
                 s,
                 &not_bonded_pool(),

@@ -79,6 +79,7 @@ pub(crate) fn create(s: &mut State, op: u8, key: u8, amount: u128) -> Result<(),
     execute_create_validator(
         s,
         &ctx(1),
+        &crate::NoHooks,
         &MsgCreateValidator {
             validator_address: valoper_string(&addr(op)),
             consensus_pubkey: pubkey(key).to_vec(),
@@ -94,6 +95,7 @@ pub(crate) fn delegate(s: &mut State, del: u8, op: u8, amount: u128) -> Result<u
     execute_delegate(
         s,
         &ctx(1),
+        &crate::NoHooks,
         &MsgDelegate {
             delegator_address: addr(del).to_string(),
             validator_address: valoper_string(&addr(op)),
@@ -113,6 +115,7 @@ pub(crate) fn undelegate(
     execute_undelegate(
         s,
         &ctx(height),
+        &crate::NoHooks,
         &MsgUndelegate {
             delegator_address: addr(del).to_string(),
             validator_address: valoper_string(&addr(op)),
@@ -188,6 +191,7 @@ fn create_validator_bonds_self_delegation() {
     let (_, events) = execute_create_validator(
         &mut s,
         &ctx(1),
+        &crate::NoHooks,
         &MsgCreateValidator {
             validator_address: addr(2).to_string(),
             consensus_pubkey: pubkey(2).to_vec(),
@@ -326,12 +330,12 @@ fn create_validator_rejections_write_nothing() {
         ),
     ];
     for (name, m, want) in cases {
-        let e = execute_create_validator(&mut s, &ctx(1), &m).unwrap_err();
+        let e = execute_create_validator(&mut s, &ctx(1), &crate::NoHooks, &m).unwrap_err();
         assert_eq!(e.code, want, "{name}: {}", e.log);
         assert!(!e.log.is_empty());
         assert_eq!(s.writes(), &before, "{name} wrote state");
     }
-    execute_create_validator(&mut s, &ctx(1), &good).unwrap();
+    execute_create_validator(&mut s, &ctx(1), &crate::NoHooks, &good).unwrap();
 }
 
 // ---- delegate / undelegate -------------------------------------------------------------
@@ -385,7 +389,7 @@ fn delegate_issues_shares_and_rejects_cleanly() {
         ),
     ];
     for (name, msg, want) in cases {
-        let e = execute_delegate(&mut s, &ctx(1), &msg).unwrap_err();
+        let e = execute_delegate(&mut s, &ctx(1), &crate::NoHooks, &msg).unwrap_err();
         assert_eq!(e.code, want, "{name}: {}", e.log);
         assert_eq!(s.writes(), &before, "{name} wrote state");
     }
@@ -396,8 +400,14 @@ fn delegating_to_a_validator_slashed_to_zero_or_too_little_is_refused() {
     let mut s = setup(100 * M);
     create(&mut s, 1, 1, 10 * M).unwrap();
     // Slashed to zero: shares outstanding, no tokens; new shares would be worthless.
-    s.slash(&ctx(2), ValidatorRef::Operator(addr(1)), 1_000_000, "test")
-        .unwrap();
+    s.slash(
+        &ctx(2),
+        &crate::NoHooks,
+        ValidatorRef::Operator(addr(1)),
+        1_000_000,
+        "test",
+    )
+    .unwrap();
     assert_eq!(val(&s, 1).tokens, 0);
     let mut s = settle(s);
     let before = s.writes().clone();
@@ -483,6 +493,7 @@ fn undelegate_rejections_write_nothing() {
     let e = execute_undelegate(
         &mut s,
         &ctx(2),
+        &crate::NoHooks,
         &MsgUndelegate {
             delegator_address: addr(2).to_string(),
             validator_address: valoper_string(&addr(1)),
@@ -533,6 +544,7 @@ fn slash_hits_delegators_proportionally_and_the_unbonding_entry() {
         let out = s
             .slash(
                 &ctx(3),
+                &crate::NoHooks,
                 ValidatorRef::Consensus(types::consensus_address(&pubkey(1))),
                 100_000,
                 "double_sign",
@@ -577,17 +589,35 @@ fn slash_rounding_and_rejections() {
     create(&mut s, 1, 1, M + 1).unwrap();
     // 1 ppm of 1_000_001 is 1.000001 → 2 (rounded against the offender).
     let out = s
-        .slash(&ctx(2), ValidatorRef::Operator(addr(1)), 1, "t")
+        .slash(
+            &ctx(2),
+            &crate::NoHooks,
+            ValidatorRef::Operator(addr(1)),
+            1,
+            "t",
+        )
         .unwrap();
     assert_eq!(out.amount, 2);
     let mut s = settle(s);
     let before = s.writes().clone();
     let e = s
-        .slash(&ctx(2), ValidatorRef::Operator(addr(1)), 1_000_001, "t")
+        .slash(
+            &ctx(2),
+            &crate::NoHooks,
+            ValidatorRef::Operator(addr(1)),
+            1_000_001,
+            "t",
+        )
         .unwrap_err();
     assert_eq!(e.code, code::INVALID_REQUEST);
     let e = s
-        .slash(&ctx(2), ValidatorRef::Operator(addr(7)), 1, "t")
+        .slash(
+            &ctx(2),
+            &crate::NoHooks,
+            ValidatorRef::Operator(addr(7)),
+            1,
+            "t",
+        )
         .unwrap_err();
     assert_eq!(e.code, code::UNKNOWN_ADDRESS);
     let e = s
@@ -597,9 +627,15 @@ fn slash_rounding_and_rejections() {
     assert_eq!(s.writes(), &before);
     // Zero fraction slashes nothing but is accepted.
     assert_eq!(
-        s.slash(&ctx(2), ValidatorRef::Operator(addr(1)), 0, "t")
-            .unwrap()
-            .amount,
+        s.slash(
+            &ctx(2),
+            &crate::NoHooks,
+            ValidatorRef::Operator(addr(1)),
+            0,
+            "t"
+        )
+        .unwrap()
+        .amount,
         0
     );
     check_invariants(&s);
@@ -695,8 +731,14 @@ fn end_block_diffs_new_changed_removed_and_cut() {
     assert_eq!(val(&s, 3).status, BondStatus::Unbonding);
     assert_eq!(val(&s, 4).status, BondStatus::Bonded);
     // Slashing below one unit of power removes it from the set.
-    s.slash(&ctx(8), ValidatorRef::Operator(addr(4)), 900_000, "t")
-        .unwrap();
+    s.slash(
+        &ctx(8),
+        &crate::NoHooks,
+        ValidatorRef::Operator(addr(4)),
+        900_000,
+        "t",
+    )
+    .unwrap();
     let up = end_block(&mut s, &ctx(8)).unwrap().validator_updates;
     assert_eq!(powers(&up), vec![(pubkey(3), 5), (pubkey(4), 0)]);
     // 3 came back before its unbonding period ended: BONDED again, queue entry gone.
@@ -905,8 +947,14 @@ fn genesis_gentx_init_export_roundtrip() {
     // Some activity, then export both modules and import into a fresh state.
     delegate(&mut s, 3, 1, 7 * M).unwrap();
     undelegate(&mut s, 2, 3, 1, 2 * M).unwrap();
-    s.slash(&ctx(3), ValidatorRef::Operator(addr(1)), 10_000, "t")
-        .unwrap();
+    s.slash(
+        &ctx(3),
+        &crate::NoHooks,
+        ValidatorRef::Operator(addr(1)),
+        10_000,
+        "t",
+    )
+    .unwrap();
     s.jail(&ctx(3), ValidatorRef::Operator(addr(2)), 50, "t")
         .unwrap();
     end_block(&mut s, &ctx(3)).unwrap();
@@ -1029,6 +1077,7 @@ fn random_operations_keep_supply_and_pools_consistent() {
                 let ppm = rng.gen_range(0..=300_000u32);
                 s.slash(
                     &ctx(height),
+                    &crate::NoHooks,
                     ValidatorRef::Operator(addr(op)),
                     ppm,
                     "random",
@@ -1114,7 +1163,11 @@ fn keys_of_validators_staking_does_not_hold_are_reserved() {
     let update = |key: [u8; 32], power| crate::end_block::validator_update(&key, power);
     crate::end_block::reserve_unknown_keys(
         &mut s,
-        &[update(pubkey(1), 10), update(pubkey(7), 5), update(pubkey(8), 0)],
+        &[
+            update(pubkey(1), 10),
+            update(pubkey(7), 5),
+            update(pubkey(8), 0),
+        ],
     )
     .unwrap();
     // The staking validator's own key and a key removed from the set are not reserved.
@@ -1137,9 +1190,10 @@ fn keys_of_validators_staking_does_not_hold_are_reserved() {
 
     // A reservation of a key a validator holds is a bad genesis.
     let mut bad = exported.clone();
-    bad.reserved_consensus_keys.push(
-        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pubkey(1)),
-    );
+    bad.reserved_consensus_keys.push(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        pubkey(1),
+    ));
     let err = bad.validate().unwrap_err();
     assert!(err.contains("a validator's own key"), "{err}");
     let mut bad = exported;

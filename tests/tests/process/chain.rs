@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use pol_client::SignerKey;
-use pol_component::Address;
 use pol_tests::*;
 
 const FUNDS: u128 = 1_000_000_000;
@@ -47,12 +46,7 @@ async fn sends_tokens_and_rejects_bad_transactions_with_their_codes() {
         balance(rpc, &alice.address(), 0).await.unwrap(),
         FUNDS - 1234 - DEFAULT_FEE
     );
-    assert_eq!(
-        balance(rpc, &Address::module("fee_collector"), 0)
-            .await
-            .unwrap(),
-        DEFAULT_FEE
-    );
+    assert_eq!(fees_collected(rpc).await.unwrap(), DEFAULT_FEE);
 
     // Replayed sequence: a new tx signed at the already-used sequence 0.
     let replay = w.send_tx(&bob, 1, DEFAULT_FEE);

@@ -19,7 +19,6 @@ use cosmos_sdk_proto::cosmos::tx::v1beta1::{
 };
 use pol_client::keyring::Keyring;
 use pol_client::SignerKey;
-use pol_component::Address;
 use pol_tests::*;
 use prost::Message;
 use serde_json::Value;
@@ -168,12 +167,7 @@ async fn cosmjs_signing_stargate_client_queries_and_sends() {
     // The chain agrees, through its own query path.
     let auto_fee = (auto_wanted * 25).div_ceil(1000);
     assert_eq!(balance(&node.rpc, &bob, 0).await.unwrap(), 12345 + 1);
-    assert_eq!(
-        balance(&node.rpc, &Address::module("fee_collector"), 0)
-            .await
-            .unwrap(),
-        5000 + auto_fee
-    );
+    assert_eq!(fees_collected(&node.rpc).await.unwrap(), 5000 + auto_fee);
     assert_eq!(
         balance(&node.rpc, &key.address(), 0).await.unwrap(),
         FUNDS - 12345 - 1 - 5000 - auto_fee
@@ -275,7 +269,6 @@ async fn cosmpy_ledger_client_queries_simulates_and_sends_over_grpc() {
     let (words, key) = mnemonic_key();
     let node = chain_with(vec![(key.clone(), FUNDS)]).await;
     let bob = SignerKey::random().address();
-    let collector = Address::module("fee_collector");
 
     let mut cmd = Command::new(python);
     cmd.arg(&script)
@@ -314,7 +307,7 @@ async fn cosmpy_ledger_client_queries_simulates_and_sends_over_grpc() {
     // The chain agrees: recipient credited, sender paid amount + the fee cosmpy computed
     // from its simulated gas, which the fee collector received.
     assert_eq!(balance(&node.rpc, &bob, 0).await.unwrap(), 54321);
-    let fee = balance(&node.rpc, &collector, 0).await.unwrap();
+    let fee = fees_collected(&node.rpc).await.unwrap();
     assert_eq!(
         fee,
         (gas_wanted * 25).div_ceil(1000),
