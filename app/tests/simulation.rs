@@ -41,6 +41,10 @@ use cosmos_sdk_proto::cosmos::bank::v1beta1::{
     QueryTotalSupplyResponse,
 };
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
+use cosmos_sdk_proto::cosmos::distribution::v1beta1::{
+    MsgFundCommunityPool, MsgSetWithdrawAddress, MsgWithdrawDelegatorReward,
+    MsgWithdrawValidatorCommission,
+};
 use cosmos_sdk_proto::cosmos::mint::v1beta1::{
     QueryAnnualProvisionsRequest, QueryAnnualProvisionsResponse,
     QueryParamsRequest as MintParamsRequest, QueryParamsResponse as MintParamsResponse,
@@ -53,6 +57,7 @@ use pol_client::{sign_tx, SignerKey};
 use pol_component::error::code;
 use pol_component::state::scan;
 use pol_component::Address;
+use pol_distribution::DistributionRead;
 use pol_inference::error::code as ierr;
 use pol_inference::pb::{self as ipb, ObligationState, ProviderStatus};
 use pol_inference::receipt::ReceiptBody;
@@ -291,8 +296,10 @@ struct Sim {
     minted: u128,
     /// The last block's `mint` amount.
     last_mint: Option<u128>,
-    /// Rewards paid out of distribution (when delegations changed).
+    /// Rewards and commission paid out of distribution.
     withdrawn: u128,
+    /// Given to the community pool by `MsgFundCommunityPool` (planned; every one succeeds).
+    funded_pool: u128,
     /// Fees charged before the last block (distribution holds them).
     fees_paid_out: u128,
     fees: u128,
@@ -393,6 +400,7 @@ impl Sim {
             minted: 0,
             last_mint: None,
             withdrawn: 0,
+            funded_pool: 0,
             fees_paid_out: 0,
             fees: 0,
             stats: Stats::default(),
@@ -604,7 +612,7 @@ impl Sim {
                 }
                 for e in &res.events {
                     match e.r#type.as_str() {
-                        "withdraw_rewards" => {
+                        "withdraw_rewards" | "withdraw_commission" => {
                             let amount = attr(e, "amount").expect("amount attribute");
                             if !amount.is_empty() {
                                 let n = amount.strip_suffix(DENOM).expect("upol rewards");
@@ -835,6 +843,11 @@ impl Sim {
             (22, |s, p| s.submit_receipt(p)),
             (3, |s, p| s.bad_receipt(p)),
             (2, |s, p| s.donate(p)),
+            (3, |s, p| s.withdraw_rewards(p, false)),
+            (1, |s, p| s.withdraw_rewards(p, true)),
+            (2, |s, p| s.withdraw_commission(p)),
+            (1, |s, p| s.set_withdraw_address(p)),
+            (1, |s, p| s.fund_community_pool(p)),
         ];
         let total: u32 = choices.iter().map(|c| c.0).sum();
         let mut x = self.rng.gen_range(0..total);
@@ -1174,6 +1187,172 @@ impl Sim {
             kind,
             expect,
             format!("{amount} of {worth}{DENOM}"),
+        );
+    }
+
+    // distribution
+
+    /// A delegator takes its rewards; or (invalid) asks for rewards of a validator it never
+    /// delegated to.
+    fn withdraw_rewards(&mut self, plan: &mut BlockPlan, invalid: bool) {
+        let dels: Vec<_> = plan
+            .snap
+            .all_delegations()
+            .unwrap()
+            .into_iter()
+            .filter(|d| {
+                !plan.touched_validators.contains(&d.validator)
+                    && self
+                        .index_of
+                        .get(&d.delegator)
+                        .is_some_and(|i| !plan.used.contains(i))
+            })
+            .collect();
+        if dels.is_empty() {
+            return;
+        }
+        let d = dels[self.rng.gen_range(0..dels.len())].clone();
+        let from = self.index_of[&d.delegator];
+        if self.balance(plan, from, DENOM) < FEE {
+            return;
+        }
+        let (validator, expect, kind) = if invalid {
+            let others: Vec<_> = self
+                .validators(plan)
+                .into_iter()
+                .filter(|v| {
+                    plan.snap
+                        .delegation(&d.delegator, &v.operator)
+                        .unwrap()
+                        .is_none()
+                })
+                .collect();
+            let Some(v) = others.first() else { return };
+            (
+                v.operator,
+                Expect::Code(SDK, code::INVALID_REQUEST),
+                "withdraw-rewards/invalid",
+            )
+        } else {
+            (d.validator, Expect::Ok, "withdraw-rewards")
+        };
+        plan.touched_validators.insert(validator);
+        let msg = MsgWithdrawDelegatorReward {
+            delegator_address: d.delegator.to_string(),
+            validator_address: valoper_string(&validator),
+        };
+        self.push(
+            plan,
+            from,
+            any(
+                pol_distribution::module::MSG_WITHDRAW_DELEGATOR_REWARD,
+                &msg,
+            ),
+            kind,
+            expect,
+            format!("{} from {}", d.delegator, valoper_string(&validator)),
+        );
+    }
+
+    /// An operator with at least one whole token of commission takes it.
+    fn withdraw_commission(&mut self, plan: &mut BlockPlan) {
+        let vals: Vec<_> = self
+            .validators(plan)
+            .into_iter()
+            .filter(|v| {
+                !plan.touched_validators.contains(&v.operator)
+                    && self
+                        .index_of
+                        .get(&v.operator)
+                        .is_some_and(|i| !plan.used.contains(i))
+                    && plan
+                        .snap
+                        .accumulated_commission(&v.operator)
+                        .unwrap()
+                        .is_some_and(|c| c.amount_of(DENOM) >= pol_component::Dec::one())
+            })
+            .collect();
+        if vals.is_empty() {
+            return;
+        }
+        let v = vals[self.rng.gen_range(0..vals.len())].clone();
+        let from = self.index_of[&v.operator];
+        if self.balance(plan, from, DENOM) < FEE {
+            return;
+        }
+        plan.touched_validators.insert(v.operator);
+        let msg = MsgWithdrawValidatorCommission {
+            validator_address: valoper_string(&v.operator),
+        };
+        self.push(
+            plan,
+            from,
+            any(
+                pol_distribution::module::MSG_WITHDRAW_VALIDATOR_COMMISSION,
+                &msg,
+            ),
+            "withdraw-commission",
+            Expect::Ok,
+            valoper_string(&v.operator),
+        );
+    }
+
+    /// Rewards to another account; or to a module account, which is refused.
+    fn set_withdraw_address(&mut self, plan: &mut BlockPlan) {
+        let Some(from) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        if self.balance(plan, from, DENOM) < FEE {
+            return;
+        }
+        let (to, expect, kind) = if self.rng.gen_bool(0.2) {
+            (
+                pol_distribution::module_account(),
+                Expect::Code(SDK, code::UNAUTHORIZED),
+                "set-withdraw-address/invalid",
+            )
+        } else {
+            (
+                self.addrs[self.rng.gen_range(0..ACCOUNTS)],
+                Expect::Ok,
+                "set-withdraw-address",
+            )
+        };
+        let msg = MsgSetWithdrawAddress {
+            delegator_address: self.addrs[from].to_string(),
+            withdraw_address: to.to_string(),
+        };
+        self.push(
+            plan,
+            from,
+            any(pol_distribution::module::MSG_SET_WITHDRAW_ADDRESS, &msg),
+            kind,
+            expect,
+            format!("{from} → {to}"),
+        );
+    }
+
+    fn fund_community_pool(&mut self, plan: &mut BlockPlan) {
+        let Some(from) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        let bal = self.balance(plan, from, DENOM);
+        if bal < FEE + 10 {
+            return;
+        }
+        let amount = self.rng.gen_range(1..=((bal - FEE) / 10).max(1));
+        let msg = MsgFundCommunityPool {
+            amount: vec![coin(DENOM, amount)],
+            depositor: self.addrs[from].to_string(),
+        };
+        self.funded_pool += amount;
+        self.push(
+            plan,
+            from,
+            any(pol_distribution::module::MSG_FUND_COMMUNITY_POOL, &msg),
+            "fund-community-pool",
+            Expect::Ok,
+            format!("{amount}{DENOM}"),
         );
     }
 
@@ -1987,7 +2166,7 @@ impl Sim {
         // out to delegators.
         assert_eq!(
             pool(pol_distribution::module_account()),
-            self.fees_paid_out + self.minted - self.withdrawn,
+            self.fees_paid_out + self.minted + self.funded_pool - self.withdrawn,
             "{}",
             ctx("the distribution account does not hold the fees and mint paid in, less rewards paid out".into())
         );
@@ -2206,6 +2385,10 @@ fn seeded_simulation_keeps_invariants_and_is_deterministic() {
             "delegate",
             "undelegate",
             "unjail",
+            "withdraw-rewards",
+            "withdraw-commission",
+            "set-withdraw-address",
+            "fund-community-pool",
             "register-architecture",
             "register-model",
             "register-provider",
