@@ -262,6 +262,100 @@ async fn cosmjs_mint_extension_reads_inflation_and_provisions() {
     node.stop().unwrap();
 }
 
+/// cosmjs's distribution extension reads a delegator's rewards from pold, and its
+/// `withdrawRewards` (`MsgWithdrawDelegatorReward`, unchanged) pays them: the delegator
+/// receives at least what it saw accrued (more blocks pay in before the withdraw lands).
+#[tokio::test(flavor = "multi_thread")]
+async fn cosmjs_distribution_extension_and_withdraw_rewards() {
+    let dir = repo_root().join("tests/compat/cosmjs");
+    need(&dir.join("node_modules/@cosmjs/stargate"), "--node");
+    let (words, key) = mnemonic_key();
+    let opts = ChainOptions {
+        chain_id: CHAIN_ID.into(),
+        accounts: vec![(key.clone(), FUNDS)],
+        inflation: true,
+        ..Default::default()
+    };
+    let mut node = Node::init(&opts).expect("init");
+    node.start_and_wait(2).await.expect("chain starts");
+    let operator = pold(
+        &node.home,
+        &["keys", "show", VALIDATOR_OPERATOR, "--address"],
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let validator =
+        pol_staking::types::valoper_string(&pol_component::Address::parse(&operator).unwrap());
+
+    // The key delegates (pol's own MsgDelegate: staking's Cosmos messages are still to come).
+    let mut wallet = Wallet::load(&node.rpc, key.clone(), CHAIN_ID)
+        .await
+        .unwrap();
+    let delegate = pol_staking::msg::MsgDelegate {
+        delegator_address: key.address().to_string(),
+        validator_address: validator.clone(),
+        amount: upol(FUNDS / 2).pop(),
+    };
+    let res = wallet
+        .submit(
+            &node.rpc,
+            vec![tendermint_proto::google::protobuf::Any {
+                type_url: pol_staking::MSG_DELEGATE_TYPE_URL.into(),
+                value: delegate.encode_to_vec(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.code, 0, "{}", res.log);
+    node.wait_for_height(res.height + 3, Duration::from_secs(30))
+        .await
+        .unwrap();
+
+    let mut cmd = Command::new(std::env::var("NODE").unwrap_or_else(|_| "node".into()));
+    cmd.current_dir(&dir)
+        .arg("distribution.mjs")
+        .arg("--rpc")
+        .arg(format!("http://127.0.0.1:{}", node.ports.rpc))
+        .args(["--validator", &validator])
+        .env("POL_MNEMONIC", &words);
+    let out =
+        tokio::task::spawn_blocking(move || run_client(cmd, "cosmjs", Duration::from_secs(120)))
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e:#}\npold log:\n{}", node.log_tail()));
+    println!("cosmjs distribution: {out}");
+
+    let accrued = num(&out["rewardsBefore"]);
+    assert!(accrued > 0, "{out}");
+    assert_eq!(
+        out["totalValidators"],
+        serde_json::json!([validator]),
+        "{out}"
+    );
+    assert!(num(&out["totalRewards"]) >= accrued, "{out}");
+    assert!(num(&out["outstanding"]) >= accrued, "{out}");
+    assert!(num(&out["communityPool"]) > 0, "{out}");
+    assert_eq!(s(&out["communityTax"]), "20000000000000000", "{out}"); // 0.02 as atomics
+    assert_eq!(out["withdrawAddressEnabled"], true);
+    assert_eq!(s(&out["withdrawAddress"]), key.address().to_string());
+    assert_eq!(out["code"], 0, "{out}");
+    assert!(
+        out["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == "withdraw_rewards"),
+        "{out}"
+    );
+    let received = num(&out["balanceAfter"]) + num(&out["fee"]) - num(&out["balanceBefore"]);
+    assert!(
+        received >= accrued,
+        "received {received}, had accrued {accrued}: {out}"
+    );
+    node.stop().unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn cosmpy_ledger_client_queries_simulates_and_sends_over_grpc() {
     let python = need(&repo_root().join(".venv/bin/python"), "--python");
