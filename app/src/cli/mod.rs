@@ -1,6 +1,7 @@
 //! The `pold` command tree (Cosmos verbs: init, genesis, keys, start, tx, query, status).
 
 mod call;
+mod distribution;
 mod infer;
 mod inference;
 mod init;

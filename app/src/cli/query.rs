@@ -17,6 +17,12 @@ pub enum QueryCommand {
     Auth(AuthQuery),
     #[command(subcommand)]
     Staking(super::staking::StakingQuery),
+    /// Rewards, commission, slashes, withdraw addresses, the community pool.
+    #[command(subcommand)]
+    Distribution(super::distribution::DistributionQuery),
+    /// Inflation and provisions.
+    #[command(subcommand)]
+    Mint(super::distribution::MintQuery),
     #[command(subcommand)]
     Inference(super::inference::InferenceQuery),
     /// Proof-of-Latency: consensus latency aggregates, history, measurers, routing.
@@ -76,6 +82,8 @@ pub enum AuthQuery {
 pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
     match cmd {
         QueryCommand::Staking(cmd) => super::staking::query(cmd).await?,
+        QueryCommand::Distribution(cmd) => super::distribution::query(cmd).await?,
+        QueryCommand::Mint(cmd) => super::distribution::mint(cmd).await?,
         QueryCommand::Inference(cmd) => super::inference::query(cmd).await?,
         QueryCommand::Latency(cmd) => super::pol::latency(cmd).await?,
         QueryCommand::Sla(cmd) => super::pol::sla(cmd).await?,

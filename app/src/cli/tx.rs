@@ -1,4 +1,5 @@
-//! `pold tx bank send`, `pold tx staking …`, `pold tx inference …`, `pold tx call|msgs`
+//! `pold tx bank send`, `pold tx staking …`, `pold tx distribution …` (in
+//! `distribution.rs`), `pold tx inference …`, `pold tx call|msgs`
 //! (any module's message, in `call.rs`), and the sign-and-broadcast path they share.
 
 use std::path::Path;
@@ -21,6 +22,9 @@ pub enum TxCommand {
     Bank(BankTx),
     #[command(subcommand)]
     Staking(super::staking::StakingTx),
+    /// Rewards, commission, withdraw address, community pool.
+    #[command(subcommand)]
+    Distribution(super::distribution::DistributionTx),
     #[command(subcommand)]
     Inference(super::inference::InferenceTx),
     /// Any module's message, as JSON (protobuf JSON mapping), signed by `from`:
@@ -75,6 +79,13 @@ pub struct TxOpts {
     no_wait: bool,
 }
 
+impl TxOpts {
+    /// The node's RPC address.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+}
+
 /// The account at `addr`, as the chain has it now.
 pub async fn account(rpc: &RpcClient, addr: &Address) -> anyhow::Result<BaseAccount> {
     Ok(rpc.account(addr).await?)
@@ -99,6 +110,7 @@ pub async fn run(home: &Path, cmd: TxCommand) -> anyhow::Result<()> {
             broadcast(&signer, vec![any(pol_bank::MSG_SEND_TYPE_URL, &msg)], opts).await
         }
         TxCommand::Staking(cmd) => super::staking::tx(home, cmd).await,
+        TxCommand::Distribution(cmd) => super::distribution::tx(home, cmd).await,
         TxCommand::Inference(cmd) => super::inference::tx(home, cmd).await,
         TxCommand::Call {
             from,

@@ -353,6 +353,51 @@ async fn cosmjs_distribution_extension_and_withdraw_rewards() {
         received >= accrued,
         "received {received}, had accrued {accrued}: {out}"
     );
+
+    // pold's own verbs, as simd has them.
+    let node_url = format!("tcp://127.0.0.1:{}", node.ports.rpc);
+    let cli = |args: &[&str]| -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--node", &node_url]);
+        serde_json::from_str(&pold(&node.home, &all).unwrap()).unwrap()
+    };
+    let inflation = cli(&["query", "mint", "inflation"]);
+    assert!(s(&inflation["inflation"]).starts_with("0.1"), "{inflation}");
+    let commission = cli(&["query", "distribution", "commission", &validator]);
+    let amount = s(&commission["commission"][0]["amount"]);
+    assert!(
+        amount.split('.').next().unwrap().parse::<u128>().unwrap() > 0,
+        "{commission}"
+    );
+    let rewards = cli(&["query", "distribution", "rewards", &operator]);
+    assert_eq!(
+        rewards["rewards"][0]["validator_address"],
+        validator.as_str(),
+        "{rewards}"
+    );
+    let pool = cli(&["query", "distribution", "community-pool"]);
+    assert_eq!(pool["pool"][0]["denom"], "upol", "{pool}");
+    // The operator takes its rewards and its commission in one tx.
+    let op_addr = pol_component::Address::parse(&operator).unwrap();
+    let before = balance(&node.rpc, &op_addr, 0).await.unwrap();
+    let out = cli(&[
+        "tx",
+        "distribution",
+        "withdraw-rewards",
+        VALIDATOR_OPERATOR,
+        &validator,
+        "--commission",
+    ]);
+    assert_eq!(out["code"], 0, "{out}");
+    let after = balance(&node.rpc, &op_addr, 0).await.unwrap();
+    assert!(after > before, "the operator was paid: {before} → {after}");
+    let out = cli(&[
+        "tx",
+        "distribution",
+        "withdraw-all-rewards",
+        VALIDATOR_OPERATOR,
+    ]);
+    assert_eq!(out["code"], 0, "{out}");
     node.stop().unwrap();
 }
 
