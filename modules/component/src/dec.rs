@@ -6,8 +6,8 @@
 //! `big.Int`. The SDK's rules, kept exactly:
 //! * `mul` and `quo` round half to even ("banker's rounding"); `mul_truncate`,
 //!   `quo_truncate`, `quo_int` and `truncate_int` round toward zero;
-//! * a result wider than 316 bits (256 + the 60 bits of 10¹⁸) is an error (the SDK
-//!   panics), so a value never grows without bound;
+//! * a result wider than 315 bits (256 + the 59 bits a truncation by 10¹⁸ always removes,
+//!   `cosmossdk.io/math` v1's bound) is an error (the SDK panics);
 //! * `Display` always prints 18 decimals (`0.130000000000000000`), as SDK JSON does; on the
 //!   protobuf wire a `LegacyDec` is its atomics as a decimal string (`130000000000000000`),
 //!   which [`Dec::atomics_string`] and [`Dec::from_atomics_str`] give.
@@ -24,8 +24,8 @@ use num_traits::{Signed as _, ToPrimitive as _, Zero as _};
 
 /// Decimal places.
 pub const PRECISION: u32 = 18;
-/// The widest atomics the SDK accepts: 256 bits of integer part plus 10¹⁸'s 60 bits.
-const MAX_BITS: u64 = 256 + 60;
+/// The widest atomics the SDK accepts (`cosmossdk.io/math` v1's `maxDecBitLen`).
+const MAX_BITS: u64 = 256 + 59;
 
 fn precision_multiplier() -> BigInt {
     BigInt::from(10u64.pow(PRECISION))
@@ -152,21 +152,20 @@ impl Dec {
         checked(&self.0 * precision_multiplier() / &o.0)
     }
 
-    /// Quotient, rounded away from zero.
+    /// Quotient rounded up, exactly as the SDK's `QuoRoundUp`: the quotient to 36 decimals
+    /// (truncated), then its last 18 dropped, a positive value rounded up and a negative one
+    /// toward zero.
     pub fn quo_round_up(&self, o: &Dec) -> Result<Dec, DecError> {
         if o.0.is_zero() {
             return Err(DecError::DivisionByZero);
         }
-        let (quo, rem) = (&self.0 * precision_multiplier()).div_rem(&o.0);
-        if rem.is_zero() {
-            return checked(quo);
+        let p = precision_multiplier();
+        let q = &self.0 * &p * &p / &o.0;
+        if q.is_negative() {
+            return checked(chop_truncate(q));
         }
-        let away = if (self.0.is_negative()) != (o.0.is_negative()) {
-            quo - 1
-        } else {
-            quo + 1
-        };
-        checked(away)
+        let (whole, rem) = q.div_rem(&p);
+        checked(if rem.is_zero() { whole } else { whole + 1 })
     }
 
     /// Quotient by a whole number, rounded toward zero.
@@ -395,6 +394,19 @@ mod tests {
 
     #[test]
     fn division_matches_the_sdk() {
+        assert_eq!(
+            d("1").quo_round_up(&d("3")).unwrap().to_string(),
+            "0.333333333333333334"
+        );
+        assert_eq!(
+            d("-1").quo_round_up(&d("3")).unwrap().to_string(),
+            "-0.333333333333333333"
+        );
+        assert_eq!(d("1").quo_round_up(&d("4")).unwrap(), d("0.25"));
+        assert_eq!(
+            d("1").quo_round_up(&Dec::zero()),
+            Err(DecError::DivisionByZero)
+        );
         // 2/3 rounds up in the last digit; truncation does not.
         assert_eq!(
             d("2").quo(&d("3")).unwrap().to_string(),
@@ -422,13 +434,11 @@ mod tests {
 
     #[test]
     fn values_wider_than_the_sdk_allows_are_errors() {
-        let big = Dec::from_int(BigInt::from(2u8).pow(255));
-        assert!(big.add(&big).is_ok()); // 2^256·10^18 still fits in 316 bits
-        let huge = big
-            .mul_int(BigInt::from(2u8).pow(10))
-            .unwrap_or_else(|_| big.clone());
-        assert_eq!(huge.mul(&huge), Err(DecError::Overflow));
-        assert!(Dec::from_atomics(BigInt::from(2u8).pow(317)).is_err());
+        let big = Dec::from_atomics(BigInt::from(2u8).pow(313)).unwrap();
+        let twice = big.add(&big).unwrap(); // 2^314 still fits in 315 bits
+        assert_eq!(twice.add(&twice), Err(DecError::Overflow));
+        assert_eq!(twice.mul_int(4), Err(DecError::Overflow));
+        assert!(Dec::from_atomics(BigInt::from(2u8).pow(315)).is_err());
     }
 
     #[test]

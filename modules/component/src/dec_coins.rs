@@ -23,7 +23,9 @@ impl DecCoins {
     pub fn from_coins(coins: &[Coin]) -> Self {
         let mut out = DecCoins::zero();
         for c in coins.iter().filter(|c| c.amount > 0) {
-            out.0.insert(c.denom.clone(), Dec::from_int(c.amount));
+            // Two u128 amounts in atomics stay under 190 bits: the sum cannot overflow.
+            let sum = out.amount_of(&c.denom).add(&Dec::from_int(c.amount));
+            out.set(&c.denom, sum.unwrap_or_default());
         }
         out
     }

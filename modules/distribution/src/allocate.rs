@@ -28,11 +28,12 @@ pub fn begin_block<S: StateWrite + ?Sized>(
     state.send_coins(&collector, &crate::module_account(), &fees)?;
     let collected = DecCoins::from_coins(&fees);
 
-    let total_power = block
+    // i128: no commit CometBFT can send overflows it.
+    let total_power: i128 = block
         .last_commit
         .iter()
-        .try_fold(0i64, |t, v| t.checked_add(v.power.max(0)))
-        .ok_or_else(|| TxError::INTERNAL("total power of the commit overflows"))?;
+        .map(|v| i128::from(v.power.max(0)))
+        .sum();
     let mut events = Vec::new();
     let mut remaining = collected.clone();
     if total_power > 0 {

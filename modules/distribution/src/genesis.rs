@@ -195,9 +195,39 @@ impl ModuleGenesis for GenesisState {
         Ok(())
     }
 
-    /// Every staking validator must have its records when any are listed (an export); a
-    /// list of records that misses one would halt the chain at its first reward.
+    /// The module account must hold exactly what the records owe (the outstanding rewards
+    /// and the community pool), as the invariant requires from the first block. Every
+    /// staking validator must have its records when any are listed (an export); a list that
+    /// misses one would halt the chain at its first reward (validators that gentxs add are
+    /// given records at InitChain).
     fn validate_against(&self, app_state: &AppState, _chain: &ChainStart) -> Result<(), String> {
+        let mut owed = self.fee_pool.community_pool.clone();
+        for r in &self.outstanding_rewards {
+            owed = owed.add(&r.outstanding_rewards).map_err(err)?;
+        }
+        let (whole, fraction) = owed.truncate_decimal().map_err(err)?;
+        if !fraction.is_zero() {
+            return Err(err(
+                "outstanding rewards and the community pool sum to a fraction",
+            ));
+        }
+        let bank: pol_bank::GenesisState = app_state.get()?;
+        let account = crate::module_account().to_string();
+        let mut held: Vec<(String, u128)> = bank
+            .balances
+            .iter()
+            .filter(|b| b.address == account)
+            .flat_map(|b| b.coins.iter())
+            .map(|c| (c.denom.clone(), c.amount.parse::<u128>().unwrap_or(0)))
+            .filter(|(_, a)| *a > 0)
+            .collect();
+        held.sort();
+        let want: Vec<(String, u128)> = whole.into_iter().map(|c| (c.denom, c.amount)).collect();
+        if held != want {
+            return Err(err(format!(
+                "the distribution account holds {held:?} in bank genesis, the records owe {want:?}"
+            )));
+        }
         if self.validator_current_rewards.is_empty() {
             return Ok(());
         }
@@ -300,6 +330,25 @@ impl ModuleGenesis for GenesisState {
                     height: r.starting_info.height,
                 },
             );
+        }
+        // Validators and delegations the export does not cover (gentxs added to it) start
+        // their accounting now, as on a new chain.
+        for val in state.all_validators()? {
+            if state.current_rewards(&val.operator)?.is_none() {
+                initialize_validator(state, &val.operator);
+            }
+        }
+        for d in state.all_delegations()? {
+            if state.starting_info(&d.validator, &d.delegator)?.is_none() {
+                let val = state.validator(&d.validator)?.ok_or_else(|| {
+                    TxError::INVALID_REQUEST(format!(
+                        "delegation to unknown validator {}",
+                        d.validator
+                    ))
+                })?;
+                increment_validator_period(state, &val)?;
+                initialize_delegation(state, ctx, &val, &d)?;
+            }
         }
         for r in &self.validator_slash_events {
             state.put_slash_event(

@@ -425,3 +425,74 @@ fn withdraw_rejections_write_nothing() {
     }
     assert_eq!(s.writes(), &before);
 }
+
+/// A genesis whose distribution account does not hold exactly what the records owe is
+/// refused (the first block's invariant would fail, and payouts could fail later).
+#[test]
+fn genesis_refuses_an_account_that_does_not_hold_what_the_records_owe() {
+    use pol_component::genesis::ChainStart;
+    use pol_component::AppState;
+    let mut s = setup();
+    create(&mut s, 1, 10 * M, 500);
+    pay(&mut s, 2, 1_000_000, &[(1, 10)]);
+    let dist = crate::GenesisState::export(&s).unwrap();
+    let mut app_state = AppState::default();
+    app_state
+        .set(&pol_bank::GenesisState::export(&s).unwrap())
+        .unwrap();
+    app_state
+        .set(&pol_staking::GenesisState::export(&s).unwrap())
+        .unwrap();
+    app_state.set(&dist).unwrap();
+    dist.validate_against(&app_state, &ChainStart::default())
+        .unwrap();
+    let mut bad = dist.clone();
+    bad.fee_pool.community_pool = bad
+        .fee_pool
+        .community_pool
+        .add(&DecCoins::of("upol", d("1")))
+        .unwrap();
+    let err = bad
+        .validate_against(&app_state, &ChainStart::default())
+        .unwrap_err();
+    assert!(err.contains("the records owe"), "{err}");
+}
+
+/// A validator that joins an exported genesis through a gentx (no records in the export)
+/// gets its records at InitChain instead of halting the chain at its first reward.
+#[test]
+fn validators_an_export_does_not_cover_get_records_at_init() {
+    let mut s = setup();
+    create(&mut s, 1, 10 * M, 0);
+    pay(&mut s, 2, 1_000_000, &[(1, 10)]);
+    let exported = crate::GenesisState::export(&s).unwrap();
+    let mut again = StateDelta::new(MemState::default());
+    pol_bank::GenesisState::export(&s)
+        .unwrap()
+        .init(&mut again, &ctx(3))
+        .unwrap();
+    pol_staking::GenesisState::export(&s)
+        .unwrap()
+        .init(&mut again, &ctx(3))
+        .unwrap();
+    // The gentx validator, made by staking's genesis (no hooks there).
+    execute_create_validator(
+        &mut again,
+        &ctx(3),
+        &pol_staking::NoHooks,
+        &pol_staking::msg::MsgCreateValidator {
+            validator_address: valoper_string(&addr(2)),
+            consensus_pubkey: pubkey(2).to_vec(),
+            moniker: "v2".into(),
+            commission_bps: 0,
+            self_bond: upol(10 * M),
+        },
+    )
+    .unwrap();
+    exported.init(&mut again, &ctx(3)).unwrap();
+    assert!(again.current_rewards(&addr(2)).unwrap().is_some());
+    assert!(again.starting_info(&addr(2), &addr(2)).unwrap().is_some());
+    check(&again, 3);
+    pay(&mut again, 4, 1_000_000, &[(1, 10), (2, 10)]);
+    assert_eq!(withdraw(&mut again, 5, 2, 2), 490_000);
+}
