@@ -202,12 +202,7 @@ impl Query for DistributionQuery {
         let delegator = account(&request.get_ref().delegator_address)?;
         let mut rewards = Vec::new();
         let mut total = DecCoins::zero();
-        for d in s
-            .all_delegations()
-            .map_err(internal)?
-            .into_iter()
-            .filter(|d| d.delegator == delegator)
-        {
+        for d in s.delegations_of(&delegator).map_err(internal)?.into_iter() {
             let val = validator(&s, &valoper_string(&d.validator))?;
             let r = rewards_of(&s, s.version().unwrap_or(0), &val, &delegator)?;
             total = total.add(&r).map_err(|e| Status::internal(e.to_string()))?;
@@ -229,10 +224,9 @@ impl Query for DistributionQuery {
         let s = snapshot_for(&self.storage, &request)?;
         let delegator = account(&request.get_ref().delegator_address)?;
         let validators = s
-            .all_delegations()
+            .delegations_of(&delegator)
             .map_err(internal)?
             .into_iter()
-            .filter(|d| d.delegator == delegator)
             .map(|d| valoper_string(&d.validator))
             .collect();
         Ok(Response::new(pb::QueryDelegatorValidatorsResponse {

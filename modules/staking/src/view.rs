@@ -108,6 +108,14 @@ pub trait StakingRead: StateRead {
     }
 
     /// Every delegation (export, invariants), in (delegator, validator) order.
+    /// Every delegation of `delegator`, in validator order (one prefix scan).
+    fn delegations_of(&self, delegator: &Address) -> Result<Vec<Delegation>, StoreError> {
+        scan(self, &state_key::delegations_of(delegator))?
+            .iter()
+            .map(|(_, v)| Delegation::from_proto(&decode("delegation", v)?))
+            .collect()
+    }
+
     fn all_delegations(&self) -> Result<Vec<Delegation>, StoreError> {
         scan(self, state_key::DELEGATION_PREFIX)?
             .iter()
