@@ -75,6 +75,40 @@ pub fn block_params_of(genesis: &Value) -> anyhow::Result<(i64, i64)> {
     ))
 }
 
+/// `consensus_params.evidence.{max_age_num_blocks, max_age_duration}` of a genesis.json
+/// (CometBFT writes the duration in nanoseconds), when the file has them.
+pub fn evidence_params_of(genesis: &Value) -> anyhow::Result<Option<(i64, i64)>> {
+    let evidence = &genesis["consensus_params"]["evidence"];
+    if evidence.is_null() {
+        return Ok(None);
+    }
+    let field = |name: &str| -> anyhow::Result<i64> {
+        match &evidence[name] {
+            Value::String(s) => s.parse().with_context(|| {
+                format!("consensus_params.evidence.{name} {s:?} is not an integer")
+            }),
+            Value::Number(n) => n
+                .as_i64()
+                .with_context(|| format!("consensus_params.evidence.{name} {n} is not an integer")),
+            other => bail!("consensus_params.evidence.{name} is {other}, not an integer"),
+        }
+    };
+    Ok(Some((
+        field("max_age_num_blocks")?,
+        field("max_age_duration")?,
+    )))
+}
+
+/// The chain params InitChain stores for a genesis.json.
+pub fn chain_params_of(genesis: &Value) -> anyhow::Result<ChainParams> {
+    let (max_bytes, max_gas) = block_params_of(genesis)?;
+    let params = chain_params_from_block(max_bytes, max_gas);
+    Ok(match evidence_params_of(genesis)? {
+        Some((blocks, nanos)) => params.with_evidence(blocks, nanos),
+        None => params,
+    })
+}
+
 /// An exported genesis and what it was made from.
 #[derive(Debug)]
 pub struct Export {
@@ -190,9 +224,8 @@ pub fn export_from_storage(
              but genesis.json says {chain_id:?}"
         );
     }
-    let (max_bytes, max_gas) = block_params_of(original)?;
     let stored = ChainParams::load(&snapshot)?;
-    let derived = chain_params_from_block(max_bytes, max_gas);
+    let derived = chain_params_of(original)?;
     if stored != derived {
         bail!(
             "the chain params stored at height {height} ({stored:?}) are not what \
@@ -258,6 +291,16 @@ pub fn export_from_storage(
 /// empty, which leaves the app hash alone).
 pub fn init_chain_request(genesis: &Value) -> anyhow::Result<RequestInitChain> {
     let (max_bytes, max_gas) = block_params_of(genesis)?;
+    let evidence = evidence_params_of(genesis)?.map(|(max_age_num_blocks, nanos)| {
+        tendermint_proto::v0_38::types::EvidenceParams {
+            max_age_num_blocks,
+            max_age_duration: Some(tendermint_proto::google::protobuf::Duration {
+                seconds: nanos.div_euclid(1_000_000_000),
+                nanos: nanos.rem_euclid(1_000_000_000) as i32,
+            }),
+            max_bytes: 0,
+        }
+    });
     let initial_height = match &genesis["initial_height"] {
         Value::Null => 1,
         Value::String(s) => s.parse().context("initial_height is not an integer")?,
@@ -270,6 +313,7 @@ pub fn init_chain_request(genesis: &Value) -> anyhow::Result<RequestInitChain> {
         app_state_bytes: serde_json::to_vec(&genesis["app_state"])?.into(),
         consensus_params: Some(ConsensusParams {
             block: Some(BlockParams { max_bytes, max_gas }),
+            evidence,
             ..Default::default()
         }),
         ..Default::default()
@@ -313,8 +357,29 @@ mod tests {
             chain_params_from_block(1000, -1),
             ChainParams {
                 max_tx_bytes: 1000,
-                max_block_gas: ChainParams::DEFAULT.max_block_gas
+                ..ChainParams::DEFAULT
             }
         );
+    }
+
+    #[test]
+    fn evidence_params_parse_and_are_kept_only_when_whole() {
+        let g = json!({"consensus_params": {"evidence": {
+            "max_age_num_blocks": "100000", "max_age_duration": "172800000000000"}}});
+        let p = chain_params_of(&g).unwrap();
+        let age = p.evidence_max_age().unwrap();
+        assert_eq!(
+            (age.num_blocks, age.duration_nanos),
+            (100_000, 172_800_000_000_000)
+        );
+        assert_eq!(
+            chain_params_of(&json!({})).unwrap().evidence_max_age(),
+            None
+        );
+        let zero = json!({"consensus_params": {"evidence": {
+            "max_age_num_blocks": "0", "max_age_duration": "5"}}});
+        assert_eq!(chain_params_of(&zero).unwrap().evidence_max_age(), None);
+        let bad = json!({"consensus_params": {"evidence": {"max_age_num_blocks": "x"}}});
+        assert!(chain_params_of(&bad).is_err());
     }
 }

@@ -23,7 +23,10 @@ use tonic::service::RoutesBuilder;
 /// collector before anything pays out of it), and end block runs theirs in this order (latency hands the
 /// epoch that ends to sla and reputation; staking, last, turns the PoL weights reputation
 /// set into the validator updates for CometBFT). Distribution comes after staking: its
-/// genesis starts the reward accounting of the validators staking's genesis made.
+/// genesis starts the reward accounting of the validators staking's genesis made. Slashing
+/// comes after distribution: a block's rewards are paid for the previous commit before
+/// that commit's absentees are judged (the SDK's order), and its genesis starts a liveness
+/// record for each validator staking's genesis bonded.
 pub static MODULES: &[&dyn Module] = &[
     &pol_auth::AuthModule,
     &pol_bank::BankModule,
@@ -34,6 +37,7 @@ pub static MODULES: &[&dyn Module] = &[
     &pol_reputation::ReputationModule,
     &pol_staking::StakingModule,
     &pol_distribution::DistributionModule,
+    &pol_slashing::SlashingModule,
 ];
 
 /// The modules an app runs, in order: pol's ([`Modules::pol`]), or, in tests, pol's and

@@ -65,6 +65,7 @@ use pol_inference::InferenceRead;
 use pol_proofs::commitment::Commitment;
 use pol_proofs::model::{Architecture, Model};
 use pol_proofs::{ProvingKey, Statement, VerifyingKey};
+use pol_slashing::SlashingRead;
 use pol_staking::types::valoper_string;
 use pol_staking::StakingRead;
 use pol_store::{Snapshot, Storage, StorageConfig};
@@ -245,6 +246,9 @@ struct Stats {
     providers_jailed: u64,
     providers_unbonded: u64,
     validators_jailed: u64,
+    validators_slashed: u64,
+    downtime_jails: u64,
+    tombstoned: u64,
     unbondings_completed: u64,
     rewards_withdrawn: u64,
     validator_updates: u64,
@@ -290,6 +294,9 @@ struct Sim {
     time: (i64, i32),
     /// What CometBFT has been told: consensus key → power.
     cometbft_set: BTreeMap<Vec<u8>, i64>,
+    /// Validators that do not sign (their votes are absent from the commits) until the
+    /// height given: consensus key → height.
+    offline_until: BTreeMap<Vec<u8>, u64>,
     initial_supply: BTreeMap<String, u128>,
     burned: u128,
     /// What the mint module's `mint` events say it created.
@@ -325,6 +332,9 @@ struct BlockPlan {
     txs: Vec<Vec<u8>>,
     planned: Vec<Planned>,
 }
+
+/// A double-sign the simulation reports: the consensus key and the infraction height.
+type Evidence = (Vec<u8>, u64);
 
 fn any<M: Message>(type_url: &str, m: &M) -> Any {
     Any {
@@ -395,6 +405,7 @@ impl Sim {
             fates: BTreeMap::new(),
             time: (1_700_000_000, 0),
             cometbft_set: BTreeMap::new(),
+            offline_until: BTreeMap::new(),
             initial_supply: BTreeMap::new(),
             burned: 0,
             minted: 0,
@@ -438,6 +449,17 @@ impl Sim {
                 },
                 "gentxs": [pol_staking::GenesisValidator::new(
                     &self.addrs[0], &cons, "sim-val-0", 500, GENESIS_SELF_BOND)],
+            },
+            // A short window and jail, so validators the simulation takes offline are jailed
+            // for downtime and come back within a run.
+            "slashing": {
+                "params": {
+                    "signed_blocks_window": "12",
+                    "min_signed_per_window": "0.500000000000000000",
+                    "downtime_jail_duration": "60s",
+                    "slash_fraction_double_sign": "0.050000000000000000",
+                    "slash_fraction_downtime": "0.010000000000000000",
+                },
             },
             "inference": {
                 "params": {
@@ -519,6 +541,9 @@ impl Sim {
             txs: Vec::new(),
             planned: Vec::new(),
         };
+        // Which validators miss this block's commit and who double-signed: decided first, so
+        // that no transaction of this block touches a validator its begin block may slash.
+        let (absent, evidence) = self.plan_faults(&mut plan);
         // Block 1 builds on genesis, which is not committed yet: no account numbers to read.
         if height > 1 {
             self.plan_attestations(&mut plan);
@@ -571,8 +596,8 @@ impl Sim {
             self.ctx(height, "ProcessProposal rejected our block")
         );
 
-        // The previous block's commit: every validator CometBFT has, all signing (the
-        // distribution module pays by these powers).
+        // The previous block's commit: every validator CometBFT has, the offline ones absent
+        // (distribution pays by these powers; slashing counts the absent).
         let votes = self
             .cometbft_set
             .iter()
@@ -581,8 +606,27 @@ impl Sim {
                     address: Sha256::digest(key)[..20].to_vec().into(),
                     power: *power,
                 }),
-                block_id_flag: tendermint_proto::v0_38::types::BlockIdFlag::Commit as i32,
+                block_id_flag: if absent.contains(key) {
+                    tendermint_proto::v0_38::types::BlockIdFlag::Absent as i32
+                } else {
+                    tendermint_proto::v0_38::types::BlockIdFlag::Commit as i32
+                },
             })
+            .collect();
+        let misbehavior = evidence
+            .iter()
+            .map(
+                |(key, infraction)| tendermint_proto::v0_38::abci::Misbehavior {
+                    r#type: tendermint_proto::v0_38::abci::MisbehaviorType::DuplicateVote as i32,
+                    validator: Some(Validator {
+                        address: Sha256::digest(key)[..20].to_vec().into(),
+                        power: self.cometbft_set.get(key).copied().unwrap_or(0),
+                    }),
+                    height: *infraction as i64,
+                    time: Some(self.timestamp()),
+                    total_voting_power: self.cometbft_set.values().sum(),
+                },
+            )
             .collect();
         let r = self.app.finalize_block(RequestFinalizeBlock {
             txs,
@@ -590,6 +634,7 @@ impl Sim {
             time: Some(self.timestamp()),
             hash: hash.to_vec().into(),
             decided_last_commit: Some(CommitInfo { round: 0, votes }),
+            misbehavior,
             ..Default::default()
         });
         // Distribution paid out every fee charged before this block at its begin.
@@ -656,6 +701,18 @@ impl Sim {
                     self.minted += amount;
                     self.last_mint = Some(amount);
                 }
+                // Staking's slashes (downtime, double-signing) burn what they take.
+                "slash" if attr(e, "destination") == Some("burn") => {
+                    let amount = attr(e, "amount").expect("amount attribute");
+                    let n = amount
+                        .strip_suffix(DENOM)
+                        .and_then(|s| s.parse::<u128>().ok())
+                        .unwrap_or_else(|| panic!("slash amount {amount:?}"));
+                    self.burned += n;
+                    self.stats.validators_slashed += 1;
+                }
+                "slashing_downtime" => self.stats.downtime_jails += 1,
+                "slashing_double_sign" => self.stats.tombstoned += 1,
                 "provider_jailed" => self.stats.providers_jailed += 1,
                 "provider_unbonded" => self.stats.providers_unbonded += 1,
                 "complete_unbonding" => self.stats.unbondings_completed += 1,
@@ -989,6 +1046,39 @@ impl Sim {
     }
 
     // staking
+
+    /// This block's commit and evidence: a validator in CometBFT's set goes offline for a
+    /// stretch now and then (so some are jailed for downtime and come back), and rarely one
+    /// double-signs a recent block. Every validator either touches is left alone by this
+    /// block's transactions, whose outcome a slash at begin block could change.
+    fn plan_faults(&mut self, plan: &mut BlockPlan) -> (BTreeSet<Vec<u8>>, Vec<Evidence>) {
+        let height = plan.height;
+        self.offline_until.retain(|_, until| *until > height);
+        let keys: Vec<Vec<u8>> = self.cometbft_set.keys().cloned().collect();
+        if !keys.is_empty() && self.rng.gen_bool(0.04) {
+            let key = keys[self.rng.gen_range(0..keys.len())].clone();
+            let until = height + self.rng.gen_range(3..=30);
+            self.offline_until.entry(key).or_insert(until);
+        }
+        let absent: BTreeSet<Vec<u8>> = self
+            .offline_until
+            .keys()
+            .filter(|k| self.cometbft_set.contains_key(*k))
+            .cloned()
+            .collect();
+        let mut evidence = Vec::new();
+        if height > 4 && !keys.is_empty() && self.rng.gen_bool(0.005) {
+            let key = keys[self.rng.gen_range(0..keys.len())].clone();
+            evidence.push((key, height - self.rng.gen_range(1..=3)));
+        }
+        for key in absent.iter().chain(evidence.iter().map(|(k, _)| k)) {
+            let cons: [u8; 20] = Sha256::digest(key)[..20].try_into().unwrap();
+            if let Some(v) = plan.snap.validator_by_consensus(&cons).unwrap() {
+                plan.touched_validators.insert(v.operator);
+            }
+        }
+        (absent, evidence)
+    }
 
     fn validators(&self, plan: &BlockPlan) -> Vec<pol_staking::Validator> {
         plan.snap.all_validators().unwrap()
@@ -1384,8 +1474,32 @@ impl Sim {
                 self.delegate_msg(plan, op, v.operator, need, "delegate", Expect::Ok);
                 return;
             }
-            assert!(plan.height >= v.jailed_until_height);
-            (v, Expect::Ok, "unjail")
+            // Slashing's terms: never after a double-sign; after a downtime jail, not
+            // before its time (this block's time is 1-8 s after the last one's).
+            let info = plan
+                .snap
+                .signing_info(&v.consensus_address())
+                .unwrap()
+                .unwrap_or_else(|| pol_slashing::SigningInfo::new(v.consensus_address(), 0));
+            let last_time = i128::from(self.time.0) * 1_000_000_000 + i128::from(self.time.1);
+            assert!(info.tombstoned || plan.height >= v.jailed_until_height);
+            if info.tombstoned {
+                (
+                    v,
+                    Expect::Code("slashing", pol_slashing::error::code::VALIDATOR_TOMBSTONED),
+                    "unjail/invalid",
+                )
+            } else if info.jailed_until <= last_time {
+                (v, Expect::Ok, "unjail")
+            } else if info.jailed_until > last_time + 9_000_000_000 {
+                (
+                    v,
+                    Expect::Code("slashing", pol_slashing::error::code::VALIDATOR_JAILED),
+                    "unjail/invalid",
+                )
+            } else {
+                return;
+            }
         } else {
             if vals.is_empty() {
                 return;
@@ -1393,19 +1507,19 @@ impl Sim {
             let v = vals[self.rng.gen_range(0..vals.len())].clone();
             (
                 v,
-                Expect::Code(SDK, code::INVALID_REQUEST),
+                Expect::Code("slashing", pol_slashing::error::code::VALIDATOR_NOT_JAILED),
                 "unjail/invalid",
             )
         };
         plan.touched_validators.insert(v.operator);
         let op = self.index_of[&v.operator];
-        let msg = pol_staking::msg::MsgUnjail {
-            validator_address: valoper_string(&v.operator),
+        let msg = cosmos_sdk_proto::cosmos::slashing::v1beta1::MsgUnjail {
+            validator_addr: valoper_string(&v.operator),
         };
         self.push(
             plan,
             op,
-            any(pol_staking::MSG_UNJAIL_TYPE_URL, &msg),
+            any(pol_slashing::module::MSG_UNJAIL, &msg),
             kind,
             expect,
             valoper_string(&v.operator),
@@ -2328,14 +2442,17 @@ fn report(s: &Stats) {
     }
     eprintln!(
         "obligations {} (discharged {}, missed {}), providers jailed {}, providers unbonded {}, \
-         validators jailed {}, unbondings completed {}, validator updates {} in {} blocks, \
-         delegations' rewards paid out {}",
+         validators jailed {} (downtime {}, tombstoned {}, slashes {}), unbondings completed {}, \
+         validator updates {} in {} blocks, delegations' rewards paid out {}",
         s.obligations,
         s.discharged,
         s.missed,
         s.providers_jailed,
         s.providers_unbonded,
         s.validators_jailed,
+        s.downtime_jails,
+        s.tombstoned,
+        s.validators_slashed,
         s.unbondings_completed,
         s.validator_updates,
         s.blocks_with_set_changes,
@@ -2423,6 +2540,13 @@ fn seeded_simulation_keeps_invariants_and_is_deterministic() {
             "obligations discharged and missed"
         );
         assert!(s.validator_updates > 0 && s.validators_jailed > 0);
+        assert!(
+            s.downtime_jails > 0 && s.tombstoned > 0 && s.validators_slashed > 0,
+            "downtime jails {}, tombstoned {}, slashes {}",
+            s.downtime_jails,
+            s.tombstoned,
+            s.validators_slashed
+        );
         assert!(s.unbondings_completed > 0 && s.providers_unbonded > 0);
         assert!(s.providers_jailed > 0);
         assert!(

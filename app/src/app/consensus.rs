@@ -25,6 +25,10 @@ pub struct ConsensusState {
     pending_genesis: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
     /// The block FinalizeBlock computed and Commit will persist.
     prepared: Option<PreparedCommit>,
+    /// The time of the last finalized block (Unix nanoseconds; 0 until this process has
+    /// finalized one): CheckTx judges time-dependent rules against it, as the SDK's
+    /// CheckTx does against the last header.
+    last_block_time: i128,
 }
 
 fn block_time_nanos(t: &Option<tendermint_proto::google::protobuf::Timestamp>) -> i128 {
@@ -54,11 +58,17 @@ impl ConsensusState {
             chain_id,
             pending_genesis: None,
             prepared: None,
+            last_block_time: 0,
         })
     }
 
     pub fn chain_id(&self) -> &str {
         &self.chain_id
+    }
+
+    /// See [`ConsensusState::last_block_time`]'s field.
+    pub fn last_block_time(&self) -> i128 {
+        self.last_block_time
     }
 
     /// The state a block builds on: last committed, plus genesis before the first block.
@@ -108,10 +118,23 @@ impl ConsensusState {
         let app_state = self.modules.parse_genesis(&req.app_state_bytes, &chain)?;
         let mut state = StateDelta::new(self.storage.latest_snapshot());
         state.put_raw(CHAIN_ID_KEY.to_vec(), req.chain_id.as_bytes().to_vec());
-        let params = match req.consensus_params.as_ref().and_then(|p| p.block.as_ref()) {
+        let consensus_params = req.consensus_params.as_ref();
+        let mut params = match consensus_params.and_then(|p| p.block.as_ref()) {
             Some(block) => crate::export::chain_params_from_block(block.max_bytes, block.max_gas),
             None => ChainParams::DEFAULT,
         };
+        if let Some(evidence) = consensus_params.and_then(|p| p.evidence.as_ref()) {
+            let nanos = evidence
+                .max_age_duration
+                .as_ref()
+                .map(|d| {
+                    d.seconds
+                        .saturating_mul(1_000_000_000)
+                        .saturating_add(i64::from(d.nanos))
+                })
+                .unwrap_or(0);
+            params = params.with_evidence(evidence.max_age_num_blocks, nanos);
+        }
         state.put_proto(PARAMS_KEY.to_vec(), &params);
         let ctx = BlockContext {
             chain_id: req.chain_id.clone(),
@@ -257,21 +280,27 @@ impl ConsensusState {
             height,
             time_unix_nanos: block_time_nanos(&req.time),
         };
+        self.last_block_time = ctx.time_unix_nanos;
         let mut state = self.block_state();
         let limits = match tx_limits(&state) {
             Ok(l) => l,
             Err(e) => return fatal(&format!("reading chain params: {e}")),
         };
+        let evidence_max_age = match ChainParams::load(&state) {
+            Ok(p) => p.evidence_max_age(),
+            Err(e) => return fatal(&format!("reading chain params: {e}")),
+        };
 
         // Begin block: every module's hook before the block's txs (mint, then distribution
         // of the previous block's fees).
-        let begin_events = match self
-            .modules
-            .begin_block(&mut state, &ctx, &block_info(&req))
-        {
-            Ok(events) => events,
-            Err(e) => return fatal(&format!("at height {height}: {e}")),
-        };
+        let begin_events =
+            match self
+                .modules
+                .begin_block(&mut state, &ctx, &block_info(&req, evidence_max_age))
+            {
+                Ok(events) => events,
+                Err(e) => return fatal(&format!("at height {height}: {e}")),
+            };
 
         // The latency report, if the proposer injected one, is the first tx.
         let report = req
@@ -413,7 +442,10 @@ fn exec_result(out: TxOutcome) -> ExecTxResult {
 }
 
 /// What the modules' begin-block hooks learn from FinalizeBlock besides the txs.
-fn block_info(req: &RequestFinalizeBlock) -> BlockInfo {
+fn block_info(
+    req: &RequestFinalizeBlock,
+    evidence_max_age: Option<pol_component::context::EvidenceMaxAge>,
+) -> BlockInfo {
     use pol_component::context::{CommitVote, Misbehavior, MisbehaviorKind};
     use tendermint_proto::v0_38::abci::MisbehaviorType;
     use tendermint_proto::v0_38::types::BlockIdFlag;
@@ -454,6 +486,7 @@ fn block_info(req: &RequestFinalizeBlock) -> BlockInfo {
         proposer_address: req.proposer_address.to_vec(),
         last_commit,
         misbehavior,
+        evidence_max_age,
     }
 }
 

@@ -24,7 +24,9 @@ impl MempoolState {
             ctx: BlockContext {
                 chain_id: consensus.chain_id().to_string(),
                 height: next_height,
-                time_unix_nanos: 0,
+                // The last block's time (0, "unknown", right after a restart): the next
+                // block's is later, so what is refused against it would be in the block too.
+                time_unix_nanos: consensus.last_block_time(),
             },
         }
     }

@@ -15,13 +15,41 @@ pub struct ChainParams {
     /// Largest total gas limit of the transactions in one block.
     #[prost(uint64, tag = "2")]
     pub max_block_gas: u64,
+    /// `consensus_params.evidence.max_age_num_blocks` (0: not known).
+    #[prost(uint64, tag = "3")]
+    #[serde(default)]
+    pub evidence_max_age_num_blocks: u64,
+    /// `consensus_params.evidence.max_age_duration`, in nanoseconds (0: not known).
+    #[prost(uint64, tag = "4")]
+    #[serde(default)]
+    pub evidence_max_age_duration_nanos: u64,
 }
 
 impl ChainParams {
     pub const DEFAULT: ChainParams = ChainParams {
         max_tx_bytes: 1 << 20,
         max_block_gas: 100_000_000,
+        evidence_max_age_num_blocks: 0,
+        evidence_max_age_duration_nanos: 0,
     };
+
+    /// With the consensus parameters' evidence max age (ignored unless both are positive).
+    pub fn with_evidence(mut self, max_age_num_blocks: i64, max_age_duration_nanos: i64) -> Self {
+        if max_age_num_blocks > 0 && max_age_duration_nanos > 0 {
+            self.evidence_max_age_num_blocks = max_age_num_blocks as u64;
+            self.evidence_max_age_duration_nanos = max_age_duration_nanos as u64;
+        }
+        self
+    }
+
+    /// The evidence max age slashing checks evidence against, when known.
+    pub fn evidence_max_age(&self) -> Option<pol_component::context::EvidenceMaxAge> {
+        (self.evidence_max_age_num_blocks > 0 && self.evidence_max_age_duration_nanos > 0)
+            .then_some(pol_component::context::EvidenceMaxAge {
+                num_blocks: self.evidence_max_age_num_blocks,
+                duration_nanos: self.evidence_max_age_duration_nanos,
+            })
+    }
 
     pub fn load<S: StateRead>(state: &S) -> Result<ChainParams, StoreError> {
         Ok(state

@@ -8,6 +8,7 @@ mod init;
 mod keys;
 mod pol;
 mod query;
+mod slashing;
 mod staking;
 mod tx;
 

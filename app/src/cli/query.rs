@@ -23,6 +23,9 @@ pub enum QueryCommand {
     /// Inflation and provisions.
     #[command(subcommand)]
     Mint(super::distribution::MintQuery),
+    /// Liveness records and the slashing parameters.
+    #[command(subcommand)]
+    Slashing(super::slashing::SlashingQuery),
     #[command(subcommand)]
     Inference(super::inference::InferenceQuery),
     /// Proof-of-Latency: consensus latency aggregates, history, measurers, routing.
@@ -84,6 +87,7 @@ pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
         QueryCommand::Staking(cmd) => super::staking::query(cmd).await?,
         QueryCommand::Distribution(cmd) => super::distribution::query(cmd).await?,
         QueryCommand::Mint(cmd) => super::distribution::mint(cmd).await?,
+        QueryCommand::Slashing(cmd) => super::slashing::query(cmd).await?,
         QueryCommand::Inference(cmd) => super::inference::query(cmd).await?,
         QueryCommand::Latency(cmd) => super::pol::latency(cmd).await?,
         QueryCommand::Sla(cmd) => super::pol::sla(cmd).await?,

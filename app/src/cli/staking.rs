@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Context;
 use pol_client::keyring::Keyring;
 use pol_client::RpcClient;
-use pol_staking::msg::{MsgCreateValidator, MsgDelegate, MsgUndelegate, MsgUnjail};
+use pol_staking::msg::{MsgCreateValidator, MsgDelegate, MsgUndelegate};
 use pol_staking::pb;
 use pol_staking::types::valoper_string;
 use serde_json::{json, Value};
@@ -44,12 +44,6 @@ pub enum StakingTx {
         from: String,
         validator: String,
         amount: String,
-        #[command(flatten)]
-        opts: TxOpts,
-    },
-    /// Bring the operator's jailed validator back once its jail time is over.
-    Unjail {
-        from: String,
         #[command(flatten)]
         opts: TxOpts,
     },
@@ -174,13 +168,6 @@ pub async fn tx(home: &Path, cmd: StakingTx) -> anyhow::Result<()> {
                 amount: Some(coin(&amount)?),
             };
             (from, any(pol_staking::MSG_UNDELEGATE_TYPE_URL, &msg), opts)
-        }
-        StakingTx::Unjail { from, opts } => {
-            let signer = keyring.find(&from)?.signer()?;
-            let msg = MsgUnjail {
-                validator_address: valoper_string(&signer.address()),
-            };
-            (from, any(pol_staking::MSG_UNJAIL_TYPE_URL, &msg), opts)
         }
     };
     let signer = keyring.find(&from)?.signer()?;

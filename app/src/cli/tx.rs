@@ -25,6 +25,9 @@ pub enum TxCommand {
     /// Rewards, commission, withdraw address, community pool.
     #[command(subcommand)]
     Distribution(super::distribution::DistributionTx),
+    /// Unjail a validator.
+    #[command(subcommand)]
+    Slashing(super::slashing::SlashingTx),
     #[command(subcommand)]
     Inference(super::inference::InferenceTx),
     /// Any module's message, as JSON (protobuf JSON mapping), signed by `from`:
@@ -111,6 +114,7 @@ pub async fn run(home: &Path, cmd: TxCommand) -> anyhow::Result<()> {
         }
         TxCommand::Staking(cmd) => super::staking::tx(home, cmd).await,
         TxCommand::Distribution(cmd) => super::distribution::tx(home, cmd).await,
+        TxCommand::Slashing(cmd) => super::slashing::tx(home, cmd).await,
         TxCommand::Inference(cmd) => super::inference::tx(home, cmd).await,
         TxCommand::Call {
             from,

@@ -13,6 +13,7 @@ pub const SERVICES: &[&str] = &[
     "cosmos.consensus.v1.Query",
     "cosmos.distribution.v1beta1.Query",
     "cosmos.mint.v1beta1.Query",
+    "cosmos.slashing.v1beta1.Query",
     "cosmos.tx.v1beta1.Service",
 ];
 
@@ -132,6 +133,7 @@ mod tests {
         use cosmos_sdk_proto::cosmos::base::query::v1beta1 as query;
         use cosmos_sdk_proto::cosmos::distribution::v1beta1 as distribution;
         use cosmos_sdk_proto::cosmos::mint::v1beta1 as mint;
+        use cosmos_sdk_proto::cosmos::slashing::v1beta1 as slashing;
         use cosmos_sdk_proto::cosmos::tx::v1beta1 as tx;
         use tendermint_proto::types as tmtypes;
 
@@ -227,6 +229,14 @@ mod tests {
             ".cosmos.mint.v1beta1.QueryInflationResponse" => mint::QueryInflationResponse,
             ".cosmos.mint.v1beta1.QueryAnnualProvisionsRequest" => mint::QueryAnnualProvisionsRequest,
             ".cosmos.mint.v1beta1.QueryAnnualProvisionsResponse" => mint::QueryAnnualProvisionsResponse,
+            ".cosmos.slashing.v1beta1.ValidatorSigningInfo" => slashing::ValidatorSigningInfo,
+            ".cosmos.slashing.v1beta1.Params" => slashing::Params,
+            ".cosmos.slashing.v1beta1.QueryParamsRequest" => slashing::QueryParamsRequest,
+            ".cosmos.slashing.v1beta1.QueryParamsResponse" => slashing::QueryParamsResponse,
+            ".cosmos.slashing.v1beta1.QuerySigningInfoRequest" => slashing::QuerySigningInfoRequest,
+            ".cosmos.slashing.v1beta1.QuerySigningInfoResponse" => slashing::QuerySigningInfoResponse,
+            ".cosmos.slashing.v1beta1.QuerySigningInfosRequest" => slashing::QuerySigningInfosRequest,
+            ".cosmos.slashing.v1beta1.QuerySigningInfosResponse" => slashing::QuerySigningInfosResponse,
             ".cosmos.tx.v1beta1.Tx" => tx::Tx,
             ".cosmos.tx.v1beta1.TxRaw" => tx::TxRaw,
             ".cosmos.tx.v1beta1.SignDoc" => tx::SignDoc,

@@ -4,7 +4,9 @@
 pub struct BlockContext {
     pub chain_id: String,
     pub height: u64,
-    /// Block time from the header, in nanoseconds since the Unix epoch.
+    /// Block time from the header, in nanoseconds since the Unix epoch. In CheckTx, the
+    /// last block's time; 0 where no block time is known (simulation, CheckTx right after a
+    /// restart): time-dependent rules then leave the verdict to the block.
     pub time_unix_nanos: i128,
 }
 
@@ -20,6 +22,17 @@ pub struct BlockInfo {
     /// CometBFT's order.
     pub last_commit: Vec<CommitVote>,
     pub misbehavior: Vec<Misbehavior>,
+    /// The consensus parameters' evidence max age, when the chain knows it: evidence older
+    /// than both bounds is ignored (CometBFT does not commit such evidence; this is the
+    /// SDK's second check).
+    pub evidence_max_age: Option<EvidenceMaxAge>,
+}
+
+/// `consensus_params.evidence.{max_age_num_blocks, max_age_duration}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EvidenceMaxAge {
+    pub num_blocks: u64,
+    pub duration_nanos: u64,
 }
 
 /// One validator's entry in the previous block's commit.

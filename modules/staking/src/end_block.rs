@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use tendermint_proto::crypto::{public_key::Sum, PublicKey};
 use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
+use crate::hooks::{NoHooks, StakingHooks};
 use crate::params::MAX_MAX_VALIDATORS;
 use crate::types::{valoper_string, BondStatus, UnbondingEntry, Validator};
 use crate::view::{StakingRead, StakingWrite};
@@ -51,9 +52,19 @@ pub fn end_block<S: StateWrite>(
     state: &mut S,
     ctx: &BlockContext,
 ) -> Result<EndBlockOutcome, TxError> {
+    end_block_with(state, ctx, &NoHooks)
+}
+
+/// [`end_block`], telling `hooks` which validators entered the active set.
+pub fn end_block_with<S: StateWrite>(
+    state: &mut S,
+    ctx: &BlockContext,
+    hooks: &dyn StakingHooks,
+) -> Result<EndBlockOutcome, TxError> {
     let mut events = mature_unbondings(state, ctx)?;
     events.extend(mature_validators(state, ctx)?);
-    let validator_updates = apply_validator_set(state, ctx)?;
+    let (validator_updates, bonded_events) = apply_validator_set(state, ctx, hooks)?;
+    events.extend(bonded_events);
     Ok(EndBlockOutcome {
         validator_updates,
         events,
@@ -147,11 +158,13 @@ pub fn mature_validators<S: StateWrite + ?Sized>(
     }
 }
 
-/// Compute the active set, store its powers, update statuses, and return the diff.
-pub fn apply_validator_set<S: StateWrite + ?Sized>(
+/// Compute the active set, store its powers, update statuses, and return the diff (and
+/// the events of `hooks.after_validator_bonded` for each validator that entered).
+pub fn apply_validator_set<S: StateWrite>(
     state: &mut S,
     ctx: &BlockContext,
-) -> Result<Vec<ValidatorUpdate>, TxError> {
+    hooks: &dyn StakingHooks,
+) -> Result<(Vec<ValidatorUpdate>, Vec<Event>), TxError> {
     let params = state.staking_params()?;
     let chosen = state.validators_by_power(params.max_validators as usize)?;
     let mut new: BTreeMap<Address, (i64, Validator)> = BTreeMap::new();
@@ -163,8 +176,9 @@ pub fn apply_validator_set<S: StateWrite + ?Sized>(
     }
     let last: BTreeMap<Address, i64> = state.last_powers()?.into_iter().collect();
     if new.is_empty() && !last.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
+    let mut events = Vec::new();
 
     let mut updates: BTreeMap<Address, ([u8; 32], i64)> = BTreeMap::new();
     for (op, (power, val)) in &new {
@@ -181,6 +195,7 @@ pub fn apply_validator_set<S: StateWrite + ?Sized>(
                 params.unbonding_blocks,
             )?;
             state.put_validator(&v)?;
+            events.extend(hooks.after_validator_bonded(state, ctx, &v)?);
         }
     }
     for op in last.keys() {
@@ -205,10 +220,11 @@ pub fn apply_validator_set<S: StateWrite + ?Sized>(
             state.put_validator(&val)?;
         }
     }
-    Ok(updates
+    let updates = updates
         .values()
         .map(|(pk, power)| validator_update(pk, *power))
-        .collect())
+        .collect();
+    Ok((updates, events))
 }
 
 /// Reserve the ed25519 keys in `updates` (with power) that no validator holds: CometBFT

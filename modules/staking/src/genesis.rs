@@ -559,7 +559,8 @@ impl ModuleGenesis for GenesisState {
                 .reserve_consensus_key(&decode_consensus_key(k).map_err(TxError::INVALID_REQUEST)?);
         }
 
-        end_block::apply_validator_set(state, ctx)?;
+        // Genesis bonds without hooks: the listening modules' genesis covers these.
+        end_block::apply_validator_set(&mut &mut *state, ctx, &crate::hooks::NoHooks)?;
         // Imported BONDED validators that did not make the set start unbonding now (only
         // possible without `last_powers`, which lists exactly the bonded ones).
         for op in imported_bonded {

@@ -70,6 +70,17 @@ pub trait StakingHooks: Send + Sync {
     ) -> Result<Vec<Event>, TxError> {
         Ok(Vec::new())
     }
+
+    /// The validator entered the active set (it is written BONDED). Not called for the
+    /// validators genesis bonds: a module's genesis covers those.
+    fn after_validator_bonded(
+        &self,
+        _state: &mut dyn StateWrite,
+        _ctx: &BlockContext,
+        _validator: &Validator,
+    ) -> Result<Vec<Event>, TxError> {
+        Ok(Vec::new())
+    }
 }
 
 /// No listener: staking's own tests, and genesis (distribution's genesis initialises the
@@ -165,5 +176,14 @@ impl StakingHooks for StakingHookList {
             self,
             before_validator_slashed(state, ctx, validator, fraction)
         )
+    }
+
+    fn after_validator_bonded(
+        &self,
+        state: &mut dyn StateWrite,
+        ctx: &BlockContext,
+        validator: &Validator,
+    ) -> Result<Vec<Event>, TxError> {
+        each!(self, after_validator_bonded(state, ctx, validator))
     }
 }

@@ -80,7 +80,6 @@ pub const VALCONS_PREFIX: &str = "polvalcons";
 pub const MSG_CREATE_VALIDATOR_TYPE_URL: &str = "/pol.staking.v1.MsgCreateValidator";
 pub const MSG_DELEGATE_TYPE_URL: &str = "/pol.staking.v1.MsgDelegate";
 pub const MSG_UNDELEGATE_TYPE_URL: &str = "/pol.staking.v1.MsgUndelegate";
-pub const MSG_UNJAIL_TYPE_URL: &str = "/pol.staking.v1.MsgUnjail";
 
 pub use module::StakingModule;
 

@@ -98,14 +98,6 @@ pub fn shares_to_unbond(amount: u128, tokens: u128, shares: u128) -> Option<u128
     mul_div_ceil(amount, shares, tokens)
 }
 
-/// `ceil(amount · ppm / 10⁶)`, never more than `amount` (`ppm` is capped at 10⁶).
-pub fn slash_amount(amount: u128, fraction_ppm: u32) -> u128 {
-    let ppm = fraction_ppm.min(PPM) as u128;
-    mul_div_ceil(amount, ppm, PPM as u128)
-        .unwrap_or(amount)
-        .min(amount)
-}
-
 /// CometBFT voting power of `tokens` at PoL weight `weight_ppm`:
 /// `floor(floor(tokens · weight_ppm / 10⁶) / POWER_REDUCTION)`, capped at
 /// [`MAX_VALIDATOR_POWER`](crate::end_block::MAX_VALIDATOR_POWER). `weight_ppm` above 10⁶
@@ -176,11 +168,6 @@ mod tests {
         // First delegation is 1:1; a slashed-to-zero validator takes no delegation.
         assert_eq!(shares_for_tokens(10, 0, 0), Some(10));
         assert_eq!(shares_for_tokens(10, 0, 5), None);
-        // Slashes round up and never exceed the amount.
-        assert_eq!(slash_amount(10, 50_000), 1); // 0.5 → 1
-        assert_eq!(slash_amount(1000, 50_000), 50);
-        assert_eq!(slash_amount(7, 2_000_000), 7);
-        assert_eq!(slash_amount(0, 500_000), 0);
         // PoL weight: floor at each step, full weight is plain power, capped.
         assert_eq!(weighted_power(10_000_000, PPM), 10);
         assert_eq!(weighted_power(10_999_999, PPM), 10);

@@ -1,6 +1,6 @@
 //! The staking module as the app registers it.
 
-use crate::msg::{self, MsgCreateValidator, MsgDelegate, MsgUndelegate, MsgUnjail};
+use crate::msg::{self, MsgCreateValidator, MsgDelegate, MsgUndelegate};
 use pol_component::genesis::{GenesisHandler, GenesisOf};
 use pol_component::module::{decode_msg_as, no_intrinsic_gas, MsgHandler};
 use prost::Message as _;
@@ -25,9 +25,9 @@ impl Module for StakingModule {
         mut state: &mut dyn StateWrite,
         ctx: &BlockContext,
         _block_hash: &[u8],
-        _shared: &mut ExecEnv,
+        shared: &mut ExecEnv,
     ) -> Result<EndBlockOutcome, TxError> {
-        crate::end_block::end_block(&mut state, ctx)
+        crate::end_block::end_block_with(&mut state, ctx, &StakingHookList::of(shared))
     }
 
     fn decode_msg(&self, any: &Any) -> Option<Result<Box<dyn ModuleMsg>, TxError>> {
@@ -35,7 +35,6 @@ impl Module for StakingModule {
             crate::MSG_CREATE_VALIDATOR_TYPE_URL => decode_msg_as(any, &CREATE_VALIDATOR),
             crate::MSG_DELEGATE_TYPE_URL => decode_msg_as(any, &DELEGATE),
             crate::MSG_UNDELEGATE_TYPE_URL => decode_msg_as(any, &UNDELEGATE),
-            crate::MSG_UNJAIL_TYPE_URL => decode_msg_as(any, &UNJAIL),
             _ => return None,
         })
     }
@@ -115,10 +114,3 @@ static UNDELEGATE: MsgHandler<MsgUndelegate> = MsgHandler {
         Ok((response.encode_to_vec(), events))
     },
 };
-
-static UNJAIL: MsgHandler<MsgUnjail> = pol_component::msg_handler!(
-    crate::MSG_UNJAIL_TYPE_URL,
-    "/pol.staking.v1.MsgUnjailResponse",
-    msg::unjail_signer,
-    msg::execute_unjail
-);

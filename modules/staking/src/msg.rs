@@ -1,4 +1,5 @@
-//! `MsgCreateValidator`, `MsgDelegate`, `MsgUndelegate`, `MsgUnjail`.
+//! `MsgCreateValidator`, `MsgDelegate`, `MsgUndelegate`, and [`unjail`] (for slashing's
+//! `cosmos.slashing.v1beta1.MsgUnjail`).
 //!
 //! Each `execute_*` runs on an overlay and writes nothing unless it succeeds. The signer of
 //! each message is what `*_signer` returns; the app's ante handler checks it before
@@ -30,7 +31,7 @@ use crate::{bonded_pool, math, not_bonded_pool};
 
 pub use crate::pb::{
     MsgCreateValidator, MsgCreateValidatorResponse, MsgDelegate, MsgDelegateResponse,
-    MsgUndelegate, MsgUndelegateResponse, MsgUnjail, MsgUnjailResponse,
+    MsgUndelegate, MsgUndelegateResponse,
 };
 
 /// Longest moniker accepted (the Cosmos SDK's limit).
@@ -50,11 +51,6 @@ pub fn delegate_signer(msg: &MsgDelegate) -> Result<Address, TxError> {
 pub fn undelegate_signer(msg: &MsgUndelegate) -> Result<Address, TxError> {
     Address::parse(&msg.delegator_address)
 }
-/// Only the operator can unjail: the signer is the operator account.
-pub fn unjail_signer(msg: &MsgUnjail) -> Result<Address, TxError> {
-    parse_valoper(&msg.validator_address)
-}
-
 // ---- checks ---------------------------------------------------------------------------
 
 /// A message coin in the bond denom with a positive amount.
@@ -395,12 +391,16 @@ pub fn execute_undelegate<S: StateWrite>(
     })
 }
 
-pub fn execute_unjail<S: StateWrite>(
+/// Release a jailed validator: its staking jail term (`jailed_until_height`, set by pol's
+/// own faults) is over and its self-bond is back at `min_self_bond`. The signer and any
+/// further terms (slashing's downtime jail time, tombstoning) are the caller's to check:
+/// `cosmos.slashing.v1beta1.MsgUnjail` in pol-slashing is the only message that calls it.
+pub fn unjail<S: StateWrite + ?Sized>(
     state: &mut S,
     ctx: &BlockContext,
-    msg: &MsgUnjail,
-) -> Result<(MsgUnjailResponse, Vec<Event>), TxError> {
-    let op = parse_valoper(&msg.validator_address)?;
+    op: &Address,
+) -> Result<Vec<Event>, TxError> {
+    let op = *op;
     atomic(state, |s| {
         let params = s.staking_params()?;
         let mut val = existing_validator(s, &op)?;
@@ -428,9 +428,8 @@ pub fn execute_unjail<S: StateWrite>(
         }
         val.jailed = false;
         s.put_validator(&val)?;
-        Ok((
-            MsgUnjailResponse {},
-            vec![Event::new("unjail").attr("validator", valoper_string(&op))],
-        ))
+        Ok(vec![
+            Event::new("unjail").attr("validator", valoper_string(&op))
+        ])
     })
 }

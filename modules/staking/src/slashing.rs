@@ -62,6 +62,21 @@ pub trait Slashing {
         reason: &str,
     ) -> Result<SlashOutcome, TxError>;
 
+    /// Slash `fraction` of the stake that answers for an infraction at `infraction_height`
+    /// (double-signing, downtime): the validator's tokens, and the unbonding entries that
+    /// began at or after that height, each by its initial amount (capped at what is left).
+    /// An infraction in the current block takes from the tokens alone. Writes nothing on
+    /// error.
+    fn slash_infraction(
+        &mut self,
+        ctx: &BlockContext,
+        hooks: &dyn StakingHooks,
+        validator: ValidatorRef,
+        infraction_height: u64,
+        fraction: &Dec,
+        reason: &str,
+    ) -> Result<SlashOutcome, TxError>;
+
     /// Jail the validator until `until_height` (it may unjail at or after it; an existing
     /// later release height is kept). It leaves CometBFT's set at the next `end_block`.
     fn jail(
@@ -114,6 +129,121 @@ fn dispose<S: StateWrite + ?Sized>(
     }
 }
 
+/// Which of the validator's pending unbonding entries share a slash.
+#[derive(Clone, Copy)]
+enum Liable {
+    /// Every entry not yet matured, by its current amount (pol's own faults, which have no
+    /// infraction height: an entry is liable for its whole unbonding period).
+    AllPending,
+    /// Entries created at or after the infraction height, by their initial amount capped at
+    /// what is left (the SDK's rule: stake that left after the infraction still answers for
+    /// it). None when the infraction is in the current block.
+    Since(u64),
+}
+
+/// `ceil(amount × fraction)`: pol's slashes round toward the chain.
+fn ceil_mul(amount: u128, fraction: &Dec) -> Result<u128, TxError> {
+    let exact = Dec::from_int(amount)
+        .mul(fraction)
+        .map_err(|e| TxError::INTERNAL(format!("slash amount: {e}")))?;
+    let floor = exact
+        .truncate_u128()
+        .map_err(|e| TxError::INTERNAL(format!("slash amount: {e}")))?;
+    Ok(if Dec::from_int(floor) == exact {
+        floor
+    } else {
+        floor.saturating_add(1).min(amount)
+    })
+}
+
+fn slash_with<S: StateWrite + ?Sized>(
+    state: &mut S,
+    ctx: &BlockContext,
+    hooks: &dyn StakingHooks,
+    validator: ValidatorRef,
+    fraction: &Dec,
+    liable: Liable,
+    reason: &str,
+) -> Result<SlashOutcome, TxError> {
+    if fraction.is_negative() || *fraction > Dec::one() {
+        return Err(TxError::INVALID_REQUEST(format!(
+            "slash fraction {fraction} is outside [0, 1]"
+        )));
+    }
+    atomic(state, |s| {
+        let params = s.staking_params()?;
+        let mut val = find(s, validator)?;
+        let from_tokens = ceil_mul(val.tokens, fraction)?;
+        let mut hook_events = Vec::new();
+        if from_tokens > 0 {
+            // The fraction of the tokens really taken (rounded up, as the SDK's): what
+            // every delegation to the validator loses.
+            let taken = Dec::from_int(from_tokens)
+                .quo_round_up(&Dec::from_int(val.tokens))
+                .map_err(|e| TxError::INTERNAL(format!("slash fraction: {e}")))?
+                .min(Dec::one());
+            hook_events = hooks.before_validator_slashed(s, ctx, &val, &taken)?;
+        }
+        val.tokens -= from_tokens;
+        s.put_validator(&val)?;
+
+        let mut from_unbonding: u128 = 0;
+        for mut e in s.unbondings_from(&val.operator)? {
+            let cut = match liable {
+                Liable::AllPending => ceil_mul(e.amount, fraction)?,
+                Liable::Since(h) if h < ctx.height && e.creation_height >= h => {
+                    ceil_mul(e.initial_amount, fraction)?.min(e.amount)
+                }
+                Liable::Since(_) => 0,
+            };
+            if cut > 0 {
+                e.amount -= cut;
+                from_unbonding = from_unbonding
+                    .checked_add(cut)
+                    .ok_or_else(|| TxError::INTERNAL("slashed unbonding total overflows"))?;
+                s.put_unbonding(&e);
+            }
+        }
+        let dest = params.slash_destination;
+        let mut events = hook_events;
+        events.extend(dispose(
+            s,
+            &bonded_pool(),
+            from_tokens,
+            &params.bond_denom,
+            dest,
+        )?);
+        events.extend(dispose(
+            s,
+            &not_bonded_pool(),
+            from_unbonding,
+            &params.bond_denom,
+            dest,
+        )?);
+        let amount = from_tokens
+            .checked_add(from_unbonding)
+            .ok_or_else(|| TxError::INTERNAL("slashed total overflows"))?;
+        let mut event = Event::new("slash")
+            .attr("validator", valoper_string(&val.operator))
+            .attr("fraction", fraction.to_string())
+            .attr("reason", reason)
+            .attr("amount", format!("{amount}{}", params.bond_denom))
+            .attr("from_unbonding", from_unbonding.to_string())
+            .attr("destination", destination_name(dest));
+        if let Liable::Since(h) = liable {
+            event = event.attr("infraction_height", h.to_string());
+        }
+        events.push(event);
+        Ok(SlashOutcome {
+            amount,
+            from_tokens,
+            from_unbonding,
+            operator: Some(val.operator),
+            events,
+        })
+    })
+}
+
 impl<S: StateWrite + ?Sized> Slashing for S {
     fn slash(
         &mut self,
@@ -128,70 +258,42 @@ impl<S: StateWrite + ?Sized> Slashing for S {
                 "slash fraction {fraction_ppm} ppm is above 1000000 ppm"
             )));
         }
-        atomic(self, |s| {
-            let params = s.staking_params()?;
-            let mut val = find(s, validator)?;
-            let from_tokens = math::slash_amount(val.tokens, fraction_ppm);
-            let mut hook_events = Vec::new();
-            if from_tokens > 0 {
-                // The fraction of the tokens really taken (rounded up, as the SDK's): what
-                // every delegation to the validator loses.
-                let fraction = Dec::from_int(from_tokens)
-                    .quo_round_up(&Dec::from_int(val.tokens))
-                    .map_err(|e| TxError::INTERNAL(format!("slash fraction: {e}")))?
-                    .min(Dec::one());
-                hook_events = hooks.before_validator_slashed(s, ctx, &val, &fraction)?;
-            }
-            val.tokens -= from_tokens;
-            s.put_validator(&val)?;
+        let fraction = Dec::with_decimals(i128::from(fraction_ppm), 6);
+        slash_with(
+            self,
+            ctx,
+            hooks,
+            validator,
+            &fraction,
+            Liable::AllPending,
+            reason,
+        )
+    }
 
-            let mut from_unbonding: u128 = 0;
-            for mut e in s.unbondings_from(&val.operator)? {
-                let cut = math::slash_amount(e.amount, fraction_ppm);
-                if cut > 0 {
-                    e.amount -= cut;
-                    from_unbonding = from_unbonding
-                        .checked_add(cut)
-                        .ok_or_else(|| TxError::INTERNAL("slashed unbonding total overflows"))?;
-                    s.put_unbonding(&e);
-                }
-            }
-            let dest = params.slash_destination;
-            let mut events = hook_events;
-            events.extend(dispose(
-                s,
-                &bonded_pool(),
-                from_tokens,
-                &params.bond_denom,
-                dest,
-            )?);
-            events.extend(dispose(
-                s,
-                &not_bonded_pool(),
-                from_unbonding,
-                &params.bond_denom,
-                dest,
-            )?);
-            let amount = from_tokens
-                .checked_add(from_unbonding)
-                .ok_or_else(|| TxError::INTERNAL("slashed total overflows"))?;
-            events.push(
-                Event::new("slash")
-                    .attr("validator", valoper_string(&val.operator))
-                    .attr("fraction_ppm", fraction_ppm.to_string())
-                    .attr("reason", reason)
-                    .attr("amount", format!("{amount}{}", params.bond_denom))
-                    .attr("from_unbonding", from_unbonding.to_string())
-                    .attr("destination", destination_name(dest)),
-            );
-            Ok(SlashOutcome {
-                amount,
-                from_tokens,
-                from_unbonding,
-                operator: Some(val.operator),
-                events,
-            })
-        })
+    fn slash_infraction(
+        &mut self,
+        ctx: &BlockContext,
+        hooks: &dyn StakingHooks,
+        validator: ValidatorRef,
+        infraction_height: u64,
+        fraction: &Dec,
+        reason: &str,
+    ) -> Result<SlashOutcome, TxError> {
+        if infraction_height > ctx.height {
+            return Err(TxError::INVALID_REQUEST(format!(
+                "infraction height {infraction_height} is after the current height {}",
+                ctx.height
+            )));
+        }
+        slash_with(
+            self,
+            ctx,
+            hooks,
+            validator,
+            fraction,
+            Liable::Since(infraction_height),
+            reason,
+        )
     }
 
     fn jail(
@@ -216,5 +318,22 @@ impl<S: StateWrite + ?Sized> Slashing for S {
                 .attr("until_height", until.to_string())
                 .attr("reason", reason)])
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ceil_mul;
+    use pol_component::Dec;
+
+    #[test]
+    fn slashes_round_up_and_never_exceed_the_amount() {
+        let ppm = |p: i128| Dec::with_decimals(p, 6);
+        assert_eq!(ceil_mul(10, &ppm(50_000)).unwrap(), 1); // 0.5 → 1
+        assert_eq!(ceil_mul(1000, &ppm(50_000)).unwrap(), 50);
+        assert_eq!(ceil_mul(7, &Dec::one()).unwrap(), 7);
+        assert_eq!(ceil_mul(0, &ppm(500_000)).unwrap(), 0);
+        assert_eq!(ceil_mul(3, &Dec::with_decimals(1, 18)).unwrap(), 1);
+        assert_eq!(ceil_mul(u128::MAX, &Dec::one()).unwrap(), u128::MAX);
     }
 }

@@ -126,14 +126,7 @@ pub(crate) fn undelegate(
 }
 
 fn unjail(s: &mut State, height: u64, op: u8) -> Result<(), TxError> {
-    execute_unjail(
-        s,
-        &ctx(height),
-        &MsgUnjail {
-            validator_address: valoper_string(&addr(op)),
-        },
-    )
-    .map(|_| ())
+    crate::msg::unjail(s, &ctx(height), &addr(op)).map(|_| ())
 }
 
 fn bal(s: &State, a: &Address) -> u128 {

@@ -42,6 +42,22 @@ pub fn parse_valoper(s: &str) -> Result<Address, TxError> {
     })
 }
 
+/// Parse a `polvalcons…` consensus address.
+pub fn parse_valcons(s: &str) -> Result<[u8; 20], TxError> {
+    let id: cosmrs::AccountId = s
+        .parse()
+        .map_err(|e| TxError::INVALID_ADDRESS(format!("invalid consensus address {s:?}: {e}")))?;
+    if id.prefix() != VALCONS_PREFIX {
+        return Err(TxError::INVALID_ADDRESS(format!(
+            "invalid consensus address {s:?}: prefix {:?}, want {VALCONS_PREFIX:?}",
+            id.prefix()
+        )));
+    }
+    id.to_bytes().as_slice().try_into().map_err(|_| {
+        TxError::INVALID_ADDRESS(format!("invalid consensus address {s:?}: must be 20 bytes"))
+    })
+}
+
 /// CometBFT's address of an ed25519 key: the first 20 bytes of its SHA-256.
 pub fn consensus_address(pubkey: &[u8; 32]) -> [u8; 20] {
     let d = sha2::Sha256::digest(pubkey);

@@ -49,13 +49,9 @@ fn attr<'a>(attrs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// One 4-validator network at a time: two side by side on a 2-core machine starve each
-/// other's votes, which is not what these tests are about.
-static ONE_NETWORK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 #[tokio::test(flavor = "multi_thread")]
 async fn four_validators_inject_and_agree_and_survive_one_down() -> anyhow::Result<()> {
-    let _one = ONE_NETWORK.lock().await;
+    let _one = crate::ONE_NETWORK.lock().await;
     let mut net = Network::init(NetworkOptions::default())?;
     net.start()?;
     // One past the last block inspected: CometBFT reports a height once the block is
@@ -132,7 +128,7 @@ fn consensus_address(net: &Network, i: usize) -> anyhow::Result<String> {
 /// latency from being measured. The chain goes on with the same app hash everywhere.
 #[tokio::test(flavor = "multi_thread")]
 async fn oversized_extensions_and_forged_reports_are_refused() -> anyhow::Result<()> {
-    let _one = ONE_NETWORK.lock().await;
+    let _one = crate::ONE_NETWORK.lock().await;
     let mut net = Network::init(NetworkOptions {
         app_config: Some(Box::new(|i, cfg| {
             cfg.test_faults.oversized_vote_extension = i == 3;

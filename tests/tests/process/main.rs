@@ -15,6 +15,11 @@ mod inference_chain;
 mod latency_net;
 mod localnet;
 mod probe;
+mod slashing;
 mod staking;
 mod supervision;
 mod worker_attest;
+
+/// One 4-validator network at a time: two side by side on a 2-core machine starve each
+/// other's votes, which is not what these tests are about.
+pub static ONE_NETWORK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
