@@ -184,9 +184,10 @@ async fn cosmjs_signing_stargate_client_queries_and_sends() {
 
 /// cosmjs's `QueryClient` mint extension reads pold's minter exactly as pold stores it (the
 /// LegacyDec atomics decoded by cosmjs equal pold's own figures at a height cosmjs saw),
-/// and the mint parameters as the SDK's JSON writes them.
+/// and the mint parameters as the SDK's JSON writes them; its slashing extension reads the
+/// slashing parameters and the validator's signing info.
 #[tokio::test(flavor = "multi_thread")]
-async fn cosmjs_mint_extension_reads_inflation_and_provisions() {
+async fn cosmjs_mint_and_slashing_extensions_read_pold() {
     use cosmos_sdk_proto::cosmos::mint::v1beta1::{
         QueryAnnualProvisionsRequest, QueryAnnualProvisionsResponse, QueryInflationRequest,
         QueryInflationResponse,
@@ -259,6 +260,41 @@ async fn cosmjs_mint_extension_reads_inflation_and_provisions() {
     );
     // Blocks were minted: the supply grew past genesis (the operator's funds).
     assert!(num(&out["supply"]) > VALIDATOR_FUNDS, "{out}");
+
+    // The slashing extension on the same chain: the SDK's default parameters as cosmjs
+    // decodes them, and the genesis validator's liveness record, listed and by address.
+    let mut cmd = Command::new(std::env::var("NODE").unwrap_or_else(|_| "node".into()));
+    cmd.current_dir(&dir)
+        .arg("slashing.mjs")
+        .arg("--rpc")
+        .arg(format!("http://127.0.0.1:{}", node.ports.rpc));
+    let out =
+        tokio::task::spawn_blocking(move || run_client(cmd, "cosmjs", Duration::from_secs(120)))
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e:#}\npold log:\n{}", node.log_tail()));
+    println!("cosmjs slashing: {out}");
+    let p = &out["params"];
+    assert_eq!(s(&p["signedBlocksWindow"]), "100");
+    assert_eq!(s(&p["minSignedPerWindow"]), "500000000000000000");
+    assert_eq!(s(&p["downtimeJailDurationSeconds"]), "600");
+    assert_eq!(s(&p["slashFractionDoubleSign"]), "50000000000000000");
+    assert_eq!(s(&p["slashFractionDowntime"]), "10000000000000000");
+    let key: Value = serde_json::from_str(
+        &std::fs::read_to_string(node.home.join("config/priv_validator_key.json")).unwrap(),
+    )
+    .unwrap();
+    let cons = hex::decode(s(&key["address"])).unwrap();
+    let valcons = pol_staking::types::valcons_string(&cons.try_into().unwrap());
+    let infos = out["signingInfos"].as_array().unwrap();
+    assert_eq!(infos.len(), 1, "{out}");
+    assert_eq!(infos[0], out["signingInfo"]);
+    let info = &out["signingInfo"];
+    assert_eq!(s(&info["address"]), valcons);
+    assert_eq!(s(&info["startHeight"]), "1");
+    assert_eq!(s(&info["missedBlocksCounter"]), "0");
+    assert_eq!(info["tombstoned"], false);
+    assert!(num(&info["indexOffset"]) >= 1, "{out}");
     node.stop().unwrap();
 }
 
