@@ -294,6 +294,69 @@ impl Network {
         })
     }
 
+    /// A second node that signs with validator `i`'s consensus key: a double-signer. It
+    /// has its own home (`val{i}-twin`), ports, node key and signing state, the same
+    /// genesis and peers, and joins `nodes` (so it is started, waited for and stopped with
+    /// the rest). Returns its index. Both sign; whenever they see different blocks or
+    /// proposals (each proposes its own at `i`'s turns), CometBFT's peers catch the
+    /// conflicting votes as evidence.
+    pub fn add_twin(&mut self, i: usize) -> anyhow::Result<usize> {
+        let original = self.nodes[i].home.clone();
+        let home = self.root.join(format!("val{i}-twin"));
+        let host = self.hosts[i].clone();
+        let ports = Ports::pick();
+        let genesis = original.join("config").join("genesis.json");
+        let g: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&genesis)?)?;
+        let config: toml_edit::DocumentMut =
+            std::fs::read_to_string(original.join("config").join("config.toml"))?.parse()?;
+        let timeout_commit = config["consensus"]["timeout_commit"]
+            .as_str()
+            .context("timeout_commit in config.toml")?
+            .to_string();
+        pold(
+            &home,
+            &[
+                "init",
+                &format!("val{i}-twin"),
+                "--chain-id",
+                g["chain_id"].as_str().context("chain_id in genesis.json")?,
+                "--rpc-laddr",
+                &format!("tcp://{host}:{}", ports.rpc),
+                "--p2p-laddr",
+                &format!("tcp://{host}:{}", ports.p2p),
+                "--abci-address",
+                &format!("{host}:{}", ports.abci),
+                "--grpc-address",
+                &format!("{host}:{}", ports.grpc),
+                "--metrics-address",
+                &format!("{host}:{}", ports.metrics),
+                "--timeout-commit",
+                &timeout_commit,
+            ],
+        )?;
+        let mut cfg = pol_app::config::AppConfig::load(&home)?;
+        cfg.cometbft_binary = cometbft_bin().display().to_string();
+        cfg.keep_recent_heights = 0;
+        cfg.save(&home)?;
+        std::fs::copy(&genesis, home.join("config").join("genesis.json"))?;
+        std::fs::copy(
+            original.join("config").join("priv_validator_key.json"),
+            home.join("config").join("priv_validator_key.json"),
+        )?;
+        // The original's peers: every other validator.
+        let peers = config["p2p"]["persistent_peers"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let twin_config = home.join("config").join("config.toml");
+        let mut doc: toml_edit::DocumentMut = std::fs::read_to_string(&twin_config)?.parse()?;
+        doc["p2p"]["persistent_peers"] = toml_edit::value(peers);
+        std::fs::write(&twin_config, doc.to_string())?;
+        self.nodes.push(node_at(home, &host, ports));
+        self.hosts.push(host);
+        Ok(self.nodes.len() - 1)
+    }
+
     pub fn start(&mut self) -> anyhow::Result<()> {
         for n in &mut self.nodes {
             n.start()?;

@@ -178,3 +178,102 @@ async fn a_validator_down_past_the_window_is_slashed_jailed_and_unjails_after_it
     net.assert_app_hashes_agree(now + 2).await.unwrap();
     net.stop_all();
 }
+
+/// Validator 3's key also signs on a second node: CometBFT's peers catch the conflicting
+/// votes, the evidence is committed, and the chain slashes exactly the double-sign fraction
+/// of validator 3's stake, jails and tombstones it (unjail refused for good), and drops it
+/// from the set, with every app hash in agreement.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_double_signing_validator_is_slashed_and_tombstoned() {
+    let _one = crate::ONE_NETWORK.lock().await;
+    let mut net = Network::init(NetworkOptions::default()).unwrap();
+    net.start().unwrap();
+    net.wait_for_height(2, Duration::from_secs(90))
+        .await
+        .unwrap();
+    let rpc = net.nodes[0].rpc.clone();
+    let home3 = net.nodes[3].home.clone();
+    let operator3 = pold(&home3, &["keys", "show", VALIDATOR_OPERATOR, "--address"])
+        .unwrap()
+        .trim()
+        .to_string();
+    let valoper3 =
+        pol_staking::types::valoper_string(&pol_component::Address::parse(&operator3).unwrap());
+    let before: u128 = validator(&rpc, &valoper3).await.tokens.parse().unwrap();
+
+    let twin = net.add_twin(3).unwrap();
+    net.nodes[twin].start().unwrap();
+    let node0 = net.rpc_url(0);
+    let signing_info = || {
+        let home = net.nodes[0].home.clone();
+        let (valoper, node) = (valoper3.clone(), node0.clone());
+        async move {
+            let out = pold(
+                &home,
+                &[
+                    "query",
+                    "slashing",
+                    "signing-info",
+                    &valoper,
+                    "--node",
+                    &node,
+                ],
+            )
+            .unwrap();
+            serde_json::from_str::<Value>(&out).unwrap()
+        }
+    };
+    wait_until("validator 3 tombstoned for double-signing", 240, || {
+        let info = signing_info();
+        async move { info.await["tombstoned"] == true }
+    })
+    .await;
+    let v = validator(&rpc, &valoper3).await;
+    assert!(v.jailed);
+    // 5 % of the stake, rounded up, once (it had no unbonding entries).
+    let after: u128 = v.tokens.parse().unwrap();
+    assert_eq!(after, before - before.div_ceil(20));
+    assert_eq!(signing_info().await["jailed_until"], "9999-12-31T23:59:59Z");
+    wait_until("CometBFT's set without validator 3", 60, || {
+        let rpc = rpc.clone();
+        async move { set_size(&rpc).await == 3 }
+    })
+    .await;
+    let refused = pold(
+        &home3,
+        &[
+            "tx",
+            "slashing",
+            "unjail",
+            VALIDATOR_OPERATOR,
+            "--node",
+            &node0,
+        ],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        refused.contains("\"codespace\": \"slashing\"") && refused.contains("\"code\": 9"),
+        "{refused}"
+    );
+    // The evidence is in a block; the chain went on past it and agrees.
+    let h = rpc.latest_height().await.unwrap();
+    let mut found = false;
+    for height in 1..=h {
+        let r = rpc
+            .call("block", json!({"height": height.to_string()}))
+            .await
+            .unwrap();
+        let evidence = &r["block"]["evidence"]["evidence"];
+        if evidence.as_array().is_some_and(|e| !e.is_empty()) {
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "no block up to {h} carries evidence");
+    net.wait_for_height(h + 2, Duration::from_secs(60))
+        .await
+        .unwrap();
+    net.assert_app_hashes_agree(h + 2).await.unwrap();
+    net.stop_all();
+}
