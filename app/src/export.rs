@@ -75,12 +75,16 @@ pub fn block_params_of(genesis: &Value) -> anyhow::Result<(i64, i64)> {
     ))
 }
 
+/// CometBFT's default evidence max age: 100,000 blocks and 48 h (in nanoseconds).
+pub const COMETBFT_DEFAULT_EVIDENCE_MAX_AGE: (i64, i64) = (100_000, 172_800_000_000_000);
+
 /// `consensus_params.evidence.{max_age_num_blocks, max_age_duration}` of a genesis.json
-/// (CometBFT writes the duration in nanoseconds), when the file has them.
+/// (CometBFT writes the duration in nanoseconds); CometBFT's defaults when the file has no
+/// evidence section (CometBFT sends them at InitChain then).
 pub fn evidence_params_of(genesis: &Value) -> anyhow::Result<Option<(i64, i64)>> {
     let evidence = &genesis["consensus_params"]["evidence"];
     if evidence.is_null() {
-        return Ok(None);
+        return Ok(Some(COMETBFT_DEFAULT_EVIDENCE_MAX_AGE));
     }
     let field = |name: &str| -> anyhow::Result<i64> {
         match &evidence[name] {
@@ -365,16 +369,21 @@ mod tests {
     #[test]
     fn evidence_params_parse_and_are_kept_only_when_whole() {
         let g = json!({"consensus_params": {"evidence": {
-            "max_age_num_blocks": "100000", "max_age_duration": "172800000000000"}}});
+            "max_age_num_blocks": "5000", "max_age_duration": "172800000000000"}}});
         let p = chain_params_of(&g).unwrap();
         let age = p.evidence_max_age().unwrap();
         assert_eq!(
             (age.num_blocks, age.duration_nanos),
-            (100_000, 172_800_000_000_000)
+            (5_000, 172_800_000_000_000)
         );
+        // No evidence section: CometBFT's defaults, which it sends at InitChain then.
+        let default = chain_params_of(&json!({}))
+            .unwrap()
+            .evidence_max_age()
+            .unwrap();
         assert_eq!(
-            chain_params_of(&json!({})).unwrap().evidence_max_age(),
-            None
+            (default.num_blocks as i64, default.duration_nanos as i64),
+            COMETBFT_DEFAULT_EVIDENCE_MAX_AGE
         );
         let zero = json!({"consensus_params": {"evidence": {
             "max_age_num_blocks": "0", "max_age_duration": "5"}}});

@@ -1486,7 +1486,7 @@ impl Sim {
             if info.tombstoned {
                 (
                     v,
-                    Expect::Code("slashing", pol_slashing::error::code::VALIDATOR_TOMBSTONED),
+                    Expect::Code("slashing", pol_slashing::error::code::VALIDATOR_JAILED),
                     "unjail/invalid",
                 )
             } else if info.jailed_until <= last_time {

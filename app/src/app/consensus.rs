@@ -123,18 +123,24 @@ impl ConsensusState {
             Some(block) => crate::export::chain_params_from_block(block.max_bytes, block.max_gas),
             None => ChainParams::DEFAULT,
         };
-        if let Some(evidence) = consensus_params.and_then(|p| p.evidence.as_ref()) {
-            let nanos = evidence
-                .max_age_duration
-                .as_ref()
-                .map(|d| {
-                    d.seconds
-                        .saturating_mul(1_000_000_000)
-                        .saturating_add(i64::from(d.nanos))
-                })
-                .unwrap_or(0);
-            params = params.with_evidence(evidence.max_age_num_blocks, nanos);
-        }
+        // CometBFT always sends the evidence parameters; a request without them (tests)
+        // gets CometBFT's defaults, as a genesis.json without them does.
+        let (blocks, nanos) = match consensus_params.and_then(|p| p.evidence.as_ref()) {
+            Some(evidence) => (
+                evidence.max_age_num_blocks,
+                evidence
+                    .max_age_duration
+                    .as_ref()
+                    .map(|d| {
+                        d.seconds
+                            .saturating_mul(1_000_000_000)
+                            .saturating_add(i64::from(d.nanos))
+                    })
+                    .unwrap_or(0),
+            ),
+            None => crate::export::COMETBFT_DEFAULT_EVIDENCE_MAX_AGE,
+        };
+        params = params.with_evidence(blocks, nanos);
         state.put_proto(PARAMS_KEY.to_vec(), &params);
         let ctx = BlockContext {
             chain_id: req.chain_id.clone(),
@@ -142,6 +148,17 @@ impl ConsensusState {
             time_unix_nanos: block_time_nanos(&req.time),
         };
         let staking_set = self.modules.init_genesis(&mut state, &ctx, &app_state)?;
+        if let Ok(staking) = pol_staking::StakingRead::staking_params(&state) {
+            if params.evidence_max_age_num_blocks.saturating_add(2) > staking.unbonding_blocks {
+                tracing::warn!(
+                    evidence_max_age_num_blocks = params.evidence_max_age_num_blocks,
+                    unbonding_blocks = staking.unbonding_blocks,
+                    "evidence may be committed after the stake behind it has unbonded: keep \
+                     consensus_params.evidence.max_age_num_blocks below unbonding_blocks - 1 \
+                     and max_age_duration below the unbonding period (pold init does)"
+                );
+            }
+        }
         let validators = initial_validators(&req.validators, staking_set)?;
         self.modules
             .validator_set_updated(&mut state, &validators)?;

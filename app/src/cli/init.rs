@@ -147,6 +147,18 @@ pub fn init(home: &Path, a: InitArgs) -> anyhow::Result<()> {
     g["consensus_params"]["abci"]["vote_extensions_enable_height"] = json!("1");
     g["consensus_params"]["block"]["max_gas"] =
         json!(pol_app::app::ChainParams::DEFAULT.max_block_gas.to_string());
+    // Evidence expires before the stake behind it can have unbonded: in blocks (an entry
+    // begun at the infraction's height − 1 completes unbonding_blocks later), and in time
+    // (blocks are at least timeout_commit apart).
+    let unbonding = pol_staking::Params::default()
+        .unbonding_blocks
+        .saturating_sub(2)
+        .max(1);
+    if let Some(interval) = go_duration_nanos(&a.timeout_commit) {
+        g["consensus_params"]["evidence"]["max_age_num_blocks"] = json!(unbonding.to_string());
+        g["consensus_params"]["evidence"]["max_age_duration"] =
+            json!((u128::from(unbonding) * interval).to_string());
+    }
     g["app_state"] = serde_json::to_value(
         pol_genesis::default_app_state(pol_app::modules::MODULES).map_err(anyhow::Error::msg)?,
     )?;
@@ -472,4 +484,39 @@ fn collect_gentxs(home: &Path, g: &mut GenesisFile, dir: &Path) -> anyhow::Resul
         }))?
     );
     Ok(())
+}
+
+/// A Go duration as CometBFT's config writes it (`"1s"`, `"300ms"`, `"1.5s"`), in
+/// nanoseconds; `None` for anything else.
+fn go_duration_nanos(text: &str) -> Option<u128> {
+    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => text.split_at(i),
+        None => return None,
+    };
+    let scale: f64 = match unit {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        _ => return None,
+    };
+    let value: f64 = number.parse().ok()?;
+    (value > 0.0).then(|| (value * scale).round() as u128)
+}
+
+#[cfg(test)]
+mod duration_tests {
+    #[test]
+    fn go_durations_parse() {
+        use super::go_duration_nanos as d;
+        assert_eq!(d("1s"), Some(1_000_000_000));
+        assert_eq!(d("300ms"), Some(300_000_000));
+        assert_eq!(d("1.5s"), Some(1_500_000_000));
+        assert_eq!(d("2m"), Some(120_000_000_000));
+        for bad in ["", "s", "1", "1x", "0s", "-1s"] {
+            assert_eq!(d(bad), None, "{bad:?}");
+        }
+    }
 }

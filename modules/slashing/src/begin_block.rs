@@ -48,11 +48,14 @@ fn penalty(
 ) {
     match result {
         Ok(e) => events.extend(e),
-        Err(e) => tracing::warn!(
-            validator = %valcons_string(cons),
-            error = %e,
-            "slashing: {what} not applied"
-        ),
+        Err(e) => {
+            metrics::counter!("pol_slashing_penalties_skipped_total").increment(1);
+            tracing::warn!(
+                validator = %valcons_string(cons),
+                error = %e,
+                "slashing: {what} not applied"
+            )
+        }
     }
 }
 
@@ -102,12 +105,16 @@ fn handle_signature<S: StateWrite>(
     }
     let min_height = info.start_height.saturating_add(window);
     if ctx.height > min_height && info.missed_blocks_counter > params.max_missed_blocks() {
-        if validator.jailed {
-            tracing::info!(
+        if validator.jailed && info.jailed_until > ctx.time_unix_nanos {
+            // Serving a downtime jail already (its last commits still count it absent).
+            tracing::debug!(
                 validator = %valcons_string(&cons),
-                "slashing: missed too many blocks but is already jailed"
+                "slashing: missed too many blocks while serving a downtime jail"
             );
         } else {
+            // Not jailed, or jailed by another path (pol's self-bond or SLA jails, which
+            // may end at once): the downtime penalty applies all the same, or a validator
+            // could dodge it by jailing itself just before its window runs out.
             // The votes are for the previous block, whose set was chosen one block before.
             let infraction = ctx.height.saturating_sub(VALIDATOR_UPDATE_DELAY + 1);
             let slashed = state

@@ -5,7 +5,8 @@ pol_component::module_errors! {
     codespace = "slashing";
     /// No validator has this operator address.
     NO_VALIDATOR_FOR_ADDRESS = 2,
-    /// The validator is jailed and its jail time is not over (or it is tombstoned).
+    /// The validator is jailed and its jail time is not over, or it is tombstoned (the
+    /// SDK's `Unjail` answers both with this code; the log says which).
     VALIDATOR_JAILED = 4,
     /// The validator is not jailed.
     VALIDATOR_NOT_JAILED = 5,
@@ -15,6 +16,4 @@ pol_component::module_errors! {
     SELF_DELEGATION_TOO_LOW_TO_UNJAIL = 7,
     /// No signing info for this consensus address.
     NO_SIGNING_INFO_FOUND = 8,
-    /// The validator double-signed: it can never unjail.
-    VALIDATOR_TOMBSTONED = 9,
 }

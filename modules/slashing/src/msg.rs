@@ -47,7 +47,7 @@ pub fn execute_unjail<S: StateWrite>(
     }
     if let Some(info) = state.signing_info(&val.consensus_address())? {
         if info.tombstoned {
-            return Err(error::VALIDATOR_TOMBSTONED(format!(
+            return Err(error::VALIDATOR_JAILED(format!(
                 "validator {} double-signed and is tombstoned: it can never unjail",
                 valoper_string(&op)
             )));

@@ -359,7 +359,8 @@ fn double_sign_slashes_the_stake_behind_the_infraction_and_tombstones() {
 
     // Never again: unjail refused for ever, and more evidence of it changes nothing.
     let e = unjail(&mut s, 1_000_000, 2).unwrap_err();
-    assert_eq!(e.code, code::VALIDATOR_TOMBSTONED, "{e}");
+    assert_eq!(e.code, code::VALIDATOR_JAILED, "{e}");
+    assert!(e.log.contains("tombstoned"), "{e}");
     let supply_after = supply(&s);
     begin(&mut s, 11, &with_evidence(vec![evidence(2, 9, 9)]));
     assert_eq!(supply(&s), supply_after);
@@ -508,4 +509,42 @@ fn genesis_starts_records_for_validators_staking_bonded() {
             5
         );
     }
+}
+
+#[test]
+fn jailing_itself_does_not_dodge_the_downtime_penalty() {
+    let mut s = setup();
+    for h in 2..=11 {
+        block(&mut s, h, false);
+    }
+    // Ten misses, judged from block 12 on: the operator jails itself first by taking its
+    // self-bond under the minimum (staking's jail, which ends at once).
+    unbond(&mut s, 11, 49_500_000);
+    assert!(val(&s, 2).jailed);
+    let tokens = val(&s, 2).tokens;
+    block(&mut s, 12, false);
+    // The penalty applies all the same: slashed, and jailed for the downtime term.
+    assert_eq!(val(&s, 2).tokens, tokens - tokens.div_ceil(100));
+    let info = s.signing_info(&cons(2)).unwrap().unwrap();
+    assert_eq!(info.jailed_until, 72 * SEC);
+    // Bonding back does not let it out before the term.
+    execute_create_or_delegate(&mut s, 13);
+    let e = unjail(&mut s, 13, 2).unwrap_err();
+    assert_eq!(e.code, code::VALIDATOR_JAILED, "{e}");
+    unjail(&mut s, 72, 2).unwrap();
+}
+
+/// The operator of validator 2 bonds 2 upol·10⁶ back to itself.
+fn execute_create_or_delegate(s: &mut State, height: u64) {
+    pol_staking::msg::execute_delegate(
+        s,
+        &ctx(height),
+        &SlashingHooks,
+        &pol_staking::msg::MsgDelegate {
+            delegator_address: addr(2).to_string(),
+            validator_address: valoper_string(&addr(2)),
+            amount: upol(2 * M),
+        },
+    )
+    .unwrap();
 }

@@ -98,6 +98,9 @@ pub struct GenesisValidatorRecord {
     #[serde(with = "u128_string")]
     pub delegator_shares: u128,
     pub jailed: bool,
+    /// A string in JSON (a bare number or a string is read): a tombstoned validator's is
+    /// `u64::MAX`, which tools that read numbers as doubles would round.
+    #[serde(with = "pol_component::json::u64_string")]
     pub jailed_until_height: u64,
     /// `"bonded"`, `"unbonding"` or `"unbonded"`.
     pub status: String,

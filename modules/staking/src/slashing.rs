@@ -189,6 +189,10 @@ fn slash_with<S: StateWrite + ?Sized>(
 
         let mut from_unbonding: u128 = 0;
         for mut e in s.unbondings_from(&val.operator)? {
+            // Due this block: paid out at its end, no longer at stake (the SDK's IsMature).
+            if e.completion_height <= ctx.height {
+                continue;
+            }
             let cut = match liable {
                 Liable::AllPending => ceil_mul(e.amount, fraction)?,
                 Liable::Since(h) if h < ctx.height && e.creation_height >= h => {

@@ -456,6 +456,33 @@ fn undelegate_queues_entry_and_matures_in_end_block() {
 }
 
 #[test]
+fn an_entry_due_this_block_is_not_slashed() {
+    let mut s = setup(100 * M);
+    create(&mut s, 1, 1, 10 * M).unwrap();
+    delegate(&mut s, 2, 1, 6 * M).unwrap();
+    let due = undelegate(&mut s, 5, 2, 1, 4 * M).unwrap();
+    let later = undelegate(&mut s, 6, 2, 1, 2 * M).unwrap();
+    assert_eq!((due, later), (15, 16));
+    // At 15 the first entry is paid out at the block's end: no longer at stake.
+    s.slash(
+        &ctx(due),
+        &crate::NoHooks,
+        ValidatorRef::Operator(addr(1)),
+        100_000,
+        "test",
+    )
+    .unwrap();
+    let amounts: Vec<(u64, u128)> = s
+        .all_unbondings()
+        .unwrap()
+        .iter()
+        .map(|e| (e.completion_height, e.amount))
+        .collect();
+    assert_eq!(amounts, vec![(15, 4 * M), (16, 2 * M - 200_000)]);
+    check_invariants(&s);
+}
+
+#[test]
 fn undelegate_rejections_write_nothing() {
     let mut s = setup(100 * M);
     create(&mut s, 1, 1, 10 * M).unwrap();
