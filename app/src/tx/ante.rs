@@ -2,7 +2,7 @@
 //! Its writes (fee, sequence, first public key) stay even when a message later fails.
 
 use cosmos_sdk_proto::cosmos::tx::v1beta1::SignDoc;
-use pol_auth::{address_of_pubkey, verify_secp256k1};
+use pol_auth::address_of_pubkey;
 use pol_auth::{AuthRead, AuthWrite};
 use pol_bank::BankWrite;
 use pol_component::coins::coins_to_string;
@@ -21,7 +21,7 @@ pub fn run_ante<S: StateWrite>(
     ctx: &BlockContext,
     meter: &GasMeter,
     min_gas_price: Option<&GasPrice>,
-    verify_signature: bool,
+    sig_check: super::verified::SigCheck,
 ) -> Result<Vec<Event>, TxError> {
     if tx.timeout_height != 0 && ctx.height > tx.timeout_height {
         return Err(TxError::TX_TIMEOUT_HEIGHT(format!(
@@ -99,11 +99,8 @@ pub fn run_ante<S: StateWrite>(
         chain_id: ctx.chain_id.clone(),
         account_number: account.account_number,
     };
-    let checked = if verify_signature {
-        verify_secp256k1(&pubkey, &sign_doc.encode_to_vec(), &tx.signature)
-    } else {
-        Ok(())
-    };
+    let checked =
+        super::verified::verify(sig_check, &pubkey, &sign_doc.encode_to_vec(), &tx.signature);
     if let Err(why) = checked {
         return Err(TxError::UNAUTHORIZED(format!(
             "signature verification failed ({why}); please verify account number ({}), sequence ({}) and chain-id ({}): unauthorized",

@@ -89,12 +89,17 @@ pub fn execute_decoded<S: StateRead>(
     env: &ExecEnv,
 ) -> TxOutcome {
     let meter = GasMeter::new(tx.gas_limit);
-    let (min_price, verify_signature) = match mode {
+    use super::verified::SigCheck;
+    let (min_price, sig_check) = match mode {
         ExecMode::Check {
             min_gas_price,
-            recheck,
-        } => (min_gas_price.as_ref(), !recheck),
-        ExecMode::Deliver => (None, true),
+            recheck: true,
+        } => (min_gas_price.as_ref(), SigCheck::Skip),
+        ExecMode::Check {
+            min_gas_price,
+            recheck: false,
+        } => (min_gas_price.as_ref(), SigCheck::VerifyAndRemember),
+        ExecMode::Deliver => (None, SigCheck::Remembered),
     };
 
     // Ante: checked and charged in its own overlay, dropped whole on failure.
@@ -102,7 +107,7 @@ pub fn execute_decoded<S: StateRead>(
         let mut overlay = StateDelta::new(&*block);
         let result = {
             let mut metered = Metered::new(&mut overlay, &meter, schedule);
-            run_ante(&mut metered, tx, ctx, &meter, min_price, verify_signature)
+            run_ante(&mut metered, tx, ctx, &meter, min_price, sig_check)
         };
         match result {
             Ok(_) if meter.is_over() => Err(out_of_gas(&meter, "ante")),

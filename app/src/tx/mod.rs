@@ -6,6 +6,7 @@ pub mod ante;
 pub mod decode;
 pub mod exec;
 pub mod router;
+pub mod verified;
 
 pub use decode::{decode_tx, DecodedTx, TxLimits};
 pub use exec::{execute_tx, ExecMode, TxOutcome};
