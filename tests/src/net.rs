@@ -167,26 +167,13 @@ impl Network {
             } else {
                 ("127.0.0.1".to_string(), Ports::pick())
             };
-            pold(
+            pold_init(
                 &home,
-                &[
-                    "init",
-                    &format!("val{i}"),
-                    "--chain-id",
-                    &opts.chain_id,
-                    "--rpc-laddr",
-                    &format!("tcp://{host}:{}", ports.rpc),
-                    "--p2p-laddr",
-                    &format!("tcp://{host}:{}", ports.p2p),
-                    "--abci-address",
-                    &format!("{host}:{}", ports.abci),
-                    "--grpc-address",
-                    &format!("{host}:{}", ports.grpc),
-                    "--metrics-address",
-                    &format!("{host}:{}", ports.metrics),
-                    "--timeout-commit",
-                    &opts.timeout_commit,
-                ],
+                &format!("val{i}"),
+                &opts.chain_id,
+                &host,
+                &ports,
+                &opts.timeout_commit,
             )?;
             let mut cfg = pol_app::config::AppConfig::load(&home)?;
             cfg.cometbft_binary = cometbft_bin().display().to_string();
@@ -313,26 +300,13 @@ impl Network {
             .as_str()
             .context("timeout_commit in config.toml")?
             .to_string();
-        pold(
+        pold_init(
             &home,
-            &[
-                "init",
-                &format!("val{i}-twin"),
-                "--chain-id",
-                g["chain_id"].as_str().context("chain_id in genesis.json")?,
-                "--rpc-laddr",
-                &format!("tcp://{host}:{}", ports.rpc),
-                "--p2p-laddr",
-                &format!("tcp://{host}:{}", ports.p2p),
-                "--abci-address",
-                &format!("{host}:{}", ports.abci),
-                "--grpc-address",
-                &format!("{host}:{}", ports.grpc),
-                "--metrics-address",
-                &format!("{host}:{}", ports.metrics),
-                "--timeout-commit",
-                &timeout_commit,
-            ],
+            &format!("val{i}-twin"),
+            g["chain_id"].as_str().context("chain_id in genesis.json")?,
+            &host,
+            &ports,
+            &timeout_commit,
         )?;
         let mut cfg = pol_app::config::AppConfig::load(&home)?;
         cfg.cometbft_binary = cometbft_bin().display().to_string();
@@ -520,6 +494,39 @@ impl Drop for Network {
 }
 
 /// A validator of this network, not started: its home, where it listens, its log.
+/// `pold init` of a validator home listening on `host` at `ports`.
+fn pold_init(
+    home: &Path,
+    moniker: &str,
+    chain_id: &str,
+    host: &str,
+    ports: &Ports,
+    timeout_commit: &str,
+) -> anyhow::Result<()> {
+    pold(
+        home,
+        &[
+            "init",
+            moniker,
+            "--chain-id",
+            chain_id,
+            "--rpc-laddr",
+            &format!("tcp://{host}:{}", ports.rpc),
+            "--p2p-laddr",
+            &format!("tcp://{host}:{}", ports.p2p),
+            "--abci-address",
+            &format!("{host}:{}", ports.abci),
+            "--grpc-address",
+            &format!("{host}:{}", ports.grpc),
+            "--metrics-address",
+            &format!("{host}:{}", ports.metrics),
+            "--timeout-commit",
+            timeout_commit,
+        ],
+    )?;
+    Ok(())
+}
+
 fn node_at(home: PathBuf, host: &str, ports: Ports) -> Node {
     Node {
         rpc: RpcClient::new(&format!("http://{host}:{}", ports.rpc)),

@@ -101,6 +101,24 @@ fn need(path: &Path, setup: &str) -> PathBuf {
     path.to_path_buf()
 }
 
+/// `node <script> --rpc <node's RPC>` in `dir` (the cosmjs checkout).
+fn cosmjs_client(dir: &Path, script: &str, node: &Node) -> Command {
+    let mut cmd = Command::new(std::env::var("NODE").unwrap_or_else(|_| "node".into()));
+    cmd.current_dir(dir)
+        .arg(script)
+        .arg("--rpc")
+        .arg(format!("http://127.0.0.1:{}", node.ports.rpc));
+    cmd
+}
+
+/// Run a cosmjs client to its JSON line; on failure, panic with pold's log.
+async fn run_cosmjs(cmd: Command, node: &Node) -> Value {
+    tokio::task::spawn_blocking(move || run_client(cmd, "cosmjs", Duration::from_secs(120)))
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e:#}\npold log:\n{}", node.log_tail()))
+}
+
 fn s(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -202,16 +220,7 @@ async fn cosmjs_mint_and_slashing_extensions_read_pold() {
     let mut node = Node::init(&opts).expect("init");
     node.start_and_wait(3).await.expect("chain starts");
 
-    let mut cmd = Command::new(std::env::var("NODE").unwrap_or_else(|_| "node".into()));
-    cmd.current_dir(&dir)
-        .arg("mint.mjs")
-        .arg("--rpc")
-        .arg(format!("http://127.0.0.1:{}", node.ports.rpc));
-    let out =
-        tokio::task::spawn_blocking(move || run_client(cmd, "cosmjs", Duration::from_secs(120)))
-            .await
-            .unwrap()
-            .unwrap_or_else(|e| panic!("{e:#}\npold log:\n{}", node.log_tail()));
+    let out = run_cosmjs(cosmjs_client(&dir, "mint.mjs", &node), &node).await;
     println!("cosmjs mint: {out}");
 
     let p = &out["params"];
@@ -263,16 +272,7 @@ async fn cosmjs_mint_and_slashing_extensions_read_pold() {
 
     // The slashing extension on the same chain: the SDK's default parameters as cosmjs
     // decodes them, and the genesis validator's liveness record, listed and by address.
-    let mut cmd = Command::new(std::env::var("NODE").unwrap_or_else(|_| "node".into()));
-    cmd.current_dir(&dir)
-        .arg("slashing.mjs")
-        .arg("--rpc")
-        .arg(format!("http://127.0.0.1:{}", node.ports.rpc));
-    let out =
-        tokio::task::spawn_blocking(move || run_client(cmd, "cosmjs", Duration::from_secs(120)))
-            .await
-            .unwrap()
-            .unwrap_or_else(|e| panic!("{e:#}\npold log:\n{}", node.log_tail()));
+    let out = run_cosmjs(cosmjs_client(&dir, "slashing.mjs", &node), &node).await;
     println!("cosmjs slashing: {out}");
     let p = &out["params"];
     assert_eq!(s(&p["signedBlocksWindow"]), "100");
@@ -348,18 +348,10 @@ async fn cosmjs_distribution_extension_and_withdraw_rewards() {
         .await
         .unwrap();
 
-    let mut cmd = Command::new(std::env::var("NODE").unwrap_or_else(|_| "node".into()));
-    cmd.current_dir(&dir)
-        .arg("distribution.mjs")
-        .arg("--rpc")
-        .arg(format!("http://127.0.0.1:{}", node.ports.rpc))
-        .args(["--validator", &validator])
+    let mut cmd = cosmjs_client(&dir, "distribution.mjs", &node);
+    cmd.args(["--validator", &validator])
         .env("POL_MNEMONIC", &words);
-    let out =
-        tokio::task::spawn_blocking(move || run_client(cmd, "cosmjs", Duration::from_secs(120)))
-            .await
-            .unwrap()
-            .unwrap_or_else(|e| panic!("{e:#}\npold log:\n{}", node.log_tail()));
+    let out = run_cosmjs(cmd, &node).await;
     println!("cosmjs distribution: {out}");
 
     let accrued = num(&out["rewardsBefore"]);

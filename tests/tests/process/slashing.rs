@@ -28,6 +28,15 @@ async fn validator(rpc: &RpcClient, op: &str) -> pb::Validator {
     r.validator.unwrap()
 }
 
+/// The `polvaloper…` of the validator whose home is `home`.
+fn valoper_of(home: &std::path::Path) -> String {
+    let operator = pold(home, &["keys", "show", VALIDATOR_OPERATOR, "--address"])
+        .unwrap()
+        .trim()
+        .to_string();
+    pol_staking::types::valoper_string(&pol_component::Address::parse(&operator).unwrap())
+}
+
 async fn set_size(rpc: &RpcClient) -> usize {
     let h = rpc.latest_height().await.unwrap();
     let r = rpc
@@ -71,12 +80,7 @@ async fn a_validator_down_past_the_window_is_slashed_jailed_and_unjails_after_it
         .unwrap();
     let rpc = net.nodes[0].rpc.clone();
     let home3 = net.nodes[3].home.clone();
-    let operator3 = pold(&home3, &["keys", "show", VALIDATOR_OPERATOR, "--address"])
-        .unwrap()
-        .trim()
-        .to_string();
-    let valoper3 =
-        pol_staking::types::valoper_string(&pol_component::Address::parse(&operator3).unwrap());
+    let valoper3 = valoper_of(&home3);
     let before: u128 = validator(&rpc, &valoper3).await.tokens.parse().unwrap();
     assert_eq!(set_size(&rpc).await, 4);
 
@@ -193,12 +197,7 @@ async fn a_double_signing_validator_is_slashed_and_tombstoned() {
         .unwrap();
     let rpc = net.nodes[0].rpc.clone();
     let home3 = net.nodes[3].home.clone();
-    let operator3 = pold(&home3, &["keys", "show", VALIDATOR_OPERATOR, "--address"])
-        .unwrap()
-        .trim()
-        .to_string();
-    let valoper3 =
-        pol_staking::types::valoper_string(&pol_component::Address::parse(&operator3).unwrap());
+    let valoper3 = valoper_of(&home3);
     let before: u128 = validator(&rpc, &valoper3).await.tokens.parse().unwrap();
 
     let twin = net.add_twin(3).unwrap();
