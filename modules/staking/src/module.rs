@@ -35,6 +35,8 @@ impl Module for StakingModule {
             crate::MSG_CREATE_VALIDATOR_TYPE_URL => decode_msg_as(any, &CREATE_VALIDATOR),
             crate::MSG_DELEGATE_TYPE_URL => decode_msg_as(any, &DELEGATE),
             crate::MSG_UNDELEGATE_TYPE_URL => decode_msg_as(any, &UNDELEGATE),
+            COSMOS_MSG_DELEGATE => decode_msg_as(any, &COSMOS_DELEGATE),
+            COSMOS_MSG_UNDELEGATE => decode_msg_as(any, &COSMOS_UNDELEGATE),
             _ => return None,
         })
     }
@@ -111,6 +113,64 @@ static UNDELEGATE: MsgHandler<MsgUndelegate> = MsgHandler {
     execute: |mut state, ctx, env, m| {
         let (response, events) =
             msg::execute_undelegate(&mut state, ctx, &StakingHookList::of(env), m)?;
+        Ok((response.encode_to_vec(), events))
+    },
+};
+
+// `cosmos.staking.v1beta1.MsgDelegate` / `MsgUndelegate`, unchanged, so wallets
+// (cosmjs's `delegateTokens` / `undelegateTokens`, Keplr) stake with no custom code. They
+// run pol's delegate and undelegate. `MsgUndelegateResponse.completion_time` is left
+// empty: pol's unbonding ends at a height (`completion_height` in pol's own response and
+// in the unbonding queries), not at a time.
+
+/// Type URL of the SDK's `MsgDelegate`.
+pub const COSMOS_MSG_DELEGATE: &str = "/cosmos.staking.v1beta1.MsgDelegate";
+/// Type URL of the SDK's `MsgUndelegate`.
+pub const COSMOS_MSG_UNDELEGATE: &str = "/cosmos.staking.v1beta1.MsgUndelegate";
+
+use cosmos_sdk_proto::cosmos::staking::v1beta1 as sdk;
+
+fn sdk_delegator(m: &sdk::MsgDelegate) -> Result<Address, TxError> {
+    Address::parse(&m.delegator_address)
+}
+
+fn sdk_undelegator(m: &sdk::MsgUndelegate) -> Result<Address, TxError> {
+    Address::parse(&m.delegator_address)
+}
+
+static COSMOS_DELEGATE: MsgHandler<sdk::MsgDelegate> = MsgHandler {
+    type_url: COSMOS_MSG_DELEGATE,
+    response_type_url: "/cosmos.staking.v1beta1.MsgDelegateResponse",
+    signer: sdk_delegator,
+    intrinsic_gas: no_intrinsic_gas,
+    execute: |mut state, ctx, env, m| {
+        let msg = MsgDelegate {
+            delegator_address: m.delegator_address.clone(),
+            validator_address: m.validator_address.clone(),
+            amount: m.amount.clone(),
+        };
+        let (_, events) = msg::execute_delegate(&mut state, ctx, &StakingHookList::of(env), &msg)?;
+        Ok((sdk::MsgDelegateResponse {}.encode_to_vec(), events))
+    },
+};
+
+static COSMOS_UNDELEGATE: MsgHandler<sdk::MsgUndelegate> = MsgHandler {
+    type_url: COSMOS_MSG_UNDELEGATE,
+    response_type_url: "/cosmos.staking.v1beta1.MsgUndelegateResponse",
+    signer: sdk_undelegator,
+    intrinsic_gas: no_intrinsic_gas,
+    execute: |mut state, ctx, env, m| {
+        let msg = MsgUndelegate {
+            delegator_address: m.delegator_address.clone(),
+            validator_address: m.validator_address.clone(),
+            amount: m.amount.clone(),
+        };
+        let (response, events) =
+            msg::execute_undelegate(&mut state, ctx, &StakingHookList::of(env), &msg)?;
+        let response = sdk::MsgUndelegateResponse {
+            completion_time: None,
+            amount: response.amount,
+        };
         Ok((response.encode_to_vec(), events))
     },
 };

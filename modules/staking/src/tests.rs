@@ -1220,3 +1220,67 @@ fn keys_of_validators_staking_does_not_hold_are_reserved() {
     bad.reserved_consensus_keys.push("not base64!".into());
     assert!(bad.validate().unwrap_err().contains("not base64"));
 }
+
+#[test]
+fn the_sdks_delegate_and_undelegate_run_pols() {
+    use cosmos_sdk_proto::cosmos::staking::v1beta1 as sdk;
+    use pol_component::Module as _;
+    use prost::Message as _;
+    let mut s = setup(100 * M);
+    create(&mut s, 1, 1, 10 * M).unwrap();
+    let run = |s: &mut State, type_url: &str, value: Vec<u8>| {
+        let any = tendermint_proto::google::protobuf::Any {
+            type_url: type_url.into(),
+            value,
+        };
+        let msg = crate::StakingModule.decode_msg(&any).unwrap().unwrap();
+        assert_eq!(msg.signer().unwrap(), addr(2));
+        let mut st: &mut dyn pol_store::StateWrite = s;
+        msg.execute(&mut st, &ctx(5), &pol_component::ExecEnv::default())
+    };
+    let (response, _) = run(
+        &mut s,
+        crate::module::COSMOS_MSG_DELEGATE,
+        sdk::MsgDelegate {
+            delegator_address: addr(2).to_string(),
+            validator_address: valoper_string(&addr(1)),
+            amount: Some(Coin::new("upol", 6 * M).to_proto()),
+        }
+        .encode_to_vec(),
+    )
+    .unwrap();
+    assert_eq!(
+        response.type_url,
+        "/cosmos.staking.v1beta1.MsgDelegateResponse"
+    );
+    assert_eq!(worth(&s, 2, 1), 6 * M);
+    let (response, _) = run(
+        &mut s,
+        crate::module::COSMOS_MSG_UNDELEGATE,
+        sdk::MsgUndelegate {
+            delegator_address: addr(2).to_string(),
+            validator_address: valoper_string(&addr(1)),
+            amount: Some(Coin::new("upol", 4 * M).to_proto()),
+        }
+        .encode_to_vec(),
+    )
+    .unwrap();
+    let r = sdk::MsgUndelegateResponse::decode(response.value.as_slice()).unwrap();
+    assert_eq!(r.amount.unwrap().amount, (4 * M).to_string());
+    assert_eq!(worth(&s, 2, 1), 2 * M);
+    assert_eq!(s.all_unbondings().unwrap().len(), 1);
+    // Refusals are pol's: more than the delegation is worth.
+    let e = run(
+        &mut s,
+        crate::module::COSMOS_MSG_UNDELEGATE,
+        sdk::MsgUndelegate {
+            delegator_address: addr(2).to_string(),
+            validator_address: valoper_string(&addr(1)),
+            amount: Some(Coin::new("upol", 3 * M).to_proto()),
+        }
+        .encode_to_vec(),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, code::INSUFFICIENT_FUNDS, "{}", e.log);
+    check_invariants(&s);
+}

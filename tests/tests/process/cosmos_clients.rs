@@ -298,11 +298,13 @@ async fn cosmjs_mint_and_slashing_extensions_read_pold() {
     node.stop().unwrap();
 }
 
-/// cosmjs's distribution extension reads a delegator's rewards from pold, and its
-/// `withdrawRewards` (`MsgWithdrawDelegatorReward`, unchanged) pays them: the delegator
-/// receives at least what it saw accrued (more blocks pay in before the withdraw lands).
+/// cosmjs's `delegateTokens` (the SDK's `MsgDelegate`, unchanged) stakes; its distribution
+/// extension reads the delegator's rewards from pold, and its `withdrawRewards`
+/// (`MsgWithdrawDelegatorReward`) pays them: the delegator receives at least what it saw
+/// accrued (more blocks pay in before the withdraw lands); its `undelegateTokens` starts an
+/// unbonding that pold's query lists.
 #[tokio::test(flavor = "multi_thread")]
-async fn cosmjs_distribution_extension_and_withdraw_rewards() {
+async fn cosmjs_delegates_earns_withdraws_and_undelegates() {
     let dir = repo_root().join("tests/compat/cosmjs");
     need(&dir.join("node_modules/@cosmjs/stargate"), "--node");
     let (words, key) = mnemonic_key();
@@ -324,27 +326,24 @@ async fn cosmjs_distribution_extension_and_withdraw_rewards() {
     let validator =
         pol_staking::types::valoper_string(&pol_component::Address::parse(&operator).unwrap());
 
-    // The key delegates (pol's own MsgDelegate: staking's Cosmos messages are still to come).
-    let mut wallet = Wallet::load(&node.rpc, key.clone(), CHAIN_ID)
-        .await
-        .unwrap();
-    let delegate = pol_staking::msg::MsgDelegate {
-        delegator_address: key.address().to_string(),
-        validator_address: validator.clone(),
-        amount: upol(FUNDS / 2).pop(),
+    // The key delegates through cosmjs's delegateTokens (cosmos.staking.v1beta1.MsgDelegate).
+    let staking = |action: &str, amount: u128| {
+        let mut cmd = cosmjs_client(&dir, "staking.mjs", &node);
+        cmd.args(["--validator", &validator, "--action", action])
+            .args(["--amount", &amount.to_string()])
+            .env("POL_MNEMONIC", &words);
+        cmd
     };
-    let res = wallet
-        .submit(
-            &node.rpc,
-            vec![tendermint_proto::google::protobuf::Any {
-                type_url: pol_staking::MSG_DELEGATE_TYPE_URL.into(),
-                value: delegate.encode_to_vec(),
-            }],
-        )
-        .await
-        .unwrap();
-    assert_eq!(res.code, 0, "{}", res.log);
-    node.wait_for_height(res.height + 3, Duration::from_secs(30))
+    let out = run_cosmjs(staking("delegate", FUNDS / 2), &node).await;
+    println!("cosmjs delegate: {out}");
+    assert_eq!(out["code"], 0, "{out}");
+    assert_eq!(
+        num(&out["balanceBefore"]) - num(&out["balanceAfter"]),
+        FUNDS / 2 + num(&out["fee"]),
+        "{out}"
+    );
+    let delegated_at = num(&out["height"]) as u64;
+    node.wait_for_height(delegated_at + 3, Duration::from_secs(30))
         .await
         .unwrap();
 
@@ -426,6 +425,19 @@ async fn cosmjs_distribution_extension_and_withdraw_rewards() {
         VALIDATOR_OPERATOR,
     ]);
     assert_eq!(out["code"], 0, "{out}");
+
+    // cosmjs's undelegateTokens (cosmos.staking.v1beta1.MsgUndelegate): a quarter of the
+    // stake starts unbonding (the delegation's rewards are paid out on the way).
+    let out = run_cosmjs(staking("undelegate", FUNDS / 4), &node).await;
+    println!("cosmjs undelegate: {out}");
+    assert_eq!(out["code"], 0, "{out}");
+    let events: Vec<String> = out["events"].as_array().unwrap().iter().map(s).collect();
+    assert!(events.contains(&"unbond".to_string()), "{events:?}");
+    let unbondings = cli(&["query", "staking", "unbondings", &key.address().to_string()]);
+    let entries = unbondings["unbondings"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{unbondings}");
+    assert_eq!(s(&entries[0]["initial_amount"]), (FUNDS / 4).to_string());
+    assert_eq!(s(&entries[0]["validator_address"]), validator);
     node.stop().unwrap();
 }
 
