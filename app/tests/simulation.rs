@@ -1215,10 +1215,16 @@ impl Sim {
             validator_address: valoper_string(&op),
             amount: Some(coin(DENOM, amount)),
         };
+        // Half through the SDK's MsgDelegate (the same fields), as wallets send it.
+        let type_url = if self.rng.gen_bool(0.5) {
+            pol_staking::module::COSMOS_MSG_DELEGATE
+        } else {
+            pol_staking::MSG_DELEGATE_TYPE_URL
+        };
         self.push(
             plan,
             from,
-            any(pol_staking::MSG_DELEGATE_TYPE_URL, &msg),
+            any(type_url, &msg),
             kind,
             expect,
             format!("{amount}{DENOM} from {from} to {}", valoper_string(&op)),
@@ -1270,10 +1276,15 @@ impl Sim {
             validator_address: valoper_string(&d.validator),
             amount: Some(coin(DENOM, amount)),
         };
+        let type_url = if self.rng.gen_bool(0.5) {
+            pol_staking::module::COSMOS_MSG_UNDELEGATE
+        } else {
+            pol_staking::MSG_UNDELEGATE_TYPE_URL
+        };
         self.push(
             plan,
             from,
-            any(pol_staking::MSG_UNDELEGATE_TYPE_URL, &msg),
+            any(type_url, &msg),
             kind,
             expect,
             format!("{amount} of {worth}{DENOM}"),
