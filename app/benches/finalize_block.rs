@@ -277,6 +277,40 @@ fn sends_table() {
     }
 }
 
+/// `pol_module_hook_seconds`' sum and count per (module, hook), from the recorder's text.
+fn hook_totals(
+    handle: &metrics_exporter_prometheus::PrometheusHandle,
+) -> BTreeMap<(String, String), (f64, f64)> {
+    let mut out: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
+    for line in handle.render().lines() {
+        let (is_sum, rest) = if let Some(r) = line.strip_prefix("pol_module_hook_seconds_sum{") {
+            (true, r)
+        } else if let Some(r) = line.strip_prefix("pol_module_hook_seconds_count{") {
+            (false, r)
+        } else {
+            continue;
+        };
+        let Some((labels, value)) = rest.split_once("} ") else {
+            continue;
+        };
+        let label = |name: &str| {
+            labels
+                .split(',')
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=\"")))
+                .map(|v| v.trim_end_matches('"').to_string())
+                .unwrap_or_default()
+        };
+        let entry = out.entry((label("module"), label("hook"))).or_default();
+        let v: f64 = value.trim().parse().unwrap_or(0.0);
+        if is_sum {
+            entry.0 = v;
+        } else {
+            entry.1 = v;
+        }
+    }
+    out
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -284,6 +318,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn main() {
     // `cargo bench` passes --bench; this harness has no options.
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .expect("a metrics recorder");
+    let mut breakdown = BTreeMap::new();
     println!("| validators | delegations | absent | FinalizeBlock (median) | Commit (median) |");
     println!("|---:|---:|---:|---:|---:|");
     for (validators, delegators) in [(4u32, 25u32), (100, 100)] {
@@ -292,6 +330,7 @@ fn main() {
         assert_eq!(chain.consensus.len(), validators as usize);
         for absent_every in [0usize, 10] {
             let (mut finalize, mut commit) = (Vec::new(), Vec::new());
+            let hooks_before = hook_totals(&handle);
             for _ in 0..RUNS {
                 let t = Instant::now();
                 let r = chain.finalize(Vec::new(), absent_every);
@@ -300,6 +339,14 @@ fn main() {
                 let t = Instant::now();
                 chain.app.commit();
                 commit.push(t.elapsed());
+            }
+            if validators == 100 && absent_every == 0 {
+                for (k, (sum, count)) in hook_totals(&handle) {
+                    let (s0, c0) = hooks_before.get(&k).copied().unwrap_or_default();
+                    if count > c0 {
+                        breakdown.insert(k, (sum - s0) / (count - c0));
+                    }
+                }
             }
             println!(
                 "| {validators} | {} | {} | {:.2?} | {:.2?} |",
@@ -311,6 +358,17 @@ fn main() {
                 },
                 median(finalize),
                 median(commit)
+            );
+        }
+    }
+    println!();
+    println!("| 100 validators, 10,000 delegations: hook | mean per block |");
+    println!("|---|---:|");
+    for ((module, hook), mean) in &breakdown {
+        if *mean >= 1e-5 {
+            println!(
+                "| {module} {hook} | {:.2?} |",
+                Duration::from_secs_f64(*mean)
             );
         }
     }

@@ -5,6 +5,7 @@
 //! dependency lines and a line here.
 
 use std::collections::BTreeSet;
+use std::time::Instant;
 
 use pol_component::module::BlockedAccounts;
 use pol_component::{
@@ -39,6 +40,14 @@ pub static MODULES: &[&dyn Module] = &[
     &pol_distribution::DistributionModule,
     &pol_slashing::SlashingModule,
 ];
+
+/// `pol_module_hook_seconds{module, hook}`: what each module's block hook costs, for
+/// operators (which module makes blocks slow) and `benches/finalize_block.rs`. Simulations
+/// run the begin-block hooks too, and count.
+fn hook_seconds(module: &'static str, hook: &'static str, started: Instant) {
+    metrics::histogram!("pol_module_hook_seconds", "module" => module, "hook" => hook)
+        .record(started.elapsed().as_secs_f64());
+}
 
 /// The modules an app runs, in order: pol's ([`Modules::pol`]), or, in tests, pol's and
 /// more ([`Modules::with`]). Everything the app does per module goes through this.
@@ -154,9 +163,11 @@ impl Modules {
         let mut shared = self.base_env();
         let mut events = Vec::new();
         for m in self.list {
+            let started = Instant::now(); // metrics only; never read by state logic
             let done = m
                 .begin_block(state, ctx, block, &mut shared)
                 .map_err(|e| format!("{} begin-block: {}", m.name(), e.log))?;
+            hook_seconds(m.name(), "begin_block", started);
             events.extend(done);
         }
         Ok(events)
@@ -173,9 +184,11 @@ impl Modules {
         let mut shared = self.base_env();
         let mut out = EndBlockOutcome::default();
         for m in self.list {
+            let started = Instant::now(); // metrics only; never read by state logic
             let done = m
                 .end_block(state, ctx, block_hash, &mut shared)
                 .map_err(|e| format!("{} end-block: {}", m.name(), e.log))?;
+            hook_seconds(m.name(), "end_block", started);
             out.events.extend(done.events);
             if !done.validator_updates.is_empty() {
                 if !out.validator_updates.is_empty() {
