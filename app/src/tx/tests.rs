@@ -241,7 +241,7 @@ fn rejections_before_messages_change_nothing() {
 
     // Unknown message type.
     let mut body = TxBody::decode(raw.body_bytes.as_slice()).unwrap();
-    body.messages[0].type_url = "/cosmos.staking.v1beta1.MsgDelegate".into();
+    body.messages[0].type_url = "/cosmos.nft.v1beta1.MsgSend".into();
     let mut unknown = TxRaw::decode(good.as_slice()).unwrap();
     unknown.body_bytes = body.encode_to_vec();
     assert_eq!(

@@ -172,7 +172,16 @@ async fn pold_infer_routes_to_the_measured_provider_and_verifies_its_receipt() {
         registered["receipt_pubkey"]
     );
     assert_eq!(out["receipt"]["nonce"], "4242");
-    assert_eq!(out["reasons"], entry["reasons"]);
+    // The chain's reasons for its rank (a newer aggregate may have landed since the query
+    // above, so the figures and the height may differ, not the shape).
+    let reasons = out["reasons"].as_str().unwrap();
+    assert!(
+        reasons.starts_with("p99 ")
+            && reasons.contains("(1.00x the fastest)")
+            && reasons.contains("consensus of 1 validator at height ")
+            && reasons.contains("price 100upol"),
+        "{reasons}"
+    );
     let logits: Vec<i32> = out["logits"]
         .as_array()
         .unwrap()
