@@ -33,6 +33,7 @@ pub static MODULES: &[&dyn Module] = &[
     &pol_bank::BankModule,
     &pol_mint::MintModule,
     &pol_inference::InferenceModule,
+    &pol_payments::PaymentsModule,
     &pol_latency::LatencyModule,
     &pol_sla::SlaModule,
     &pol_reputation::ReputationModule,
