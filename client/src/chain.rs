@@ -25,6 +25,24 @@ pub struct TxResult {
     pub codespace: String,
     pub log: String,
     pub gas_used: u64,
+    /// The result's data: an encoded `cosmos.base.abci.v1beta1.TxMsgData`.
+    pub data: Vec<u8>,
+}
+
+impl TxResult {
+    /// The messages' responses (`TxMsgData.msg_responses`), in message order.
+    pub fn msg_responses(&self) -> Vec<cosmos_sdk_proto::Any> {
+        use prost::Message;
+        cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData::decode(self.data.as_slice())
+            .map(|d| d.msg_responses)
+            .unwrap_or_default()
+    }
+
+    /// The response of message `index`, decoded as `M`.
+    pub fn msg_response<M: prost::Message + Default>(&self, index: usize) -> Option<M> {
+        let any = self.msg_responses().into_iter().nth(index)?;
+        M::decode(any.value.as_slice()).ok()
+    }
 }
 
 /// A node reached over CometBFT RPC ([`crate::RpcClient`]) or pold's gRPC

@@ -9,6 +9,7 @@ use cosmos_sdk_proto::cosmos::tx::v1beta1::service_client::ServiceClient as TxSe
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{BroadcastMode, BroadcastTxRequest, GetTxRequest};
 use pol_component::Address;
 use pol_inference::pb::query_client::QueryClient as InferenceQueryClient;
+use pol_payments::pb::query_client::QueryClient as PaymentsQueryClient;
 use tonic::transport::Channel;
 
 use crate::chain::{base_account, BroadcastResult, Chain, TxResult};
@@ -51,6 +52,10 @@ impl GrpcClient {
 
     pub fn inference(&self) -> InferenceQueryClient<Channel> {
         InferenceQueryClient::new(self.channel.clone())
+    }
+
+    pub fn payments(&self) -> PaymentsQueryClient<Channel> {
+        PaymentsQueryClient::new(self.channel.clone())
     }
 }
 
@@ -104,6 +109,7 @@ impl Chain for GrpcClient {
                 codespace: t.codespace,
                 log: t.raw_log,
                 gas_used: u64::try_from(t.gas_used).unwrap_or(0),
+                data: hex::decode(&t.data).unwrap_or_default(),
             })),
             Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
             Err(s) => Err(s.into()),

@@ -16,6 +16,7 @@ pub mod error;
 pub mod grpc;
 pub mod key;
 pub mod keyring;
+pub mod payments;
 pub mod rpc;
 pub mod sender;
 pub mod sign;

@@ -278,6 +278,13 @@ impl RpcClient {
                     .unwrap_or_default()
                     .to_string(),
                 gas_used: as_u64(&r["tx_result"]["gas_used"]),
+                data: r["tx_result"]["data"]
+                    .as_str()
+                    .and_then(|d| {
+                        use base64::Engine as _;
+                        base64::engine::general_purpose::STANDARD.decode(d).ok()
+                    })
+                    .unwrap_or_default(),
             })),
             Err(RpcError::Rpc { msg, .. }) if msg.contains("not found") => Ok(None),
             Err(e) => Err(e),

@@ -281,7 +281,17 @@ async fn prove_obligation(
     }))
 }
 
-/// Register if configured, then settle obligations until `shutdown` resolves.
+/// Stops a spawned task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Register if configured, then settle obligations (and claim payments, when the worker
+/// takes them) until `shutdown` resolves.
 pub async fn run(
     state: Arc<WorkerState>,
     cfg: ChainConfig,
@@ -298,9 +308,23 @@ pub async fn run(
             signer.address()
         );
     }
-    let client = ChainClient::connect(&cfg.grpc, signer, &state.chain_id, &cfg.gas_price).await?;
+    let client =
+        Arc::new(ChainClient::connect(&cfg.grpc, signer, &state.chain_id, &cfg.gas_price).await?);
     let poll = Duration::from_millis(cfg.poll_ms);
     tokio::pin!(shutdown);
+    // Payments are read and claimed beside the obligations, on the same account (its
+    // sender keeps the sequence), and stop with them.
+    let _claimer = state.payments.clone().map(|gate| {
+        let sender: Arc<dyn crate::payments::claimer::ClaimSender> = client.clone();
+        let provider = client.address();
+        AbortOnDrop(tokio::spawn(crate::payments::claimer::run(
+            gate,
+            sender,
+            provider,
+            poll,
+            std::future::pending(),
+        )))
+    });
 
     // Registration, retried until the chain answers.
     if let Some(reg) = &cfg.register {

@@ -27,6 +27,12 @@
 //! verify = true                      # check each proof before answering
 //! key_dir = "keys"                   # cache proving keys between runs (optional)
 //!
+//! [payments]                         # pay before service (needs [chain])
+//! required = true                    # refuse requests without a valid payment
+//! margin_blocks = 30                 # stop taking a channel's payments this close to its expiry
+//! claim_interval_secs = 60           # claim at least this often (near-expiry channels at once)
+//! journal = "payments.journal"       # unclaimed payments, kept across crashes (default: beside key_file)
+//!
 //! [fault]                            # FAULT INJECTION for tests only; off by default
 //! extra_latency_ms = 0               # added before each Infer answer
 //! jitter_ms = 0                      # plus a uniform 0..=jitter_ms
@@ -69,6 +75,9 @@ pub struct Config {
     /// request.
     #[serde(default)]
     pub chain: Option<ChainConfig>,
+    /// Payments: checked before every inference, claimed on chain (see `payments`).
+    #[serde(default)]
+    pub payments: crate::payments::PaymentsConfig,
     /// Fault injection for tests; off unless set.
     #[serde(default)]
     pub fault: Fault,
@@ -321,6 +330,15 @@ impl Config {
         if let Some(c) = self.chain.as_mut().filter(|c| c.home.is_relative()) {
             c.home = base.join(&c.home);
         }
+        if self.payments.journal.as_os_str().is_empty() {
+            self.payments.journal = self
+                .key_file
+                .parent()
+                .unwrap_or(base)
+                .join("payments.journal");
+        } else if self.payments.journal.is_relative() {
+            self.payments.journal = base.join(&self.payments.journal);
+        }
     }
 
     pub fn check(&self) -> Result<(), ConfigError> {
@@ -350,6 +368,16 @@ impl Config {
         if self.batching.max_batch == 0 || self.batching.queue_capacity == 0 {
             return Err(ConfigError::Invalid(
                 "batching.max_batch and queue_capacity must be > 0".into(),
+            ));
+        }
+        if self.payments.required && self.chain.is_none() {
+            return Err(ConfigError::Invalid(
+                "payments.required needs [chain]: payments are checked against it".into(),
+            ));
+        }
+        if self.payments.claim_interval_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "payments.claim_interval_secs must be > 0".into(),
             ));
         }
         self.fault.check()?;

@@ -20,6 +20,7 @@ pub mod cpus;
 pub mod engine;
 pub mod keys;
 pub mod loadgen;
+pub mod payments;
 pub mod pool;
 pub mod proving;
 pub mod receipt;

@@ -127,6 +127,7 @@ async fn one_call(
             model_id: model.to_string(),
             input: input.to_vec(),
             nonce,
+            payment: None,
         })
         .await
         .is_ok()
@@ -228,6 +229,7 @@ pub async fn prove_background(
             model_id: model,
             input,
             nonce: u64::MAX,
+            payment: None,
         })
         .await?
         .into_inner()

@@ -268,6 +268,30 @@ async fn serve(cfg: Config, placement: pol_worker::cpus::Placement) -> Result<()
     )?;
     // Test-only fault injection; off unless [fault] is set.
     state.set_fault(cfg.fault.clone());
+    // Payments are checked against the chain: only with [chain].
+    if let Some(chain) = &cfg.chain {
+        let grpc = pol_client::GrpcClient::connect_lazy(&chain.grpc)?;
+        let source = Arc::new(pol_worker::payments::view::GrpcSource::new(grpc, provider));
+        let view = pol_worker::payments::ChainView::new(
+            Some(source),
+            cfg.models.iter().map(|m| m.id.clone()).collect(),
+        );
+        let gate = pol_worker::payments::PaymentGate::new(
+            &cfg.chain_id,
+            provider,
+            cfg.payments.clone(),
+            view,
+            &cfg.payments.journal,
+        )
+        .with_context(|| {
+            format!(
+                "opening the payment journal {}",
+                cfg.payments.journal.display()
+            )
+        })?;
+        tracing::info!(required = cfg.payments.required, journal = %cfg.payments.journal.display(), "payments checked before every inference");
+        state.payments = Some(Arc::new(gate));
+    }
     let state = Arc::new(state);
     pol_worker::proving::warm_up(&state);
     let listener = tokio::net::TcpListener::bind(cfg.listen)

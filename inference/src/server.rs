@@ -3,6 +3,7 @@
 use crate::batcher::{BatchConfig, Batcher, SubmitError};
 use crate::config::Fault;
 use crate::engine::Engine;
+use crate::payments::PaymentGate;
 use crate::pool::{PoolConfig, PoolError, ProverPool};
 use crate::proto::{
     self,
@@ -39,6 +40,8 @@ pub struct WorkerState {
     pub device: String,
     started: Instant,
     fault: FaultInjection,
+    /// The payment check; `None`: this worker serves for free (no `[chain]`).
+    pub payments: Option<Arc<PaymentGate>>,
 }
 
 /// Injected `Infer` faults (`[fault]` in the worker config): FOR TESTS ONLY. Off unless set.
@@ -158,6 +161,7 @@ impl WorkerState {
             device,
             started: Instant::now(),
             fault: FaultInjection::default(),
+            payments: None,
         })
     }
 
@@ -246,6 +250,18 @@ impl Worker for WorkerService {
                 want
             )));
         }
+        // Paid before the model runs; the admission gives the charge back if this request
+        // ends without an answer.
+        let admission = match &st.payments {
+            Some(gate) => Some(gate.admit(&req.model_id, req.payment.as_ref()).await.map_err(
+                |e| {
+                    metrics::counter!("pol_worker_payments_refused_total", "reason" => e.reason())
+                        .increment(1);
+                    e.to_status()
+                },
+            )?),
+            None => None,
+        };
         let input: Vec<i8> = req.input.iter().map(|&b| b as i8).collect();
         let logits = match served.batcher.infer(input.clone()).await {
             Ok(Ok(l)) => l,
@@ -299,6 +315,10 @@ impl Worker for WorkerService {
                 nonce: req.nonce,
             },
         );
+        // The payment is in the journal before the answer leaves.
+        if let (Some(gate), Some(a)) = (&st.payments, admission) {
+            gate.settle(a).map_err(|e| e.to_status())?;
+        }
         let resp = proto::InferResponse {
             logits,
             class,
@@ -568,6 +588,7 @@ mod tests {
                 model_id: MODEL.into(),
                 input: vec![1, 2, 3, 4],
                 nonce: 5,
+                payment: None,
             }))
             .await
             .map(Response::into_inner);

@@ -123,6 +123,7 @@ async fn infer_round_trip_with_verified_receipts() {
                     model_id: MODEL.into(),
                     input: as_bytes(&x),
                     nonce: 1000 + i as u64,
+                    payment: None,
                 })
                 .await
                 .unwrap()
@@ -173,6 +174,7 @@ async fn bad_requests_get_clear_codes() {
             model_id: "nope".into(),
             input: vec![0; 64],
             nonce: 1,
+            payment: None,
         })
         .await
         .unwrap_err();
@@ -183,6 +185,7 @@ async fn bad_requests_get_clear_codes() {
             model_id: MODEL.into(),
             input: vec![0; 63],
             nonce: 1,
+            payment: None,
         })
         .await
         .unwrap_err();
@@ -193,6 +196,7 @@ async fn bad_requests_get_clear_codes() {
             model_id: MODEL.into(),
             input: vec![0; MAX_MSG * 2],
             nonce: 1,
+            payment: None,
         })
         .await
         .unwrap_err();
@@ -206,6 +210,7 @@ async fn bad_requests_get_clear_codes() {
             model_id: MODEL.into(),
             input: vec![1; 64],
             nonce: 2,
+            payment: None,
         })
         .await
         .unwrap()
@@ -285,6 +290,7 @@ async fn prove_produces_a_proof_that_pol_proofs_verifies() {
             model_id: MODEL.into(),
             input: as_bytes(&x),
             nonce: 777,
+            payment: None,
         })
         .await
         .unwrap()

@@ -37,6 +37,10 @@ pub struct InferArgs {
     /// Receipt nonce (default: random).
     #[arg(long)]
     nonce: Option<u64>,
+    /// Pay through this channel of the payment wallet (default: the wallet's channel to the
+    /// provider for the model, if it has one; see `pold tx payments open-channel`).
+    #[arg(long)]
+    channel: Option<u64>,
     /// Give up on a provider after this many milliseconds (connecting and answering).
     #[arg(long, default_value_t = 5000)]
     timeout_ms: u64,
@@ -78,8 +82,9 @@ fn parse_input(s: &str) -> anyhow::Result<Vec<i8>> {
     Ok(out)
 }
 
-/// Input and output widths of a registered model (its architecture's first and last layer).
-async fn model_shape(rpc: &RpcClient, model: &str) -> anyhow::Result<(usize, usize)> {
+/// Input and output widths of a registered model (its architecture's first and last layer),
+/// and the royalty its owner takes per inference.
+async fn model_shape(rpc: &RpcClient, model: &str) -> anyhow::Result<(usize, usize, u128)> {
     let m: ipb::QueryModelResponse = rpc
         .query(
             "/pol.inference.v1.Query/Model",
@@ -89,6 +94,7 @@ async fn model_shape(rpc: &RpcClient, model: &str) -> anyhow::Result<(usize, usi
         .await
         .with_context(|| format!("looking up model {model}"))?;
     let m = m.model.context("the node returned no model")?;
+    let royalty = amount(&m.price_per_inference).context("the model's price")?;
     let a: ipb::QueryArchitectureResponse = rpc
         .query(
             "/pol.inference.v1.Query/Architecture",
@@ -103,8 +109,17 @@ async fn model_shape(rpc: &RpcClient, model: &str) -> anyhow::Result<(usize, usi
         .architecture
         .context("the node returned no architecture")?;
     match (a.layers.first(), a.layers.last()) {
-        (Some(first), Some(last)) => Ok((first.input as usize, last.output as usize)),
+        (Some(first), Some(last)) => Ok((first.input as usize, last.output as usize, royalty)),
         _ => bail!("architecture {} has no layers", a.id),
+    }
+}
+
+/// A stored price: empty is free.
+fn amount(s: &str) -> Option<u128> {
+    if s.is_empty() {
+        Some(0)
+    } else {
+        pol_component::coins::parse_amount(s)
     }
 }
 
@@ -116,16 +131,29 @@ struct Answer {
     receipt: ipb::Receipt,
 }
 
+/// What every provider is asked: the same model and input, checked the same way.
+struct Job<'a> {
+    chain_id: &'a str,
+    model: &'a str,
+    input: &'a [i8],
+    output_len: usize,
+    timeout: Duration,
+}
+
 /// One Infer call to `entry`'s worker, verified; the error says what went wrong.
 async fn ask(
     entry: &RouteEntry,
-    chain_id: &str,
-    model: &str,
-    input: &[i8],
+    job: &Job<'_>,
     nonce: u64,
-    output_len: usize,
-    timeout: Duration,
+    payment: Option<pol_payments::pb::Payment>,
 ) -> Result<Answer, String> {
+    let Job {
+        chain_id,
+        model,
+        input,
+        output_len,
+        timeout,
+    } = *job;
     let provider = parse_address(&entry.provider).map_err(|e| format!("address: {e}"))?;
     let receipt_pubkey: [u8; 32] = entry
         .receipt_pubkey
@@ -145,6 +173,7 @@ async fn ask(
         model_id: model.into(),
         input: input.iter().map(|&x| x as u8).collect(),
         nonce,
+        payment,
     };
     let t0 = Instant::now();
     let answer = tokio::time::timeout(timeout, client.infer(request)).await;
@@ -152,11 +181,23 @@ async fn ask(
     let resp = match answer {
         Err(_) => return Err(format!("no answer within {} ms", timeout.as_millis())),
         Ok(Err(status)) => {
+            let hint = match status
+                .metadata()
+                .get("pol-payment-refused")
+                .and_then(|v| v.to_str().ok())
+            {
+                Some("missing") => format!(
+                    " (open a channel first: pold tx payments open-channel <key> {} {model} <deposit>)",
+                    entry.provider
+                ),
+                Some("overspent") => " (top the channel up: pold tx payments fund-channel)".into(),
+                _ => String::new(),
+            };
             return Err(format!(
-                "worker error {:?}: {}",
+                "worker error {:?}: {}{hint}",
                 status.code(),
                 status.message()
-            ))
+            ));
         }
         Ok(Ok(r)) => r.into_inner(),
     };
@@ -198,13 +239,14 @@ fn ms(us: u128) -> String {
     format!("{}.{:03} ms", us / 1000, us % 1000)
 }
 
-pub async fn run(args: InferArgs) -> anyhow::Result<()> {
+pub async fn run(home: &std::path::Path, args: InferArgs) -> anyhow::Result<()> {
     let input = parse_input(&args.input)?;
     pol_inference::msg::validate_model_id(&args.model)
         .map_err(|e| anyhow::anyhow!("--model: {}", e.log))?;
     let rpc = RpcClient::new(&args.node);
     let chain_id = rpc.chain_id().await?;
-    let (input_len, output_len) = model_shape(&rpc, &args.model).await?;
+    let (input_len, output_len, royalty) = model_shape(&rpc, &args.model).await?;
+    let mut payer = pol_client::payments::Payer::open(home, &chain_id)?;
     if input.len() != input_len {
         bail!(
             "model {} takes {input_len} inputs, --input has {}",
@@ -249,17 +291,38 @@ pub async fn run(args: InferArgs) -> anyhow::Result<()> {
     let mut failures = Vec::new();
     for (i, entry) in candidates.iter().enumerate() {
         let nonce = args.nonce.unwrap_or_else(rand::random);
-        match ask(
-            entry,
-            &chain_id,
-            &args.model,
-            &input,
-            nonce,
+        // Paid from the wallet's channel to this provider, when there is one.
+        let channel = match args.channel {
+            Some(id) => Some(id).filter(|id| {
+                payer
+                    .channel(*id)
+                    .is_some_and(|c| c.provider == entry.provider)
+            }),
+            None => payer
+                .channel_for(&entry.provider, &args.model)
+                .map(|c| c.channel_id),
+        };
+        let payment = match channel {
+            Some(id) => {
+                let price =
+                    amount(&entry.price_per_inference).context("the provider's price on chain")?;
+                Some(payer.pay(id, price, royalty)?)
+            }
+            None => None,
+        };
+        let job = Job {
+            chain_id: &chain_id,
+            model: &args.model,
+            input: &input,
             output_len,
             timeout,
-        )
-        .await
-        {
+        };
+        let answer = ask(entry, &job, nonce, payment.map(|p| p.to_proto())).await;
+        if let (Err(_), Some(p)) = (&answer, &payment) {
+            // Not answered: the next request may send this payment again.
+            payer.retry_later(p)?;
+        }
+        match answer {
             Ok(answer) => {
                 return report(
                     &args,

@@ -6,6 +6,7 @@ mod infer;
 mod inference;
 mod init;
 mod keys;
+mod payments;
 mod pol;
 mod query;
 mod slashing;
@@ -112,7 +113,7 @@ pub fn run() -> anyhow::Result<()> {
         })),
         Command::Tx(cmd) => rt.block_on(tx::run(&cli.home, cmd)),
         Command::Query(cmd) => rt.block_on(query::run(cmd)),
-        Command::Infer(args) => rt.block_on(infer::run(args)),
+        Command::Infer(args) => rt.block_on(infer::run(&cli.home, args)),
         Command::Status { node } => rt.block_on(query::status(&node)),
     }
 }

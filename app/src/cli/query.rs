@@ -28,6 +28,9 @@ pub enum QueryCommand {
     Slashing(super::slashing::SlashingQuery),
     #[command(subcommand)]
     Inference(super::inference::InferenceQuery),
+    /// Payment channels and their parameters.
+    #[command(subcommand)]
+    Payments(super::payments::PaymentsQuery),
     /// Proof-of-Latency: consensus latency aggregates, history, measurers, routing.
     #[command(subcommand)]
     Latency(super::pol::LatencyQuery),
@@ -89,6 +92,7 @@ pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
         QueryCommand::Mint(cmd) => super::distribution::mint(cmd).await?,
         QueryCommand::Slashing(cmd) => super::slashing::query(cmd).await?,
         QueryCommand::Inference(cmd) => super::inference::query(cmd).await?,
+        QueryCommand::Payments(cmd) => super::payments::query(cmd).await?,
         QueryCommand::Latency(cmd) => super::pol::latency(cmd).await?,
         QueryCommand::Sla(cmd) => super::pol::sla(cmd).await?,
         QueryCommand::Reputation(cmd) => super::pol::reputation(cmd).await?,

@@ -30,6 +30,9 @@ pub enum TxCommand {
     Slashing(super::slashing::SlashingTx),
     #[command(subcommand)]
     Inference(super::inference::InferenceTx),
+    /// Payment channels: open, top up, close.
+    #[command(subcommand)]
+    Payments(super::payments::PaymentsTx),
     /// Any module's message, as JSON (protobuf JSON mapping), signed by `from`:
     /// `pold tx call alice MsgDelegate '{"delegatorAddress": …}'`.
     Call {
@@ -87,6 +90,11 @@ impl TxOpts {
     pub fn node(&self) -> &str {
         &self.node
     }
+
+    /// `--chain-id`, if given.
+    pub fn chain_id(&self) -> Option<&str> {
+        self.chain_id.as_deref()
+    }
 }
 
 /// The account at `addr`, as the chain has it now.
@@ -116,6 +124,7 @@ pub async fn run(home: &Path, cmd: TxCommand) -> anyhow::Result<()> {
         TxCommand::Distribution(cmd) => super::distribution::tx(home, cmd).await,
         TxCommand::Slashing(cmd) => super::slashing::tx(home, cmd).await,
         TxCommand::Inference(cmd) => super::inference::tx(home, cmd).await,
+        TxCommand::Payments(cmd) => super::payments::tx(home, cmd).await,
         TxCommand::Call {
             from,
             msg,
@@ -161,6 +170,29 @@ pub async fn broadcast_with(
     opts: TxOpts,
     extra: serde_json::Map<String, serde_json::Value>,
 ) -> anyhow::Result<()> {
+    broadcast_then(
+        signer,
+        messages,
+        opts,
+        extra,
+        |_| Ok(serde_json::Map::new()),
+    )
+    .await
+    .map(drop)
+}
+
+/// [`broadcast`], adding `extra` to the printed result, and, once committed, what `then`
+/// reads from the result (a message's response: the id the chain gave); returns that
+/// result.
+pub async fn broadcast_then(
+    signer: &SignerKey,
+    messages: Vec<Any>,
+    opts: TxOpts,
+    mut extra: serde_json::Map<String, serde_json::Value>,
+    then: impl FnOnce(
+        &pol_client::TxResult,
+    ) -> anyhow::Result<serde_json::Map<String, serde_json::Value>>,
+) -> anyhow::Result<Option<pol_client::TxResult>> {
     // --fees, when given, is the fee; only without it does --gas-prices matter.
     let gas_price: GasPrice = match &opts.fees {
         Some(_) => GasPrice {
@@ -197,6 +229,9 @@ pub async fn broadcast_with(
     } else {
         None
     };
+    if let Some(res) = committed.as_ref().filter(|r| r.code == 0) {
+        extra.extend(then(res)?);
+    }
     if let Some(o) = out.as_object_mut() {
         o.extend(extra);
     }
@@ -208,6 +243,6 @@ pub async fn broadcast_with(
             res.code
         ),
         None if r.code != 0 => bail!("transaction rejected with code {}: {}", r.code, r.log),
-        _ => Ok(()),
+        c => Ok(c),
     }
 }

@@ -253,6 +253,7 @@ async fn probe_once(
         model_id: model.id.clone(),
         input: input.iter().map(|&x| x as u8).collect(),
         nonce,
+        payment: None,
     };
     let mut client = WorkerClient::new(channel);
     let t0 = Instant::now();

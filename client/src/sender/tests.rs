@@ -113,6 +113,7 @@ impl Chain for FakeChain {
             codespace: String::new(),
             log: String::new(),
             gas_used: 1,
+            data: Vec::new(),
         }))
     }
 }

@@ -25,6 +25,15 @@ pub use crate::pb::{
 
 /// Gas for checking a payment's ed25519 signature (on top of storage gas).
 pub const PAYMENT_SIGNATURE_GAS: u64 = 1_000;
+/// The gas limit a claimer asks for a transaction of claims: this much per transaction,
+/// and [`CLAIM_GAS_EACH`] per claim (storage, two sends, a signature), with room to spare.
+pub const CLAIM_GAS_BASE: u64 = 100_000;
+pub const CLAIM_GAS_EACH: u64 = 80_000;
+
+/// The gas limit for a transaction of `claims` claims.
+pub fn claim_gas(claims: usize) -> u64 {
+    CLAIM_GAS_BASE.saturating_add(CLAIM_GAS_EACH.saturating_mul(claims as u64))
+}
 
 pub fn open_channel_signer(m: &MsgOpenChannel) -> Result<Address, TxError> {
     Address::parse(&m.requester)

@@ -44,6 +44,7 @@ impl PaymentsQuery {
         Ok(pb::QueryChannelsResponse {
             channels,
             pagination: Some(pagination),
+            height: snap.version().unwrap_or(0),
         })
     }
 }
@@ -81,6 +82,7 @@ impl Query for PaymentsQuery {
             })?;
         Ok(Response::new(pb::QueryChannelResponse {
             channel: Some(channel),
+            height: snap.version().unwrap_or(0),
         }))
     }
 
@@ -97,6 +99,7 @@ impl Query for PaymentsQuery {
         Ok(Response::new(pb::QueryChannelsResponse {
             channels: decode_all(&entries)?,
             pagination: Some(pagination),
+            height: snap.version().unwrap_or(0),
         }))
     }
 

@@ -196,6 +196,7 @@ async fn pold_infer_routes_to_the_measured_provider_and_verifies_its_receipt() {
             model_id: MODEL.into(),
             input: input.iter().map(|&x| x as u8).collect(),
             nonce: 4242,
+            payment: None,
         })
         .await
         .unwrap()

@@ -14,6 +14,7 @@ mod infer_cli;
 mod inference_chain;
 mod latency_net;
 mod localnet;
+mod payments;
 mod probe;
 mod slashing;
 mod staking;

@@ -222,6 +222,7 @@ model_price = 3
                 model_id: MODEL.into(),
                 input,
                 nonce,
+                payment: None,
             })
             .await
             .unwrap()

@@ -1,0 +1,386 @@
+//! Pay before service, on real processes: a single-validator chain and a pol-worker that
+//! requires payments. A requester opens a channel with `pold tx payments open-channel`, pays
+//! for 1,000 inferences from its payment wallet (bad payments are refused with their codes
+//! and served nothing), the worker is killed with -9 after 600 of them and restarted, and
+//! when the requester asks to close, the worker settles all 1,000 in one transaction: the
+//! provider (here also the model's owner) is paid exactly what was signed, the requester
+//! gets the rest back at the end of the grace period.
+
+use std::time::Duration;
+
+use pol_client::payments::Payer;
+use pol_client::RpcClient;
+use pol_payments::pb;
+use pol_tests::worker::WorkerProcess;
+use pol_tests::*;
+use pol_worker_api::worker_client::WorkerClient;
+use pol_worker_api::InferRequest;
+use serde_json::Value;
+use tonic::Code;
+
+const MODEL: &str = "digits-64-32-10";
+const PRICE: u128 = 10;
+const ROYALTY: u128 = 3; // the worker registers the model with `model_price = 3`
+const DEPOSIT: u128 = 20_000;
+const REQUESTS: u128 = 1_000;
+const GAS_PRICE_MILLI: u128 = 25; // 0.025upol
+
+async fn channel(rpc: &RpcClient, id: u64) -> Option<pb::Channel> {
+    let r: pb::QueryChannelResponse = rpc
+        .query(
+            "/pol.payments.v1.Query/Channel",
+            &pb::QueryChannelRequest { channel_id: id },
+            0,
+        )
+        .await
+        .ok()?;
+    r.channel
+}
+
+async fn sequence(rpc: &RpcClient, addr: &str) -> u64 {
+    use cosmos_sdk_proto::cosmos::auth::v1beta1::{
+        BaseAccount, QueryAccountRequest, QueryAccountResponse,
+    };
+    use prost::Message;
+    let r: QueryAccountResponse = rpc
+        .query(
+            "/cosmos.auth.v1beta1.Query/Account",
+            &QueryAccountRequest {
+                address: addr.into(),
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    BaseAccount::decode(r.account.unwrap().value.as_slice())
+        .unwrap()
+        .sequence
+}
+
+async fn wait_for<T, Fut: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    worker: &WorkerProcess,
+    mut f: impl FnMut() -> Fut,
+) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}; worker log:\n{}",
+            worker.log_tail(40)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn request(nonce: u64, payment: Option<pb::Payment>) -> InferRequest {
+    InferRequest {
+        model_id: MODEL.into(),
+        input: (0..64)
+            .map(|i| ((i * 5 + nonce as usize) % 16) as u8)
+            .collect(),
+        nonce,
+        payment,
+    }
+}
+
+fn refused_reason(s: &tonic::Status) -> String {
+    s.metadata()
+        .get("pol-payment-refused")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn connect(port: u16, worker: &WorkerProcess) -> WorkerClient<tonic::transport::Channel> {
+    wait_for("the worker to serve", worker, || async move {
+        WorkerClient::connect(format!("http://127.0.0.1:{port}"))
+            .await
+            .ok()
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_thousand_paid_inferences_settle_in_one_claim_across_a_worker_crash() {
+    let mut node = Node::init(&ChainOptions::default()).unwrap();
+    let addr = |name: &str| -> String {
+        let key: Value =
+            serde_json::from_str(&pold(&node.home, &["keys", "add", name]).unwrap()).unwrap();
+        pold(
+            &node.home,
+            &["genesis", "add-account", name, "1000000000upol"],
+        )
+        .unwrap();
+        key["address"].as_str().unwrap().to_string()
+    };
+    let provider = addr("provider");
+    let requester = addr("requester");
+    node.edit_genesis(|g: &mut pol_payments::GenesisState| {
+        g.params.min_duration_blocks = 20;
+        g.params.close_grace_blocks = 15;
+    })
+    .unwrap();
+    // No SLA epochs: the node's own probes do not pay, and are refused.
+    node.edit_genesis(|g: &mut pol_latency::GenesisState| {
+        g.params.epoch_blocks = 1_000_000;
+        g.params.max_receipts_per_extension = 0;
+    })
+    .unwrap();
+    node.start_and_wait(2).await.unwrap();
+    let rpc = node.rpc.clone();
+    let rpc_url = node.rpc_url();
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("worker.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+chain_id = "pol-test-1"
+provider = "{provider}"
+listen = "127.0.0.1:{port}"
+metrics_listen = ""
+key_file = "worker.key"
+device = "cpu"
+
+[prover]
+threads = 1
+setup_seed = 1
+verify = false
+key_dir = "keys"
+
+[payments]
+required = true
+margin_blocks = 5
+claim_interval_secs = 3600
+
+[[models]]
+id = "{MODEL}"
+path = "{model}"
+
+[chain]
+grpc = "http://127.0.0.1:{grpc}"
+home = "{home}"
+key = "provider"
+poll_ms = 200
+
+[chain.register]
+endpoint = "http://127.0.0.1:{port}"
+bond = "20000000upol"
+price_per_inference = {PRICE}
+max_p99_latency_us = 50000
+max_failure_rate_ppm = 10000
+models = true
+model_price = {ROYALTY}
+"#,
+            model = worker::default_model_path().display(),
+            grpc = node.ports.grpc,
+            home = node.home.display(),
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("worker.log");
+    let mut worker = WorkerProcess::start_config(&config, log.clone()).unwrap();
+    wait_for("the provider's registration", &worker, || {
+        let (rpc, p) = (rpc.clone(), provider.clone());
+        async move { chain_query::provider(&rpc, &p).await }
+    })
+    .await;
+    let mut client = connect(port, &worker).await;
+
+    // Unpaid: refused, nothing served.
+    let e = client.infer(request(1, None)).await.unwrap_err();
+    assert_eq!(
+        (e.code(), refused_reason(&e).as_str()),
+        (Code::PermissionDenied, "missing"),
+        "{e:?}"
+    );
+
+    // The requester opens a channel; the wallet keeps its signer key.
+    let out: Value = serde_json::from_str(
+        &pold(
+            &node.home,
+            &[
+                "tx",
+                "payments",
+                "open-channel",
+                "requester",
+                &provider,
+                MODEL,
+                &format!("{DEPOSIT}upol"),
+                "--blocks",
+                "2000",
+                "--node",
+                &rpc_url,
+            ],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let id: u64 = out["channel_id"].as_str().unwrap().parse().unwrap();
+    let requester_after_open =
+        balance(&rpc, &pol_component::Address::parse(&requester).unwrap(), 0)
+            .await
+            .unwrap();
+    let mut payer = Payer::open(&node.home, "pol-test-1").unwrap();
+
+    // Bad payments, each refused with its code; none is charged.
+    let first = payer.pay(id, PRICE, ROYALTY).unwrap();
+    let mut forged = first.to_proto();
+    forged.amount = "14".into();
+    let e = client.infer(request(2, Some(forged))).await.unwrap_err();
+    assert_eq!(
+        (e.code(), refused_reason(&e).as_str()),
+        (Code::Unauthenticated, "forged")
+    );
+    let mut short = pol_payments::SignedPayment::sign(
+        "pol-test-1",
+        id,
+        12,
+        3,
+        &payer.channel(id).unwrap().signer().unwrap(),
+    )
+    .unwrap()
+    .to_proto();
+    let e = client
+        .infer(request(3, Some(short.clone())))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), refused_reason(&e).as_str()),
+        (Code::PermissionDenied, "underpaid")
+    );
+    short.channel_id = id + 1;
+    let e = client.infer(request(4, Some(short))).await.unwrap_err();
+    assert_eq!(refused_reason(&e), "unknown_channel");
+    let over = pol_payments::SignedPayment::sign(
+        "pol-test-1",
+        id,
+        DEPOSIT + 13,
+        3,
+        &payer.channel(id).unwrap().signer().unwrap(),
+    )
+    .unwrap();
+    let e = client
+        .infer(request(5, Some(over.to_proto())))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), refused_reason(&e).as_str()),
+        (Code::PermissionDenied, "overspent")
+    );
+
+    // 600 paid requests, the first with the payment signed above.
+    let mut last = first;
+    client
+        .infer(request(10, Some(first.to_proto())))
+        .await
+        .unwrap();
+    for n in 1..600u64 {
+        last = payer.pay(id, PRICE, ROYALTY).unwrap();
+        client
+            .infer(request(10 + n, Some(last.to_proto())))
+            .await
+            .unwrap();
+    }
+    // The same payment twice is a replay.
+    let e = client
+        .infer(request(9_999, Some(last.to_proto())))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), refused_reason(&e).as_str()),
+        (Code::AlreadyExists, "replayed")
+    );
+
+    // kill -9, restart: what was served is in the journal; payments at or below it are
+    // refused, the requester's next ones are taken.
+    worker.stop();
+    let worker = WorkerProcess::start_config(&config, log).unwrap();
+    let mut client = connect(port, &worker).await;
+    let e = wait_for("the restarted worker to read the chain", &worker, || {
+        let mut c = client.clone();
+        async move {
+            match c.infer(request(9_998, Some(last.to_proto()))).await {
+                Err(e) if refused_reason(&e) == "stale" => Some(e),
+                _ => None,
+            }
+        }
+    })
+    .await;
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    for n in 600..REQUESTS as u64 {
+        last = payer.pay(id, PRICE, ROYALTY).unwrap();
+        client
+            .infer(request(10 + n, Some(last.to_proto())))
+            .await
+            .unwrap();
+    }
+    assert_eq!(last.amount, REQUESTS * (PRICE + ROYALTY));
+    assert_eq!(
+        channel(&rpc, id).await.unwrap().claimed,
+        "0",
+        "nothing claimed yet"
+    );
+
+    // The requester asks to close: the worker claims everything in one transaction.
+    let provider_before = balance(&rpc, &pol_component::Address::parse(&provider).unwrap(), 0)
+        .await
+        .unwrap();
+    let seq_before = sequence(&rpc, &provider).await;
+    pold(
+        &node.home,
+        &[
+            "tx",
+            "payments",
+            "close-channel",
+            "requester",
+            &id.to_string(),
+            "--node",
+            &rpc_url,
+        ],
+    )
+    .unwrap();
+    let claimed = wait_for("the worker's claim", &worker, || {
+        let rpc = rpc.clone();
+        async move { channel(&rpc, id).await.filter(|c| c.claimed != "0") }
+    })
+    .await;
+    assert_eq!(claimed.claimed, (REQUESTS * (PRICE + ROYALTY)).to_string());
+    assert_eq!(claimed.claimed_royalty, (REQUESTS * ROYALTY).to_string());
+    assert_eq!(
+        sequence(&rpc, &provider).await,
+        seq_before + 1,
+        "one settlement transaction"
+    );
+    let claim_fee = (u128::from(pol_payments::msg::claim_gas(1)) * GAS_PRICE_MILLI).div_ceil(1000);
+    let provider_now = balance(&rpc, &pol_component::Address::parse(&provider).unwrap(), 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        provider_now,
+        provider_before + REQUESTS * (PRICE + ROYALTY) - claim_fee
+    );
+
+    // At the end of the grace period the rest returns to the requester, and the channel is gone.
+    wait_for("the channel to settle", &worker, || {
+        let rpc = rpc.clone();
+        async move { channel(&rpc, id).await.is_none().then_some(()) }
+    })
+    .await;
+    let close_fee = (200_000 * GAS_PRICE_MILLI).div_ceil(1000);
+    let requester_now = balance(&rpc, &pol_component::Address::parse(&requester).unwrap(), 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        requester_now,
+        requester_after_open + DEPOSIT - REQUESTS * (PRICE + ROYALTY) - close_fee,
+        "the requester paid exactly what it signed"
+    );
+    drop(worker);
+}
