@@ -1843,8 +1843,17 @@ impl Sim {
     // inference: receipts
 
     fn price_of(&self, plan: &BlockPlan, p: &ipb::Provider, model: &str) -> u128 {
+        let (price, royalty) = self.prices_of(plan, p, model);
+        price + royalty
+    }
+
+    /// The provider's price and the model's royalty now: what a worker's receipt names.
+    fn prices_of(&self, plan: &BlockPlan, p: &ipb::Provider, model: &str) -> (u128, u128) {
         let m = plan.snap.model(model).unwrap().unwrap();
-        amount(&m.price_per_inference) + amount(&p.price_per_inference)
+        (
+            amount(&p.price_per_inference),
+            amount(&m.price_per_inference),
+        )
     }
 
     fn submit_receipt(&mut self, plan: &mut BlockPlan) {
@@ -1872,7 +1881,8 @@ impl Sim {
             return;
         }
         let age = self.rng.gen_range(0..=30_000);
-        let (proto, id) = self.new_receipt(&p, &model, age);
+        let prices = self.prices_of(plan, &p, &model);
+        let (proto, id) = self.new_receipt(&p, &model, age, prices);
         let msg = ipb::MsgSubmitReceipt {
             submitter: self.addrs[submitter].to_string(),
             receipt: Some(proto),
@@ -1891,12 +1901,14 @@ impl Sim {
 
     /// A worker receipt for a real forward pass, signed with the provider's registered key.
     /// `age_ms` before the last block's time: the worker answered while that block was
-    /// current (or, for a stale receipt, long before).
+    /// current (or, for a stale receipt, long before). Unpaid, it names `prices` (the
+    /// provider's and the royalty), which settling it costs.
     fn new_receipt(
         &mut self,
         p: &ipb::Provider,
         model: &str,
         age_ms: u64,
+        prices: (u128, u128),
     ) -> (ipb::Receipt, [u8; 32]) {
         let m = model_index(model);
         let input: Vec<i8> = (0..4).map(|_| self.rng.gen()).collect();
@@ -1908,6 +1920,11 @@ impl Sim {
         let last_block_ms = self.time.0 as u64 * 1000 + self.time.1 as u64 / 1_000_000;
         let time_ms = last_block_ms - age_ms;
         let signed = ReceiptBody::new(CHAIN, provider, model, &input, &output, nonce, time_ms)
+            .with_payment(pol_inference::receipt::ReceiptPayment {
+                price: prices.0,
+                royalty: prices.1,
+                ..Default::default()
+            })
             .sign(worker)
             .unwrap();
         let id = signed.id().unwrap();
@@ -1957,7 +1974,8 @@ impl Sim {
                 }
                 let p = idle[self.rng.gen_range(0..idle.len())].clone();
                 let model = p.models[0].clone();
-                let (proto, _) = self.new_receipt(&p, &model, 0);
+                let prices = self.prices_of(plan, &p, &model);
+                let (proto, _) = self.new_receipt(&p, &model, 0, prices);
                 (
                     proto,
                     Expect::Code(INFERENCE, ierr::PROVIDER_NOT_ACTIVE),
@@ -1987,7 +2005,8 @@ impl Sim {
                 } else {
                     0
                 };
-                let (mut proto, _) = self.new_receipt(&p, &model, age);
+                let prices = self.prices_of(plan, &p, &model);
+                let (mut proto, _) = self.new_receipt(&p, &model, age, prices);
                 if stale {
                     let msg = ipb::MsgSubmitReceipt {
                         submitter: self.addrs[submitter].to_string(),

@@ -10,7 +10,7 @@ use crate::proto::{
     worker_server::{Worker, WorkerServer},
 };
 use crate::proving::ProofBackend;
-use crate::receipt::{self, ReceiptBody, SignedReceipt};
+use crate::receipt::{self, ReceiptBody, ReceiptPayment, SignedReceipt};
 use crate::records::{Record, RecordStore};
 use ed25519_dalek::SigningKey;
 use pol_proofs::model::{argmax, Model, ModelError};
@@ -291,6 +291,28 @@ impl Worker for WorkerService {
             return Err(Status::unavailable("temporarily unavailable"));
         }
         let class = argmax(&logits) as u32;
+        // The receipt commits to what this request paid; an unpaid one names the prices
+        // settling it on chain costs.
+        let payment = match admission.as_ref().and_then(|a| a.reservation()) {
+            Some(r) => ReceiptPayment {
+                channel_id: r.channel_id,
+                amount: r.amount,
+                price: r.price.provider,
+                royalty: r.price.royalty,
+            },
+            None => match &st.payments {
+                Some(gate) => gate
+                    .view
+                    .price(&req.model_id)
+                    .map(|p| ReceiptPayment {
+                        price: p.provider,
+                        royalty: p.royalty,
+                        ..Default::default()
+                    })
+                    .unwrap_or_default(),
+                None => ReceiptPayment::default(),
+            },
+        };
         let body = ReceiptBody::new(
             &st.chain_id,
             st.provider,
@@ -299,7 +321,8 @@ impl Worker for WorkerService {
             &logits,
             req.nonce,
             now_ms(),
-        );
+        )
+        .with_payment(payment);
         let signed = body
             .sign(&st.key)
             .map_err(|e| Status::internal(format!("signing the receipt: {e}")))?;

@@ -169,6 +169,12 @@ async fn ask(
         .map_err(|_| format!("connecting to {} timed out", entry.endpoint))?
         .map_err(|e| format!("cannot connect to {}: {e}", entry.endpoint))?;
     let mut client = WorkerClient::new(channel);
+    let paid = payment.as_ref().map(|p| {
+        (
+            p.channel_id,
+            pol_component::coins::parse_amount(&p.amount).unwrap_or(0),
+        )
+    });
     let request = InferRequest {
         model_id: model.into(),
         input: input.iter().map(|&x| x as u8).collect(),
@@ -209,6 +215,7 @@ async fn ask(
         nonce,
         input,
         output_len,
+        payment: paid,
     };
     let receipt = check_answer(&want, &resp.logits, resp.class, resp.receipt)
         .map_err(|e| format!("answer rejected: {e}"))?;
@@ -231,6 +238,10 @@ fn receipt_json(r: &ipb::Receipt) -> Value {
         "worker_time_ms": r.worker_time_ms.to_string(),
         "worker_pubkey": hex::encode(&r.worker_pubkey),
         "signature": hex::encode(&r.signature),
+        "channel_id": r.channel_id.to_string(),
+        "payment_amount": r.payment_amount,
+        "price": r.price,
+        "royalty": r.royalty,
     })
 }
 

@@ -277,6 +277,7 @@ async fn probe_once(
         nonce,
         input: &input,
         output_len: model.output_len,
+        payment: None,
     };
     let receipt = check_answer(&want, &resp.logits, resp.class, resp.receipt)?;
     Ok((rtt, receipt))

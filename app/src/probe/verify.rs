@@ -16,6 +16,8 @@ pub struct Expected<'a> {
     pub input: &'a [i8],
     /// Width of the model's last layer.
     pub output_len: usize,
+    /// The payment sent (channel id, cumulative amount): the receipt must commit to it.
+    pub payment: Option<(u64, u128)>,
 }
 
 /// Why a probe counts as a failure.
@@ -132,6 +134,15 @@ pub fn check_answer(
             hex::encode(hash_output(logits)),
         ));
     }
+    if let Some((channel, amount)) = want.payment {
+        if (b.payment.channel_id, b.payment.amount) != (channel, amount) {
+            return Err(mismatch(
+                "payment",
+                (b.payment.channel_id, b.payment.amount),
+                (channel, amount),
+            ));
+        }
+    }
     Ok(proto)
 }
 
@@ -171,6 +182,7 @@ mod tests {
             nonce: 77,
             input: &INPUT,
             output_len: LOGITS.len(),
+            payment: None,
         }
     }
 

@@ -221,6 +221,7 @@ impl PaymentGate {
             if self.config.required {
                 return Err(PayError::Missing);
             }
+            self.view.ensure_prices().await;
             return Ok(Admission {
                 gate: self.clone(),
                 reservation: None,

@@ -70,6 +70,7 @@ struct Inner {
     prices: Option<(u128, BTreeMap<String, u128>)>,
     unknown: HashMap<u64, Instant>,
     refreshed: HashMap<u64, Instant>,
+    prices_tried: Option<Instant>,
 }
 
 pub struct ChainView {
@@ -110,6 +111,27 @@ impl ChainView {
             provider: *provider,
             royalty: royalties.get(model).copied().unwrap_or(0),
         })
+    }
+
+    /// Read the prices now if they were never read (at most every 500 ms): an unpaid
+    /// request right after start still gets a receipt naming them.
+    pub async fn ensure_prices(&self) {
+        {
+            let mut g = self.inner.write();
+            if g.prices.is_some() || g.prices_tried.is_some_and(|t| t.elapsed() < REFRESH_EVERY) {
+                return;
+            }
+            g.prices_tried = Some(Instant::now());
+        }
+        let Some(source) = self.source.clone() else {
+            return;
+        };
+        if let Ok(p) = source.prices(&self.models).await {
+            let mut g = self.inner.write();
+            if g.prices.is_none() {
+                g.prices = Some(p);
+            }
+        }
     }
 
     /// Every channel known, by id.

@@ -8,7 +8,7 @@
 //!
 //! | field            | encoding                                              |
 //! |------------------|-------------------------------------------------------|
-//! | domain tag       | the 22 ASCII bytes `pol.worker.v1.receipt` + `0x00`   |
+//! | domain tag       | the 25 ASCII bytes `pol.worker.v1.receipt.v2` + `0x00`|
 //! | chain id         | u16 big-endian length, then UTF-8 bytes               |
 //! | provider         | 20 raw address bytes (the bech32 `pol1…` payload)     |
 //! | model id         | u16 big-endian length, then UTF-8 bytes               |
@@ -16,6 +16,13 @@
 //! | output hash      | 32 bytes: SHA-256 of the logits as little-endian i32  |
 //! | nonce            | u64 big-endian                                        |
 //! | worker time      | u64 big-endian, Unix milliseconds                     |
+//! | channel id       | u64 big-endian: the payment channel (0: unpaid)       |
+//! | payment amount   | u128 big-endian: the cumulative payment taken         |
+//! | price            | u128 big-endian: the provider's price charged         |
+//! | royalty          | u128 big-endian: the model owner's royalty charged    |
+//!
+//! The receipt commits to what the request paid, so a price change never reaches a
+//! request already served, and a requester holds proof of what it was charged.
 //!
 //! The receipt id is SHA-256 of the canonical bytes.
 
@@ -25,7 +32,7 @@ use sha2::{Digest, Sha256};
 /// Bech32 human-readable prefix of account addresses.
 pub const ACCOUNT_HRP: &str = "pol";
 /// Domain separation tag at the head of the canonical bytes.
-pub const DOMAIN_TAG: &[u8; 22] = b"pol.worker.v1.receipt\0";
+pub const DOMAIN_TAG: &[u8; 25] = b"pol.worker.v1.receipt.v2\0";
 /// Longest chain id or model id that fits the canonical encoding.
 pub const MAX_STRING_LEN: usize = 256;
 
@@ -51,6 +58,8 @@ pub enum ReceiptError {
     BadSignature,
     #[error("receipt {0} hash does not match the data")]
     HashMismatch(&'static str),
+    #[error("receipt {0} is not a decimal amount")]
+    Amount(&'static str),
 }
 
 /// Parses a bech32 account address with prefix `pol` into its 20 bytes.
@@ -102,6 +111,20 @@ pub struct ReceiptBody {
     pub output_hash: [u8; 32],
     pub nonce: u64,
     pub worker_time_ms: u64,
+    pub payment: ReceiptPayment,
+}
+
+/// What a request paid, as its receipt commits to it. All zero for an unpaid request; an
+/// unpaid receipt may still name the prices that settling it on chain costs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReceiptPayment {
+    /// The payment channel that paid (0: none).
+    pub channel_id: u64,
+    /// The cumulative amount of the channel payment taken for this request.
+    pub amount: u128,
+    /// The provider's price and the model owner's royalty charged for this request.
+    pub price: u128,
+    pub royalty: u128,
 }
 
 impl ReceiptBody {
@@ -123,13 +146,20 @@ impl ReceiptBody {
             output_hash: hash_output(output),
             nonce,
             worker_time_ms,
+            payment: ReceiptPayment::default(),
         }
+    }
+
+    /// The same body, committing to `payment`.
+    pub fn with_payment(mut self, payment: ReceiptPayment) -> Self {
+        self.payment = payment;
+        self
     }
 
     /// The canonical bytes the signature covers (see the module docs).
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, ReceiptError> {
         let mut out = Vec::with_capacity(
-            DOMAIN_TAG.len() + 2 + self.chain_id.len() + 20 + 2 + self.model_id.len() + 80,
+            DOMAIN_TAG.len() + 2 + self.chain_id.len() + 20 + 2 + self.model_id.len() + 136,
         );
         out.extend_from_slice(DOMAIN_TAG);
         put_str(&mut out, "chain_id", &self.chain_id)?;
@@ -139,6 +169,10 @@ impl ReceiptBody {
         out.extend_from_slice(&self.output_hash);
         out.extend_from_slice(&self.nonce.to_be_bytes());
         out.extend_from_slice(&self.worker_time_ms.to_be_bytes());
+        out.extend_from_slice(&self.payment.channel_id.to_be_bytes());
+        out.extend_from_slice(&self.payment.amount.to_be_bytes());
+        out.extend_from_slice(&self.payment.price.to_be_bytes());
+        out.extend_from_slice(&self.payment.royalty.to_be_bytes());
         Ok(out)
     }
 
@@ -168,6 +202,15 @@ fn put_str(out: &mut Vec<u8>, field: &'static str, s: &str) -> Result<(), Receip
     out.extend_from_slice(&(s.len() as u16).to_be_bytes());
     out.extend_from_slice(s.as_bytes());
     Ok(())
+}
+
+/// An amount on the wire: empty for zero (proto3's default, what an unpaid receipt carries).
+fn amount_string(a: u128) -> String {
+    if a == 0 {
+        String::new()
+    } else {
+        a.to_string()
+    }
 }
 
 /// A receipt with the worker's public key and signature.
@@ -220,6 +263,10 @@ impl SignedReceipt {
             worker_time_ms: self.body.worker_time_ms,
             worker_pubkey: self.worker_pubkey.to_vec(),
             signature: self.signature.to_vec(),
+            channel_id: self.body.payment.channel_id,
+            payment_amount: amount_string(self.body.payment.amount),
+            price: amount_string(self.body.payment.price),
+            royalty: amount_string(self.body.payment.royalty),
         }
     }
 
@@ -231,6 +278,16 @@ impl SignedReceipt {
                 expected: N,
                 got: b.len(),
             })
+        }
+        // Amounts are decimal u128; empty is zero.
+        fn amount(field: &'static str, s: &str) -> Result<u128, ReceiptError> {
+            if s.is_empty() {
+                return Ok(0);
+            }
+            if s.len() > 39 || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ReceiptError::Amount(field));
+            }
+            s.parse().map_err(|_| ReceiptError::Amount(field))
         }
         for (field, s) in [("chain_id", &p.chain_id), ("model_id", &p.model_id)] {
             if s.len() > MAX_STRING_LEN {
@@ -249,6 +306,12 @@ impl SignedReceipt {
                 output_hash: fixed("output_hash", &p.output_hash)?,
                 nonce: p.nonce,
                 worker_time_ms: p.worker_time_ms,
+                payment: ReceiptPayment {
+                    channel_id: p.channel_id,
+                    amount: amount("payment_amount", &p.payment_amount)?,
+                    price: amount("price", &p.price)?,
+                    royalty: amount("royalty", &p.royalty)?,
+                },
             },
             worker_pubkey: fixed("worker_pubkey", &p.worker_pubkey)?,
             signature: fixed("signature", &p.signature)?,
@@ -279,12 +342,30 @@ mod tests {
     #[test]
     fn canonical_bytes_layout_is_stable() {
         let b = body().canonical_bytes().unwrap();
-        assert_eq!(&b[..22], DOMAIN_TAG);
-        assert_eq!(&b[22..24], &11u16.to_be_bytes());
-        assert_eq!(&b[24..35], b"pol-local-1");
-        assert_eq!(&b[35..55], &[3u8; 20]);
-        assert_eq!(b.len(), 22 + 2 + 11 + 20 + 2 + 15 + 32 + 32 + 8 + 8);
-        assert_eq!(&b[b.len() - 16..b.len() - 8], &42u64.to_be_bytes());
+        assert_eq!(&b[..25], DOMAIN_TAG);
+        assert_eq!(&b[25..27], &11u16.to_be_bytes());
+        assert_eq!(&b[27..38], b"pol-local-1");
+        assert_eq!(&b[38..58], &[3u8; 20]);
+        assert_eq!(
+            b.len(),
+            25 + 2 + 11 + 20 + 2 + 15 + 32 + 32 + 8 + 8 + 8 + 48
+        );
+        assert_eq!(&b[b.len() - 72..b.len() - 64], &42u64.to_be_bytes());
+        let paid = body()
+            .with_payment(ReceiptPayment {
+                channel_id: 5,
+                amount: 130,
+                price: 10,
+                royalty: 3,
+            })
+            .canonical_bytes()
+            .unwrap();
+        assert_eq!(&paid[paid.len() - 56..paid.len() - 48], &5u64.to_be_bytes());
+        assert_eq!(
+            &paid[paid.len() - 48..paid.len() - 32],
+            &130u128.to_be_bytes()
+        );
+        assert_eq!(&paid[paid.len() - 16..], &3u128.to_be_bytes());
         // Hash of the input: one byte per i8, two's complement.
         assert_eq!(
             body().input_hash,
@@ -301,13 +382,16 @@ mod tests {
             r.verify_with_data(&[1, -2, 4], &[10, -20, 30]),
             Err(ReceiptError::HashMismatch("input"))
         );
-        for f in 0..5 {
+        for f in 0..8 {
             let mut t = r.clone();
             match f {
                 0 => t.body.nonce += 1,
                 1 => t.body.chain_id.push('x'),
                 2 => t.body.provider[0] ^= 1,
                 3 => t.body.worker_time_ms += 1,
+                4 => t.body.payment.price += 1,
+                5 => t.body.payment.royalty += 1,
+                6 => t.body.payment.channel_id += 1,
                 _ => t.body.model_id = "other".into(),
             }
             assert_eq!(t.verify(), Err(ReceiptError::BadSignature), "field {f}");
@@ -324,6 +408,12 @@ mod tests {
         let mut bad = p.clone();
         bad.signature.pop();
         assert!(SignedReceipt::from_proto(&bad).is_err());
+        let mut bad = p.clone();
+        bad.price = "-1".into();
+        assert_eq!(
+            SignedReceipt::from_proto(&bad),
+            Err(ReceiptError::Amount("price"))
+        );
         assert!(matches!(
             parse_address("cosmos1qyqszqgpqyqszqgpqyqszqgpqyqszqgpjnp7du"),
             Err(ReceiptError::AddressPrefix { .. }) | Err(ReceiptError::Address(..))

@@ -148,6 +148,11 @@ fn receipt(n: u64) -> (pb::Receipt, Vec<i8>, Vec<i32>) {
         n,
         1_700_000_000_000 + n,
     )
+    .with_payment(crate::receipt::ReceiptPayment {
+        price: PROVIDER_PRICE,
+        royalty: MODEL_PRICE,
+        ..Default::default()
+    })
     .sign(&worker_key())
     .unwrap();
     (signed.to_proto(), x, y)
@@ -449,6 +454,52 @@ fn receipts_are_checked_and_never_settle_twice() {
         },
     );
     assert_eq!(broke.unwrap_err().code, code::INSUFFICIENT_FUNDS);
+}
+
+#[test]
+fn a_receipt_costs_what_it_commits_to_not_todays_prices() {
+    let mut s = market(0);
+    let owner_before = s.balance(&addr(OWNER), "upol").unwrap();
+    let requester_before = s.balance(&addr(REQUESTER), "upol").unwrap();
+    // The provider triples its price in front of a receipt it already signed.
+    let mut p = s.provider(&addr(PROVIDER)).unwrap().unwrap();
+    let old = p.clone();
+    p.price_per_inference = (3 * PROVIDER_PRICE).to_string();
+    s.put_provider(&p, Some(&old)).unwrap();
+    submit(&mut s, 1, 2).unwrap();
+    assert_eq!(
+        s.balance(&addr(REQUESTER), "upol").unwrap(),
+        requester_before - PROVIDER_PRICE - MODEL_PRICE,
+        "charged the committed prices"
+    );
+    assert_eq!(
+        s.balance(&addr(OWNER), "upol").unwrap(),
+        owner_before + MODEL_PRICE
+    );
+    // A request paid through a payment channel costs nothing more here.
+    let x = input(2);
+    let y = fixture().model.forward(&x).unwrap();
+    let paid = ReceiptBody::new(CHAIN, [PROVIDER; 20], MODEL, &x, &y, 2, 1_700_000_000_002)
+        .with_payment(crate::receipt::ReceiptPayment {
+            channel_id: 4,
+            amount: 1_000,
+            price: PROVIDER_PRICE,
+            royalty: MODEL_PRICE,
+        })
+        .sign(&worker_key())
+        .unwrap()
+        .to_proto();
+    let before = s.balance(&addr(REQUESTER), "upol").unwrap();
+    execute_submit_receipt(
+        &mut s,
+        &ctx(2),
+        &MsgSubmitReceipt {
+            submitter: addr(REQUESTER).to_string(),
+            receipt: Some(paid),
+        },
+    )
+    .unwrap();
+    assert_eq!(s.balance(&addr(REQUESTER), "upol").unwrap(), before);
 }
 
 #[test]

@@ -216,6 +216,10 @@ async fn pold_infer_routes_to_the_measured_provider_and_verifies_its_receipt() {
         worker_time_ms: r["worker_time_ms"].as_str().unwrap().parse().unwrap(),
         worker_pubkey: bytes("worker_pubkey"),
         signature: bytes("signature"),
+        channel_id: r["channel_id"].as_str().unwrap().parse().unwrap(),
+        payment_amount: r["payment_amount"].as_str().unwrap().into(),
+        price: r["price"].as_str().unwrap().into(),
+        royalty: r["royalty"].as_str().unwrap().into(),
     };
     let signed = pol_inference::receipt::SignedReceipt::from_proto(&printed).unwrap();
     signed.verify_with_data(&input, &logits).unwrap();

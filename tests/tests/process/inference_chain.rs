@@ -92,6 +92,15 @@ fn now_ms() -> u64 {
 }
 
 /// The receipt as the JSON file `submit-receipt --receipt` reads (bytes in hex).
+/// What a worker's receipt for an unpaid request names: today's prices.
+fn unpaid() -> pol_inference::receipt::ReceiptPayment {
+    pol_inference::receipt::ReceiptPayment {
+        price: PROVIDER_PRICE,
+        royalty: MODEL_PRICE,
+        ..Default::default()
+    }
+}
+
 fn receipt_json(r: &SignedReceipt) -> Value {
     let p = r.to_proto();
     json!({
@@ -104,6 +113,10 @@ fn receipt_json(r: &SignedReceipt) -> Value {
         "worker_time_ms": p.worker_time_ms,
         "worker_pubkey": hex::encode(&p.worker_pubkey),
         "signature": hex::encode(&p.signature),
+        "channel_id": p.channel_id,
+        "payment_amount": p.payment_amount,
+        "price": p.price,
+        "royalty": p.royalty,
     })
 }
 
@@ -365,6 +378,7 @@ async fn receipts_become_obligations_that_are_proven_or_slashed() {
         1,
         now_ms(),
     )
+    .with_payment(unpaid())
     .sign(&worker_key)
     .unwrap();
     let statement = |input: &[i8], output: &[i32], nonce: u64| Statement {
@@ -569,6 +583,7 @@ async fn receipts_become_obligations_that_are_proven_or_slashed() {
         2,
         now_ms(),
     )
+    .with_payment(unpaid())
     .sign(&worker_key)
     .unwrap();
     let r2_b64 = base64::engine::general_purpose::STANDARD.encode(r2.to_proto().encode_to_vec());
@@ -730,6 +745,7 @@ async fn receipts_become_obligations_that_are_proven_or_slashed() {
         3,
         now_ms(),
     )
+    .with_payment(unpaid())
     .sign(&worker_key)
     .unwrap();
     let r3_path = write(

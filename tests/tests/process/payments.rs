@@ -314,13 +314,24 @@ model_price = {ROYALTY}
     })
     .await;
     assert_eq!(e.code(), Code::FailedPrecondition);
+    let mut receipt = None;
     for n in 600..REQUESTS as u64 {
         last = payer.pay(id, PRICE, ROYALTY).unwrap();
-        client
+        receipt = client
             .infer(request(10 + n, Some(last.to_proto())))
             .await
-            .unwrap();
+            .unwrap()
+            .into_inner()
+            .receipt;
     }
+    // The receipt commits to what the request paid.
+    let receipt = pol_inference::receipt::SignedReceipt::from_proto(&receipt.unwrap()).unwrap();
+    receipt.verify().unwrap();
+    let paid = receipt.body.payment;
+    assert_eq!(
+        (paid.channel_id, paid.amount, paid.price, paid.royalty),
+        (id, last.amount, PRICE, ROYALTY)
+    );
     assert_eq!(last.amount, REQUESTS * (PRICE + ROYALTY));
     assert_eq!(
         channel(&rpc, id).await.unwrap().claimed,

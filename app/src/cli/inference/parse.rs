@@ -110,6 +110,15 @@ pub struct ReceiptJson {
     pub worker_time_ms: u64,
     pub worker_pubkey: String,
     pub signature: String,
+    /// What the request paid (absent: unpaid, no prices named).
+    #[serde(default, deserialize_with = "u64_num_or_str")]
+    pub channel_id: u64,
+    #[serde(default)]
+    pub payment_amount: String,
+    #[serde(default)]
+    pub price: String,
+    #[serde(default)]
+    pub royalty: String,
 }
 
 impl ReceiptJson {
@@ -124,6 +133,10 @@ impl ReceiptJson {
             worker_time_ms: self.worker_time_ms,
             worker_pubkey: hex_array::<32>(&self.worker_pubkey, "worker_pubkey")?.to_vec(),
             signature: hex_array::<64>(&self.signature, "signature")?.to_vec(),
+            channel_id: self.channel_id,
+            payment_amount: self.payment_amount.clone(),
+            price: self.price.clone(),
+            royalty: self.royalty.clone(),
         })
     }
 }

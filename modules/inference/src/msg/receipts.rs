@@ -1,5 +1,6 @@
-//! Receipts: the checks every receipt passes, a requester's receipt submitted with its
-//! payment, and the validators' probe receipts recorded for the obligation draw.
+//! Receipts: the checks every receipt passes, a requester's receipt submitted (with the
+//! payment it commits to, when it was not paid through a channel), and the validators'
+//! probe receipts recorded for the obligation draw.
 
 use pol_component::state::atomic;
 use pol_component::{Address, BlockContext, Event, TxError};
@@ -144,8 +145,15 @@ pub fn execute_submit_receipt<S: StateWrite>(
         .as_ref()
         .ok_or_else(|| error::INVALID_RECEIPT("receipt is required"))?;
     let checked = check_receipt(state, ctx, &params, proto)?;
-    let model_price = amount_of(&checked.model.price_per_inference)?;
-    let provider_price = amount_of(&checked.provider.price_per_inference)?;
+    // What the receipt commits to: a request paid through a payment channel costs nothing
+    // more here (its provider claims the channel); an unpaid one costs the prices it names,
+    // never today's (a provider cannot reprice a request it already served).
+    let committed = checked.receipt.body.payment;
+    let (model_price, provider_price) = if committed.channel_id != 0 {
+        (0, 0)
+    } else {
+        (committed.royalty, committed.price)
+    };
     let owner = crate::view::stored_address(&checked.model.owner)?;
     atomic(state, |s| {
         // The owner's royalty now; the provider's price waits for this block's draw.
