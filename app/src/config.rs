@@ -75,6 +75,15 @@ pub struct ProbeConfig {
     /// relative to the node's home. A model without one is probed with uniform 0..=16
     /// features, which a provider can tell from real traffic.
     pub corpus: std::collections::BTreeMap<String, PathBuf>,
+    /// Keyring name (in the node's home) of the account that pays for probes, as any
+    /// requester pays (`pol.payments.v1` channels); empty: probes are not paid, and
+    /// providers that require payment refuse them.
+    pub payer_key: String,
+    /// Deposit of each probe channel, upol.
+    pub channel_deposit: u64,
+    /// How long each probe channel stays open, blocks (within the chain's
+    /// `payments.params` duration bounds).
+    pub channel_blocks: u64,
 }
 
 impl Default for ProbeConfig {
@@ -90,6 +99,9 @@ impl Default for ProbeConfig {
             refresh_ms: 3000,
             test_fault_latency_scale_ppm: 0,
             corpus: Default::default(),
+            payer_key: String::new(),
+            channel_deposit: 1_000_000,
+            channel_blocks: 14_400,
         }
     }
 }
@@ -144,6 +156,12 @@ impl ProbeConfig {
         }
         if self.test_fault_latency_scale_ppm > 1_000_000_000 {
             bail!("probe.test_fault_latency_scale_ppm must be at most 1e9 (x1000)");
+        }
+        if !self.payer_key.is_empty() && (self.channel_deposit == 0 || self.channel_blocks < 120) {
+            bail!(
+                "probe.channel_deposit must be positive and probe.channel_blocks at least 120 \
+                 when probe.payer_key is set"
+            );
         }
         Ok(())
     }

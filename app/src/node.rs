@@ -90,11 +90,13 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
         for (model, bytes) in corpus.models() {
             tracing::info!(model, bytes, "probe corpus");
         }
+        let payer = probe_payer(&config, &opts.home, &chain_id, &storage)?;
         let task = crate::probe::spawn(
             ProbeTiming::from_config(&config.probe),
             chain_id,
             Arc::new(corpus),
             Arc::new(ChainTargets::new(storage.clone())),
+            payer,
             book.clone(),
             stop_rx.clone(),
         );
@@ -252,4 +254,53 @@ async fn supervise_cometbft(
             }
         }
     }
+}
+
+/// What this validator's probes pay with: its `[probe] payer_key` account's channels, or
+/// nothing.
+fn probe_payer(
+    config: &crate::config::AppConfig,
+    home: &std::path::Path,
+    chain_id: &str,
+    storage: &pol_store::Storage,
+) -> anyhow::Result<Arc<dyn crate::probe::ProbePayer>> {
+    let probe = &config.probe;
+    if probe.payer_key.is_empty() {
+        tracing::info!("probes are not paid ([probe] payer_key is empty): providers that require payment refuse them");
+        return Ok(Arc::new(crate::probe::NoPayment));
+    }
+    if config.grpc_address.is_empty() {
+        anyhow::bail!("probe.payer_key needs grpc_address: probe channels are opened through it");
+    }
+    let key = pol_client::Keyring::open(home)
+        .find(&probe.payer_key)
+        .and_then(|k| k.signer())
+        .with_context(|| {
+            format!(
+                "probe.payer_key {:?} in {}",
+                probe.payer_key,
+                home.display()
+            )
+        })?;
+    let grpc = pol_client::GrpcClient::connect_lazy(&format!("http://{}", config.grpc_address))?;
+    let wallet = pol_client::payments::Payer::open(&home.join("data").join("probe"), chain_id)?;
+    let gas_price = config
+        .min_gas_price()?
+        .unwrap_or_else(|| "0.025upol".parse().expect("a valid gas price"));
+    let payer = crate::probe::ChannelPayer::new(
+        chain_id,
+        storage.clone(),
+        crate::probe::ChannelPlan {
+            deposit: u128::from(probe.channel_deposit),
+            blocks: probe.channel_blocks,
+            replace_blocks: 60,
+            retry: std::time::Duration::from_secs(10),
+        },
+        wallet,
+        key,
+        grpc,
+        gas_price,
+    );
+    tracing::info!(payer = %payer.address(), "probes pay through payment channels");
+    Ok(Arc::new(payer))
 }

@@ -9,6 +9,7 @@
 //! - [`targets`]: who to probe (the committed chain state, or a fixed list).
 //! - [`verify`]: checking each answer and receipt against what was asked.
 //! - [`corpus`]: what probes send (per-model samples of real inputs, perturbed).
+//! - [`pay`]: what probes pay (payment channels from the prober account, like traffic).
 //!
 //! Metrics: `pol_probe_latency_seconds{provider}` (histogram of successful round trips),
 //! `pol_probe_failures_total{provider,reason}`, `pol_probe_window_{samples,failures}` and
@@ -16,12 +17,14 @@
 
 pub mod book;
 pub mod corpus;
+pub mod pay;
 pub mod targets;
 pub mod task;
 pub mod verify;
 
 pub use book::{BookConfig, Outcome, ProbeBook};
 pub use corpus::Corpus;
+pub use pay::{ChannelPayer, ChannelPlan, NoPayment, ProbePay, ProbePayer};
 pub use targets::{ChainTargets, ProbeModel, StaticTargets, Target, TargetSource};
 pub use task::{spawn, ProbeTiming};
 pub use verify::{check_answer, Expected, ProbeFailure};

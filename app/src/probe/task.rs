@@ -15,6 +15,7 @@ use tonic::transport::{Channel, Endpoint};
 
 use super::book::{Outcome, ProbeBook};
 use super::corpus::Corpus;
+use super::pay::{ProbePay, ProbePayer};
 use super::targets::{Target, TargetSource};
 use super::verify::{check_answer, Expected, ProbeFailure};
 use crate::config::ProbeConfig;
@@ -66,12 +67,14 @@ impl ProbeTiming {
 }
 
 /// Starts probing the providers `source` lists into `book`, until `shutdown` turns true.
-/// `chain_id` is what every receipt must name; probe inputs come from `corpus`.
+/// `chain_id` is what every receipt must name; probe inputs come from `corpus`, their
+/// payments from `payer`.
 pub fn spawn(
     mut timing: ProbeTiming,
     chain_id: String,
     corpus: Arc<Corpus>,
     source: Arc<dyn TargetSource>,
+    payer: Arc<dyn ProbePayer>,
     book: Arc<ProbeBook>,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
@@ -122,6 +125,7 @@ pub fn spawn(
                             t.clone(),
                             chain_id.clone(),
                             corpus.clone(),
+                            payer.clone(),
                             book.clone(),
                             permits.clone(),
                             timing.clone(),
@@ -167,6 +171,7 @@ async fn probe_loop(
     target: Target,
     chain_id: Arc<str>,
     corpus: Arc<Corpus>,
+    payer: Arc<dyn ProbePayer>,
     book: Arc<ProbeBook>,
     permits: Arc<Semaphore>,
     timing: ProbeTiming,
@@ -196,6 +201,7 @@ async fn probe_loop(
                     &target,
                     &chain_id,
                     &corpus,
+                    payer.as_ref(),
                     timing.timeout,
                 )
                 .await
@@ -208,7 +214,9 @@ async fn probe_loop(
         drop(permit);
         let now = Instant::now();
         match result {
-            Ok((rtt, receipt)) => {
+            // Not paid for yet (the prober's channel is opening): nothing to count.
+            Ok(None) => {}
+            Ok(Some((rtt, receipt))) => {
                 metrics::histogram!("pol_probe_latency_seconds", "provider" => label.clone())
                     .record(rtt.as_secs_f64());
                 let rtt_us = u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX);
@@ -237,23 +245,36 @@ fn jittered(rng: &mut StdRng, d: Duration) -> Duration {
 }
 
 /// One probe: a random model of the target, a traffic-like input (see [`Corpus`]), a
-/// random nonce.
+/// random nonce, paid like traffic. `Ok(None)`: skipped, its payment is not ready.
+#[allow(clippy::too_many_arguments)]
 async fn probe_once(
     rng: &mut StdRng,
     channel: Channel,
     target: &Target,
     chain_id: &str,
     corpus: &Corpus,
+    payer: &dyn ProbePayer,
     timeout: Duration,
-) -> Result<(Duration, Receipt), ProbeFailure> {
+) -> Result<Option<(Duration, Receipt)>, ProbeFailure> {
     let model = &target.models[rng.gen_range(0..target.models.len())];
+    let payment = match payer.pay(&target.provider, &model.id) {
+        ProbePay::NotReady => return Ok(None),
+        ProbePay::Unpaid => None,
+        ProbePay::Paid(p) => Some(p),
+    };
+    let paid = payment.as_ref().map(|p| {
+        (
+            p.channel_id,
+            pol_component::coins::parse_amount(&p.amount).unwrap_or(0),
+        )
+    });
     let input = corpus.input(rng, &model.id, model.input_len);
     let nonce: u64 = rng.gen();
     let request = InferRequest {
         model_id: model.id.clone(),
         input: input.iter().map(|&x| x as u8).collect(),
         nonce,
-        payment: None,
+        payment,
     };
     let mut client = WorkerClient::new(channel);
     let t0 = Instant::now();
@@ -277,10 +298,10 @@ async fn probe_once(
         nonce,
         input: &input,
         output_len: model.output_len,
-        payment: None,
+        payment: paid,
     };
     let receipt = check_answer(&want, &resp.logits, resp.class, resp.receipt)?;
-    Ok((rtt, receipt))
+    Ok(Some((rtt, receipt)))
 }
 
 #[cfg(test)]
@@ -361,6 +382,7 @@ mod tests {
                 target(1, hang_addr),
                 target(2, refused_addr),
             ])),
+            Arc::new(super::super::pay::NoPayment),
             book.clone(),
             stop_rx,
         );

@@ -130,6 +130,12 @@ async fn a_thousand_paid_inferences_settle_in_one_claim_across_a_worker_crash() 
         g.params.max_receipts_per_extension = 0;
     })
     .unwrap();
+    // The validator's probes pay like traffic, from its operator account.
+    let mut cfg = pol_app::config::AppConfig::load(&node.home).unwrap();
+    cfg.probe.payer_key = VALIDATOR_OPERATOR.into();
+    cfg.probe.channel_deposit = 500_000;
+    cfg.probe.channel_blocks = 5_000;
+    cfg.save(&node.home).unwrap();
     node.start_and_wait(2).await.unwrap();
     let rpc = node.rpc.clone();
     let rpc_url = node.rpc_url();
@@ -392,6 +398,65 @@ model_price = {ROYALTY}
         requester_now,
         requester_after_open + DEPOSIT - REQUESTS * (PRICE + ROYALTY) - close_fee,
         "the requester paid exactly what it signed"
+    );
+    // Meanwhile the validator's probes paid like traffic: its prober opened a channel of
+    // its own to the provider, the consensus aggregate has answered probes, and when the
+    // operator closes that channel the worker claims what the probes paid.
+    let probe_channel = wait_for("the prober's channel", &worker, || {
+        let (rpc, p, r) = (rpc.clone(), provider.clone(), requester.clone());
+        async move {
+            let page: pb::QueryChannelsResponse = pol_tests::chain_query::query(
+                &rpc,
+                "/pol.payments.v1.Query/ChannelsByProvider",
+                &pb::QueryChannelsByProviderRequest {
+                    provider: p,
+                    pagination: None,
+                },
+            )
+            .await?;
+            page.channels.into_iter().find(|c| c.requester != r)
+        }
+    })
+    .await;
+    let agg = wait_for("a consensus aggregate from paid probes", &worker, || {
+        let (rpc, p) = (rpc.clone(), provider.clone());
+        async move {
+            chain_query::aggregate(&rpc, &p)
+                .await
+                .filter(|a| a.reporters > 0 && a.p50_us > 0)
+        }
+    })
+    .await;
+    assert!(
+        agg.failure_rate_ppm < 500_000,
+        "paid probes are served: {agg:?}"
+    );
+    pold(
+        &node.home,
+        &[
+            "tx",
+            "payments",
+            "close-channel",
+            VALIDATOR_OPERATOR,
+            &probe_channel.id.to_string(),
+            "--node",
+            &rpc_url,
+        ],
+    )
+    .unwrap();
+    let claimed = wait_for("the claim of the probes' payments", &worker, || {
+        let rpc = rpc.clone();
+        async move {
+            channel(&rpc, probe_channel.id)
+                .await
+                .filter(|c| c.claimed != "0")
+        }
+    })
+    .await;
+    let probes_paid: u128 = claimed.claimed.parse().unwrap();
+    assert!(
+        probes_paid > 0 && probes_paid.is_multiple_of(PRICE + ROYALTY),
+        "{claimed:?}"
     );
     drop(worker);
 }

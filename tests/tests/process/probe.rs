@@ -153,6 +153,7 @@ path = "{model}"
             .expect("the digits corpus"),
         ),
         Arc::new(StaticTargets(targets)),
+        Arc::new(probe::NoPayment),
         book.clone(),
         stop_rx,
     );
