@@ -51,6 +51,8 @@ pub struct WorkerSpec {
     pub port: u16,
     pub fault: Fault,
     pub chain: Option<ChainLink>,
+    /// `[payments] required`: refuse requests that do not pay (needs `chain`).
+    pub payments_required: bool,
 }
 
 impl WorkerSpec {
@@ -61,6 +63,7 @@ impl WorkerSpec {
             port: free_port(),
             fault: Fault::default(),
             chain: None,
+            payments_required: false,
         }
     }
 
@@ -103,6 +106,11 @@ path = "{model}"
             after = self.fault.after_secs,
             model = default_model_path().display(),
         );
+        if self.payments_required {
+            t.push_str(
+                "\n[payments]\nrequired = true\nmargin_blocks = 30\nclaim_interval_secs = 20\n",
+            );
+        }
         if let Some(c) = &self.chain {
             t.push_str(&format!(
                 r#"

@@ -225,6 +225,8 @@ fn network_options(args: &Args) -> NetworkOptions {
             inf["provider_unbonding_blocks"] = json!(1000);
         })),
         app_config: Some(Box::new(move |_, cfg| {
+            // Probes pay like traffic, from each validator's operator account.
+            cfg.probe.payer_key = pol_tests::VALIDATOR_OPERATOR.into();
             cfg.probe.interval_ms = interval;
             cfg.probe.timeout_ms = 1_500;
             cfg.probe.window_secs = 5;
@@ -338,6 +340,7 @@ async fn main_loop(args: &Args, running: &mut Running) -> anyhow::Result<()> {
                 max_failure_rate_ppm: SLA_FAILURES_PPM,
                 register_models: j == 0,
             }),
+            payments_required: true,
             ..WorkerSpec::new(&info.chain_id, addr)
         })
         .collect();
@@ -498,6 +501,11 @@ struct ProviderView {
     aggregate: Option<pol_latency::pb::ProviderAggregate>,
     reputation: Option<pol_reputation::pb::ProviderReputation>,
     sla: Option<pol_sla::pb::QueryProviderStatusResponse>,
+    /// Over the provider's open payment channels: claimed (its revenue so far, royalties
+    /// included) and still escrowed.
+    claimed: u128,
+    escrowed: u128,
+    channels: usize,
 }
 
 #[derive(Default)]
@@ -576,11 +584,28 @@ impl Snapshot {
                 },
             )
             .await;
+            let channels = chain_query::query::<_, pol_payments::pb::QueryChannelsResponse>(
+                rpc,
+                "/pol.payments.v1.Query/ChannelsByProvider",
+                &pol_payments::pb::QueryChannelsByProviderRequest {
+                    provider: addr.clone(),
+                    pagination: None,
+                },
+            )
+            .await
+            .map(|r| r.channels)
+            .unwrap_or_default();
+            let amount = |s: &str| s.parse::<u128>().unwrap_or(0);
+            let claimed = channels.iter().map(|c| amount(&c.claimed)).sum();
+            let deposits: u128 = channels.iter().map(|c| amount(&c.deposit)).sum();
             snap.providers.push(ProviderView {
                 provider,
                 aggregate,
                 reputation,
                 sla,
+                claimed,
+                escrowed: deposits.saturating_sub(claimed),
+                channels: channels.len(),
             });
         }
         snap
@@ -605,7 +630,10 @@ impl Snapshot {
                 .as_ref()
                 .map(|a| ms(a.p99_us as u64))
                 .unwrap_or_else(|| "-".into());
-            s.push_str(&format!("  {name}: {status} p99 {p99}"));
+            s.push_str(&format!(
+                "  {name}: {status} p99 {p99} claimed {}upol",
+                p.claimed
+            ));
         }
         s
     }
@@ -717,6 +745,16 @@ impl Snapshot {
                 slashed,
                 proofs,
                 at
+            ));
+        }
+        o.push_str(&format!(
+            "\n\x1b[1mrevenue\x1b[0m  paid requests (probes pay like traffic), over each provider's open payment channels\n  {:<9} {:>9} {:>14} {:>14}\n",
+            "name", "channels", "claimed upol", "escrowed upol"
+        ));
+        for ((name, _, _), p) in info.providers.iter().zip(&self.providers) {
+            o.push_str(&format!(
+                "  {:<9} {:>9} {:>14} {:>14}\n",
+                name, p.channels, p.claimed, p.escrowed
             ));
         }
         o.push_str(&format!(

@@ -136,6 +136,28 @@ async fn localnet_serves_stops_cleanly_on_ctrl_c_and_resumes() -> anyhow::Result
         measured.reporting_power, measured.total_power,
         "{measured:?}"
     );
+    // The workers serve paid requests only: every validator measured it with probes paid
+    // through a payment channel of its own.
+    let channels: pol_payments::pb::QueryChannelsResponse = pol_tests::chain_query::query(
+        &rpc,
+        "/pol.payments.v1.Query/ChannelsByProvider",
+        &pol_payments::pb::QueryChannelsByProviderRequest {
+            provider: fast.clone(),
+            pagination: None,
+        },
+    )
+    .await
+    .ok_or_else(|| anyhow::anyhow!("no payments query answer"))?;
+    let payers: std::collections::BTreeSet<&str> = channels
+        .channels
+        .iter()
+        .map(|c| c.requester.as_str())
+        .collect();
+    assert_eq!(
+        payers.len(),
+        4,
+        "one probe channel per validator: {channels:?}"
+    );
     for name in ["slow", "dropping"] {
         let addr = pold(&dir.join("val0"), &["keys", "show", name, "-a"])?;
         eventually(name, Duration::from_secs(60), || {
