@@ -121,17 +121,22 @@ async fn one_call(
     model: &str,
     input: &[u8],
     nonce: u64,
+    payment: Option<pol_payments::pb::Payment>,
 ) -> bool {
     client
         .infer(InferRequest {
             model_id: model.to_string(),
             input: input.to_vec(),
             nonce,
-            payment: None,
+            payment,
         })
         .await
         .is_ok()
 }
+
+/// Payments signed ahead, one per request in order (request `i` sends the `i`-th), so a
+/// paid run measures the worker's check, not the client's signing.
+pub type Payments = Arc<Vec<pol_payments::pb::Payment>>;
 
 /// Offers `rate` requests per second for `duration`.
 pub async fn open_loop(
@@ -140,6 +145,18 @@ pub async fn open_loop(
     inputs: Inputs,
     rate: f64,
     duration: Duration,
+) -> RunStats {
+    open_loop_paid(channels, model, inputs, rate, duration, None).await
+}
+
+/// [`open_loop`], each request carrying the next of `payments` (none when they run out).
+pub async fn open_loop_paid(
+    channels: &[Channel],
+    model: &str,
+    inputs: Inputs,
+    rate: f64,
+    duration: Duration,
+    payments: Option<Payments>,
 ) -> RunStats {
     let shared = Shared::new();
     let handle = tokio::runtime::Handle::current();
@@ -164,8 +181,9 @@ pub async fn open_loop(
                 let input = inputs[i as usize % inputs.len()].clone();
                 let model = model.clone();
                 let sh = sh.clone();
+                let payment = payments.as_ref().and_then(|p| p.get(i as usize).cloned());
                 tasks.push(handle.spawn(async move {
-                    let ok = one_call(&mut client, &model, &input, i).await;
+                    let ok = one_call(&mut client, &model, &input, i, payment).await;
                     sh.record(ok, intended);
                 }));
             }
@@ -202,7 +220,14 @@ pub async fn closed_loop(
             let mut i = w as u64;
             while Instant::now() < stop_at {
                 let t = Instant::now();
-                let ok = one_call(&mut client, &model, &inputs[i as usize % inputs.len()], i).await;
+                let ok = one_call(
+                    &mut client,
+                    &model,
+                    &inputs[i as usize % inputs.len()],
+                    i,
+                    None,
+                )
+                .await;
                 sh.record(ok, t);
                 i += concurrency as u64;
             }
