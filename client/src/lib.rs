@@ -11,12 +11,14 @@
 //! - [`rpc`]: CometBFT's JSON-RPC (queries over `abci_query`), a [`Chain`].
 //! - [`grpc`]: pold's gRPC API with typed query clients, a [`Chain`].
 
+pub mod answer;
 pub mod chain;
 pub mod error;
 pub mod grpc;
 pub mod key;
 pub mod keyring;
 pub mod payments;
+pub mod requester;
 pub mod rpc;
 pub mod sender;
 pub mod sign;

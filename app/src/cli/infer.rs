@@ -5,19 +5,24 @@
 //! class is their first largest index, and the receipt is signed by the key the provider
 //! REGISTERED on chain over exactly this chain, provider, model, input, output and nonce.
 //! A provider that cannot be reached, errs, times out or answers with a receipt that does
-//! not verify is reported and the next ranked one is tried (unless `--provider` names one).
+//! not verify is reported and the next ranked one is tried (unless `--provider` names one);
+//! one slower than its consensus p95 is hedged to the next (`--no-hedge` turns that off);
+//! when all failed the round is retried after a backoff (`--retries`). It is the Rust
+//! requester client (`pol_client::requester`) at work: each request is paid from the
+//! payment wallet's channel to the provider, when it has one, and the receipt must commit
+//! to that payment.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
-use pol_app::probe::{check_answer, Expected};
+use pol_client::requester::{
+    Answer, Candidate, Consensus, Job, Requester, RequesterConfig, RequesterError,
+};
 use pol_client::RpcClient;
 use pol_inference::pb as ipb;
-use pol_inference::receipt::{parse_address, SignedReceipt};
+use pol_inference::receipt::SignedReceipt;
 use pol_latency::pb::RouteEntry;
-use pol_worker_api::worker_client::WorkerClient;
-use pol_worker_api::InferRequest;
 use serde_json::{json, Value};
 
 use super::pol::{route, route_entry_json, RouteArgs};
@@ -37,10 +42,13 @@ pub struct InferArgs {
     /// Receipt nonce (default: random).
     #[arg(long)]
     nonce: Option<u64>,
-    /// Pay through this channel of the payment wallet (default: the wallet's channel to the
-    /// provider for the model, if it has one; see `pold tx payments open-channel`).
+    /// Don't send the request to a second provider when the first is slower than its
+    /// consensus p95 (hedging is on by default).
     #[arg(long)]
-    channel: Option<u64>,
+    no_hedge: bool,
+    /// Rounds to retry, with backoff, when every provider failed.
+    #[arg(long, default_value_t = 1)]
+    retries: u32,
     /// Give up on a provider after this many milliseconds (connecting and answering).
     #[arg(long, default_value_t = 5000)]
     timeout_ms: u64,
@@ -123,110 +131,6 @@ fn amount(s: &str) -> Option<u128> {
     }
 }
 
-/// A verified answer.
-struct Answer {
-    logits: Vec<i32>,
-    class: u32,
-    rtt: Duration,
-    receipt: ipb::Receipt,
-}
-
-/// What every provider is asked: the same model and input, checked the same way.
-struct Job<'a> {
-    chain_id: &'a str,
-    model: &'a str,
-    input: &'a [i8],
-    output_len: usize,
-    timeout: Duration,
-}
-
-/// One Infer call to `entry`'s worker, verified; the error says what went wrong.
-async fn ask(
-    entry: &RouteEntry,
-    job: &Job<'_>,
-    nonce: u64,
-    payment: Option<pol_payments::pb::Payment>,
-) -> Result<Answer, String> {
-    let Job {
-        chain_id,
-        model,
-        input,
-        output_len,
-        timeout,
-    } = *job;
-    let provider = parse_address(&entry.provider).map_err(|e| format!("address: {e}"))?;
-    let receipt_pubkey: [u8; 32] = entry
-        .receipt_pubkey
-        .as_slice()
-        .try_into()
-        .map_err(|_| "no valid registered receipt key".to_string())?;
-    let endpoint = tonic::transport::Endpoint::from_shared(entry.endpoint.clone())
-        .map_err(|e| format!("bad endpoint {:?}: {e}", entry.endpoint))?
-        .tcp_nodelay(true)
-        .connect_timeout(timeout);
-    let channel = tokio::time::timeout(timeout, endpoint.connect())
-        .await
-        .map_err(|_| format!("connecting to {} timed out", entry.endpoint))?
-        .map_err(|e| format!("cannot connect to {}: {e}", entry.endpoint))?;
-    let mut client = WorkerClient::new(channel);
-    let paid = payment.as_ref().map(|p| {
-        (
-            p.channel_id,
-            pol_component::coins::parse_amount(&p.amount).unwrap_or(0),
-        )
-    });
-    let request = InferRequest {
-        model_id: model.into(),
-        input: input.iter().map(|&x| x as u8).collect(),
-        nonce,
-        payment,
-    };
-    let t0 = Instant::now();
-    let answer = tokio::time::timeout(timeout, client.infer(request)).await;
-    let rtt = t0.elapsed();
-    let resp = match answer {
-        Err(_) => return Err(format!("no answer within {} ms", timeout.as_millis())),
-        Ok(Err(status)) => {
-            let hint = match status
-                .metadata()
-                .get("pol-payment-refused")
-                .and_then(|v| v.to_str().ok())
-            {
-                Some("missing") => format!(
-                    " (open a channel first: pold tx payments open-channel <key> {} {model} <deposit>)",
-                    entry.provider
-                ),
-                Some("overspent") => " (top the channel up: pold tx payments fund-channel)".into(),
-                _ => String::new(),
-            };
-            return Err(format!(
-                "worker error {:?}: {}{hint}",
-                status.code(),
-                status.message()
-            ));
-        }
-        Ok(Ok(r)) => r.into_inner(),
-    };
-    let want = Expected {
-        chain_id,
-        provider,
-        receipt_pubkey,
-        model_id: model,
-        nonce,
-        input,
-        output_len,
-        payment: paid,
-    };
-    let receipt = check_answer(&want, &resp.logits, resp.class, resp.receipt)
-        .map_err(|e| format!("answer rejected: {e}"))?;
-    Ok(Answer {
-        logits: resp.logits,
-        class: resp.class,
-        rtt,
-        receipt,
-    })
-}
-
 fn receipt_json(r: &ipb::Receipt) -> Value {
     json!({
         "chain_id": r.chain_id,
@@ -257,7 +161,7 @@ pub async fn run(home: &std::path::Path, args: InferArgs) -> anyhow::Result<()> 
     let rpc = RpcClient::new(&args.node);
     let chain_id = rpc.chain_id().await?;
     let (input_len, output_len, royalty) = model_shape(&rpc, &args.model).await?;
-    let mut payer = pol_client::payments::Payer::open(home, &chain_id)?;
+    let payer = parking_lot::Mutex::new(pol_client::payments::Payer::open(home, &chain_id)?);
     if input.len() != input_len {
         bail!(
             "model {} takes {input_len} inputs, --input has {}",
@@ -298,80 +202,82 @@ pub async fn run(home: &std::path::Path, args: InferArgs) -> anyhow::Result<()> 
         );
     }
 
+    // The requester client: the chain's rank order (it carries the route's weights),
+    // paid from the wallet's channel to each provider, hedged and retried.
     let timeout = Duration::from_millis(args.timeout_ms.max(1));
-    let mut failures = Vec::new();
-    for (i, entry) in candidates.iter().enumerate() {
-        let nonce = args.nonce.unwrap_or_else(rand::random);
-        // Paid from the wallet's channel to this provider, when there is one.
-        let channel = match args.channel {
-            Some(id) => Some(id).filter(|id| {
-                payer
-                    .channel(*id)
-                    .is_some_and(|c| c.provider == entry.provider)
-            }),
-            None => payer
-                .channel_for(&entry.provider, &args.model)
-                .map(|c| c.channel_id),
-        };
-        let payment = match channel {
-            Some(id) => {
-                let price =
-                    amount(&entry.price_per_inference).context("the provider's price on chain")?;
-                Some(payer.pay(id, price, royalty)?)
-            }
-            None => None,
-        };
-        let job = Job {
-            chain_id: &chain_id,
-            model: &args.model,
-            input: &input,
-            output_len,
-            timeout,
-        };
-        let answer = ask(entry, &job, nonce, payment.map(|p| p.to_proto())).await;
-        if let (Err(_), Some(p)) = (&answer, &payment) {
-            // Not answered: the next request may send this payment again.
-            payer.retry_later(p)?;
-        }
-        match answer {
-            Ok(answer) => {
-                return report(
-                    &args,
-                    entry,
-                    total,
-                    &answer,
-                    nonce,
-                    &failures,
-                    &routed.denom,
-                )
-            }
-            Err(why) => {
-                let more = i + 1 < candidates.len();
+    let requester = Requester::new(RequesterConfig {
+        timeout,
+        max_extra_ppm: if args.no_hedge || candidates.len() < 2 {
+            0
+        } else {
+            RequesterConfig::default().max_extra_ppm
+        },
+        retries: args.retries,
+        candidates: candidates.len(),
+        chain_rank_order: true,
+        ..Default::default()
+    });
+    let mut listed = Vec::with_capacity(candidates.len());
+    for e in &candidates {
+        listed.push(Candidate {
+            provider: e.provider.clone(),
+            endpoint: e.endpoint.clone(),
+            receipt_pubkey: e.receipt_pubkey.as_slice().try_into().unwrap_or([0; 32]),
+            price: amount(&e.price_per_inference).context("the provider's price on chain")?,
+            rank: e.rank,
+            consensus: Consensus {
+                p50_us: e.p50_us,
+                p99_us: e.p99_us,
+                failure_rate_ppm: e.failure_rate_ppm,
+            },
+        });
+    }
+    let job = Job {
+        chain_id: chain_id.clone(),
+        model: args.model.clone(),
+        input: input.clone(),
+        output_len,
+        royalty,
+        nonce: args.nonce,
+    };
+    let entry_of = |p: &str| candidates.iter().find(|e| e.provider == p);
+    let explain = |failures: &[(String, String)], last_has_more: bool| -> Vec<Value> {
+        failures
+            .iter()
+            .enumerate()
+            .map(|(i, (p, why))| {
+                let (rank, endpoint) = entry_of(p)
+                    .map(|e| (e.rank, e.endpoint.clone()))
+                    .unwrap_or_default();
+                let more = i + 1 < failures.len() || last_has_more;
                 eprintln!(
-                    "provider {} (rank {}, {}) failed: {why}{}",
-                    entry.provider,
-                    entry.rank,
-                    entry.endpoint,
+                    "provider {p} (rank {rank}, {endpoint}) failed: {why}{}",
                     if more {
                         "; trying the next ranked provider"
                     } else {
                         ""
                     }
                 );
-                failures.push(json!({
-                    "provider": entry.provider,
-                    "rank": entry.rank,
-                    "endpoint": entry.endpoint,
-                    "error": why,
-                }));
-            }
+                json!({"provider": p, "rank": rank, "endpoint": endpoint, "error": why})
+            })
+            .collect()
+    };
+    match requester.infer(&job, &listed, &payer).await {
+        Ok(answer) => {
+            let failures = explain(&answer.failures, true);
+            let entry = entry_of(&answer.provider).context("the answer names no candidate")?;
+            report(&args, entry, total, &answer, &failures, &routed.denom)
         }
+        Err(RequesterError::AllFailed { failures, .. }) => {
+            explain(&failures, false);
+            bail!(
+                "no provider of model {} answered with a verified receipt ({} tried)",
+                args.model,
+                failures.len()
+            )
+        }
+        Err(e) => bail!("{e}"),
     }
-    bail!(
-        "no provider of model {} answered with a verified receipt ({} tried)",
-        args.model,
-        failures.len()
-    )
 }
 
 fn report(
@@ -379,10 +285,10 @@ fn report(
     entry: &RouteEntry,
     total: usize,
     a: &Answer,
-    nonce: u64,
     failures: &[Value],
     denom: &str,
 ) -> anyhow::Result<()> {
+    let nonce = a.nonce;
     let receipt_id = SignedReceipt::from_proto(&a.receipt)
         .and_then(|r| r.id())
         .map(hex::encode)
@@ -414,6 +320,7 @@ fn report(
                 "receipt_id": receipt_id,
                 "receipt_verified": true,
                 "receipt": receipt_json(&a.receipt),
+                "hedged": a.hedged,
                 "failed": failures,
             }))?
         );
@@ -432,6 +339,11 @@ fn report(
             "receipt:   {receipt_id} (nonce {nonce}; signature verified against the registered key {})",
             hex::encode(&entry.receipt_pubkey)
         );
+        if a.hedged {
+            println!(
+                "hedged:    the first provider was slower than its p95; this answer came first"
+            );
+        }
         if !failures.is_empty() {
             println!("skipped:   {} provider(s) that failed", failures.len());
         }

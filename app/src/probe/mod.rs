@@ -7,7 +7,7 @@
 //! - [`book`]: the windows and the receipt queue (in memory; the consensus path reads it).
 //! - [`task`]: the probing itself, on the tokio runtime, off consensus.
 //! - [`targets`]: who to probe (the committed chain state, or a fixed list).
-//! - [`verify`]: checking each answer and receipt against what was asked.
+//! - answers and receipts are checked against what was asked with [`pol_client::answer`].
 //! - [`corpus`]: what probes send (per-model samples of real inputs, perturbed).
 //! - [`pay`]: what probes pay (payment channels from the prober account, like traffic).
 //!
@@ -20,11 +20,11 @@ pub mod corpus;
 pub mod pay;
 pub mod targets;
 pub mod task;
-pub mod verify;
 
 pub use book::{BookConfig, Outcome, ProbeBook};
 pub use corpus::Corpus;
 pub use pay::{ChannelPayer, ChannelPlan, NoPayment, ProbePay, ProbePayer};
+/// Answers are checked as any requester's client checks them.
+pub use pol_client::answer::{check_answer, AnswerError as ProbeFailure, Expected};
 pub use targets::{ChainTargets, ProbeModel, StaticTargets, Target, TargetSource};
 pub use task::{spawn, ProbeTiming};
-pub use verify::{check_answer, Expected, ProbeFailure};

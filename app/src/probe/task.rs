@@ -17,7 +17,7 @@ use super::book::{Outcome, ProbeBook};
 use super::corpus::Corpus;
 use super::pay::{ProbePay, ProbePayer};
 use super::targets::{Target, TargetSource};
-use super::verify::{check_answer, Expected, ProbeFailure};
+use super::{check_answer, Expected, ProbeFailure};
 use crate::config::ProbeConfig;
 use pol_worker_api::{worker_client::WorkerClient, InferRequest};
 

@@ -23,6 +23,8 @@ const PRICE: u128 = 10;
 const ROYALTY: u128 = 3; // the worker registers the model with `model_price = 3`
 const DEPOSIT: u128 = 20_000;
 const REQUESTS: u128 = 1_000;
+/// The requests paid in all: the 1,000 and one `pold infer`.
+const PAID: u128 = REQUESTS + 1;
 const GAS_PRICE_MILLI: u128 = 25; // 0.025upol
 
 async fn channel(rpc: &RpcClient, id: u64) -> Option<pb::Channel> {
@@ -233,6 +235,37 @@ model_price = {ROYALTY}
         balance(&rpc, &pol_component::Address::parse(&requester).unwrap(), 0)
             .await
             .unwrap();
+    // `pold infer` pays from the same wallet, through the Rust requester client, and the
+    // receipt it verified commits to that payment.
+    let csv = (0..64)
+        .map(|i| (i % 16).to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let out: Value = serde_json::from_str(
+        &pold(
+            &node.home,
+            &[
+                "infer",
+                "--model",
+                MODEL,
+                "--input",
+                &csv,
+                "--provider",
+                &provider,
+                "--output",
+                "json",
+                "--node",
+                &rpc_url,
+            ],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(out["receipt"]["channel_id"], id.to_string());
+    assert_eq!(
+        out["receipt"]["payment_amount"],
+        (PRICE + ROYALTY).to_string()
+    );
     let mut payer = Payer::open(&node.home, "pol-test-1").unwrap();
 
     // Bad payments, each refused with its code; none is charged.
@@ -338,7 +371,7 @@ model_price = {ROYALTY}
         (paid.channel_id, paid.amount, paid.price, paid.royalty),
         (id, last.amount, PRICE, ROYALTY)
     );
-    assert_eq!(last.amount, REQUESTS * (PRICE + ROYALTY));
+    assert_eq!(last.amount, PAID * (PRICE + ROYALTY));
     assert_eq!(
         channel(&rpc, id).await.unwrap().claimed,
         "0",
@@ -368,8 +401,8 @@ model_price = {ROYALTY}
         async move { channel(&rpc, id).await.filter(|c| c.claimed != "0") }
     })
     .await;
-    assert_eq!(claimed.claimed, (REQUESTS * (PRICE + ROYALTY)).to_string());
-    assert_eq!(claimed.claimed_royalty, (REQUESTS * ROYALTY).to_string());
+    assert_eq!(claimed.claimed, (PAID * (PRICE + ROYALTY)).to_string());
+    assert_eq!(claimed.claimed_royalty, (PAID * ROYALTY).to_string());
     assert_eq!(
         sequence(&rpc, &provider).await,
         seq_before + 1,
@@ -381,7 +414,7 @@ model_price = {ROYALTY}
         .unwrap();
     assert_eq!(
         provider_now,
-        provider_before + REQUESTS * (PRICE + ROYALTY) - claim_fee
+        provider_before + PAID * (PRICE + ROYALTY) - claim_fee
     );
 
     // At the end of the grace period the rest returns to the requester, and the channel is gone.
@@ -396,7 +429,7 @@ model_price = {ROYALTY}
         .unwrap();
     assert_eq!(
         requester_now,
-        requester_after_open + DEPOSIT - REQUESTS * (PRICE + ROYALTY) - close_fee,
+        requester_after_open + DEPOSIT - PAID * (PRICE + ROYALTY) - close_fee,
         "the requester paid exactly what it signed"
     );
     // Meanwhile the validator's probes paid like traffic: its prober opened a channel of

@@ -1,10 +1,12 @@
-//! Checking a probe's answer: the logits have the model's output width and the receipt is
-//! signed by the provider's registered key over exactly what was asked and answered.
+//! Checking a worker's answer, as a requester's client and a validator's probe both do:
+//! the logits have the model's output width, the class is their first largest index, and
+//! the receipt is signed by the provider's registered key over exactly what was asked,
+//! answered and paid.
 
 use pol_inference::pb::Receipt;
 use pol_inference::receipt::{hash_input, hash_output, ReceiptError, SignedReceipt};
 
-/// What a probe asked, and of whom.
+/// What was asked, of whom, and paid.
 #[derive(Clone, Debug)]
 pub struct Expected<'a> {
     pub chain_id: &'a str,
@@ -20,9 +22,9 @@ pub struct Expected<'a> {
     pub payment: Option<(u64, u128)>,
 }
 
-/// Why a probe counts as a failure.
+/// Why an answer is not accepted (a probe counts it as the provider's failure).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ProbeFailure {
+pub enum AnswerError {
     #[error("no answer within the timeout")]
     Timeout,
     #[error("gRPC error {0:?}: {1}")]
@@ -47,16 +49,16 @@ pub enum ProbeFailure {
     },
 }
 
-impl ProbeFailure {
+impl AnswerError {
     /// A short label for metrics.
     pub fn reason(&self) -> &'static str {
         match self {
-            ProbeFailure::Timeout => "timeout",
-            ProbeFailure::Rpc(..) => "rpc",
-            ProbeFailure::LogitsLength { .. } | ProbeFailure::Class { .. } => "bad_output",
-            ProbeFailure::MissingReceipt | ProbeFailure::Malformed(_) => "malformed_receipt",
-            ProbeFailure::WrongKey | ProbeFailure::BadSignature => "bad_signature",
-            ProbeFailure::Mismatch { .. } => "receipt_mismatch",
+            AnswerError::Timeout => "timeout",
+            AnswerError::Rpc(..) => "rpc",
+            AnswerError::LogitsLength { .. } | AnswerError::Class { .. } => "bad_output",
+            AnswerError::MissingReceipt | AnswerError::Malformed(_) => "malformed_receipt",
+            AnswerError::WrongKey | AnswerError::BadSignature => "bad_signature",
+            AnswerError::Mismatch { .. } => "receipt_mismatch",
         }
     }
 }
@@ -65,8 +67,8 @@ fn mismatch(
     field: &'static str,
     got: impl std::fmt::Debug,
     want: impl std::fmt::Debug,
-) -> ProbeFailure {
-    ProbeFailure::Mismatch {
+) -> AnswerError {
+    AnswerError::Mismatch {
         field,
         got: format!("{got:?}"),
         want: format!("{want:?}"),
@@ -79,29 +81,29 @@ pub fn check_answer(
     logits: &[i32],
     class: u32,
     receipt: Option<Receipt>,
-) -> Result<Receipt, ProbeFailure> {
+) -> Result<Receipt, AnswerError> {
     if logits.len() != want.output_len {
-        return Err(ProbeFailure::LogitsLength {
+        return Err(AnswerError::LogitsLength {
             got: logits.len(),
             want: want.output_len,
         });
     }
     let argmax = first_argmax(logits);
     if class != argmax {
-        return Err(ProbeFailure::Class {
+        return Err(AnswerError::Class {
             got: class,
             want: argmax,
         });
     }
-    let proto = receipt.ok_or(ProbeFailure::MissingReceipt)?;
-    let r = SignedReceipt::from_proto(&proto).map_err(ProbeFailure::Malformed)?;
+    let proto = receipt.ok_or(AnswerError::MissingReceipt)?;
+    let r = SignedReceipt::from_proto(&proto).map_err(AnswerError::Malformed)?;
     // The registered key, not the one the receipt names: a worker cannot pick its own.
     if r.worker_pubkey != want.receipt_pubkey {
-        return Err(ProbeFailure::WrongKey);
+        return Err(AnswerError::WrongKey);
     }
     r.verify().map_err(|e| match e {
-        ReceiptError::BadSignature | ReceiptError::PublicKey => ProbeFailure::BadSignature,
-        other => ProbeFailure::Malformed(other),
+        ReceiptError::BadSignature | ReceiptError::PublicKey => AnswerError::BadSignature,
+        other => AnswerError::Malformed(other),
     })?;
     let b = &r.body;
     if b.chain_id != want.chain_id {
@@ -193,7 +195,7 @@ mod tests {
         body.sign(key).unwrap().to_proto()
     }
 
-    fn check(receipt: Receipt) -> Result<Receipt, ProbeFailure> {
+    fn check(receipt: Receipt) -> Result<Receipt, AnswerError> {
         check_answer(&expected(), &LOGITS, 2, Some(receipt))
     }
 
@@ -207,23 +209,23 @@ mod tests {
     fn bad_signature_fails() {
         let mut r = signed(|_| {}, &key());
         r.signature[0] ^= 1;
-        assert_eq!(check(r), Err(ProbeFailure::BadSignature));
+        assert_eq!(check(r), Err(AnswerError::BadSignature));
         // A body changed after signing.
         let mut r = signed(|_| {}, &key());
         r.worker_time_ms += 1;
-        assert_eq!(check(r), Err(ProbeFailure::BadSignature));
+        assert_eq!(check(r), Err(AnswerError::BadSignature));
     }
 
     #[test]
     fn a_key_other_than_the_registered_one_fails() {
         let other = SigningKey::from_bytes(&[43; 32]);
-        assert_eq!(check(signed(|_| {}, &other)), Err(ProbeFailure::WrongKey));
+        assert_eq!(check(signed(|_| {}, &other)), Err(AnswerError::WrongKey));
     }
 
     #[test]
     fn validly_signed_receipts_for_something_else_fail() {
-        let field = |r: Result<Receipt, ProbeFailure>| match r {
-            Err(ProbeFailure::Mismatch { field, .. }) => field,
+        let field = |r: Result<Receipt, AnswerError>| match r {
+            Err(AnswerError::Mismatch { field, .. }) => field,
             other => panic!("expected a mismatch, got {other:?}"),
         };
         let k = key();
@@ -258,27 +260,27 @@ mod tests {
         let r = signed(|_| {}, &key());
         assert_eq!(
             check_answer(&expected(), &LOGITS[..2], 0, Some(r.clone())),
-            Err(ProbeFailure::LogitsLength { got: 2, want: 3 })
+            Err(AnswerError::LogitsLength { got: 2, want: 3 })
         );
         assert_eq!(
             check_answer(&expected(), &LOGITS, 0, Some(r.clone())),
-            Err(ProbeFailure::Class { got: 0, want: 2 })
+            Err(AnswerError::Class { got: 0, want: 2 })
         );
         // Logits that differ from what the receipt commits to.
         assert!(matches!(
             check_answer(&expected(), &[5, -2, 41], 2, Some(r.clone())),
-            Err(ProbeFailure::Mismatch {
+            Err(AnswerError::Mismatch {
                 field: "output_hash",
                 ..
             })
         ));
         assert_eq!(
             check_answer(&expected(), &LOGITS, 2, None),
-            Err(ProbeFailure::MissingReceipt)
+            Err(AnswerError::MissingReceipt)
         );
         let mut short = r;
         short.signature.pop();
-        assert!(matches!(check(short), Err(ProbeFailure::Malformed(_))));
+        assert!(matches!(check(short), Err(AnswerError::Malformed(_))));
     }
 
     #[test]

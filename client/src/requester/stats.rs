@@ -1,0 +1,132 @@
+//! What the requester has seen of each provider itself: its last round-trip times and
+//! its recent failures, and the estimates made from them (or from the chain's consensus
+//! figures while it has seen too little).
+
+use std::collections::VecDeque;
+
+/// Round trips kept per provider.
+pub const WINDOW: usize = 256;
+/// Own samples needed before they replace the consensus figures.
+pub const MIN_OWN_SAMPLES: usize = 20;
+
+/// The chain's view of a provider (`pol.latency.v1` Route entry).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Consensus {
+    pub p50_us: u32,
+    pub p99_us: u32,
+    pub failure_rate_ppm: u32,
+}
+
+impl Consensus {
+    /// p95 from p50 and p99 as for a normal distribution (p95 = p50 + 0.707·(p99 − p50));
+    /// the chain publishes those two.
+    pub fn p95_us(&self) -> u64 {
+        let (p50, p99) = (
+            u64::from(self.p50_us),
+            u64::from(self.p99_us.max(self.p50_us)),
+        );
+        p50 + (p99 - p50) * 707 / 1000
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProviderStats {
+    rtts_us: VecDeque<u64>,
+    /// The last attempts, `true` for a failure.
+    outcomes: VecDeque<bool>,
+}
+
+impl ProviderStats {
+    pub fn record_ok(&mut self, rtt_us: u64) {
+        push(&mut self.rtts_us, rtt_us);
+        push(&mut self.outcomes, false);
+    }
+
+    pub fn record_failure(&mut self) {
+        push(&mut self.outcomes, true);
+    }
+
+    pub fn samples(&self) -> usize {
+        self.rtts_us.len()
+    }
+
+    fn quantile_us(&self, per_mille: u64) -> Option<u64> {
+        if self.rtts_us.len() < MIN_OWN_SAMPLES {
+            return None;
+        }
+        let mut v: Vec<u64> = self.rtts_us.iter().copied().collect();
+        v.sort_unstable();
+        let i = ((v.len() as u64 * per_mille).div_ceil(1000) as usize).clamp(1, v.len()) - 1;
+        Some(v[i])
+    }
+
+    /// p95 and p99: own when it has enough samples, else the consensus figures.
+    pub fn p95_us(&self, c: &Consensus) -> u64 {
+        self.quantile_us(950).unwrap_or_else(|| c.p95_us())
+    }
+
+    pub fn p99_us(&self, c: &Consensus) -> u64 {
+        self.quantile_us(990).unwrap_or(u64::from(c.p99_us))
+    }
+
+    /// Failures per million attempts: own when it has enough attempts, else consensus.
+    pub fn failure_rate_ppm(&self, c: &Consensus) -> u64 {
+        if self.outcomes.len() < MIN_OWN_SAMPLES {
+            return u64::from(c.failure_rate_ppm);
+        }
+        let failed = self.outcomes.iter().filter(|f| **f).count() as u64;
+        failed * 1_000_000 / self.outcomes.len() as u64
+    }
+
+    /// Lower is better: the expected tail latency, inflated by failures (each failure
+    /// costs a retry elsewhere). An unmeasured provider (no consensus, no samples) scores
+    /// as a second.
+    pub fn score(&self, c: &Consensus) -> u64 {
+        let p99 = match self.p99_us(c) {
+            0 => 1_000_000,
+            v => v,
+        };
+        let fail = self.failure_rate_ppm(c).min(1_000_000);
+        p99.saturating_mul(1_000_000 + 3 * fail) / 1_000_000
+    }
+}
+
+fn push<T>(q: &mut VecDeque<T>, v: T) {
+    if q.len() == WINDOW {
+        q.pop_front();
+    }
+    q.push_back(v);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consensus_until_enough_own_samples_then_own() {
+        let c = Consensus {
+            p50_us: 1_000,
+            p99_us: 5_000,
+            failure_rate_ppm: 10_000,
+        };
+        let mut s = ProviderStats::default();
+        assert_eq!(s.p95_us(&c), 1_000 + 4_000 * 707 / 1000);
+        assert_eq!(s.p99_us(&c), 5_000);
+        for i in 0..100 {
+            s.record_ok(100 + i);
+        }
+        assert_eq!(s.p99_us(&c), 198, "nearest rank: the 99th of 100");
+        assert_eq!(s.p95_us(&c), 194);
+        assert_eq!(s.failure_rate_ppm(&c), 0);
+        for _ in 0..100 {
+            s.record_failure();
+        }
+        assert_eq!(s.failure_rate_ppm(&c), 500_000);
+        assert!(s.score(&c) > 2 * s.p99_us(&c));
+        // An unmeasured provider scores as slow.
+        assert_eq!(
+            ProviderStats::default().score(&Consensus::default()),
+            1_000_000
+        );
+    }
+}
