@@ -314,6 +314,8 @@ struct Sim {
     hashes: Vec<Vec<u8>>,
     /// genesis.json, for `pold genesis export` of the simulated state.
     doc: serde_json::Value,
+    /// Payment channels: the signer keys this simulation's requesters opened them with.
+    payment_keys: BTreeMap<[u8; 32], ed25519_dalek::SigningKey>,
 }
 
 /// A kind of random transaction: adds one to the plan, or nothing when none fits.
@@ -326,6 +328,7 @@ struct BlockPlan {
     used: BTreeSet<usize>,
     touched_validators: BTreeSet<Address>,
     touched_providers: BTreeSet<Address>,
+    touched_channels: BTreeSet<u64>,
     models_registered_here: BTreeSet<usize>,
     arch_registered_here: bool,
     attested_here: BTreeSet<u64>,
@@ -417,6 +420,7 @@ impl Sim {
             stats: Stats::default(),
             hashes: Vec::new(),
             doc: serde_json::Value::Null,
+            payment_keys: BTreeMap::new(),
         }
     }
 
@@ -459,6 +463,16 @@ impl Sim {
                     "downtime_jail_duration": "60s",
                     "slash_fraction_double_sign": "0.050000000000000000",
                     "slash_fraction_downtime": "0.010000000000000000",
+                },
+            },
+            // Channels that expire within a run.
+            "payments": {
+                "params": {
+                    "denom": DENOM,
+                    "min_deposit": "100",
+                    "min_duration_blocks": 20,
+                    "max_duration_blocks": 200,
+                    "close_grace_blocks": 10,
                 },
             },
             "inference": {
@@ -535,6 +549,7 @@ impl Sim {
             used: BTreeSet::new(),
             touched_validators: BTreeSet::new(),
             touched_providers: BTreeSet::new(),
+            touched_channels: BTreeSet::new(),
             models_registered_here: BTreeSet::new(),
             arch_registered_here: false,
             attested_here: BTreeSet::new(),
@@ -905,6 +920,11 @@ impl Sim {
             (2, |s, p| s.withdraw_commission(p)),
             (1, |s, p| s.set_withdraw_address(p)),
             (1, |s, p| s.fund_community_pool(p)),
+            (4, |s, p| s.open_channel(p)),
+            (6, |s, p| s.claim_payment(p, false)),
+            (2, |s, p| s.claim_payment(p, true)),
+            (2, |s, p| s.fund_channel(p)),
+            (2, |s, p| s.close_channel(p)),
         ];
         let total: u32 = choices.iter().map(|c| c.0).sum();
         let mut x = self.rng.gen_range(0..total);
@@ -1455,6 +1475,234 @@ impl Sim {
             Expect::Ok,
             format!("{amount}{DENOM}"),
         );
+    }
+
+    // payments
+
+    /// The channels open now (the block's starting state).
+    fn channels(&self, plan: &BlockPlan) -> Vec<pol_payments::pb::Channel> {
+        pol_component::state::scan_decoded(
+            &plan.snap,
+            pol_payments::state_key::CHANNEL_PREFIX,
+            "payments",
+        )
+        .unwrap()
+    }
+
+    /// A requester opens a channel to an active provider for one of its models.
+    fn open_channel(&mut self, plan: &mut BlockPlan) {
+        let active: Vec<_> = self
+            .providers(plan)
+            .into_iter()
+            .filter(|p| {
+                p.status == ProviderStatus::Active as i32
+                    && !plan
+                        .touched_providers
+                        .contains(&Address::parse(&p.address).unwrap())
+            })
+            .collect();
+        if active.is_empty() {
+            return;
+        }
+        let p = active[self.rng.gen_range(0..active.len())].clone();
+        let model = p.models[self.rng.gen_range(0..p.models.len())].clone();
+        let deposit = self.rng.gen_range(100..=5_000u128);
+        let Some(from) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        if self.balance(plan, from, DENOM) < deposit + FEE {
+            return;
+        }
+        let key = ed25519_dalek::SigningKey::from_bytes(&self.rng.gen());
+        self.payment_keys
+            .insert(key.verifying_key().to_bytes(), key.clone());
+        let msg = pol_payments::msg::MsgOpenChannel {
+            requester: self.addrs[from].to_string(),
+            provider: p.address.clone(),
+            model_id: model.clone(),
+            signer: key.verifying_key().to_bytes().to_vec(),
+            deposit: Some(coin(DENOM, deposit)),
+            expiry_height: plan.height + self.rng.gen_range(20..=200),
+        };
+        plan.touched_providers
+            .insert(Address::parse(&p.address).unwrap());
+        self.push(
+            plan,
+            from,
+            any(pol_payments::MSG_OPEN_CHANNEL_TYPE_URL, &msg),
+            "open-channel",
+            Expect::Ok,
+            format!("{deposit}{DENOM} to {} for {model}", p.address),
+        );
+    }
+
+    /// A provider claims a channel's payment: a fresh one for more inferences, or (`bad`)
+    /// a forged or stale one.
+    fn claim_payment(&mut self, plan: &mut BlockPlan, bad: bool) {
+        let channels: Vec<_> = self
+            .channels(plan)
+            .into_iter()
+            .filter(|c| {
+                !plan.touched_channels.contains(&c.id)
+                    && self
+                        .index_of
+                        .get(&Address::parse(&c.provider).unwrap())
+                        .is_some_and(|i| !plan.used.contains(i))
+                    && self.payment_keys.contains_key(c.signer.as_slice())
+            })
+            .collect();
+        if channels.is_empty() {
+            return;
+        }
+        let c = channels[self.rng.gen_range(0..channels.len())].clone();
+        let provider = self.index_of[&Address::parse(&c.provider).unwrap()];
+        let (deposit, claimed, royalty) = (
+            amount(&c.deposit),
+            amount(&c.claimed),
+            amount(&c.claimed_royalty),
+        );
+        let key = self.payment_keys[c.signer.as_slice()].clone();
+        let n = self.rng.gen_range(1..=20u128);
+        let (add, add_royalty) = (n * 13, n * 3);
+        let (payment, expect, kind) = if bad {
+            if self.rng.gen_bool(0.5) {
+                let forger = ed25519_dalek::SigningKey::from_bytes(&self.rng.gen());
+                let p = pol_payments::SignedPayment::sign(
+                    CHAIN,
+                    c.id,
+                    claimed + 13,
+                    royalty + 3,
+                    &forger,
+                )
+                .unwrap();
+                (
+                    p,
+                    Expect::Code("payments", pol_payments::error::code::INVALID_PAYMENT),
+                    "claim-forged",
+                )
+            } else {
+                let p =
+                    pol_payments::SignedPayment::sign(CHAIN, c.id, claimed, royalty, &key).unwrap();
+                (
+                    p,
+                    Expect::Code("payments", pol_payments::error::code::STALE_PAYMENT),
+                    "claim-stale",
+                )
+            }
+        } else {
+            if claimed + add > deposit {
+                return;
+            }
+            let p = pol_payments::SignedPayment::sign(
+                CHAIN,
+                c.id,
+                claimed + add,
+                royalty + add_royalty,
+                &key,
+            )
+            .unwrap();
+            (p, Expect::Ok, "claim-payment")
+        };
+        let close = !bad && self.rng.gen_bool(0.15);
+        let msg = pol_payments::msg::MsgClaimPayment {
+            provider: c.provider.clone(),
+            payment: Some(payment.to_proto()),
+            close,
+        };
+        plan.touched_channels.insert(c.id);
+        self.push(
+            plan,
+            provider,
+            any(pol_payments::MSG_CLAIM_PAYMENT_TYPE_URL, &msg),
+            kind,
+            expect,
+            format!(
+                "channel {} to {}{}",
+                c.id,
+                payment.amount,
+                if close { ", closing" } else { "" }
+            ),
+        );
+    }
+
+    /// A requester tops a channel up (refused while it closes).
+    fn fund_channel(&mut self, plan: &mut BlockPlan) {
+        let Some((c, requester)) = self.requester_channel(plan) else {
+            return;
+        };
+        if self.balance(plan, requester, DENOM) < 1_000 + FEE {
+            return;
+        }
+        let add = self.rng.gen_range(1..=1_000u128);
+        let expect = if c.state == pol_payments::pb::ChannelState::Open as i32 {
+            Expect::Ok
+        } else {
+            Expect::Code("payments", pol_payments::error::code::CHANNEL_CLOSING)
+        };
+        let msg = pol_payments::msg::MsgFundChannel {
+            requester: c.requester.clone(),
+            channel_id: c.id,
+            amount: Some(coin(DENOM, add)),
+            expiry_height: 0,
+        };
+        self.push(
+            plan,
+            requester,
+            any(pol_payments::MSG_FUND_CHANNEL_TYPE_URL, &msg),
+            "fund-channel",
+            expect,
+            format!("channel {} +{add}{DENOM}", c.id),
+        );
+    }
+
+    /// A requester asks to close a channel (refused if it already is closing).
+    fn close_channel(&mut self, plan: &mut BlockPlan) {
+        let Some((c, requester)) = self.requester_channel(plan) else {
+            return;
+        };
+        let expect = if c.state == pol_payments::pb::ChannelState::Open as i32 {
+            Expect::Ok
+        } else {
+            Expect::Code("payments", pol_payments::error::code::CHANNEL_CLOSING)
+        };
+        let msg = pol_payments::msg::MsgCloseChannel {
+            requester: c.requester.clone(),
+            channel_id: c.id,
+        };
+        self.push(
+            plan,
+            requester,
+            any(pol_payments::MSG_CLOSE_CHANNEL_TYPE_URL, &msg),
+            "close-channel",
+            expect,
+            format!("channel {}", c.id),
+        );
+    }
+
+    /// A channel no transaction of this block touches yet, with its requester free to sign;
+    /// marked touched.
+    fn requester_channel(
+        &mut self,
+        plan: &mut BlockPlan,
+    ) -> Option<(pol_payments::pb::Channel, usize)> {
+        let channels: Vec<_> = self
+            .channels(plan)
+            .into_iter()
+            .filter(|c| {
+                !plan.touched_channels.contains(&c.id)
+                    && self
+                        .index_of
+                        .get(&Address::parse(&c.requester).unwrap())
+                        .is_some_and(|i| !plan.used.contains(i))
+            })
+            .collect();
+        if channels.is_empty() {
+            return None;
+        }
+        let c = channels[self.rng.gen_range(0..channels.len())].clone();
+        plan.touched_channels.insert(c.id);
+        let requester = self.index_of[&Address::parse(&c.requester).unwrap()];
+        Some((c, requester))
     }
 
     /// Jailed validators (self-bond undelegated below the minimum) bond again, then unjail;
@@ -2543,6 +2791,10 @@ fn seeded_simulation_keeps_invariants_and_is_deterministic() {
             "deregister-provider",
             "submit-receipt",
             "submit-attestation",
+            "open-channel",
+            "claim-payment",
+            "fund-channel",
+            "close-channel",
         ] {
             assert!(s.ok(kind) > 0, "no {kind} was delivered");
         }
@@ -2562,6 +2814,8 @@ fn seeded_simulation_keeps_invariants_and_is_deterministic() {
             "submit-attestation/late",
             "submit-attestation/again",
             "submit-receipt/stale",
+            "claim-forged",
+            "claim-stale",
         ] {
             assert!(s.failed(kind) > 0, "no {kind} was tried");
         }
