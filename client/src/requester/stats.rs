@@ -78,16 +78,18 @@ impl ProviderStats {
         failed * 1_000_000 / self.outcomes.len() as u64
     }
 
-    /// Lower is better: the expected tail latency, inflated by failures (each failure
-    /// costs a retry elsewhere). An unmeasured provider (no consensus, no samples) scores
-    /// as a second.
+    /// Lower is better: the tail latency, multiplied by `1 + 100 × failure rate`. A
+    /// provider failing 1 % of requests puts a failover (another provider's latency, or a
+    /// timeout) into the requester's p99, so it counts double; one failing 40 % is worse
+    /// than one 40× slower that never fails. An unmeasured provider (no consensus, no
+    /// samples) scores as a second.
     pub fn score(&self, c: &Consensus) -> u64 {
         let p99 = match self.p99_us(c) {
             0 => 1_000_000,
             v => v,
         };
         let fail = self.failure_rate_ppm(c).min(1_000_000);
-        p99.saturating_mul(1_000_000 + 3 * fail) / 1_000_000
+        p99.saturating_mul(1_000_000 + 100 * fail) / 1_000_000
     }
 }
 
@@ -122,7 +124,24 @@ mod tests {
             s.record_failure();
         }
         assert_eq!(s.failure_rate_ppm(&c), 500_000);
-        assert!(s.score(&c) > 2 * s.p99_us(&c));
+        assert_eq!(
+            s.score(&c),
+            s.p99_us(&c) * 51,
+            "50 % failures: × (1 + 100 × 0.5)"
+        );
+        // A fast provider failing 40 % ranks behind one 20× slower that never fails.
+        let flaky = Consensus {
+            p50_us: 500,
+            p99_us: 1_000,
+            failure_rate_ppm: 400_000,
+        };
+        let steady = Consensus {
+            p50_us: 10_000,
+            p99_us: 20_000,
+            failure_rate_ppm: 0,
+        };
+        let fresh = ProviderStats::default();
+        assert!(fresh.score(&flaky) > fresh.score(&steady));
         // An unmeasured provider scores as slow.
         assert_eq!(
             ProviderStats::default().score(&Consensus::default()),
