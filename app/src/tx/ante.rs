@@ -33,17 +33,37 @@ pub fn run_ante<S: StateWrite>(
     meter.consume(params.tx_size_cost_per_byte.saturating_mul(tx.len as u64));
 
     if let Some(price) = min_gas_price {
-        if !price.is_paid_by(&tx.fee, tx.gas_limit) {
-            let need = price.fee_for(tx.gas_limit).unwrap_or(u128::MAX);
+        // Lower fees for reputation: an active provider's own transactions need less.
+        let discount = provider_fee_discount_ppm(&*state, &tx.signer)?;
+        let full = price.fee_for(tx.gas_limit).unwrap_or(u128::MAX);
+        let need = full
+            .saturating_mul(u128::from(1_000_000 - discount.min(1_000_000)))
+            .div_ceil(1_000_000);
+        let paid = tx
+            .fee
+            .iter()
+            .filter(|c| c.denom == price.denom)
+            .map(|c| c.amount)
+            .max()
+            .unwrap_or(0);
+        if need > 0 && paid < need {
             return Err(TxError::INSUFFICIENT_FEE(format!(
-                "insufficient fees; got: {} required: {}{}",
+                "insufficient fees; got: {} required: {}{}{}",
                 if tx.fee.is_empty() {
                     "0".to_string()
                 } else {
                     coins_to_string(&tx.fee)
                 },
                 need,
-                price.denom
+                price.denom,
+                if discount > 0 {
+                    format!(
+                        " (a provider's {}% reputation discount applied)",
+                        discount / 10_000
+                    )
+                } else {
+                    String::new()
+                }
             )));
         }
     }
@@ -127,4 +147,22 @@ pub fn run_ante<S: StateWrite>(
         .ok_or_else(|| TxError::INTERNAL("account sequence exhausted"))?;
     state.put_account(&account)?;
     Ok(events)
+}
+
+/// The discount on the node's minimum fee (ppm) `signer` gets for its reputation: only an
+/// active provider signing its own transaction, scaled by `reputation.params`.
+pub fn provider_fee_discount_ppm<S: pol_store::StateRead + ?Sized>(
+    state: &S,
+    signer: &Address,
+) -> Result<u32, TxError> {
+    use pol_inference::InferenceRead;
+    use pol_reputation::ReputationRead;
+    let Some(p) = state.provider(signer)? else {
+        return Ok(0);
+    };
+    if p.status != pol_inference::pb::ProviderStatus::Active as i32 {
+        return Ok(0);
+    }
+    let params = state.reputation_params()?;
+    Ok(params.fee_discount_ppm(state.provider_reputation_ppm(signer)?))
 }

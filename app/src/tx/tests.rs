@@ -396,3 +396,62 @@ fn recheck_skips_only_the_signature() {
         code::UNAUTHORIZED
     );
 }
+
+/// Lower fees for reputation: an active provider signing its own transaction needs less
+/// than the node's minimum fee, by its reputation; nobody else does, and a jailed provider
+/// or one at the starting reputation gets nothing.
+#[test]
+fn a_reputable_provider_pays_a_lower_minimum_fee_and_nobody_else_does() {
+    use pol_inference::pb::{Provider, ProviderStatus};
+    use pol_inference::InferenceWrite;
+    use pol_reputation::ReputationWrite;
+    let mut f = fixture();
+    let alice = f.alice.clone();
+    // 200,000 gas at 0.025 is 5,000; half of it is refused from anyone.
+    let half = |f: &Fixture, seq| send(&alice, f.bob, 1, 2_500, seq).sign(&alice);
+    let tx = half(&f, 0);
+    assert_eq!(check(&mut f, &tx, "0.025upol").code, code::INSUFFICIENT_FEE);
+    // Alice becomes an active provider of full reputation: the default 50 % discount.
+    let provider = Provider {
+        address: alice.address().to_string(),
+        models: vec!["m".into()],
+        status: ProviderStatus::Active as i32,
+        ..Default::default()
+    };
+    f.state.put_provider(&provider, None).unwrap();
+    let mut reputation = pol_reputation::pb::ProviderReputation {
+        provider: alice.address().to_string(),
+        reputation_ppm: 1_000_000,
+        ..Default::default()
+    };
+    f.state
+        .put_provider_reputation(&alice.address(), &reputation);
+    let out = check(&mut f, &tx, "0.025upol");
+    assert_eq!(out.code, 0, "{}", out.log);
+    // Less than half is still refused, and says why.
+    let less = send(&alice, f.bob, 1, 2_499, 1).sign(&alice);
+    let out = check(&mut f, &less, "0.025upol");
+    assert_eq!(out.code, code::INSUFFICIENT_FEE);
+    assert!(out.log.contains("reputation discount"), "{}", out.log);
+    // At three quarters of the way from 500,000 to 10⁶: 37.5 % off.
+    reputation.reputation_ppm = 875_000;
+    f.state
+        .put_provider_reputation(&alice.address(), &reputation);
+    let tx = send(&alice, f.bob, 1, 3_125, 1).sign(&alice);
+    assert_eq!(check(&mut f, &tx, "0.025upol").code, 0);
+    // At the starting reputation, or jailed: the full fee.
+    reputation.reputation_ppm = 500_000;
+    f.state
+        .put_provider_reputation(&alice.address(), &reputation);
+    let tx = half(&f, 2);
+    assert_eq!(check(&mut f, &tx, "0.025upol").code, code::INSUFFICIENT_FEE);
+    reputation.reputation_ppm = 1_000_000;
+    f.state
+        .put_provider_reputation(&alice.address(), &reputation);
+    let jailed = Provider {
+        status: ProviderStatus::Jailed as i32,
+        ..provider.clone()
+    };
+    f.state.put_provider(&jailed, Some(&provider)).unwrap();
+    assert_eq!(check(&mut f, &tx, "0.025upol").code, code::INSUFFICIENT_FEE);
+}

@@ -19,6 +19,11 @@ pub struct Params {
     pub history_len: u32,
     /// Score of a bonded validator that sent no report in an epoch in which others did.
     pub no_report_score_ppm: u32,
+    /// Lower fees for reputation: the discount on the node's minimum fee an active
+    /// provider's own transactions get at full reputation, scaling linearly down to none at
+    /// `fee_discount_from_ppm`.
+    pub fee_discount_max_ppm: u32,
+    pub fee_discount_from_ppm: u32,
 }
 
 impl Default for Params {
@@ -30,6 +35,8 @@ impl Default for Params {
             min_weight_ppm: 100_000,
             history_len: 100,
             no_report_score_ppm: 0,
+            fee_discount_max_ppm: 500_000,
+            fee_discount_from_ppm: 500_000,
         }
     }
 }
@@ -45,10 +52,18 @@ impl Params {
             ("alpha_ppm", self.alpha_ppm),
             ("min_weight_ppm", self.min_weight_ppm),
             ("no_report_score_ppm", self.no_report_score_ppm),
+            ("fee_discount_max_ppm", self.fee_discount_max_ppm),
+            ("fee_discount_from_ppm", self.fee_discount_from_ppm),
         ] {
             if v > PPM {
                 return Err(format!("reputation.params.{name} is at most 1000000"));
             }
+        }
+        if self.fee_discount_max_ppm > 0 && self.fee_discount_from_ppm >= PPM {
+            return Err(
+                "reputation.params.fee_discount_from_ppm must be below 1000000 when a discount is set"
+                    .into(),
+            );
         }
         if self.alpha_ppm == 0 {
             return Err("reputation.params.alpha_ppm must be positive".into());
@@ -69,6 +84,8 @@ impl Params {
             min_weight_ppm: self.min_weight_ppm,
             history_len: self.history_len,
             no_report_score_ppm: self.no_report_score_ppm,
+            fee_discount_max_ppm: self.fee_discount_max_ppm,
+            fee_discount_from_ppm: self.fee_discount_from_ppm,
         }
     }
 
@@ -80,6 +97,22 @@ impl Params {
             min_weight_ppm: p.min_weight_ppm,
             history_len: p.history_len,
             no_report_score_ppm: p.no_report_score_ppm,
+            fee_discount_max_ppm: p.fee_discount_max_ppm,
+            fee_discount_from_ppm: p.fee_discount_from_ppm,
         }
+    }
+
+    /// The fee discount (ppm) for a provider of `reputation_ppm`: none at or below
+    /// `fee_discount_from_ppm`, `fee_discount_max_ppm` at 10⁶, linear in between.
+    pub fn fee_discount_ppm(&self, reputation_ppm: u32) -> u32 {
+        let (from, rep) = (
+            u64::from(self.fee_discount_from_ppm),
+            u64::from(reputation_ppm.min(PPM)),
+        );
+        if rep <= from || from >= u64::from(PPM) {
+            return 0;
+        }
+        let d = u64::from(self.fee_discount_max_ppm) * (rep - from) / (u64::from(PPM) - from);
+        u32::try_from(d).unwrap_or(PPM).min(PPM)
     }
 }

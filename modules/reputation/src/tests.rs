@@ -45,7 +45,28 @@ fn params() -> Params {
         min_weight_ppm: 100_000,
         history_len: 3,
         no_report_score_ppm: 0,
+        ..Params::default()
     }
+}
+
+#[test]
+fn the_fee_discount_grows_linearly_with_reputation_above_its_floor() {
+    let p = Params::default();
+    assert_eq!(p.fee_discount_ppm(0), 0);
+    assert_eq!(p.fee_discount_ppm(500_000), 0);
+    assert_eq!(p.fee_discount_ppm(750_000), 250_000);
+    assert_eq!(p.fee_discount_ppm(1_000_000), 500_000);
+    assert_eq!(p.fee_discount_ppm(u32::MAX), 500_000, "capped at 10⁶ reputation");
+    let off = Params {
+        fee_discount_max_ppm: 0,
+        ..Params::default()
+    };
+    assert_eq!(off.fee_discount_ppm(1_000_000), 0);
+    let bad = Params {
+        fee_discount_from_ppm: 1_000_000,
+        ..Params::default()
+    };
+    assert!(bad.validate().is_err());
 }
 
 /// Validators 1..=n with 10 units of power each, bonded.
