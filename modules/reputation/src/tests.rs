@@ -56,7 +56,11 @@ fn the_fee_discount_grows_linearly_with_reputation_above_its_floor() {
     assert_eq!(p.fee_discount_ppm(500_000), 0);
     assert_eq!(p.fee_discount_ppm(750_000), 250_000);
     assert_eq!(p.fee_discount_ppm(1_000_000), 500_000);
-    assert_eq!(p.fee_discount_ppm(u32::MAX), 500_000, "capped at 10⁶ reputation");
+    assert_eq!(
+        p.fee_discount_ppm(u32::MAX),
+        500_000,
+        "capped at 10⁶ reputation"
+    );
     let off = Params {
         fee_discount_max_ppm: 0,
         ..Params::default()

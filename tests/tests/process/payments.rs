@@ -408,6 +408,34 @@ model_price = {ROYALTY}
         seq_before + 1,
         "one settlement transaction"
     );
+    // Its gas, for the record: the block that carries the claim's event.
+    let now = rpc.latest_height().await.unwrap();
+    let mut claim_gas_used = None;
+    for h in (now.saturating_sub(20)..=now).rev() {
+        let r = rpc
+            .call(
+                "block_results",
+                serde_json::json!({"height": h.to_string()}),
+            )
+            .await
+            .unwrap();
+        for tx in r["txs_results"].as_array().into_iter().flatten() {
+            let claims = tx["events"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|e| e["type"] == "pol.payments.v1.EventPaymentClaimed");
+            if claims {
+                claim_gas_used = tx["gas_used"].as_str().and_then(|g| g.parse::<u64>().ok());
+            }
+        }
+        if claim_gas_used.is_some() {
+            break;
+        }
+    }
+    let gas = claim_gas_used.expect("the claim's block");
+    eprintln!("one claim settled {PAID} inferences with {gas} gas");
+    assert!(gas <= pol_payments::msg::claim_gas(1), "{gas} gas");
     let claim_fee = (u128::from(pol_payments::msg::claim_gas(1)) * GAS_PRICE_MILLI).div_ceil(1000);
     let provider_now = balance(&rpc, &pol_component::Address::parse(&provider).unwrap(), 0)
         .await
