@@ -373,6 +373,30 @@ mod tests {
         );
     }
 
+    /// The Python client (`client/python/tests`) computes the same id and signature for
+    /// this receipt: the two implementations agree on the canonical encoding.
+    #[test]
+    fn the_python_client_agrees_on_the_canonical_bytes() {
+        let r = body()
+            .with_payment(ReceiptPayment {
+                channel_id: 5,
+                amount: 130,
+                price: 10,
+                royalty: 3,
+            })
+            .sign(&key())
+            .unwrap();
+        assert_eq!(
+            hex::encode(r.id().unwrap()),
+            "b7cbec444fc55c0577709de3c908f5b1bb561e5dda3a2fc4f26ec25736c16509"
+        );
+        assert_eq!(
+            hex::encode(r.signature),
+            "da6e4e88114dfe494d10713157510e385d79408d6344d58574a334a73dee8f6d\
+             b688eee99d54a6940ddaf24cacbd8a3f32cb0dd8ae283fb7c06cb3ec0bfb7600"
+        );
+    }
+
     #[test]
     fn sign_verify_and_tamper() {
         let r = body().sign(&key()).unwrap();

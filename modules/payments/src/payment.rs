@@ -185,6 +185,18 @@ mod tests {
         assert_eq!(p.verify("pol-1", &other), Err(PaymentError::BadSignature));
     }
 
+    /// The same payment signed by the Python client (`client/python/tests`) has these
+    /// bytes: the two implementations agree on the canonical encoding.
+    #[test]
+    fn the_python_client_signs_the_same_bytes() {
+        let p = SignedPayment::sign("pol-1", 7, 1000, 70, &key()).unwrap();
+        assert_eq!(
+            hex::encode(p.signature),
+            "60b91737f69e954719892dca265520819b02fa13e9acba78c3279b4feccb46c6\
+             f5076be2e8fe8e783d63bafd486a43a38d9112f7a3f0ee483b38ba038951b90b"
+        );
+    }
+
     #[test]
     fn malformed_payments_are_refused_before_any_signature_check() {
         let good = SignedPayment::sign("c", 1, 10, 1, &key())

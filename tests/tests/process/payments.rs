@@ -106,49 +106,64 @@ async fn connect(port: u16, worker: &WorkerProcess) -> WorkerClient<tonic::trans
     .await
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_thousand_paid_inferences_settle_in_one_claim_across_a_worker_crash() {
-    let mut node = Node::init(&ChainOptions::default()).unwrap();
-    let addr = |name: &str| -> String {
-        let key: Value =
-            serde_json::from_str(&pold(&node.home, &["keys", "add", name]).unwrap()).unwrap();
-        pold(
-            &node.home,
-            &["genesis", "add-account", name, "1000000000upol"],
-        )
-        .unwrap();
-        key["address"].as_str().unwrap().to_string()
-    };
-    let provider = addr("provider");
-    let requester = addr("requester");
-    node.edit_genesis(|g: &mut pol_payments::GenesisState| {
-        g.params.min_duration_blocks = 20;
-        g.params.close_grace_blocks = 15;
-    })
-    .unwrap();
-    // No SLA epochs: the node's own probes do not pay, and are refused.
-    node.edit_genesis(|g: &mut pol_latency::GenesisState| {
-        g.params.epoch_blocks = 1_000_000;
-        g.params.max_receipts_per_extension = 0;
-    })
-    .unwrap();
-    // The validator's probes pay like traffic, from its operator account.
-    let mut cfg = pol_app::config::AppConfig::load(&node.home).unwrap();
-    cfg.probe.payer_key = VALIDATOR_OPERATOR.into();
-    cfg.probe.channel_deposit = 500_000;
-    cfg.probe.channel_blocks = 5_000;
-    cfg.save(&node.home).unwrap();
-    node.start_and_wait(2).await.unwrap();
-    let rpc = node.rpc.clone();
-    let rpc_url = node.rpc_url();
+/// A one-validator chain whose probes pay from the operator account, and a worker that
+/// requires payment, registered; `provider` and `requester` are funded keys of the node.
+struct Market {
+    node: Node,
+    rpc: RpcClient,
+    rpc_url: String,
+    provider: String,
+    requester: String,
+    port: u16,
+    config: std::path::PathBuf,
+    log: std::path::PathBuf,
+    worker: WorkerProcess,
+    dir: tempfile::TempDir,
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let config = dir.path().join("worker.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
+impl Market {
+    async fn start() -> Market {
+        let mut node = Node::init(&ChainOptions::default()).unwrap();
+        let addr = |name: &str| -> String {
+            let key: Value =
+                serde_json::from_str(&pold(&node.home, &["keys", "add", name]).unwrap()).unwrap();
+            pold(
+                &node.home,
+                &["genesis", "add-account", name, "1000000000upol"],
+            )
+            .unwrap();
+            key["address"].as_str().unwrap().to_string()
+        };
+        let provider = addr("provider");
+        let requester = addr("requester");
+        node.edit_genesis(|g: &mut pol_payments::GenesisState| {
+            g.params.min_duration_blocks = 20;
+            g.params.close_grace_blocks = 15;
+        })
+        .unwrap();
+        // No SLA epochs: the node's own probes do not pay, and are refused.
+        node.edit_genesis(|g: &mut pol_latency::GenesisState| {
+            g.params.epoch_blocks = 1_000_000;
+            g.params.max_receipts_per_extension = 0;
+        })
+        .unwrap();
+        // The validator's probes pay like traffic, from its operator account.
+        let mut cfg = pol_app::config::AppConfig::load(&node.home).unwrap();
+        cfg.probe.payer_key = VALIDATOR_OPERATOR.into();
+        cfg.probe.channel_deposit = 500_000;
+        cfg.probe.channel_blocks = 5_000;
+        cfg.save(&node.home).unwrap();
+        node.start_and_wait(2).await.unwrap();
+        let rpc = node.rpc.clone();
+        let rpc_url = node.rpc_url();
+
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let config = dir.path().join("worker.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"
 chain_id = "pol-test-1"
 provider = "{provider}"
 listen = "127.0.0.1:{port}"
@@ -186,19 +201,48 @@ max_failure_rate_ppm = 10000
 models = true
 model_price = {ROYALTY}
 "#,
-            model = worker::default_model_path().display(),
-            grpc = node.ports.grpc,
-            home = node.home.display(),
-        ),
-    )
-    .unwrap();
-    let log = dir.path().join("worker.log");
-    let mut worker = WorkerProcess::start_config(&config, log.clone()).unwrap();
-    wait_for("the provider's registration", &worker, || {
-        let (rpc, p) = (rpc.clone(), provider.clone());
-        async move { chain_query::provider(&rpc, &p).await }
-    })
-    .await;
+                model = worker::default_model_path().display(),
+                grpc = node.ports.grpc,
+                home = node.home.display(),
+            ),
+        )
+        .unwrap();
+        let log = dir.path().join("worker.log");
+        let worker = WorkerProcess::start_config(&config, log.clone()).unwrap();
+        wait_for("the provider's registration", &worker, || {
+            let (rpc, p) = (rpc.clone(), provider.clone());
+            async move { chain_query::provider(&rpc, &p).await }
+        })
+        .await;
+        Market {
+            node,
+            rpc,
+            rpc_url,
+            provider,
+            requester,
+            port,
+            config,
+            log,
+            worker,
+            dir,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_thousand_paid_inferences_settle_in_one_claim_across_a_worker_crash() {
+    let Market {
+        node,
+        rpc,
+        rpc_url,
+        provider,
+        requester,
+        port,
+        config,
+        log,
+        mut worker,
+        dir: _dir,
+    } = Market::start().await;
     let mut client = connect(port, &worker).await;
 
     // Unpaid: refused, nothing served.
@@ -518,6 +562,139 @@ model_price = {ROYALTY}
     assert!(
         probes_paid > 0 && probes_paid.is_multiple_of(PRICE + ROYALTY),
         "{claimed:?}"
+    );
+    drop(worker);
+}
+
+/// The Python requester client (`client/python`, installed into `.venv` by `scripts/setup
+/// --python`) opens a channel with cosmpy and pays for 1,000 requests, hedging among the
+/// chain's providers; when the requester asks to close, the provider settles all of them in
+/// one transaction and the requester gets the rest back.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_python_client_pays_a_thousand_requests_settled_in_one_claim() {
+    let python = repo_root().join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `scripts/setup --python`",
+        python.display()
+    );
+    let Market {
+        node,
+        rpc,
+        rpc_url,
+        provider,
+        requester,
+        worker,
+        dir: _dir,
+        ..
+    } = Market::start().await;
+    let exported: Value = serde_json::from_str(
+        &pold(
+            &node.home,
+            &["keys", "export", "requester", "--unsafe-export"],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let secret = exported["secret_hex"].as_str().unwrap().to_string();
+    let wallet = tempfile::tempdir().unwrap();
+    let grpc = format!("127.0.0.1:{}", node.ports.grpc);
+    let run = |args: Vec<String>| {
+        let python = python.clone();
+        async move {
+            let shown = args.join(" ");
+            let out = tokio::task::spawn_blocking(move || {
+                std::process::Command::new(python)
+                    .args(["-m", "pol_requester"])
+                    .args(&args)
+                    .env("PYTHONWARNINGS", "ignore")
+                    .output()
+                    .unwrap()
+            })
+            .await
+            .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+            assert!(
+                out.status.success(),
+                "pol_requester {shown}: {stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_str::<Value>(stdout.trim()).unwrap()
+        }
+    };
+    let common = |cmd: &str| -> Vec<String> {
+        vec![
+            cmd.into(),
+            "--grpc".into(),
+            grpc.clone(),
+            "--chain-id".into(),
+            "pol-test-1".into(),
+            "--home".into(),
+            wallet.path().display().to_string(),
+            "--model".into(),
+            MODEL.into(),
+        ]
+    };
+    let mut open = common("open-channel");
+    open.extend([
+        "--private-key".into(),
+        secret,
+        "--provider".into(),
+        provider.clone(),
+        "--deposit".into(),
+        DEPOSIT.to_string(),
+        "--blocks".into(),
+        "2000".into(),
+    ]);
+    let opened = run(open).await;
+    let id: u64 = opened["channel_id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(channel(&rpc, id).await.unwrap().requester, requester);
+
+    let mut infer = common("infer");
+    let csv = (0..64)
+        .map(|i| (i % 16).to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    infer.extend([
+        "--input".into(),
+        csv,
+        "--count".into(),
+        REQUESTS.to_string(),
+    ]);
+    let out = run(infer).await;
+    assert_eq!(out["answered"], REQUESTS as u64, "{out}");
+    assert_eq!(out["failed"], 0, "{out}");
+    assert_eq!(out["receipt_channel_id"], id.to_string());
+    assert_eq!(
+        out["receipt_payment_amount"],
+        (REQUESTS * (PRICE + ROYALTY)).to_string()
+    );
+    eprintln!("python client: {out}");
+
+    let seq_before = sequence(&rpc, &provider).await;
+    pold(
+        &node.home,
+        &[
+            "tx",
+            "payments",
+            "close-channel",
+            "requester",
+            &id.to_string(),
+            "--node",
+            &rpc_url,
+        ],
+    )
+    .unwrap();
+    let claimed = wait_for("the worker's claim", &worker, || {
+        let rpc = rpc.clone();
+        async move { channel(&rpc, id).await.filter(|c| c.claimed != "0") }
+    })
+    .await;
+    assert_eq!(claimed.claimed, (REQUESTS * (PRICE + ROYALTY)).to_string());
+    assert_eq!(
+        sequence(&rpc, &provider).await,
+        seq_before + 1,
+        "one settlement"
     );
     drop(worker);
 }

@@ -1,0 +1,223 @@
+"""The Python requester client: its bytes agree with the Rust implementation (the same
+constants are asserted in modules/payments/src/payment.rs and
+modules/inference/src/receipt.rs), its wallet never signs less than before, and against
+fake workers on loopback it hedges a slow provider within its budget, fails over past
+errors and bad receipts, and hands back only payments a worker refused."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import unittest
+from concurrent import futures
+from pathlib import Path
+from typing import Any, List, Optional
+
+import grpc
+from nacl.signing import SigningKey
+
+from pol_requester import addresses, proto, receipts
+from pol_requester.payments import SignedPayment, Wallet
+from pol_requester.requester import Candidate, Config, Consensus, Job, Requester, AllFailed
+
+CHAIN = "pol-test-1"
+MODEL = "m"
+LOGITS = [1, 5, 2]
+
+
+class Bytes(unittest.TestCase):
+    def test_payments_sign_the_bytes_the_chain_checks(self) -> None:
+        p = SignedPayment.sign("pol-1", 7, 1000, 70, SigningKey(bytes([5] * 32)))
+        self.assertEqual(
+            p.signature.hex(),
+            "60b91737f69e954719892dca265520819b02fa13e9acba78c3279b4feccb46c6"
+            "f5076be2e8fe8e783d63bafd486a43a38d9112f7a3f0ee483b38ba038951b90b",
+        )
+
+    def test_receipts_verify_as_the_worker_signs_them(self) -> None:
+        key = SigningKey(bytes([7] * 32))
+        r = proto.Receipt(
+            chain_id="pol-local-1",
+            provider=addresses.format(bytes([3] * 20)),
+            model_id="digits-64-32-10",
+            input_hash=receipts.hash_input([1, -2, 3]),
+            output_hash=receipts.hash_output([10, -20, 30]),
+            nonce=42,
+            worker_time_ms=1_700_000_000_000,
+            worker_pubkey=bytes(key.verify_key),
+            channel_id=5,
+            payment_amount="130",
+            price="10",
+            royalty="3",
+        )
+        self.assertEqual(receipts.receipt_id(r).hex(), "b7cbec444fc55c0577709de3c908f5b1bb561e5dda3a2fc4f26ec25736c16509")
+        r.signature = key.sign(receipts.canonical_bytes(r)).signature
+        want = receipts.Expected("pol-local-1", r.provider, bytes(key.verify_key), "digits-64-32-10", 42, [1, -2, 3], 3, (5, 130))
+        receipts.check_answer(want, [10, -20, 30], 2, r)
+        for tweak in [("price", "11"), ("nonce", 43), ("channel_id", 6)]:
+            bad = proto.Receipt()
+            bad.CopyFrom(r)
+            setattr(bad, *tweak)
+            with self.assertRaises(receipts.AnswerError):
+                receipts.check_answer(want, [10, -20, 30], 2, bad)
+        with self.assertRaises(receipts.AnswerError):
+            receipts.check_answer(want, [10, -20, 30], 0, r)  # not the largest logit
+
+
+class WalletTest(unittest.TestCase):
+    def test_payments_count_up_survive_a_restart_and_a_refused_one_comes_back(self) -> None:
+        with tempfile.TemporaryDirectory() as home:
+            key = Wallet.new_signer()
+            w = Wallet(Path(home), "c")
+            w.add(4, "pol1p", "m", key, 100)
+            a, b = w.pay(4, 10, 3), w.pay(4, 10, 3)
+            self.assertEqual((a.amount, a.royalty, b.amount, b.royalty), (13, 3, 26, 6))
+            w.retry_later(b)
+            w = Wallet(Path(home), "c")
+            self.assertEqual(w.pay(4, 10, 3).amount, 26)
+            self.assertEqual(w.pay(4, 10, 3).amount, 39)
+            with self.assertRaises(Exception):
+                w.pay(4, 60, 3)
+            self.assertEqual(w.channel_for("pol1p", "m"), 4)
+            self.assertEqual((Path(home) / "payments" / "c.json").stat().st_mode & 0o777, 0o600)
+
+
+def fake_worker(b: int, delay_s: float, behaviour: str, calls: List[int]) -> Candidate:
+    key = SigningKey(bytes([b] * 32))
+    provider = addresses.format(bytes([b] * 20))
+
+    def infer(request: Any, context: Any) -> Any:
+        calls.append(b)
+        time.sleep(delay_s)
+        if behaviour == "down":
+            context.abort(grpc.StatusCode.UNAVAILABLE, "down")
+        if behaviour == "refuse":
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, "underpaid")
+        signer = SigningKey(bytes([99] * 32)) if behaviour == "liar" else key
+        r = proto.Receipt(
+            chain_id=CHAIN,
+            provider=provider,
+            model_id=MODEL,
+            input_hash=receipts.hash_input([x if x < 128 else x - 256 for x in request.input]),
+            output_hash=receipts.hash_output(LOGITS),
+            nonce=request.nonce,
+            worker_time_ms=1,
+            worker_pubkey=bytes(signer.verify_key),
+        )
+        if request.HasField("payment"):
+            r.channel_id = request.payment.channel_id
+            r.payment_amount = request.payment.amount
+        r.signature = signer.sign(receipts.canonical_bytes(r)).signature
+        resp = proto.InferResponse(logits=LOGITS, receipt=r)
+        setattr(resp, "class", 1)
+        return resp
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                "pol.worker.v1.Worker",
+                {
+                    "Infer": grpc.unary_unary_rpc_method_handler(
+                        infer,
+                        request_deserializer=proto.InferRequest.FromString,
+                        response_serializer=lambda m: m.SerializeToString(),
+                    )
+                },
+            ),
+        )
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    SERVERS.append(server)
+    return Candidate(provider, f"http://127.0.0.1:{port}", bytes(key.verify_key), 10, b, Consensus(0, 0, 0))
+
+
+SERVERS: List[Any] = []
+
+
+def job() -> Job:
+    return Job(CHAIN, MODEL, [1, 2, 3], len(LOGITS), 0)
+
+
+def unpaid(*_: Any) -> Optional[SignedPayment]:
+    return None
+
+
+class RequesterTest(unittest.TestCase):
+    @classmethod
+    def tearDownClass(cls) -> None:
+        for s in SERVERS:
+            s.stop(0)
+
+    def test_a_slow_first_provider_is_hedged_and_the_first_verified_answer_wins(self) -> None:
+        calls: List[int] = []
+        slow = fake_worker(1, 0.4, "ok", calls)
+        fast = fake_worker(2, 0.0, "ok", calls)
+        slow.consensus = Consensus(2_500, 5_000, 0)
+        fast.consensus = Consensus(5_000, 10_000, 0)
+        r = Requester(Config(timeout_s=2))
+        self.assertEqual(r.order([fast, slow])[0].provider, slow.provider)
+        a = r.infer(job(), [slow, fast], unpaid, lambda p: None)
+        self.assertEqual(a.provider, fast.provider)
+        self.assertTrue(a.hedged)
+        self.assertLess(a.total_s, 0.3)
+
+    def test_hedges_stay_within_five_percent(self) -> None:
+        calls: List[int] = []
+        slow = fake_worker(3, 0.015, "ok", calls)
+        fast = fake_worker(4, 0.0, "ok", calls)
+        slow.consensus = Consensus(500, 1_000, 0)
+        fast.consensus = Consensus(25_000, 50_000, 0)
+        r = Requester(Config(timeout_s=2, candidates=2))
+        for _ in range(60):
+            r.infer(job(), [slow, fast], unpaid, lambda p: None)
+        self.assertEqual(r.requests, 60)
+        self.assertTrue(1 <= r.hedges <= 1 + 60 * 5 // 100, r.hedges)
+
+    def test_failures_and_bad_receipts_hand_over_and_refused_payments_come_back(self) -> None:
+        calls: List[int] = []
+        down = fake_worker(5, 0.0, "down", calls)
+        liar = fake_worker(6, 0.0, "liar", calls)
+        refusing = fake_worker(7, 0.0, "refuse", calls)
+        good = fake_worker(8, 0.0, "ok", calls)
+        for i, c in enumerate([down, liar, refusing, good]):
+            c.consensus = Consensus(500, 1_000 * (i + 1), 0)
+        returned: List[SignedPayment] = []
+        key = SigningKey(bytes([9] * 32))
+        total = [0]
+
+        def pay(provider: str, model: str, price: int, royalty: int) -> SignedPayment:
+            total[0] += price + royalty
+            return SignedPayment.sign(CHAIN, 7, total[0], 0, key)
+
+        r = Requester(Config(timeout_s=2, max_extra_ppm=0, candidates=4))
+        a = r.infer(job(), [down, liar, refusing, good], pay, returned.append)
+        self.assertEqual(a.provider, good.provider)
+        self.assertEqual([p for p, _ in a.failures], [down.provider, liar.provider, refusing.provider])
+        self.assertIn("registered", a.failures[1][1])
+        # Only the refused request's payment comes back (the worker charged nothing); the
+        # receipt commits to the payment that was taken.
+        self.assertEqual([p.amount for p in returned], [30])
+        self.assertEqual((a.receipt.channel_id, a.receipt.payment_amount), (7, "40"))
+        with self.assertRaises(AllFailed) as e:
+            Requester(Config(timeout_s=2, retries=1, backoff_s=0.01)).infer(job(), [down], unpaid, lambda p: None)
+        self.assertEqual(len(e.exception.failures), 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class Descriptors(unittest.TestCase):
+    def test_the_shipped_descriptors_match_the_repository_protos(self) -> None:
+        """descriptors.pb is what gen-descriptors makes from today's .proto files (run it
+        after changing a proto). protoc comes with the cargo build scripts/test runs first."""
+        import subprocess
+
+        here = Path(__file__).resolve().parent.parent
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d) / "descriptors.pb"
+            subprocess.run([str(here / "gen-descriptors"), str(out)], check=True)
+            shipped = (here / "pol_requester" / "descriptors.pb").read_bytes()
+            self.assertEqual(out.read_bytes(), shipped, "run client/python/gen-descriptors")
