@@ -22,3 +22,36 @@ pub mod u64_string {
         }
     }
 }
+
+/// `#[serde(with = "pol_component::json::u128_string")]`: an amount (u128) as a decimal
+/// string (JSON numbers lose precision past 2^53).
+pub mod u128_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::coins::parse_amount(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("not an amount: {s:?}")))
+    }
+}
+
+/// `#[serde(with = "pol_component::json::base64_bytes")]`: bytes as standard base64.
+pub mod base64_bytes {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(s.trim())
+            .map_err(serde::de::Error::custom)
+    }
+}

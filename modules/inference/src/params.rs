@@ -130,17 +130,5 @@ impl Params {
     }
 }
 
-/// u128 as a JSON decimal string (JSON numbers lose precision past 2^53).
-pub mod u128_string {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&v.to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
-        let s = String::deserialize(d)?;
-        pol_component::coins::parse_amount(&s)
-            .ok_or_else(|| serde::de::Error::custom(format!("not an amount: {s:?}")))
-    }
-}
+/// Amounts as decimal strings in JSON.
+pub use pol_component::json::u128_string;

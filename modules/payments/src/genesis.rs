@@ -19,21 +19,7 @@ use crate::view::{Amounts, PaymentsRead, PaymentsWrite};
 use crate::{escrow_account, state_key};
 
 /// Bytes as standard base64 in JSON.
-pub mod base64_bytes {
-    use base64::Engine as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(s.trim())
-            .map_err(serde::de::Error::custom)
-    }
-}
+pub use pol_component::json::base64_bytes;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -107,6 +107,33 @@ fn channel_of<S: PaymentsRead + ?Sized>(state: &S, id: u64) -> Result<pb::Channe
     })
 }
 
+/// Channel `id`, which `requester` funds and which is not closing.
+fn open_channel_of<S: PaymentsRead + ?Sized>(
+    state: &S,
+    id: u64,
+    requester: &Address,
+) -> Result<pb::Channel, TxError> {
+    let channel = channel_of(state, id)?;
+    if channel.requester != requester.to_string() {
+        return Err(error::NOT_CHANNEL_PARTY(format!(
+            "{requester} is not the requester of channel {id}"
+        )));
+    }
+    if channel.state != ChannelState::Open as i32 {
+        return Err(error::CHANNEL_CLOSING(format!(
+            "channel {id} is closing; it settles at the end of height {}",
+            channel.expiry_height
+        )));
+    }
+    Ok(channel)
+}
+
+/// `e` with what to do about it appended to its log.
+fn with_hint(mut e: TxError, hint: &str) -> TxError {
+    e.log = format!("{}; {hint}", e.log);
+    e
+}
+
 fn send<S: StateWrite + ?Sized>(
     s: &mut S,
     from: &Address,
@@ -195,19 +222,13 @@ pub fn execute_fund_channel<S: StateWrite>(
 ) -> Result<(MsgFundChannelResponse, Vec<Event>), TxError> {
     let requester = Address::parse(&m.requester)?;
     let params = state.payments_params()?;
-    let mut channel = channel_of(state, m.channel_id)?;
-    if channel.requester != requester.to_string() {
-        return Err(error::NOT_CHANNEL_PARTY(format!(
-            "{requester} is not the requester of channel {}",
-            channel.id
-        )));
-    }
-    if channel.state != ChannelState::Open as i32 {
-        return Err(error::CHANNEL_CLOSING(format!(
-            "channel {} is closing; open a new channel instead",
-            channel.id
-        )));
-    }
+    let mut channel = open_channel_of(state, m.channel_id, &requester).map_err(|e| {
+        if e.code == error::code::CHANNEL_CLOSING {
+            with_hint(e, "open a new channel instead")
+        } else {
+            e
+        }
+    })?;
     let added = deposit_coin(m.amount.as_ref(), &params, "amount", true)?;
     if added > 0 && channel.denom != params.denom {
         return Err(error::INVALID_DEPOSIT(format!(
@@ -348,19 +369,7 @@ pub fn execute_close_channel<S: StateWrite>(
 ) -> Result<(MsgCloseChannelResponse, Vec<Event>), TxError> {
     let requester = Address::parse(&m.requester)?;
     let params = state.payments_params()?;
-    let mut channel = channel_of(state, m.channel_id)?;
-    if channel.requester != requester.to_string() {
-        return Err(error::NOT_CHANNEL_PARTY(format!(
-            "{requester} is not the requester of channel {}",
-            channel.id
-        )));
-    }
-    if channel.state != ChannelState::Open as i32 {
-        return Err(error::CHANNEL_CLOSING(format!(
-            "channel {} is already closing; it settles at the end of height {}",
-            channel.id, channel.expiry_height
-        )));
-    }
+    let mut channel = open_channel_of(state, m.channel_id, &requester)?;
     let old_expiry = channel.expiry_height;
     channel.expiry_height = old_expiry.min(ctx.height.saturating_add(params.close_grace_blocks));
     channel.state = ChannelState::Closing as i32;

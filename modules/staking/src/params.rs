@@ -110,17 +110,5 @@ mod destination_string {
     }
 }
 
-/// u128 as a decimal string (Cosmos JSON style).
-pub mod u128_string {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&v.to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
-        let s = String::deserialize(d)?;
-        pol_component::coins::parse_amount(&s)
-            .ok_or_else(|| serde::de::Error::custom(format!("invalid amount {s:?}")))
-    }
-}
+/// Amounts as decimal strings in JSON.
+pub use pol_component::json::u128_string;

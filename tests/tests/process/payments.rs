@@ -426,32 +426,9 @@ async fn a_thousand_paid_inferences_settle_in_one_claim_across_a_worker_crash() 
     let provider_before = balance(&rpc, &pol_component::Address::parse(&provider).unwrap(), 0)
         .await
         .unwrap();
-    let seq_before = sequence(&rpc, &provider).await;
-    pold(
-        &node.home,
-        &[
-            "tx",
-            "payments",
-            "close-channel",
-            "requester",
-            &id.to_string(),
-            "--node",
-            &rpc_url,
-        ],
-    )
-    .unwrap();
-    let claimed = wait_for("the worker's claim", &worker, || {
-        let rpc = rpc.clone();
-        async move { channel(&rpc, id).await.filter(|c| c.claimed != "0") }
-    })
-    .await;
+    let claimed = close_and_await_one_claim(&node, &worker, &provider, "requester", id).await;
     assert_eq!(claimed.claimed, (PAID * (PRICE + ROYALTY)).to_string());
     assert_eq!(claimed.claimed_royalty, (PAID * ROYALTY).to_string());
-    assert_eq!(
-        sequence(&rpc, &provider).await,
-        seq_before + 1,
-        "one settlement transaction"
-    );
     // Its gas, for the record: the block that carries the claim's event.
     let now = rpc.latest_height().await.unwrap();
     let mut claim_gas_used = None;
@@ -536,27 +513,13 @@ async fn a_thousand_paid_inferences_settle_in_one_claim_across_a_worker_crash() 
         agg.failure_rate_ppm < 500_000,
         "paid probes are served: {agg:?}"
     );
-    pold(
-        &node.home,
-        &[
-            "tx",
-            "payments",
-            "close-channel",
-            VALIDATOR_OPERATOR,
-            &probe_channel.id.to_string(),
-            "--node",
-            &rpc_url,
-        ],
+    let claimed = close_and_await_one_claim(
+        &node,
+        &worker,
+        &provider,
+        VALIDATOR_OPERATOR,
+        probe_channel.id,
     )
-    .unwrap();
-    let claimed = wait_for("the claim of the probes' payments", &worker, || {
-        let rpc = rpc.clone();
-        async move {
-            channel(&rpc, probe_channel.id)
-                .await
-                .filter(|c| c.claimed != "0")
-        }
-    })
     .await;
     let probes_paid: u128 = claimed.claimed.parse().unwrap();
     assert!(
@@ -581,7 +544,6 @@ async fn the_python_client_pays_a_thousand_requests_settled_in_one_claim() {
     let Market {
         node,
         rpc,
-        rpc_url,
         provider,
         requester,
         worker,
@@ -671,30 +633,44 @@ async fn the_python_client_pays_a_thousand_requests_settled_in_one_claim() {
     );
     eprintln!("python client: {out}");
 
-    let seq_before = sequence(&rpc, &provider).await;
+    let claimed = close_and_await_one_claim(&node, &worker, &provider, "requester", id).await;
+    assert_eq!(claimed.claimed, (REQUESTS * (PRICE + ROYALTY)).to_string());
+    drop(worker);
+}
+
+/// `key` asks to close channel `id`; the worker claims it in exactly one transaction of
+/// the provider's account; returns the channel as claimed.
+async fn close_and_await_one_claim(
+    node: &Node,
+    worker: &WorkerProcess,
+    provider: &str,
+    key: &str,
+    id: u64,
+) -> pb::Channel {
+    let rpc = node.rpc.clone();
+    let seq_before = sequence(&rpc, provider).await;
     pold(
         &node.home,
         &[
             "tx",
             "payments",
             "close-channel",
-            "requester",
+            key,
             &id.to_string(),
             "--node",
-            &rpc_url,
+            &node.rpc_url(),
         ],
     )
     .unwrap();
-    let claimed = wait_for("the worker's claim", &worker, || {
+    let claimed = wait_for("the worker's claim", worker, || {
         let rpc = rpc.clone();
         async move { channel(&rpc, id).await.filter(|c| c.claimed != "0") }
     })
     .await;
-    assert_eq!(claimed.claimed, (REQUESTS * (PRICE + ROYALTY)).to_string());
     assert_eq!(
-        sequence(&rpc, &provider).await,
+        sequence(&rpc, provider).await,
         seq_before + 1,
-        "one settlement"
+        "one settlement transaction"
     );
-    drop(worker);
+    claimed
 }
