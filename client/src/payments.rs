@@ -76,17 +76,7 @@ impl PayerChannel {
     }
 }
 
-mod u128_string {
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&v.to_string())
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
+use pol_component::json::u128_string;
 
 /// The channels one requester pays through, persisted at `path`.
 pub struct Payer {
