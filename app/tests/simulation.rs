@@ -1489,8 +1489,8 @@ impl Sim {
         .unwrap()
     }
 
-    /// A requester opens a channel to an active provider for one of its models.
-    fn open_channel(&mut self, plan: &mut BlockPlan) {
+    /// An active provider no transaction of this block touches yet, and one of its models.
+    fn active_provider(&mut self, plan: &BlockPlan) -> Option<(ipb::Provider, String)> {
         let active: Vec<_> = self
             .providers(plan)
             .into_iter()
@@ -1502,10 +1502,18 @@ impl Sim {
             })
             .collect();
         if active.is_empty() {
-            return;
+            return None;
         }
         let p = active[self.rng.gen_range(0..active.len())].clone();
         let model = p.models[self.rng.gen_range(0..p.models.len())].clone();
+        Some((p, model))
+    }
+
+    /// A requester opens a channel to an active provider for one of its models.
+    fn open_channel(&mut self, plan: &mut BlockPlan) {
+        let Some((p, model)) = self.active_provider(plan) else {
+            return;
+        };
         let deposit = self.rng.gen_range(100..=5_000u128);
         let Some(from) = self.free_signer(plan, |_| true) else {
             return;
@@ -2105,21 +2113,9 @@ impl Sim {
     }
 
     fn submit_receipt(&mut self, plan: &mut BlockPlan) {
-        let active: Vec<_> = self
-            .providers(plan)
-            .into_iter()
-            .filter(|p| {
-                p.status == ProviderStatus::Active as i32
-                    && !plan
-                        .touched_providers
-                        .contains(&Address::parse(&p.address).unwrap())
-            })
-            .collect();
-        if active.is_empty() {
+        let Some((p, model)) = self.active_provider(plan) else {
             return;
-        }
-        let p = active[self.rng.gen_range(0..active.len())].clone();
-        let model = p.models[self.rng.gen_range(0..p.models.len())].clone();
+        };
         let price = self.price_of(plan, &p, &model);
         let addrs = self.addrs.clone();
         let Some(submitter) = self.free_signer(plan, |_| true) else {
