@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use pol_component::module::BlockedAccounts;
+use pol_component::module::{BlockedAccounts, MsgRouter};
 use pol_component::{
     Address, AppState, BlockContext, BlockInfo, EndBlockOutcome, Event, ExecEnv, Module, ModuleMsg,
     TxError,
@@ -40,6 +40,7 @@ pub static MODULES: &[&dyn Module] = &[
     &pol_staking::StakingModule,
     &pol_distribution::DistributionModule,
     &pol_slashing::SlashingModule,
+    &pol_gov::GovModule,
 ];
 
 /// `pol_module_hook_seconds{module, hook}`: what each module's block hook costs, for
@@ -294,6 +295,10 @@ impl Modules {
     fn base_env(&self) -> ExecEnv {
         let mut env = ExecEnv::default();
         env.insert(BlockedAccounts(self.blocked_accounts()));
+        let modules = *self;
+        env.insert(MsgRouter(std::sync::Arc::new(move |any: &Any| {
+            modules.decode_msg(any).map(|(_, msg)| msg)
+        })));
         for m in self.list {
             m.lend(&mut env);
         }

@@ -155,3 +155,8 @@ mod tests {
         assert_eq!(plain(&serde_json::json!(true)), "true");
     }
 }
+
+/// The event every `MsgUpdateParams` emits: which module's parameters changed.
+pub fn params_updated(module: &str) -> Event {
+    Event::new("update_params").attr("module", module)
+}

@@ -55,3 +55,41 @@ pub mod base64_bytes {
             .map_err(serde::de::Error::custom)
     }
 }
+
+/// `#[serde(with = "pol_component::json::coins")]`: coins as the SDK's JSON writes them,
+/// `[{"denom": "upol", "amount": "10"}]`, each checked as a protobuf coin would be.
+pub mod coins {
+    use crate::coins::Coin;
+    use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct CoinJson {
+        denom: String,
+        amount: String,
+    }
+
+    pub fn serialize<S: Serializer>(v: &[Coin], s: S) -> Result<S::Ok, S::Error> {
+        v.iter()
+            .map(|c| CoinJson {
+                denom: c.denom.clone(),
+                amount: c.amount.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Coin>, D::Error> {
+        Vec::<CoinJson>::deserialize(d)?
+            .into_iter()
+            .map(|c| {
+                Coin::from_proto(&ProtoCoin {
+                    denom: c.denom,
+                    amount: c.amount,
+                })
+                .map_err(|e| serde::de::Error::custom(e.log))
+            })
+            .collect()
+    }
+}

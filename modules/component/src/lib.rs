@@ -6,6 +6,7 @@
 //! each other's internals.
 
 pub mod address;
+pub mod authority;
 pub mod coins;
 pub mod context;
 pub mod dec;
@@ -19,6 +20,7 @@ pub mod json;
 pub mod module;
 pub mod query;
 pub mod state;
+pub mod time;
 
 pub use address::{Address, ADDRESS_PREFIX};
 pub use context::{BlockContext, BlockInfo, CommitVote};

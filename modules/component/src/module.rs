@@ -198,6 +198,26 @@ impl Debug for ExecEnv {
     }
 }
 
+/// Decodes any message the app routes, as the app lends it to hooks that run messages they
+/// did not receive in a transaction (gov's passed proposals).
+#[derive(Clone)]
+pub struct MsgRouter(
+    #[allow(clippy::type_complexity)]
+    pub  std::sync::Arc<dyn Fn(&Any) -> Result<Box<dyn ModuleMsg>, TxError> + Send + Sync>,
+);
+
+impl MsgRouter {
+    pub fn decode(&self, any: &Any) -> Result<Box<dyn ModuleMsg>, TxError> {
+        (self.0)(any)
+    }
+}
+
+impl Debug for MsgRouter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MsgRouter")
+    }
+}
+
 /// The module accounts that cannot receive sends, as the app lends them to handlers.
 #[derive(Clone, Debug, Default)]
 pub struct BlockedAccounts(pub Vec<Address>);

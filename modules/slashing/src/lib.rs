@@ -26,16 +26,17 @@ pub mod params;
 pub mod query;
 pub mod signing_info;
 pub mod state_key;
-pub mod time;
 pub mod view;
 
 #[cfg(test)]
 mod tests;
+pub mod update_params;
 
 pub use genesis::GenesisState;
 pub use hooks::SlashingHooks;
 pub use module::SlashingModule;
 pub use params::Params;
+pub use pol_component::time;
 pub use signing_info::SigningInfo;
 pub use view::{SlashingRead, SlashingWrite};
 

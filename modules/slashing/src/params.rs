@@ -4,7 +4,7 @@ use cosmos_sdk_proto::cosmos::slashing::v1beta1 as pb;
 use pol_component::Dec;
 use serde::{Deserialize, Serialize};
 
-use crate::time::{duration_from_proto, duration_string, duration_to_proto};
+use pol_component::time::{duration_from_proto, duration_string, duration_to_proto};
 
 const NANOS_PER_SECOND: u64 = 1_000_000_000;
 
@@ -113,7 +113,10 @@ impl Params {
             signed_blocks_window: u64::try_from(p.signed_blocks_window)
                 .map_err(|_| "slashing params: signed_blocks_window is negative".to_string())?,
             min_signed_per_window: dec("min_signed_per_window", &p.min_signed_per_window)?,
-            downtime_jail_duration: duration_from_proto(p.downtime_jail_duration.as_ref())?,
+            downtime_jail_duration: duration_from_proto(
+                p.downtime_jail_duration.as_ref(),
+                "slashing params: downtime_jail_duration",
+            )?,
             slash_fraction_double_sign: dec(
                 "slash_fraction_double_sign",
                 &p.slash_fraction_double_sign,

@@ -1,4 +1,4 @@
-//! Block time as the SDK's slashing writes it: durations (`"600s"` in JSON,
+//! Block time as the SDK writes it (slashing's jail time, gov's periods): durations (`"600s"` in JSON,
 //! `google.protobuf.Duration` on the wire) and timestamps (RFC 3339 in JSON,
 //! `google.protobuf.Timestamp` on the wire), held as integer nanoseconds.
 
@@ -16,18 +16,19 @@ pub fn duration_to_proto(nanos: u64) -> Duration {
     }
 }
 
-pub fn duration_from_proto(d: Option<&Duration>) -> Result<u64, String> {
-    let d = d.ok_or("slashing params: downtime_jail_duration is missing")?;
+/// A non-negative `Duration` in nanoseconds; `what` names the field in errors.
+pub fn duration_from_proto(d: Option<&Duration>, what: &str) -> Result<u64, String> {
+    let d = d.ok_or_else(|| format!("{what} is missing"))?;
     if d.seconds < 0 || !(0..1_000_000_000).contains(&d.nanos) {
         return Err(format!(
-            "slashing params: downtime_jail_duration {}s {}ns is not a non-negative duration",
+            "{what} {}s {}ns is not a non-negative duration",
             d.seconds, d.nanos
         ));
     }
     (d.seconds as u64)
         .checked_mul(1_000_000_000)
         .and_then(|n| n.checked_add(d.nanos as u64))
-        .ok_or_else(|| "slashing params: downtime_jail_duration is too long".to_string())
+        .ok_or_else(|| format!("{what} is too long"))
 }
 
 pub fn timestamp_to_proto(nanos: i128) -> Timestamp {
@@ -48,6 +49,13 @@ pub fn rfc3339(nanos: i128) -> String {
     tendermint::Time::from_unix_timestamp(secs, nanos.rem_euclid(NANOS) as u32)
         .map(|t| t.to_rfc3339())
         .unwrap_or_else(|_| format!("{secs}s since 1970"))
+}
+
+/// Unix nanoseconds from RFC 3339.
+pub fn parse_rfc3339(text: &str) -> Result<i128, String> {
+    tendermint::Time::parse_from_rfc3339(text)
+        .map(|t| t.unix_timestamp_nanos())
+        .map_err(|e| format!("timestamp {text:?}: {e}"))
 }
 
 /// `#[serde(with = "duration_string")]`: nanoseconds as protobuf JSON's `"600s"`,
@@ -103,9 +111,7 @@ pub mod timestamp_string {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
         let text = String::deserialize(d)?;
-        tendermint::Time::parse_from_rfc3339(&text)
-            .map(|t| t.unix_timestamp_nanos())
-            .map_err(|e| serde::de::Error::custom(format!("timestamp {text:?}: {e}")))
+        super::parse_rfc3339(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -125,13 +131,16 @@ mod tests {
             assert!(duration_string::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(
-            duration_from_proto(Some(&duration_to_proto(1_500_000_000))).unwrap(),
+            duration_from_proto(Some(&duration_to_proto(1_500_000_000)), "d").unwrap(),
             1_500_000_000
         );
-        assert!(duration_from_proto(Some(&Duration {
-            seconds: -1,
-            nanos: 0
-        }))
+        assert!(duration_from_proto(
+            Some(&Duration {
+                seconds: -1,
+                nanos: 0
+            }),
+            "d"
+        )
         .is_err());
     }
 
