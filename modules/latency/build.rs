@@ -53,6 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/pol/latency/v1/latency.proto",
                 "proto/pol/latency/v1/query.proto",
                 "proto/pol/latency/v1/events.proto",
+                "proto/pol/latency/v1/tx.proto",
             ],
             &["proto", "../inference/proto", "../../proto"],
         )?;

@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/pol/reputation/v1/reputation.proto",
         "proto/pol/reputation/v1/query.proto",
         "proto/pol/reputation/v1/events.proto",
+        "proto/pol/reputation/v1/tx.proto",
     ];
     // State records double as genesis JSON.
     let mut config = tonic_build::configure();

@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/pol/sla/v1/sla.proto",
         "proto/pol/sla/v1/query.proto",
         "proto/pol/sla/v1/events.proto",
+        "proto/pol/sla/v1/tx.proto",
     ];
     // State records double as genesis JSON.
     let mut config = tonic_build::configure();

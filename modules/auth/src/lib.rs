@@ -10,6 +10,7 @@ pub mod params;
 pub mod query;
 pub mod secp256k1;
 pub mod state_key;
+pub mod update_params;
 pub mod view;
 
 pub use genesis::GenesisState;
@@ -26,3 +27,6 @@ pub const BASE_ACCOUNT_TYPE_URL: &str = "/cosmos.auth.v1beta1.BaseAccount";
 pub const SECP256K1_PUBKEY_TYPE_URL: &str = "/cosmos.crypto.secp256k1.PubKey";
 
 pub use module::AuthModule;
+
+/// The module's name: its state-key prefix and `app_state` key.
+pub const MODULE: &str = "auth";

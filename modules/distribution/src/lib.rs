@@ -19,8 +19,10 @@ pub mod query;
 pub mod state_key;
 pub mod view;
 
+pub mod community_pool_spend;
 #[cfg(test)]
 mod tests;
+pub mod update_params;
 
 pub use f1::DistributionHooks;
 pub use genesis::GenesisState;

@@ -56,6 +56,12 @@ impl Module for DistributionModule {
             MSG_WITHDRAW_VALIDATOR_COMMISSION => decode_msg_as(any, &WITHDRAW_VALIDATOR_COMMISSION),
             MSG_SET_WITHDRAW_ADDRESS => decode_msg_as(any, &SET_WITHDRAW_ADDRESS),
             MSG_FUND_COMMUNITY_POOL => decode_msg_as(any, &FUND_COMMUNITY_POOL),
+            crate::update_params::MSG_UPDATE_PARAMS => {
+                decode_msg_as(any, &crate::update_params::UPDATE_PARAMS)
+            }
+            crate::community_pool_spend::MSG_COMMUNITY_POOL_SPEND => {
+                decode_msg_as(any, &crate::community_pool_spend::COMMUNITY_POOL_SPEND)
+            }
             _ => return None,
         })
     }

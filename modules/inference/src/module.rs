@@ -21,7 +21,7 @@ pub struct InferenceModule;
 
 impl Module for InferenceModule {
     fn name(&self) -> &'static str {
-        "inference"
+        crate::MODULE
     }
 
     fn decode_msg(&self, any: &Any) -> Option<Result<Box<dyn ModuleMsg>, TxError>> {
@@ -33,6 +33,9 @@ impl Module for InferenceModule {
             crate::MSG_DEREGISTER_PROVIDER_TYPE_URL => decode_msg_as(any, &DEREGISTER_PROVIDER),
             crate::MSG_SUBMIT_RECEIPT_TYPE_URL => decode_msg_as(any, &SUBMIT_RECEIPT),
             crate::MSG_SUBMIT_ATTESTATION_TYPE_URL => decode_msg_as(any, &SUBMIT_ATTESTATION),
+            crate::update_params::MSG_UPDATE_PARAMS => {
+                decode_msg_as(any, &crate::update_params::UPDATE_PARAMS)
+            }
             _ => return None,
         })
     }

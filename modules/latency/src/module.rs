@@ -11,7 +11,16 @@ pub struct LatencyModule;
 
 impl Module for LatencyModule {
     fn name(&self) -> &'static str {
-        "latency"
+        crate::MODULE
+    }
+
+    fn decode_msg(
+        &self,
+        any: &tendermint_proto::google::protobuf::Any,
+    ) -> Option<Result<Box<dyn pol_component::ModuleMsg>, pol_component::TxError>> {
+        (any.type_url == crate::update_params::MSG_UPDATE_PARAMS).then(|| {
+            pol_component::module::decode_msg_as(any, &crate::update_params::UPDATE_PARAMS)
+        })
     }
 
     fn end_block(

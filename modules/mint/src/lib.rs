@@ -14,6 +14,7 @@ pub mod minter;
 pub mod module;
 pub mod query;
 pub mod state_key;
+pub mod update_params;
 pub mod view;
 
 pub use genesis::GenesisState;

@@ -15,6 +15,15 @@ impl Module for MintModule {
         crate::MODULE
     }
 
+    fn decode_msg(
+        &self,
+        any: &tendermint_proto::google::protobuf::Any,
+    ) -> Option<Result<Box<dyn pol_component::ModuleMsg>, pol_component::TxError>> {
+        (any.type_url == crate::update_params::MSG_UPDATE_PARAMS).then(|| {
+            pol_component::module::decode_msg_as(any, &crate::update_params::UPDATE_PARAMS)
+        })
+    }
+
     fn genesis(&self) -> Option<&'static dyn GenesisHandler> {
         Some(&GenesisOf::<crate::GenesisState>::HANDLER)
     }

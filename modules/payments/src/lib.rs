@@ -70,3 +70,4 @@ pub use view::{PaymentsRead, PaymentsWrite};
 
 #[cfg(test)]
 mod tests;
+pub mod update_params;

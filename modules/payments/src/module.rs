@@ -33,6 +33,9 @@ impl Module for PaymentsModule {
             crate::MSG_FUND_CHANNEL_TYPE_URL => decode_msg_as(any, &FUND_CHANNEL),
             crate::MSG_CLAIM_PAYMENT_TYPE_URL => decode_msg_as(any, &CLAIM_PAYMENT),
             crate::MSG_CLOSE_CHANNEL_TYPE_URL => decode_msg_as(any, &CLOSE_CHANNEL),
+            crate::update_params::MSG_UPDATE_PARAMS => {
+                decode_msg_as(any, &crate::update_params::UPDATE_PARAMS)
+            }
             _ => return None,
         })
     }

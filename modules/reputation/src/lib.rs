@@ -61,3 +61,7 @@ pub use module::ReputationModule;
 
 #[cfg(test)]
 mod tests;
+pub mod update_params;
+
+/// The module's name: its state-key prefix and `app_state` key.
+pub const MODULE: &str = "reputation";

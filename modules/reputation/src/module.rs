@@ -10,7 +10,16 @@ pub struct ReputationModule;
 
 impl Module for ReputationModule {
     fn name(&self) -> &'static str {
-        "reputation"
+        crate::MODULE
+    }
+
+    fn decode_msg(
+        &self,
+        any: &tendermint_proto::google::protobuf::Any,
+    ) -> Option<Result<Box<dyn pol_component::ModuleMsg>, pol_component::TxError>> {
+        (any.type_url == crate::update_params::MSG_UPDATE_PARAMS).then(|| {
+            pol_component::module::decode_msg_as(any, &crate::update_params::UPDATE_PARAMS)
+        })
     }
 
     /// Judges the validators' measuring of the epoch that ended here: measurer reputation, and from it the PoL weight of their voting power; `latency`'s end-block, earlier in the block, hands the epoch over.

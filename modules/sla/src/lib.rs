@@ -58,3 +58,7 @@ pub use module::SlaModule;
 
 #[cfg(test)]
 mod tests;
+pub mod update_params;
+
+/// The module's name: its state-key prefix and `app_state` key.
+pub const MODULE: &str = "sla";

@@ -10,7 +10,16 @@ pub struct SlaModule;
 
 impl Module for SlaModule {
     fn name(&self) -> &'static str {
-        "sla"
+        crate::MODULE
+    }
+
+    fn decode_msg(
+        &self,
+        any: &tendermint_proto::google::protobuf::Any,
+    ) -> Option<Result<Box<dyn pol_component::ModuleMsg>, pol_component::TxError>> {
+        (any.type_url == crate::update_params::MSG_UPDATE_PARAMS).then(|| {
+            pol_component::module::decode_msg_as(any, &crate::update_params::UPDATE_PARAMS)
+        })
     }
 
     /// Judges the providers of the epoch that ended here, against their SLAs (slashes, jailing, reputation); `latency`'s end-block, earlier in the block, hands the epoch over.

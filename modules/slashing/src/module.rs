@@ -43,6 +43,9 @@ impl Module for SlashingModule {
     fn decode_msg(&self, any: &Any) -> Option<Result<Box<dyn ModuleMsg>, TxError>> {
         match any.type_url.as_str() {
             MSG_UNJAIL => Some(decode_msg_as(any, &UNJAIL)),
+            crate::update_params::MSG_UPDATE_PARAMS => {
+                Some(decode_msg_as(any, &crate::update_params::UPDATE_PARAMS))
+            }
             _ => None,
         }
     }

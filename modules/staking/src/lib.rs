@@ -85,3 +85,7 @@ pub use module::StakingModule;
 
 #[cfg(test)]
 mod tests;
+pub mod update_params;
+
+/// The module's name: its state-key prefix and `app_state` key.
+pub const MODULE: &str = "staking";

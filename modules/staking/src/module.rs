@@ -17,7 +17,7 @@ pub struct StakingModule;
 
 impl Module for StakingModule {
     fn name(&self) -> &'static str {
-        "staking"
+        crate::MODULE
     }
 
     fn end_block(
@@ -37,6 +37,9 @@ impl Module for StakingModule {
             crate::MSG_UNDELEGATE_TYPE_URL => decode_msg_as(any, &UNDELEGATE),
             COSMOS_MSG_DELEGATE => decode_msg_as(any, &COSMOS_DELEGATE),
             COSMOS_MSG_UNDELEGATE => decode_msg_as(any, &COSMOS_UNDELEGATE),
+            crate::update_params::MSG_UPDATE_PARAMS => {
+                decode_msg_as(any, &crate::update_params::UPDATE_PARAMS)
+            }
             _ => return None,
         })
     }

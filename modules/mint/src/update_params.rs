@@ -1,0 +1,43 @@
+//! `MsgUpdateParams`: a passed governance proposal sets the mint module's parameters. The
+//! authority must be the gov module account; invalid parameters are refused and change
+//! nothing.
+
+use cosmos_sdk_proto::cosmos::mint::v1beta1::{MsgUpdateParams, MsgUpdateParamsResponse};
+use pol_component::authority::{authority_signer, checked_params};
+use pol_component::event::params_updated;
+use pol_component::module::MsgHandler;
+use pol_component::{Address, BlockContext, Event, TxError};
+use pol_store::StateWrite;
+
+use crate::MintWrite;
+use crate::Params;
+
+pub const MSG_UPDATE_PARAMS: &str = "/cosmos.mint.v1beta1.MsgUpdateParams";
+
+pub fn signer(m: &MsgUpdateParams) -> Result<Address, TxError> {
+    authority_signer(&m.authority)
+}
+
+pub fn execute<S: StateWrite>(
+    state: &mut S,
+    _ctx: &BlockContext,
+    m: &MsgUpdateParams,
+) -> Result<(MsgUpdateParamsResponse, Vec<Event>), TxError> {
+    let params: Params = checked_params(&m.authority, m.params.as_ref(), crate::MODULE, |p| {
+        let params = Params::from_proto(p).map_err(|e| e.to_string())?;
+        params.validate()?;
+        Ok(params)
+    })?;
+    state.put_mint_params(&params);
+    Ok((
+        MsgUpdateParamsResponse {},
+        vec![params_updated(crate::MODULE)],
+    ))
+}
+
+pub static UPDATE_PARAMS: MsgHandler<MsgUpdateParams> = pol_component::msg_handler!(
+    MSG_UPDATE_PARAMS,
+    "/cosmos.mint.v1beta1.MsgUpdateParamsResponse",
+    signer,
+    execute
+);

@@ -1,0 +1,50 @@
+//! `MsgUpdateParams`: a passed governance proposal sets the staking module's parameters. The
+//! authority must be the gov module account; invalid parameters are refused and change
+//! nothing.
+
+use crate::pb::{MsgUpdateParams, MsgUpdateParamsResponse};
+use pol_component::authority::{authority_signer, checked_params};
+use pol_component::event::params_updated;
+use pol_component::module::MsgHandler;
+use pol_component::{Address, BlockContext, Event, TxError};
+use pol_store::StateWrite;
+
+use crate::Params;
+use crate::{StakingRead, StakingWrite};
+
+pub const MSG_UPDATE_PARAMS: &str = "/pol.staking.v1.MsgUpdateParams";
+
+pub fn signer(m: &MsgUpdateParams) -> Result<Address, TxError> {
+    authority_signer(&m.authority)
+}
+
+pub fn execute<S: StateWrite>(
+    state: &mut S,
+    _ctx: &BlockContext,
+    m: &MsgUpdateParams,
+) -> Result<(MsgUpdateParamsResponse, Vec<Event>), TxError> {
+    let params: Params = checked_params(&m.authority, m.params.as_ref(), crate::MODULE, |p| {
+        let params = Params::from_proto(p)?;
+        params.validate()?;
+        Ok(params)
+    })?;
+    let current = state.staking_params()?;
+    if params.bond_denom != current.bond_denom {
+        return Err(TxError::INVALID_REQUEST(format!(
+            "staking MsgUpdateParams: bond_denom cannot change ({} is bonded in it)",
+            current.bond_denom
+        )));
+    }
+    state.put_staking_params(&params);
+    Ok((
+        MsgUpdateParamsResponse {},
+        vec![params_updated(crate::MODULE)],
+    ))
+}
+
+pub static UPDATE_PARAMS: MsgHandler<MsgUpdateParams> = pol_component::msg_handler!(
+    MSG_UPDATE_PARAMS,
+    "/pol.staking.v1.MsgUpdateParamsResponse",
+    signer,
+    execute
+);
