@@ -17,7 +17,7 @@ use super::query::QueryOpts;
 use pol_app::modules::Modules;
 
 /// The descriptors of every module's services and the types they use.
-fn pool(modules: Modules) -> anyhow::Result<DescriptorPool> {
+pub(crate) fn pool(modules: Modules) -> anyhow::Result<DescriptorPool> {
     let mut pool = DescriptorPool::new();
     for set in modules.file_descriptor_sets() {
         pool.decode_file_descriptor_set(set)
@@ -85,7 +85,7 @@ fn request(method: &MethodDescriptor, json: &str) -> anyhow::Result<Vec<u8>> {
 }
 
 /// `json` as a `desc` message, encoded; unknown fields and wrong types are errors.
-fn encode_json(desc: &MessageDescriptor, json: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn encode_json(desc: &MessageDescriptor, json: &str) -> anyhow::Result<Vec<u8>> {
     let mut de = serde_json::Deserializer::from_str(json);
     let msg = DynamicMessage::deserialize(desc.clone(), &mut de)
         .with_context(|| format!("the JSON is not a {}", desc.full_name()))?;

@@ -2,6 +2,7 @@
 
 mod call;
 mod distribution;
+mod gov;
 mod infer;
 mod inference;
 mod init;

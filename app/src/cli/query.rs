@@ -26,6 +26,9 @@ pub enum QueryCommand {
     /// Liveness records and the slashing parameters.
     #[command(subcommand)]
     Slashing(super::slashing::SlashingQuery),
+    /// Proposals, votes, deposits, tallies and the governance parameters.
+    #[command(subcommand)]
+    Gov(super::gov::GovQuery),
     #[command(subcommand)]
     Inference(super::inference::InferenceQuery),
     /// Payment channels and their parameters.
@@ -91,6 +94,7 @@ pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
         QueryCommand::Distribution(cmd) => super::distribution::query(cmd).await?,
         QueryCommand::Mint(cmd) => super::distribution::mint(cmd).await?,
         QueryCommand::Slashing(cmd) => super::slashing::query(cmd).await?,
+        QueryCommand::Gov(cmd) => super::gov::query(cmd).await?,
         QueryCommand::Inference(cmd) => super::inference::query(cmd).await?,
         QueryCommand::Payments(cmd) => super::payments::query(cmd).await?,
         QueryCommand::Latency(cmd) => super::pol::latency(cmd).await?,

@@ -28,6 +28,9 @@ pub enum TxCommand {
     /// Unjail a validator.
     #[command(subcommand)]
     Slashing(super::slashing::SlashingTx),
+    /// Proposals, deposits and votes.
+    #[command(subcommand)]
+    Gov(super::gov::GovTx),
     #[command(subcommand)]
     Inference(super::inference::InferenceTx),
     /// Payment channels: open, top up, close.
@@ -123,6 +126,7 @@ pub async fn run(home: &Path, cmd: TxCommand) -> anyhow::Result<()> {
         TxCommand::Staking(cmd) => super::staking::tx(home, cmd).await,
         TxCommand::Distribution(cmd) => super::distribution::tx(home, cmd).await,
         TxCommand::Slashing(cmd) => super::slashing::tx(home, cmd).await,
+        TxCommand::Gov(cmd) => super::gov::tx(home, cmd).await,
         TxCommand::Inference(cmd) => super::inference::tx(home, cmd).await,
         TxCommand::Payments(cmd) => super::payments::tx(home, cmd).await,
         TxCommand::Call {
