@@ -133,15 +133,61 @@ fn find_msg(
 
 /// The response bytes of `method` as pretty JSON (every field, defaults included).
 fn response_json(method: &MethodDescriptor, bytes: &[u8]) -> anyhow::Result<String> {
-    let msg = DynamicMessage::decode(method.output(), bytes)
+    let mut msg = DynamicMessage::decode(method.output(), bytes)
         .with_context(|| format!("the node's answer is not a {}", method.output().full_name()))?;
+    qualify_any_urls(&mut msg);
     let options = SerializeOptions::new()
         .skip_default_fields(false)
         .stringify_64_bit_integers(true);
-    let mut out = Vec::new();
-    let mut ser = serde_json::Serializer::pretty(&mut out);
-    msg.serialize_with_options(&mut ser, &options)?;
-    Ok(String::from_utf8(out)?)
+    let mut value = msg.serialize_with_options(serde_json::value::Serializer, &options)?;
+    unqualify_any_urls(&mut value);
+    Ok(serde_json::to_string_pretty(&value)?)
+}
+
+/// prost-reflect renders an `Any` only under a `type.googleapis.com/` URL; Cosmos writes
+/// `/pkg.Msg`. Qualify them before rendering ([`unqualify_any_urls`] undoes it after).
+fn qualify_any_urls(msg: &mut DynamicMessage) {
+    use prost_reflect::{ReflectMessage, Value};
+    if msg.descriptor().full_name() == "google.protobuf.Any" {
+        if let Some(Value::String(url)) = msg.get_field_by_name("type_url").map(|v| v.into_owned())
+        {
+            if url.starts_with('/') {
+                msg.set_field_by_name("type_url", Value::String(format!("{GOOGLE_PREFIX}{url}")));
+            }
+        }
+        return;
+    }
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Message(m) => qualify_any_urls(m),
+            Value::List(items) => items.iter_mut().for_each(walk),
+            Value::Map(entries) => entries.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let fields: Vec<_> = msg.descriptor().fields().collect();
+    for field in fields {
+        if msg.has_field(&field) {
+            walk(msg.get_field_mut(&field));
+        }
+    }
+}
+
+const GOOGLE_PREFIX: &str = "type.googleapis.com";
+
+fn unqualify_any_urls(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(url)) = map.get_mut("@type") {
+                if let Some(rest) = url.strip_prefix(GOOGLE_PREFIX) {
+                    *url = rest.to_string();
+                }
+            }
+            map.values_mut().for_each(unqualify_any_urls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(unqualify_any_urls),
+        _ => {}
+    }
 }
 
 /// `pold tx msgs`: every module's messages.
@@ -274,5 +320,34 @@ mod tests {
         assert_eq!(any.type_url, "/pol.staking.v1.MsgDelegate");
         let e = msg_any("MsgNope", "{}").unwrap_err().to_string();
         assert!(e.contains("pold tx msgs"), "{e}");
+    }
+
+    #[test]
+    fn answers_holding_cosmos_any_urls_render_as_json() {
+        use cosmos_sdk_proto::cosmos::gov::v1 as gov;
+        let modules = Modules::pol();
+        let pool = pool(modules).unwrap();
+        let method = find(modules, &pool, "cosmos.gov.v1.Query", "Proposal").unwrap();
+        let inner = pol_latency::pb::MsgUpdateParams {
+            authority: "pol1gov".into(),
+            params: Some(pol_latency::pb::Params::DEFAULT),
+        };
+        let answer = gov::QueryProposalResponse {
+            proposal: Some(gov::Proposal {
+                id: 3,
+                messages: vec![Any {
+                    type_url: "/pol.latency.v1.MsgUpdateParams".into(),
+                    value: inner.encode_to_vec(),
+                }],
+                ..Default::default()
+            }),
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(&response_json(&method, &answer.encode_to_vec()).unwrap())
+                .unwrap();
+        let msg = &json["proposal"]["messages"][0];
+        assert_eq!(msg["@type"], "/pol.latency.v1.MsgUpdateParams", "{json}");
+        assert_eq!(msg["authority"], "pol1gov");
+        assert_eq!(msg["params"]["epochBlocks"], "20");
     }
 }

@@ -9,6 +9,7 @@ mod chain;
 mod cosmos_clients;
 mod crash;
 mod genesis_export;
+mod gov;
 mod grpc_reflection;
 mod infer_cli;
 mod inference_chain;

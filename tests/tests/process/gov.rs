@@ -1,0 +1,217 @@
+//! Governance on a 4-validator network of real processes: a proposal submitted with
+//! `pold tx gov submit-proposal` that changes a Proof-of-Latency parameter (latency) and an
+//! SLA parameter passes on the validators' votes (one of them weighted), and takes effect
+//! at the same height on all four nodes, with every app hash in agreement. A second
+//! proposal carrying invalid parameters passes the vote but fails at execution and changes
+//! nothing.
+
+use std::time::Duration;
+
+use pol_tests::net::{Network, NetworkOptions};
+use pol_tests::{pold, VALIDATOR_OPERATOR};
+use serde_json::{json, Value};
+
+const VOTING_SECS: u64 = 8;
+
+fn query(net: &Network, node: usize, args: &[&str], height: u64) -> Value {
+    let url = net.rpc_url(node);
+    let height = height.to_string();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--node", &url, "--height", &height]);
+    serde_json::from_str(&pold(&net.nodes[node].home, &all).unwrap()).unwrap()
+}
+
+fn latency_params(net: &Network, node: usize, height: u64) -> Value {
+    query(net, node, &["query", "call", "latency", "Params"], height)["params"].clone()
+}
+
+fn sla_params(net: &Network, node: usize, height: u64) -> Value {
+    query(net, node, &["query", "call", "sla", "Params"], height)["params"].clone()
+}
+
+fn proposal(net: &Network, id: &str) -> Value {
+    query(net, 0, &["query", "gov", "proposal", id], 0)["proposal"].clone()
+}
+
+fn tx(net: &Network, node: usize, args: &[&str]) -> Value {
+    let url = net.rpc_url(0);
+    let mut all: Vec<&str> = vec!["tx", "gov"];
+    all.extend(args);
+    all.extend(["--node", &url]);
+    let out: Value = serde_json::from_str(&pold(&net.nodes[node].home, &all).unwrap()).unwrap();
+    assert_eq!(out["code"], 0, "{out}");
+    out
+}
+
+async fn wait_for_status(net: &Network, id: &str, want: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(VOTING_SECS + 60);
+    loop {
+        let p = proposal(net, id);
+        if p["status"] == want {
+            return p;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never {want}: {p}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Submit `messages` from validator 0 and have every validator vote: 0–2 yes, 3 split.
+async fn propose_and_vote(
+    net: &Network,
+    dir: &std::path::Path,
+    name: &str,
+    messages: Value,
+) -> String {
+    let file = dir.join(format!("{name}.json"));
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&json!({
+            "messages": messages,
+            "deposit": "10000000upol",
+            "title": name,
+            "summary": format!("{name}, by proposal"),
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let out = tx(
+        net,
+        0,
+        &[
+            "submit-proposal",
+            VALIDATOR_OPERATOR,
+            file.to_str().unwrap(),
+        ],
+    );
+    let id = out["proposal_id"]
+        .as_str()
+        .expect("proposal id")
+        .to_string();
+    assert_eq!(
+        proposal(net, &id)["status"],
+        "PROPOSAL_STATUS_VOTING_PERIOD"
+    );
+    for node in 0..3 {
+        tx(net, node, &["vote", VALIDATOR_OPERATOR, &id, "yes"]);
+    }
+    tx(
+        net,
+        3,
+        &[
+            "weighted-vote",
+            VALIDATOR_OPERATOR,
+            &id,
+            "yes=0.5,abstain=0.5",
+        ],
+    );
+    let votes = query(net, 0, &["query", "gov", "votes", &id], 0);
+    assert_eq!(votes["votes"].as_array().map(Vec::len), Some(4), "{votes}");
+    id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_passed_proposal_changes_pol_parameters_at_one_height_on_every_node() {
+    let _one = crate::ONE_NETWORK.lock().await;
+    let mut net = Network::init(NetworkOptions {
+        genesis: Some(Box::new(|g: &mut Value| {
+            let params = &mut g["app_state"]["gov"]["params"];
+            params["voting_period"] = json!(format!("{VOTING_SECS}s"));
+            params["max_deposit_period"] = json!(format!("{VOTING_SECS}s"));
+            params["expedited_voting_period"] = json!("4s");
+        })),
+        ..Default::default()
+    })
+    .unwrap();
+    net.start().unwrap();
+    net.wait_for_height(2, Duration::from_secs(90))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let start = net.nodes[0].rpc.latest_height().await.unwrap();
+    let old_latency = latency_params(&net, 0, start);
+    let old_sla = sla_params(&net, 0, start);
+    let mut latency = old_latency.clone();
+    latency["outlierThresholdPpm"] = json!(700_000);
+    let mut sla = old_sla.clone();
+    sla["jailAfterMisses"] = json!(old_sla["jailAfterMisses"].as_u64().unwrap() + 3);
+    let id = propose_and_vote(
+        &net,
+        dir.path(),
+        "tighter-outliers",
+        json!([
+            { "@type": "/pol.latency.v1.MsgUpdateParams", "params": latency },
+            { "@type": "/pol.sla.v1.MsgUpdateParams", "params": sla },
+        ]),
+    )
+    .await;
+    let passed = wait_for_status(&net, &id, "PROPOSAL_STATUS_PASSED").await;
+    // 3 yes and half of the fourth: all of the bonded stake voted.
+    let tally = &passed["finalTallyResult"];
+    assert_ne!(tally["yesCount"], "0", "{passed}");
+    assert_ne!(tally["abstainCount"], "0", "{passed}");
+
+    // The first height with the new parameters, found on node 0, is the same on every node.
+    let now = net.nodes[0].rpc.latest_height().await.unwrap();
+    let changed_at = (start..=now)
+        .find(|h| latency_params(&net, 0, *h)["outlierThresholdPpm"] == 700_000)
+        .expect("the new latency params on node 0");
+    for node in 0..4 {
+        assert_eq!(latency_params(&net, node, changed_at - 1), old_latency);
+        assert_eq!(
+            latency_params(&net, node, changed_at),
+            latency,
+            "node {node}"
+        );
+        assert_eq!(sla_params(&net, node, changed_at - 1), old_sla);
+        assert_eq!(sla_params(&net, node, changed_at), sla, "node {node}");
+    }
+
+    // Invalid parameters: the proposal passes the vote, fails at execution, writes nothing.
+    let mut bad = latency.clone();
+    bad["maxExtensionBytes"] = json!(10);
+    let mut sla_again = sla.clone();
+    sla_again["jailAfterMisses"] = json!(1);
+    let bad_id = propose_and_vote(
+        &net,
+        dir.path(),
+        "broken",
+        json!([
+            { "@type": "/pol.sla.v1.MsgUpdateParams", "params": sla_again },
+            { "@type": "/pol.latency.v1.MsgUpdateParams", "params": bad },
+        ]),
+    )
+    .await;
+    let failed = wait_for_status(&net, &bad_id, "PROPOSAL_STATUS_FAILED").await;
+    assert!(
+        failed["failedReason"]
+            .as_str()
+            .unwrap()
+            .contains("max_extension_bytes"),
+        "{failed}"
+    );
+    let now = net.nodes[0].rpc.latest_height().await.unwrap();
+    assert_eq!(latency_params(&net, 0, now), latency);
+    assert_eq!(
+        sla_params(&net, 0, now),
+        sla,
+        "the first message was rolled back"
+    );
+    // Deposits came back: the gov account holds nothing.
+    let gov_account = pold(&net.nodes[0].home, &["query", "gov", "authority"]).unwrap();
+    let balances = query(
+        &net,
+        0,
+        &["query", "bank", "balances", gov_account.trim()],
+        0,
+    );
+    assert!(
+        balances["balances"].as_array().is_none_or(|b| b.is_empty()),
+        "{balances}"
+    );
+
+    net.wait_for_height(now + 2, Duration::from_secs(60))
+        .await
+        .unwrap();
+    net.assert_app_hashes_agree(now + 2).await.unwrap();
+    net.stop_all();
+}
