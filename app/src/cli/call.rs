@@ -149,9 +149,18 @@ fn response_json(method: &MethodDescriptor, bytes: &[u8]) -> anyhow::Result<Stri
 fn qualify_any_urls(msg: &mut DynamicMessage) {
     use prost_reflect::{ReflectMessage, Value};
     if msg.descriptor().full_name() == "google.protobuf.Any" {
-        if let Some(Value::String(url)) = msg.get_field_by_name("type_url").map(|v| v.into_owned())
-        {
-            if url.starts_with('/') {
+        let url = msg.get_field_by_name("type_url").map(|v| v.into_owned());
+        let value = msg.get_field_by_name("value").map(|v| v.into_owned());
+        if let (Some(Value::String(url)), Some(Value::Bytes(bytes))) = (url, value) {
+            if let Some(name) = url.strip_prefix('/') {
+                // Its content may hold Anys too (a legacy proposal's content).
+                let pool = msg.descriptor().parent_pool().clone();
+                if let Some(inner_desc) = pool.get_message_by_name(name) {
+                    if let Ok(mut inner) = DynamicMessage::decode(inner_desc, bytes.as_ref()) {
+                        qualify_any_urls(&mut inner);
+                        msg.set_field_by_name("value", Value::Bytes(inner.encode_to_vec().into()));
+                    }
+                }
                 msg.set_field_by_name("type_url", Value::String(format!("{GOOGLE_PREFIX}{url}")));
             }
         }

@@ -710,3 +710,100 @@ async fn tx_service_simulates_exactly_and_answers_bad_input_with_clear_statuses(
         .into_inner();
     assert!(sim.gas_info.unwrap().gas_used > 0);
 }
+
+/// cosmjs's gov support, unchanged: a legacy TextProposal submitted and voted on with
+/// `SigningStargateClient` (cosmos.gov.v1beta1 messages), then read through the
+/// `QueryClient` gov extension (v1beta1 queries: LegacyDec atomics in the tally params,
+/// the content as the legacy `TextProposal`). The validator's vote through `pold tx gov
+/// vote` then passes it, which pold's v1 query reports.
+#[tokio::test(flavor = "multi_thread")]
+async fn cosmjs_submits_votes_and_reads_a_governance_proposal() {
+    let dir = repo_root().join("tests/compat/cosmjs");
+    need(&dir.join("node_modules/@cosmjs/stargate"), "--node");
+    let (words, key) = mnemonic_key();
+    let opts = ChainOptions {
+        chain_id: CHAIN_ID.into(),
+        accounts: vec![(key.clone(), FUNDS)],
+        ..Default::default()
+    };
+    let mut node = Node::init(&opts).expect("init");
+    node.edit_genesis(|g: &mut pol_gov::GenesisState| {
+        // cosmjs polls for inclusion every 3 s: two txs, then the reads.
+        g.params.voting_period = 15_000_000_000;
+        g.params.expedited_voting_period = 5_000_000_000;
+    })
+    .unwrap();
+    node.start_and_wait(2).await.expect("chain starts");
+
+    let mut cmd = cosmjs_client(&dir, "gov.mjs", &node);
+    cmd.args(["--deposit", "10000000"])
+        .env("POL_MNEMONIC", &words);
+    let out = run_cosmjs(cmd, &node).await;
+    println!("cosmjs gov: {out}");
+    let me = key.address().to_string();
+    assert_eq!(
+        (out["submitCode"].clone(), out["voteCode"].clone()),
+        (0.into(), 0.into()),
+        "{out}"
+    );
+    let id = s(&out["proposalId"]);
+    assert_eq!(out["votingIds"], serde_json::json!([id]), "{out}");
+    assert_eq!(out["status"], 2, "voting period: {out}");
+    assert_eq!(s(&out["contentType"]), "/cosmos.gov.v1beta1.TextProposal");
+    assert_eq!(s(&out["title"]), "cosmjs signal");
+    assert_eq!(s(&out["description"]), "Proposed by cosmjs");
+    assert_eq!(out["totalDeposit"], serde_json::json!(["10000000upol"]));
+    assert_eq!(out["deposits"][0]["depositor"], me.as_str());
+    assert_eq!(out["votes"][0]["voter"], me.as_str());
+    assert_eq!(out["votes"][0]["option"], 1, "{out}");
+    // v1beta1 weights are LegacyDec atomics: 1 is 10^18.
+    assert_eq!(s(&out["vote"]["weight"]), "1000000000000000000");
+    // The voter has no stake: its yes weighs nothing.
+    assert_eq!(s(&out["tallyYes"]), "0");
+    assert_eq!(s(&out["quorum"]), "334000000000000000");
+    assert_eq!(s(&out["threshold"]), "500000000000000000");
+    assert_eq!(s(&out["votingPeriodSeconds"]), "15");
+    assert_eq!(out["minDeposit"], serde_json::json!(["10000000upol"]));
+
+    // The validator (all the bonded stake) votes yes with pold; the proposal passes.
+    let node_url = format!("tcp://127.0.0.1:{}", node.ports.rpc);
+    let vote: Value = serde_json::from_str(
+        &pold(
+            &node.home,
+            &[
+                "tx",
+                "gov",
+                "vote",
+                VALIDATOR_OPERATOR,
+                &id,
+                "yes",
+                "--node",
+                &node_url,
+            ],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(vote["code"], 0, "{vote}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let p: Value = serde_json::from_str(
+            &pold(
+                &node.home,
+                &["query", "gov", "proposal", &id, "--node", &node_url],
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        if p["proposal"]["status"] == "PROPOSAL_STATUS_PASSED" {
+            assert_eq!(
+                s(&p["proposal"]["finalTallyResult"]["yesCount"]),
+                VALIDATOR_SELF_BOND.to_string(),
+                "{p}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "never passed: {p}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
