@@ -45,6 +45,7 @@ use cosmos_sdk_proto::cosmos::distribution::v1beta1::{
     MsgFundCommunityPool, MsgSetWithdrawAddress, MsgWithdrawDelegatorReward,
     MsgWithdrawValidatorCommission,
 };
+use cosmos_sdk_proto::cosmos::gov::v1 as gpb;
 use cosmos_sdk_proto::cosmos::mint::v1beta1::{
     QueryAnnualProvisionsRequest, QueryAnnualProvisionsResponse,
     QueryParamsRequest as MintParamsRequest, QueryParamsResponse as MintParamsResponse,
@@ -254,6 +255,8 @@ struct Stats {
     validator_updates: u64,
     blocks_with_set_changes: u64,
     txs: u64,
+    /// How proposals ended: proposal_passed, proposal_rejected, proposal_failed, …
+    proposals: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -307,6 +310,8 @@ struct Sim {
     withdrawn: u128,
     /// Given to the community pool by `MsgFundCommunityPool` (planned; every one succeeds).
     funded_pool: u128,
+    /// Paid out of the community pool by passed proposals.
+    pool_spent: u128,
     /// Fees charged before the last block (distribution holds them).
     fees_paid_out: u128,
     fees: u128,
@@ -329,6 +334,8 @@ struct BlockPlan {
     touched_validators: BTreeSet<Address>,
     touched_providers: BTreeSet<Address>,
     touched_channels: BTreeSet<u64>,
+    /// Proposals cancelled by this block's txs (nothing else may touch them after).
+    cancelled_proposals: BTreeSet<u64>,
     models_registered_here: BTreeSet<usize>,
     arch_registered_here: bool,
     attested_here: BTreeSet<u64>,
@@ -362,6 +369,43 @@ fn attr<'a>(e: &'a Event, key: &str) -> Option<&'a str> {
         .iter()
         .find(|a| a.key == key)
         .map(|a| a.value.as_str())
+}
+
+/// The smallest deposit that starts a proposal's vote.
+const GOV_MIN_DEPOSIT: u128 = 1_000_000;
+
+fn gov_params() -> serde_json::Value {
+    serde_json::json!({
+        "min_deposit": [{"denom": DENOM, "amount": GOV_MIN_DEPOSIT.to_string()}],
+        "max_deposit_period": "40s",
+        "voting_period": "40s",
+        "quorum": "0.334000000000000000",
+        "threshold": "0.500000000000000000",
+        "veto_threshold": "0.334000000000000000",
+        "min_initial_deposit_ratio": "0.000000000000000000",
+        "proposal_cancel_ratio": "0.500000000000000000",
+        "proposal_cancel_dest": "",
+        "expedited_voting_period": "20s",
+        "expedited_threshold": "0.667000000000000000",
+        "expedited_min_deposit": [{"denom": DENOM, "amount": (5 * GOV_MIN_DEPOSIT).to_string()}],
+        "burn_vote_quorum": false,
+        "burn_proposal_deposit_prevote": false,
+        "burn_vote_veto": true,
+        "min_deposit_ratio": "0.010000000000000000"
+    })
+}
+
+fn gov_account() -> String {
+    pol_gov::gov_authority().to_string()
+}
+
+/// The `amount` attribute of an event, in upol (`"123upol"`).
+fn upol_amount(e: &Event) -> u128 {
+    let amount = attr(e, "amount").expect("amount attribute");
+    amount
+        .strip_suffix(DENOM)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{} amount {amount:?} is not upol", e.r#type))
 }
 
 fn derive32(seed: u64, what: &str, i: u64) -> [u8; 32] {
@@ -415,6 +459,7 @@ impl Sim {
             last_mint: None,
             withdrawn: 0,
             funded_pool: 0,
+            pool_spent: 0,
             fees_paid_out: 0,
             fees: 0,
             stats: Stats::default(),
@@ -464,6 +509,10 @@ impl Sim {
                     "slash_fraction_double_sign": "0.050000000000000000",
                     "slash_fraction_downtime": "0.010000000000000000",
                 },
+            },
+            // Proposals that end within a run (blocks are 1–8 s apart).
+            "gov": {
+                "params": gov_params(),
             },
             // Channels that expire within a run.
             "payments": {
@@ -550,6 +599,7 @@ impl Sim {
             touched_validators: BTreeSet::new(),
             touched_providers: BTreeSet::new(),
             touched_channels: BTreeSet::new(),
+            cancelled_proposals: BTreeSet::new(),
             models_registered_here: BTreeSet::new(),
             arch_registered_here: false,
             attested_here: BTreeSet::new(),
@@ -681,6 +731,9 @@ impl Sim {
                             }
                         }
                         "attestation" => self.stats.discharged += 1,
+                        "burn" if attr(e, "burner") == Some(&gov_account()) => {
+                            self.burned += upol_amount(e);
+                        }
                         "jail" => self.stats.validators_jailed += 1,
                         _ => {}
                     }
@@ -725,6 +778,20 @@ impl Sim {
                         .unwrap_or_else(|| panic!("slash amount {amount:?}"));
                     self.burned += n;
                     self.stats.validators_slashed += 1;
+                }
+                // Gov burns deposits (vetoes) and runs passed proposals' spends.
+                "burn" if attr(e, "burner") == Some(&gov_account()) => {
+                    self.burned += upol_amount(e);
+                }
+                "transfer"
+                    if attr(e, "sender")
+                        == Some(&pol_distribution::module_account().to_string()) =>
+                {
+                    self.pool_spent += upol_amount(e);
+                }
+                "active_proposal" | "inactive_proposal" => {
+                    let result = attr(e, "proposal_result").unwrap_or("?").to_string();
+                    *self.stats.proposals.entry(result).or_default() += 1;
                 }
                 "slashing_downtime" => self.stats.downtime_jails += 1,
                 "slashing_double_sign" => self.stats.tombstoned += 1,
@@ -925,6 +992,12 @@ impl Sim {
             (2, |s, p| s.claim_payment(p, true)),
             (2, |s, p| s.fund_channel(p)),
             (2, |s, p| s.close_channel(p)),
+            (3, |s, p| s.submit_proposal(p, false)),
+            (1, |s, p| s.submit_proposal(p, true)),
+            (3, |s, p| s.gov_deposit(p)),
+            (10, |s, p| s.gov_vote(p)),
+            (1, |s, p| s.gov_vote_inactive(p)),
+            (1, |s, p| s.cancel_proposal(p)),
         ];
         let total: u32 = choices.iter().map(|c| c.0).sum();
         let mut x = self.rng.gen_range(0..total);
@@ -1474,6 +1547,273 @@ impl Sim {
             "fund-community-pool",
             Expect::Ok,
             format!("{amount}{DENOM}"),
+        );
+    }
+
+    // gov
+
+    /// Proposals as the block starts.
+    fn proposals(&self, plan: &BlockPlan) -> Vec<gpb::Proposal> {
+        use pol_gov::GovRead;
+        plan.snap.all_proposals().unwrap()
+    }
+
+    /// What a proposal asks: nothing (a signal), a parameter change, an invalid parameter
+    /// change (it fails when it passes), or a community-pool spend.
+    fn proposal_messages(&mut self) -> Vec<Any> {
+        let gov = gov_account();
+        match self.rng.gen_range(0..5) {
+            0 => Vec::new(),
+            1 => {
+                let mut p = pol_reputation::Params::default();
+                p.alpha_ppm = self.rng.gen_range(100_000..=900_000);
+                vec![any(
+                    "/pol.reputation.v1.MsgUpdateParams",
+                    &pol_reputation::pb::MsgUpdateParams {
+                        authority: gov,
+                        params: Some(p.to_proto()),
+                    },
+                )]
+            }
+            2 => {
+                let mut p: pol_gov::Params = serde_json::from_value(gov_params()).unwrap();
+                p.voting_period = self.rng.gen_range(20..=60) * 1_000_000_000;
+                vec![any(
+                    "/cosmos.gov.v1.MsgUpdateParams",
+                    &gpb::MsgUpdateParams {
+                        authority: gov,
+                        params: Some(p.to_proto()),
+                    },
+                )]
+            }
+            3 => {
+                let mut p = pol_reputation::Params::default();
+                p.alpha_ppm = 0; // invalid: the proposal fails at execution
+                vec![any(
+                    "/pol.reputation.v1.MsgUpdateParams",
+                    &pol_reputation::pb::MsgUpdateParams {
+                        authority: gov,
+                        params: Some(p.to_proto()),
+                    },
+                )]
+            }
+            _ => vec![any(
+                "/cosmos.distribution.v1beta1.MsgCommunityPoolSpend",
+                &cosmos_sdk_proto::cosmos::distribution::v1beta1::MsgCommunityPoolSpend {
+                    authority: gov,
+                    recipient: self.addrs[self.rng.gen_range(0..ACCOUNTS)].to_string(),
+                    amount: vec![coin(DENOM, self.rng.gen_range(1..=1_000))],
+                },
+            )],
+        }
+    }
+
+    fn submit_proposal(&mut self, plan: &mut BlockPlan, bad_signer: bool) {
+        let Some(from) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        if self.balance(plan, from, DENOM) < FEE + 2 * GOV_MIN_DEPOSIT {
+            return;
+        }
+        let mut messages = self.proposal_messages();
+        let expect = if bad_signer {
+            // A message the proposer signs itself cannot be proposed.
+            messages.push(any(
+                pol_bank::MSG_SEND_TYPE_URL,
+                &MsgSend {
+                    from_address: self.addrs[from].to_string(),
+                    to_address: self.addrs[0].to_string(),
+                    amount: vec![coin(DENOM, 1)],
+                },
+            ));
+            Expect::Code("gov", 13)
+        } else {
+            Expect::Ok
+        };
+        // Half of them short of the minimum: they wait for deposits, or are dropped.
+        let deposit = self
+            .rng
+            .gen_range(GOV_MIN_DEPOSIT / 2..=GOV_MIN_DEPOSIT * 3 / 2);
+        let msg = gpb::MsgSubmitProposal {
+            messages,
+            initial_deposit: vec![coin(DENOM, deposit)],
+            proposer: self.addrs[from].to_string(),
+            metadata: String::new(),
+            title: "sim".into(),
+            summary: "a simulated proposal".into(),
+            expedited: false,
+        };
+        self.push(
+            plan,
+            from,
+            any("/cosmos.gov.v1.MsgSubmitProposal", &msg),
+            if bad_signer {
+                "gov/submit-bad-signer"
+            } else {
+                "gov/submit"
+            },
+            expect,
+            format!("deposit {deposit}"),
+        );
+    }
+
+    fn live_proposal(&mut self, plan: &BlockPlan, voting: bool) -> Option<u64> {
+        let want = if voting {
+            gpb::ProposalStatus::VotingPeriod
+        } else {
+            gpb::ProposalStatus::DepositPeriod
+        } as i32;
+        let ids: Vec<u64> = self
+            .proposals(plan)
+            .iter()
+            .filter(|p| p.status == want && !plan.cancelled_proposals.contains(&p.id))
+            .map(|p| p.id)
+            .collect();
+        (!ids.is_empty()).then(|| ids[self.rng.gen_range(0..ids.len())])
+    }
+
+    fn gov_deposit(&mut self, plan: &mut BlockPlan) {
+        let voting = self.rng.gen_bool(0.3);
+        let Some(id) = self.live_proposal(plan, voting) else {
+            return;
+        };
+        let Some(from) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        if self.balance(plan, from, DENOM) < FEE + GOV_MIN_DEPOSIT {
+            return;
+        }
+        let amount = self
+            .rng
+            .gen_range(GOV_MIN_DEPOSIT / 50..=GOV_MIN_DEPOSIT / 2);
+        let msg = gpb::MsgDeposit {
+            proposal_id: id,
+            depositor: self.addrs[from].to_string(),
+            amount: vec![coin(DENOM, amount)],
+        };
+        self.push(
+            plan,
+            from,
+            any("/cosmos.gov.v1.MsgDeposit", &msg),
+            "gov/deposit",
+            Expect::Ok,
+            format!("{amount} on {id}"),
+        );
+    }
+
+    fn gov_vote(&mut self, plan: &mut BlockPlan) {
+        let Some(id) = self.live_proposal(plan, true) else {
+            return;
+        };
+        // Mostly validators' operators, whose stake can reach the quorum.
+        let operators: BTreeSet<usize> = self
+            .validators(plan)
+            .iter()
+            .filter(|v| v.status == pol_staking::BondStatus::Bonded)
+            .filter_map(|v| self.index_of.get(&v.operator).copied())
+            .collect();
+        let from = if self.rng.gen_bool(0.7) {
+            self.free_signer(plan, |i| operators.contains(&i))
+        } else {
+            None
+        };
+        let Some(from) = from.or_else(|| self.free_signer(plan, |_| true)) else {
+            return;
+        };
+        let voter = self.addrs[from].to_string();
+        let msg = if self.rng.gen_bool(0.7) {
+            any(
+                "/cosmos.gov.v1.MsgVote",
+                &gpb::MsgVote {
+                    proposal_id: id,
+                    voter,
+                    // Mostly yes, so that proposals pass and run.
+                    option: [1, 1, 1, 2, 3, 4][self.rng.gen_range(0..6)],
+                    metadata: String::new(),
+                },
+            )
+        } else {
+            let yes = self.rng.gen_range(1..=9);
+            any(
+                "/cosmos.gov.v1.MsgVoteWeighted",
+                &gpb::MsgVoteWeighted {
+                    proposal_id: id,
+                    voter,
+                    options: vec![
+                        gpb::WeightedVoteOption {
+                            option: 1,
+                            weight: format!("0.{yes}"),
+                        },
+                        gpb::WeightedVoteOption {
+                            option: 3,
+                            weight: format!("0.{}", 10 - yes),
+                        },
+                    ],
+                    metadata: String::new(),
+                },
+            )
+        };
+        self.push(plan, from, msg, "gov/vote", Expect::Ok, format!("on {id}"));
+    }
+
+    fn gov_vote_inactive(&mut self, plan: &mut BlockPlan) {
+        let Some(id) = self.live_proposal(plan, false) else {
+            return;
+        };
+        let Some(from) = self.free_signer(plan, |_| true) else {
+            return;
+        };
+        let msg = gpb::MsgVote {
+            proposal_id: id,
+            voter: self.addrs[from].to_string(),
+            option: 1,
+            metadata: String::new(),
+        };
+        self.push(
+            plan,
+            from,
+            any("/cosmos.gov.v1.MsgVote", &msg),
+            "gov/vote-inactive",
+            Expect::Code("gov", 3),
+            format!("on {id}, still in its deposit period"),
+        );
+    }
+
+    /// The proposer withdraws a live proposal whose vote cannot end before this block.
+    fn cancel_proposal(&mut self, plan: &mut BlockPlan) {
+        let latest_possible = i128::from(self.time.0 + 9) * 1_000_000_000;
+        let candidates: Vec<(u64, usize)> = self
+            .proposals(plan)
+            .iter()
+            .filter(|p| {
+                p.status == gpb::ProposalStatus::DepositPeriod as i32
+                    || (p.status == gpb::ProposalStatus::VotingPeriod as i32
+                        && pol_gov::proposal::time(&p.voting_end_time) > latest_possible)
+            })
+            .filter_map(|p| {
+                let proposer = Address::parse(&p.proposer).ok()?;
+                let i = *self.index_of.get(&proposer)?;
+                (!plan.used.contains(&i)).then_some((p.id, i))
+            })
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        let (id, from) = candidates[self.rng.gen_range(0..candidates.len())];
+        if !plan.cancelled_proposals.insert(id) {
+            return;
+        }
+        let msg = gpb::MsgCancelProposal {
+            proposal_id: id,
+            proposer: self.addrs[from].to_string(),
+        };
+        self.push(
+            plan,
+            from,
+            any("/cosmos.gov.v1.MsgCancelProposal", &msg),
+            "gov/cancel",
+            Expect::Ok,
+            format!("proposal {id}"),
         );
     }
 
@@ -2554,7 +2894,7 @@ impl Sim {
         // out to delegators.
         assert_eq!(
             pool(pol_distribution::module_account()),
-            self.fees_paid_out + self.minted + self.funded_pool - self.withdrawn,
+            self.fees_paid_out + self.minted + self.funded_pool - self.withdrawn - self.pool_spent,
             "{}",
             ctx("the distribution account does not hold the fees and mint paid in, less rewards paid out".into())
         );
@@ -2732,6 +3072,7 @@ fn report(s: &Stats) {
         s.blocks_with_set_changes,
         s.rewards_withdrawn
     );
+    eprintln!("proposals: {:?}", s.proposals);
 }
 
 #[test]
