@@ -21,7 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .file_descriptor_set_path(out.join("pol_cosmos_descriptor.bin"))
         .out_dir(&scratch)
         .compile_protos(&files, &[root.clone(), well_known.clone()])?;
-    // cosmos-sdk-proto 0.27 ships no cosmos.consensus.v1 module: generate its Query server,
+    // cosmos-sdk-proto 0.27 ships no cosmos.consensus.v1 module: generate its Query server
+    // and MsgUpdateParams,
     // on tendermint-proto's ConsensusParams.
     tonic_build::configure()
         .build_client(true)
@@ -29,7 +30,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_transport(false)
         .extern_path(".tendermint.types", "::tendermint_proto::types")
         .compile_protos(
-            &[root.join("cosmos/consensus/v1/query.proto")],
+            &[
+                root.join("cosmos/consensus/v1/query.proto"),
+                root.join("cosmos/consensus/v1/tx.proto"),
+            ],
             &[root.clone(), well_known],
         )?;
     println!("cargo:rerun-if-changed=../proto");

@@ -6,12 +6,12 @@
 //! account number; bank: balances and supply; staking: records, next unbonding id and the
 //! last validator powers; inference: every record and the receipts already seen) and its
 //! `init` recreates the very same keys and values, and the app's own keys (`app/chain_id`,
-//! `app/params`) come from the file's `chain_id` and `consensus_params`, which are the
-//! original genesis' (pol never changes consensus params).
+//! `app/params`) come from the file's `chain_id` and `consensus_params`: the original
+//! genesis', or those a consensus-params proposal set since (kept in `app/params`).
 //! [`export_from_storage`] proves it each time unless told not to: it runs InitChain of the
 //! export on an empty in-memory store and requires the exported height's root.
 //!
-//! The file: the original `genesis_time`, `chain_id` and `consensus_params`,
+//! The file: the original `genesis_time` and `chain_id`, the `consensus_params` in force,
 //! `initial_height` = H + 1 (heights, unbonding completions and jail ends stay absolute),
 //! `app_hash` = the app hash of H (for the operator to compare; CometBFT takes InitChain's),
 //! `validators` empty (InitChain returns staking's last powers; a chain whose validators
@@ -44,6 +44,7 @@ const COMETBFT_DEFAULT_MAX_GAS: i64 = -1;
 /// when positive, and transactions no larger than a block (nor than 1 MiB).
 pub fn chain_params_from_block(max_bytes: i64, max_gas: i64) -> ChainParams {
     let mut params = ChainParams::DEFAULT;
+    params.max_block_bytes = max_bytes;
     if max_gas > 0 {
         params.max_block_gas = max_gas as u64;
     }
@@ -103,14 +104,43 @@ pub fn evidence_params_of(genesis: &Value) -> anyhow::Result<Option<(i64, i64)>>
     )))
 }
 
+/// CometBFT's default `consensus_params.evidence.max_bytes`.
+pub const COMETBFT_DEFAULT_EVIDENCE_MAX_BYTES: i64 = 1_048_576;
+
+/// `consensus_params.evidence.max_bytes` of a genesis.json; CometBFT's default when absent.
+pub fn evidence_max_bytes_of(genesis: &Value) -> anyhow::Result<i64> {
+    match &genesis["consensus_params"]["evidence"]["max_bytes"] {
+        Value::Null => Ok(COMETBFT_DEFAULT_EVIDENCE_MAX_BYTES),
+        Value::String(s) => s.parse().with_context(|| {
+            format!("consensus_params.evidence.max_bytes {s:?} is not an integer")
+        }),
+        Value::Number(n) => n
+            .as_i64()
+            .with_context(|| format!("consensus_params.evidence.max_bytes {n} is not an integer")),
+        other => bail!("consensus_params.evidence.max_bytes is {other}, not an integer"),
+    }
+}
+
 /// The chain params InitChain stores for a genesis.json.
 pub fn chain_params_of(genesis: &Value) -> anyhow::Result<ChainParams> {
     let (max_bytes, max_gas) = block_params_of(genesis)?;
-    let params = chain_params_from_block(max_bytes, max_gas);
+    let params = chain_params_from_block(max_bytes, max_gas)
+        .with_evidence_bytes(evidence_max_bytes_of(genesis)?);
     Ok(match evidence_params_of(genesis)? {
         Some((blocks, nanos)) => params.with_evidence(blocks, nanos),
         None => params,
     })
+}
+
+/// Write the consensus parameters a proposal set (kept in the chain params) into the
+/// exported genesis.json, so its InitChain stores the same chain params.
+fn write_consensus_params(genesis: &mut Value, p: &ChainParams) {
+    let cp = &mut genesis["consensus_params"];
+    cp["block"]["max_bytes"] = json!(p.max_block_bytes.to_string());
+    cp["block"]["max_gas"] = json!(p.max_block_gas.to_string());
+    cp["evidence"]["max_age_num_blocks"] = json!(p.evidence_max_age_num_blocks.to_string());
+    cp["evidence"]["max_age_duration"] = json!(p.evidence_max_age_duration_nanos.to_string());
+    cp["evidence"]["max_bytes"] = json!(p.evidence_max_bytes.to_string());
 }
 
 /// An exported genesis and what it was made from.
@@ -228,14 +258,21 @@ pub fn export_from_storage(
              but genesis.json says {chain_id:?}"
         );
     }
+    // A consensus-params proposal changes them after genesis: the export writes the ones
+    // the chain runs with.
     let stored = ChainParams::load(&snapshot)?;
-    let derived = chain_params_of(original)?;
+    let mut original = original.clone();
+    if chain_params_of(&original)? != stored {
+        write_consensus_params(&mut original, &stored);
+    }
+    let derived = chain_params_of(&original)?;
     if stored != derived {
         bail!(
             "the chain params stored at height {height} ({stored:?}) are not what \
              genesis.json's consensus_params give ({derived:?}); an import would differ"
         );
     }
+    let original = &original;
 
     let app_state = opts
         .modules
@@ -305,6 +342,11 @@ pub fn init_chain_request(genesis: &Value) -> anyhow::Result<RequestInitChain> {
             max_bytes: 0,
         }
     });
+    let evidence_max_bytes = evidence_max_bytes_of(genesis)?;
+    let evidence = evidence.map(|mut e| {
+        e.max_bytes = evidence_max_bytes;
+        e
+    });
     let initial_height = match &genesis["initial_height"] {
         Value::Null => 1,
         Value::String(s) => s.parse().context("initial_height is not an integer")?,
@@ -361,6 +403,7 @@ mod tests {
             chain_params_from_block(1000, -1),
             ChainParams {
                 max_tx_bytes: 1000,
+                max_block_bytes: 1000,
                 ..ChainParams::DEFAULT
             }
         );

@@ -3,6 +3,7 @@
 pub mod abci;
 pub mod app;
 pub mod config;
+pub mod consensus_params;
 pub mod export;
 pub mod gentx;
 pub mod grpc;

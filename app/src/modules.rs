@@ -41,6 +41,7 @@ pub static MODULES: &[&dyn Module] = &[
     &pol_distribution::DistributionModule,
     &pol_slashing::SlashingModule,
     &pol_gov::GovModule,
+    &crate::consensus_params::ConsensusParamsModule,
 ];
 
 /// `pol_module_hook_seconds{module, hook}`: what each module's block hook costs, for

@@ -140,7 +140,13 @@ impl ConsensusState {
             ),
             None => crate::export::COMETBFT_DEFAULT_EVIDENCE_MAX_AGE,
         };
-        params = params.with_evidence(blocks, nanos);
+        params = params.with_evidence(blocks, nanos).with_evidence_bytes(
+            consensus_params
+                .and_then(|p| p.evidence.as_ref())
+                .map_or(crate::export::COMETBFT_DEFAULT_EVIDENCE_MAX_BYTES, |e| {
+                    e.max_bytes
+                }),
+        );
         state.put_proto(PARAMS_KEY.to_vec(), &params);
         let ctx = BlockContext {
             chain_id: req.chain_id.clone(),
@@ -379,6 +385,17 @@ impl ConsensusState {
             Ok(out) => out,
             Err(e) => return fatal(&format!("at height {height}: {e}")),
         };
+        let consensus_param_updates = match crate::consensus_params::take_pending(&mut state) {
+            Ok(update) => update,
+            Err(e) => return fatal(&format!("reading the consensus params update: {e}")),
+        };
+        if let Some(update) = &consensus_param_updates {
+            tracing::info!(
+                height,
+                ?update,
+                "consensus params change from the next height"
+            );
+        }
         if !end.validator_updates.is_empty() {
             tracing::info!(
                 height,
@@ -416,7 +433,7 @@ impl ConsensusState {
                 .collect(),
             tx_results,
             validator_updates: end.validator_updates,
-            consensus_param_updates: None,
+            consensus_param_updates,
             app_hash: app_hash.to_vec().into(),
         }
     }

@@ -9,7 +9,7 @@
 mod consensus;
 mod latency;
 mod mempool;
-mod params;
+pub mod params;
 #[cfg(feature = "test-faults")]
 mod test_faults;
 

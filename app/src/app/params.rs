@@ -23,6 +23,15 @@ pub struct ChainParams {
     #[prost(uint64, tag = "4")]
     #[serde(default)]
     pub evidence_max_age_duration_nanos: u64,
+    /// `consensus_params.block.max_bytes` (0: not known), kept so that an export after a
+    /// consensus-params proposal writes what the chain runs with.
+    #[prost(int64, tag = "5")]
+    #[serde(default)]
+    pub max_block_bytes: i64,
+    /// `consensus_params.evidence.max_bytes` (0: not known).
+    #[prost(int64, tag = "6")]
+    #[serde(default)]
+    pub evidence_max_bytes: i64,
 }
 
 impl ChainParams {
@@ -31,6 +40,8 @@ impl ChainParams {
         max_block_gas: 100_000_000,
         evidence_max_age_num_blocks: 0,
         evidence_max_age_duration_nanos: 0,
+        max_block_bytes: 0,
+        evidence_max_bytes: 0,
     };
 
     /// With the consensus parameters' evidence max age (ignored unless both are positive).
@@ -39,6 +50,12 @@ impl ChainParams {
             self.evidence_max_age_num_blocks = max_age_num_blocks as u64;
             self.evidence_max_age_duration_nanos = max_age_duration_nanos as u64;
         }
+        self
+    }
+
+    /// With the consensus parameters' evidence max bytes.
+    pub fn with_evidence_bytes(mut self, max_bytes: i64) -> Self {
+        self.evidence_max_bytes = max_bytes.max(0);
         self
     }
 

@@ -272,6 +272,8 @@ mod tests {
             ".tendermint.abci.EventAttribute" => tendermint_proto::abci::EventAttribute,
             ".cosmos.consensus.v1.QueryParamsRequest" => consensus::QueryParamsRequest,
             ".cosmos.consensus.v1.QueryParamsResponse" => consensus::QueryParamsResponse,
+            ".cosmos.consensus.v1.MsgUpdateParams" => consensus::MsgUpdateParams,
+            ".cosmos.consensus.v1.MsgUpdateParamsResponse" => consensus::MsgUpdateParamsResponse,
             ".tendermint.types.ConsensusParams" => tmtypes::ConsensusParams,
             ".tendermint.types.BlockParams" => tmtypes::BlockParams,
             ".tendermint.types.EvidenceParams" => tmtypes::EvidenceParams,

@@ -1,9 +1,9 @@
 //! Governance on a 4-validator network of real processes: a proposal submitted with
 //! `pold tx gov submit-proposal` that changes a Proof-of-Latency parameter (latency) and an
 //! SLA parameter passes on the validators' votes (one of them weighted), and takes effect
-//! at the same height on all four nodes, with every app hash in agreement. A second
-//! proposal carrying invalid parameters passes the vote but fails at execution and changes
-//! nothing.
+//! at the same height on all four nodes, with every app hash in agreement; a proposal of
+//! CometBFT's consensus params changes the block gas limit on every node; a proposal
+//! carrying invalid parameters passes the vote but fails at execution and changes nothing.
 
 use std::time::Duration;
 
@@ -164,6 +164,60 @@ async fn a_passed_proposal_changes_pol_parameters_at_one_height_on_every_node() 
         );
         assert_eq!(sla_params(&net, node, changed_at - 1), old_sla);
         assert_eq!(sla_params(&net, node, changed_at), sla, "node {node}");
+    }
+
+    // CometBFT's consensus params: a new block gas limit, applied by every node from the
+    // height after the proposal passed.
+    let consensus = |node: usize, height: u64| {
+        let rpc = net.nodes[node].rpc.clone();
+        async move {
+            rpc.call("consensus_params", json!({ "height": height.to_string() }))
+                .await
+                .unwrap()["consensus_params"]
+                .clone()
+        }
+    };
+    let now = net.nodes[0].rpc.latest_height().await.unwrap();
+    let current = consensus(0, now).await;
+    let old_gas: u64 = current["block"]["max_gas"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let new_gas = old_gas / 2;
+    let nanos: u64 = current["evidence"]["max_age_duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let gas_id = propose_and_vote(
+        &net,
+        dir.path(),
+        "half-the-block-gas",
+        json!([{
+            "@type": "/cosmos.consensus.v1.MsgUpdateParams",
+            "block": { "maxBytes": current["block"]["max_bytes"], "maxGas": new_gas.to_string() },
+            "evidence": {
+                "maxAgeNumBlocks": current["evidence"]["max_age_num_blocks"],
+                "maxAgeDuration": format!("{}s", nanos / 1_000_000_000),
+                "maxBytes": current["evidence"]["max_bytes"],
+            },
+            "validator": { "pubKeyTypes": ["ed25519"] },
+        }]),
+    )
+    .await;
+    wait_for_status(&net, &gas_id, "PROPOSAL_STATUS_PASSED").await;
+    let now = net.nodes[0].rpc.latest_height().await.unwrap();
+    net.wait_for_height(now + 2, Duration::from_secs(60))
+        .await
+        .unwrap();
+    for node in 0..4 {
+        let after = consensus(node, now + 2).await;
+        assert_eq!(
+            after["block"]["max_gas"],
+            new_gas.to_string(),
+            "node {node}: {after}"
+        );
     }
 
     // Invalid parameters: the proposal passes the vote, fails at execution, writes nothing.
