@@ -42,6 +42,9 @@ pub struct TestFaults {
     pub oversized_vote_extension: bool,
     /// PrepareProposal flips a bit of a vote-extension signature in the injected report.
     pub forge_latency_report: bool,
+    /// Software upgrades (plan names) this pold pretends to know, with no migration: "the
+    /// new binary" of an upgrade test.
+    pub known_upgrades: Vec<String>,
 }
 
 /// `[probe]` in app.toml: how pold probes every active provider's `Infer` endpoint.

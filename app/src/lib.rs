@@ -13,3 +13,4 @@ pub mod probe;
 pub mod query;
 pub mod services;
 pub mod tx;
+pub mod upgrades;

@@ -29,6 +29,8 @@ use tonic::service::RoutesBuilder;
 /// that commit's absentees are judged (the SDK's order), and its genesis starts a liveness
 /// record for each validator staking's genesis bonded.
 pub static MODULES: &[&dyn Module] = &[
+    // First: an upgrade migrates state before any other module runs at its height.
+    &pol_upgrade::UpgradeModule,
     &pol_auth::AuthModule,
     &pol_bank::BankModule,
     &pol_mint::MintModule,
@@ -296,6 +298,7 @@ impl Modules {
     fn base_env(&self) -> ExecEnv {
         let mut env = ExecEnv::default();
         env.insert(BlockedAccounts(self.blocked_accounts()));
+        env.insert(crate::upgrades::known());
         let modules = *self;
         env.insert(MsgRouter(std::sync::Arc::new(move |any: &Any| {
             modules.decode_msg(any).map(|(_, msg)| msg)

@@ -71,6 +71,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     if config.test_faults != crate::config::TestFaults::default() {
         tracing::warn!(faults = ?config.test_faults, "TEST FAULTS ON: this validator misbehaves on purpose");
     }
+    crate::upgrades::set_test_known(&config.test_faults.known_upgrades);
     let (stop_tx, stop_rx) = watch::channel(false);
     // Probes run off consensus; ExtendVote only reads the book they fill.
     let probes = if config.probe.enabled {

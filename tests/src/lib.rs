@@ -340,6 +340,29 @@ impl Node {
         bail!("pold did not stop within 15s after SIGTERM")
     }
 
+    /// Wait up to `timeout` for pold to exit on its own (a halt), then make sure nothing of
+    /// its process group (CometBFT) is left; `None` if it is still running.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let c = self.child.as_mut()?;
+            if let Ok(Some(status)) = c.try_wait() {
+                unsafe { libc::kill(-(c.id() as i32), libc::SIGKILL) };
+                self.child = None;
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The whole log (every start appends to it).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }

@@ -14,6 +14,7 @@ pub const SERVICES: &[&str] = &[
     "cosmos.distribution.v1beta1.Query",
     "cosmos.gov.v1.Query",
     "cosmos.gov.v1beta1.Query",
+    "cosmos.upgrade.v1beta1.Query",
     "cosmos.mint.v1beta1.Query",
     "cosmos.slashing.v1beta1.Query",
     "cosmos.tx.v1beta1.Service",
@@ -139,6 +140,7 @@ mod tests {
         use cosmos_sdk_proto::cosmos::mint::v1beta1 as mint;
         use cosmos_sdk_proto::cosmos::slashing::v1beta1 as slashing;
         use cosmos_sdk_proto::cosmos::tx::v1beta1 as tx;
+        use cosmos_sdk_proto::cosmos::upgrade::v1beta1 as upgrade;
         use tendermint_proto::types as tmtypes;
 
         type Roundtrip = fn(&[u8]) -> Vec<u8>;
@@ -290,6 +292,18 @@ mod tests {
             ".cosmos.distribution.v1beta1.MsgUpdateParamsResponse" => distribution::MsgUpdateParamsResponse,
             ".cosmos.distribution.v1beta1.MsgCommunityPoolSpend" => distribution::MsgCommunityPoolSpend,
             ".cosmos.distribution.v1beta1.MsgCommunityPoolSpendResponse" => distribution::MsgCommunityPoolSpendResponse,
+            ".cosmos.upgrade.v1beta1.QueryCurrentPlanRequest" => upgrade::QueryCurrentPlanRequest,
+            ".cosmos.upgrade.v1beta1.QueryCurrentPlanResponse" => upgrade::QueryCurrentPlanResponse,
+            ".cosmos.upgrade.v1beta1.QueryAppliedPlanRequest" => upgrade::QueryAppliedPlanRequest,
+            ".cosmos.upgrade.v1beta1.QueryAppliedPlanResponse" => upgrade::QueryAppliedPlanResponse,
+            ".cosmos.upgrade.v1beta1.QueryAuthorityRequest" => upgrade::QueryAuthorityRequest,
+            ".cosmos.upgrade.v1beta1.QueryAuthorityResponse" => upgrade::QueryAuthorityResponse,
+            ".cosmos.upgrade.v1beta1.MsgSoftwareUpgrade" => upgrade::MsgSoftwareUpgrade,
+            ".cosmos.upgrade.v1beta1.MsgSoftwareUpgradeResponse" => upgrade::MsgSoftwareUpgradeResponse,
+            ".cosmos.upgrade.v1beta1.MsgCancelUpgrade" => upgrade::MsgCancelUpgrade,
+            ".cosmos.upgrade.v1beta1.MsgCancelUpgradeResponse" => upgrade::MsgCancelUpgradeResponse,
+            ".cosmos.upgrade.v1beta1.Plan" => upgrade::Plan,
+            ".cosmos.upgrade.v1beta1.ModuleVersion" => upgrade::ModuleVersion,
             ".cosmos.gov.v1.WeightedVoteOption" => gov_v1::WeightedVoteOption,
             ".cosmos.gov.v1.Deposit" => gov_v1::Deposit,
             ".cosmos.gov.v1.Proposal" => gov_v1::Proposal,

@@ -269,3 +269,102 @@ async fn a_passed_proposal_changes_pol_parameters_at_one_height_on_every_node() 
     net.assert_app_hashes_agree(now + 2).await.unwrap();
     net.stop_all();
 }
+
+/// An upgrade proposal stops all four validators at its height with a message naming the
+/// upgrade; a restart with the same binary stops again at the same place; restarted with a
+/// binary that knows the upgrade (here: `[test_faults] known_upgrades`), the chain goes on
+/// from the same state, with every app hash in agreement and the upgrade recorded.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upgrade_stops_every_node_at_its_height_and_the_new_binary_continues() {
+    let _one = crate::ONE_NETWORK.lock().await;
+    let mut net = Network::init(NetworkOptions {
+        genesis: Some(Box::new(|g: &mut Value| {
+            let params = &mut g["app_state"]["gov"]["params"];
+            params["voting_period"] = json!(format!("{VOTING_SECS}s"));
+            params["max_deposit_period"] = json!(format!("{VOTING_SECS}s"));
+            params["expedited_voting_period"] = json!("4s");
+        })),
+        ..Default::default()
+    })
+    .unwrap();
+    net.start().unwrap();
+    net.wait_for_height(2, Duration::from_secs(90))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // The plan's height: far enough ahead for the vote, at this network's block rate.
+    let h0 = net.nodes[0].rpc.latest_height().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let h1 = net.nodes[0].rpc.latest_height().await.unwrap();
+    let per_sec = (h1 - h0).div_ceil(3).max(1);
+    let at = h1 + per_sec * (VOTING_SECS + 15);
+    let id = propose_and_vote(
+        &net,
+        dir.path(),
+        "upgrade-to-v2",
+        json!([{
+            "@type": "/cosmos.upgrade.v1beta1.MsgSoftwareUpgrade",
+            "plan": { "name": "v2", "height": at.to_string(), "info": "pold v2" },
+        }]),
+    )
+    .await;
+    wait_for_status(&net, &id, "PROPOSAL_STATUS_PASSED").await;
+    let plan = query(&net, 0, &["query", "call", "upgrade", "CurrentPlan"], 0);
+    assert_eq!(plan["plan"]["name"], "v2", "{plan}");
+    assert!(
+        net.nodes[0].rpc.latest_height().await.unwrap() < at,
+        "the vote took past the plan's height"
+    );
+
+    // Every node stops at the plan's height, naming the upgrade.
+    let needed = format!("UPGRADE \"v2\" NEEDED at height {at}");
+    for node in &mut net.nodes {
+        let status = node
+            .wait_exit(Duration::from_secs(180))
+            .unwrap_or_else(|| panic!("still running past {at}:\n{}", node.log_tail()));
+        assert!(!status.success());
+        let log = node.log();
+        assert!(
+            log.contains(&needed),
+            "{:?}",
+            log.lines()
+                .filter(|l| l.contains("UPGRADE"))
+                .collect::<Vec<_>>()
+        );
+    }
+    // The same binary stops again at the same place.
+    let said = net.nodes[0].log().matches(&needed).count();
+    net.nodes[0].start().unwrap();
+    net.nodes[0]
+        .wait_exit(Duration::from_secs(60))
+        .expect("the old binary goes past the upgrade");
+    assert!(net.nodes[0].log().matches(&needed).count() > said);
+
+    // "The new binary": it knows v2. The chain continues from the same state.
+    for node in &mut net.nodes {
+        let mut cfg = pol_app::config::AppConfig::load(&node.home).unwrap();
+        cfg.test_faults.known_upgrades = vec!["v2".into()];
+        cfg.save(&node.home).unwrap();
+        node.start().unwrap();
+    }
+    net.wait_for_height(at + 2, Duration::from_secs(120))
+        .await
+        .unwrap();
+    net.assert_app_hashes_agree(at + 2).await.unwrap();
+    let applied = query(
+        &net,
+        1,
+        &[
+            "query",
+            "call",
+            "upgrade",
+            "AppliedPlan",
+            r#"{"name": "v2"}"#,
+        ],
+        0,
+    );
+    assert_eq!(applied["height"], at.to_string(), "{applied}");
+    let plan = query(&net, 2, &["query", "call", "upgrade", "CurrentPlan"], 0);
+    assert!(plan["plan"].is_null(), "{plan}");
+    net.stop_all();
+}
