@@ -125,8 +125,8 @@ pub fn check(m: &MsgUpdateParams, unbonding_blocks: u64) -> Result<ConsensusPara
         )));
     }
     Ok(ConsensusParams {
-        block: Some(block.clone()),
-        evidence: Some(evidence.clone()),
+        block: Some(*block),
+        evidence: Some(*evidence),
         validator: Some(validator.clone()),
         version: None,
         abci: None,
@@ -135,8 +135,8 @@ pub fn check(m: &MsgUpdateParams, unbonding_blocks: u64) -> Result<ConsensusPara
 
 /// The chain params pol derives from consensus params (as InitChain derives them).
 pub fn chain_params_of(p: &ConsensusParams) -> ChainParams {
-    let block = p.block.clone().unwrap_or_default();
-    let evidence = p.evidence.clone().unwrap_or_default();
+    let block = p.block.unwrap_or_default();
+    let evidence = p.evidence.unwrap_or_default();
     let nanos = evidence
         .max_age_duration
         .map(|d| {
@@ -216,7 +216,8 @@ mod tests {
         assert_eq!(derived.max_block_gas, 50_000_000);
         assert_eq!(derived.max_tx_bytes, 1 << 20);
         assert_eq!(derived.evidence_max_age_num_blocks, 100);
-        let cases: Vec<(&str, Box<dyn Fn(&mut MsgUpdateParams)>)> = vec![
+        type Edit = Box<dyn Fn(&mut MsgUpdateParams)>;
+        let cases: Vec<(&str, Edit)> = vec![
             ("no block", Box::new(|m| m.block = None)),
             (
                 "zero bytes",

@@ -1565,8 +1565,10 @@ impl Sim {
         match self.rng.gen_range(0..5) {
             0 => Vec::new(),
             1 => {
-                let mut p = pol_reputation::Params::default();
-                p.alpha_ppm = self.rng.gen_range(100_000..=900_000);
+                let p = pol_reputation::Params {
+                    alpha_ppm: self.rng.gen_range(100_000..=900_000),
+                    ..Default::default()
+                };
                 vec![any(
                     "/pol.reputation.v1.MsgUpdateParams",
                     &pol_reputation::pb::MsgUpdateParams {
@@ -1587,8 +1589,11 @@ impl Sim {
                 )]
             }
             3 => {
-                let mut p = pol_reputation::Params::default();
-                p.alpha_ppm = 0; // invalid: the proposal fails at execution
+                // Invalid: the proposal fails at execution.
+                let p = pol_reputation::Params {
+                    alpha_ppm: 0,
+                    ..Default::default()
+                };
                 vec![any(
                     "/pol.reputation.v1.MsgUpdateParams",
                     &pol_reputation::pb::MsgUpdateParams {

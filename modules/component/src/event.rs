@@ -142,6 +142,11 @@ fn plain(v: &serde_json::Value) -> String {
     }
 }
 
+/// The event every `MsgUpdateParams` emits: which module's parameters changed.
+pub fn params_updated(module: &str) -> Event {
+    Event::new("update_params").attr("module", module)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,9 +159,4 @@ mod tests {
         assert_eq!(plain(&serde_json::json!("5")), "5");
         assert_eq!(plain(&serde_json::json!(true)), "true");
     }
-}
-
-/// The event every `MsgUpdateParams` emits: which module's parameters changed.
-pub fn params_updated(module: &str) -> Event {
-    Event::new("update_params").attr("module", module)
 }

@@ -18,23 +18,7 @@ fn decode<M: Message + Default>(what: &str, raw: &[u8]) -> Result<M, StoreError>
 /// How many entries one prefix page reads.
 const PAGE: usize = 512;
 
-/// Every entry under `prefix`, in key order.
-pub(crate) fn scan<S: StateRead + ?Sized>(
-    state: &S,
-    prefix: &[u8],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
-    let mut out = Vec::new();
-    let mut after: Option<Vec<u8>> = None;
-    loop {
-        let page = state.prefix_raw(prefix, after.as_deref(), PAGE)?;
-        let full = page.len() == PAGE;
-        after = page.last().map(|(k, _)| k.clone());
-        out.extend(page);
-        if !full {
-            return Ok(out);
-        }
-    }
-}
+pub(crate) use pol_component::state::scan;
 
 /// Ids in a time queue whose time is at or before `now_nanos`, in time order.
 fn due<S: StateRead + ?Sized>(

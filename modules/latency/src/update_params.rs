@@ -25,7 +25,7 @@ pub fn execute<S: StateWrite>(
 ) -> Result<(MsgUpdateParamsResponse, Vec<Event>), TxError> {
     let params: Params = checked_params(&m.authority, m.params.as_ref(), crate::MODULE, |p| {
         p.validate()?;
-        Ok(p.clone())
+        Ok(*p)
     })?;
     // Epochs are counted from height 0 in steps of epoch_blocks; another length would
     // renumber them under the SLA and reputation records (a coordinated upgrade's job).
