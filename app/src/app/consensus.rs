@@ -165,7 +165,13 @@ impl ConsensusState {
                 );
             }
         }
+        let from_staking = !staking_set.is_empty();
         let validators = initial_validators(&req.validators, staking_set)?;
+        if !from_staking {
+            // Validators that enter through genesis.json alone: nobody may create a staking
+            // validator with one of their consensus keys.
+            reserve_genesis_json_keys(&mut state, &validators)?;
+        }
         self.modules
             .validator_set_updated(&mut state, &validators)?;
         let writes = state.into_writes();
@@ -554,6 +560,27 @@ pub(super) fn initial_validators(
         }
     }
     Ok(from_staking)
+}
+
+/// Reserve the ed25519 consensus keys of validators staking does not know.
+fn reserve_genesis_json_keys<S: StateWrite>(
+    state: &mut S,
+    validators: &[ValidatorUpdate],
+) -> Result<(), String> {
+    use pol_staking::StakingWrite;
+    use tendermint_proto::v0_38::crypto::public_key::Sum;
+    for v in validators {
+        match v.pub_key.as_ref().and_then(|k| k.sum.as_ref()) {
+            Some(Sum::Ed25519(key)) => {
+                let key: [u8; 32] = key.as_slice().try_into().map_err(|_| {
+                    format!("genesis.json validator key of {} bytes, not 32", key.len())
+                })?;
+                state.reserve_consensus_key(&key);
+            }
+            _ => return Err("genesis.json validators must have ed25519 keys".into()),
+        }
+    }
+    Ok(())
 }
 
 /// A failure of our own storage on the consensus path: the node must stop, not guess.

@@ -298,6 +298,25 @@ fn genesis_json_validators_must_match_staking() {
     assert_eq!(initial_validators(&theirs, vec![]).unwrap(), theirs);
 }
 
+/// A validator that enters through genesis.json alone (no gentx) has its consensus key
+/// reserved: creating a staking validator with it is refused.
+#[test]
+fn genesis_json_validators_keys_cannot_be_taken_by_a_staking_validator() {
+    use pol_staking::end_block::validator_update;
+    use pol_staking::StakingRead;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_at(dir.path(), &rt);
+    let mut req = genesis(&[], 10_000_000);
+    req.validators = vec![validator_update(&ed25519_key(4), 10)];
+    let r = app.init_chain(req);
+    assert_eq!(r.validators.len(), 1);
+    finalize(&app, 1, vec![]);
+    let snapshot = app.storage().latest_snapshot();
+    let cons = pol_staking::types::consensus_address(&ed25519_key(4));
+    assert!(snapshot.consensus_key_reserved(&cons).unwrap());
+}
+
 /// Every method of every module's query services (read from the descriptors, module by
 /// module from the app's one list) is served on its ABCI path: an empty request reaches the
 /// service and gets its answer or its own refusal, never "unknown path".
