@@ -223,6 +223,11 @@ fn network_options(args: &Args) -> NetworkOptions {
             inf["min_provider_bond"] = json!("10000000");
             inf["proof_deadline_blocks"] = json!(200);
             inf["provider_unbonding_blocks"] = json!(1000);
+            // Proposals a demo can watch through: a minute to deposit, a minute to vote.
+            let gov = &mut s["gov"]["params"];
+            gov["max_deposit_period"] = json!("60s");
+            gov["voting_period"] = json!("60s");
+            gov["expedited_voting_period"] = json!("30s");
         })),
         app_config: Some(Box::new(move |_, cfg| {
             // Probes pay like traffic, from each validator's operator account.
