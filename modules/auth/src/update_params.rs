@@ -3,20 +3,19 @@
 //! nothing.
 
 use cosmos_sdk_proto::cosmos::auth::v1beta1::{MsgUpdateParams, MsgUpdateParamsResponse};
-use pol_component::authority::{authority_signer, checked_params};
+use pol_component::authority::checked_params;
 use pol_component::event::params_updated;
-use pol_component::module::MsgHandler;
-use pol_component::{Address, BlockContext, Event, TxError};
+use pol_component::{BlockContext, Event, TxError};
 use pol_store::StateWrite;
 
 use crate::AuthWrite;
 use crate::Params;
 
-pub const MSG_UPDATE_PARAMS: &str = "/cosmos.auth.v1beta1.MsgUpdateParams";
-
-pub fn signer(m: &MsgUpdateParams) -> Result<Address, TxError> {
-    authority_signer(&m.authority)
-}
+pol_component::update_params_handler!(
+    "/cosmos.auth.v1beta1.MsgUpdateParams",
+    MsgUpdateParams,
+    execute
+);
 
 pub fn execute<S: StateWrite>(
     state: &mut S,
@@ -34,10 +33,3 @@ pub fn execute<S: StateWrite>(
         vec![params_updated(crate::MODULE)],
     ))
 }
-
-pub static UPDATE_PARAMS: MsgHandler<MsgUpdateParams> = pol_component::msg_handler!(
-    MSG_UPDATE_PARAMS,
-    "/cosmos.auth.v1beta1.MsgUpdateParamsResponse",
-    signer,
-    execute
-);

@@ -47,6 +47,27 @@ pub fn checked_params<P, T>(
     parse(params).map_err(|e| TxError::INVALID_REQUEST(format!("{module} MsgUpdateParams: {e}")))
 }
 
+/// Declares a module's `MsgUpdateParams` handler beside its `execute`: `MSG_UPDATE_PARAMS`,
+/// `signer` (the message's `authority`) and `UPDATE_PARAMS`, whose response type URL is the
+/// message's with `Response` appended.
+#[macro_export]
+macro_rules! update_params_handler {
+    ($type_url:literal, $msg:ty, $execute:path) => {
+        pub const MSG_UPDATE_PARAMS: &str = $type_url;
+
+        pub fn signer(m: &$msg) -> Result<$crate::Address, $crate::TxError> {
+            $crate::authority::authority_signer(&m.authority)
+        }
+
+        pub static UPDATE_PARAMS: $crate::module::MsgHandler<$msg> = $crate::msg_handler!(
+            MSG_UPDATE_PARAMS,
+            concat!($type_url, "Response"),
+            signer,
+            $execute
+        );
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

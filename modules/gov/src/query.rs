@@ -131,6 +131,35 @@ fn tally_of(s: &Snapshot, p: &pb::Proposal) -> Result<pb::TallyResult, Status> {
     }
 }
 
+fn vote_record(s: &Snapshot, id: u64, voter: &str) -> Result<pb::Vote, Status> {
+    let who = addr("voter", voter)?;
+    s.vote(id_required(id)?, who.as_bytes())
+        .map_err(internal)?
+        .ok_or_else(|| Status::not_found(format!("voter: {voter} not found for proposal: {id}")))
+}
+
+fn deposit_record(s: &Snapshot, id: u64, depositor: &str) -> Result<pb::Deposit, Status> {
+    let who = addr("depositor", depositor)?;
+    s.deposit(id_required(id)?, who.as_bytes())
+        .map_err(internal)?
+        .ok_or_else(|| {
+            Status::not_found(format!(
+                "depositor: {depositor} not found for proposal: {id}"
+            ))
+        })
+}
+
+/// One page of the records under `prefix` of proposal `id` (its votes or its deposits).
+fn records_page<M: Message + Default>(
+    s: &Snapshot,
+    prefix: fn(u64) -> Vec<u8>,
+    id: u64,
+    page: Option<&PageRequest>,
+) -> Result<(Vec<M>, PageResponse), Status> {
+    let (entries, page) = paginate(s, &prefix(id_required(id)?), page)?;
+    Ok((decode_page(&entries)?, page))
+}
+
 fn decode_page<M: Message + Default>(entries: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<M>, Status> {
     pol_component::query::decode_all(entries)
 }
@@ -182,16 +211,7 @@ impl pb::query_server::Query for GovQuery {
     ) -> Result<Response<pb::QueryVoteResponse>, Status> {
         let s = snapshot_for(&self.storage, &request)?;
         let r = request.get_ref();
-        let voter = addr("voter", &r.voter)?;
-        let vote = s
-            .vote(id_required(r.proposal_id)?, voter.as_bytes())
-            .map_err(internal)?
-            .ok_or_else(|| {
-                Status::not_found(format!(
-                    "voter: {} not found for proposal: {}",
-                    r.voter, r.proposal_id
-                ))
-            })?;
+        let vote = vote_record(&s, r.proposal_id, &r.voter)?;
         Ok(Response::new(pb::QueryVoteResponse { vote: Some(vote) }))
     }
 
@@ -201,13 +221,14 @@ impl pb::query_server::Query for GovQuery {
     ) -> Result<Response<pb::QueryVotesResponse>, Status> {
         let s = snapshot_for(&self.storage, &request)?;
         let r = request.get_ref();
-        let (entries, page) = paginate(
+        let (votes, page) = records_page(
             &s,
-            &state_key::votes_of(id_required(r.proposal_id)?),
+            state_key::votes_of,
+            r.proposal_id,
             r.pagination.as_ref(),
         )?;
         Ok(Response::new(pb::QueryVotesResponse {
-            votes: decode_page(&entries)?,
+            votes,
             pagination: Some(page),
         }))
     }
@@ -244,16 +265,7 @@ impl pb::query_server::Query for GovQuery {
     ) -> Result<Response<pb::QueryDepositResponse>, Status> {
         let s = snapshot_for(&self.storage, &request)?;
         let r = request.get_ref();
-        let depositor = addr("depositor", &r.depositor)?;
-        let deposit = s
-            .deposit(id_required(r.proposal_id)?, depositor.as_bytes())
-            .map_err(internal)?
-            .ok_or_else(|| {
-                Status::not_found(format!(
-                    "depositor: {} not found for proposal: {}",
-                    r.depositor, r.proposal_id
-                ))
-            })?;
+        let deposit = deposit_record(&s, r.proposal_id, &r.depositor)?;
         Ok(Response::new(pb::QueryDepositResponse {
             deposit: Some(deposit),
         }))
@@ -265,13 +277,14 @@ impl pb::query_server::Query for GovQuery {
     ) -> Result<Response<pb::QueryDepositsResponse>, Status> {
         let s = snapshot_for(&self.storage, &request)?;
         let r = request.get_ref();
-        let (entries, page) = paginate(
+        let (deposits, page) = records_page(
             &s,
-            &state_key::deposits_of(id_required(r.proposal_id)?),
+            state_key::deposits_of,
+            r.proposal_id,
             r.pagination.as_ref(),
         )?;
         Ok(Response::new(pb::QueryDepositsResponse {
-            deposits: decode_page(&entries)?,
+            deposits,
             pagination: Some(page),
         }))
     }
@@ -342,20 +355,8 @@ impl legacy_pb::query_server::Query for LegacyGovQuery {
         request: Request<legacy_pb::QueryVoteRequest>,
     ) -> Result<Response<legacy_pb::QueryVoteResponse>, Status> {
         let s = snapshot_for(&self.0.storage, &request)?;
-        let voter = addr("voter", &request.get_ref().voter)?;
-        let vote = s
-            .vote(
-                id_required(request.get_ref().proposal_id)?,
-                voter.as_bytes(),
-            )
-            .map_err(internal)?
-            .ok_or_else(|| {
-                Status::not_found(format!(
-                    "voter: {} not found for proposal: {}",
-                    request.get_ref().voter,
-                    request.get_ref().proposal_id
-                ))
-            })?;
+        let r = request.get_ref();
+        let vote = vote_record(&s, r.proposal_id, &r.voter)?;
         Ok(Response::new(legacy_pb::QueryVoteResponse {
             vote: Some(legacy::vote_of(&vote)),
         }))
@@ -367,12 +368,12 @@ impl legacy_pb::query_server::Query for LegacyGovQuery {
     ) -> Result<Response<legacy_pb::QueryVotesResponse>, Status> {
         let s = snapshot_for(&self.0.storage, &request)?;
         let r = request.get_ref();
-        let (entries, page) = paginate(
+        let (votes, page): (Vec<pb::Vote>, _) = records_page(
             &s,
-            &state_key::votes_of(id_required(r.proposal_id)?),
+            state_key::votes_of,
+            r.proposal_id,
             r.pagination.as_ref(),
         )?;
-        let votes: Vec<pb::Vote> = decode_page(&entries)?;
         Ok(Response::new(legacy_pb::QueryVotesResponse {
             votes: votes.iter().map(legacy::vote_of).collect(),
             pagination: Some(page),
@@ -435,16 +436,7 @@ impl legacy_pb::query_server::Query for LegacyGovQuery {
     ) -> Result<Response<legacy_pb::QueryDepositResponse>, Status> {
         let s = snapshot_for(&self.0.storage, &request)?;
         let r = request.get_ref();
-        let depositor = addr("depositor", &r.depositor)?;
-        let deposit = s
-            .deposit(id_required(r.proposal_id)?, depositor.as_bytes())
-            .map_err(internal)?
-            .ok_or_else(|| {
-                Status::not_found(format!(
-                    "depositor: {} not found for proposal: {}",
-                    r.depositor, r.proposal_id
-                ))
-            })?;
+        let deposit = deposit_record(&s, r.proposal_id, &r.depositor)?;
         Ok(Response::new(legacy_pb::QueryDepositResponse {
             deposit: Some(legacy::deposit_of(&deposit)),
         }))
@@ -456,12 +448,12 @@ impl legacy_pb::query_server::Query for LegacyGovQuery {
     ) -> Result<Response<legacy_pb::QueryDepositsResponse>, Status> {
         let s = snapshot_for(&self.0.storage, &request)?;
         let r = request.get_ref();
-        let (entries, page) = paginate(
+        let (deposits, page): (Vec<pb::Deposit>, _) = records_page(
             &s,
-            &state_key::deposits_of(id_required(r.proposal_id)?),
+            state_key::deposits_of,
+            r.proposal_id,
             r.pagination.as_ref(),
         )?;
-        let deposits: Vec<pb::Deposit> = decode_page(&entries)?;
         Ok(Response::new(legacy_pb::QueryDepositsResponse {
             deposits: deposits.iter().map(legacy::deposit_of).collect(),
             pagination: Some(page),

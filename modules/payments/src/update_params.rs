@@ -3,20 +3,15 @@
 //! nothing.
 
 use crate::pb::{MsgUpdateParams, MsgUpdateParamsResponse};
-use pol_component::authority::{authority_signer, checked_params};
+use pol_component::authority::checked_params;
 use pol_component::event::params_updated;
-use pol_component::module::MsgHandler;
-use pol_component::{Address, BlockContext, Event, TxError};
+use pol_component::{BlockContext, Event, TxError};
 use pol_store::StateWrite;
 
 use crate::view::{PaymentsRead, PaymentsWrite};
 use crate::Params;
 
-pub const MSG_UPDATE_PARAMS: &str = "/pol.payments.v1.MsgUpdateParams";
-
-pub fn signer(m: &MsgUpdateParams) -> Result<Address, TxError> {
-    authority_signer(&m.authority)
-}
+pol_component::update_params_handler!("/pol.payments.v1.MsgUpdateParams", MsgUpdateParams, execute);
 
 pub fn execute<S: StateWrite>(
     state: &mut S,
@@ -41,10 +36,3 @@ pub fn execute<S: StateWrite>(
         vec![params_updated(crate::MODULE)],
     ))
 }
-
-pub static UPDATE_PARAMS: MsgHandler<MsgUpdateParams> = pol_component::msg_handler!(
-    MSG_UPDATE_PARAMS,
-    "/pol.payments.v1.MsgUpdateParamsResponse",
-    signer,
-    execute
-);
