@@ -5,9 +5,11 @@
 //! * [`commitment`]: Poseidon commitment to the weights;
 //! * [`circuit`]: the R1CS circuit; [`statement`]: the public statement and its packing;
 //! * keys ([`setup_insecure_seeded`], [`ProvingKey`], [`VerifyingKey`],
-//!   [`PreparedVerifyingKey`]), [`prove`], [`verify`], [`batch_verify`].
+//!   [`PreparedVerifyingKey`]), [`prove`], [`verify`], [`batch_verify`];
+//! * [`ceremony`]: the multi-party trusted setup (powers of tau, phase 2, finalisation).
 
 pub mod batch;
+pub mod ceremony;
 pub mod circuit;
 pub mod commitment;
 pub mod keys;

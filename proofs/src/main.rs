@@ -1,5 +1,7 @@
 //! `pol-proofs`: setup, prove and verify attestations from files.
 
+mod ceremony_cli;
+
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use pol_proofs::commitment::commit;
@@ -52,7 +54,7 @@ enum Cmd {
         arch: ArchArgs,
         /// INSECURE deterministic setup from this seed (local networks only: anyone who knows
         /// the seed can forge proofs). Without it the toxic waste comes from the OS RNG and is
-        /// discarded (single-party setup; production needs a phase-2 ceremony).
+        /// discarded (single-party setup; production keys come from `pol-proofs ceremony`).
         #[arg(long)]
         insecure_seed: Option<u64>,
         #[arg(long)]
@@ -121,6 +123,12 @@ enum Cmd {
         /// Distinct proofs to generate for the batches (the rest are re-randomized copies).
         #[arg(long, default_value_t = 16)]
         distinct: usize,
+    },
+    /// Multi-party trusted-setup ceremony: powers of tau (phase 1), per-circuit phase 2,
+    /// finalisation into .pk/.vk keys. One command per participant and step.
+    Ceremony {
+        #[command(subcommand)]
+        cmd: ceremony_cli::CeremonyCmd,
     },
     /// Verifies proofs: one (--statement, --proof) pair, or every <i>.stmt/<i>.proof pair of
     /// --dir in one batch.
@@ -424,6 +432,7 @@ fn main() -> anyhow::Result<()> {
             batch_reps,
             distinct,
         )?,
+        Cmd::Ceremony { cmd } => ceremony_cli::run(cmd)?,
         Cmd::Verify {
             vk,
             statement,
