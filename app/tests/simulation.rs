@@ -2790,6 +2790,20 @@ impl Sim {
         assert_eq!(snap.version(), Some(height));
         let ctx = |what: String| format!("seed {:#x}, height {height}: {what}", self.opts.seed);
 
+        // Store: no empty value anywhere. ICS23 cannot prove an empty leaf, so one would
+        // also break the absence proofs of every key next to it.
+        let empty: Vec<String> = scan(&snap, b"")
+            .unwrap()
+            .into_iter()
+            .filter(|(_, v)| v.is_empty())
+            .map(|(k, _)| String::from_utf8_lossy(&k).into_owned())
+            .collect();
+        assert!(
+            empty.is_empty(),
+            "{}",
+            ctx(format!("empty values under {empty:?}"))
+        );
+
         // Bank: every balance, summed per denom.
         let prefix = pol_bank::state_key::BALANCE_PREFIX;
         let mut sums: BTreeMap<String, u128> = BTreeMap::new();

@@ -21,8 +21,11 @@ mod tree;
 
 pub use error::StoreError;
 pub use snapshot::Snapshot;
-pub use state::{MemState, StateDelta, StateRead, StateReadExt, StateWrite, StateWriteExt};
-pub use storage::{Changeset, PreparedCommit, Storage, StorageConfig};
+pub use state::{
+    decode_record, encode_record, MemState, StateDelta, StateRead, StateReadExt, StateWrite,
+    StateWriteExt, EMPTY_RECORD,
+};
+pub use storage::{open_sled, Changeset, PreparedCommit, Storage, StorageConfig};
 
 /// A version is a block height.
 pub type Version = u64;

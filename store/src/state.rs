@@ -94,13 +94,38 @@ impl<T: StateRead + ?Sized> StateRead for std::sync::Arc<T> {
     }
 }
 
-/// Protobuf helpers for reading (values in state are protobuf).
+/// How a protobuf record whose encoding is empty (every field at its default: a validator's
+/// zero commission, an empty community pool) is stored. ICS23 cannot prove an empty leaf,
+/// and an unprovable leaf also breaks the absence proofs of the keys next to it, so no
+/// value in state may be empty. A single `0x00` byte is never a protobuf encoding (field
+/// number 0 does not exist), so the marker cannot be mistaken for a record.
+pub const EMPTY_RECORD: &[u8] = &[0x00];
+
+/// `m`'s protobuf encoding, or [`EMPTY_RECORD`] when that is empty.
+pub fn encode_record<M: prost::Message>(m: &M) -> Vec<u8> {
+    let bytes = m.encode_to_vec();
+    if bytes.is_empty() {
+        EMPTY_RECORD.to_vec()
+    } else {
+        bytes
+    }
+}
+
+/// The inverse of [`encode_record`].
+pub fn decode_record<M: prost::Message + Default>(bytes: &[u8]) -> Result<M, prost::DecodeError> {
+    if bytes == EMPTY_RECORD {
+        return Ok(M::default());
+    }
+    M::decode(bytes)
+}
+
+/// Protobuf helpers for reading (values in state are protobuf, see [`encode_record`]).
 pub trait StateReadExt: StateRead {
     /// Decode the value under `key`; a value that does not decode is `StoreError::Corrupt`.
     fn get_proto<M: prost::Message + Default>(&self, key: &[u8]) -> Result<Option<M>, StoreError> {
         match self.get_raw(key)? {
             None => Ok(None),
-            Some(bytes) => M::decode(bytes.as_slice()).map(Some).map_err(|e| {
+            Some(bytes) => decode_record::<M>(&bytes).map(Some).map_err(|e| {
                 StoreError::Corrupt(format!(
                     "value under key {:?} does not decode as {}: {e}",
                     String::from_utf8_lossy(key),
@@ -119,7 +144,7 @@ pub trait StateReadExt: StateRead {
     ) -> Result<Vec<(Vec<u8>, M)>, StoreError> {
         self.prefix_raw(prefix, start_after, limit)?
             .into_iter()
-            .map(|(k, v)| match M::decode(v.as_slice()) {
+            .map(|(k, v)| match decode_record::<M>(&v) {
                 Ok(m) => Ok((k, m)),
                 Err(e) => Err(StoreError::Corrupt(format!(
                     "value under key {:?} does not decode as {}: {e}",
@@ -134,8 +159,9 @@ impl<T: StateRead + ?Sized> StateReadExt for T {}
 
 /// Protobuf helpers for writing.
 pub trait StateWriteExt: StateWrite {
+    /// Store `value` as [`encode_record`] does (never an empty value).
     fn put_proto<M: prost::Message>(&mut self, key: Vec<u8>, value: &M) {
-        self.put_raw(key, value.encode_to_vec())
+        self.put_raw(key, encode_record(value))
     }
 }
 impl<T: StateWrite + ?Sized> StateWriteExt for T {}

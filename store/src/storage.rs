@@ -209,28 +209,34 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// internal nodes of about 1 KiB, i.e. under ~100 MiB; a tree of a million keys has ~70k).
 const NODE_CACHE_GENERATION: usize = 50_000;
 
+/// Open the raw sled database under a store (what `Storage::open` does first; tools and tests
+/// that inspect or damage a store's files use it too).
+///
+/// sled releases its file lock asynchronously after the last handle is dropped (its background
+/// threads hold the database a little longer), so an immediate reopen in the same process can
+/// see the lock still held: that case is retried for up to five seconds.
+pub fn open_sled(path: &std::path::Path) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match sled::Config::new().path(path).open() {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 impl Storage {
     /// Open (or create) the store at `path`. Validates the latest version: its recorded root
     /// must equal the hash of the JMT root node stored for it; an inconsistent database is
     /// refused with `StoreError::Corrupt`.
     pub fn open(path: &std::path::Path, config: StorageConfig) -> Result<Storage, StoreError> {
-        // sled releases its file lock asynchronously after the last handle is dropped (its
-        // background threads hold the database a little longer), so an immediate reopen in the
-        // same process can see the lock still held: retry that case briefly.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        let db = loop {
-            match sled::Config::new().path(path).open() {
-                Ok(db) => break db,
-                Err(sled::Error::Io(e))
-                    if e.to_string().contains("could not acquire lock")
-                        && std::time::Instant::now() < deadline =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        };
-        Self::from_db(db, config)
+        Self::from_db(open_sled(path)?, config)
     }
 
     /// Open a throwaway in-memory store (tests, tools).

@@ -775,7 +775,7 @@ fn refuses_inconsistent_database() {
     }
     {
         // Forge the latest record to point at a different root.
-        let db = sled::open(dir.path()).unwrap();
+        let db = pol_store::open_sled(dir.path()).unwrap();
         let mut latest = db.get(b"mlatest").unwrap().unwrap().to_vec();
         latest[10] ^= 1;
         db.insert(b"mlatest", latest).unwrap();
@@ -791,7 +791,7 @@ fn refuses_inconsistent_database() {
     }
     {
         // Corrupt a raw-index value and a JMT node: reads report Corrupt, never panic.
-        let db = sled::open(dir.path()).unwrap();
+        let db = pol_store::open_sled(dir.path()).unwrap();
         let keys: Vec<_> = db.iter().map(|e| e.unwrap().0).collect();
         for k in keys {
             if k[0] == b'k' || k[0] == b'n' {
@@ -812,7 +812,7 @@ fn refuses_inconsistent_database() {
     // a foreign database is refused
     let dir = tempfile::tempdir().unwrap();
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = pol_store::open_sled(dir.path()).unwrap();
         db.insert(b"hello", b"world").unwrap();
         db.flush().unwrap();
     }
@@ -824,8 +824,9 @@ fn refuses_inconsistent_database() {
 
 #[test]
 fn empty_values_are_stored_and_read_back() {
-    // Empty values are legal state (an all-default protobuf message encodes to zero bytes),
-    // distinct from absence, and merkleized (the root changes). ICS23 cannot prove them.
+    // The store keeps an empty value, distinct from absence, and merkleizes it (the root
+    // changes). ICS23 cannot prove it, nor the absence of its neighbours: modules store
+    // records with `put_proto`, which never writes one (see the next test).
     let dir = tempfile::tempdir().unwrap();
     let s = open(&dir, 0);
     let r1 = commit(&s, 1, cs(&[("marker", Some("x"))]));
@@ -842,6 +843,52 @@ fn empty_values_are_stored_and_read_back() {
     let r3 = commit(&s, 3, cs(&[("marker", None)]));
     assert_ne!(r3, r2);
     assert_eq!(s.latest_snapshot().get_raw(b"marker").unwrap(), None);
+}
+
+/// An all-default record (here a zero `u64`, whose protobuf encoding is empty) is stored as
+/// `EMPTY_RECORD`, reads back as the default, and keeps every proof next to it valid.
+#[test]
+fn all_default_records_are_stored_provably() {
+    use pol_store::EMPTY_RECORD;
+    let mut m = StateDelta::new(MemState::default());
+    m.put_proto(b"zero".to_vec(), &0u64);
+    m.put_proto(b"seven".to_vec(), &7u64);
+    assert_eq!(m.get_raw(b"zero").unwrap(), Some(EMPTY_RECORD.to_vec()));
+    assert_eq!(m.get_proto::<u64>(b"zero").unwrap(), Some(0));
+    assert_eq!(m.get_proto::<u64>(b"seven").unwrap(), Some(7));
+    assert_eq!(pol_store::decode_record::<u64>(EMPTY_RECORD).unwrap(), 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir, 0);
+    let mut writes = BTreeMap::new();
+    for i in 0..64u64 {
+        // Every other record all-default.
+        writes.insert(
+            format!("rec/{i}").into_bytes(),
+            Some(pol_store::encode_record(&(i % 2))),
+        );
+    }
+    commit(
+        &s,
+        1,
+        Changeset {
+            writes,
+            ..Default::default()
+        },
+    );
+    let snap = s.latest_snapshot();
+    let root = snap.root_hash();
+    for i in 0..64u64 {
+        let key = format!("rec/{i}").into_bytes();
+        let (v, proof) = snap.get_with_proof(&key).unwrap();
+        assert!(verify_exist(&root, &proof, &key, &v.unwrap()), "{i}");
+    }
+    for i in 0..500u64 {
+        let key = format!("absent/{i}").into_bytes();
+        let (v, proof) = snap.get_with_proof(&key).unwrap();
+        assert_eq!(v, None);
+        assert!(verify_absent(&root, &proof, &key), "{i}");
+    }
 }
 
 #[test]
@@ -894,8 +941,8 @@ fn corrupt_bytes_never_panic() {
     for round in 0..12 {
         let dir = tempfile::tempdir().unwrap();
         {
-            let src = sled::open(base.path()).unwrap();
-            let dst = sled::open(dir.path()).unwrap();
+            let src = pol_store::open_sled(base.path()).unwrap();
+            let dst = pol_store::open_sled(dir.path()).unwrap();
             for e in src.iter() {
                 let (k, v) = e.unwrap();
                 let mut v = v.to_vec();

@@ -40,7 +40,7 @@ pub fn decode_all<M: prost::Message + Default>(
 ) -> Result<Vec<M>, Status> {
     entries
         .iter()
-        .map(|(_, v)| M::decode(v.as_slice()).map_err(internal))
+        .map(|(_, v)| pol_store::decode_record::<M>(v).map_err(internal))
         .collect()
 }
 

@@ -55,7 +55,7 @@ where
     scan(state, prefix)?
         .into_iter()
         .map(|(_, v)| {
-            M::decode(v.as_slice())
+            pol_store::decode_record::<M>(&v)
                 .map_err(|e| TxError::INTERNAL(format!("{module}: stored record: {e}")))
         })
         .collect()

@@ -3,7 +3,7 @@
 use cosmos_sdk_proto::cosmos::distribution::v1beta1 as pb;
 use pol_component::dec::DecError;
 use pol_component::{Address, Dec, DecCoins};
-use pol_store::{StateRead, StateWrite, StoreError};
+use pol_store::{StateRead, StateWrite, StateWriteExt, StoreError};
 use prost::Message;
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +14,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 }
 
 fn decode<M: Message + Default>(what: &str, raw: &[u8]) -> Result<M, StoreError> {
-    M::decode(raw).map_err(|e| corrupt(what, e))
+    pol_store::decode_record(raw).map_err(|e| corrupt(what, e))
 }
 
 fn dec_coins(
@@ -241,7 +241,7 @@ pub trait DistributionWrite: StateWrite {
         let fp = pb::FeePool {
             community_pool: pool.to_proto(),
         };
-        self.put_raw(state_key::FEE_POOL.to_vec(), fp.encode_to_vec());
+        self.put_proto(state_key::FEE_POOL.to_vec(), &fp);
     }
 
     /// Set (or, for the delegator itself, clear) where its rewards go.
@@ -257,14 +257,14 @@ pub trait DistributionWrite: StateWrite {
         let m = pb::ValidatorOutstandingRewards {
             rewards: r.to_proto(),
         };
-        self.put_raw(state_key::outstanding(val), m.encode_to_vec());
+        self.put_proto(state_key::outstanding(val), &m);
     }
 
     fn put_accumulated_commission(&mut self, val: &Address, c: &DecCoins) {
         let m = pb::ValidatorAccumulatedCommission {
             commission: c.to_proto(),
         };
-        self.put_raw(state_key::commission(val), m.encode_to_vec());
+        self.put_proto(state_key::commission(val), &m);
     }
 
     fn put_current_rewards(&mut self, val: &Address, rewards: &DecCoins, period: u64) {
@@ -272,7 +272,7 @@ pub trait DistributionWrite: StateWrite {
             rewards: rewards.to_proto(),
             period,
         };
-        self.put_raw(state_key::current(val), m.encode_to_vec());
+        self.put_proto(state_key::current(val), &m);
     }
 
     fn put_historical_rewards(
@@ -290,7 +290,7 @@ pub trait DistributionWrite: StateWrite {
                 cumulative_reward_ratio: ratio.to_proto(),
                 reference_count,
             };
-            self.put_raw(key, m.encode_to_vec());
+            self.put_proto(key, &m);
         }
     }
 

@@ -5,7 +5,8 @@ pub const PARAMS: &[u8] = b"gov/params";
 pub const NEXT_PROPOSAL_ID: &[u8] = b"gov/next_id";
 pub const CONSTITUTION: &[u8] = b"gov/constitution";
 pub const PROPOSAL_PREFIX: &[u8] = b"gov/proposal/";
-/// Proposals in their deposit period, by deposit end time then id.
+/// Proposals in their deposit period, by deposit end time then id (→ 1: the store cannot
+/// prove an empty value).
 pub const INACTIVE_PREFIX: &[u8] = b"gov/inactive/";
 /// Proposals in their voting period, by voting end time then id.
 pub const ACTIVE_PREFIX: &[u8] = b"gov/active/";

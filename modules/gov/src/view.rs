@@ -12,7 +12,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 }
 
 fn decode<M: Message + Default>(what: &str, raw: &[u8]) -> Result<M, StoreError> {
-    M::decode(raw).map_err(|e| corrupt(what, e))
+    pol_store::decode_record::<M>(raw).map_err(|e| corrupt(what, e))
 }
 
 /// How many entries one prefix page reads.
@@ -179,7 +179,7 @@ pub trait GovWrite: StateWrite {
     }
 
     fn enqueue_deposit_end(&mut self, end_nanos: i128, id: u64) {
-        self.put_raw(state_key::inactive(end_nanos, id), Vec::new());
+        self.put_raw(state_key::inactive(end_nanos, id), vec![1]);
     }
 
     fn dequeue_deposit_end(&mut self, end_nanos: i128, id: u64) {
@@ -187,7 +187,7 @@ pub trait GovWrite: StateWrite {
     }
 
     fn enqueue_voting_end(&mut self, end_nanos: i128, id: u64) {
-        self.put_raw(state_key::active(end_nanos, id), Vec::new());
+        self.put_raw(state_key::active(end_nanos, id), vec![1]);
     }
 
     fn dequeue_voting_end(&mut self, end_nanos: i128, id: u64) {

@@ -8,7 +8,8 @@ use crate::pb::{self, Params};
 use crate::state_key;
 
 fn decode<M: Message + Default>(bytes: &[u8], what: &str) -> Result<M, StoreError> {
-    M::decode(bytes).map_err(|e| StoreError::Corrupt(format!("latency: {what}: {e}")))
+    pol_store::decode_record::<M>(bytes)
+        .map_err(|e| StoreError::Corrupt(format!("latency: {what}: {e}")))
 }
 
 /// Read access to latency state; implemented for every [`StateRead`].

@@ -11,7 +11,8 @@ use crate::{math, pb, state_key};
 pub use pol_component::state::{atomic, scan};
 
 fn decode<M: prost::Message + Default>(what: &str, v: &[u8]) -> Result<M, StoreError> {
-    M::decode(v).map_err(|e| StoreError::Corrupt(format!("staking {what}: {e}")))
+    pol_store::decode_record::<M>(v)
+        .map_err(|e| StoreError::Corrupt(format!("staking {what}: {e}")))
 }
 
 fn addr_value(v: &[u8]) -> Result<Address, StoreError> {
