@@ -2292,7 +2292,7 @@ impl Sim {
         let models = self.random_models(&have);
         let msg = ipb::MsgRegisterProvider {
             provider: self.addrs[who].to_string(),
-            endpoint: format!("http://10.0.0.{who}:50051"),
+            endpoint: format!("http://provider-{who}.pol-sim.net:50051"),
             models,
             sla: Some(ipb::Sla {
                 max_p99_latency_us: self.rng.gen_range(1_000..100_000),

@@ -21,6 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Model",
         "Sla",
         "Provider",
+        "ProviderRecord",
         "Obligation",
         "Attestation",
         "CorrectnessFault",

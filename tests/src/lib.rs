@@ -221,6 +221,7 @@ impl Node {
                 &format!("127.0.0.1:{}", ports.metrics),
                 "--timeout-commit",
                 &opts.timeout_commit,
+                "--allow-private-endpoints",
             ],
         )?;
         // Point app.toml at the CometBFT we were given and the requested gas floor.

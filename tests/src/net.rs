@@ -522,6 +522,7 @@ fn pold_init(
             &format!("{host}:{}", ports.metrics),
             "--timeout-commit",
             timeout_commit,
+            "--allow-private-endpoints",
         ],
     )?;
     Ok(())

@@ -38,6 +38,10 @@ pub struct InitArgs {
     /// CometBFT timeout_commit (block interval floor), e.g. "1s" or "200ms".
     #[arg(long, default_value = "1s")]
     timeout_commit: String,
+    /// Let providers register loopback, private and link-local endpoints (a localnet or a
+    /// test network; sets `inference.params.allow_private_endpoints` in genesis).
+    #[arg(long)]
+    allow_private_endpoints: bool,
 }
 
 #[derive(clap::Subcommand)]
@@ -159,9 +163,14 @@ pub fn init(home: &Path, a: InitArgs) -> anyhow::Result<()> {
         g["consensus_params"]["evidence"]["max_age_duration"] =
             json!((u128::from(unbonding) * interval).to_string());
     }
-    g["app_state"] = serde_json::to_value(
-        pol_genesis::default_app_state(pol_app::modules::MODULES).map_err(anyhow::Error::msg)?,
-    )?;
+    let mut app_state =
+        pol_genesis::default_app_state(pol_app::modules::MODULES).map_err(anyhow::Error::msg)?;
+    if a.allow_private_endpoints {
+        app_state
+            .edit(|i: &mut pol_inference::GenesisState| i.params.allow_private_endpoints = true)
+            .map_err(anyhow::Error::msg)?;
+    }
+    g["app_state"] = serde_json::to_value(app_state)?;
     std::fs::write(&genesis_path, serde_json::to_string_pretty(&g)?)?;
 
     let config = AppConfig {

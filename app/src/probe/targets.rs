@@ -29,6 +29,9 @@ pub struct Target {
     pub receipt_pubkey: [u8; 32],
     /// At least one.
     pub models: Vec<ProbeModel>,
+    /// Probe only if the endpoint resolves to public addresses (the chain does not allow
+    /// private endpoints; a registered DNS name may still point at a private address).
+    pub public_only: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +88,7 @@ impl TargetSource for ChainTargets {
 /// is left out with a warning: the chain validates these on registration, so this only
 /// guards against a corrupt or foreign state.
 pub fn active_targets<S: StateRead + ?Sized>(state: &S) -> Result<Vec<Target>, StoreError> {
+    let public_only = !state.inference_params()?.allow_private_endpoints;
     let mut out = Vec::new();
     for (_, v) in scan(state, state_key::PROVIDER_PREFIX)? {
         let p = <pb::Provider as prost::Message>::decode(v.as_slice())
@@ -93,7 +97,7 @@ pub fn active_targets<S: StateRead + ?Sized>(state: &S) -> Result<Vec<Target>, S
             continue;
         }
         match target_of(state, &p)? {
-            Ok(t) => out.push(t),
+            Ok(t) => out.push(Target { public_only, ..t }),
             Err(why) => tracing::warn!(provider = %p.address, "not probing: {why}"),
         }
     }
@@ -148,6 +152,7 @@ fn target_of<S: StateRead + ?Sized>(
         endpoint: p.endpoint.clone(),
         receipt_pubkey,
         models,
+        public_only: false,
     }))
 }
 
@@ -217,6 +222,7 @@ mod tests {
                     input_len: 64,
                     output_len: 10,
                 }],
+                public_only: true,
             }]
         );
     }

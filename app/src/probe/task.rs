@@ -80,7 +80,7 @@ pub fn spawn(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let chain_id: Arc<str> = chain_id.into();
-        let permits = Arc::new(Semaphore::new(timing.max_concurrency));
+        let permits = Arc::new(ProbePermits::new(timing.max_concurrency));
         let mut running: BTreeMap<[u8; 20], (Target, JoinHandle<()>)> = BTreeMap::new();
         loop {
             let src = source.clone();
@@ -173,7 +173,7 @@ async fn probe_loop(
     corpus: Arc<Corpus>,
     payer: Arc<dyn ProbePayer>,
     book: Arc<ProbeBook>,
-    permits: Arc<Semaphore>,
+    permits: Arc<ProbePermits>,
     timing: ProbeTiming,
 ) {
     let mut rng = StdRng::from_entropy();
@@ -189,8 +189,26 @@ async fn probe_loop(
     }
     // Start at a random phase so providers are not probed in lockstep.
     tokio::time::sleep(jittered(&mut rng, timing.interval) / 2).await;
+    let mut resolved: Option<(Instant, Result<(), String>)> = None;
+    let mut timed_out = false;
     loop {
-        let Ok(permit) = permits.clone().acquire_owned().await else {
+        if target.public_only {
+            let fresh = resolved
+                .as_ref()
+                .is_some_and(|(at, _)| at.elapsed() < RESOLVE_EVERY);
+            if !fresh {
+                resolved = Some((Instant::now(), resolves_to_public(&target.endpoint).await));
+            }
+            if let Some((_, Err(why))) = &resolved {
+                // Not measured at all: the chain only accepts public endpoints.
+                tracing::warn!(provider = %label, endpoint = %target.endpoint, "probe: not probing: {why}");
+                metrics::counter!("pol_probe_refused_endpoints_total", "provider" => label.clone())
+                    .increment(1);
+                tokio::time::sleep(RESOLVE_EVERY).await;
+                continue;
+            }
+        }
+        let Ok(permit) = permits.acquire(timed_out).await else {
             return;
         };
         let result = match &channel {
@@ -212,6 +230,7 @@ async fn probe_loop(
             )),
         };
         drop(permit);
+        timed_out = matches!(result, Err(ProbeFailure::Timeout));
         let now = Instant::now();
         match result {
             // Not paid for yet (the prober's channel is opening): nothing to count.
@@ -235,6 +254,70 @@ async fn probe_loop(
             }
         }
         tokio::time::sleep(jittered(&mut rng, timing.interval)).await;
+    }
+}
+
+/// How long a check that an endpoint resolves to public addresses is trusted.
+const RESOLVE_EVERY: Duration = Duration::from_secs(60);
+
+/// Every address `endpoint`'s host resolves to is public.
+async fn resolves_to_public(endpoint: &str) -> Result<(), String> {
+    let host = pol_inference::endpoint::endpoint_host(endpoint)
+        .ok_or_else(|| format!("{endpoint:?} has no host"))?;
+    let port = endpoint
+        .parse::<tonic::codegen::http::Uri>()
+        .ok()
+        .and_then(|u| u.port_u16())
+        .unwrap_or(if endpoint.starts_with("https") {
+            443
+        } else {
+            80
+        });
+    let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|e| format!("resolving {host}: {e}"))?
+        .collect();
+    match addrs
+        .iter()
+        .find(|a| !pol_inference::endpoint::is_public_ip(a.ip()))
+    {
+        Some(a) => Err(format!(
+            "{host} resolves to {}, not a public address",
+            a.ip()
+        )),
+        None if addrs.is_empty() => Err(format!("{host} resolves to nothing")),
+        None => Ok(()),
+    }
+}
+
+/// The probe task's concurrency. Providers whose last probe timed out (black holes, or
+/// ones gone down) draw from a small pool of their own, so that however many of them are
+/// registered they hold at most that pool for their timeouts, and the responsive
+/// providers keep their probe rate.
+pub struct ProbePermits {
+    responsive: Arc<Semaphore>,
+    timing_out: Arc<Semaphore>,
+}
+
+impl ProbePermits {
+    pub fn new(max_concurrency: usize) -> Self {
+        let max = max_concurrency.max(1);
+        ProbePermits {
+            responsive: Arc::new(Semaphore::new(max)),
+            timing_out: Arc::new(Semaphore::new((max / 8).max(1))),
+        }
+    }
+
+    async fn acquire(
+        &self,
+        timed_out: bool,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, tokio::sync::AcquireError> {
+        let pool = if timed_out {
+            &self.timing_out
+        } else {
+            &self.responsive
+        };
+        pool.clone().acquire_owned().await
     }
 }
 
@@ -329,28 +412,30 @@ mod tests {
         }
     }
 
-    /// A provider whose endpoint accepts connections and never answers times out, and one
-    /// whose endpoint refuses connections fails; neither stalls the other's loop.
-    #[tokio::test]
-    async fn hanging_and_refusing_providers_fail_independently() {
-        use super::super::book::BookConfig;
-        use super::super::targets::{ProbeModel, StaticTargets};
-
-        // Accepts TCP and never speaks HTTP/2.
+    /// Accepts TCP and never speaks HTTP/2 (a black hole).
+    async fn hanging_endpoint() -> std::net::SocketAddr {
         let hang = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let hang_addr = hang.local_addr().unwrap();
-        let _keep = tokio::spawn(async move {
+        let addr = hang.local_addr().unwrap();
+        tokio::spawn(async move {
             let mut held = Vec::new();
             while let Ok((s, _)) = hang.accept().await {
                 held.push(s);
             }
         });
-        // Bound, then closed: connections are refused.
-        let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let refused_addr = refused.local_addr().unwrap();
-        drop(refused);
+        addr
+    }
 
-        let target = |b: u8, addr: std::net::SocketAddr| Target {
+    /// Bound, then closed: connections are refused at once.
+    fn refusing_endpoint() -> std::net::SocketAddr {
+        let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = refused.local_addr().unwrap();
+        drop(refused);
+        addr
+    }
+
+    fn target(b: u8, addr: std::net::SocketAddr, public_only: bool) -> Target {
+        use super::super::targets::ProbeModel;
+        Target {
             provider: [b; 20],
             endpoint: format!("http://{addr}"),
             receipt_pubkey: [b; 32],
@@ -359,9 +444,21 @@ mod tests {
                 input_len: 4,
                 output_len: 2,
             }],
-        };
+            public_only,
+        }
+    }
+
+    /// Probes `targets` (20 ms interval, 300 ms timeout) for `run`; the windows, in
+    /// provider order.
+    async fn probe_for(
+        targets: Vec<Target>,
+        max_concurrency: usize,
+        run: Duration,
+    ) -> Vec<pol_latency::ProviderWindow> {
+        use super::super::book::BookConfig;
+        use super::super::targets::StaticTargets;
         let book = Arc::new(ProbeBook::new(BookConfig {
-            window_samples: 100,
+            window_samples: 1000,
             window_age: None,
             max_receipts: 8,
             latency_scale_ppm: 0,
@@ -372,22 +469,37 @@ mod tests {
                 interval: Duration::from_millis(20),
                 timeout: Duration::from_millis(300),
                 refresh: Duration::from_millis(100),
-                max_concurrency: 4,
+                max_concurrency,
                 chain_interval: false,
                 chain_timeout: false,
             },
             "pol-test-1".into(),
             Arc::new(Corpus::default()),
-            Arc::new(StaticTargets(vec![
-                target(1, hang_addr),
-                target(2, refused_addr),
-            ])),
+            Arc::new(StaticTargets(targets)),
             Arc::new(super::super::pay::NoPayment),
             book.clone(),
             stop_rx,
         );
-        tokio::time::sleep(Duration::from_millis(1200)).await;
+        tokio::time::sleep(run).await;
         let w = book.windows_at(Instant::now());
+        assert_eq!(book.receipt_count(), 0);
+        stop_tx.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(2), handle)
+            .await
+            .expect("the probe task stops on shutdown")
+            .unwrap();
+        w
+    }
+
+    /// A provider whose endpoint accepts connections and never answers times out, and one
+    /// whose endpoint refuses connections fails; neither stalls the other's loop.
+    #[tokio::test]
+    async fn hanging_and_refusing_providers_fail_independently() {
+        let targets = vec![
+            target(1, hanging_endpoint().await, false),
+            target(2, refusing_endpoint(), false),
+        ];
+        let w = probe_for(targets, 4, Duration::from_millis(1200)).await;
         assert_eq!(w.len(), 2, "{w:?}");
         let (hung, refusing) = (&w[0], &w[1]);
         // The hanging one gets about one probe per timeout; the refusing one many more.
@@ -398,12 +510,45 @@ mod tests {
         assert!(refusing.samples >= 5, "{refusing:?}");
         assert_eq!(refusing.samples, refusing.failures);
         assert!(refusing.samples > 2 * hung.samples, "{w:?}");
-        assert_eq!(book.receipt_count(), 0);
-        stop_tx.send(true).unwrap();
-        tokio::time::timeout(Duration::from_secs(2), handle)
-            .await
-            .expect("the probe task stops on shutdown")
-            .unwrap();
+    }
+
+    /// Attack: register many black-hole endpoints so that they hold every probe permit for
+    /// their timeouts and the other providers go unprobed. Those timing out share a pool of
+    /// their own (1 permit of 4 here): the responsive provider keeps its rate. With one
+    /// shared pool it got about one probe per (12 / 4) timeouts, under 10 in 3 s.
+    #[tokio::test]
+    async fn black_hole_providers_do_not_starve_the_others() {
+        let mut targets = Vec::new();
+        for b in 1..=12 {
+            targets.push(target(b, hanging_endpoint().await, false));
+        }
+        targets.push(target(13, refusing_endpoint(), false));
+        let w = probe_for(targets, 4, Duration::from_millis(3000)).await;
+        let answering = w.iter().find(|w| w.provider == [13; 20]).unwrap();
+        assert!(answering.samples >= 30, "{answering:?}");
+        let hung: u64 = w
+            .iter()
+            .filter(|w| w.provider != [13; 20])
+            .map(|w| u64::from(w.samples))
+            .sum();
+        // After their first timeouts, the twelve share one permit: about 10 probes in all.
+        assert!(hung <= 30, "{hung} probes of black holes: {w:?}");
+    }
+
+    /// On a chain without private endpoints, a target whose host resolves to a private
+    /// address is never probed (nothing is recorded for it); one allowed is.
+    #[tokio::test]
+    async fn endpoints_resolving_to_private_addresses_are_not_probed_on_a_public_chain() {
+        let targets = vec![
+            target(1, refusing_endpoint(), true),
+            target(2, refusing_endpoint(), false),
+        ];
+        let w = probe_for(targets, 4, Duration::from_millis(600)).await;
+        assert!(w.iter().all(|w| w.provider != [1; 20]), "{w:?}");
+        assert!(
+            w.iter().any(|w| w.provider == [2; 20] && w.samples > 0),
+            "{w:?}"
+        );
     }
 
     #[test]

@@ -150,7 +150,7 @@ pub fn end_block<S: StateWrite>(
         if bond > 0 {
             events.extend(state.send_coins(&bond_pool(), &addr, &[Coin::new(&denom, bond)])?);
         }
-        state.delete_provider(&p)?;
+        state.retire_provider(&p, ctx.height)?;
         events.extend(EVENTS.emit(&pb::EventProviderUnbonded {
             provider: p.address.clone(),
             returned: format!("{bond}{denom}"),

@@ -40,6 +40,8 @@ pub struct GenesisState {
     pub architectures: Vec<pb::Architecture>,
     pub models: Vec<pb::Model>,
     pub providers: Vec<pb::Provider>,
+    /// What is kept of accounts that were providers and left (see `ProviderRecord`).
+    pub provider_records: Vec<pb::ProviderRecord>,
     pub obligations: Vec<pb::Obligation>,
     pub attestations: Vec<pb::Attestation>,
     pub faults: Vec<pb::CorrectnessFault>,
@@ -124,6 +126,7 @@ impl ModuleGenesis for GenesisState {
             }
         }
         let mut providers = BTreeSet::new();
+        let mut departed = BTreeSet::new();
         for p in &self.providers {
             let a = addr(&p.address, "provider")?;
             if !providers.insert(a) {
@@ -145,6 +148,10 @@ impl ModuleGenesis for GenesisState {
             if p.receipt_pubkey.len() != 32 || p.sla.is_none() {
                 return Err(err(format!("provider {}: receipt key or sla", p.address)));
             }
+            if p.next_sla.is_some() {
+                crate::msg::validate_sla(p.next_sla.as_ref())
+                    .map_err(|e| err(format!("provider {} next_sla: {}", p.address, e.log)))?;
+            }
             match ProviderStatus::try_from(p.status) {
                 Ok(ProviderStatus::Active | ProviderStatus::Jailed) => {}
                 Ok(ProviderStatus::Unbonding) if p.unbonding_completion_height > 0 => {}
@@ -155,6 +162,21 @@ impl ModuleGenesis for GenesisState {
                         status_name(p.status)
                     )))
                 }
+            }
+        }
+        for r in &self.provider_records {
+            let a = addr(&r.address, "provider record")?;
+            if providers.contains(&a) {
+                return Err(err(format!(
+                    "{} is both a provider and a departed provider's record",
+                    r.address
+                )));
+            }
+            if !departed.insert(a) {
+                return Err(err(format!("provider record {} listed twice", r.address)));
+            }
+            if !r.min_bond.is_empty() {
+                amount(&r.min_bond, "provider record min_bond")?;
             }
         }
         let mut states = BTreeMap::new();
@@ -234,6 +256,9 @@ impl ModuleGenesis for GenesisState {
                 );
             }
         }
+        for r in &self.provider_records {
+            state.put_provider_record(r)?;
+        }
         let mut escrow: u128 = 0;
         let mut max_id = 0;
         for o in &self.obligations {
@@ -294,6 +319,7 @@ impl ModuleGenesis for GenesisState {
             architectures: scan_decoded(state, state_key::ARCH_PREFIX, "inference")?,
             models: scan_decoded(state, state_key::MODEL_PREFIX, "inference")?,
             providers: scan_decoded(state, state_key::PROVIDER_PREFIX, "inference")?,
+            provider_records: scan_decoded(state, state_key::PROVIDER_RECORD_PREFIX, "inference")?,
             obligations: scan_decoded(state, state_key::OBLIGATION_PREFIX, "inference")?,
             attestations: scan_decoded(state, state_key::ATTESTATION_PREFIX, "inference")?,
             faults: scan_decoded(state, state_key::FAULT_PREFIX, "inference")?,

@@ -18,11 +18,13 @@
 //! `receipt` is the receipt format the worker signs.
 
 pub mod end_block;
+pub mod endpoint;
 pub mod error;
 pub mod genesis;
 pub mod invariants;
 pub mod module;
 pub mod msg;
+pub mod next_sla;
 pub mod params;
 pub mod penalties;
 pub mod query;
@@ -52,6 +54,7 @@ pub const QUERY_SERVICE: &str = "pol.inference.v1.Query";
 pub use end_block::end_block;
 pub use genesis::GenesisState;
 pub use msg::{probe_submitter, record_probe_receipt};
+pub use next_sla::apply_next_slas;
 pub use params::Params;
 pub use penalties::{jail, raise_min_bond, required_bond, slash_bond, SlashResult};
 pub use query::InferenceQuery;

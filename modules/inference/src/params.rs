@@ -28,6 +28,9 @@ pub struct Params {
     /// Receipts older than this against block time are refused (workers must keep the data
     /// behind a receipt for this long plus `proof_deadline_blocks` of block time).
     pub max_receipt_age_secs: u64,
+    /// Accept provider endpoints on loopback, private and link-local addresses and local
+    /// names (localnets and tests); a public chain leaves it off (see `endpoint`).
+    pub allow_private_endpoints: bool,
 }
 
 impl Default for Params {
@@ -45,6 +48,7 @@ impl Default for Params {
             max_models_per_provider: 32,
             max_endpoint_len: 256,
             max_receipt_age_secs: 900,
+            allow_private_endpoints: false,
         }
     }
 }
@@ -109,6 +113,7 @@ impl Params {
             max_models_per_provider: self.max_models_per_provider,
             max_endpoint_len: self.max_endpoint_len,
             max_receipt_age_secs: self.max_receipt_age_secs,
+            allow_private_endpoints: self.allow_private_endpoints,
         }
     }
 
@@ -126,6 +131,7 @@ impl Params {
             max_models_per_provider: p.max_models_per_provider,
             max_endpoint_len: p.max_endpoint_len,
             max_receipt_age_secs: p.max_receipt_age_secs,
+            allow_private_endpoints: p.allow_private_endpoints,
         })
     }
 }

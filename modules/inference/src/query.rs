@@ -142,6 +142,21 @@ impl Query for InferenceQuery {
         }))
     }
 
+    async fn provider_record(
+        &self,
+        request: Request<pb::QueryProviderRecordRequest>,
+    ) -> Result<Response<pb::QueryProviderRecordResponse>, Status> {
+        let snapshot = snapshot_for(&self.storage, &request)?;
+        let a = account(&request.get_ref().address)?;
+        let record = snapshot
+            .provider_record(&a)
+            .map_err(internal)?
+            .ok_or_else(|| not_found(format!("{a} has no record of a departed provider")))?;
+        Ok(Response::new(pb::QueryProviderRecordResponse {
+            record: Some(record),
+        }))
+    }
+
     async fn providers(
         &self,
         request: Request<pb::QueryProvidersRequest>,

@@ -124,6 +124,20 @@ pub fn fault(addr: &Address, obligation: u64) -> Vec<u8> {
     [&faults_of(addr)[..], &obligation.to_be_bytes()[..]].concat()
 }
 
+/// `inference/next_sla/<address 20>` → address: providers with an SLA waiting for the epoch
+/// boundary (`Provider.next_sla`).
+pub const NEXT_SLA_PREFIX: &[u8] = b"inference/next_sla/";
+pub fn next_sla(addr: &Address) -> Vec<u8> {
+    [NEXT_SLA_PREFIX, addr.as_bytes()].concat()
+}
+
+/// `inference/provider_record/<address 20>` → `ProviderRecord`: what is kept of a provider
+/// whose unbonding completed, until the account registers again.
+pub const PROVIDER_RECORD_PREFIX: &[u8] = b"inference/provider_record/";
+pub fn provider_record(addr: &Address) -> Vec<u8> {
+    [PROVIDER_RECORD_PREFIX, addr.as_bytes()].concat()
+}
+
 /// `inference/provider_unbonding/<completion height 8><address 20>` → address.
 pub const PROVIDER_UNBONDING_PREFIX: &[u8] = b"inference/provider_unbonding/";
 pub fn provider_unbonding(height: u64, addr: &Address) -> Vec<u8> {

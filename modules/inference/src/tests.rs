@@ -76,6 +76,7 @@ fn params(sample_rate_ppm: u32) -> Params {
         sample_rate_ppm,
         proof_deadline_blocks: 5,
         missed_proof_slash_ppm: 100_000,
+        allow_private_endpoints: true,
         ..Params::default()
     }
 }
@@ -992,6 +993,80 @@ fn raised_min_bond_compounds_and_gates_reactivation_with_jail_time() {
     assert!(slash_bond(&mut s, &addr(PROVIDER), 1_000).unwrap().slashed > 0);
 }
 
+/// Attack: shed penalties by leaving and registering again. Before `ProviderRecord`, the
+/// record was deleted when the bond came back, so the account returned with the params'
+/// minimum bond, no faults and no jail.
+#[test]
+fn penalties_follow_the_account_through_deregistration_and_registration() {
+    let mut s = market(0);
+    raise_min_bond(&mut s, &addr(PROVIDER), 500_000).unwrap();
+    jail(&mut s, &addr(PROVIDER), 1_000, "sla").unwrap();
+    let mut p = provider_rec(&s);
+    p.faults = 3;
+    p.attested = 7;
+    s.put_provider(&p, Some(&provider_rec(&s))).unwrap();
+    let raised = required_bond(&p, &params(0)).unwrap();
+    assert_eq!(raised, 15_000_000);
+
+    // Jailed, it leaves; the bond comes back after unbonding and the record is kept.
+    let r = execute_deregister_provider(
+        &mut s,
+        &ctx(5),
+        &MsgDeregisterProvider {
+            provider: addr(PROVIDER).to_string(),
+        },
+    )
+    .unwrap();
+    end_block(&mut s, &ctx(r.0.completion_height), &[0; 32]).unwrap();
+    assert!(s.provider(&addr(PROVIDER)).unwrap().is_none());
+    let record = s.provider_record(&addr(PROVIDER)).unwrap().unwrap();
+    assert_eq!(
+        (record.faults, record.attested, record.min_bond.as_str()),
+        (3, 7, "15000000")
+    );
+    assert_eq!(record.jailed_until_height, 1_000);
+    assert_eq!(record.departed_height, r.0.completion_height);
+    // The record is exported and imported with the rest.
+    let exported = GenesisState::export(&s).unwrap();
+    assert_eq!(exported.provider_records, vec![record.clone()]);
+    let mut both = exported.clone();
+    both.providers.push(p.clone());
+    assert!(both.validate().unwrap_err().contains("both a provider"));
+
+    // Coming back with the params' minimum is refused: the raised minimum still holds.
+    let mut msg = register_provider_msg();
+    msg.bond = Some(cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
+        denom: "upol".into(),
+        amount: params(0).min_provider_bond.to_string(),
+    });
+    assert_code(
+        execute_register_provider(&mut s, &ctx(30), &msg),
+        error::BOND_TOO_LOW,
+        "15000000upol (raised",
+    );
+    // With enough bond it registers, with its faults, and jailed until its old release.
+    msg.bond.as_mut().unwrap().amount = raised.to_string();
+    let (_, events) = execute_register_provider(&mut s, &ctx(30), &msg).unwrap();
+    let p = provider_rec(&s);
+    assert_eq!(
+        (p.faults, p.attested, p.min_bond.as_str()),
+        (3, 7, "15000000")
+    );
+    assert_eq!(p.status, ProviderStatus::Jailed as i32);
+    assert_eq!(p.jailed_until_height, 1_000);
+    assert!(events.iter().any(|e| e.kind == "provider_jailed"));
+    assert!(s.provider_record(&addr(PROVIDER)).unwrap().is_none());
+    // It serves again only once the jail is over.
+    let top_up = MsgUpdateProvider {
+        provider: addr(PROVIDER).to_string(),
+        ..Default::default()
+    };
+    execute_update_provider(&mut s, &ctx(999), &top_up).unwrap();
+    assert_eq!(provider_rec(&s).status, ProviderStatus::Jailed as i32);
+    execute_update_provider(&mut s, &ctx(1_000), &top_up).unwrap();
+    assert_eq!(provider_rec(&s).status, ProviderStatus::Active as i32);
+}
+
 #[test]
 fn a_missed_proof_jails_under_the_providers_raised_min_bond() {
     let mut s = market(1_000_000);
@@ -1141,6 +1216,7 @@ fn events_come_typed_and_legacy_from_one_message() {
             ("endpoint".to_string(), "http://127.0.0.1:7000".to_string()),
             ("models".to_string(), MODEL.to_string()),
             ("bond".to_string(), bond.clone()),
+            ("returning".to_string(), "false".to_string()),
         ]
     );
     // Right after it, the typed event as the Cosmos SDK emits one: the full message name,
@@ -1164,6 +1240,7 @@ fn events_come_typed_and_legacy_from_one_message() {
                 "provider".to_string(),
                 json(serde_json::json!(addr(4).to_string()))
             ),
+            ("returning".to_string(), json(serde_json::json!(false))),
         ]
     );
     // 64-bit numbers are JSON strings in the typed event, plain in the legacy one.

@@ -39,6 +39,11 @@ pub trait InferenceRead: StateRead {
         self.get_proto(&state_key::provider(addr))
     }
 
+    /// What is kept of `addr`'s earlier life as a provider, if it left.
+    fn provider_record(&self, addr: &Address) -> Result<Option<pb::ProviderRecord>, StoreError> {
+        self.get_proto(&state_key::provider_record(addr))
+    }
+
     fn obligation(&self, id: u64) -> Result<Option<pb::Obligation>, StoreError> {
         self.get_proto(&state_key::obligation(id))
     }
@@ -149,16 +154,37 @@ pub trait InferenceWrite: StateWrite + InferenceRead {
                 addr.as_bytes().to_vec(),
             );
         }
+        if p.next_sla.is_some() {
+            self.put_raw(state_key::next_sla(&addr), addr.as_bytes().to_vec());
+        } else if old.is_some_and(|o| o.next_sla.is_some()) {
+            self.delete(state_key::next_sla(&addr));
+        }
         self.put_proto(state_key::provider(&addr), p);
         Ok(())
     }
 
-    fn delete_provider(&mut self, p: &pb::Provider) -> Result<(), StoreError> {
+    /// Remove a provider whose unbonding completed, keeping its penalties and track record
+    /// as a `ProviderRecord` for when the account registers again.
+    fn retire_provider(&mut self, p: &pb::Provider, height: u64) -> Result<(), StoreError> {
         let addr = stored_address(&p.address)?;
         for m in &p.models {
             self.delete(state_key::provider_by_model(m, &addr));
         }
         self.delete(state_key::provider(&addr));
+        self.delete(state_key::next_sla(&addr));
+        self.put_provider_record(&pb::ProviderRecord {
+            address: p.address.clone(),
+            attested: p.attested,
+            faults: p.faults,
+            min_bond: p.min_bond.clone(),
+            jailed_until_height: p.jailed_until_height,
+            departed_height: height,
+        })
+    }
+
+    fn put_provider_record(&mut self, r: &pb::ProviderRecord) -> Result<(), StoreError> {
+        let addr = stored_address(&r.address)?;
+        self.put_proto(state_key::provider_record(&addr), r);
         Ok(())
     }
 

@@ -27,8 +27,10 @@
 //!
 //! # Order
 //!
-//! Measured candidates first, then unmeasured ones (their latency is unknown, not good);
-//! within each group by score, descending; ties by p99 ascending, then price ascending,
+//! Measured candidates that keep their own SLA first, then measured ones whose aggregate
+//! breaks it (p99 or failure rate above what the provider declared: it promised what it
+//! does not deliver, whatever its score), then unmeasured ones (their latency is unknown,
+//! not good); within each group by score, descending; ties by p99 ascending, then price ascending,
 //! then address bytes ascending. `limit` (0 = all) keeps the first entries.
 
 use std::cmp::Reverse;
@@ -101,6 +103,15 @@ struct Candidate {
 impl Candidate {
     fn p99(&self) -> u32 {
         self.aggregate.as_ref().map_or(0, |a| a.p99_us.max(1))
+    }
+
+    /// The aggregate keeps the provider's declared SLA (true when unmeasured).
+    fn within_sla(&self) -> bool {
+        let (Some(a), Some(sla)) = (&self.aggregate, &self.provider.sla) else {
+            return true;
+        };
+        u64::from(a.p99_us) <= sla.max_p99_latency_us
+            && a.failure_rate_ppm <= sla.max_failure_rate_ppm
     }
 }
 
@@ -178,6 +189,7 @@ pub fn route<S: StateRead + ?Sized>(
     scored.sort_by_key(|(c, _, _, score)| {
         (
             c.aggregate.is_none(),
+            !c.within_sla(),
             Reverse(*score),
             c.p99(),
             c.price,
@@ -210,6 +222,7 @@ pub fn route<S: StateRead + ?Sized>(
                 latency_score_ppm: l,
                 price_score_ppm: p,
                 receipt_pubkey: c.provider.receipt_pubkey.clone(),
+                within_sla: c.within_sla(),
             }
         })
         .collect();
@@ -309,6 +322,14 @@ fn reasons(c: &Candidate, fastest: Option<u32>, cheapest: u128, denom: &str, sco
     };
     parts.push(price);
     parts.push(format!("reputation {}", fraction(c.reputation_ppm)));
+    if !c.within_sla() {
+        let sla = c.provider.sla.unwrap_or_default();
+        parts.push(format!(
+            "outside its own SLA (p99 ≤ {}, failures ≤ {}; ranked after every provider keeping its SLA)",
+            ms(u32::try_from(sla.max_p99_latency_us).unwrap_or(u32::MAX)),
+            percent(sla.max_failure_rate_ppm)
+        ));
+    }
     format!("{}; score {}", parts.join(", "), fraction(score))
 }
 
@@ -331,6 +352,11 @@ mod tests {
 
     fn state() -> State {
         let mut s = StateDelta::new(MemState::default());
+        // The figures below were worked out with a never-judged provider at 0.5.
+        s.put_reputation_params(&pol_reputation::Params {
+            initial_ppm: 500_000,
+            ..Default::default()
+        });
         s.put_model(&Model {
             id: MODEL.into(),
             ..Default::default()
@@ -431,6 +457,46 @@ mod tests {
         provider(&mut s, 7, 1, ProviderStatus::Active, &["other"]);
         measured(&mut s, 7, 1_000, 500, 0);
         s
+    }
+
+    /// A provider whose consensus figures break its own declared SLA ranks after every
+    /// measured provider that keeps its SLA, however good its score.
+    #[test]
+    fn providers_outside_their_own_sla_rank_after_those_within() {
+        let mut s = state();
+        let with_sla = |s: &mut State, b: u8, p99_us: u64| {
+            let old = s.provider(&addr(b)).unwrap().unwrap();
+            let mut p = old.clone();
+            p.sla = Some(pol_inference::pb::Sla {
+                max_p99_latency_us: p99_us,
+                max_failure_rate_ppm: 10_000,
+            });
+            s.put_provider(&p, Some(&old)).unwrap();
+        };
+        // 1: fastest and cheapest, but promised 5 ms and delivers 10 ms.
+        active(&mut s, 1, 100);
+        measured(&mut s, 1, 10_000, 4_000, 0);
+        with_sla(&mut s, 1, 5_000);
+        // 2: slower and dearer, within its 50 ms SLA.
+        active(&mut s, 2, 300);
+        measured(&mut s, 2, 40_000, 20_000, 0);
+        with_sla(&mut s, 2, 50_000);
+        // 3: fails 2% against a 1% bound.
+        active(&mut s, 3, 100);
+        measured(&mut s, 3, 10_000, 4_000, 20_000);
+        with_sla(&mut s, 3, 50_000);
+        // 4: unmeasured.
+        active(&mut s, 4, 100);
+        let r = route(&s, MODEL, None, 0).unwrap();
+        let order: Vec<u8> = ranked(&r).iter().map(|e| e.1).collect();
+        assert_eq!(order, vec![2, 1, 3, 4]);
+        assert!(r.entries[0].score_ppm < r.entries[1].score_ppm);
+        let within: Vec<bool> = r.entries.iter().map(|e| e.within_sla).collect();
+        assert_eq!(within, vec![true, false, false, true]);
+        assert!(r.entries[1]
+            .reasons
+            .contains("outside its own SLA (p99 ≤ 5.0 ms"));
+        assert!(!r.entries[0].reasons.contains("outside"));
     }
 
     #[test]

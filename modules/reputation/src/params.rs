@@ -7,7 +7,10 @@ use crate::{pb, PPM};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Params {
-    /// A provider's reputation before its first judged epoch.
+    /// A provider's reputation before its first judged epoch. Low, so that a fresh account
+    /// (a provider shedding a bad record under a new address, a Sybil) starts behind every
+    /// provider with a track record: at 0.1 and `alpha` 0.2, perfect epochs lift it to 0.28,
+    /// 0.42, 0.54, ...; the account that left keeps its reputation and comes back to it.
     pub initial_ppm: u32,
     /// A validator's measurer reputation before its first measured epoch.
     pub initial_measurer_ppm: u32,
@@ -29,7 +32,7 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            initial_ppm: 500_000,
+            initial_ppm: 100_000,
             initial_measurer_ppm: 1_000_000,
             alpha_ppm: 200_000,
             min_weight_ppm: 100_000,

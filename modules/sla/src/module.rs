@@ -33,8 +33,11 @@ impl Module for SlaModule {
         let Some(e) = shared.get::<crate::EpochObservations>() else {
             return Ok(EndBlockOutcome::default());
         };
+        let mut events = crate::judge_epoch(&mut state, ctx, e.epoch, &e.providers)?;
+        // The next epoch is judged against the SLAs declared during this one.
+        events.extend(pol_inference::apply_next_slas(&mut state)?);
         Ok(EndBlockOutcome {
-            events: crate::judge_epoch(&mut state, ctx, e.epoch, &e.providers)?,
+            events,
             ..Default::default()
         })
     }

@@ -351,3 +351,56 @@ fn genesis_export_then_init_reproduces_the_state() {
     bad.params.base_slash_ppm = 200_000;
     assert!(bad.validate().is_err());
 }
+
+/// Attack: loosen the SLA in the last block of an epoch the provider is about to miss. The
+/// SLA declared by `MsgUpdateProvider` waits for the epoch boundary, so the epoch is judged
+/// against the SLA that held through it, and the new one applies to the next epoch.
+#[test]
+fn an_sla_loosened_in_an_epochs_last_block_applies_from_the_next_epoch() {
+    use pol_component::module::{ExecEnv, Module as _};
+    let mut s = market(1);
+    let loose = ipb::Sla {
+        max_p99_latency_us: 1_000_000,
+        max_failure_rate_ppm: 500_000,
+    };
+    // Last block of epoch 1: the provider (p99 30 ms against 20 ms) loosens its SLA.
+    pol_inference::msg::execute_update_provider(
+        &mut s,
+        &ctx(100),
+        &ipb::MsgUpdateProvider {
+            provider: addr(1).to_string(),
+            sla: Some(loose),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let p = provider(&s, 1);
+    assert_eq!(p.sla.unwrap().max_p99_latency_us, SLA_P99);
+    assert_eq!(p.next_sla, Some(loose));
+
+    let end_epoch = |s: &mut State, height: u64, epoch: u64| {
+        let mut env = ExecEnv::default();
+        env.insert(EpochObservations {
+            epoch,
+            providers: vec![obs(1, 30_000, 0)],
+        });
+        SlaModule
+            .end_block(s, &ctx(height), &[0; 32], &mut env)
+            .unwrap()
+            .events
+    };
+    // Epoch 1 is judged against the SLA it ran under: missed, slashed 3.5%.
+    let events = end_epoch(&mut s, 100, 1);
+    assert_eq!(bond(&s, 1), BOND - 3_500_000);
+    assert_eq!(s.sla_violations(&addr(1)).unwrap().len(), 1);
+    // Then the declared SLA is in force.
+    assert!(events
+        .iter()
+        .any(|e| e.kind == "pol.inference.v1.EventSlaInForce"));
+    let p = provider(&s, 1);
+    assert_eq!((p.sla, p.next_sla), (Some(loose), None));
+    // Epoch 2, same latency, judged against the new SLA: met.
+    end_epoch(&mut s, 200, 2);
+    assert_eq!(bond(&s, 1), BOND - 3_500_000);
+    assert_eq!(s.sla_violations(&addr(1)).unwrap().len(), 1);
+}

@@ -115,12 +115,14 @@ path = "{model}"
             endpoint: url.clone(),
             receipt_pubkey: key,
             models: models.clone(),
+            public_only: false,
         },
         Target {
             provider: IMPOSTOR,
             endpoint: url.clone(),
             receipt_pubkey: [7; 32],
             models,
+            public_only: false,
         },
     ];
 

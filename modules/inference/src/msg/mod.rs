@@ -96,30 +96,9 @@ fn price(s: &str, what: &str) -> Result<u128, TxError> {
     parse_amount(s).ok_or_else(|| TxError::INVALID_COINS(format!("{what} {s:?} is not an amount")))
 }
 
-fn validate_endpoint(e: &str, params: &Params) -> Result<(), TxError> {
-    let rest = e
-        .strip_prefix("http://")
-        .or_else(|| e.strip_prefix("https://"))
-        .ok_or_else(|| {
-            error::INVALID_ENDPOINT(format!(
-                "endpoint {e:?} must start with http:// or https://"
-            ))
-        })?;
-    if rest.is_empty() || e.len() > params.max_endpoint_len as usize {
-        return Err(error::INVALID_ENDPOINT(format!(
-            "endpoint must name a host and be at most {} bytes",
-            params.max_endpoint_len
-        )));
-    }
-    if e.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(error::INVALID_ENDPOINT(
-            "endpoint must not contain spaces or control characters",
-        ));
-    }
-    Ok(())
-}
+pub(crate) use crate::endpoint::validate_endpoint;
 
-fn validate_sla(sla: Option<&pb::Sla>) -> Result<pb::Sla, TxError> {
+pub(crate) fn validate_sla(sla: Option<&pb::Sla>) -> Result<pb::Sla, TxError> {
     let sla = sla.ok_or_else(|| error::INVALID_SLA("sla is required"))?;
     if sla.max_p99_latency_us == 0 {
         return Err(error::INVALID_SLA(

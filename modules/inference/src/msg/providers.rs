@@ -32,37 +32,63 @@ pub fn execute_register_provider<S: StateWrite>(
     let price = price(&m.price_per_inference, "price_per_inference")?;
     validate_receipt_key(&m.receipt_pubkey)?;
     let bond = bond_coin(m.bond.as_ref(), &params)?;
-    if bond < params.min_provider_bond {
+    // An account that was a provider before comes back with what it had earned: its raised
+    // minimum bond, its faults and an unserved jail (reputation lives in `reputation`, keyed
+    // by the same account, and was never dropped).
+    let record = state.provider_record(&addr)?;
+    let returning = record.is_some();
+    let record = record.unwrap_or_default();
+    let jailed = record.jailed_until_height > ctx.height;
+    let mut p = pb::Provider {
+        address: addr.to_string(),
+        endpoint: m.endpoint.clone(),
+        models: m.models.clone(),
+        sla: Some(sla),
+        price_per_inference: price.to_string(),
+        receipt_pubkey: m.receipt_pubkey.clone(),
+        bond: bond.to_string(),
+        status: ProviderStatus::Active as i32,
+        unbonding_completion_height: 0,
+        registered_height: ctx.height,
+        attested: record.attested,
+        faults: record.faults,
+        min_bond: record.min_bond,
+        jailed_until_height: record.jailed_until_height,
+        next_sla: None,
+    };
+    let required = required_bond(&p, &params)?;
+    if bond < required {
+        let why = if required > params.min_provider_bond {
+            " (raised by this account's earlier SLA breaches)"
+        } else {
+            ""
+        };
         return Err(error::BOND_TOO_LOW(format!(
-            "bond {bond}{} is below the minimum {}{}",
-            params.bond_denom, params.min_provider_bond, params.bond_denom
+            "bond {bond}{} is below the minimum {required}{}{why}",
+            params.bond_denom, params.bond_denom
         )));
+    }
+    if jailed {
+        p.status = ProviderStatus::Jailed as i32;
     }
     atomic(state, |s| {
         let mut events = transfer(s, &addr, &bond_pool(), &params.bond_denom, bond)?;
-        let p = pb::Provider {
-            address: addr.to_string(),
-            endpoint: m.endpoint.clone(),
-            models: m.models.clone(),
-            sla: Some(sla),
-            price_per_inference: price.to_string(),
-            receipt_pubkey: m.receipt_pubkey.clone(),
-            bond: bond.to_string(),
-            status: ProviderStatus::Active as i32,
-            unbonding_completion_height: 0,
-            registered_height: ctx.height,
-            attested: 0,
-            faults: 0,
-            min_bond: String::new(),
-            jailed_until_height: 0,
-        };
         s.put_provider(&p, None)?;
+        s.delete(state_key::provider_record(&addr));
         events.extend(EVENTS.emit(&pb::EventRegisterProvider {
             provider: addr.to_string(),
             endpoint: m.endpoint.clone(),
             models: m.models.clone(),
             bond: format!("{bond}{}", params.bond_denom),
+            returning,
         })?);
+        if jailed {
+            events.extend(EVENTS.emit(&pb::EventProviderJailed {
+                provider: addr.to_string(),
+                reason: "registered again before its jail was over".into(),
+                jailed_until_height: p.jailed_until_height,
+            })?);
+        }
         Ok((MsgRegisterProviderResponse {}, events))
     })
 }
@@ -90,8 +116,10 @@ pub fn execute_update_provider<S: StateWrite>(
         validate_models(state, &m.models, &params)?;
         p.models = m.models.clone();
     }
-    if m.sla.is_some() {
-        p.sla = Some(validate_sla(m.sla.as_ref())?);
+    // A new SLA waits for the epoch boundary (see `next_sla`).
+    let declared = m.sla.as_ref().map(|s| validate_sla(Some(s))).transpose()?;
+    if declared.is_some() {
+        p.next_sla = declared;
     }
     if !m.price_per_inference.is_empty() {
         p.price_per_inference = price(&m.price_per_inference, "price_per_inference")?.to_string();
@@ -125,6 +153,8 @@ pub fn execute_update_provider<S: StateWrite>(
         events.extend(EVENTS.emit(&pb::EventUpdateProvider {
             provider: addr.to_string(),
             bond: format!("{bond}{}", params.bond_denom),
+            next_sla_max_p99_latency_us: declared.map_or(0, |s| s.max_p99_latency_us),
+            next_sla_max_failure_rate_ppm: declared.map_or(0, |s| s.max_failure_rate_ppm),
         })?);
         Ok((MsgUpdateProviderResponse {}, events))
     })
