@@ -209,6 +209,7 @@ pub fn route_entry_json(e: &pol_latency::pb::RouteEntry) -> Value {
         "endpoint": e.endpoint,
         "score_ppm": e.score_ppm,
         "has_measurement": e.has_measurement,
+        "within_sla": e.within_sla,
         "p99_us": e.p99_us,
         "p50_us": e.p50_us,
         "failure_rate_ppm": e.failure_rate_ppm,

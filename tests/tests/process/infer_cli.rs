@@ -276,10 +276,12 @@ async fn pold_infer_routes_to_the_measured_provider_and_verifies_its_receipt() {
             &dead_endpoint,
             "--models",
             MODEL,
+            // An SLA that promises nothing: a provider breaking its own SLA would rank
+            // after the working one, and this checks the client's failover past rank 1.
             "--max-p99-us",
-            "50000",
+            "3600000000",
             "--max-failure-ppm",
-            "10000",
+            "1000000",
             "--price",
             &CHEAP.to_string(),
             "--receipt-pubkey",
@@ -307,6 +309,7 @@ async fn pold_infer_routes_to_the_measured_provider_and_verifies_its_receipt() {
         serde_json::to_string_pretty(&ranked).unwrap()
     );
     assert_eq!(ranked[0]["failure_rate_ppm"], 1_000_000, "{ranked:?}");
+    assert_eq!(ranked[0]["within_sla"], true, "{ranked:?}");
     assert_eq!(ranked[0]["latency_score_ppm"], 0);
     assert!(
         ranked[0]["reasons"]

@@ -715,8 +715,13 @@ async fn receipts_become_obligations_that_are_proven_or_slashed() {
     let pv = cli(&node, &["query", "inference", "provider", &provider_s]);
     assert_eq!(pv["bond"], BOND.to_string(), "{pv}");
     assert_eq!(pv["price_per_inference"], "8000");
+    // A new SLA waits for the end of the epoch in progress.
     assert_eq!(
         pv["sla"],
+        json!({"max_p99_latency_us": 50_000, "max_failure_rate_ppm": 1_000})
+    );
+    assert_eq!(
+        pv["next_sla"],
         json!({"max_p99_latency_us": 40_000, "max_failure_rate_ppm": 500})
     );
     assert_eq!(pv["endpoint"], "http://127.0.0.1:9");
