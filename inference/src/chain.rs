@@ -265,7 +265,7 @@ async fn prove_obligation(
     let (model, provider, job) = (served.model.clone(), state.provider, rec.clone());
     let rx = state
         .pool
-        .submit("attest", move || {
+        .submit("attest", crate::pool::Lane::Obligation, move || {
             backend.prove(&model, &job.input, &job.output, job.nonce, provider)
         })
         .map_err(|e| anyhow::anyhow!("prover pool: {e}"))?;
@@ -357,6 +357,12 @@ pub async fn run(
                 continue;
             }
         };
+        // The records behind open obligations must outlive any flood of new requests.
+        state.records.pin_only(
+            pending
+                .iter()
+                .filter_map(|o| <[u8; 32]>::try_from(o.receipt_id.as_slice()).ok()),
+        );
         handled.retain(|id| pending.iter().any(|o| o.id == *id));
         let todo: Vec<pb::Obligation> = pending
             .into_iter()

@@ -17,7 +17,9 @@
 //!
 //! [prover]
 //! threads = 1
-//! max_pending = 16
+//! max_pending = 16                   # proofs queued or running, per lane
+//! reserved_for_obligations = 8       # places public Prove calls may not take (default: half)
+//! prove_per_peer_per_minute = 60     # public Prove calls per remote address (0: unlimited)
 //! nice = 10
 //! sched_idle = true                  # prover threads run only when nothing else wants the CPU
 //! cpus = "auto"                      # prover cores apart from serving: auto | off | "6,7"
@@ -212,6 +214,10 @@ impl Default for Batching {
 pub struct Prover {
     pub threads: usize,
     pub max_pending: usize,
+    /// Of `max_pending`, the places only the chain's obligations may take (default: half).
+    pub reserved_for_obligations: Option<usize>,
+    /// Public `Prove` calls per remote address per minute (0: unlimited).
+    pub prove_per_peer_per_minute: u32,
     pub nice: i32,
     /// Prover threads under `SCHED_IDLE` (Linux).
     pub sched_idle: bool,
@@ -231,6 +237,8 @@ impl Default for Prover {
         Self {
             threads: 1,
             max_pending: 16,
+            reserved_for_obligations: None,
+            prove_per_peer_per_minute: 60,
             nice: 10,
             sched_idle: true,
             cpus: "auto".into(),

@@ -19,6 +19,7 @@ pub mod config;
 pub mod cpus;
 pub mod engine;
 pub mod keys;
+pub mod limiter;
 pub mod loadgen;
 pub mod payments;
 pub mod pool;

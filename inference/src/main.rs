@@ -256,6 +256,8 @@ async fn serve(cfg: Config, placement: pol_worker::cpus::Placement) -> Result<()
             pool: PoolConfig {
                 threads: cfg.prover.threads,
                 max_pending: cfg.prover.max_pending,
+                reserved_for_obligations: cfg.prover.reserved_for_obligations,
+                public_per_peer_per_minute: cfg.prover.prove_per_peer_per_minute,
                 nice: cfg.prover.nice,
                 sched_idle: cfg.prover.sched_idle,
                 cpus: placement.prover.clone(),

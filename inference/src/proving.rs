@@ -179,11 +179,14 @@ pub fn warm_up(state: &Arc<crate::server::WorkerState>) {
             continue;
         }
         let b = backend.clone();
-        if let Err(e) = state.pool.submit("setup", move || {
-            if let Err(e) = b.prepare(&arch) {
-                tracing::error!(arch = %arch, error = %e, "prover key setup failed");
-            }
-        }) {
+        if let Err(e) = state
+            .pool
+            .submit("setup", crate::pool::Lane::Public, move || {
+                if let Err(e) = b.prepare(&arch) {
+                    tracing::error!(arch = %arch, error = %e, "prover key setup failed");
+                }
+            })
+        {
             tracing::warn!(error = %e, "could not queue the prover key setup");
         }
     }

@@ -1,8 +1,10 @@
 //! What the worker keeps to prove recent receipts: per receipt id, the model, the input and
-//! the output, for a configurable time window and count.
+//! the output, for a configurable time window and count. Records behind the chain's pending
+//! obligations are pinned: neither the window nor a flood of new records evicts them while
+//! the obligation is open (a missed one burns bond).
 
 use parking_lot::Mutex;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 /// The data behind one receipt.
@@ -17,6 +19,10 @@ pub struct Record {
 struct Inner {
     map: HashMap<[u8; 32], Record>,
     order: VecDeque<([u8; 32], Instant)>,
+    /// Receipt ids of the pending obligations.
+    pinned: HashSet<[u8; 32]>,
+    /// Pinned records past the window or the count, kept until their obligation closes.
+    kept: HashMap<[u8; 32], Record>,
 }
 
 /// A bounded, time-windowed store of receipt records.
@@ -34,6 +40,8 @@ impl RecordStore {
             inner: Mutex::new(Inner {
                 map: HashMap::new(),
                 order: VecDeque::new(),
+                pinned: HashSet::new(),
+                kept: HashMap::new(),
             }),
         }
     }
@@ -56,14 +64,23 @@ impl RecordStore {
         let now = Instant::now();
         let mut g = self.inner.lock();
         Self::expire(&mut g, now, self.window, self.max_records);
-        g.map.get(id).cloned()
+        g.map.get(id).or_else(|| g.kept.get(id)).cloned()
+    }
+
+    /// Pin exactly the records of `ids` (the receipts of the pending obligations); records
+    /// pinned before and not among them may go.
+    pub fn pin_only(&self, ids: impl IntoIterator<Item = [u8; 32]>) {
+        let mut g = self.inner.lock();
+        g.pinned = ids.into_iter().collect();
+        let Inner { pinned, kept, .. } = &mut *g;
+        kept.retain(|id, _| pinned.contains(id));
     }
 
     /// Records currently provable.
     pub fn len(&self) -> usize {
         let mut g = self.inner.lock();
         Self::expire(&mut g, Instant::now(), self.window, self.max_records);
-        g.map.len()
+        g.map.len() + g.kept.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -74,7 +91,11 @@ impl RecordStore {
         while let Some(&(id, t)) = g.order.front() {
             if now.duration_since(t) > window || g.order.len() > keep {
                 g.order.pop_front();
-                g.map.remove(&id);
+                if let Some(r) = g.map.remove(&id) {
+                    if g.pinned.contains(&id) {
+                        g.kept.insert(id, r);
+                    }
+                }
             } else {
                 break;
             }
@@ -109,5 +130,27 @@ mod tests {
         assert!(s.get(&[9; 32]).is_some());
         std::thread::sleep(Duration::from_millis(40));
         assert!(s.get(&[9; 32]).is_none());
+    }
+
+    /// Attack: flood `Infer` so that the record behind a drawn receipt is evicted before the
+    /// worker proves it. Records behind pending obligations are pinned.
+    #[test]
+    fn pinned_records_survive_floods_and_the_window_until_unpinned() {
+        let s = RecordStore::new(Duration::from_millis(30), 3);
+        s.insert([1; 32], rec(1));
+        s.insert([2; 32], rec(2));
+        s.pin_only([[1; 32]]);
+        for i in 10..100u8 {
+            s.insert([i; 32], rec(i as u64));
+        }
+        assert_eq!(s.get(&[1; 32]).unwrap().nonce, 1);
+        assert!(s.get(&[2; 32]).is_none(), "unpinned ones go");
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(s.get(&[1; 32]).unwrap().nonce, 1, "past the window too");
+        assert_eq!(s.len(), 1);
+        // The obligation closed: the record goes.
+        s.pin_only([]);
+        assert!(s.get(&[1; 32]).is_none());
+        assert_eq!(s.len(), 0);
     }
 }

@@ -36,6 +36,7 @@ pub struct WorkerState {
     pub models: BTreeMap<String, ServedModel>,
     pub records: RecordStore,
     pub pool: ProverPool,
+    prove_limit: crate::limiter::PeerRateLimit,
     pub backend: Option<Arc<dyn ProofBackend>>,
     pub device: String,
     started: Instant,
@@ -157,6 +158,7 @@ impl WorkerState {
             models: served,
             records: RecordStore::new(opts.record_window, opts.max_records),
             pool: ProverPool::new(&opts.pool)?,
+            prove_limit: crate::limiter::PeerRateLimit::new(opts.pool.public_per_peer_per_minute),
             backend,
             device,
             started: Instant::now(),
@@ -386,6 +388,18 @@ impl Worker for WorkerService {
         request: Request<proto::ProveRequest>,
     ) -> Result<Response<proto::ProveResponse>, Status> {
         let st = &self.state;
+        if let Some(peer) = request.remote_addr() {
+            st.prove_limit
+                .take(peer.ip(), Instant::now())
+                .map_err(|wait| {
+                    metrics::counter!("pol_worker_prove_rate_limited_total").increment(1);
+                    Status::resource_exhausted(format!(
+                        "too many Prove calls from {}: retry in {} ms",
+                        peer.ip(),
+                        wait.as_millis()
+                    ))
+                })?;
+        }
         let p = request
             .into_inner()
             .receipt
@@ -427,7 +441,7 @@ impl Worker for WorkerService {
         let t0 = Instant::now();
         let rx = st
             .pool
-            .submit("prove", move || {
+            .submit("prove", crate::pool::Lane::Public, move || {
                 backend.prove(
                     &model,
                     &job_rec.input,

@@ -108,8 +108,20 @@ async fn obligation_in(
     .await
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn worker_settles_its_obligations_and_a_stopped_worker_is_slashed() {
+/// A one-validator chain (every receipt sampled, proofs due within `deadline` blocks, no SLA
+/// epochs, no probe receipts) and a worker that registers itself; `prover` is extra
+/// `[prover]` config.
+struct Market {
+    node: Node,
+    rpc: RpcClient,
+    worker: WorkerProcess,
+    requester: SignerKey,
+    provider_addr: String,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+async fn market(deadline: u64, prover: &str) -> Market {
     let requester = SignerKey::random();
     let mut node = Node::init(&ChainOptions {
         accounts: vec![(requester.clone(), 1_000_000_000)],
@@ -128,14 +140,14 @@ async fn worker_settles_its_obligations_and_a_stopped_worker_is_slashed() {
     node.edit_genesis(|g: &mut pol_inference::GenesisState| {
         let p = &mut g.params;
         p.sample_rate_ppm = 1_000_000;
-        p.proof_deadline_blocks = DEADLINE_BLOCKS;
+        p.proof_deadline_blocks = deadline;
         p.provider_unbonding_blocks = 1000;
         p.min_provider_bond = 10_000_000;
         p.missed_proof_slash_ppm = 100_000;
     })
     .unwrap();
-    // This test is about proofs of the receipts it settles itself: no SLA epochs (the stopped
-    // worker would miss its SLA too) and no probe receipts drawn into obligations.
+    // About proofs of the receipts the test settles itself: no SLA epochs (a stopped worker
+    // would miss its SLA too) and no probe receipts drawn into obligations.
     node.edit_genesis(|g: &mut pol_latency::GenesisState| {
         g.params.epoch_blocks = 1_000_000;
         g.params.max_receipts_per_extension = 0;
@@ -163,6 +175,7 @@ threads = 1
 setup_seed = 1
 verify = false
 key_dir = "keys"
+{prover}
 
 [[models]]
 id = "{MODEL}"
@@ -191,7 +204,7 @@ model_price = 3
         ),
     )
     .unwrap();
-    let mut worker = WorkerProcess::start_config(&config, dir.path().join("worker.log")).unwrap();
+    let worker = WorkerProcess::start_config(&config, dir.path().join("worker.log")).unwrap();
 
     // It registers the architecture, the model and itself.
     let registered = eventually(
@@ -207,45 +220,74 @@ model_price = 3
     assert_eq!(registered.status, pb::ProviderStatus::Active as i32);
     assert_eq!(registered.models, vec![MODEL.to_string()]);
     assert_eq!(registered.bond, BOND.to_string());
+    Market {
+        node,
+        rpc,
+        worker,
+        requester,
+        provider_addr,
+        port,
+        _dir: dir,
+    }
+}
+
+/// One `Infer` call; its receipt.
+async fn infer(client: &mut WorkerClient<tonic::transport::Channel>, nonce: u64) -> pb::Receipt {
+    let input: Vec<u8> = (0..64)
+        .map(|i| ((i * 7 + nonce as usize) % 17) as u8)
+        .collect();
+    client
+        .infer(InferRequest {
+            model_id: MODEL.into(),
+            input,
+            nonce,
+            payment: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .receipt
+        .unwrap()
+}
+
+fn submit_receipt_any(
+    submitter: &SignerKey,
+    receipt: pb::Receipt,
+) -> tendermint_proto::google::protobuf::Any {
+    tendermint_proto::google::protobuf::Any {
+        type_url: pol_inference::MSG_SUBMIT_RECEIPT_TYPE_URL.into(),
+        value: pol_inference::msg::MsgSubmitReceipt {
+            submitter: submitter.address().to_string(),
+            receipt: Some(receipt),
+        }
+        .encode_to_vec(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn worker_settles_its_obligations_and_a_stopped_worker_is_slashed() {
+    let Market {
+        mut node,
+        rpc,
+        mut worker,
+        requester,
+        provider_addr,
+        port,
+        _dir,
+    } = market(DEADLINE_BLOCKS, "").await;
 
     // A request, answered with a signed receipt; and a second one kept for later.
     let mut client = WorkerClient::connect(format!("http://127.0.0.1:{port}"))
         .await
         .unwrap();
-    let mut receipts = Vec::new();
-    for nonce in [11u64, 12] {
-        let input: Vec<u8> = (0..64)
-            .map(|i| ((i * 7 + nonce as usize) % 17) as u8)
-            .collect();
-        let r = client
-            .infer(InferRequest {
-                model_id: MODEL.into(),
-                input,
-                nonce,
-                payment: None,
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        receipts.push(r.receipt.unwrap());
-    }
+    let receipts = [infer(&mut client, 11).await, infer(&mut client, 12).await];
 
     // Settling the first: sampled (rate 100%), proven and attested by the worker.
     let mut w = Wallet::load(&rpc, requester.clone(), "pol-test-1")
         .await
         .unwrap();
-    let submit = |receipt: pb::Receipt| pol_inference::msg::MsgSubmitReceipt {
-        submitter: requester.address().to_string(),
-        receipt: Some(receipt),
-    };
-    let any = |m: &pol_inference::msg::MsgSubmitReceipt| tendermint_proto::google::protobuf::Any {
-        type_url: pol_inference::MSG_SUBMIT_RECEIPT_TYPE_URL.into(),
-        value: m.encode_to_vec(),
-    };
-    let res = w
-        .submit(&rpc, vec![any(&submit(receipts[0].clone()))])
-        .await
-        .unwrap();
+    let any = |r: &pb::Receipt| submit_receipt_any(&requester, r.clone());
+    let res = w.submit(&rpc, vec![any(&receipts[0])]).await.unwrap();
     assert_eq!(res.code, 0, "{}", res.log);
     let discharged = obligation_in(
         &rpc,
@@ -271,10 +313,7 @@ model_price = 3
     // The worker goes away; the second receipt is settled and sampled, and nobody proves it.
     worker.stop();
     let before = supply(&rpc).await;
-    let res = w
-        .submit(&rpc, vec![any(&submit(receipts[1].clone()))])
-        .await
-        .unwrap();
+    let res = w.submit(&rpc, vec![any(&receipts[1])]).await.unwrap();
     assert_eq!(res.code, 0, "{}", res.log);
     let missed = obligation_in(
         &rpc,
@@ -303,5 +342,109 @@ model_price = 3
     assert_eq!(faults.faults.len(), 1);
     assert_eq!(faults.faults[0].slashed, slashed.to_string());
     assert_eq!(supply(&rpc).await, before - slashed, "the slash is burned");
+    node.stop().unwrap();
+}
+
+/// Attack: starve an honest provider's prover so that it misses its obligations (each miss
+/// burns bond). Sixteen connections flood `Infer` and `Prove` without pause, more than the
+/// public places hold; meanwhile three receipts are settled and sampled. The obligations
+/// have places of their own and go first, so all three are proven before their deadline.
+/// (With one shared queue the obligations found it full at every try and were missed.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_prove_flood_does_not_make_the_worker_miss_an_obligation() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    const FLOOD_DEADLINE: u64 = 30;
+    // Four places, two of them reserved for obligations; no per-address limit, so the
+    // reservation alone is what is tested (the limit has its own unit test).
+    let m = market(
+        FLOOD_DEADLINE,
+        "max_pending = 4\nreserved_for_obligations = 2\nprove_per_peer_per_minute = 0",
+    )
+    .await;
+    let url = format!("http://127.0.0.1:{}", m.port);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (proven, refused) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let mut flood = Vec::new();
+    for c in 0..16u64 {
+        let mut client = WorkerClient::connect(url.clone()).await.unwrap();
+        let (stop, proven, refused) = (stop.clone(), proven.clone(), refused.clone());
+        flood.push(tokio::spawn(async move {
+            let mut nonce = 1_000_000 * (c + 1);
+            while !stop.load(Ordering::Relaxed) {
+                nonce += 1;
+                let receipt = infer(&mut client, nonce).await;
+                let answer = client
+                    .prove(pol_worker_api::ProveRequest {
+                        receipt: Some(receipt),
+                    })
+                    .await;
+                match answer {
+                    Ok(_) => proven.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => refused.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    // Let the flood fill the public places.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let mut client = WorkerClient::connect(url).await.unwrap();
+    let mut receipts = Vec::new();
+    for nonce in [21u64, 22, 23] {
+        receipts.push(infer(&mut client, nonce).await);
+    }
+    let mut w = Wallet::load(&m.rpc, m.requester.clone(), "pol-test-1")
+        .await
+        .unwrap();
+    let res = w
+        .submit(
+            &m.rpc,
+            receipts
+                .iter()
+                .map(|r| submit_receipt_any(&m.requester, r.clone()))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.code, 0, "{}", res.log);
+    let settled = eventually(
+        "three obligations settled",
+        Duration::from_secs(120),
+        &m.worker,
+        || async {
+            let o: Vec<_> = obligations(&m.rpc, &m.provider_addr)
+                .await
+                .into_iter()
+                .filter(|o| o.state != ObligationState::Pending as i32)
+                .collect();
+            (o.len() == 3).then_some(o)
+        },
+    )
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    for f in flood {
+        let _ = tokio::time::timeout(Duration::from_secs(30), f).await;
+    }
+    let states: Vec<i32> = settled.iter().map(|o| o.state).collect();
+    assert_eq!(
+        states,
+        vec![ObligationState::Discharged as i32; 3],
+        "worker log:\n{}",
+        m.worker.log_tail(30)
+    );
+    let p = provider(&m.rpc, &m.provider_addr).await.unwrap();
+    assert_eq!((p.attested, p.faults), (3, 0));
+    // The flood did press: public proofs ran, and many more were refused.
+    let (proven, refused) = (
+        proven.load(Ordering::Relaxed),
+        refused.load(Ordering::Relaxed),
+    );
+    assert!(
+        proven >= 1 && refused > 10 * proven,
+        "{proven} proven, {refused} refused"
+    );
+    let mut node = m.node;
     node.stop().unwrap();
 }
