@@ -199,6 +199,20 @@ fn attestation(obligation_id: u64, n: u64) -> MsgSubmitAttestation {
     }
 }
 
+/// The test provider deregisters at `height`; its unbonding completion height.
+fn deregister(s: &mut State, height: u64) -> u64 {
+    execute_deregister_provider(
+        s,
+        &ctx(height),
+        &MsgDeregisterProvider {
+            provider: addr(PROVIDER).to_string(),
+        },
+    )
+    .unwrap()
+    .0
+    .completion_height
+}
+
 fn balance(s: &State, b: u8) -> u128 {
     s.balance(&addr(b), "upol").unwrap()
 }
@@ -783,15 +797,7 @@ fn registrations_reject_bad_input() {
 fn deregistration_stops_service_and_returns_the_bond_after_unbonding() {
     let mut s = market(0);
     let before = balance(&s, PROVIDER);
-    let r = execute_deregister_provider(
-        &mut s,
-        &ctx(5),
-        &MsgDeregisterProvider {
-            provider: addr(PROVIDER).to_string(),
-        },
-    )
-    .unwrap();
-    assert_eq!(r.0.completion_height, 25);
+    assert_eq!(deregister(&mut s, 5), 25);
     assert_code(
         submit(&mut s, 1, 6),
         error::PROVIDER_NOT_ACTIVE,
@@ -979,14 +985,7 @@ fn raised_min_bond_compounds_and_gates_reactivation_with_jail_time() {
     assert_eq!(provider_rec(&s).status, ProviderStatus::Active as i32);
 
     // An unbonding provider is not jailed (it is leaving; its bond stays slashable).
-    execute_deregister_provider(
-        &mut s,
-        &ctx(201),
-        &MsgDeregisterProvider {
-            provider: addr(PROVIDER).to_string(),
-        },
-    )
-    .unwrap();
+    deregister(&mut s, 201);
     let (newly, events) = jail(&mut s, &addr(PROVIDER), 500, "sla").unwrap();
     assert!(!newly && events.is_empty());
     assert_eq!(provider_rec(&s).status, ProviderStatus::Unbonding as i32);
@@ -1009,15 +1008,8 @@ fn penalties_follow_the_account_through_deregistration_and_registration() {
     assert_eq!(raised, 15_000_000);
 
     // Jailed, it leaves; the bond comes back after unbonding and the record is kept.
-    let r = execute_deregister_provider(
-        &mut s,
-        &ctx(5),
-        &MsgDeregisterProvider {
-            provider: addr(PROVIDER).to_string(),
-        },
-    )
-    .unwrap();
-    end_block(&mut s, &ctx(r.0.completion_height), &[0; 32]).unwrap();
+    let completion = deregister(&mut s, 5);
+    end_block(&mut s, &ctx(completion), &[0; 32]).unwrap();
     assert!(s.provider(&addr(PROVIDER)).unwrap().is_none());
     let record = s.provider_record(&addr(PROVIDER)).unwrap().unwrap();
     assert_eq!(
@@ -1025,7 +1017,7 @@ fn penalties_follow_the_account_through_deregistration_and_registration() {
         (3, 7, "15000000")
     );
     assert_eq!(record.jailed_until_height, 1_000);
-    assert_eq!(record.departed_height, r.0.completion_height);
+    assert_eq!(record.departed_height, completion);
     // The record is exported and imported with the rest.
     let exported = GenesisState::export(&s).unwrap();
     assert_eq!(exported.provider_records, vec![record.clone()]);
