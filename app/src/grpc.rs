@@ -13,6 +13,15 @@ use crate::modules::Modules;
 use crate::services::consensus::pb::query_server::QueryServer as ConsensusQueryServer;
 use crate::services::{self, CometRpc};
 
+/// Requests served at once over all connections: query handlers scan state synchronously, so
+/// more at once would only queue on the runtime's threads (and the runtime's other work,
+/// ABCI among it, behind them).
+pub const MAX_CONCURRENT_REQUESTS: usize = 64;
+/// Requests served at once on one connection, so that one client cannot take them all.
+pub const MAX_CONCURRENT_PER_CONNECTION: usize = 16;
+/// A request not answered within this is cancelled.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// CometBFT RPC used when the home's config.toml cannot be read.
 pub const DEFAULT_COMETBFT_RPC: &str = "http://127.0.0.1:26657";
 
@@ -61,6 +70,11 @@ pub async fn serve_with_rpc(
         )));
     tracing::info!(%addr, cometbft_rpc, "gRPC server listening");
     tonic::transport::Server::builder()
+        .concurrency_limit_per_connection(MAX_CONCURRENT_PER_CONNECTION)
+        .timeout(REQUEST_TIMEOUT)
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            MAX_CONCURRENT_REQUESTS,
+        ))
         .add_routes(routes.routes())
         .serve_with_shutdown(addr, shutdown)
         .await?;

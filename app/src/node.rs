@@ -91,22 +91,26 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
         for (model, bytes) in corpus.models() {
             tracing::info!(model, bytes, "probe corpus");
         }
-        let payer = probe_payer(&config, &opts.home, &chain_id, &storage)?;
-        let task = crate::probe::spawn(
-            ProbeTiming::from_config(&config.probe),
-            chain_id,
-            Arc::new(corpus),
-            Arc::new(ChainTargets::new(storage.clone())),
-            payer,
-            book.clone(),
-            stop_rx.clone(),
-        );
+        // On threads of their own: query load on this node must not slow its measurement.
+        let runtime = crate::probe::ProbeRuntime::new(2).context("starting the probe runtime")?;
+        let task = runtime.enter(|| -> anyhow::Result<_> {
+            let payer = probe_payer(&config, &opts.home, &chain_id, &storage)?;
+            Ok(crate::probe::spawn(
+                ProbeTiming::from_config(&config.probe),
+                chain_id,
+                Arc::new(corpus),
+                Arc::new(ChainTargets::new(storage.clone())),
+                payer,
+                book.clone(),
+                stop_rx.clone(),
+            ))
+        })?;
         tracing::info!(
             interval_ms = config.probe.interval_ms,
             timeout_ms = config.probe.timeout_ms,
             "probing providers (0: at the chain's latency.params rate)"
         );
-        Some((book, task))
+        Some((book, task, runtime))
     } else {
         tracing::info!("probes off ([probe] enabled = false)");
         None
@@ -121,7 +125,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     };
     settings.probes = probes
         .as_ref()
-        .map(|(book, _)| book.clone() as Arc<dyn ProbeSource>);
+        .map(|(book, _, _)| book.clone() as Arc<dyn ProbeSource>);
     let app = App::new(storage.clone(), modules, settings, queries)?;
     let abci = AbciServer::spawn(app, &config.abci_address, config.abci_max_frame_bytes)
         .with_context(|| format!("binding ABCI on {}", config.abci_address))?;
@@ -170,8 +174,9 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     if let Some(g) = grpc {
         let _ = tokio::time::timeout(Duration::from_secs(5), g).await;
     }
-    if let Some((_, task)) = probes {
+    if let Some((_, task, runtime)) = probes {
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        drop(runtime);
     }
     abci.shutdown();
     Ok(())

@@ -5,7 +5,8 @@
 //! verified receipts, which ExtendVote reads through [`crate::app::ProbeSource`].
 //!
 //! - [`book`]: the windows and the receipt queue (in memory; the consensus path reads it).
-//! - [`task`]: the probing itself, on the tokio runtime, off consensus.
+//! - [`task`]: the probing itself, off consensus, on a tokio runtime of its own
+//!   ([`runtime`]), so query load on the node cannot slow the measurement.
 //! - [`targets`]: who to probe (the committed chain state, or a fixed list).
 //! - answers and receipts are checked against what was asked with [`pol_client::answer`].
 //! - [`corpus`]: what probes send (per-model samples of real inputs, perturbed).
@@ -18,6 +19,7 @@
 pub mod book;
 pub mod corpus;
 pub mod pay;
+pub mod runtime;
 pub mod targets;
 pub mod task;
 
@@ -26,5 +28,6 @@ pub use corpus::Corpus;
 pub use pay::{ChannelPayer, ChannelPlan, NoPayment, ProbePay, ProbePayer};
 /// Answers are checked as any requester's client checks them.
 pub use pol_client::answer::{check_answer, AnswerError as ProbeFailure, Expected};
+pub use runtime::ProbeRuntime;
 pub use targets::{ChainTargets, ProbeModel, StaticTargets, Target, TargetSource};
 pub use task::{spawn, ProbeTiming};

@@ -535,6 +535,61 @@ mod tests {
         assert!(hung <= 30, "{hung} probes of black holes: {w:?}");
     }
 
+    /// Attack (or just load): flood a validator with queries so that its probes wait behind
+    /// them and it reports providers slower than they are. Probes run on a runtime of their
+    /// own: with every thread of the node's runtime busy for a second, they keep their rate.
+    /// (Spawned on the node's runtime they recorded nothing for that second.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn probes_keep_their_rate_while_the_node_runtime_is_busy() {
+        use super::super::book::BookConfig;
+        use super::super::runtime::ProbeRuntime;
+        use super::super::targets::StaticTargets;
+        let book = Arc::new(ProbeBook::new(BookConfig {
+            window_samples: 10_000,
+            window_age: None,
+            max_receipts: 8,
+            latency_scale_ppm: 0,
+        }));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let runtime = ProbeRuntime::new(1).unwrap();
+        let target = target(1, refusing_endpoint(), false);
+        let handle = runtime.enter(|| {
+            spawn(
+                ProbeTiming {
+                    interval: Duration::from_millis(20),
+                    timeout: Duration::from_millis(300),
+                    refresh: Duration::from_millis(100),
+                    max_concurrency: 4,
+                    chain_interval: false,
+                    chain_timeout: false,
+                },
+                "pol-test-1".into(),
+                Arc::new(Corpus::default()),
+                Arc::new(StaticTargets(vec![target])),
+                Arc::new(super::super::pay::NoPayment),
+                book.clone(),
+                stop_rx,
+            )
+        });
+        let samples = || {
+            book.windows_at(Instant::now())
+                .first()
+                .map_or(0, |w| w.samples)
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let before = samples();
+        // The node runtime's only thread is taken for a second (a synchronous query).
+        tokio::spawn(async { std::thread::sleep(Duration::from_secs(1)) });
+        std::thread::sleep(Duration::from_millis(1000));
+        let during = samples() - before;
+        assert!(
+            during >= 10,
+            "{during} probes while the node runtime was busy"
+        );
+        stop_tx.send(true).unwrap();
+        let _ = tokio::time::timeout(Duration::from_secs(2), handle).await;
+    }
+
     /// On a chain without private endpoints, a target whose host resolves to a private
     /// address is never probed (nothing is recorded for it); one allowed is.
     #[tokio::test]
