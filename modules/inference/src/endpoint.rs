@@ -78,6 +78,15 @@ pub fn check_public_host(host: &str) -> Result<(), String> {
         // A single label resolves through the validator's own search domains.
         return Err(format!("{host} is not a fully qualified name"));
     }
+    if name
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+    {
+        // No top-level domain is numeric: "127.1" or "0x7f.0.0.1" are IPv4 addresses in
+        // the short forms resolvers still accept.
+        return Err(format!("{host} is not a canonical IP address"));
+    }
     Ok(())
 }
 
@@ -149,6 +158,9 @@ mod tests {
             "http://worker:50051",
             "http://printer.local",
             "http://db.internal:5432",
+            "http://127.1:7000",
+            "http://0x7f.0.0.1",
+            "http://2130706433",
         ] {
             let e = validate_endpoint(bad, &strict()).unwrap_err();
             assert_eq!(e.code, crate::error::code::INVALID_ENDPOINT, "{bad}");
