@@ -217,6 +217,13 @@ pub enum InferenceQuery {
         #[command(flatten)]
         opts: QueryOpts,
     },
+    /// What the chain keeps of an account that was a provider and left: its faults, raised
+    /// minimum bond and jail, restored if it registers again.
+    ProviderRecord {
+        address: String,
+        #[command(flatten)]
+        opts: QueryOpts,
+    },
     /// Proof obligations, by provider and/or state (pending, discharged, missed).
     Obligations {
         #[arg(long)]

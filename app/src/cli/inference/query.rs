@@ -184,6 +184,19 @@ pub async fn query(cmd: InferenceQuery) -> anyhow::Result<()> {
             .await?;
             print(provider_json(&r.provider.context("empty response")?)?)
         }
+        InferenceQuery::ProviderRecord { address: a, opts } => {
+            let r: pb::QueryProviderRecordResponse = one(
+                &opts,
+                "ProviderRecord",
+                pb::QueryProviderRecordRequest {
+                    address: address(&a, "provider address")?,
+                },
+            )
+            .await?;
+            print(Value::Object(to_json(
+                &r.record.context("empty response")?,
+            )?))
+        }
         InferenceQuery::Obligations {
             provider,
             state,
