@@ -158,9 +158,9 @@ fn a_miss_burns_the_scaled_fraction_and_records_a_violation() {
     assert!(s.sla_violations(&addr(2)).unwrap().is_empty());
     assert_eq!(record(&s, 1).total_slashed, "3500000");
     assert_eq!(record(&s, 2).epochs_judged, 1);
-    // Reputation: 500_000 toward 650_000 and toward 1_000_000, α = 0.2.
-    assert_eq!(s.provider_reputation_ppm(&addr(1)).unwrap(), 530_000);
-    assert_eq!(s.provider_reputation_ppm(&addr(2)).unwrap(), 600_000);
+    // Reputation: 100_000 (a newcomer's) toward 650_000 and toward 1_000_000, α = 0.2.
+    assert_eq!(s.provider_reputation_ppm(&addr(1)).unwrap(), 210_000);
+    assert_eq!(s.provider_reputation_ppm(&addr(2)).unwrap(), 280_000);
     let kinds: Vec<&str> = ev
         .iter()
         .filter(|e| !e.is_typed())
@@ -183,7 +183,8 @@ fn a_miss_burns_the_scaled_fraction_and_records_a_violation() {
     judge_epoch(&mut s, &ctx(200), 2, &[obs(1, 0, 30_000)]).unwrap();
     let after_first = BOND - 3_500_000;
     assert_eq!(bond(&s, 1), after_first - after_first / 10);
-    assert_eq!(s.provider_reputation_ppm(&addr(1)).unwrap(), 424_000);
+    // Score 0: 210_000 − ⌈0.2 · 210_000⌉.
+    assert_eq!(s.provider_reputation_ppm(&addr(1)).unwrap(), 168_000);
     let v = s.sla_violations(&addr(1)).unwrap();
     assert_eq!(
         v.iter().map(|v| v.epoch).collect::<Vec<_>>(),
