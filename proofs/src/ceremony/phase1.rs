@@ -53,9 +53,38 @@ fn sizes(log_size: u8) -> Result<(usize, usize), CeremonyError> {
 }
 
 fn header(log_size: u8) -> Vec<u8> {
-    let mut h = MAGIC.to_vec();
-    h.extend_from_slice(&[VERSION, PHASE, log_size]);
+    let mut h = state_prefix(PHASE);
+    h.push(log_size);
     h
+}
+
+/// `MAGIC | version | phase`: how every ceremony state starts.
+pub(crate) fn state_prefix(phase: u8) -> Vec<u8> {
+    let mut h = MAGIC.to_vec();
+    h.extend_from_slice(&[VERSION, phase]);
+    h
+}
+
+/// Reads and checks [`state_prefix`]`(phase)`.
+pub(crate) fn read_state_prefix(r: &mut Reader<'_>, phase: u8) -> Result<(), CeremonyError> {
+    if r.take(4)? != MAGIC {
+        return Err(r.err("bad magic"));
+    }
+    let (version, got) = (r.u8()?, r.u8()?);
+    if version != VERSION || got != phase {
+        return Err(r.err(format!(
+            "version {version} phase {got}, expected version {VERSION} phase {phase}"
+        )));
+    }
+    Ok(())
+}
+
+/// Encodes `count u32 | contribution*` (what [`decode_contributions`] reads).
+pub(crate) fn encode_contributions(out: &mut Vec<u8>, contributions: &[Contribution]) {
+    out.extend_from_slice(&(contributions.len() as u32).to_le_bytes());
+    for c in contributions {
+        c.encode(out);
+    }
 }
 
 impl Phase1 {
@@ -122,10 +151,7 @@ impl Phase1 {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = self.header();
         self.encode_body(&mut out);
-        out.extend_from_slice(&(self.contributions.len() as u32).to_le_bytes());
-        for c in &self.contributions {
-            c.encode(&mut out);
-        }
+        encode_contributions(&mut out, &self.contributions);
         out
     }
 
@@ -133,15 +159,7 @@ impl Phase1 {
     /// about whether the state is valid; that is [`Phase1::verify`].
     pub fn from_bytes(b: &[u8]) -> Result<Self, CeremonyError> {
         let mut r = Reader::new(b, "phase-1 state");
-        if r.take(4)? != MAGIC {
-            return Err(r.err("bad magic"));
-        }
-        let (version, phase) = (r.u8()?, r.u8()?);
-        if version != VERSION || phase != PHASE {
-            return Err(r.err(format!(
-                "version {version} phase {phase}, expected version {VERSION} phase {PHASE}"
-            )));
-        }
+        read_state_prefix(&mut r, PHASE)?;
         let log_size = r.u8()?;
         let (n, n_g1) = sizes(log_size).map_err(|e| r.err(e.to_string()))?;
         // Every vector's bytes must be present before any is allocated.

@@ -12,7 +12,7 @@
 //! checked against the powers of tau by random linear combinations ([`Phase2::verify`]).
 
 use super::encoding::{put_point, put_points, Point, Reader};
-use super::phase1::{decode_contributions, MAGIC, VERSION};
+use super::phase1::{decode_contributions, encode_contributions, read_state_prefix, state_prefix};
 use super::qap::{check, derive, precheck, Qap};
 use super::ratio::{mul, same_ratio, scale_all};
 use super::transcript::{state_hash, verify_chain, Contribution, Participant, Report};
@@ -74,8 +74,7 @@ impl Phase2 {
 
     fn header(&self) -> Vec<u8> {
         let a = self.arch.to_bytes();
-        let mut h = MAGIC.to_vec();
-        h.extend_from_slice(&[VERSION, PHASE]);
+        let mut h = state_prefix(PHASE);
         h.extend_from_slice(&(a.len() as u16).to_le_bytes());
         h.extend_from_slice(&a);
         h.extend_from_slice(&self.phase1_digest);
@@ -120,25 +119,14 @@ impl Phase2 {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = self.header();
         self.encode_body(&mut out);
-        out.extend_from_slice(&(self.contributions.len() as u32).to_le_bytes());
-        for c in &self.contributions {
-            c.encode(&mut out);
-        }
+        encode_contributions(&mut out, &self.contributions);
         out
     }
 
     /// Decodes a state: every point checked and canonical, no trailing bytes.
     pub fn from_bytes(b: &[u8]) -> Result<Self, CeremonyError> {
         let mut r = Reader::new(b, "phase-2 state");
-        if r.take(4)? != MAGIC {
-            return Err(r.err("bad magic"));
-        }
-        let (version, phase) = (r.u8()?, r.u8()?);
-        if version != VERSION || phase != PHASE {
-            return Err(r.err(format!(
-                "version {version} phase {phase}, expected version {VERSION} phase {PHASE}"
-            )));
-        }
+        read_state_prefix(&mut r, PHASE)?;
         let len = r.u16()? as usize;
         let arch = Architecture::from_bytes(r.take(len)?).map_err(ProofError::from)?;
         let phase1_digest = r.array()?;
