@@ -12,6 +12,7 @@ pub mod batch;
 pub mod ceremony;
 pub mod circuit;
 pub mod commitment;
+pub mod cpu_time;
 pub mod keys;
 pub mod model;
 pub mod poseidon;

@@ -2,6 +2,8 @@
 
 mod ceremony_cli;
 
+use pol_proofs::cpu_time::cpu_seconds;
+
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use pol_proofs::commitment::commit;
@@ -163,21 +165,6 @@ fn bar(n: usize, msg: &str) -> ProgressBar {
     );
     pb.set_message(msg.to_string());
     pb
-}
-
-/// CPU seconds (user + system) this process has used, from /proc/self/stat (Linux).
-fn cpu_seconds() -> f64 {
-    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
-        return f64::NAN;
-    };
-    let after = s.rsplit_once(')').map_or("", |(_, t)| t);
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let tick = |i: usize| {
-        f.get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-    };
-    (tick(11) + tick(12)) / 100.0
 }
 
 /// Runs `f` `reps` times; returns (median wall seconds, CPU seconds per run).

@@ -18,19 +18,7 @@ use ark_groth16::Groth16;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::time::Instant;
 
-fn cpu_seconds() -> f64 {
-    let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
-        return f64::NAN;
-    };
-    let after = s.rsplit_once(')').map_or("", |(_, t)| t);
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let tick = |i: usize| {
-        f.get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-    };
-    (tick(11) + tick(12)) / 100.0
-}
+use crate::cpu_time::cpu_seconds;
 
 /// `(value, wall seconds, CPU seconds)`.
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> (T, f64, f64) {
