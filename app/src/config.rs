@@ -73,6 +73,12 @@ pub struct ProbeConfig {
     /// are multiplied by this/1e6, so integration tests can run a validator that lies about
     /// what it measured (measurer accountability).
     pub test_fault_latency_scale_ppm: u64,
+    /// FAULT INJECTION FOR TESTS ONLY; leave at 0. Microseconds added to every reported
+    /// latency: an honest validator that far from every provider (geography).
+    pub test_fault_added_latency_us: u64,
+    /// FAULT INJECTION FOR TESTS ONLY; leave at 0. When non-zero, reported latencies are
+    /// drawn at random below this many microseconds: a validator that makes them up.
+    pub test_fault_random_latency_us: u64,
     /// `[probe.corpus]`: model id → a file of real inputs that probes are drawn from
     /// (raw `n × input_len` i8 bytes, or a POLDIGV1 test-vector file); relative paths are
     /// relative to the node's home. A model without one is probed with uniform 0..=16
@@ -101,6 +107,8 @@ impl Default for ProbeConfig {
             max_receipts: 64,
             refresh_ms: 3000,
             test_fault_latency_scale_ppm: 0,
+            test_fault_added_latency_us: 0,
+            test_fault_random_latency_us: 0,
             corpus: Default::default(),
             payer_key: String::new(),
             channel_deposit: 1_000_000,
@@ -159,6 +167,20 @@ impl ProbeConfig {
         }
         if self.test_fault_latency_scale_ppm > 1_000_000_000 {
             bail!("probe.test_fault_latency_scale_ppm must be at most 1e9 (x1000)");
+        }
+        for (name, us) in [
+            (
+                "test_fault_added_latency_us",
+                self.test_fault_added_latency_us,
+            ),
+            (
+                "test_fault_random_latency_us",
+                self.test_fault_random_latency_us,
+            ),
+        ] {
+            if us > 60_000_000 {
+                bail!("probe.{name} must be at most 60000000 (60 s)");
+            }
         }
         if !self.payer_key.is_empty() && (self.channel_deposit == 0 || self.channel_blocks < 120) {
             bail!(

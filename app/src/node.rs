@@ -80,11 +80,12 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
             .context("genesis has no chain_id (probe receipts must name it)")?
             .to_string();
         let book = Arc::new(ProbeBook::new(BookConfig::from_config(&config.probe)));
-        if config.probe.test_fault_latency_scale_ppm != 0 {
+        let fault = BookConfig::from_config(&config.probe).fault;
+        if fault != Default::default() {
             tracing::warn!(
-                scale_ppm = config.probe.test_fault_latency_scale_ppm,
-                "probe.test_fault_latency_scale_ppm is set: this validator reports false \
-                 latencies (fault injection for tests only)"
+                ?fault,
+                "probe.test_fault_* is set: this validator reports other latencies than it \
+                 measured (fault injection for tests only)"
             );
         }
         let corpus = crate::probe::Corpus::load(&config.probe.corpus, &opts.home)?;

@@ -28,11 +28,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
         )
         .type_attribute(
+            "pol.latency.v1.ProbeReceipts",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        )
+        .type_attribute(
+            "pol.latency.v1.ProbeCarrier",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        )
+        .type_attribute(
             "pol.latency.v1.ConsensusKey",
             "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
         )
         .field_attribute("pol.latency.v1.ValidatorReport.validator", "#[serde(with = \"crate::genesis::hex_bytes\")]")
         .field_attribute("pol.latency.v1.MeasurerScore.validator", "#[serde(with = \"crate::genesis::hex_bytes\")]")
+        .field_attribute("pol.latency.v1.ProbeReceipts.provider", "#[serde(with = \"crate::genesis::hex_bytes\")]")
+        .field_attribute("pol.latency.v1.ProbeCarrier.validator", "#[serde(with = \"crate::genesis::hex_bytes\")]")
         .field_attribute("pol.latency.v1.ConsensusKey.address", "#[serde(with = \"crate::genesis::hex_bytes\")]")
         .field_attribute("pol.latency.v1.ConsensusKey.ed25519", "#[serde(with = \"crate::genesis::hex_bytes\")]")
         .build_server(true)

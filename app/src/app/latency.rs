@@ -12,8 +12,8 @@
 
 use pol_component::{BlockContext, Event};
 use pol_latency::commit::{self, VerifiedCommit};
-use pol_latency::extension;
 use pol_latency::LatencyRead;
+use pol_latency::{extension, probe_receipts};
 use pol_store::{StateRead, StateWrite};
 use tendermint_proto::v0_38::abci::{CommitInfo, ExtendedCommitInfo};
 
@@ -149,17 +149,42 @@ pub fn apply_report<S: StateWrite>(
     metrics::counter!("pol_latency_aggregates_total").increment(applied.aggregates as u64);
     let mut events = applied.events;
     // Probe receipts join this block's draw into proof obligations, so the requests whose
-    // latency was measured are the ones whose answers get proven. One that no longer passes
-    // (its provider left, it grew too old) is skipped; only a state failure is an error.
+    // latency was measured are the ones whose answers get proven: the carrier's receipts
+    // only, within each provider's budget for the epoch (`pol_latency::probe_receipts`).
+    // One that no longer passes (its provider left, it grew too old) is skipped; only a
+    // state failure is an error.
     let mut recorded = 0usize;
-    for receipt in &applied.receipts {
-        match pol_inference::msg::record_probe_receipt(state, ctx, receipt) {
-            Ok(true) => recorded += 1,
-            Ok(false) => {}
-            Err(e) if e.code == pol_component::error::code::INTERNAL => return Err(e),
-            Err(e) => tracing::debug!("probe receipt skipped: {}", e.log),
+    let mut over_budget = 0usize;
+    if let Some((carrier, power)) = applied.carrier {
+        let params = state.latency_params()?;
+        for receipt in &applied.receipts {
+            let Ok(provider) = pol_inference::receipt::parse_address(&receipt.provider) else {
+                tracing::debug!("probe receipt skipped: provider {:?}", receipt.provider);
+                continue;
+            };
+            if !probe_receipts::admits(
+                state,
+                &params,
+                &provider,
+                &carrier,
+                power,
+                verified.total_power,
+            )? {
+                over_budget += 1;
+                continue;
+            }
+            match pol_inference::msg::record_probe_receipt(state, ctx, receipt) {
+                Ok(true) => {
+                    probe_receipts::count(state, &provider, &carrier)?;
+                    recorded += 1;
+                }
+                Ok(false) => {}
+                Err(e) if e.code == pol_component::error::code::INTERNAL => return Err(e),
+                Err(e) => tracing::debug!("probe receipt skipped: {}", e.log),
+            }
         }
     }
+    metrics::counter!("pol_probe_receipts_over_budget_total").increment(over_budget as u64);
     events.extend(
         pol_latency::EVENTS.emit(&pol_latency::pb::EventLatencyReport {
             height: verified.height,

@@ -20,8 +20,51 @@ pub struct BookConfig {
     pub window_age: Option<Duration>,
     /// Verified receipts kept, all providers together.
     pub max_receipts: usize,
-    /// Test-only fault injection: reported latencies are multiplied by this/1e6 (0: off).
-    pub latency_scale_ppm: u64,
+    /// Test-only fault injection: what this validator reports instead of what it measured.
+    pub fault: ReportFault,
+}
+
+/// Test-only ways to report other latencies than those measured (`[probe]
+/// test_fault_*`); all off by default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportFault {
+    /// Latencies are multiplied by this/1e6 (0: off): a liar.
+    pub scale_ppm: u64,
+    /// This many microseconds are added to every latency: a validator that far from every
+    /// provider (honest geography).
+    pub added_us: u64,
+    /// Latencies are drawn at random below this many microseconds (0: off): a liar.
+    pub random_below_us: u64,
+}
+
+impl ReportFault {
+    fn apply(&self, w: &mut ProviderWindow) {
+        if w.samples == w.failures {
+            return;
+        }
+        if self.scale_ppm != 0 {
+            for v in [&mut w.p50_us, &mut w.p99_us, &mut w.max_us] {
+                *v = scale(*v, self.scale_ppm);
+            }
+        }
+        if self.added_us != 0 {
+            let added = u32::try_from(self.added_us).unwrap_or(u32::MAX);
+            for v in [&mut w.p50_us, &mut w.p99_us, &mut w.max_us] {
+                *v = v.saturating_add(added);
+            }
+        }
+        if self.random_below_us != 0 {
+            use rand::Rng;
+            let bound = u32::try_from(self.random_below_us)
+                .unwrap_or(u32::MAX)
+                .max(1);
+            let mut rng = rand::thread_rng();
+            let p99 = rng.gen_range(0..bound);
+            w.p50_us = rng.gen_range(0..=p99);
+            w.p99_us = p99;
+            w.max_us = p99;
+        }
+    }
 }
 
 impl BookConfig {
@@ -30,7 +73,11 @@ impl BookConfig {
             window_samples: c.window_samples,
             window_age: (c.window_secs > 0).then(|| Duration::from_secs(c.window_secs)),
             max_receipts: c.max_receipts,
-            latency_scale_ppm: c.test_fault_latency_scale_ppm,
+            fault: ReportFault {
+                scale_ppm: c.test_fault_latency_scale_ppm,
+                added_us: c.test_fault_added_latency_us,
+                random_below_us: c.test_fault_random_latency_us,
+            },
         }
     }
 }
@@ -131,12 +178,7 @@ impl ProbeBook {
         for (provider, w) in s.windows.iter_mut() {
             evict_old(w, age, now);
             let mut w = summarize(*provider, w.iter().map(|x| x.outcome));
-            if self.config.latency_scale_ppm != 0 {
-                let k = self.config.latency_scale_ppm;
-                for v in [&mut w.p50_us, &mut w.p99_us, &mut w.max_us] {
-                    *v = scale(*v, k);
-                }
-            }
+            self.config.fault.apply(&mut w);
             out.push(w);
         }
         out
@@ -254,7 +296,10 @@ mod tests {
             window_samples: samples,
             window_age: age.map(Duration::from_secs),
             max_receipts: receipts,
-            latency_scale_ppm: scale,
+            fault: ReportFault {
+                scale_ppm: scale,
+                ..Default::default()
+            },
         })
     }
 
@@ -373,6 +418,45 @@ mod tests {
         b.record(A, Outcome::Ok { rtt_us: 1001 }, t);
         assert_eq!(b.windows_at(t)[0].p50_us, 500);
         assert_eq!(scale(u32::MAX, 2_000_000), u32::MAX);
+    }
+
+    #[test]
+    fn fault_added_and_random_latencies_keep_reports_sane() {
+        let t = Instant::now();
+        let with = |fault: ReportFault| {
+            let b = ProbeBook::new(BookConfig {
+                window_samples: 10,
+                window_age: None,
+                max_receipts: 0,
+                fault,
+            });
+            b.record(A, Outcome::Ok { rtt_us: 100 }, t);
+            b.record(A, Outcome::Ok { rtt_us: 200 }, t);
+            b.record(B, Outcome::Failed, t);
+            b.windows_at(t)
+        };
+        let w = with(ReportFault {
+            added_us: 50_000,
+            ..Default::default()
+        });
+        assert_eq!(
+            [w[0].p50_us, w[0].p99_us, w[0].max_us],
+            [50_100, 50_200, 50_200]
+        );
+        // A provider that answered nothing stays a provider that answered nothing.
+        assert_eq!([w[1].p50_us, w[1].p99_us, w[1].max_us], [0, 0, 0]);
+        let mut seen = BTreeSet::new();
+        for _ in 0..20 {
+            let w = with(ReportFault {
+                random_below_us: 1_000_000,
+                ..Default::default()
+            });
+            assert!(w[0].p50_us <= w[0].p99_us && w[0].p99_us == w[0].max_us);
+            assert!(w[0].p99_us < 1_000_000);
+            assert_eq!(w[1].p99_us, 0);
+            seen.insert(w[0].p99_us);
+        }
+        assert!(seen.len() > 10, "not random: {seen:?}");
     }
 
     #[test]

@@ -461,7 +461,7 @@ mod tests {
             window_samples: 1000,
             window_age: None,
             max_receipts: 8,
-            latency_scale_ppm: 0,
+            fault: Default::default(),
         }));
         let (stop_tx, stop_rx) = watch::channel(false);
         let handle = spawn(
@@ -548,7 +548,7 @@ mod tests {
             window_samples: 10_000,
             window_age: None,
             max_receipts: 8,
-            latency_scale_ppm: 0,
+            fault: Default::default(),
         }));
         let (stop_tx, stop_rx) = watch::channel(false);
         let runtime = ProbeRuntime::new(1).unwrap();

@@ -1,20 +1,31 @@
 //! From checked vote extensions to the chain's view of each provider.
 //!
 //! Per provider, over the validators whose report has at least `min_samples` samples, when
-//! they hold more than 2/3 of the commit's power: the stake-weighted median of p99, of p50 and of failure rate. A report whose probes all
-//! failed counts as `max_latency_us` (a provider that answers nobody is not fast). The
-//! median is the lower weighted median: sort by (value, validator address), take the first
-//! value at which the power seen reaches half the reporting power. Validators holding less
-//! than half the reporting power therefore cannot move it outside the range of the honest
-//! reports, however they lie.
+//! they hold more than 2/3 of the commit's power: the stake-weighted median of p99, of p50
+//! and of failure rate. Latencies enter the median with each validator's learned offset
+//! taken off (see below): the consensus is what a validator where most validators are would
+//! see, so a proposer blanking the near or the far validators' votes cannot move it by the
+//! distance between them. A report whose probes all failed counts as `max_latency_us` (a
+//! provider that answers nobody is not fast). The median is the lower weighted median: sort
+//! by (value, validator address), take the first value at which the power seen reaches half
+//! the reporting power. Validators holding less than half the reporting power therefore
+//! cannot move it outside the range of the honest reports, however they lie.
 //!
-//! A report is an outlier when its p99 is more than `1 + outlier_threshold_ppm/10⁶` times
-//! the median or less than the median divided by that (a ratio on both sides, so a
-//! validator reporting every provider at 0 µs stands out as much as one reporting them
-//! slow) and more than `outlier_min_us` from it, or its failure rate is further than
-//! `outlier_failure_rate_ppm` from the median's; each validator's reports and outliers are counted for
-//! measurer accountability, and each provider's aggregates summed into the epoch
-//! accumulators that `sla` and `reputation` judge.
+//! Measurer accountability judges consistency, not distance from the median. Each validator
+//! has a steady offset (`MeasurerScore.geo_offset_us`): a validator far from every provider
+//! sees every latency longer by about the same amount, and is honest. The offset is a
+//! moving average (steps from 1/4 down to 1/16) of each block's lower median of `p99 − consensus p99` across the
+//! providers the validator reported, bounded by `max_geo_offset_us`. A report is an outlier
+//! when its p99 less that offset is more than `1 + outlier_threshold_ppm/10⁶` times the
+//! median or less than the median divided by that (a ratio on both sides, so a validator
+//! reporting every provider at 0 µs stands out as much as one reporting them slow) and more
+//! than `outlier_min_us` from it, or its failure rate is further than
+//! `outlier_failure_rate_ppm` from the median's. Scaled or random values disagree across
+//! providers and blocks and stand out; a lie shaped like geography (the same added delay on
+//! every provider, within the bound) does not, and cannot move a median either. Each
+//! validator's reports and outliers are counted for measurer accountability, and each
+//! provider's aggregates summed into the epoch accumulators that `sla` and `reputation`
+//! judge.
 
 use std::collections::BTreeMap;
 
@@ -42,6 +53,21 @@ pub fn weighted_median(entries: &[(u32, i64, [u8; 20])]) -> Option<u32> {
     None
 }
 
+/// [`weighted_median`] of signed values.
+fn weighted_median_i64(entries: &[(i64, i64, [u8; 20])]) -> Option<i64> {
+    let mut sorted: Vec<_> = entries.iter().filter(|e| e.1 > 0).collect();
+    sorted.sort_by_key(|a| (a.0, a.2));
+    let total: i128 = sorted.iter().map(|e| i128::from(e.1)).sum();
+    let mut seen: i128 = 0;
+    for e in sorted {
+        seen += i128::from(e.1);
+        if seen * 2 >= total {
+            return Some(e.0);
+        }
+    }
+    None
+}
+
 /// `failures · 10⁶ / samples`.
 pub fn failure_rate_ppm(failures: u32, samples: u32) -> u32 {
     if samples == 0 {
@@ -52,22 +78,29 @@ pub fn failure_rate_ppm(failures: u32, samples: u32) -> u32 {
 }
 
 /// Whether `value / median` or `median / value` exceeds `1 + threshold_ppm/10⁶` and the
-/// two are more than `min_diff` apart.
-fn far(value: u32, median: u32, threshold_ppm: u32, min_diff: u32) -> bool {
+/// two are more than `min_diff` apart. A value at or below zero is below any positive
+/// median by every ratio.
+fn far(value: i64, median: u32, threshold_ppm: u32, min_diff: u32) -> bool {
+    let median = i64::from(median);
     let (high, low) = if value >= median {
         (value, median)
     } else {
         (median, value)
     };
-    high - low > min_diff
-        && u128::from(high - low) * 1_000_000 > u128::from(low) * u128::from(threshold_ppm)
+    let diff = i128::from(high) - i128::from(low);
+    diff > i128::from(min_diff)
+        && diff * 1_000_000 > i128::from(low.max(0)) * i128::from(threshold_ppm)
 }
 
 /// What applying one injected report produced.
 #[derive(Debug, Default)]
 pub struct Applied {
     pub events: Vec<Event>,
-    /// Probe receipts the votes carried, for the inference draw.
+    /// The validator whose vote's receipts count at this height
+    /// ([`crate::probe_receipts::carrier`]) and its power, when it is in the commit.
+    pub carrier: Option<([u8; 20], i64)>,
+    /// The probe receipts the carrier's vote brought, for the inference draw (within the
+    /// epoch's budget: [`crate::probe_receipts::admits`]).
     pub receipts: Vec<Receipt>,
     pub aggregates: usize,
     /// Providers reported on by no more than 2/3 of the power: no aggregate this block.
@@ -113,14 +146,53 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
                     },
                     failure_rate_ppm: failure_rate_ppm(r.failures, r.samples),
                     outlier: false,
+                    offset_us: 0,
                 });
         }
-        out.receipts.extend(vote.extension.receipts.iter().cloned());
+    }
+    let carrier = crate::probe_receipts::carrier(commit.height, &commit.validators);
+    if let Some(vote) = commit.votes.iter().find(|v| Some(v.validator) == carrier) {
+        out.carrier = Some((vote.validator, vote.power));
+        out.receipts = vote.extension.receipts.clone();
     }
 
-    // Per validator: (reports, outliers) in this block.
-    let mut measured: BTreeMap<[u8; 20], (u64, u64)> = BTreeMap::new();
-    for (provider, mut reports) in by_provider {
+    // Every validator's measurer record, and the offset it has learned (none for a
+    // newcomer), measured from the anchor: the power-weighted median of the learned offsets
+    // of the whole commit (votes blanked or left out included, so a proposer cannot move
+    // it). Offsets only say where validators are relative to each other; the anchor puts
+    // the consensus where most of the power is, and keeps the offsets from drifting
+    // together.
+    let mut measurers: BTreeMap<[u8; 20], pb::MeasurerScore> = BTreeMap::new();
+    let mut stored_offsets: Vec<(i64, i64, [u8; 20])> = Vec::new();
+    for (validator, power) in &commit.validators {
+        let m = measurer_or_new(state, validator)?;
+        if m.geo_offset_blocks > 0 {
+            stored_offsets.push((m.geo_offset_us, *power, *validator));
+        }
+        measurers.insert(*validator, m);
+    }
+    for vote in &commit.votes {
+        if let std::collections::btree_map::Entry::Vacant(e) = measurers.entry(vote.validator) {
+            e.insert(measurer_or_new(state, &vote.validator)?);
+        }
+    }
+    let anchor = weighted_median_i64(&stored_offsets).unwrap_or(0);
+    let learned = |validator: &[u8; 20]| -> Option<i64> {
+        measurers
+            .get(validator)
+            .filter(|m| m.geo_offset_blocks > 0)
+            .map(|m| {
+                clamp_offset(
+                    m.geo_offset_us.saturating_sub(anchor),
+                    params.max_geo_offset_us,
+                )
+            })
+    };
+
+    // Consensus values first, for every provider with a quorum; judging needs all of them,
+    // since a validator's offset is read across the providers it reported.
+    let mut judged: Vec<Judged> = Vec::new();
+    for (provider, reports) in by_provider {
         if !is_active_provider(state, &provider)? {
             continue;
         }
@@ -135,10 +207,29 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
             out.short_of_quorum += 1;
             continue;
         }
-        let reporting_power = i64::try_from(reporting_power).unwrap_or(i64::MAX);
+        // Medians of what each validator would have seen from where most validators are
+        // (its learned offset taken off), so blanking near or far validators' votes cannot
+        // move them by the distance between them.
         let key = |r: &ValidatorReport, v: u32| (v, r.power, validator_bytes(r));
-        let p99: Vec<_> = reports.iter().map(|r| key(r, r.p99_us)).collect();
-        let p50: Vec<_> = reports.iter().map(|r| key(r, r.p50_us)).collect();
+        let at_reference = |r: &ValidatorReport, v: u32| -> u32 {
+            match learned(&validator_bytes(r)) {
+                Some(offset) if r.samples > r.failures => u32::try_from(
+                    i64::from(v)
+                        .saturating_sub(offset)
+                        .clamp(0, i64::from(params.max_latency_us)),
+                )
+                .unwrap_or(params.max_latency_us),
+                _ => v,
+            }
+        };
+        let p99: Vec<_> = reports
+            .iter()
+            .map(|r| key(r, at_reference(r, r.p99_us)))
+            .collect();
+        let p50: Vec<_> = reports
+            .iter()
+            .map(|r| key(r, at_reference(r, r.p50_us)))
+            .collect();
         let rate: Vec<_> = reports.iter().map(|r| key(r, r.failure_rate_ppm)).collect();
         let (Some(p99), Some(p50), Some(rate)) = (
             weighted_median(&p99),
@@ -147,14 +238,52 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
         ) else {
             continue;
         };
+        judged.push(Judged {
+            provider,
+            reporting_power: i64::try_from(reporting_power).unwrap_or(i64::MAX),
+            reports,
+            p99,
+            p50,
+            rate,
+        });
+    }
+
+    // Each validator's offset: the one learned from its earlier blocks, or this block's for
+    // a validator never judged before.
+    let block_offsets = block_offsets(&judged, params.max_geo_offset_us);
+    let references: BTreeMap<[u8; 20], i64> = measurers
+        .keys()
+        .map(|validator| {
+            let offset = learned(validator)
+                .unwrap_or_else(|| block_offsets.get(validator).copied().unwrap_or(0));
+            (*validator, offset)
+        })
+        .collect();
+    let reference = |validator: &[u8; 20]| references.get(validator).copied().unwrap_or(0);
+
+    // Per validator: (reports, outliers) in this block.
+    let mut measured: BTreeMap<[u8; 20], (u64, u64)> = BTreeMap::new();
+    for j in judged {
+        let Judged {
+            provider,
+            reporting_power,
+            mut reports,
+            p99,
+            p50,
+            rate,
+        } = j;
         for r in &mut reports {
+            let validator = validator_bytes(r);
+            r.offset_us = reference(&validator);
+            // What it would have reported from where most validators are; below zero when it
+            // reported less than its offset (a scaled lie about a fast provider).
             r.outlier = far(
-                r.p99_us,
+                i64::from(r.p99_us).saturating_sub(r.offset_us),
                 p99,
                 params.outlier_threshold_ppm,
                 params.outlier_min_us,
             ) || r.failure_rate_ppm.abs_diff(rate) > params.outlier_failure_rate_ppm;
-            let m = measured.entry(validator_bytes(r)).or_default();
+            let m = measured.entry(validator).or_default();
             m.0 += 1;
             m.1 += u64::from(r.outlier);
         }
@@ -194,12 +323,20 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
     }
 
     for (validator, (reports, outliers)) in measured {
-        let mut m = state
-            .measurer(&validator)?
-            .unwrap_or_else(|| pb::MeasurerScore {
-                validator: validator.to_vec(),
-                ..Default::default()
-            });
+        let mut m = match measurers.remove(&validator) {
+            Some(m) => m,
+            None => measurer_or_new(state, &validator)?,
+        };
+        if let Some(block) = block_offsets.get(&validator) {
+            // A moving average whose step shrinks from 1/4 to 1/16 as blocks are seen (the
+            // first block's offset is taken as it is).
+            let before = reference(&validator);
+            let weight = i64::try_from(m.geo_offset_blocks.saturating_add(1))
+                .unwrap_or(i64::MAX)
+                .clamp(4, GEO_OFFSET_BLOCKS);
+            m.geo_offset_us = before + (block - before) / weight;
+            m.geo_offset_blocks = m.geo_offset_blocks.saturating_add(1);
+        }
         m.reports = m.reports.saturating_add(reports);
         m.outliers = m.outliers.saturating_add(outliers);
         m.epoch_reports = m.epoch_reports.saturating_add(reports);
@@ -216,6 +353,66 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
         }
     }
     Ok(out)
+}
+
+/// A validator's offset starts at its first block's and moves toward each later block's by
+/// 1/4 of the way, shrinking to 1/16 by its sixteenth block: steady enough that one block's noisy providers do not shift it
+/// (an honest far validator is judged against a stable offset), quick enough to follow a
+/// validator that moved, too slow to follow a liar's random values.
+const GEO_OFFSET_BLOCKS: i64 = 16;
+
+/// One provider's consensus values at this height, with the reports behind them.
+struct Judged {
+    provider: [u8; 20],
+    reporting_power: i64,
+    reports: Vec<ValidatorReport>,
+    p99: u32,
+    p50: u32,
+    rate: u32,
+}
+
+fn clamp_offset(offset: i64, max_geo_offset_us: u32) -> i64 {
+    let max = i64::from(max_geo_offset_us);
+    offset.clamp(-max, max)
+}
+
+/// Each validator's offset in this block: the lower median of `p99 − consensus p99` over
+/// the providers it reported with at least one successful probe, bounded by
+/// `±max_geo_offset_us`. A validator that sees every provider 50 ms later than most has an
+/// offset of 50 ms; one that lies by scaling or at random has differences that disagree
+/// across providers (and, through the moving average, across blocks), which the offset
+/// cannot absorb. Validators without a successful report get none.
+fn block_offsets(judged: &[Judged], max_geo_offset_us: u32) -> BTreeMap<[u8; 20], i64> {
+    let mut diffs: BTreeMap<[u8; 20], Vec<i64>> = BTreeMap::new();
+    for j in judged {
+        for r in j.reports.iter().filter(|r| r.samples > r.failures) {
+            diffs
+                .entry(validator_bytes(r))
+                .or_default()
+                .push(i64::from(r.p99_us) - i64::from(j.p99));
+        }
+    }
+    diffs
+        .into_iter()
+        .map(|(validator, mut d)| {
+            d.sort_unstable();
+            let median = d[(d.len() - 1) / 2];
+            (validator, clamp_offset(median, max_geo_offset_us))
+        })
+        .collect()
+}
+
+/// A validator's measurer record, or a fresh one.
+fn measurer_or_new<S: StateWrite>(
+    state: &S,
+    validator: &[u8; 20],
+) -> Result<pb::MeasurerScore, TxError> {
+    Ok(state
+        .measurer(validator)?
+        .unwrap_or_else(|| pb::MeasurerScore {
+            validator: validator.to_vec(),
+            ..Default::default()
+        }))
 }
 
 fn validator_bytes(r: &ValidatorReport) -> [u8; 20] {
@@ -255,6 +452,7 @@ pub fn take_epoch<S: StateWrite>(state: &mut S, height: u64) -> Result<EpochSumm
         epoch: params.epoch_of(height),
         ..Default::default()
     };
+    crate::probe_receipts::reset(state)?;
     for (provider, acc) in state.epoch_accumulators()? {
         state.delete_epoch_accumulator(&provider);
         if acc.blocks == 0 {

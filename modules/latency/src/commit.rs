@@ -109,6 +109,9 @@ pub struct VerifiedCommit {
     pub ignored: Vec<IgnoredVote>,
     /// Power of every validator in the commit, voting or not.
     pub total_power: i64,
+    /// Every validator of the commit (address, power) in commit order, voting or not: what
+    /// a proposer cannot change by blanking or leaving out votes.
+    pub validators: Vec<([u8; 20], i64)>,
 }
 
 pub fn is_injected(tx: &[u8]) -> bool {
@@ -206,6 +209,7 @@ pub fn verify<S: StateRead>(
     let mut signed: i64 = 0;
     let mut votes = Vec::new();
     let mut ignored = Vec::new();
+    let mut validators = Vec::with_capacity(info.votes.len());
     for (index, (vote, expected)) in info.votes.iter().zip(&decided.votes).enumerate() {
         if vote.validator != expected.validator || vote.block_id_flag != expected.block_id_flag {
             return Err(CommitError::VoteMismatch(index));
@@ -218,6 +222,7 @@ pub fn verify<S: StateRead>(
             .map_err(|_| CommitError::Address(index))?;
         let power = validator.power.max(0);
         total = total.saturating_add(power);
+        validators.push((address, power));
         if vote.block_id_flag != BlockIdFlag::Commit as i32 {
             if !vote.vote_extension.is_empty() || !vote.extension_signature.is_empty() {
                 return Err(CommitError::StrayExtension(index));
@@ -258,6 +263,7 @@ pub fn verify<S: StateRead>(
         votes,
         ignored,
         total_power: total,
+        validators,
     })
 }
 

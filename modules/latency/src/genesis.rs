@@ -24,6 +24,8 @@ pub struct GenesisState {
     pub aggregates: Vec<pb::ProviderAggregate>,
     pub measurers: Vec<pb::MeasurerScore>,
     pub epoch_accumulators: Vec<pb::EpochAccumulator>,
+    /// Probe receipts recorded per provider in the current epoch.
+    pub probe_receipts: Vec<pb::ProbeReceipts>,
 }
 
 impl Default for GenesisState {
@@ -34,6 +36,7 @@ impl Default for GenesisState {
             aggregates: Vec::new(),
             measurers: Vec::new(),
             epoch_accumulators: Vec::new(),
+            probe_receipts: Vec::new(),
         }
     }
 }
@@ -107,6 +110,23 @@ impl ModuleGenesis for GenesisState {
                 return Err(err(format!("epoch accumulator {} twice", e.provider)));
             }
         }
+        let mut counted = BTreeSet::new();
+        for r in &self.probe_receipts {
+            if !counted.insert(address20(&r.provider, "probe receipts provider")?) {
+                return Err(err("probe receipts of a provider listed twice"));
+            }
+            let mut carriers = BTreeSet::new();
+            let mut sum: u64 = 0;
+            for c in &r.carriers {
+                if !carriers.insert(address20(&c.validator, "probe receipts carrier")?) {
+                    return Err(err("a probe receipt carrier listed twice"));
+                }
+                sum = sum.saturating_add(c.recorded);
+            }
+            if sum != r.recorded {
+                return Err(err("probe receipts: carriers do not add up to the total"));
+            }
+        }
         Ok(())
     }
 
@@ -161,6 +181,11 @@ impl ModuleGenesis for GenesisState {
             let p = provider20(&e.provider).map_err(TxError::INVALID_REQUEST)?;
             state.put_epoch_accumulator(&p, e);
         }
+        for r in &self.probe_receipts {
+            let mut r = r.clone();
+            r.carriers.sort_by(|a, b| a.validator.cmp(&b.validator));
+            state.put_probe_receipts(&r)?;
+        }
         Ok(Vec::new())
     }
 
@@ -172,6 +197,7 @@ impl ModuleGenesis for GenesisState {
             aggregates: scan_decoded(state, b"latency/history/", "latency")?,
             measurers: scan_decoded(state, state_key::MEASURER_PREFIX, "latency")?,
             epoch_accumulators: scan_decoded(state, state_key::EPOCH_PREFIX, "latency")?,
+            probe_receipts: scan_decoded(state, state_key::PROBE_RECEIPTS_PREFIX, "latency")?,
         })
     }
 }

@@ -48,6 +48,7 @@ pub mod extension;
 pub mod genesis;
 pub mod module;
 pub mod params;
+pub mod probe_receipts;
 pub mod query;
 pub mod route;
 pub mod state_key;

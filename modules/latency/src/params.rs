@@ -20,6 +20,11 @@ impl Params {
         outlier_min_us: 20_000,
         probe_interval_ms: 500,
         probe_timeout_ms: 2_000,
+        // Round trips between continents: a validator this much further from every provider
+        // than most validators is still honest.
+        max_geo_offset_us: 300_000,
+        // With a 5 % draw, about one probe obligation per provider per two epochs.
+        max_probe_receipts_per_epoch: 8,
     };
 
     pub fn validate(&self) -> Result<(), String> {
@@ -59,6 +64,9 @@ impl Params {
             return Err(
                 "latency.params.probe_timeout_ms must not exceed max_latency_us / 1000".into(),
             );
+        }
+        if self.max_geo_offset_us > self.max_latency_us {
+            return Err("latency.params.max_geo_offset_us must not exceed max_latency_us".into());
         }
         if self.epoch_blocks == 0 {
             return Err("latency.params.epoch_blocks must be positive".into());

@@ -36,6 +36,12 @@ pub fn epoch(provider: &[u8; 20]) -> Vec<u8> {
     [EPOCH_PREFIX, provider.as_slice()].concat()
 }
 
+pub const PROBE_RECEIPTS_PREFIX: &[u8] = b"latency/probe_receipts/";
+/// Probe receipts recorded for a provider in the current epoch.
+pub fn probe_receipts(provider: &[u8; 20]) -> Vec<u8> {
+    [PROBE_RECEIPTS_PREFIX, provider.as_slice()].concat()
+}
+
 /// The trailing 20 address bytes of a key under one of the prefixes above.
 pub fn trailing_address(key: &[u8]) -> Option<[u8; 20]> {
     key.len()

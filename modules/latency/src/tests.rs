@@ -27,6 +27,7 @@ use crate::aggregate::{self, failure_rate_ppm, weighted_median};
 use crate::commit::{self, CommitError, IgnoredVote, VerifiedCommit, VerifiedVote, VoteFault};
 use crate::extension::{self, check_structure, ExtensionError};
 use crate::pb::{self, Params, ProviderReport, VoteExtension};
+use crate::probe_receipts;
 use crate::view::{LatencyRead, LatencyWrite};
 use crate::{record_consensus_keys, state_key, GenesisState, ProviderWindow};
 
@@ -1004,6 +1005,7 @@ fn verify_accepts_a_signed_commit_and_returns_the_votes() {
     assert_eq!(
         got,
         VerifiedCommit {
+            validators: v.iter().map(|val| (val.address, val.power)).collect(),
             height: H,
             votes: v
                 .iter()
@@ -1608,6 +1610,7 @@ fn vote(i: u8, power: i64, reports: Vec<ProviderReport>, receipts: Vec<Receipt>)
 /// 4 (jailed) and 5 (unregistered).
 fn scenario() -> VerifiedCommit {
     VerifiedCommit {
+        validators: (1..=4).map(|i| (v_addr(i), 10 * i64::from(i))).collect(),
         height: H,
         total_power: 100,
         ignored: Vec::new(),
@@ -1675,19 +1678,35 @@ fn vreport(
         max_us: lat.2,
         failure_rate_ppm: rate,
         outlier,
+        offset_us: 0,
+    }
+}
+
+/// Default parameters with no geographic offset: reports judged by their distance from the
+/// median alone, which the exact tests below pin down.
+fn by_distance() -> Params {
+    Params {
+        max_geo_offset_us: 0,
+        ..Params::DEFAULT
     }
 }
 
 #[test]
 fn apply_computes_exact_aggregates_outliers_and_measurer_counts() {
-    let mut s = state_with(&Params::DEFAULT, &[1, 2], &[(4, ProviderStatus::Jailed)]);
+    let mut s = state_with(&by_distance(), &[1, 2], &[(4, ProviderStatus::Jailed)]);
     let commit = scenario();
     let mut out = aggregate::apply(&mut s, &commit).unwrap();
     assert_eq!(out.aggregates, 2);
-    assert_eq!(
-        out.receipts,
-        vec![receipt(1, 1), receipt(2, 7), receipt(1, 8)]
-    );
+    // Only the receipts of the height's carrier count.
+    let carrier = probe_receipts::carrier(H, &commit.validators).unwrap();
+    let brought = |i: u8| match i {
+        1 => vec![receipt(1, 1)],
+        3 => vec![receipt(2, 7), receipt(1, 8)],
+        _ => vec![],
+    };
+    let i = carrier[0] - 0xa0;
+    assert_eq!(out.carrier, Some((carrier, 10 * i64::from(i))));
+    assert_eq!(out.receipts, brought(i));
 
     let m = Params::DEFAULT.max_latency_us;
     // Provider 1: p99 sorted 10000(10) 11000(30) 12000(20) 50000(40), half of 100 reached
@@ -1832,7 +1851,7 @@ fn apply_outlier_bounds_are_exact() {
     // of it (below 50000); 0 always is. Failure-rate bound 250000 ppm.
     let no_floor = Params {
         outlier_min_us: 0,
-        ..Params::DEFAULT
+        ..by_distance()
     };
     let mut s = state_with(&no_floor, &[1], &[]);
     let probe = |s: &mut State, p99: u32, failures: u32, height: u64| -> bool {
@@ -1846,6 +1865,7 @@ fn apply_outlier_bounds_are_exact() {
             vec![],
         ));
         let c = VerifiedCommit {
+            validators: Vec::new(),
             height,
             ignored: Vec::new(),
             total_power: 31,
@@ -1895,11 +1915,12 @@ fn apply_min_samples_and_zero_power() {
     let params = Params {
         min_samples: 10,
         outlier_min_us: 0,
-        ..Params::DEFAULT
+        ..by_distance()
     };
     let mut s = state_with(&params, &[1, 2, 3], &[]);
     // 9 of the 29 did not vote: the 20 reporting on provider 2 are more than 2/3.
     let c = VerifiedCommit {
+        validators: Vec::new(),
         height: H,
         ignored: Vec::new(),
         total_power: 29,
@@ -1954,6 +1975,7 @@ fn apply_needs_more_than_two_thirds_of_the_power_reporting_on_a_provider() {
     // Powers 20, 20, 10, 10 (60). Provider 1: all four. Provider 2: 40 of 60, exactly
     // 2/3. Provider 3: one validator alone, claiming 900 ms.
     let c = VerifiedCommit {
+        validators: Vec::new(),
         height: H,
         ignored: Vec::new(),
         total_power: 60,
@@ -1994,6 +2016,7 @@ fn apply_needs_more_than_two_thirds_of_the_power_reporting_on_a_provider() {
 
 fn one_provider_commit(height: u64, p99s: &[u32], failures: &[u32]) -> VerifiedCommit {
     VerifiedCommit {
+        validators: Vec::new(),
         height,
         ignored: Vec::new(),
         total_power: 10 * p99s.len() as i64,
@@ -2056,6 +2079,7 @@ fn epoch_accumulates_and_take_epoch_resets() {
     aggregate::apply(&mut s, &one_provider_commit(3, &[20_000; 3], &[5, 5, 5])).unwrap();
     // Provider 2 once.
     let c = VerifiedCommit {
+        validators: Vec::new(),
         height: 4,
         ignored: Vec::new(),
         total_power: 10,
@@ -2172,7 +2196,11 @@ fn apply_accepts_verified_commit_end_to_end() {
     let checked = verify(&s, &commit::decode_injected(&tx).unwrap(), &decided).unwrap();
     let out = aggregate::apply(&mut s, &checked).unwrap();
     assert_eq!(out.aggregates, 2);
-    assert_eq!(out.receipts.len(), 4);
+    // Only the carrier's receipt (each vote brought one).
+    let carrier = probe_receipts::carrier(H, &checked.validators).unwrap();
+    let i = v.iter().position(|val| val.address == carrier).unwrap();
+    assert_eq!(out.carrier, Some((carrier, v[i].power)));
+    assert_eq!(out.receipts, vec![receipt(1, i as u64)]);
     // p99 5000(10) 6000(20) 7000(30) 8000(40): 7000 at 60 of 100.
     assert_eq!(s.aggregate(&p(1)).unwrap().unwrap().p99_us, 7_000);
     assert_eq!(s.aggregate(&p(3)).unwrap().unwrap().p99_us, 6_002);
@@ -2285,6 +2313,46 @@ fn genesis_validate_rejects_bad_records() {
     })
     .contains("twice"));
     assert!(bad(&|g| g.epoch_accumulators[0].provider = String::new()).contains("provider"));
+    let counted = |g: &mut GenesisState| {
+        g.probe_receipts = vec![pb::ProbeReceipts {
+            provider: p(1).to_vec(),
+            recorded: 3,
+            carriers: vec![
+                pb::ProbeCarrier {
+                    validator: v_addr(1).to_vec(),
+                    recorded: 1,
+                },
+                pb::ProbeCarrier {
+                    validator: v_addr(2).to_vec(),
+                    recorded: 2,
+                },
+            ],
+        }]
+    };
+    let mut g = good.clone();
+    counted(&mut g);
+    assert_eq!(g.validate(), Ok(()));
+    assert!(bad(&|g| {
+        counted(g);
+        g.probe_receipts[0].recorded = 4;
+    })
+    .contains("add up"));
+    assert!(bad(&|g| {
+        counted(g);
+        g.probe_receipts[0].carriers[1].validator = v_addr(1).to_vec();
+    })
+    .contains("twice"));
+    assert!(bad(&|g| {
+        counted(g);
+        let r = g.probe_receipts[0].clone();
+        g.probe_receipts.push(r);
+    })
+    .contains("twice"));
+    assert!(bad(&|g| {
+        counted(g);
+        g.probe_receipts[0].provider.pop();
+    })
+    .contains("20 bytes"));
 
     // The same provider at two heights is fine; the newest becomes the latest.
     let mut g = GenesisState::default();
@@ -2464,4 +2532,467 @@ fn genesis_refuses_epochs_judged_past_the_start() {
     latency
         .validate_against(&app_state, &start(blocks + 1))
         .unwrap();
+}
+
+/// How the fifth validator of [`geography`] reports.
+#[derive(Clone, Copy)]
+enum Measurer {
+    Honest,
+    /// Every latency this much longer: a validator far from every provider.
+    Far(u32),
+    /// Every latency this many times what it measured.
+    Scaled(u32),
+    /// Values drawn at random below this bound, whatever it measured.
+    Random(u32),
+}
+
+/// A hash-derived number below `bound`, the same in every run.
+fn pseudo_random(height: u64, validator: u8, provider: u8, bound: u32) -> u32 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest([&height.to_be_bytes()[..], &[validator, provider]].concat());
+    u32::from_be_bytes([d[0], d[1], d[2], d[3]]) % bound.max(1)
+}
+
+/// Providers 1, 2 and 3 answer in 2, 30 and 200 ms. Validators 1 to 3 (near), 4 (50 ms
+/// further from every provider, honest) and 5 (`fifth`) report on all of them for
+/// `blocks` heights, each with up to 2 ms of noise. Returns each validator's
+/// (reports, outliers), and checks every median against the honest reports.
+fn geography(params: &Params, fifth: Measurer, blocks: u64) -> BTreeMap<u8, (u64, u64)> {
+    let truth = [(1u8, 2_000u32), (2, 30_000), (3, 200_000)];
+    let mut s = state_with(params, &[1, 2, 3], &[]);
+    for height in 1..=blocks {
+        let votes: Vec<VerifiedVote> = (1..=5u8)
+            .map(|v| {
+                let kind = match v {
+                    4 => Measurer::Far(50_000),
+                    5 => fifth,
+                    _ => Measurer::Honest,
+                };
+                let reports = truth
+                    .iter()
+                    .map(|&(b, t)| {
+                        let seen = t + pseudo_random(height, v, b, 2_000);
+                        let p99 = match kind {
+                            Measurer::Honest => seen,
+                            Measurer::Far(extra) => seen + extra,
+                            Measurer::Scaled(k) => seen * k,
+                            Measurer::Random(bound) => pseudo_random(height, 99, b, bound),
+                        };
+                        report(b, 50, 0, p99 / 2, p99, p99)
+                    })
+                    .collect();
+                VerifiedVote {
+                    validator: v_addr(v),
+                    power: 10,
+                    extension: VoteExtension {
+                        height,
+                        reports,
+                        receipts: vec![],
+                    },
+                }
+            })
+            .collect();
+        aggregate::apply(
+            &mut s,
+            &VerifiedCommit {
+                validators: Vec::new(),
+                height,
+                votes,
+                ignored: Vec::new(),
+                total_power: 50,
+            },
+        )
+        .unwrap();
+        for (b, _) in truth {
+            let a = s.aggregate(&p(b)).unwrap().unwrap();
+            // What the honest validators reported, and would have from the reference
+            // location (their offsets taken off): the median is one of those.
+            let honest: Vec<i64> = a
+                .reports
+                .iter()
+                .filter(|r| r.validator != v_addr(5))
+                .flat_map(|r| [i64::from(r.p99_us), i64::from(r.p99_us) - r.offset_us])
+                .collect();
+            let (lo, hi) = (*honest.iter().min().unwrap(), *honest.iter().max().unwrap());
+            assert!(
+                (lo..=hi).contains(&i64::from(a.p99_us)),
+                "provider {b} at {height}: median {} outside the honest {honest:?}",
+                a.p99_us
+            );
+        }
+    }
+    s.measurers()
+        .unwrap()
+        .iter()
+        .map(|m| (m.validator[0] - 0xa0, (m.reports, m.outliers)))
+        .collect()
+}
+
+#[test]
+fn a_far_validator_is_judged_by_its_consistency_and_keeps_a_clean_record() {
+    let blocks = 20;
+    let counts = geography(&Params::DEFAULT, Measurer::Honest, blocks);
+    for v in 1..=5 {
+        assert_eq!(counts[&v], (3 * blocks, 0), "validator {v}: {counts:?}");
+    }
+    // Its offset was learned and is what its reports were judged with.
+    let s = {
+        let mut s = state_with(&Params::DEFAULT, &[1, 2, 3], &[]);
+        let far = |height| VerifiedVote {
+            validator: v_addr(4),
+            power: 10,
+            extension: VoteExtension {
+                height,
+                reports: vec![
+                    report(1, 50, 0, 1, 52_000, 52_000),
+                    report(2, 50, 0, 1, 80_000, 80_000),
+                ],
+                receipts: vec![],
+            },
+        };
+        for height in 1..=3 {
+            let near = |v| VerifiedVote {
+                validator: v_addr(v),
+                power: 10,
+                extension: VoteExtension {
+                    height,
+                    reports: vec![
+                        report(1, 50, 0, 1, 2_000, 2_000),
+                        report(2, 50, 0, 1, 30_000, 30_000),
+                    ],
+                    receipts: vec![],
+                },
+            };
+            let c = VerifiedCommit {
+                validators: Vec::new(),
+                height,
+                votes: vec![near(1), near(2), near(3), far(height)],
+                ignored: Vec::new(),
+                total_power: 40,
+            };
+            aggregate::apply(&mut s, &c).unwrap();
+        }
+        s
+    };
+    let m = s.measurer(&v_addr(4)).unwrap().unwrap();
+    assert_eq!(
+        (m.geo_offset_us, m.geo_offset_blocks, m.outliers),
+        (50_000, 3, 0)
+    );
+    let a = s.aggregate(&p(1)).unwrap().unwrap();
+    assert_eq!(a.p99_us, 2_000);
+    assert_eq!(a.reports[3].offset_us, 50_000);
+    assert!(!a.reports[3].outlier);
+}
+
+#[test]
+fn judged_by_distance_alone_the_far_validator_would_be_flagged() {
+    // What the offset fixes: with none, 50 ms on a 2 ms and a 30 ms provider is an
+    // outlier every block.
+    let blocks = 20;
+    let counts = geography(&by_distance(), Measurer::Honest, blocks);
+    assert_eq!(counts[&4], (3 * blocks, 2 * blocks), "{counts:?}");
+    assert_eq!(counts[&1].1, 0);
+}
+
+#[test]
+fn scaled_and_random_reports_are_still_flagged_and_move_no_median() {
+    let blocks = 20;
+    // ×5: its differences (8 ms, 120 ms, 800 ms) disagree; the 200 ms provider's 1 s is
+    // also past the offset bound.
+    let scaled = geography(&Params::DEFAULT, Measurer::Scaled(5), blocks);
+    assert!(scaled[&5].1 * 3 >= scaled[&5].0 * 2, "{scaled:?}");
+    // Random values below 1 s.
+    let random = geography(&Params::DEFAULT, Measurer::Random(1_000_000), blocks);
+    assert!(random[&5].1 * 3 >= random[&5].0 * 2, "{random:?}");
+    for counts in [&scaled, &random] {
+        for v in 1..=4 {
+            assert_eq!(counts[&v].1, 0, "validator {v}: {counts:?}");
+        }
+    }
+}
+
+#[test]
+fn an_offset_beyond_the_bound_is_not_geography() {
+    let blocks = 10;
+    let params = Params::DEFAULT;
+    // 400 ms later than everyone on every provider: past the 300 ms bound, so 100 ms of it
+    // remains, an outlier on the 2 ms and 30 ms providers.
+    let counts = geography(&params, Measurer::Far(400_000), blocks);
+    assert_eq!(counts[&5], (3 * blocks, 2 * blocks), "{counts:?}");
+    // Within the bound, the same shape is taken for geography (the limit the README
+    // states): 250 ms on every provider is not flagged.
+    let counts = geography(&params, Measurer::Far(250_000), blocks);
+    assert_eq!(counts[&5], (3 * blocks, 0), "{counts:?}");
+}
+
+#[test]
+fn the_receipt_carrier_is_drawn_by_power_and_blanking_votes_cannot_choose_it() {
+    let validators: Vec<([u8; 20], i64)> = vec![
+        (v_addr(1), 10),
+        (v_addr(2), 20),
+        (v_addr(3), 30),
+        (v_addr(4), 40),
+        (v_addr(5), 0),
+    ];
+    let mut carried: BTreeMap<u8, u64> = BTreeMap::new();
+    let heights = 20_000u64;
+    for h in 1..=heights {
+        let c = probe_receipts::carrier(h, &validators).unwrap();
+        *carried.entry(c[0] - 0xa0).or_default() += 1;
+        // The commit's order does not matter, and there is no other input.
+        let mut reversed = validators.clone();
+        reversed.reverse();
+        assert_eq!(probe_receipts::carrier(h, &reversed), Some(c));
+    }
+    assert!(!carried.contains_key(&5), "zero power carried: {carried:?}");
+    for (i, power) in [(1u8, 10u64), (2, 20), (3, 30), (4, 40)] {
+        // Within 1.5 points of its power share.
+        let share_permille = carried[&i] * 1000 / heights;
+        assert!(
+            share_permille.abs_diff(power * 10) <= 15,
+            "validator {i}: {share_permille}‰ for {power} % of the power"
+        );
+    }
+    assert_eq!(probe_receipts::carrier(1, &[(v_addr(1), 0)]), None);
+
+    // A proposer that blanks the carrier's vote (it does not count) loses the height's
+    // receipts; it cannot make another vote the carrier.
+    let mut s = state_with(&Params::DEFAULT, &[1], &[]);
+    let h = (1..)
+        .find(|h| probe_receipts::carrier(*h, &validators) == Some(v_addr(4)))
+        .unwrap();
+    let with = |i: u8| VerifiedVote {
+        validator: v_addr(i),
+        power: 10 * i64::from(i),
+        extension: VoteExtension {
+            height: h,
+            reports: vec![],
+            receipts: vec![receipt(1, u64::from(i))],
+        },
+    };
+    let full = VerifiedCommit {
+        height: h,
+        votes: (1..=4).map(with).collect(),
+        ignored: Vec::new(),
+        total_power: 100,
+        validators: validators.clone(),
+    };
+    let out = aggregate::apply(&mut s, &full).unwrap();
+    assert_eq!(out.carrier, Some((v_addr(4), 40)));
+    assert_eq!(out.receipts, vec![receipt(1, 4)]);
+    let blanked = VerifiedCommit {
+        votes: (1..=3).map(with).collect(),
+        ..full
+    };
+    let out = aggregate::apply(&mut s, &blanked).unwrap();
+    assert_eq!((out.carrier, out.receipts), (None, vec![]));
+}
+
+#[test]
+fn a_validator_pushes_at_most_its_power_share_of_a_providers_probe_receipts() {
+    assert_eq!(probe_receipts::share_of_budget(8, 10, 100), 1);
+    assert_eq!(probe_receipts::share_of_budget(8, 30, 100), 3);
+    assert_eq!(probe_receipts::share_of_budget(8, 26, 100), 3);
+    assert_eq!(probe_receipts::share_of_budget(8, 100, 100), 8);
+    assert_eq!(probe_receipts::share_of_budget(8, 0, 100), 0);
+    assert_eq!(probe_receipts::share_of_budget(8, i64::MAX, i64::MAX), 8);
+    assert_eq!(probe_receipts::share_of_budget(0, 10, 100), 0);
+
+    // A validator holding 10 % of the power carries four receipts on provider 1 at every
+    // height it carries; the budget (8 per provider per epoch) lets one of them through, and
+    // an honest 90 % validator fills the rest.
+    let params = Params::DEFAULT;
+    let mut s = state_with(&params, &[1], &[]);
+    let (attacker, honest) = (v_addr(1), v_addr(2));
+    let mut recorded: BTreeMap<[u8; 20], u64> = BTreeMap::new();
+    for _ in 0..4 {
+        for (who, power) in [(attacker, 10), (honest, 90)] {
+            for _ in 0..4 {
+                if probe_receipts::admits(&s, &params, &p(1), &who, power, 100).unwrap() {
+                    probe_receipts::count(&mut s, &p(1), &who).unwrap();
+                    *recorded.entry(who).or_default() += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(recorded[&attacker], 1);
+    assert_eq!(recorded[&honest], 7);
+    let r = s.probe_receipts(&p(1)).unwrap();
+    assert_eq!(r.recorded, 8);
+    // The budget is per provider: another provider still has all of it.
+    assert!(probe_receipts::admits(&s, &params, &p(2), &attacker, 10, 100).unwrap());
+    // The epoch ends: counts start over (and are in genesis in between).
+    let exported = crate::GenesisState::export(&s).unwrap();
+    assert_eq!(exported.probe_receipts, vec![r]);
+    aggregate::take_epoch(&mut s, params.epoch_blocks).unwrap();
+    assert_eq!(s.probe_receipts(&p(1)).unwrap().recorded, 0);
+    assert!(probe_receipts::admits(&s, &params, &p(1), &attacker, 10, 100).unwrap());
+}
+
+/// What [`stripping_run`] saw: each epoch's verdict per provider (breached its SLA), each
+/// epoch's outliers of the honest validators 1–6, and every aggregate's p99 in height order.
+struct StrippingRun {
+    verdicts: Vec<Vec<bool>>,
+    honest_outliers: Vec<Vec<u64>>,
+    medians: Vec<u32>,
+}
+
+/// Ten validators (powers 14 … 6, 100 in all). Validators 1–6 (70) are honest: 1–3 near
+/// every provider, 4 and 5 60 and 150 ms further, 6 2 ms nearer; each report has up to
+/// 5 % + 2 ms of noise. Validators 7–10 (30) are Byzantine and report what would flip each
+/// verdict: 2 s for providers within their SLA, 1 ms for those past it. Providers 1–6
+/// answer in 5, 40, 120, 300, 800 and 2,000 ms against SLAs of 25, 30, 250, 200, 1,500 and
+/// 1,500 ms. The proposer of each height is drawn by power; with `strip`, a Byzantine
+/// proposer blanks honest votes holding just under 1/3 of the power, the near ones at
+/// even heights and the far ones at odd heights.
+fn stripping_run(params: &Params, strip: bool) -> StrippingRun {
+    let powers: [i64; 10] = [14, 13, 12, 11, 10, 10, 9, 8, 7, 6];
+    let offsets: [i64; 6] = [0, 0, 0, 60_000, 150_000, -2_000];
+    let providers: [(u32, u64); 6] = [
+        (5_000, 25_000),
+        (40_000, 30_000),
+        (120_000, 250_000),
+        (300_000, 200_000),
+        (800_000, 1_500_000),
+        (2_000_000, 1_500_000),
+    ];
+    let epoch_blocks = params.epoch_blocks;
+    let mut s = state_with(params, &[1, 2, 3, 4, 5, 6], &[]);
+    let validators: Vec<([u8; 20], i64)> = (1..=10u8)
+        .map(|i| (v_addr(i), powers[usize::from(i) - 1]))
+        .collect();
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut run = StrippingRun {
+        verdicts: Vec::new(),
+        honest_outliers: Vec::new(),
+        medians: Vec::new(),
+    };
+    for height in 1..=5 * epoch_blocks {
+        let mut point = rng.gen_range(0..100i64);
+        let proposer = (1..=10u8)
+            .find(|i| {
+                point -= powers[usize::from(*i) - 1];
+                point < 0
+            })
+            .unwrap();
+        let blanked: &[u8] = match (strip && proposer >= 7, height % 2) {
+            (false, _) => &[],
+            // 14 + 13 = 27 of the near power; the far ones (4, 5) and 6 count.
+            (true, 0) => &[1, 2],
+            // 11 + 10 + 12 = 33: counted 67, just over 2/3.
+            (true, _) => &[3, 4, 5],
+        };
+        let mut votes = Vec::new();
+        let mut ignored = Vec::new();
+        for i in 1..=10u8 {
+            let reports = providers
+                .iter()
+                .enumerate()
+                .map(|(j, &(truth, sla))| {
+                    let b = j as u8 + 1;
+                    let p99 = if i <= 6 {
+                        let noise = pseudo_random(height, i, b, truth / 20 + 2_000);
+                        u32::try_from(i64::from(truth + noise) + offsets[usize::from(i) - 1])
+                            .unwrap()
+                    } else if u64::from(truth) <= sla {
+                        2_000_000
+                    } else {
+                        1_000
+                    };
+                    report(b, 50, 0, p99 / 2, p99, p99)
+                })
+                .collect();
+            let vote = VerifiedVote {
+                validator: v_addr(i),
+                power: powers[usize::from(i) - 1],
+                extension: VoteExtension {
+                    height,
+                    reports,
+                    receipts: vec![],
+                },
+            };
+            if blanked.contains(&i) {
+                ignored.push(IgnoredVote {
+                    index: usize::from(i) - 1,
+                    validator: vote.validator,
+                    power: vote.power,
+                    fault: VoteFault::BadSignature,
+                });
+            } else {
+                votes.push(vote);
+            }
+        }
+        let commit = VerifiedCommit {
+            height,
+            votes,
+            ignored,
+            total_power: 100,
+            validators: validators.clone(),
+        };
+        aggregate::apply(&mut s, &commit).unwrap();
+        for b in 1..=6u8 {
+            run.medians
+                .push(s.aggregate(&p(b)).unwrap().unwrap().p99_us);
+        }
+        if params.is_epoch_end(height) {
+            let summary = aggregate::take_epoch(&mut s, height).unwrap();
+            run.verdicts.push(
+                summary
+                    .providers
+                    .iter()
+                    .zip(providers)
+                    .map(|(e, (_, sla))| e.mean_p99_us > sla)
+                    .collect(),
+            );
+            run.honest_outliers.push(
+                summary
+                    .measurers
+                    .iter()
+                    .filter(|m| m.validator[0] - 0xa0 <= 6)
+                    .map(|m| m.outliers)
+                    .collect(),
+            );
+        }
+    }
+    run
+}
+
+#[test]
+fn a_byzantine_proposer_blanking_a_third_of_the_votes_changes_no_verdict_and_no_honest_flag() {
+    let truth = vec![false, true, false, true, false, true];
+    let fair = stripping_run(&Params::DEFAULT, false);
+    let stripped = stripping_run(&Params::DEFAULT, true);
+    // The blanking did move medians (within what honest validators see from the reference)…
+    let moved = fair
+        .medians
+        .iter()
+        .zip(&stripped.medians)
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(moved > 0);
+    // …but every epoch's verdict is the honest one, and the honest validators' flags are
+    // the same: none, but for one report each at the chain's first height, when nobody's
+    // offset is known yet and the Byzantine reports pull that one median (blanking or not).
+    assert_eq!(stripped.honest_outliers, fair.honest_outliers);
+    assert_eq!(fair.honest_outliers[0].iter().sum::<u64>(), 6);
+    for run in [&fair, &stripped] {
+        assert_eq!(run.verdicts.len(), 5);
+        for v in &run.verdicts {
+            assert_eq!(v, &truth);
+        }
+        for epoch in &run.honest_outliers[1..] {
+            assert_eq!(epoch, &vec![0; 6]);
+        }
+    }
+
+    // Without offsets (medians of the raw reports, judged by distance), the same proposer
+    // turns a verdict, and honest far validators are flagged.
+    let raw = stripping_run(&by_distance(), true);
+    assert!(
+        raw.verdicts.iter().any(|v| v != &truth),
+        "{:?}",
+        raw.verdicts
+    );
+    assert!(raw.honest_outliers[1..].iter().flatten().sum::<u64>() > 0);
 }

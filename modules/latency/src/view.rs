@@ -60,6 +60,16 @@ pub trait LatencyRead: StateRead {
             .collect()
     }
 
+    /// Probe receipts recorded for a provider in the current epoch.
+    fn probe_receipts(&self, provider: &[u8; 20]) -> Result<pb::ProbeReceipts, StoreError> {
+        Ok(self
+            .get_proto(&state_key::probe_receipts(provider))?
+            .unwrap_or_else(|| pb::ProbeReceipts {
+                provider: provider.to_vec(),
+                ..Default::default()
+            }))
+    }
+
     /// Every measurer record, by consensus address.
     fn measurers(&self) -> Result<Vec<pb::MeasurerScore>, StoreError> {
         scan(self, state_key::MEASURER_PREFIX)?
@@ -123,6 +133,16 @@ pub trait LatencyWrite: StateWrite {
 
     fn delete_epoch_accumulator(&mut self, provider: &[u8; 20]) {
         self.delete(state_key::epoch(provider));
+    }
+
+    fn put_probe_receipts(&mut self, r: &pb::ProbeReceipts) -> Result<(), StoreError> {
+        let provider: [u8; 20] = r
+            .provider
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("latency: probe receipts provider".into()))?;
+        self.put_proto(state_key::probe_receipts(&provider), r);
+        Ok(())
     }
 }
 

@@ -130,7 +130,7 @@ path = "{model}"
         window_samples: 1000,
         window_age: Some(Duration::from_secs(2)),
         max_receipts: 16,
-        latency_scale_ppm: 0,
+        fault: Default::default(),
     }));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let task = probe::spawn(
