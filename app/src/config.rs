@@ -42,6 +42,8 @@ pub struct TestFaults {
     pub oversized_vote_extension: bool,
     /// PrepareProposal flips a bit of a vote-extension signature in the injected report.
     pub forge_latency_report: bool,
+    /// ExtendVote reports the latest published aggregates instead of measuring (a copier).
+    pub copy_latency_aggregates: bool,
     /// Software upgrades (plan names) this pold pretends to know, with no migration: "the
     /// new binary" of an upgrade test.
     pub known_upgrades: Vec<String>,
@@ -261,6 +263,29 @@ impl AppConfig {
             .map(Some)
             .map_err(|e| anyhow::anyhow!("minimum_gas_prices: {e}"))
     }
+}
+
+/// The ed25519 public key of this node's CometBFT validator (priv_validator_key.json).
+pub fn consensus_pubkey(home: &std::path::Path) -> anyhow::Result<[u8; 32]> {
+    use base64::Engine as _;
+    let path = home.join("config").join("priv_validator_key.json");
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+    )
+    .with_context(|| format!("parsing {}", path.display()))?;
+    let ty = v["pub_key"]["type"].as_str().unwrap_or_default();
+    if ty != "tendermint/PubKeyEd25519" {
+        bail!(
+            "{}: validator key type {ty:?}, want ed25519",
+            path.display()
+        );
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(v["pub_key"]["value"].as_str().unwrap_or_default())
+        .context("validator public key is not base64")?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("validator public key is not 32 bytes"))
 }
 
 #[cfg(test)]

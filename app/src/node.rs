@@ -79,8 +79,25 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
             .chain_id()
             .context("genesis has no chain_id (probe receipts must name it)")?
             .to_string();
-        let book = Arc::new(ProbeBook::new(BookConfig::from_config(&config.probe)));
-        let fault = BookConfig::from_config(&config.probe).fault;
+        let mut book_config = BookConfig::from_config(&config.probe);
+        // Probe nonces derive from our consensus address, so receipts of our probes prove
+        // we probed (`pol_latency::evidence`); a node without a validator key probes with
+        // random nonces.
+        book_config.validator = match crate::config::consensus_pubkey(&opts.home) {
+            Ok(key) => {
+                use sha2::Digest as _;
+                let digest = sha2::Sha256::digest(key);
+                let mut address = [0u8; 20];
+                address.copy_from_slice(&digest[..20]);
+                Some(address)
+            }
+            Err(e) => {
+                tracing::warn!("probes keep no evidence of probing: {e:#}");
+                None
+            }
+        };
+        let fault = book_config.fault.clone();
+        let book = Arc::new(ProbeBook::new(book_config));
         if fault != Default::default() {
             tracing::warn!(
                 ?fault,

@@ -36,6 +36,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
         )
         .type_attribute(
+            "pol.latency.v1.LastBlock",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        )
+        .type_attribute(
             "pol.latency.v1.ConsensusKey",
             "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
         )
@@ -43,6 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .field_attribute("pol.latency.v1.MeasurerScore.validator", "#[serde(with = \"crate::genesis::hex_bytes\")]")
         .field_attribute("pol.latency.v1.ProbeReceipts.provider", "#[serde(with = \"crate::genesis::hex_bytes\")]")
         .field_attribute("pol.latency.v1.ProbeCarrier.validator", "#[serde(with = \"crate::genesis::hex_bytes\")]")
+        .field_attribute("pol.latency.v1.LastBlock.hash", "#[serde(with = \"crate::genesis::hex_bytes\")]")
         .field_attribute("pol.latency.v1.ConsensusKey.address", "#[serde(with = \"crate::genesis::hex_bytes\")]")
         .field_attribute("pol.latency.v1.ConsensusKey.ed25519", "#[serde(with = \"crate::genesis::hex_bytes\")]")
         .build_server(true)

@@ -57,6 +57,20 @@ pub async fn reputation(
     r.reputation
 }
 
+/// Every measured validator's measurer reputation and PoL weight.
+pub async fn validator_reputations(
+    rpc: &RpcClient,
+) -> Vec<pol_reputation::pb::ValidatorReputation> {
+    use pol_reputation::pb::*;
+    let r: Option<QueryValidatorReputationsResponse> = query(
+        rpc,
+        "/pol.reputation.v1.Query/ValidatorReputations",
+        &QueryValidatorReputationsRequest { pagination: None },
+    )
+    .await;
+    r.map(|r| r.reputations).unwrap_or_default()
+}
+
 pub async fn aggregate(rpc: &RpcClient, addr: &str) -> Option<pol_latency::pb::ProviderAggregate> {
     use pol_latency::pb::*;
     let r: QueryAggregateResponse = query(

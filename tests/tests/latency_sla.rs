@@ -3,13 +3,16 @@
 //! drops most requests. Every validator probes them; the consensus latency that comes out
 //! of the vote extensions judges them each epoch. Validator 2 is honest but far: it sees
 //! every provider 50 ms later than the others (geography). Validator 3 lies: it reports
-//! latencies drawn at random.
+//! latencies drawn at random. Validator 1 copies: it does not probe and reports the
+//! latest published aggregates. Validators 1 and 3 hold a quarter of the stake between
+//! them (self-bonds 3:1:3:1), below the Byzantine third.
 //!
 //! Checked: the slow provider is slashed and ranks below the fast one; the fast one's
 //! reputation rises; the dropping one is jailed; the liar is flagged by measurer
-//! accountability, cannot move the medians, and loses voting power; the far validator is
-//! judged by its consistency, not its distance, and keeps its voting power; every validator
-//! has the same app hash at every height.
+//! accountability, cannot move the medians, and loses PoL weight; the copier, which has no
+//! receipts of its own probes to answer the probing challenge, is flagged and loses PoL
+//! weight too; the far validator is judged by its consistency, not its distance, and keeps
+//! its weight; every validator has the same app hash at every height.
 
 use std::time::{Duration, Instant};
 
@@ -48,6 +51,10 @@ fn consensus_address(net: &Network, i: usize) -> anyhow::Result<Vec<u8>> {
 async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -> anyhow::Result<()>
 {
     let mut net = Network::init(NetworkOptions {
+        self_bonds: [3, 1, 3, 1]
+            .iter()
+            .map(|k| k * pol_tests::VALIDATOR_SELF_BOND / 2)
+            .collect(),
         keyring_accounts: ["fast", "slow", "dropping"]
             .iter()
             .map(|n| (n.to_string(), 10_000_000_000))
@@ -69,6 +76,10 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
             cfg.probe.interval_ms = 150;
             cfg.probe.timeout_ms = 1_500;
             cfg.probe.window_secs = 4;
+            if i == 1 {
+                cfg.probe.enabled = false;
+                cfg.test_faults.copy_latency_aggregates = true;
+            }
             if i == 2 {
                 cfg.probe.test_fault_added_latency_us = FAR_ADDED_US;
             }
@@ -258,31 +269,55 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
     .await?;
     assert_eq!(proven.escrow, "0", "{proven:?}");
 
-    // The liar's reports are outliers; nobody else's are; the medians are honest values.
+    // The liar's and the copier's reports are outliers; the honest ones' are not; the medians
+    // are honest values.
     let liar = consensus_address(&net, 3)?;
+    let copier = consensus_address(&net, 1)?;
     let scores = measurers(&rpc).await;
     assert_eq!(scores.len(), 4, "{scores:?}");
     // Rates in percent. Honest validators on this shared machine see some tail noise of
     // their own (a loaded prober's p99 of a 3 ms provider can reach 30 ms); the liar's random
     // p99s disagree with each other across providers and blocks. The far validator's 50 ms on
-    // a 1 ms provider would be an outlier every time if reports were judged by distance.
+    // a 1 ms provider would be an outlier every time if reports were judged by distance. The
+    // copier's values are close to the median, but it cannot show a receipt of its own probe
+    // of the provider each height challenges.
     let rate = |m: &pol_latency::pb::MeasurerScore| m.outliers * 100 / m.reports.max(1);
-    let liar_rate = scores
-        .iter()
-        .find(|m| m.validator == liar)
-        .map(rate)
-        .expect("the liar measured");
-    eprintln!(
-        "measurer outlier rates: liar {liar_rate} %, others {:?} %",
+    let rate_of = |who: &[u8]| {
         scores
             .iter()
-            .filter(|m| m.validator != liar)
+            .find(|m| m.validator == who)
+            .map(rate)
+            .expect("measured")
+    };
+    let (liar_rate, copier_rate) = (rate_of(&liar), rate_of(&copier));
+    let unbacked = |who: &[u8]| {
+        scores
+            .iter()
+            .find(|m| m.validator == who)
+            .map_or(0, |m| m.unbacked_heights)
+    };
+    eprintln!(
+        "measurer outlier rates: liar {liar_rate} %, copier {copier_rate} % ({} unbacked \
+         heights), honest {:?} %",
+        unbacked(&copier),
+        scores
+            .iter()
+            .filter(|m| m.validator != liar && m.validator != copier)
             .map(rate)
             .collect::<Vec<_>>()
     );
     assert!(liar_rate > 50, "liar not flagged: {scores:?}");
-    for m in scores.iter().filter(|m| m.validator != liar) {
-        assert!(rate(m) * 2 < liar_rate, "honest flagged: {scores:?}");
+    assert!(copier_rate > 50, "copier not flagged: {scores:?}");
+    assert!(unbacked(&copier) > 0, "{scores:?}");
+    for m in scores
+        .iter()
+        .filter(|m| m.validator != liar && m.validator != copier)
+    {
+        assert!(
+            rate(m) * 2 < liar_rate.min(copier_rate),
+            "honest flagged: {scores:?}"
+        );
+        assert_eq!(m.unbacked_heights, 0, "{scores:?}");
     }
     // On both providers still served, and at every height of the history kept.
     for who in [&fast, &slow] {
@@ -294,7 +329,7 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
             let honest: Vec<i64> = agg
                 .reports
                 .iter()
-                .filter(|r| r.validator != liar)
+                .filter(|r| r.validator != liar && r.validator != copier)
                 .flat_map(|r| [i64::from(r.p99_us), i64::from(r.p99_us) - r.offset_us])
                 .collect();
             let (lo, hi) = (honest.iter().min().copied(), honest.iter().max().copied());
@@ -308,7 +343,36 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
         }
     }
 
-    // Its PoL weight fell, and so did its voting power in CometBFT.
+    // The liar's and the copier's PoL weights fell; the far validator's did not. (Voting
+    // power is stake times weight, and the stakes differ: the weights are compared.)
+    let reputations = validator_reputations(&rpc).await;
+    let weight_of = |who: &[u8]| -> u32 {
+        let cons = pol_reputation::view::valcons_string(who.try_into().unwrap_or(&[0; 20]));
+        reputations
+            .iter()
+            .find(|r| r.consensus_address == cons)
+            .map_or(0, |r| r.weight_ppm)
+    };
+    let honest_weight = weight_of(&consensus_address(&net, 0)?);
+    let far_weight = weight_of(&consensus_address(&net, 2)?);
+    eprintln!(
+        "PoL weights (ppm): honest {honest_weight}, far {far_weight}, copier {}, liar {}",
+        weight_of(&copier),
+        weight_of(&liar)
+    );
+    for (who, w) in [("liar", weight_of(&liar)), ("copier", weight_of(&copier))] {
+        assert!(
+            w < honest_weight && w < far_weight,
+            "{who} weight {w} vs honest {honest_weight}, far {far_weight}"
+        );
+    }
+    // The far validator keeps its weight: within a tenth of the near honest one's.
+    assert!(
+        far_weight * 10 >= honest_weight * 9,
+        "far validator weight {far_weight} vs honest {honest_weight}"
+    );
+    // And CometBFT's power follows: the far validator has as much power per stake as the
+    // near one, the liar less (same stake as the copier, which is flagged as well).
     let validators = rpc.call("validators", json!({})).await?;
     let power_of = |addr: &[u8]| -> i64 {
         validators["validators"]
@@ -319,17 +383,13 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
             .and_then(|v| v["voting_power"].as_str()?.parse().ok())
             .unwrap_or(0)
     };
-    let honest_power = power_of(&consensus_address(&net, 0)?);
-    assert!(
-        power_of(&liar) < honest_power,
-        "liar power {} vs honest {honest_power}",
-        power_of(&liar)
+    let (near_power, far_power) = (
+        power_of(&consensus_address(&net, 0)?),
+        power_of(&consensus_address(&net, 2)?),
     );
-    // The far validator keeps its weight: within a tenth of a near honest one's.
-    let far_power = power_of(&consensus_address(&net, 2)?);
     assert!(
-        far_power * 10 >= honest_power * 9 && far_power > power_of(&liar),
-        "far validator power {far_power} vs honest {honest_power}, liar {}",
+        far_power * 10 >= near_power * 9 && power_of(&liar) * 3 < near_power,
+        "powers: near {near_power}, far {far_power}, liar {}",
         power_of(&liar)
     );
 

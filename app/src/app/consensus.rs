@@ -31,7 +31,7 @@ pub struct ConsensusState {
     last_block_time: i128,
 }
 
-fn block_time_nanos(t: &Option<tendermint_proto::google::protobuf::Timestamp>) -> i128 {
+pub(super) fn block_time_nanos(t: &Option<tendermint_proto::google::protobuf::Timestamp>) -> i128 {
     t.as_ref().map_or(0, |t| {
         i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos)
     })

@@ -19,11 +19,23 @@ use tendermint_proto::v0_38::abci::{CommitInfo, ExtendedCommitInfo};
 
 use super::ProbeSource;
 
+/// The block a vote is cast on: its hash challenges the extension, and evidence of probing
+/// must be signed no later than its time.
+#[derive(Clone, Copy, Debug)]
+pub struct VotedBlock<'a> {
+    pub hash: &'a [u8],
+    pub time_ms: u64,
+}
+
+/// Room kept in an extension for the probe evidence (a receipt and a salt, ~300 bytes).
+const EVIDENCE_ROOM: u32 = 512;
+
 /// This validator's extension for `height`, encoded; empty when it does not probe.
 pub fn extend_vote<S: StateRead>(
     state: &S,
     chain_id: &str,
     height: u64,
+    block: VotedBlock<'_>,
     probes: Option<&dyn ProbeSource>,
 ) -> Vec<u8> {
     use prost::Message;
@@ -42,13 +54,64 @@ pub fn extend_vote<S: StateRead>(
         .into_iter()
         .filter(|r| extension::check_receipt(state, chain_id, r).is_ok())
         .collect();
-    let ext = extension::build(height, probes.windows(), receipts, &params, |p| {
+    let identity = probes.identity();
+    let mut room = params;
+    if identity.is_some() && params.probe_evidence_window_ms > 0 {
+        room.max_extension_bytes = params.max_extension_bytes.saturating_sub(EVIDENCE_ROOM);
+    }
+    let mut ext = extension::build(height, probes.windows(), receipts, &room, |p| {
         extension::is_active_provider(state, p).unwrap_or(false)
     });
+    if let Some(me) = identity.filter(|_| params.probe_evidence_window_ms > 0) {
+        attach_evidence(&mut ext, &me, block, &params, probes);
+    }
     metrics::gauge!("pol_vote_extension_reports").set(ext.reports.len() as f64);
     let bytes = ext.encode_to_vec();
     metrics::gauge!("pol_vote_extension_bytes").set(bytes.len() as f64);
     bytes
+}
+
+/// Puts into `ext` the evidence its challenge asks for: a receipt of this validator's own
+/// probe of the challenged provider, signed within the window before the block's time. A
+/// validator without one (it never probed that provider in time) reports unbacked.
+fn attach_evidence(
+    ext: &mut pol_latency::pb::VoteExtension,
+    me: &[u8; 20],
+    block: VotedBlock<'_>,
+    params: &pol_latency::pb::Params,
+    probes: &dyn ProbeSource,
+) {
+    use prost::Message;
+    let not_before = block
+        .time_ms
+        .saturating_sub(u64::from(params.probe_evidence_window_ms));
+    // Report successes only where we can back them (a provider whose last answer to us is
+    // older than the window, or newer than the block): any of them may be challenged.
+    ext.reports.retain(|r| {
+        r.samples == r.failures
+            || probes
+                .evidence(&extension::report_provider(r), not_before, block.time_ms)
+                .is_some()
+    });
+    let Some(provider) = pol_latency::evidence::challenged_provider(block.hash, me, ext) else {
+        return;
+    };
+    ext.evidence = probes.evidence(&provider, not_before, block.time_ms);
+    if ext.evidence.is_none() {
+        metrics::counter!("pol_probe_evidence_missing_total").increment(1);
+        tracing::warn!(
+            provider = %pol_inference::receipt::format_address(&provider),
+            "ExtendVote: no receipt of our own probe of the challenged provider in the window; \
+             this vote's reports will count as outliers"
+        );
+    }
+    let limit = params.max_extension_bytes as usize;
+    while ext.encoded_len() > limit && !ext.receipts.is_empty() {
+        ext.receipts.pop();
+    }
+    if ext.encoded_len() > limit {
+        ext.evidence = None;
+    }
 }
 
 /// VerifyVoteExtension's verdict on another validator's extension for `height`.
@@ -105,6 +168,17 @@ pub fn inject<S: StateRead>(
 /// Says which votes of a committed report did not count (a Byzantine or broken validator,
 /// or a proposer that tampered with them).
 fn log_ignored(verified: &VerifiedCommit) {
+    for v in &verified.votes {
+        if let Some(why) = &v.unbacked {
+            metrics::counter!("pol_latency_unbacked_votes_total").increment(1);
+            tracing::warn!(
+                validator = %hex::encode_upper(v.validator),
+                "latency report: the extension of height {} fails its probing challenge \
+                 (its reports count as outliers): {why}",
+                verified.height
+            );
+        }
+    }
     metrics::counter!("pol_latency_ignored_votes_total").increment(verified.ignored.len() as u64);
     for i in &verified.ignored {
         tracing::warn!(

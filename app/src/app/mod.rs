@@ -58,6 +58,21 @@ pub trait ProbeSource: Send + Sync {
     fn windows(&self) -> Vec<pol_latency::ProviderWindow>;
     /// Up to `max` verified probe receipts not handed out before.
     fn take_receipts(&self, max: usize) -> Vec<pol_inference::pb::Receipt>;
+    /// This validator's consensus address, which its probe nonces derive from (`None`: no
+    /// evidence of probing is kept).
+    fn identity(&self) -> Option<[u8; 20]> {
+        None
+    }
+    /// A receipt of this validator's own probe of `provider`, signed within
+    /// `[not_before_ms, not_after_ms]`, with its nonce's salt.
+    fn evidence(
+        &self,
+        _provider: &[u8; 20],
+        _not_before_ms: u64,
+        _not_after_ms: u64,
+    ) -> Option<pol_latency::pb::ProbeEvidence> {
+        None
+    }
 }
 
 /// The pol ABCI application; cheap to clone (one per ABCI connection).
@@ -175,11 +190,20 @@ impl Application for App {
             &snapshot,
             &params::chain_id(&snapshot).unwrap_or_default(),
             height,
+            latency::VotedBlock {
+                hash: &request.hash,
+                time_ms: u64::try_from(consensus::block_time_nanos(&request.time) / 1_000_000)
+                    .unwrap_or(0),
+            },
             self.inner.settings.probes.as_deref(),
         );
         #[cfg(feature = "test-faults")]
-        let extension =
-            test_faults::extension(extension, &snapshot, &self.inner.settings.test_faults);
+        let extension = test_faults::extension(
+            extension,
+            height,
+            &snapshot,
+            &self.inner.settings.test_faults,
+        );
         ResponseExtendVote {
             vote_extension: extension.into(),
         }

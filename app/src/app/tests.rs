@@ -159,9 +159,15 @@ fn two_nodes_agree_and_a_restart_resumes_with_the_same_hash() {
     let info = app.info(RequestInfo::default());
     assert_eq!(info.last_block_height, 5);
     assert_eq!(info.last_block_app_hash.to_vec(), hashes[0][5]);
+    // The same block as `finalize` sends (its time is in state: the latency module keeps
+    // the last block's hash and time).
     let first = app.finalize_block(RequestFinalizeBlock {
         txs: vec![send(&alice, 5, 200_000).into()],
         height: 6,
+        time: Some(tendermint_proto::google::protobuf::Timestamp {
+            seconds: 1_700_000_006,
+            nanos: 0,
+        }),
         ..Default::default()
     });
     drop(app); // crash before Commit
@@ -975,6 +981,7 @@ mod latency {
                 max_us: 3_000,
             }],
             receipts: Vec::new(),
+            evidence: None,
         };
         assert_eq!(verify(2, unknown.encode_to_vec()), reject);
         // And the node that does not probe extends its own vote with an empty report.
@@ -1049,6 +1056,7 @@ mod latency {
             height: 1,
             reports: Vec::new(),
             receipts: Vec::new(),
+            evidence: None,
         }
         .encode_to_vec()
         .into_iter()

@@ -305,29 +305,6 @@ fn read_config_toml(home: &Path) -> anyhow::Result<toml_edit::DocumentMut> {
         .with_context(|| format!("parsing {}", path.display()))
 }
 
-/// The ed25519 public key of this node's CometBFT validator (priv_validator_key.json).
-fn consensus_pubkey(home: &Path) -> anyhow::Result<[u8; 32]> {
-    use base64::Engine as _;
-    let path = home.join("config").join("priv_validator_key.json");
-    let v: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
-    )
-    .with_context(|| format!("parsing {}", path.display()))?;
-    let ty = v["pub_key"]["type"].as_str().unwrap_or_default();
-    if ty != "tendermint/PubKeyEd25519" {
-        bail!(
-            "{}: validator key type {ty:?}, want ed25519",
-            path.display()
-        );
-    }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(v["pub_key"]["value"].as_str().unwrap_or_default())
-        .context("validator public key is not base64")?;
-    bytes
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("validator public key is not 32 bytes"))
-}
-
 /// CometBFT's node id: hex of the first 20 bytes of SHA-256 of the node's ed25519 key.
 fn node_id(home: &Path) -> anyhow::Result<String> {
     use base64::Engine as _;
@@ -394,7 +371,7 @@ fn gentx(
         &signer,
         &pol_app::gentx::GentxRequest {
             chain_id: &chain_id,
-            consensus_pubkey: consensus_pubkey(home)?,
+            consensus_pubkey: pol_app::config::consensus_pubkey(home)?,
             moniker: &moniker,
             commission_bps,
             self_bond: coin.amount,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use pol_inference::pb::Receipt;
+use pol_latency::pb::ProbeEvidence;
 use pol_latency::ProviderWindow;
 
 use crate::config::ProbeConfig;
@@ -22,6 +23,10 @@ pub struct BookConfig {
     pub max_receipts: usize,
     /// Test-only fault injection: what this validator reports instead of what it measured.
     pub fault: ReportFault,
+    /// This validator's consensus address: probe nonces derive from it, and receipts of
+    /// its probes are kept as evidence that it probed (`pol_latency::evidence`). `None`
+    /// (a node that is not a validator): random nonces, no evidence.
+    pub validator: Option<[u8; 20]>,
 }
 
 /// Test-only ways to report other latencies than those measured (`[probe]
@@ -78,6 +83,7 @@ impl BookConfig {
                 added_us: c.test_fault_added_latency_us,
                 random_below_us: c.test_fault_random_latency_us,
             },
+            validator: None,
         }
     }
 }
@@ -104,7 +110,15 @@ struct State {
     receipt_count: usize,
     /// The provider the last handed-out receipt came from: the next round starts after it.
     receipt_cursor: Option<[u8; 20]>,
+    /// Receipts of this validator's own probes with their nonces' salts, newest last, at
+    /// least [`EVIDENCE_SPACING_MS`] apart (worker time).
+    evidence: BTreeMap<[u8; 20], VecDeque<ProbeEvidence>>,
 }
+
+/// Evidence receipts kept per provider, and their spacing: 64 over at least 16 s, enough to
+/// find one signed before the time of the block being voted on.
+const EVIDENCE_PER_PROVIDER: usize = 64;
+const EVIDENCE_SPACING_MS: u64 = 250;
 
 /// Probe windows and receipts of every probed provider.
 pub struct ProbeBook {
@@ -162,10 +176,64 @@ impl ProbeBook {
         }
     }
 
+    /// A nonce for the next probe and the salt it derives from (`None`: a random nonce, no
+    /// evidence to keep).
+    pub fn next_nonce(&self, rng: &mut impl rand::Rng) -> (Option<u64>, u64) {
+        match self.config.validator {
+            Some(v) => {
+                let salt: u64 = rng.gen();
+                (Some(salt), pol_latency::evidence::probe_nonce(&v, salt))
+            }
+            None => (None, rng.gen()),
+        }
+    }
+
+    /// Keeps a verified receipt of this validator's probe of `provider` (nonce from `salt`)
+    /// as evidence that it probed.
+    pub fn push_evidence(&self, provider: [u8; 20], salt: u64, receipt: Receipt) {
+        let mut s = self.state.lock();
+        let q = s.evidence.entry(provider).or_default();
+        let newest = q
+            .back()
+            .and_then(|e| e.receipt.as_ref())
+            .map_or(0, |r| r.worker_time_ms);
+        if !q.is_empty() && receipt.worker_time_ms < newest.saturating_add(EVIDENCE_SPACING_MS) {
+            return;
+        }
+        q.push_back(ProbeEvidence {
+            salt,
+            receipt: Some(receipt),
+        });
+        while q.len() > EVIDENCE_PER_PROVIDER {
+            q.pop_front();
+        }
+    }
+
+    /// The newest evidence for `provider` signed within `[not_before_ms, not_after_ms]`.
+    pub fn evidence_between(
+        &self,
+        provider: &[u8; 20],
+        not_before_ms: u64,
+        not_after_ms: u64,
+    ) -> Option<ProbeEvidence> {
+        let s = self.state.lock();
+        s.evidence
+            .get(provider)?
+            .iter()
+            .rev()
+            .find(|e| {
+                e.receipt
+                    .as_ref()
+                    .is_some_and(|r| (not_before_ms..=not_after_ms).contains(&r.worker_time_ms))
+            })
+            .cloned()
+    }
+
     /// Forgets every provider not in `keep` (deregistered, jailed, gone from the list).
     pub fn retain(&self, keep: &BTreeSet<[u8; 20]>) {
         let mut s = self.state.lock();
         s.windows.retain(|p, _| keep.contains(p));
+        s.evidence.retain(|p, _| keep.contains(p));
         s.receipts.retain(|p, _| keep.contains(p));
         s.receipt_count = s.receipts.values().map(VecDeque::len).sum();
     }
@@ -228,6 +296,19 @@ impl crate::app::ProbeSource for ProbeBook {
 
     fn take_receipts(&self, max: usize) -> Vec<Receipt> {
         ProbeBook::take_receipts(self, max)
+    }
+
+    fn identity(&self) -> Option<[u8; 20]> {
+        self.config.validator
+    }
+
+    fn evidence(
+        &self,
+        provider: &[u8; 20],
+        not_before_ms: u64,
+        not_after_ms: u64,
+    ) -> Option<ProbeEvidence> {
+        self.evidence_between(provider, not_before_ms, not_after_ms)
     }
 }
 
@@ -300,6 +381,7 @@ mod tests {
                 scale_ppm: scale,
                 ..Default::default()
             },
+            validator: None,
         })
     }
 
@@ -421,6 +503,52 @@ mod tests {
     }
 
     #[test]
+    fn evidence_is_kept_spaced_bounded_and_found_by_signing_time() {
+        use rand::SeedableRng;
+        let me = [9u8; 20];
+        let b = ProbeBook::new(BookConfig {
+            window_samples: 10,
+            window_age: None,
+            max_receipts: 0,
+            fault: Default::default(),
+            validator: Some(me),
+        });
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let (salt, nonce) = b.next_nonce(&mut rng);
+        let salt = salt.expect("a validator's nonces have salts");
+        assert_eq!(nonce, pol_latency::evidence::probe_nonce(&me, salt));
+        let at = |t: u64| Receipt {
+            worker_time_ms: t,
+            ..receipt(A, t)
+        };
+        // 100 probes 100 ms apart: kept at least 250 ms apart, at most 64.
+        for i in 0..100u64 {
+            b.push_evidence(A, salt, at(1_000 + 100 * i));
+        }
+        let found = |lo, hi| {
+            b.evidence_between(&A, lo, hi)
+                .and_then(|e| e.receipt)
+                .map(|r| r.worker_time_ms)
+        };
+        assert_eq!(found(0, u64::MAX), Some(10_900));
+        // The newest signed no later than the bound.
+        assert_eq!(found(0, 10_000), Some(10_000));
+        assert_eq!(found(0, 9_999), Some(9_700));
+        assert_eq!(found(0, 500), None);
+        let s = b.state.lock();
+        let kept = &s.evidence[&A];
+        assert!(kept.len() <= EVIDENCE_PER_PROVIDER);
+        assert!(kept.iter().zip(kept.iter().skip(1)).all(|(x, y)| {
+            let t = |e: &ProbeEvidence| e.receipt.as_ref().unwrap().worker_time_ms;
+            t(y) >= t(x) + EVIDENCE_SPACING_MS
+        }));
+        drop(s);
+        // A node that is not a validator: random nonces, nothing to keep.
+        let plain = book(10, None, 0, 0);
+        assert_eq!(plain.next_nonce(&mut rng).0, None);
+    }
+
+    #[test]
     fn fault_added_and_random_latencies_keep_reports_sane() {
         let t = Instant::now();
         let with = |fault: ReportFault| {
@@ -429,6 +557,7 @@ mod tests {
                 window_age: None,
                 max_receipts: 0,
                 fault,
+                validator: None,
             });
             b.record(A, Outcome::Ok { rtt_us: 100 }, t);
             b.record(A, Outcome::Ok { rtt_us: 200 }, t);

@@ -211,10 +211,12 @@ async fn probe_loop(
         let Ok(permit) = permits.acquire(timed_out).await else {
             return;
         };
+        let (salt, nonce) = book.next_nonce(&mut rng);
         let result = match &channel {
             Ok(ch) => {
                 probe_once(
                     &mut rng,
+                    nonce,
                     ch.clone(),
                     &target,
                     &chain_id,
@@ -240,6 +242,9 @@ async fn probe_loop(
                     .record(rtt.as_secs_f64());
                 let rtt_us = u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX);
                 book.record(target.provider, Outcome::Ok { rtt_us }, now);
+                if let Some(salt) = salt {
+                    book.push_evidence(target.provider, salt, receipt.clone());
+                }
                 book.push_receipt(target.provider, receipt);
             }
             Err(f) => {
@@ -328,10 +333,12 @@ fn jittered(rng: &mut StdRng, d: Duration) -> Duration {
 }
 
 /// One probe: a random model of the target, a traffic-like input (see [`Corpus`]), a
-/// random nonce, paid like traffic. `Ok(None)`: skipped, its payment is not ready.
+/// nonce that looks random (`nonce`: from the book, derived from this validator's address
+/// and a secret salt), paid like traffic. `Ok(None)`: skipped, its payment is not ready.
 #[allow(clippy::too_many_arguments)]
 async fn probe_once(
     rng: &mut StdRng,
+    nonce: u64,
     channel: Channel,
     target: &Target,
     chain_id: &str,
@@ -352,7 +359,6 @@ async fn probe_once(
         )
     });
     let input = corpus.input(rng, &model.id, model.input_len);
-    let nonce: u64 = rng.gen();
     let request = InferRequest {
         model_id: model.id.clone(),
         input: input.iter().map(|&x| x as u8).collect(),
@@ -462,6 +468,7 @@ mod tests {
             window_age: None,
             max_receipts: 8,
             fault: Default::default(),
+            validator: None,
         }));
         let (stop_tx, stop_rx) = watch::channel(false);
         let handle = spawn(
@@ -549,6 +556,7 @@ mod tests {
             window_age: None,
             max_receipts: 8,
             fault: Default::default(),
+            validator: None,
         }));
         let (stop_tx, stop_rx) = watch::channel(false);
         let runtime = ProbeRuntime::new(1).unwrap();

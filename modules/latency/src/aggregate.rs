@@ -20,7 +20,8 @@
 //! median or less than the median divided by that (a ratio on both sides, so a validator
 //! reporting every provider at 0 µs stands out as much as one reporting them slow) and more
 //! than `outlier_min_us` from it, or its failure rate is further than
-//! `outlier_failure_rate_ppm` from the median's. Scaled or random values disagree across
+//! `outlier_failure_rate_ppm` from the median's, or the vote failed its probing challenge
+//! (`crate::evidence`: every report of an unbacked vote is an outlier). Scaled or random values disagree across
 //! providers and blocks and stand out; a lie shaped like geography (the same added delay on
 //! every provider, within the bound) does not, and cannot move a median either. Each
 //! validator's reports and outliers are counted for measurer accountability, and each
@@ -147,6 +148,7 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
                     failure_rate_ppm: failure_rate_ppm(r.failures, r.samples),
                     outlier: false,
                     offset_us: 0,
+                    unbacked: vote.unbacked.is_some(),
                 });
         }
     }
@@ -261,6 +263,12 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
         .collect();
     let reference = |validator: &[u8; 20]| references.get(validator).copied().unwrap_or(0);
 
+    let unbacked: std::collections::BTreeSet<[u8; 20]> = commit
+        .votes
+        .iter()
+        .filter(|v| v.unbacked.is_some())
+        .map(|v| v.validator)
+        .collect();
     // Per validator: (reports, outliers) in this block.
     let mut measured: BTreeMap<[u8; 20], (u64, u64)> = BTreeMap::new();
     for j in judged {
@@ -277,12 +285,14 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
             r.offset_us = reference(&validator);
             // What it would have reported from where most validators are; below zero when it
             // reported less than its offset (a scaled lie about a fast provider).
-            r.outlier = far(
-                i64::from(r.p99_us).saturating_sub(r.offset_us),
-                p99,
-                params.outlier_threshold_ppm,
-                params.outlier_min_us,
-            ) || r.failure_rate_ppm.abs_diff(rate) > params.outlier_failure_rate_ppm;
+            r.outlier = r.unbacked
+                || far(
+                    i64::from(r.p99_us).saturating_sub(r.offset_us),
+                    p99,
+                    params.outlier_threshold_ppm,
+                    params.outlier_min_us,
+                )
+                || r.failure_rate_ppm.abs_diff(rate) > params.outlier_failure_rate_ppm;
             let m = measured.entry(validator).or_default();
             m.0 += 1;
             m.1 += u64::from(r.outlier);
@@ -336,6 +346,9 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
                 .clamp(4, GEO_OFFSET_BLOCKS);
             m.geo_offset_us = before + (block - before) / weight;
             m.geo_offset_blocks = m.geo_offset_blocks.saturating_add(1);
+        }
+        if unbacked.contains(&validator) {
+            m.unbacked_heights = m.unbacked_heights.saturating_add(1);
         }
         m.reports = m.reports.saturating_add(reports);
         m.outliers = m.outliers.saturating_add(outliers);

@@ -96,6 +96,9 @@ pub struct VerifiedVote {
     pub validator: [u8; 20],
     pub power: i64,
     pub extension: VoteExtension,
+    /// Why the extension failed its probing challenge ([`crate::evidence`]), if it did: it
+    /// counts, but every report in it is an outlier.
+    pub unbacked: Option<String>,
 }
 
 /// The checked content of an injected report.
@@ -205,6 +208,7 @@ pub fn verify<S: StateRead>(
             expected: decided.votes.len(),
         });
     }
+    let last_block = state.last_block()?;
     let mut total: i64 = 0;
     let mut signed: i64 = 0;
     let mut votes = Vec::new();
@@ -240,10 +244,21 @@ pub fn verify<S: StateRead>(
         )? {
             Ok(extension) => {
                 signed = signed.saturating_add(power);
+                let unbacked = crate::evidence::check(
+                    state,
+                    chain_id,
+                    params,
+                    last_block.as_ref(),
+                    vote_height,
+                    &address,
+                    &extension,
+                )
+                .err();
                 votes.push(VerifiedVote {
                     validator: address,
                     power,
                     extension,
+                    unbacked,
                 });
             }
             Err(fault) => ignored.push(IgnoredVote {

@@ -8,13 +8,20 @@ use pol_reputation::{MeasurerEpoch, MeasurerObservation};
 use pol_sla::{EpochObservation, EpochObservations};
 use pol_store::StateWrite;
 
-use crate::LatencyRead;
+use crate::{LatencyRead, LatencyWrite};
 
 pub fn end_block<S: StateWrite>(
     state: &mut S,
     ctx: &BlockContext,
+    block_hash: &[u8],
     shared: &mut ExecEnv,
 ) -> Result<EndBlockOutcome, TxError> {
+    // This block's hash and time challenge the extensions voted on it (`evidence`).
+    state.put_last_block(&crate::pb::LastBlock {
+        height: ctx.height,
+        hash: block_hash.to_vec(),
+        time_ms: u64::try_from(ctx.time_unix_nanos / 1_000_000).unwrap_or(0),
+    });
     let params = state.latency_params()?;
     if !params.is_epoch_end(ctx.height) {
         return Ok(EndBlockOutcome::default());

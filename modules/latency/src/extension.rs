@@ -78,6 +78,7 @@ pub fn build(
         height,
         reports,
         receipts: receipts.into_iter().take(max_receipts).collect(),
+        evidence: None,
     };
     let limit = usize::try_from(params.max_extension_bytes).unwrap_or(usize::MAX);
     while ext.encoded_len() > limit && !ext.receipts.is_empty() {

@@ -26,6 +26,8 @@ pub struct GenesisState {
     pub epoch_accumulators: Vec<pb::EpochAccumulator>,
     /// Probe receipts recorded per provider in the current epoch.
     pub probe_receipts: Vec<pb::ProbeReceipts>,
+    /// The last block, whose hash challenges the extensions voted on it.
+    pub last_block: Option<pb::LastBlock>,
 }
 
 impl Default for GenesisState {
@@ -37,6 +39,7 @@ impl Default for GenesisState {
             measurers: Vec::new(),
             epoch_accumulators: Vec::new(),
             probe_receipts: Vec::new(),
+            last_block: None,
         }
     }
 }
@@ -181,6 +184,9 @@ impl ModuleGenesis for GenesisState {
             let p = provider20(&e.provider).map_err(TxError::INVALID_REQUEST)?;
             state.put_epoch_accumulator(&p, e);
         }
+        if let Some(b) = &self.last_block {
+            state.put_last_block(b);
+        }
         for r in &self.probe_receipts {
             let mut r = r.clone();
             r.carriers.sort_by(|a, b| a.validator.cmp(&b.validator));
@@ -198,6 +204,7 @@ impl ModuleGenesis for GenesisState {
             measurers: scan_decoded(state, state_key::MEASURER_PREFIX, "latency")?,
             epoch_accumulators: scan_decoded(state, state_key::EPOCH_PREFIX, "latency")?,
             probe_receipts: scan_decoded(state, state_key::PROBE_RECEIPTS_PREFIX, "latency")?,
+            last_block: state.last_block()?,
         })
     }
 }

@@ -44,6 +44,7 @@ pub struct ProviderWindow {
 pub mod aggregate;
 pub mod commit;
 pub mod end_block;
+pub mod evidence;
 pub mod extension;
 pub mod genesis;
 pub mod module;

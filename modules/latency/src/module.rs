@@ -27,10 +27,10 @@ impl Module for LatencyModule {
         &self,
         mut state: &mut dyn StateWrite,
         ctx: &BlockContext,
-        _block_hash: &[u8],
+        block_hash: &[u8],
         shared: &mut ExecEnv,
     ) -> Result<EndBlockOutcome, TxError> {
-        crate::end_block::end_block(&mut state, ctx, shared)
+        crate::end_block::end_block(&mut state, ctx, block_hash, shared)
     }
 
     /// The keys the new validators will sign their vote extensions with.

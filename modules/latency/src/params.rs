@@ -25,6 +25,8 @@ impl Params {
         max_geo_offset_us: 300_000,
         // With a 5 % draw, about one probe obligation per provider per two epochs.
         max_probe_receipts_per_epoch: 8,
+        // A probe of each provider at least once a minute backs a report.
+        probe_evidence_window_ms: 60_000,
     };
 
     pub fn validate(&self) -> Result<(), String> {

@@ -36,6 +36,9 @@ pub fn epoch(provider: &[u8; 20]) -> Vec<u8> {
     [EPOCH_PREFIX, provider.as_slice()].concat()
 }
 
+/// The last block's height, hash and time: the next extensions' probing challenge.
+pub const LAST_BLOCK: &[u8] = b"latency/last_block";
+
 pub const PROBE_RECEIPTS_PREFIX: &[u8] = b"latency/probe_receipts/";
 /// Probe receipts recorded for a provider in the current epoch.
 pub fn probe_receipts(provider: &[u8; 20]) -> Vec<u8> {

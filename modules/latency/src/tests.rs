@@ -25,6 +25,7 @@ use tendermint_proto::v0_38::types::BlockIdFlag;
 
 use crate::aggregate::{self, failure_rate_ppm, weighted_median};
 use crate::commit::{self, CommitError, IgnoredVote, VerifiedCommit, VerifiedVote, VoteFault};
+use crate::evidence;
 use crate::extension::{self, check_structure, ExtensionError};
 use crate::pb::{self, Params, ProviderReport, VoteExtension};
 use crate::probe_receipts;
@@ -68,6 +69,7 @@ fn ext(height: u64, reports: Vec<ProviderReport>) -> VoteExtension {
         height,
         reports,
         receipts: vec![],
+        evidence: None,
     }
 }
 
@@ -495,6 +497,7 @@ fn good_ext() -> VoteExtension {
             report(3, 30, 0, 1_000, 3_000, 4_000),
         ],
         receipts: vec![receipt(1, 1), receipt(3, 2)],
+        evidence: None,
     }
 }
 
@@ -555,9 +558,9 @@ fn check_structure_rejects_bad_bytes() {
         Err(ExtensionError::Decode(_))
     ));
 
-    // Unknown field appended (field 4, varint 1).
+    // Unknown field appended (field 5, varint 1).
     let mut unknown = good.clone();
-    unknown.extend_from_slice(&[0x20, 0x01]);
+    unknown.extend_from_slice(&[0x28, 0x01]);
     assert_eq!(
         check_structure(&unknown, H, &d),
         Err(ExtensionError::NotCanonical)
@@ -1014,6 +1017,7 @@ fn verify_accepts_a_signed_commit_and_returns_the_votes() {
                     validator: val.address,
                     power: val.power,
                     extension: ext_of(i),
+                    unbacked: None,
                 })
                 .collect(),
             ignored: Vec::new(),
@@ -1372,7 +1376,7 @@ fn verify_ignores_a_signed_extension_that_fails_check_structure() {
         }]
     ));
     let mut unknown = ext_of(2).encode_to_vec();
-    unknown.extend_from_slice(&[0x20, 0x01]);
+    unknown.extend_from_slice(&[0x28, 0x01]);
     info.votes[2] = signed_vote(&v[2], &v[2].key, 0, &unknown);
     assert_ignored(
         verify(&s, &info, &commit::commit_info_of(&info)),
@@ -1602,7 +1606,9 @@ fn vote(i: u8, power: i64, reports: Vec<ProviderReport>, receipts: Vec<Receipt>)
             height: H,
             reports,
             receipts,
+            evidence: None,
         },
+        unbacked: None,
     }
 }
 
@@ -1679,6 +1685,7 @@ fn vreport(
         failure_rate_ppm: rate,
         outlier,
         offset_us: 0,
+        unbacked: false,
     }
 }
 
@@ -2227,6 +2234,8 @@ fn populated() -> State {
     }
     aggregate::take_epoch(&mut s, 5).unwrap();
     aggregate::apply(&mut s, &scenario()).unwrap();
+    s.put_last_block(&voted_block());
+    probe_receipts::count(&mut s, &p(1), &v_addr(2)).unwrap();
     s
 }
 
@@ -2588,7 +2597,9 @@ fn geography(params: &Params, fifth: Measurer, blocks: u64) -> BTreeMap<u8, (u64
                         height,
                         reports,
                         receipts: vec![],
+                        evidence: None,
                     },
+                    unbacked: None,
                 }
             })
             .collect();
@@ -2648,7 +2659,9 @@ fn a_far_validator_is_judged_by_its_consistency_and_keeps_a_clean_record() {
                     report(2, 50, 0, 1, 80_000, 80_000),
                 ],
                 receipts: vec![],
+                evidence: None,
             },
+            unbacked: None,
         };
         for height in 1..=3 {
             let near = |v| VerifiedVote {
@@ -2661,7 +2674,9 @@ fn a_far_validator_is_judged_by_its_consistency_and_keeps_a_clean_record() {
                         report(2, 50, 0, 1, 30_000, 30_000),
                     ],
                     receipts: vec![],
+                    evidence: None,
                 },
+                unbacked: None,
             };
             let c = VerifiedCommit {
                 validators: Vec::new(),
@@ -2769,7 +2784,9 @@ fn the_receipt_carrier_is_drawn_by_power_and_blanking_votes_cannot_choose_it() {
             height: h,
             reports: vec![],
             receipts: vec![receipt(1, u64::from(i))],
+            evidence: None,
         },
+        unbacked: None,
     };
     let full = VerifiedCommit {
         height: h,
@@ -2910,7 +2927,9 @@ fn stripping_run(params: &Params, strip: bool) -> StrippingRun {
                     height,
                     reports,
                     receipts: vec![],
+                    evidence: None,
                 },
+                unbacked: None,
             };
             if blanked.contains(&i) {
                 ignored.push(IgnoredVote {
@@ -2995,4 +3014,202 @@ fn a_byzantine_proposer_blanking_a_third_of_the_votes_changes_no_verdict_and_no_
         raw.verdicts
     );
     assert!(raw.honest_outliers[1..].iter().flatten().sum::<u64>() > 0);
+}
+
+/// The block the evidence tests vote on: its time is 100 s after the receipts' epoch.
+const VOTED_MS: u64 = 1_700_000_100_000;
+
+fn voted_block() -> pb::LastBlock {
+    pb::LastBlock {
+        height: H,
+        hash: vec![7; 32],
+        time_ms: VOTED_MS,
+    }
+}
+
+/// A receipt of provider `b` for a probe with `nonce`, signed at `time_ms` by `key`.
+fn probe_receipt(b: u8, nonce: u64, time_ms: u64, key: &SigningKey) -> Receipt {
+    ReceiptBody::new(CHAIN, p(b), MODEL, &[1, -2, 3, 4], &[5, -6], nonce, time_ms)
+        .sign(key)
+        .unwrap()
+        .to_proto()
+}
+
+/// Evidence of `validator`'s own probe of `b`, signed at `time_ms`.
+fn evidence_of(validator: &[u8; 20], b: u8, time_ms: u64) -> pb::ProbeEvidence {
+    let salt = 0x5a17;
+    pb::ProbeEvidence {
+        salt,
+        receipt: Some(probe_receipt(
+            b,
+            evidence::probe_nonce(validator, salt),
+            time_ms,
+            &worker_key(b),
+        )),
+    }
+}
+
+#[test]
+fn reports_are_backed_by_receipts_of_the_validators_own_probes() {
+    let params = Params::DEFAULT;
+    let s = state_with(&params, &[1, 2, 3], &[]);
+    let me = v_addr(1);
+    let last = voted_block();
+    // Providers 1 and 2 answered; 3 never did (nothing to show for it).
+    let mut ext = ext(
+        H,
+        vec![
+            report(1, 20, 0, 1_000, 9_000, 10_000),
+            report(2, 20, 5, 2_000, 4_000, 5_000),
+            report(3, 20, 20, 0, 0, 0),
+        ],
+    );
+    let challenged = evidence::challenged_provider(&last.hash, &me, &ext).unwrap();
+    assert!(challenged == p(1) || challenged == p(2));
+    let c = challenged[0];
+    let other = 3 - c;
+    let check = |ext: &VoteExtension, last: Option<&pb::LastBlock>, params: &Params| {
+        evidence::check(&s, CHAIN, params, last, H, &me, ext)
+    };
+
+    // No evidence: unbacked.
+    assert!(check(&ext, Some(&last), &params)
+        .unwrap_err()
+        .contains("no probe evidence"));
+    // A receipt of our own probe of the challenged provider, signed within the window
+    // before the block's time (both ends included).
+    let window = u64::from(params.probe_evidence_window_ms);
+    for at in [VOTED_MS, VOTED_MS - 1_000, VOTED_MS - window] {
+        ext.evidence = Some(evidence_of(&me, c, at));
+        assert_eq!(check(&ext, Some(&last), &params), Ok(()), "signed at {at}");
+    }
+    // Signed after the block's time (a probe sent once the challenge was known), or
+    // before the window.
+    for at in [VOTED_MS + 1, VOTED_MS - window - 1] {
+        ext.evidence = Some(evidence_of(&me, c, at));
+        assert!(check(&ext, Some(&last), &params)
+            .unwrap_err()
+            .contains("outside"));
+    }
+    // Another validator's probe (its nonce does not derive from our address).
+    ext.evidence = Some(evidence_of(&v_addr(2), c, VOTED_MS));
+    assert!(check(&ext, Some(&last), &params)
+        .unwrap_err()
+        .contains("not for this validator"));
+    // A receipt of the provider that was not challenged.
+    ext.evidence = Some(evidence_of(&me, other, VOTED_MS));
+    assert!(check(&ext, Some(&last), &params)
+        .unwrap_err()
+        .contains("another provider"));
+    // A receipt the provider did not sign.
+    let mut forged = evidence_of(&me, c, VOTED_MS);
+    forged.receipt = Some(probe_receipt(
+        c,
+        evidence::probe_nonce(&me, forged.salt),
+        VOTED_MS,
+        &worker_key(9),
+    ));
+    ext.evidence = Some(forged);
+    assert!(check(&ext, Some(&last), &params)
+        .unwrap_err()
+        .contains("probe evidence:"));
+
+    // Nothing is challenged: no successful report, no known block or another one, or
+    // challenges switched off.
+    ext.evidence = None;
+    let failed_only = self::ext(H, vec![report(3, 20, 20, 0, 0, 0)]);
+    assert_eq!(check(&failed_only, Some(&last), &params), Ok(()));
+    assert_eq!(check(&ext, None, &params), Ok(()));
+    let earlier = pb::LastBlock {
+        height: H - 1,
+        ..last.clone()
+    };
+    assert_eq!(check(&ext, Some(&earlier), &params), Ok(()));
+    let off = Params {
+        probe_evidence_window_ms: 0,
+        ..params
+    };
+    assert_eq!(check(&ext, Some(&last), &off), Ok(()));
+
+    // The challenge moves with the block hash: over many blocks both providers are asked.
+    let asked: BTreeSet<[u8; 20]> = (0..32u8)
+        .filter_map(|i| evidence::challenged_provider(&[i; 32], &me, &ext))
+        .collect();
+    assert_eq!(asked, BTreeSet::from([p(1), p(2)]));
+}
+
+#[test]
+fn a_copier_without_evidence_is_an_outlier_on_every_report_and_loses_pol_weight() {
+    // Four validators report the same latencies; validator 3 (a copier of the published
+    // aggregate) has no receipts of its own probes. Its extension still counts for the
+    // medians, but every report in it is an outlier.
+    let (mut s, v) = four();
+    s.put_latency_params(&Params::DEFAULT);
+    s.put_last_block(&voted_block());
+    let reports = vec![
+        report(1, 20, 0, 1_000, 9_000, 10_000),
+        report(2, 30, 0, 2_000, 4_000, 50_000),
+    ];
+    let votes: Vec<ExtendedVoteInfo> = v
+        .iter()
+        .enumerate()
+        .map(|(i, val)| {
+            let mut e = ext(H, reports.clone());
+            if i != 3 {
+                let c =
+                    evidence::challenged_provider(&voted_block().hash, &val.address, &e).unwrap();
+                e.evidence = Some(evidence_of(&val.address, c[0], VOTED_MS - 500));
+            }
+            signed_vote(val, &val.key, 0, &e.encode_to_vec())
+        })
+        .collect();
+    let info = ExtendedCommitInfo { round: 0, votes };
+    let checked = verify(&s, &info, &commit::commit_info_of(&info)).unwrap();
+    let unbacked: Vec<bool> = checked.votes.iter().map(|v| v.unbacked.is_some()).collect();
+    assert_eq!(unbacked, vec![false, false, false, true]);
+    aggregate::apply(&mut s, &checked).unwrap();
+    for b in [1, 2] {
+        let a = s.aggregate(&p(b)).unwrap().unwrap();
+        let flags: Vec<(bool, bool)> = a.reports.iter().map(|r| (r.outlier, r.unbacked)).collect();
+        assert_eq!(
+            flags,
+            vec![(false, false), (false, false), (false, false), (true, true)]
+        );
+    }
+    let copier = s.measurer(&v[3].address).unwrap().unwrap();
+    assert_eq!(
+        (copier.reports, copier.outliers, copier.unbacked_heights),
+        (2, 2, 1)
+    );
+    let honest = s.measurer(&v[0].address).unwrap().unwrap();
+    assert_eq!((honest.outliers, honest.unbacked_heights), (0, 0));
+    // Measurer score (reputation's input to PoL weight): 0 for the copier, 10⁶ for the
+    // others.
+    assert_eq!(
+        pol_reputation::measurer_score(copier.reports, copier.outliers),
+        Some(0)
+    );
+    assert_eq!(
+        pol_reputation::measurer_score(honest.reports, honest.outliers),
+        Some(1_000_000)
+    );
+}
+
+#[test]
+fn evidence_still_checks_after_its_provider_is_jailed_in_the_block_voted_on() {
+    // The vote was cast on the state before the block; the provider was jailed at that
+    // block's epoch end. Its registered key still checks the evidence.
+    let params = Params::DEFAULT;
+    let me = v_addr(1);
+    let mut e = ext(H, vec![report(1, 20, 0, 1_000, 9_000, 10_000)]);
+    e.evidence = Some(evidence_of(&me, 1, VOTED_MS));
+    let jailed = state_with(&params, &[], &[(1, ProviderStatus::Jailed)]);
+    let last = voted_block();
+    assert_eq!(
+        evidence::check(&jailed, CHAIN, &params, Some(&last), H, &me, &e),
+        Ok(())
+    );
+    let mut forged = e.clone();
+    forged.evidence = Some(evidence_of(&v_addr(2), 1, VOTED_MS));
+    assert!(evidence::check(&jailed, CHAIN, &params, Some(&last), H, &me, &forged).is_err());
 }

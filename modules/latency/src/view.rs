@@ -60,6 +60,11 @@ pub trait LatencyRead: StateRead {
             .collect()
     }
 
+    /// The last block finalized (its hash challenges the extensions voted on it).
+    fn last_block(&self) -> Result<Option<pb::LastBlock>, StoreError> {
+        self.get_proto(state_key::LAST_BLOCK)
+    }
+
     /// Probe receipts recorded for a provider in the current epoch.
     fn probe_receipts(&self, provider: &[u8; 20]) -> Result<pb::ProbeReceipts, StoreError> {
         Ok(self
@@ -133,6 +138,10 @@ pub trait LatencyWrite: StateWrite {
 
     fn delete_epoch_accumulator(&mut self, provider: &[u8; 20]) {
         self.delete(state_key::epoch(provider));
+    }
+
+    fn put_last_block(&mut self, b: &pb::LastBlock) {
+        self.put_proto(state_key::LAST_BLOCK.to_vec(), b);
     }
 
     fn put_probe_receipts(&mut self, r: &pb::ProbeReceipts) -> Result<(), StoreError> {

@@ -131,6 +131,7 @@ path = "{model}"
         window_age: Some(Duration::from_secs(2)),
         max_receipts: 16,
         fault: Default::default(),
+        validator: None,
     }));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let task = probe::spawn(
