@@ -236,3 +236,157 @@ async fn oversized_extensions_and_forged_reports_are_refused() -> anyhow::Result
     net.stop_all();
     Ok(())
 }
+
+/// Issue 13 item 10: a validator whose gRPC service is flooded with queries keeps measuring
+/// like the others. Four validators probe one real worker; 64 query loops hammer validator
+/// 3's gRPC (latency history and routes, which scan state) for 25 s. Its probes run on a
+/// runtime of their own and the query service is bounded, so its reports in that window
+/// stay within the honest spread: about as few outliers as the others'.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_validator_under_heavy_query_load_reports_within_the_honest_spread() -> anyhow::Result<()>
+{
+    use pol_tests::chain_query::{eventually, latency_history};
+    use pol_tests::worker::{ChainLink, WorkerProcess, WorkerSpec};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    let _one = crate::ONE_NETWORK.lock().await;
+    let mut net = Network::init(NetworkOptions {
+        keyring_accounts: vec![("provider".into(), 10_000_000_000)],
+        genesis: Some(Box::new(|g| {
+            let s = &mut g["app_state"];
+            s["latency"]["params"]["min_samples"] = serde_json::json!(2);
+            s["inference"]["params"]["min_provider_bond"] = serde_json::json!("10000000");
+        })),
+        app_config: Some(Box::new(|_, cfg| {
+            cfg.probe.interval_ms = 150;
+            cfg.probe.window_secs = 4;
+        })),
+        ..Default::default()
+    })?;
+    net.start()?;
+    net.wait_for_height(2, Duration::from_secs(90)).await?;
+    let rpc = net.nodes[0].rpc.clone();
+    let home0 = net.nodes[0].home.clone();
+    let addr = pol_tests::pold(&home0, &["keys", "show", "provider", "-a"])?
+        .trim()
+        .to_string();
+    let spec = WorkerSpec {
+        chain: Some(ChainLink {
+            grpc: format!("127.0.0.1:{}", net.nodes[0].ports.grpc),
+            home: home0.clone(),
+            key: "provider".into(),
+            bond: 100_000_000,
+            price_per_inference: 100,
+            max_p99_latency_us: 1_000_000,
+            max_failure_rate_ppm: 500_000,
+            register_models: true,
+        }),
+        ..WorkerSpec::new("pol-net-1", &addr)
+    };
+    let worker = WorkerProcess::start(&spec, &net.root.join("w"))?;
+    eventually(
+        "the provider's first aggregate",
+        Duration::from_secs(180),
+        || {
+            let rpc = rpc.clone();
+            let a = addr.clone();
+            async move { latency_history(&rpc, &a).await.into_iter().next() }
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}; worker log:\n{}", worker.log_tail(30)))?;
+
+    // The flood, on validator 3's gRPC only.
+    let grpc3 = format!("http://127.0.0.1:{}", net.nodes[3].ports.grpc);
+    let served = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
+    let start = rpc.latest_height().await?;
+    let until = std::time::Instant::now() + Duration::from_secs(25);
+    let mut loops = Vec::new();
+    for i in 0..64 {
+        let (grpc3, addr) = (grpc3.clone(), addr.clone());
+        let (served, refused) = (served.clone(), refused.clone());
+        loops.push(tokio::spawn(async move {
+            use pol_latency::pb::query_client::QueryClient;
+            use pol_latency::pb::{QueryHistoryRequest, QueryRouteRequest};
+            let Ok(mut client) = QueryClient::connect(grpc3).await else {
+                return;
+            };
+            while std::time::Instant::now() < until {
+                let ok = if i % 2 == 0 {
+                    client
+                        .history(QueryHistoryRequest {
+                            provider: addr.clone(),
+                            pagination: None,
+                        })
+                        .await
+                        .is_ok()
+                } else {
+                    client
+                        .route(QueryRouteRequest {
+                            model_id: pol_tests::worker::MODEL.into(),
+                            ..Default::default()
+                        })
+                        .await
+                        .is_ok()
+                };
+                let counter = if ok { &served } else { &refused };
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for l in loops {
+        l.await?;
+    }
+    let end = rpc.latest_height().await?;
+    net.wait_for_height(end + 2, Duration::from_secs(60))
+        .await?;
+
+    // Each validator's outliers among the aggregates of the flood's heights.
+    let loaded = consensus_address(&net, 3)?;
+    let mut per_validator: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
+    for agg in latency_history(&rpc, &addr).await {
+        if agg.height <= start || agg.height > end {
+            continue;
+        }
+        for r in &agg.reports {
+            let e = per_validator
+                .entry(hex::encode_upper(&r.validator))
+                .or_default();
+            e.0 += 1;
+            e.1 += u32::from(r.outlier);
+        }
+    }
+    let served = served.load(Ordering::Relaxed);
+    eprintln!(
+        "query flood on validator 3: {served} served, {} refused or timed out, heights \
+         {start}..={end}; (reports, outliers) per validator: {per_validator:?}",
+        refused.load(Ordering::Relaxed)
+    );
+    assert!(
+        served >= 500,
+        "the flood did not happen: {served} queries served"
+    );
+    let (reports, outliers) = per_validator
+        .get(&loaded)
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("validator 3 reported nothing under load"))?;
+    assert!(reports >= 10, "{per_validator:?}");
+    let honest_worst = per_validator
+        .iter()
+        .filter(|(v, _)| **v != loaded)
+        .map(|(_, (_, o))| *o)
+        .max()
+        .unwrap_or(0);
+    assert!(
+        outliers <= honest_worst + reports / 10,
+        "validator 3 under load: {outliers} outliers in {reports} reports; the others at \
+         most {honest_worst}: {per_validator:?}"
+    );
+    let height = rpc.latest_height().await?;
+    net.assert_app_hashes_agree(height).await?;
+    drop(worker);
+    net.stop_all();
+    Ok(())
+}
