@@ -250,8 +250,8 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
     );
 
     // Probe receipts the validators carried in their extensions were drawn into proof
-    // obligations (submitted by the latency module, no escrow), and the fast worker proved
-    // one: what was measured is what gets proven.
+    // obligations (submitted by the latency module, paid from the community pool), and the
+    // fast worker proved one: what was measured is what gets proven.
     let probe_submitter = pol_inference::msg::probe_submitter().to_string();
     let proven = eventually(
         "a discharged probe obligation",
@@ -267,7 +267,14 @@ async fn slow_is_slashed_dropping_is_jailed_fast_gains_and_a_liar_is_flagged() -
         },
     )
     .await?;
-    assert_eq!(proven.escrow, "0", "{proven:?}");
+    // Its prover was paid from the community pool (the probe proof reward).
+    assert_eq!(
+        proven.escrow,
+        pol_inference::params::Params::default()
+            .probe_proof_reward
+            .to_string(),
+        "{proven:?}"
+    );
 
     // The liar's and the copier's reports are outliers; the honest ones' are not; the medians
     // are honest values.

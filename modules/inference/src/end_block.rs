@@ -31,6 +31,49 @@ pub fn sampled(block_hash: &[u8], receipt_id: &[u8; 32], rate_ppm: u32) -> bool 
     u64::from_be_bytes(head) % 1_000_000 < u64::from(rate_ppm)
 }
 
+/// Moves `probe_proof_reward` from the community pool into escrow for a drawn probe
+/// receipt: `Some(reward)` (0 when probe proofs are unpaid), `None` when the pool cannot pay.
+fn fund_probe_proof<S: StateWrite>(
+    state: &mut S,
+    params: &crate::params::Params,
+) -> Result<Option<u128>, TxError> {
+    use pol_distribution::{DistributionRead, DistributionWrite};
+    let reward = params.probe_proof_reward;
+    if reward == 0 {
+        return Ok(Some(0));
+    }
+    let coin = Coin::new(&params.bond_denom, reward);
+    let pool = state.community_pool()?;
+    let Ok(left) = pool.sub(&pol_component::DecCoins::from_coins(std::slice::from_ref(
+        &coin,
+    ))) else {
+        return Ok(None);
+    };
+    state.put_community_pool(&left);
+    state.send_coins(&pol_distribution::module_account(), &escrow_pool(), &[coin])?;
+    Ok(Some(reward))
+}
+
+/// A missed probe obligation's escrow goes back to the community pool it came from.
+fn refund_probe_proof<S: StateWrite>(
+    state: &mut S,
+    denom: &str,
+    escrow: u128,
+) -> Result<Vec<Event>, TxError> {
+    use pol_distribution::{DistributionRead, DistributionWrite};
+    let coin = Coin::new(denom, escrow);
+    let pool = state
+        .community_pool()?
+        .add(&pol_component::DecCoins::from_coins(std::slice::from_ref(
+            &coin,
+        )))
+        .map_err(|e| TxError::INTERNAL(format!("community pool: {e}")))?;
+    state.put_community_pool(&pool);
+    Ok(state
+        .send_coins(&escrow_pool(), &pol_distribution::module_account(), &[coin])?
+        .to_vec())
+}
+
 /// `ceil(amount · ppm / 10⁶)`, without overflow.
 pub fn fraction_ceil(amount: u128, ppm: u32) -> u128 {
     let ppm = u128::from(ppm.min(1_000_000));
@@ -54,10 +97,25 @@ pub fn end_block<S: StateWrite>(
     let mut events = Vec::new();
 
     // 1. This block's receipts: obligation or payment.
+    let probes = crate::msg::probe_submitter().to_string();
     for (id, mut draft) in state.pending_receipts()? {
         state.delete(state_key::pending_receipt(&id));
         let escrow = stored_amount(&draft.escrow)?;
         if sampled(block_hash, &id, params.sample_rate_ppm) {
+            if draft.submitter == probes {
+                // A probe receipt: its proof is paid from the community pool, or not drawn.
+                match fund_probe_proof(state, &params)? {
+                    Some(reward) => draft.escrow = reward.to_string(),
+                    None => {
+                        events.extend(EVENTS.emit(&pb::EventProbeProofUnfunded {
+                            receipt_id: hex::encode(id),
+                            provider: draft.provider.clone(),
+                            reward: format!("{}{denom}", params.probe_proof_reward),
+                        })?);
+                        continue;
+                    }
+                }
+            }
             draft.id = state.take_obligation_id()?;
             draft.state = ObligationState::Pending as i32;
             draft.deadline_height = ctx.height.saturating_add(params.proof_deadline_blocks);
@@ -96,7 +154,9 @@ pub fn end_block<S: StateWrite>(
         state.put_obligation(&o, Some(ObligationState::Pending as i32))?;
         let submitter = stored_address(&o.submitter)?;
         let escrow = stored_amount(&o.escrow)?;
-        if escrow > 0 {
+        if escrow > 0 && submitter == crate::msg::probe_submitter() {
+            events.extend(refund_probe_proof(state, &denom, escrow)?);
+        } else if escrow > 0 {
             events.extend(state.send_coins(
                 &escrow_pool(),
                 &submitter,

@@ -31,6 +31,10 @@ pub struct Params {
     /// Accept provider endpoints on loopback, private and link-local addresses and local
     /// names (localnets and tests); a public chain leaves it off (see `endpoint`).
     pub allow_private_endpoints: bool,
+    /// Paid from the community pool to the prover of each probe obligation (see
+    /// `end_block`); 0 leaves probe proofs unpaid.
+    #[serde(with = "u128_string")]
+    pub probe_proof_reward: u128,
 }
 
 impl Default for Params {
@@ -49,6 +53,9 @@ impl Default for Params {
             max_endpoint_len: 256,
             max_receipt_age_secs: 900,
             allow_private_endpoints: false,
+            // About what a requester pays for ten inferences of a small model: proving a
+            // probe is paid like serving traffic.
+            probe_proof_reward: 1_000,
         }
     }
 }
@@ -114,6 +121,7 @@ impl Params {
             max_endpoint_len: self.max_endpoint_len,
             max_receipt_age_secs: self.max_receipt_age_secs,
             allow_private_endpoints: self.allow_private_endpoints,
+            probe_proof_reward: self.probe_proof_reward.to_string(),
         }
     }
 
@@ -132,6 +140,12 @@ impl Params {
             max_endpoint_len: p.max_endpoint_len,
             max_receipt_age_secs: p.max_receipt_age_secs,
             allow_private_endpoints: p.allow_private_endpoints,
+            probe_proof_reward: if p.probe_proof_reward.is_empty() {
+                0
+            } else {
+                parse_amount(&p.probe_proof_reward)
+                    .ok_or("inference params: bad probe_proof_reward")?
+            },
         })
     }
 }

@@ -1079,9 +1079,38 @@ fn a_missed_proof_jails_under_the_providers_raised_min_bond() {
     );
 }
 
+/// Puts `amount` upol into the community pool (the distribution module account holds it).
+fn fund_community_pool(s: &mut State, amount: u128) {
+    use pol_distribution::{DistributionRead, DistributionWrite};
+    let coin = Coin::new("upol", amount);
+    s.mint(
+        &pol_distribution::module_account(),
+        std::slice::from_ref(&coin),
+    )
+    .unwrap();
+    let pool = s
+        .community_pool()
+        .unwrap()
+        .add(&pol_component::DecCoins::from_coins(&[coin]))
+        .unwrap();
+    s.put_community_pool(&pool);
+}
+
+fn community_pool_upol(s: &State) -> u128 {
+    use pol_distribution::DistributionRead;
+    let (coins, _) = s.community_pool().unwrap().truncate_decimal().unwrap();
+    coins
+        .iter()
+        .find(|c| c.denom == "upol")
+        .map_or(0, |c| c.amount)
+}
+
 #[test]
-fn probe_receipts_enter_the_draw_without_payments() {
+fn probe_receipts_enter_the_draw_and_their_proofs_are_paid_from_the_community_pool() {
     let mut s = market(1_000_000);
+    let reward = params(1_000_000).probe_proof_reward;
+    assert!(reward > 0);
+    fund_community_pool(&mut s, 2 * reward + reward / 2);
     let total = supply(&s);
     let (owner0, provider0) = (balance(&s, OWNER), balance(&s, PROVIDER));
     let (r1, _, _) = receipt(1);
@@ -1107,43 +1136,76 @@ fn probe_receipts_enter_the_draw_without_payments() {
     wrong_chain.chain_id = "other".into();
     assert!(record_probe_receipt(&mut s, &ctx(2), &wrong_chain).is_err());
     assert_eq!(s.writes(), &before);
-    // Probes pay nobody.
+    // Probes pay no royalty.
     assert_eq!(balance(&s, OWNER), owner0);
 
+    // Drawn: the community pool pays the proof's reward into escrow.
     end_block(&mut s, &ctx(2), &[1; 32]).unwrap();
     let o = s.obligation(1).unwrap().expect("sampled at 100%");
     assert_eq!(o.state, ObligationState::Pending as i32);
-    assert_eq!(o.escrow, "0");
+    assert_eq!(o.escrow, reward.to_string());
     assert_eq!(o.submitter, probe_submitter().to_string());
     assert_eq!(probe_submitter(), Address::module("latency"));
-    assert_eq!(s.balance(&escrow_pool(), "upol").unwrap(), 0);
-    // Proven: discharged, credited nothing.
+    assert_eq!(s.balance(&escrow_pool(), "upol").unwrap(), reward);
+    assert_eq!(community_pool_upol(&s), reward + reward / 2);
+    // Proven: discharged, the prover is paid the reward.
     execute_submit_attestation(&mut s, &ctx(3), &attestation(1, 1), &VerifyingKeys::new()).unwrap();
     assert_eq!(
         s.obligation(1).unwrap().unwrap().state,
         ObligationState::Discharged as i32
     );
-    assert_eq!(balance(&s, PROVIDER), provider0);
+    assert_eq!(balance(&s, PROVIDER), provider0 + reward);
     assert_eq!(supply(&s), total);
 
-    // A missed probe obligation slashes like any other and refunds nothing.
+    // A missed probe obligation slashes like any other; its reward goes back to the pool.
     let (r4, _, _) = receipt(4);
     assert!(record_probe_receipt(&mut s, &ctx(10), &r4).unwrap());
     end_block(&mut s, &ctx(10), &[4; 32]).unwrap();
+    assert_eq!(community_pool_upol(&s), reward / 2);
     end_block(&mut s, &ctx(15), &[0; 32]).unwrap();
     let o = s.obligation(2).unwrap().unwrap();
     assert_eq!(o.state, ObligationState::Missed as i32);
     assert_eq!(provider_rec(&s).bond, (BOND - BOND / 10).to_string());
     assert_eq!(supply(&s), total - BOND / 10);
+    assert_eq!(community_pool_upol(&s), reward + reward / 2);
+    assert_eq!(
+        s.balance(&pol_distribution::module_account(), "upol")
+            .unwrap(),
+        reward + reward / 2
+    );
     assert_eq!(s.balance(&probe_submitter(), "upol").unwrap(), 0);
+    assert_eq!(s.balance(&escrow_pool(), "upol").unwrap(), 0);
 
-    // Unsampled probe receipts pay nothing either (zero escrow).
+    // A pool that cannot pay: the drawn probe receipt becomes no obligation.
+    let mut poor = market(1_000_000);
+    fund_community_pool(&mut poor, reward - 1);
+    assert!(record_probe_receipt(&mut poor, &ctx(2), &receipt(6).0).unwrap());
+    let events = end_block(&mut poor, &ctx(2), &[1; 32]).unwrap();
+    assert!(poor.obligation(1).unwrap().is_none());
+    assert!(events
+        .iter()
+        .any(|e| e.kind == "pol.inference.v1.EventProbeProofUnfunded"));
+    assert_eq!(community_pool_upol(&poor), reward - 1);
+
+    // Probe proofs made unpaid by governance (reward 0) are drawn with no escrow.
+    let mut unpaid = market(1_000_000);
+    unpaid.put_inference_params(&Params {
+        probe_proof_reward: 0,
+        ..params(1_000_000)
+    });
+    assert!(record_probe_receipt(&mut unpaid, &ctx(2), &receipt(7).0).unwrap());
+    end_block(&mut unpaid, &ctx(2), &[1; 32]).unwrap();
+    assert_eq!(unpaid.obligation(1).unwrap().unwrap().escrow, "0");
+
+    // Unsampled probe receipts pay nothing and take nothing from the pool.
     let mut s = market(0);
+    fund_community_pool(&mut s, reward);
     let provider0 = balance(&s, PROVIDER);
     assert!(record_probe_receipt(&mut s, &ctx(2), &receipt(5).0).unwrap());
     end_block(&mut s, &ctx(2), &[1; 32]).unwrap();
     assert!(s.obligation(1).unwrap().is_none());
     assert_eq!(balance(&s, PROVIDER), provider0);
+    assert_eq!(community_pool_upol(&s), reward);
 }
 
 #[test]

@@ -931,7 +931,16 @@ fn verify(
     info: &ExtendedCommitInfo,
     decided: &CommitInfo,
 ) -> Result<VerifiedCommit, CommitError> {
-    commit::verify(s, CHAIN, H, info, decided, &Params::DEFAULT)
+    verify_with(s, info, decided, &Params::DEFAULT)
+}
+
+fn verify_with(
+    s: &State,
+    info: &ExtendedCommitInfo,
+    decided: &CommitInfo,
+    params: &Params,
+) -> Result<VerifiedCommit, CommitError> {
+    commit::verify(s, CHAIN, H, info, decided, params)
 }
 
 /// `verify` stood, counting every commit vote but `index`, which it ignored for `fault`.
@@ -3005,9 +3014,19 @@ fn a_byzantine_proposer_blanking_a_third_of_the_votes_changes_no_verdict_and_no_
         }
     }
 
-    // Without offsets (medians of the raw reports, judged by distance), the same proposer
-    // turns a verdict, and honest far validators are flagged.
+    // Without offsets (medians of the raw reports, judged by distance), the Byzantine
+    // reports land the median on a far honest validator's value and turn a verdict in every
+    // epoch, blanking or not, and the far validators are flagged.
     let raw = stripping_run(&by_distance(), true);
+    let raw_fair = stripping_run(&by_distance(), false);
+    for run in [&raw, &raw_fair] {
+        assert_eq!(
+            run.verdicts.iter().filter(|v| *v != &truth).count(),
+            5,
+            "{:?}",
+            run.verdicts
+        );
+    }
     assert!(
         raw.verdicts.iter().any(|v| v != &truth),
         "{:?}",
@@ -3191,6 +3210,27 @@ fn a_copier_without_evidence_is_an_outlier_on_every_report_and_loses_pol_weight(
     );
     assert_eq!(
         pol_reputation::measurer_score(honest.reports, honest.outliers),
+        Some(1_000_000)
+    );
+
+    // Without the challenge (window 0) the same copier is a model measurer: the median it
+    // copies is never an outlier.
+    let (mut s, _) = four();
+    s.put_latency_params(&Params {
+        probe_evidence_window_ms: 0,
+        ..Params::DEFAULT
+    });
+    s.put_last_block(&voted_block());
+    let checked = verify_with(&s, &info, &commit::commit_info_of(&info), &Params {
+        probe_evidence_window_ms: 0,
+        ..Params::DEFAULT
+    })
+    .unwrap();
+    assert!(checked.votes.iter().all(|v| v.unbacked.is_none()));
+    aggregate::apply(&mut s, &checked).unwrap();
+    let copier = s.measurer(&v[3].address).unwrap().unwrap();
+    assert_eq!(
+        pol_reputation::measurer_score(copier.reports, copier.outliers),
         Some(1_000_000)
     );
 }
