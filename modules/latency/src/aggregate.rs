@@ -40,22 +40,7 @@ use crate::pb::{self, ProviderAggregate, ValidatorReport};
 use crate::view::{LatencyRead, LatencyWrite};
 
 /// Lower weighted median of `(value, power, tiebreak)`; `None` when the power is zero.
-pub fn weighted_median(entries: &[(u32, i64, [u8; 20])]) -> Option<u32> {
-    let mut sorted: Vec<_> = entries.iter().filter(|e| e.1 > 0).collect();
-    sorted.sort_by_key(|a| (a.0, a.2));
-    let total: i128 = sorted.iter().map(|e| i128::from(e.1)).sum();
-    let mut seen: i128 = 0;
-    for e in sorted {
-        seen += i128::from(e.1);
-        if seen * 2 >= total {
-            return Some(e.0);
-        }
-    }
-    None
-}
-
-/// [`weighted_median`] of signed values.
-fn weighted_median_i64(entries: &[(i64, i64, [u8; 20])]) -> Option<i64> {
+pub fn weighted_median<T: Ord + Copy>(entries: &[(T, i64, [u8; 20])]) -> Option<T> {
     let mut sorted: Vec<_> = entries.iter().filter(|e| e.1 > 0).collect();
     sorted.sort_by_key(|a| (a.0, a.2));
     let total: i128 = sorted.iter().map(|e| i128::from(e.1)).sum();
@@ -178,7 +163,7 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
             e.insert(measurer_or_new(state, &vote.validator)?);
         }
     }
-    let anchor = weighted_median_i64(&stored_offsets).unwrap_or(0);
+    let anchor = weighted_median(&stored_offsets).unwrap_or(0);
     let learned = |validator: &[u8; 20]| -> Option<i64> {
         measurers
             .get(validator)

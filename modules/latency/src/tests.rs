@@ -2658,14 +2658,16 @@ fn a_far_validator_is_judged_by_its_consistency_and_keeps_a_clean_record() {
     // Its offset was learned and is what its reports were judged with.
     let s = {
         let mut s = state_with(&Params::DEFAULT, &[1, 2, 3], &[]);
-        let far = |height| VerifiedVote {
-            validator: v_addr(4),
+        // Validator `v` at `height`, seeing providers 1 and 2 `extra` µs later than 2 and
+        // 30 ms.
+        let seen = |v: u8, height: u64, extra: u32| VerifiedVote {
+            validator: v_addr(v),
             power: 10,
             extension: VoteExtension {
                 height,
                 reports: vec![
-                    report(1, 50, 0, 1, 52_000, 52_000),
-                    report(2, 50, 0, 1, 80_000, 80_000),
+                    report(1, 50, 0, 1, 2_000 + extra, 2_000 + extra),
+                    report(2, 50, 0, 1, 30_000 + extra, 30_000 + extra),
                 ],
                 receipts: vec![],
                 evidence: None,
@@ -2673,20 +2675,8 @@ fn a_far_validator_is_judged_by_its_consistency_and_keeps_a_clean_record() {
             unbacked: None,
         };
         for height in 1..=3 {
-            let near = |v| VerifiedVote {
-                validator: v_addr(v),
-                power: 10,
-                extension: VoteExtension {
-                    height,
-                    reports: vec![
-                        report(1, 50, 0, 1, 2_000, 2_000),
-                        report(2, 50, 0, 1, 30_000, 30_000),
-                    ],
-                    receipts: vec![],
-                    evidence: None,
-                },
-                unbacked: None,
-            };
+            let near = |v| seen(v, height, 0);
+            let far = |height| seen(4, height, 50_000);
             let c = VerifiedCommit {
                 validators: Vec::new(),
                 height,
@@ -3221,10 +3211,15 @@ fn a_copier_without_evidence_is_an_outlier_on_every_report_and_loses_pol_weight(
         ..Params::DEFAULT
     });
     s.put_last_block(&voted_block());
-    let checked = verify_with(&s, &info, &commit::commit_info_of(&info), &Params {
-        probe_evidence_window_ms: 0,
-        ..Params::DEFAULT
-    })
+    let checked = verify_with(
+        &s,
+        &info,
+        &commit::commit_info_of(&info),
+        &Params {
+            probe_evidence_window_ms: 0,
+            ..Params::DEFAULT
+        },
+    )
     .unwrap();
     assert!(checked.votes.iter().all(|v| v.unbacked.is_none()));
     aggregate::apply(&mut s, &checked).unwrap();
