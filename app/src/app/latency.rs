@@ -273,6 +273,17 @@ pub fn apply_report<S: StateWrite>(
             short_of_quorum: applied.short_of_quorum as u64,
             receipts: applied.receipts.len() as u64,
             receipts_recorded: recorded as u64,
+            carrier: applied
+                .carrier
+                .map(|(c, _)| hex::encode_upper(c))
+                .unwrap_or_default(),
+            receipts_over_budget: over_budget as u64,
+            unbacked_validators: verified
+                .votes
+                .iter()
+                .filter(|v| v.unbacked.is_some())
+                .map(|v| hex::encode_upper(v.validator))
+                .collect(),
         })?,
     );
     Ok(events)

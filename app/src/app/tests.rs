@@ -1092,10 +1092,25 @@ mod latency {
         app.commit();
         assert_eq!(r.tx_results.len(), 1);
         assert_eq!(r.tx_results[0].code, 0, "{}", r.tx_results[0].log);
-        assert!(r.tx_results[0]
+        let report = r.tx_results[0]
             .events
             .iter()
-            .any(|e| e.r#type == "latency_report"));
+            .find(|e| e.r#type == "latency_report")
+            .expect("a latency_report event");
+        // It names the height's receipt carrier, one of the commit's validators.
+        let carrier = report
+            .attributes
+            .iter()
+            .find(|a| a.key == "carrier")
+            .map(|a| a.value.clone())
+            .unwrap_or_default();
+        let voters: Vec<String> = info
+            .votes
+            .iter()
+            .filter_map(|v| v.validator.as_ref())
+            .map(|v| hex::encode_upper(&v.address))
+            .collect();
+        assert!(voters.contains(&carrier), "{carrier:?} not in {voters:?}");
         let check = app.check_tx(RequestCheckTx {
             tx: encode_injected(&info).into(),
             r#type: CheckTxType::New as i32,
