@@ -89,6 +89,10 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
                 let digest = sha2::Sha256::digest(key);
                 let mut address = [0u8; 20];
                 address.copy_from_slice(&digest[..20]);
+                tracing::info!(
+                    validator = %hex::encode_upper(address),
+                    "probe nonces prove this consensus address (priv_validator_key.json)"
+                );
                 Some(address)
             }
             Err(e) => {

@@ -63,7 +63,7 @@ pub fn extend_vote<S: StateRead>(
         extension::is_active_provider(state, p).unwrap_or(false)
     });
     if let Some(me) = identity.filter(|_| params.probe_evidence_window_ms > 0) {
-        attach_evidence(&mut ext, &me, block, &params, probes);
+        attach_evidence(state, height, &mut ext, &me, block, &params, probes);
     }
     metrics::gauge!("pol_vote_extension_reports").set(ext.reports.len() as f64);
     let bytes = ext.encode_to_vec();
@@ -72,9 +72,12 @@ pub fn extend_vote<S: StateRead>(
 }
 
 /// Puts into `ext` the evidence its challenge asks for: a receipt of this validator's own
-/// probe of the challenged provider, signed within the window before the block's time. A
-/// validator without one (it never probed that provider in time) reports unbacked.
-fn attach_evidence(
+/// probe of the challenged provider (`pol_latency::evidence`), signed within the window
+/// before the block's time. A validator without one (it did not probe that provider in
+/// time) reports unbacked if the provider answers others.
+fn attach_evidence<S: StateRead>(
+    state: &S,
+    height: u64,
     ext: &mut pol_latency::pb::VoteExtension,
     me: &[u8; 20],
     block: VotedBlock<'_>,
@@ -82,35 +85,45 @@ fn attach_evidence(
     probes: &dyn ProbeSource,
 ) {
     use prost::Message;
+    let candidates = match pol_latency::evidence::candidates(state, height) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("ExtendVote: reading the providers: {e}");
+            return;
+        }
+    };
+    let Some(provider) = pol_latency::evidence::challenged_provider(block.hash, me, &candidates)
+    else {
+        return;
+    };
     let not_before = block
         .time_ms
         .saturating_sub(u64::from(params.probe_evidence_window_ms));
-    // Report successes only where we can back them (a provider whose last answer to us is
-    // older than the window, or newer than the block): any of them may be challenged.
-    ext.reports.retain(|r| {
-        r.samples == r.failures
-            || probes
-                .evidence(&extension::report_provider(r), not_before, block.time_ms)
-                .is_some()
-    });
-    let Some(provider) = pol_latency::evidence::challenged_provider(block.hash, me, ext) else {
-        return;
-    };
     ext.evidence = probes.evidence(&provider, not_before, block.time_ms);
     if ext.evidence.is_none() {
         metrics::counter!("pol_probe_evidence_missing_total").increment(1);
         tracing::warn!(
             provider = %pol_inference::receipt::format_address(&provider),
             "ExtendVote: no receipt of our own probe of the challenged provider in the window; \
-             this vote's reports will count as outliers"
+             if it answers others, this vote's reports count as outliers"
         );
     }
     let limit = params.max_extension_bytes as usize;
     while ext.encoded_len() > limit && !ext.receipts.is_empty() {
         ext.receipts.pop();
     }
-    if ext.encoded_len() > limit {
-        ext.evidence = None;
+    while ext.encoded_len() > limit && !ext.reports.is_empty() {
+        // Reports go before the evidence (it backs them all); the shared ranking keeps the
+        // rest comparable with everyone else's.
+        let worst = ext
+            .reports
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, r)| extension::report_priority(height, &r.provider))
+            .map(|(i, _)| i);
+        if let Some(i) = worst {
+            ext.reports.remove(i);
+        }
     }
 }
 

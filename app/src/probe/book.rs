@@ -115,10 +115,11 @@ struct State {
     evidence: BTreeMap<[u8; 20], VecDeque<ProbeEvidence>>,
 }
 
-/// Evidence receipts kept per provider, and their spacing: 64 over at least 16 s, enough to
-/// find one signed before the time of the block being voted on.
+/// Evidence receipts kept per provider, and their spacing: 64 over at least 64 s, so one
+/// signed before the time of the block being voted on is found even after a stall of most
+/// of the 60 s evidence window.
 const EVIDENCE_PER_PROVIDER: usize = 64;
-const EVIDENCE_SPACING_MS: u64 = 250;
+const EVIDENCE_SPACING_MS: u64 = 1_000;
 
 /// Probe windows and receipts of every probed provider.
 pub struct ProbeBook {
@@ -521,8 +522,8 @@ mod tests {
             worker_time_ms: t,
             ..receipt(A, t)
         };
-        // 100 probes 100 ms apart: kept at least 250 ms apart, at most 64.
-        for i in 0..100u64 {
+        // 1,000 probes 100 ms apart: kept at least 1 s apart, at most 64.
+        for i in 0..1000u64 {
             b.push_evidence(A, salt, at(1_000 + 100 * i));
         }
         let found = |lo, hi| {
@@ -530,14 +531,16 @@ mod tests {
                 .and_then(|e| e.receipt)
                 .map(|r| r.worker_time_ms)
         };
-        assert_eq!(found(0, u64::MAX), Some(10_900));
+        assert_eq!(found(0, u64::MAX), Some(100_000));
         // The newest signed no later than the bound.
-        assert_eq!(found(0, 10_000), Some(10_000));
-        assert_eq!(found(0, 9_999), Some(9_700));
-        assert_eq!(found(0, 500), None);
+        assert_eq!(found(0, 100_000), Some(100_000));
+        assert_eq!(found(0, 99_999), Some(99_000));
+        // The oldest 36 are gone.
+        assert_eq!(found(0, 36_999), None);
+        assert_eq!(found(0, 37_000), Some(37_000));
         let s = b.state.lock();
         let kept = &s.evidence[&A];
-        assert!(kept.len() <= EVIDENCE_PER_PROVIDER);
+        assert_eq!(kept.len(), EVIDENCE_PER_PROVIDER);
         assert!(kept.iter().zip(kept.iter().skip(1)).all(|(x, y)| {
             let t = |e: &ProbeEvidence| e.receipt.as_ref().unwrap().worker_time_ms;
             t(y) >= t(x) + EVIDENCE_SPACING_MS

@@ -390,7 +390,30 @@ async fn probe_once(
         payment: paid,
     };
     let receipt = check_answer(&want, &resp.logits, resp.class, resp.receipt)?;
+    check_receipt_clock(receipt.worker_time_ms, wall_clock_ms())?;
     Ok(Some((rtt, receipt)))
+}
+
+/// How far a receipt's signing time may be from this validator's clock. A provider whose
+/// receipts are stamped further off fails the probe: such receipts could not back anyone's
+/// reports (`pol_latency::evidence`), and the chain could not age them.
+const MAX_RECEIPT_CLOCK_SKEW_MS: u64 = 30_000;
+
+fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn check_receipt_clock(worker_time_ms: u64, now_ms: u64) -> Result<(), ProbeFailure> {
+    if worker_time_ms.abs_diff(now_ms) > MAX_RECEIPT_CLOCK_SKEW_MS {
+        return Err(ProbeFailure::Mismatch {
+            field: "worker_time_ms",
+            got: worker_time_ms.to_string(),
+            want: format!("within {MAX_RECEIPT_CLOCK_SKEW_MS} ms of {now_ms}"),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -406,6 +429,17 @@ mod tests {
         // Every pixel value shows up: not a constant or marked pattern.
         let distinct: BTreeSet<i8> = x.iter().copied().collect();
         assert_eq!(distinct.len(), 17);
+    }
+
+    #[test]
+    fn receipts_stamped_far_from_our_clock_fail_the_probe() {
+        let now = 1_700_000_000_000;
+        assert!(check_receipt_clock(now, now).is_ok());
+        assert!(check_receipt_clock(now + 30_000, now).is_ok());
+        assert!(check_receipt_clock(now - 30_000, now).is_ok());
+        assert!(check_receipt_clock(now + 30_001, now).is_err());
+        assert!(check_receipt_clock(now - 30_001, now).is_err());
+        assert!(check_receipt_clock(0, now).is_err());
     }
 
     #[test]

@@ -3,28 +3,34 @@
 //! Copying the published aggregate is never an outlier, so the chain asks for evidence
 //! that the probes happened. Every probe's nonce derives from the validator's consensus
 //! address and a secret salt ([`probe_nonce`]): to the provider it looks random; shown with
-//! its salt, it proves whose probe the receipt answered. At each height the block hash
-//! picks, for each vote, one provider among those its extension reports with successful
-//! probes ([`challenged_provider`]); the extension must carry a receipt of that provider
-//! for one of its own probes, signed no later than the block's time and no earlier than
-//! `probe_evidence_window_ms` before it ([`check`]). The hash is unknown until the block is
-//! proposed, after its time, so a probe sent once the challenge is known cannot answer it:
-//! a validator must have probed every provider it reports within the window. An extension
-//! that fails the challenge still counts for the medians, but every report in it is an
-//! outlier (measurer accountability).
+//! its salt, it proves whose probe the receipt answered.
+//!
+//! At each height the block hash challenges each voter on one provider: the provider
+//! ranked first by `SHA-256(domain ‖ hash ‖ validator ‖ provider)` among the providers
+//! that were active before the height ([`challenged_provider`], rendezvous hashing, so a
+//! provider joining or leaving changes the pick only where it ranks first). The pick does
+//! not depend on what the vote reports, so dropping or inventing reports cannot steer it.
+//! When the challenged provider answers (its latest consensus failure rate is below one
+//! half), the vote's extension must carry a receipt of it for the validator's own probe,
+//! signed no later than the block's time and no earlier than `probe_evidence_window_ms`
+//! before it ([`check`]). The hash is unknown until the block is proposed, after its time,
+//! so a probe sent once the challenge is known cannot answer it: a validator must have
+//! probed every active provider within the window. A vote that fails still counts for the
+//! medians, but every report in it is an outlier (measurer accountability).
 //!
 //! What this cannot show is that the reported numbers came from those probes: a validator
 //! that probes each provider once per window and reports the median it read on chain
 //! passes (see the README).
 
-use pol_store::StateRead;
-use sha2::{Digest, Sha256};
-
+use pol_component::Address;
+use pol_inference::pb::{Provider, ProviderStatus};
 use pol_inference::receipt::SignedReceipt;
 use pol_inference::InferenceRead;
+use pol_store::{StateRead, StoreError};
+use sha2::{Digest, Sha256};
 
-use crate::extension::report_provider;
 use crate::pb::{LastBlock, Params, VoteExtension};
+use crate::view::LatencyRead;
 
 /// The nonce of a probe by `validator` with `salt`.
 pub fn probe_nonce(validator: &[u8; 20], salt: u64) -> u64 {
@@ -38,38 +44,54 @@ pub fn probe_nonce(validator: &[u8; 20], salt: u64) -> u64 {
     u64::from_be_bytes(head)
 }
 
-/// The provider whose evidence `validator`'s extension voted on the block with
-/// `block_hash` must carry: one of its reports with at least one successful probe, picked
-/// by `SHA-256("pol.latency.v1/probe-challenge" ‖ hash ‖ validator)`. `None` when it
-/// reports no success.
-pub fn challenged_provider(
-    block_hash: &[u8],
-    validator: &[u8; 20],
-    ext: &VoteExtension,
-) -> Option<[u8; 20]> {
-    let succeeded: Vec<[u8; 20]> = ext
-        .reports
-        .iter()
-        .filter(|r| r.samples > r.failures)
-        .map(report_provider)
-        .collect();
-    if succeeded.is_empty() {
-        return None;
-    }
+/// Where `provider` ranks in `validator`'s challenge at the block with `block_hash`: the
+/// lowest goes first.
+pub fn challenge_rank(block_hash: &[u8], validator: &[u8; 20], provider: &[u8; 20]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"pol.latency.v1/probe-challenge");
     h.update(block_hash);
     h.update(validator);
-    let d = h.finalize();
-    let mut head = [0u8; 8];
-    head.copy_from_slice(&d[..8]);
-    let pick = u64::from_be_bytes(head) % succeeded.len() as u64;
-    succeeded.get(usize::try_from(pick).ok()?).copied()
+    h.update(provider);
+    h.finalize().into()
+}
+
+/// The providers a vote at `vote_height` can be challenged on: active, and registered
+/// before that height (a validator extending its vote has not seen later ones).
+pub fn candidates<S: StateRead>(state: &S, vote_height: u64) -> Result<Vec<[u8; 20]>, StoreError> {
+    let mut out = Vec::new();
+    for (_, v) in pol_component::state::scan(state, pol_inference::state_key::PROVIDER_PREFIX)? {
+        let p: Provider = pol_store::decode_record(&v)
+            .map_err(|e| StoreError::Corrupt(format!("latency: provider record: {e}")))?;
+        if p.status != ProviderStatus::Active as i32 || p.registered_height >= vote_height {
+            continue;
+        }
+        if let Ok(a) = Address::parse(&p.address) {
+            out.push(a.0);
+        }
+    }
+    Ok(out)
+}
+
+/// The provider `validator` is challenged on at the block with `block_hash`: the first of
+/// `candidates` by [`challenge_rank`]. `None` without candidates.
+pub fn challenged_provider(
+    block_hash: &[u8],
+    validator: &[u8; 20],
+    candidates: &[[u8; 20]],
+) -> Option<[u8; 20]> {
+    candidates
+        .iter()
+        .min_by_key(|p| challenge_rank(block_hash, validator, p))
+        .copied()
 }
 
 /// Whether `validator`'s extension answers its challenge at the block `last`: `Ok` also
-/// when nothing is challenged (no successful report, challenges off, or the block is not
-/// the one voted on), `Err` says why it does not.
+/// when nothing is asked (challenges off, the block is not the one voted on, no candidate,
+/// or the challenged provider does not answer most probes), `Err` says why it does not.
+///
+/// Evidence for a provider other than the chain's pick still counts when that provider
+/// ranks first but is no longer a candidate (jailed or gone in the block voted on, after
+/// the validator extended its vote): it was the validator's pick.
 pub fn check<S: StateRead>(
     state: &S,
     chain_id: &str,
@@ -85,9 +107,18 @@ pub fn check<S: StateRead>(
     if params.probe_evidence_window_ms == 0 {
         return Ok(());
     }
-    let Some(provider) = challenged_provider(&last.hash, validator, ext) else {
+    let candidates = candidates(state, vote_height).map_err(|e| e.to_string())?;
+    let Some(challenged) = challenged_provider(&last.hash, validator, &candidates) else {
         return Ok(());
     };
+    // A provider that fails most probes cannot be shown answering one.
+    let answers = state
+        .aggregate(&challenged)
+        .map_err(|e| e.to_string())?
+        .is_some_and(|a| a.failure_rate_ppm < 500_000);
+    if !answers {
+        return Ok(());
+    }
     let evidence = ext
         .evidence
         .as_ref()
@@ -96,8 +127,14 @@ pub fn check<S: StateRead>(
         .receipt
         .as_ref()
         .ok_or("probe evidence without a receipt")?;
-    if pol_inference::receipt::parse_address(&receipt.provider).ok() != Some(provider) {
-        return Err("probe evidence is a receipt of another provider".into());
+    let shown = pol_inference::receipt::parse_address(&receipt.provider)
+        .map_err(|e| format!("probe evidence: {e}"))?;
+    if shown != challenged {
+        let ranks_first = challenge_rank(&last.hash, validator, &shown)
+            < challenge_rank(&last.hash, validator, &challenged);
+        if !ranks_first || candidates.contains(&shown) {
+            return Err("probe evidence is a receipt of another provider".into());
+        }
     }
     if receipt.nonce != probe_nonce(validator, evidence.salt) {
         return Err("probe evidence is not for this validator's probe".into());
@@ -111,15 +148,10 @@ pub fn check<S: StateRead>(
             receipt.worker_time_ms, last.time_ms
         ));
     }
-    // Signed by the key the provider registered. Its status may have changed in the block
-    // voted on (jailed at an epoch end): the vote was cast on the state before, so only a
-    // provider that is gone altogether leaves nothing to check against.
-    let Some(record) = state
-        .provider(&pol_component::Address(provider))
+    let record = state
+        .provider(&Address(shown))
         .map_err(|e| format!("probe evidence: {e}"))?
-    else {
-        return Ok(());
-    };
+        .ok_or("probe evidence of an unknown provider")?;
     let signed = SignedReceipt::from_proto(receipt).map_err(|e| format!("probe evidence: {e}"))?;
     if signed.body.chain_id != chain_id {
         return Err(format!(
@@ -127,7 +159,14 @@ pub fn check<S: StateRead>(
             signed.body.chain_id
         ));
     }
-    if signed.worker_pubkey.as_slice() != record.receipt_pubkey.as_slice() {
+    // The key the provider registered (its previous one too, for a window after a change:
+    // receipts a validator kept from before the change are still its own probes).
+    let key = signed.worker_pubkey.as_slice();
+    let current = key == record.receipt_pubkey.as_slice();
+    let previous = !record.previous_receipt_pubkey.is_empty()
+        && key == record.previous_receipt_pubkey.as_slice()
+        && receipt.worker_time_ms <= record.receipt_key_changed_ms;
+    if !current && !previous {
         return Err("probe evidence: signed by a key the provider did not register".into());
     }
     signed.verify().map_err(|e| format!("probe evidence: {e}"))

@@ -113,6 +113,11 @@ impl ModuleGenesis for GenesisState {
                 return Err(err(format!("epoch accumulator {} twice", e.provider)));
             }
         }
+        if let Some(b) = &self.last_block {
+            if b.hash.len() > 64 {
+                return Err(err("last_block.hash is longer than 64 bytes"));
+            }
+        }
         let mut counted = BTreeSet::new();
         for r in &self.probe_receipts {
             if !counted.insert(address20(&r.provider, "probe receipts provider")?) {

@@ -3058,93 +3058,191 @@ fn evidence_of(validator: &[u8; 20], b: u8, time_ms: u64) -> pb::ProbeEvidence {
     }
 }
 
+/// A latest aggregate of provider `b` with this failure rate (what the challenge reads to
+/// know whether the provider answers).
+fn put_health(s: &mut State, b: u8, failure_rate_ppm: u32) {
+    s.put_aggregate(
+        &p(b),
+        &pb::ProviderAggregate {
+            provider: Address(p(b)).to_string(),
+            height: H - 1,
+            p99_us: 5_000,
+            failure_rate_ppm,
+            ..Default::default()
+        },
+        10,
+    )
+    .unwrap();
+}
+
+/// A block hash at which `me`'s challenge among `candidates` falls on `want`.
+fn hash_picking(me: &[u8; 20], candidates: &[[u8; 20]], want: [u8; 20]) -> Vec<u8> {
+    (0u16..)
+        .map(|i| Sha256::digest(i.to_be_bytes()).to_vec())
+        .find(|h| evidence::challenged_provider(h, me, candidates) == Some(want))
+        .unwrap()
+}
+
 #[test]
 fn reports_are_backed_by_receipts_of_the_validators_own_probes() {
     let params = Params::DEFAULT;
-    let s = state_with(&params, &[1, 2, 3], &[]);
+    let mut s = state_with(&params, &[1, 2, 3], &[]);
+    // Providers 1 and 2 answer; 3 fails most probes.
+    put_health(&mut s, 1, 0);
+    put_health(&mut s, 2, 100_000);
+    put_health(&mut s, 3, 900_000);
     let me = v_addr(1);
-    let last = voted_block();
-    // Providers 1 and 2 answered; 3 never did (nothing to show for it).
-    let mut ext = ext(
-        H,
-        vec![
-            report(1, 20, 0, 1_000, 9_000, 10_000),
-            report(2, 20, 5, 2_000, 4_000, 5_000),
-            report(3, 20, 20, 0, 0, 0),
-        ],
-    );
-    let challenged = evidence::challenged_provider(&last.hash, &me, &ext).unwrap();
-    assert!(challenged == p(1) || challenged == p(2));
-    let c = challenged[0];
-    let other = 3 - c;
-    let check = |ext: &VoteExtension, last: Option<&pb::LastBlock>, params: &Params| {
-        evidence::check(&s, CHAIN, params, last, H, &me, ext)
+    let candidates = evidence::candidates(&s, H).unwrap();
+    assert_eq!(candidates, vec![p(1), p(2), p(3)]);
+    let last = pb::LastBlock {
+        hash: hash_picking(&me, &candidates, p(2)),
+        ..voted_block()
     };
-
-    // No evidence: unbacked.
-    assert!(check(&ext, Some(&last), &params)
-        .unwrap_err()
-        .contains("no probe evidence"));
+    let check = |s: &State, ext: &VoteExtension, last: Option<&pb::LastBlock>, params: &Params| {
+        evidence::check(s, CHAIN, params, last, H, &me, ext)
+    };
+    // What the vote reports does not matter: the challenge is on provider 2 whether it is
+    // reported, left out, or hidden among invented providers.
+    let reported = ext(H, vec![report(2, 20, 0, 1_000, 9_000, 10_000)]);
+    let silent = ext(H, vec![report(1, 20, 0, 1_000, 9_000, 10_000)]);
+    let invented = ext(H, vec![report(7, 20, 0, 1_000, 9_000, 10_000)]);
+    for e in [&reported, &silent, &invented] {
+        assert!(check(&s, e, Some(&last), &params)
+            .unwrap_err()
+            .contains("no probe evidence"));
+    }
+    let mut e = silent.clone();
     // A receipt of our own probe of the challenged provider, signed within the window
     // before the block's time (both ends included).
     let window = u64::from(params.probe_evidence_window_ms);
     for at in [VOTED_MS, VOTED_MS - 1_000, VOTED_MS - window] {
-        ext.evidence = Some(evidence_of(&me, c, at));
-        assert_eq!(check(&ext, Some(&last), &params), Ok(()), "signed at {at}");
+        e.evidence = Some(evidence_of(&me, 2, at));
+        assert_eq!(
+            check(&s, &e, Some(&last), &params),
+            Ok(()),
+            "signed at {at}"
+        );
     }
     // Signed after the block's time (a probe sent once the challenge was known), or
     // before the window.
     for at in [VOTED_MS + 1, VOTED_MS - window - 1] {
-        ext.evidence = Some(evidence_of(&me, c, at));
-        assert!(check(&ext, Some(&last), &params)
+        e.evidence = Some(evidence_of(&me, 2, at));
+        assert!(check(&s, &e, Some(&last), &params)
             .unwrap_err()
             .contains("outside"));
     }
     // Another validator's probe (its nonce does not derive from our address).
-    ext.evidence = Some(evidence_of(&v_addr(2), c, VOTED_MS));
-    assert!(check(&ext, Some(&last), &params)
+    e.evidence = Some(evidence_of(&v_addr(2), 2, VOTED_MS));
+    assert!(check(&s, &e, Some(&last), &params)
         .unwrap_err()
         .contains("not for this validator"));
-    // A receipt of the provider that was not challenged.
-    ext.evidence = Some(evidence_of(&me, other, VOTED_MS));
-    assert!(check(&ext, Some(&last), &params)
+    // A receipt of a provider that was not challenged.
+    e.evidence = Some(evidence_of(&me, 1, VOTED_MS));
+    assert!(check(&s, &e, Some(&last), &params)
         .unwrap_err()
         .contains("another provider"));
     // A receipt the provider did not sign.
-    let mut forged = evidence_of(&me, c, VOTED_MS);
+    let mut forged = evidence_of(&me, 2, VOTED_MS);
     forged.receipt = Some(probe_receipt(
-        c,
+        2,
         evidence::probe_nonce(&me, forged.salt),
         VOTED_MS,
         &worker_key(9),
     ));
-    ext.evidence = Some(forged);
-    assert!(check(&ext, Some(&last), &params)
+    e.evidence = Some(forged);
+    assert!(check(&s, &e, Some(&last), &params)
         .unwrap_err()
-        .contains("probe evidence:"));
+        .contains("did not register"));
 
-    // Nothing is challenged: no successful report, no known block or another one, or
-    // challenges switched off.
-    ext.evidence = None;
-    let failed_only = self::ext(H, vec![report(3, 20, 20, 0, 0, 0)]);
-    assert_eq!(check(&failed_only, Some(&last), &params), Ok(()));
-    assert_eq!(check(&ext, None, &params), Ok(()));
+    // Nothing is asked: the challenged provider fails most probes, no known block or
+    // another one, or challenges switched off.
+    let failing = pb::LastBlock {
+        hash: hash_picking(&me, &candidates, p(3)),
+        ..voted_block()
+    };
+    assert_eq!(check(&s, &silent, Some(&failing), &params), Ok(()));
+    assert_eq!(check(&s, &silent, None, &params), Ok(()));
     let earlier = pb::LastBlock {
         height: H - 1,
         ..last.clone()
     };
-    assert_eq!(check(&ext, Some(&earlier), &params), Ok(()));
+    assert_eq!(check(&s, &silent, Some(&earlier), &params), Ok(()));
     let off = Params {
         probe_evidence_window_ms: 0,
         ..params
     };
-    assert_eq!(check(&ext, Some(&last), &off), Ok(()));
+    assert_eq!(check(&s, &silent, Some(&last), &off), Ok(()));
 
-    // The challenge moves with the block hash: over many blocks both providers are asked.
-    let asked: BTreeSet<[u8; 20]> = (0..32u8)
-        .filter_map(|i| evidence::challenged_provider(&[i; 32], &me, &ext))
+    // A provider registered at the height voted on is not a candidate yet.
+    let mut newcomer = provider_record(4, ProviderStatus::Active);
+    newcomer.registered_height = H;
+    s.put_provider(&newcomer, None).unwrap();
+    assert_eq!(evidence::candidates(&s, H).unwrap(), candidates);
+
+    // The challenge moves with the block hash: over many blocks every provider is asked.
+    let asked: BTreeSet<[u8; 20]> = (0..64u8)
+        .filter_map(|i| evidence::challenged_provider(&[i; 32], &me, &candidates))
         .collect();
-    assert_eq!(asked, BTreeSet::from([p(1), p(2)]));
+    assert_eq!(asked, BTreeSet::from([p(1), p(2), p(3)]));
+}
+
+#[test]
+fn evidence_survives_a_provider_jailed_or_rekeyed_in_the_block_voted_on() {
+    let params = Params::DEFAULT;
+    let me = v_addr(1);
+    // Provider 1 ranked first when the vote was cast; jailed in the block voted on, the
+    // chain's pick is now another provider, and evidence of 1 still counts.
+    let before = [p(1), p(2), p(3)];
+    let last = pb::LastBlock {
+        hash: hash_picking(&me, &before, p(1)),
+        ..voted_block()
+    };
+    let mut s = state_with(&params, &[2, 3], &[(1, ProviderStatus::Jailed)]);
+    for b in [1, 2, 3] {
+        put_health(&mut s, b, 0);
+    }
+    let mut e = ext(H, vec![]);
+    e.evidence = Some(evidence_of(&me, 1, VOTED_MS));
+    assert_eq!(
+        evidence::check(&s, CHAIN, &params, Some(&last), H, &me, &e),
+        Ok(())
+    );
+    // But evidence of a provider that ranks after the chain's pick does not.
+    let after_pick = evidence::challenged_provider(&last.hash, &me, &[p(2), p(3)]).unwrap();
+    let other = if after_pick == p(2) { 3 } else { 2 };
+    e.evidence = Some(evidence_of(&me, other, VOTED_MS));
+    assert!(evidence::check(&s, CHAIN, &params, Some(&last), H, &me, &e).is_err());
+    // Nor does an invented provider ranking first (nothing to check it against).
+    let ghost = (10u8..)
+        .find(|b| {
+            evidence::challenge_rank(&last.hash, &me, &p(*b))
+                < evidence::challenge_rank(&last.hash, &me, &after_pick)
+        })
+        .unwrap();
+    e.evidence = Some(evidence_of(&me, ghost, VOTED_MS));
+    assert!(evidence::check(&s, CHAIN, &params, Some(&last), H, &me, &e)
+        .unwrap_err()
+        .contains("unknown provider"));
+
+    // Provider 2 changes its receipt key 100 ms before the block: a receipt signed with the
+    // old key before the change still counts, one signed with it after does not.
+    let mut s = state_with(&params, &[2], &[]);
+    put_health(&mut s, 2, 0);
+    let mut rekeyed = provider_record(2, ProviderStatus::Active);
+    rekeyed.previous_receipt_pubkey = rekeyed.receipt_pubkey.clone();
+    rekeyed.receipt_pubkey = worker_key(9).verifying_key().to_bytes().to_vec();
+    rekeyed.receipt_key_changed_ms = VOTED_MS - 100;
+    s.put_provider(&rekeyed, None).unwrap();
+    let last = voted_block();
+    e.evidence = Some(evidence_of(&me, 2, VOTED_MS - 500));
+    assert_eq!(
+        evidence::check(&s, CHAIN, &params, Some(&last), H, &me, &e),
+        Ok(())
+    );
+    e.evidence = Some(evidence_of(&me, 2, VOTED_MS - 50));
+    assert!(evidence::check(&s, CHAIN, &params, Some(&last), H, &me, &e)
+        .unwrap_err()
+        .contains("did not register"));
 }
 
 #[test]
@@ -3155,6 +3253,9 @@ fn a_copier_without_evidence_is_an_outlier_on_every_report_and_loses_pol_weight(
     let (mut s, v) = four();
     s.put_latency_params(&Params::DEFAULT);
     s.put_last_block(&voted_block());
+    put_health(&mut s, 1, 0);
+    put_health(&mut s, 2, 0);
+    let candidates = evidence::candidates(&s, H).unwrap();
     let reports = vec![
         report(1, 20, 0, 1_000, 9_000, 10_000),
         report(2, 30, 0, 2_000, 4_000, 50_000),
@@ -3166,7 +3267,8 @@ fn a_copier_without_evidence_is_an_outlier_on_every_report_and_loses_pol_weight(
             let mut e = ext(H, reports.clone());
             if i != 3 {
                 let c =
-                    evidence::challenged_provider(&voted_block().hash, &val.address, &e).unwrap();
+                    evidence::challenged_provider(&voted_block().hash, &val.address, &candidates)
+                        .unwrap();
                 e.evidence = Some(evidence_of(&val.address, c[0], VOTED_MS - 500));
             }
             signed_vote(val, &val.key, 0, &e.encode_to_vec())
@@ -3206,21 +3308,13 @@ fn a_copier_without_evidence_is_an_outlier_on_every_report_and_loses_pol_weight(
     // Without the challenge (window 0) the same copier is a model measurer: the median it
     // copies is never an outlier.
     let (mut s, _) = four();
-    s.put_latency_params(&Params {
+    let off = Params {
         probe_evidence_window_ms: 0,
         ..Params::DEFAULT
-    });
+    };
+    s.put_latency_params(&off);
     s.put_last_block(&voted_block());
-    let checked = verify_with(
-        &s,
-        &info,
-        &commit::commit_info_of(&info),
-        &Params {
-            probe_evidence_window_ms: 0,
-            ..Params::DEFAULT
-        },
-    )
-    .unwrap();
+    let checked = verify_with(&s, &info, &commit::commit_info_of(&info), &off).unwrap();
     assert!(checked.votes.iter().all(|v| v.unbacked.is_none()));
     aggregate::apply(&mut s, &checked).unwrap();
     let copier = s.measurer(&v[3].address).unwrap().unwrap();
@@ -3228,23 +3322,4 @@ fn a_copier_without_evidence_is_an_outlier_on_every_report_and_loses_pol_weight(
         pol_reputation::measurer_score(copier.reports, copier.outliers),
         Some(1_000_000)
     );
-}
-
-#[test]
-fn evidence_still_checks_after_its_provider_is_jailed_in_the_block_voted_on() {
-    // The vote was cast on the state before the block; the provider was jailed at that
-    // block's epoch end. Its registered key still checks the evidence.
-    let params = Params::DEFAULT;
-    let me = v_addr(1);
-    let mut e = ext(H, vec![report(1, 20, 0, 1_000, 9_000, 10_000)]);
-    e.evidence = Some(evidence_of(&me, 1, VOTED_MS));
-    let jailed = state_with(&params, &[], &[(1, ProviderStatus::Jailed)]);
-    let last = voted_block();
-    assert_eq!(
-        evidence::check(&jailed, CHAIN, &params, Some(&last), H, &me, &e),
-        Ok(())
-    );
-    let mut forged = e.clone();
-    forged.evidence = Some(evidence_of(&v_addr(2), 1, VOTED_MS));
-    assert!(evidence::check(&jailed, CHAIN, &params, Some(&last), H, &me, &forged).is_err());
 }

@@ -55,6 +55,8 @@ pub fn execute_register_provider<S: StateWrite>(
         min_bond: record.min_bond,
         jailed_until_height: record.jailed_until_height,
         next_sla: None,
+        previous_receipt_pubkey: Vec::new(),
+        receipt_key_changed_ms: 0,
     };
     let required = required_bond(&p, &params)?;
     if bond < required {
@@ -126,6 +128,11 @@ pub fn execute_update_provider<S: StateWrite>(
     }
     if !m.receipt_pubkey.is_empty() {
         validate_receipt_key(&m.receipt_pubkey)?;
+        if m.receipt_pubkey != p.receipt_pubkey {
+            // Receipts signed with the old key are still what they were.
+            p.previous_receipt_pubkey = std::mem::take(&mut p.receipt_pubkey);
+            p.receipt_key_changed_ms = u64::try_from(ctx.time_unix_nanos / 1_000_000).unwrap_or(0);
+        }
         p.receipt_pubkey = m.receipt_pubkey.clone();
     }
     let added = match &m.add_bond {
