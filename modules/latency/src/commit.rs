@@ -208,7 +208,8 @@ pub fn verify<S: StateRead>(
             expected: decided.votes.len(),
         });
     }
-    let last_block = state.last_block()?;
+    let challenge =
+        crate::evidence::Challenge::at(state, params, state.last_block()?, vote_height)?;
     let mut total: i64 = 0;
     let mut signed: i64 = 0;
     let mut votes = Vec::new();
@@ -245,13 +246,7 @@ pub fn verify<S: StateRead>(
             Ok(extension) => {
                 signed = signed.saturating_add(power);
                 let unbacked = crate::evidence::check(
-                    state,
-                    chain_id,
-                    params,
-                    last_block.as_ref(),
-                    vote_height,
-                    &address,
-                    &extension,
+                    state, chain_id, params, &challenge, &address, &extension,
                 )
                 .err();
                 votes.push(VerifiedVote {

@@ -85,6 +85,36 @@ pub fn challenged_provider(
         .copied()
 }
 
+/// What the votes of one commit are challenged with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Challenge {
+    /// Challenges are off, or the last block is not the one voted on.
+    None,
+    /// The block voted on, and the providers it challenges voters on.
+    Asked {
+        last: LastBlock,
+        candidates: Vec<[u8; 20]>,
+    },
+}
+
+impl Challenge {
+    /// The challenge for votes at `vote_height`, given the last block in state.
+    pub fn at<S: StateRead>(
+        state: &S,
+        params: &Params,
+        last: Option<LastBlock>,
+        vote_height: u64,
+    ) -> Result<Challenge, StoreError> {
+        match last.filter(|b| b.height == vote_height) {
+            Some(last) if params.probe_evidence_window_ms > 0 => Ok(Challenge::Asked {
+                candidates: candidates(state, vote_height)?,
+                last,
+            }),
+            _ => Ok(Challenge::None),
+        }
+    }
+}
+
 /// Whether `validator`'s extension answers its challenge at the block `last`: `Ok` also
 /// when nothing is asked (challenges off, the block is not the one voted on, no candidate,
 /// or the challenged provider does not answer most probes), `Err` says why it does not.
@@ -92,23 +122,20 @@ pub fn challenged_provider(
 /// Evidence for a provider other than the chain's pick still counts when that provider
 /// ranks first but is no longer a candidate (jailed or gone in the block voted on, after
 /// the validator extended its vote): it was the validator's pick.
+///
+/// `challenge` is [`Challenge::at`] of the commit, read once for all its votes.
 pub fn check<S: StateRead>(
     state: &S,
     chain_id: &str,
     params: &Params,
-    last: Option<&LastBlock>,
-    vote_height: u64,
+    challenge: &Challenge,
     validator: &[u8; 20],
     ext: &VoteExtension,
 ) -> Result<(), String> {
-    let Some(last) = last.filter(|b| b.height == vote_height) else {
+    let Challenge::Asked { last, candidates } = challenge else {
         return Ok(());
     };
-    if params.probe_evidence_window_ms == 0 {
-        return Ok(());
-    }
-    let candidates = candidates(state, vote_height).map_err(|e| e.to_string())?;
-    let Some(challenged) = challenged_provider(&last.hash, validator, &candidates) else {
+    let Some(challenged) = challenged_provider(&last.hash, validator, candidates) else {
         return Ok(());
     };
     // A provider that fails most probes cannot be shown answering one.

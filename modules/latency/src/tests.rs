@@ -3075,6 +3075,18 @@ fn put_health(s: &mut State, b: u8, failure_rate_ppm: u32) {
     .unwrap();
 }
 
+/// `evidence::check` of `me`'s extension `e` at height `H`, with `last` as the last block.
+fn check_evidence(
+    s: &State,
+    params: &Params,
+    last: Option<&pb::LastBlock>,
+    me: &[u8; 20],
+    e: &VoteExtension,
+) -> Result<(), String> {
+    let challenge = evidence::Challenge::at(s, params, last.cloned(), H).unwrap();
+    evidence::check(s, CHAIN, params, &challenge, me, e)
+}
+
 /// A block hash at which `me`'s challenge among `candidates` falls on `want`.
 fn hash_picking(me: &[u8; 20], candidates: &[[u8; 20]], want: [u8; 20]) -> Vec<u8> {
     (0u16..)
@@ -3099,7 +3111,7 @@ fn reports_are_backed_by_receipts_of_the_validators_own_probes() {
         ..voted_block()
     };
     let check = |s: &State, ext: &VoteExtension, last: Option<&pb::LastBlock>, params: &Params| {
-        evidence::check(s, CHAIN, params, last, H, &me, ext)
+        check_evidence(s, params, last, &me, ext)
     };
     // What the vote reports does not matter: the challenge is on provider 2 whether it is
     // reported, left out, or hidden among invented providers.
@@ -3203,15 +3215,12 @@ fn evidence_survives_a_provider_jailed_or_rekeyed_in_the_block_voted_on() {
     }
     let mut e = ext(H, vec![]);
     e.evidence = Some(evidence_of(&me, 1, VOTED_MS));
-    assert_eq!(
-        evidence::check(&s, CHAIN, &params, Some(&last), H, &me, &e),
-        Ok(())
-    );
+    assert_eq!(check_evidence(&s, &params, Some(&last), &me, &e), Ok(()));
     // But evidence of a provider that ranks after the chain's pick does not.
     let after_pick = evidence::challenged_provider(&last.hash, &me, &[p(2), p(3)]).unwrap();
     let other = if after_pick == p(2) { 3 } else { 2 };
     e.evidence = Some(evidence_of(&me, other, VOTED_MS));
-    assert!(evidence::check(&s, CHAIN, &params, Some(&last), H, &me, &e).is_err());
+    assert!(check_evidence(&s, &params, Some(&last), &me, &e).is_err());
     // Nor does an invented provider ranking first (nothing to check it against).
     let ghost = (10u8..)
         .find(|b| {
@@ -3220,7 +3229,7 @@ fn evidence_survives_a_provider_jailed_or_rekeyed_in_the_block_voted_on() {
         })
         .unwrap();
     e.evidence = Some(evidence_of(&me, ghost, VOTED_MS));
-    assert!(evidence::check(&s, CHAIN, &params, Some(&last), H, &me, &e)
+    assert!(check_evidence(&s, &params, Some(&last), &me, &e)
         .unwrap_err()
         .contains("unknown provider"));
 
@@ -3235,12 +3244,9 @@ fn evidence_survives_a_provider_jailed_or_rekeyed_in_the_block_voted_on() {
     s.put_provider(&rekeyed, None).unwrap();
     let last = voted_block();
     e.evidence = Some(evidence_of(&me, 2, VOTED_MS - 500));
-    assert_eq!(
-        evidence::check(&s, CHAIN, &params, Some(&last), H, &me, &e),
-        Ok(())
-    );
+    assert_eq!(check_evidence(&s, &params, Some(&last), &me, &e), Ok(()));
     e.evidence = Some(evidence_of(&me, 2, VOTED_MS - 50));
-    assert!(evidence::check(&s, CHAIN, &params, Some(&last), H, &me, &e)
+    assert!(check_evidence(&s, &params, Some(&last), &me, &e)
         .unwrap_err()
         .contains("did not register"));
 }
