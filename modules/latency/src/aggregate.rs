@@ -158,6 +158,8 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
         }
         measurers.insert(*validator, m);
     }
+    // Votes are a subset of the commit's validators when `commit::verify` built them; a
+    // commit assembled otherwise (tests, tools) may list only its votes.
     for vote in &commit.votes {
         if let std::collections::btree_map::Entry::Vacant(e) = measurers.entry(vote.validator) {
             e.insert(measurer_or_new(state, &vote.validator)?);

@@ -65,9 +65,9 @@ pub fn candidates<S: StateRead>(state: &S, vote_height: u64) -> Result<Vec<[u8; 
         if p.status != ProviderStatus::Active as i32 || p.registered_height >= vote_height {
             continue;
         }
-        if let Ok(a) = Address::parse(&p.address) {
-            out.push(a.0);
-        }
+        let a = Address::parse(&p.address)
+            .map_err(|e| StoreError::Corrupt(format!("latency: provider address: {}", e.log)))?;
+        out.push(a.0);
     }
     Ok(out)
 }
