@@ -40,6 +40,7 @@
 //! jitter_ms = 0                      # plus a uniform 0..=jitter_ms
 //! drop_ppm = 0                       # this share of Infer calls fail UNAVAILABLE (after the delay)
 //! after_secs = 0                     # faults start after this much uptime
+//! spare = []                         # source IPs the faults skip (a provider that tells probes from traffic)
 //!
 //! [[models]]
 //! id = "digits-64-32-10"
@@ -103,6 +104,9 @@ pub struct Fault {
     /// Faults start only after this many seconds of uptime (0: from the start), so a test
     /// can time "turned slow" to "penalized".
     pub after_secs: u64,
+    /// Calls from these source addresses get no fault: a provider that recognises the
+    /// validators' probers (by address) and serves them fast while everyone else waits.
+    pub spare: Vec<std::net::IpAddr>,
 }
 
 impl Fault {
@@ -438,6 +442,7 @@ mod tests {
                 jitter_ms: 5,
                 drop_ppm: 1000,
                 after_secs: 3,
+                spare: Vec::new(),
             }
         );
         assert!(cfg.fault.is_active());

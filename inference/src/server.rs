@@ -65,10 +65,17 @@ impl FaultInjection {
         Self { cfg }
     }
 
-    /// The fault of one call arriving `uptime` after start (none before `after_secs`).
-    pub fn plan(&self, uptime: Duration, rng: &mut impl rand::Rng) -> FaultPlan {
+    /// The fault of one call arriving `uptime` after start from `peer` (none before
+    /// `after_secs`, none for a spared address).
+    pub fn plan(
+        &self,
+        uptime: Duration,
+        peer: Option<std::net::IpAddr>,
+        rng: &mut impl rand::Rng,
+    ) -> FaultPlan {
         let c = &self.cfg;
-        if !c.is_active() || uptime < Duration::from_secs(c.after_secs) {
+        let spared = peer.is_some_and(|ip| c.spare.contains(&ip));
+        if !c.is_active() || spared || uptime < Duration::from_secs(c.after_secs) {
             return FaultPlan {
                 delay: Duration::ZERO,
                 drop: false,
@@ -230,9 +237,12 @@ impl Worker for WorkerService {
         request: Request<proto::InferRequest>,
     ) -> Result<Response<proto::InferResponse>, Status> {
         let t0 = Instant::now();
+        let peer = request.remote_addr().map(|a| a.ip());
         let req = request.into_inner();
         let st = &self.state;
-        let fault = st.fault.plan(st.started.elapsed(), &mut rand::thread_rng());
+        let fault = st
+            .fault
+            .plan(st.started.elapsed(), peer, &mut rand::thread_rng());
         let Some(served) = st.models.get(&req.model_id) else {
             metrics::counter!("pol_worker_infer_errors_total", "code" => "not_found").increment(1);
             return Err(Status::not_found(format!(
@@ -532,6 +542,7 @@ mod tests {
             jitter_ms: jitter,
             drop_ppm,
             after_secs: after,
+            spare: Vec::new(),
         }
     }
 
@@ -543,23 +554,34 @@ mod tests {
             drop: false,
         };
         let off = FaultInjection::default();
-        assert_eq!(off.plan(Duration::from_secs(1000), &mut rng), none);
+        assert_eq!(off.plan(Duration::from_secs(1000), None, &mut rng), none);
         let f = FaultInjection::new(fault(50, 10, 0, 5));
         // Not before after_secs.
-        assert_eq!(f.plan(Duration::from_millis(4999), &mut rng), none);
+        assert_eq!(f.plan(Duration::from_millis(4999), None, &mut rng), none);
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..500 {
-            let p = f.plan(Duration::from_secs(5), &mut rng);
+            let p = f.plan(Duration::from_secs(5), None, &mut rng);
             assert!(!p.drop);
             assert!(p.delay >= Duration::from_millis(50) && p.delay <= Duration::from_millis(60));
             seen.insert(p.delay);
         }
         assert_eq!(seen.len(), 11, "jitter covers 0..=10 ms");
         let all = FaultInjection::new(fault(0, 0, 1_000_000, 0));
-        assert!((0..100).all(|_| all.plan(Duration::ZERO, &mut rng).drop));
+        assert!((0..100).all(|_| all.plan(Duration::ZERO, None, &mut rng).drop));
+        // A spared address gets nothing; others still get the fault.
+        let mut picky = fault(50, 0, 0, 0);
+        let validator: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        picky.spare = vec![validator];
+        let picky = FaultInjection::new(picky);
+        assert_eq!(picky.plan(Duration::ZERO, Some(validator), &mut rng), none);
+        let other = "127.0.0.2".parse().ok();
+        assert_eq!(
+            picky.plan(Duration::ZERO, other, &mut rng).delay,
+            Duration::from_millis(50)
+        );
         let half = FaultInjection::new(fault(0, 0, 500_000, 0));
         let drops = (0..4000)
-            .filter(|_| half.plan(Duration::ZERO, &mut rng).drop)
+            .filter(|_| half.plan(Duration::ZERO, None, &mut rng).drop)
             .count();
         assert!(
             (1700..2300).contains(&drops),

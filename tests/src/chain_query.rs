@@ -84,6 +84,20 @@ pub async fn aggregate(rpc: &RpcClient, addr: &str) -> Option<pol_latency::pb::P
     r.aggregate
 }
 
+/// What paying requesters reported of `addr`: the last epoch's figures and this epoch's
+/// reports.
+pub async fn served(rpc: &RpcClient, addr: &str) -> Option<pol_latency::pb::QueryServedResponse> {
+    use pol_latency::pb::*;
+    query(
+        rpc,
+        "/pol.latency.v1.Query/Served",
+        &QueryServedRequest {
+            provider: addr.into(),
+        },
+    )
+    .await
+}
+
 /// The aggregates of `addr` kept in history, newest first (the first page).
 pub async fn latency_history(
     rpc: &RpcClient,
@@ -161,4 +175,41 @@ pub async fn obligations(rpc: &RpcClient, provider: &str) -> Vec<pol_inference::
     )
     .await;
     r.map(|r| r.obligations).unwrap_or_default()
+}
+
+/// A route entry as the requester client's candidate (the chain's figures as its prior).
+pub fn candidate(
+    e: &pol_latency::pb::RouteEntry,
+) -> anyhow::Result<pol_client::requester::Candidate> {
+    use anyhow::Context;
+    Ok(pol_client::requester::Candidate {
+        provider: e.provider.clone(),
+        endpoint: e.endpoint.clone(),
+        receipt_pubkey: e
+            .receipt_pubkey
+            .as_slice()
+            .try_into()
+            .context("a receipt key of 32 bytes")?,
+        price: e.price_per_inference.parse().context("a price")?,
+        rank: e.rank,
+        consensus: pol_client::requester::Consensus {
+            p50_us: e.p50_us,
+            p99_us: e.p99_us,
+            failure_rate_ppm: e.failure_rate_ppm,
+        },
+    })
+}
+
+/// Waits up to `timeout` for a consensus aggregate of `addr` that answered probes.
+pub async fn measured(
+    rpc: &RpcClient,
+    addr: &str,
+    timeout: std::time::Duration,
+) -> anyhow::Result<pol_latency::pb::ProviderAggregate> {
+    eventually("a consensus aggregate", timeout, || async {
+        aggregate(rpc, addr)
+            .await
+            .filter(|x| x.reporters > 0 && x.p50_us > 0)
+    })
+    .await
 }

@@ -490,6 +490,28 @@ impl Node {
     pub fn rpc_url(&self) -> String {
         format!("tcp://127.0.0.1:{}", self.ports.rpc)
     }
+
+    /// `pold tx payments open-channel`: keyring key `key` opens a channel to `provider` for
+    /// the test model holding `deposit` upol for 100,000 blocks (the payment wallet in the
+    /// node's home keeps its signer).
+    pub fn open_channel(&self, key: &str, provider: &str, deposit: u128) -> anyhow::Result<String> {
+        pold(
+            &self.home,
+            &[
+                "tx",
+                "payments",
+                "open-channel",
+                key,
+                provider,
+                worker::MODEL,
+                &format!("{deposit}upol"),
+                "--blocks",
+                "100000",
+                "--node",
+                &self.rpc_url(),
+            ],
+        )
+    }
 }
 
 /// Create key `name` in the node's keyring (`pold keys add`) and fund it at genesis with

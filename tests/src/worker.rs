@@ -25,6 +25,8 @@ pub struct Fault {
     pub jitter_ms: u64,
     pub drop_ppm: u32,
     pub after_secs: u64,
+    /// Source addresses served without the fault (a provider that spots probers).
+    pub spare: Vec<std::net::IpAddr>,
 }
 
 /// `[chain]` and `[chain.register]`: the worker registers itself and settles obligations.
@@ -92,6 +94,7 @@ extra_latency_ms = {extra}
 jitter_ms = {jitter}
 drop_ppm = {drop}
 after_secs = {after}
+spare = [{spare}]
 
 [[models]]
 id = "{MODEL}"
@@ -104,6 +107,13 @@ path = "{model}"
             jitter = self.fault.jitter_ms,
             drop = self.fault.drop_ppm,
             after = self.fault.after_secs,
+            spare = self
+                .fault
+                .spare
+                .iter()
+                .map(|ip| format!("\"{ip}\""))
+                .collect::<Vec<_>>()
+                .join(", "),
             model = default_model_path().display(),
         );
         if self.payments_required {

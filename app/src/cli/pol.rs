@@ -33,6 +33,13 @@ pub enum LatencyQuery {
         #[command(flatten)]
         opts: QueryOpts,
     },
+    /// What paying requesters reported of a provider: its last reported epoch's figures and
+    /// this epoch's reports.
+    Served {
+        provider: String,
+        #[command(flatten)]
+        opts: QueryOpts,
+    },
     /// Every validator's measurer record (reports, outliers).
     Measurers {
         #[command(flatten)]
@@ -272,6 +279,20 @@ pub async fn latency(cmd: LatencyQuery) -> anyhow::Result<()> {
             print(aggregate_json(
                 &r.aggregate.context("the node returned no aggregate")?,
             )?)
+        }
+        LatencyQuery::Served { provider, opts } => {
+            let r: pb::QueryServedResponse = one(
+                &opts,
+                &format!("{Q}Served"),
+                pb::QueryServedRequest {
+                    provider: account(&provider)?,
+                },
+            )
+            .await?;
+            print(json!({
+                "last_epoch": r.last_epoch.map(serde_json::to_value).transpose()?,
+                "current": serde_json::to_value(&r.current)?,
+            }))
         }
         LatencyQuery::History { provider, opts } => {
             let provider = account(&provider)?;

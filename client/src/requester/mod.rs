@@ -16,6 +16,7 @@
 //!   nothing) is handed out again, one whose fate is unknown (timeout, hedge loser) is not.
 
 pub mod budget;
+pub mod served;
 pub mod stats;
 
 use std::collections::HashMap;
@@ -31,6 +32,7 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::answer::{check_answer, AnswerError, Expected};
 pub use budget::HedgeBudget;
+pub use served::ServedLog;
 pub use stats::{Consensus, ProviderStats};
 
 /// How a [`Requester`] behaves.
@@ -53,6 +55,8 @@ pub struct RequesterConfig {
     /// Try providers in the chain's rank order (which carries the route's weights, such
     /// as a price weight) instead of by measured latency: for one-shot requests.
     pub chain_rank_order: bool,
+    /// The local address to connect from (`None`: the system's choice).
+    pub local_address: Option<std::net::IpAddr>,
 }
 
 impl Default for RequesterConfig {
@@ -66,6 +70,7 @@ impl Default for RequesterConfig {
             backoff: Duration::from_millis(50),
             candidates: 3,
             chain_rank_order: false,
+            local_address: None,
         }
     }
 }
@@ -191,6 +196,7 @@ pub struct Requester {
     stats: Mutex<HashMap<String, ProviderStats>>,
     budget: Mutex<HedgeBudget>,
     connections: Mutex<HashMap<String, Channel>>,
+    served: Mutex<ServedLog>,
     hedges: std::sync::atomic::AtomicU64,
     requests: std::sync::atomic::AtomicU64,
 }
@@ -202,6 +208,7 @@ impl Requester {
             config,
             stats: Mutex::new(HashMap::new()),
             connections: Mutex::new(HashMap::new()),
+            served: Mutex::new(ServedLog::default()),
             hedges: Default::default(),
             requests: Default::default(),
         }
@@ -258,6 +265,7 @@ impl Requester {
         let ch = Endpoint::from_shared(endpoint.to_string())
             .map_err(|e| format!("bad endpoint {endpoint:?}: {e}"))?
             .tcp_nodelay(true)
+            .local_address(self.config.local_address)
             .connect_timeout(self.config.timeout)
             .connect_lazy();
         c.insert(endpoint.to_string(), ch.clone());
@@ -341,13 +349,31 @@ impl Requester {
         ))
     }
 
-    fn record(&self, provider: &str, outcome: Result<Duration, ()>) {
+    fn record(&self, provider: &str, outcome: Result<(Duration, &Receipt), ()>) {
         let mut stats = self.stats.lock();
         let s = stats.entry(provider.to_string()).or_default();
         match outcome {
-            Ok(rtt) => s.record_ok(rtt.as_micros().min(u128::from(u64::MAX)) as u64),
-            Err(()) => s.record_failure(),
+            Ok((rtt, receipt)) => {
+                s.record_ok(rtt.as_micros().min(u128::from(u64::MAX)) as u64);
+                self.served.lock().answered(provider, rtt, receipt);
+            }
+            Err(()) => {
+                s.record_failure();
+                self.served.lock().failed(provider);
+            }
         }
+    }
+
+    /// What this client saw of each provider since the last call, as the chain's
+    /// `MsgReportServedLatency` from `requester` (the paying account): one per provider that
+    /// was paid in between. Send them in a transaction signed by `requester`; round trips
+    /// above `max_latency_us` (the latency module's parameter) are reported at it.
+    pub fn take_served_reports(
+        &self,
+        requester: &str,
+        max_latency_us: u32,
+    ) -> Vec<pol_latency::pb::MsgReportServedLatency> {
+        self.served.lock().take_reports(requester, max_latency_us)
     }
 
     /// Run `job` on the best of `candidates`, hedging and retrying as configured.
@@ -384,7 +410,7 @@ impl Requester {
                 tokio::select! {
                     Some((c, r)) = pending.next() => match r {
                         Ok((mut answer, rtt)) => {
-                            self.record(&c.provider, Ok(rtt));
+                            self.record(&c.provider, Ok((rtt, &answer.receipt)));
                             answer.total = started.elapsed();
                             answer.hedged = hedged;
                             answer.failures = failures;

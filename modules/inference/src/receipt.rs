@@ -222,6 +222,18 @@ pub struct SignedReceipt {
 }
 
 impl SignedReceipt {
+    /// Whether the receipt names a key `provider` registered for its receipts: its current
+    /// key, or the previous one for receipts stamped before the change (receipts a client
+    /// kept from before a key rotation are still the provider's). The signature itself is
+    /// checked by [`Self::verify`].
+    pub fn signed_with_key_of(&self, provider: &crate::pb::Provider) -> bool {
+        let key = self.worker_pubkey.as_slice();
+        key == provider.receipt_pubkey.as_slice()
+            || (!provider.previous_receipt_pubkey.is_empty()
+                && key == provider.previous_receipt_pubkey.as_slice()
+                && self.body.worker_time_ms <= provider.receipt_key_changed_ms)
+    }
+
     /// Checks the ed25519 signature against `worker_pubkey` (strict verification: no
     /// malleable or small-order signatures).
     pub fn verify(&self) -> Result<(), ReceiptError> {

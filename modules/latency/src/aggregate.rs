@@ -438,11 +438,13 @@ pub struct MeasurerEpoch {
 }
 
 /// The epoch that just closed, in address order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EpochSummary {
     pub epoch: u64,
     pub providers: Vec<ProviderEpoch>,
     pub measurers: Vec<MeasurerEpoch>,
+    /// Requester-side latency of the providers that were reported on (`served`).
+    pub served: Vec<pb::ServedLatency>,
 }
 
 /// At an epoch end: the epoch's accumulators and measurer counts, which are reset.
@@ -453,6 +455,7 @@ pub fn take_epoch<S: StateWrite>(state: &mut S, height: u64) -> Result<EpochSumm
         ..Default::default()
     };
     crate::probe_receipts::reset(state)?;
+    summary.served = crate::served::take_epoch(state, &params, summary.epoch)?;
     for (provider, acc) in state.epoch_accumulators()? {
         state.delete_epoch_accumulator(&provider);
         if acc.blocks == 0 {

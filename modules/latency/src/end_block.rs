@@ -27,13 +27,34 @@ pub fn end_block<S: StateWrite>(
         return Ok(EndBlockOutcome::default());
     }
     let epoch = crate::take_epoch(state, ctx.height)?;
-    let events = crate::EVENTS
+    let mut events = crate::EVENTS
         .emit(&crate::pb::EventLatencyEpoch {
             epoch: epoch.epoch,
             providers: epoch.providers.len() as u64,
             measurers: epoch.measurers.len() as u64,
         })?
         .to_vec();
+    for s in &epoch.served {
+        events.extend(crate::EVENTS.emit(&crate::pb::EventServedLatency {
+            provider: s.provider.clone(),
+            epoch: s.epoch,
+            p99_us: s.p99_us,
+            failure_rate_ppm: s.failure_rate_ppm,
+            weight: s.weight.clone(),
+            reporters: s.reporters,
+            counted: s.counted,
+        })?);
+    }
+    // Requester-side figures that count, by provider, for sla to judge beside the probes'.
+    let served: std::collections::BTreeMap<String, (u64, u32)> = epoch
+        .served
+        .iter()
+        .filter(|s| s.counted)
+        .map(|s| {
+            let p99 = s.p99_us.saturating_sub(params.served_allowance_us);
+            (s.provider.clone(), (u64::from(p99), s.failure_rate_ppm))
+        })
+        .collect();
     shared.insert(EpochObservations {
         epoch: epoch.epoch,
         providers: epoch
@@ -45,6 +66,9 @@ pub fn end_block<S: StateWrite>(
                 p99_us: p.mean_p99_us,
                 max_p99_us: p.max_p99_us,
                 failure_rate_ppm: p.mean_failure_rate_ppm,
+                served: served
+                    .get(&pol_component::Address(p.provider).to_string())
+                    .copied(),
             })
             .collect(),
     });

@@ -188,12 +188,7 @@ pub fn check<S: StateRead>(
     }
     // The key the provider registered (its previous one too, for a window after a change:
     // receipts a validator kept from before the change are still its own probes).
-    let key = signed.worker_pubkey.as_slice();
-    let current = key == record.receipt_pubkey.as_slice();
-    let previous = !record.previous_receipt_pubkey.is_empty()
-        && key == record.previous_receipt_pubkey.as_slice()
-        && receipt.worker_time_ms <= record.receipt_key_changed_ms;
-    if !current && !previous {
+    if !signed.signed_with_key_of(&record) {
         return Err("probe evidence: signed by a key the provider did not register".into());
     }
     signed.verify().map_err(|e| format!("probe evidence: {e}"))

@@ -8,7 +8,7 @@ use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 use pol_component::state::scan_decoded;
 use pol_component::{Address, BlockContext, TxError};
-use pol_store::{StateRead, StateWrite};
+use pol_store::{StateRead, StateWrite, StateWriteExt};
 use serde::{Deserialize, Serialize};
 
 use crate::pb;
@@ -28,6 +28,11 @@ pub struct GenesisState {
     pub probe_receipts: Vec<pb::ProbeReceipts>,
     /// The last block, whose hash challenges the extensions voted on it.
     pub last_block: Option<pb::LastBlock>,
+    /// Requesters' reports of the current epoch, each provider's latest requester-side
+    /// latency, and how much of each channel's payment reports have carried (`served`).
+    pub served_reports: Vec<pb::ServedReport>,
+    pub served: Vec<pb::ServedLatency>,
+    pub served_channels: Vec<pb::ServedChannel>,
 }
 
 impl Default for GenesisState {
@@ -40,6 +45,9 @@ impl Default for GenesisState {
             epoch_accumulators: Vec::new(),
             probe_receipts: Vec::new(),
             last_block: None,
+            served_reports: Vec::new(),
+            served: Vec::new(),
+            served_channels: Vec::new(),
         }
     }
 }
@@ -135,6 +143,40 @@ impl ModuleGenesis for GenesisState {
                 return Err(err("probe receipts: carriers do not add up to the total"));
             }
         }
+        let amount = |s: &str, what: &str| {
+            pol_component::coins::parse_amount(s)
+                .ok_or_else(|| err(format!("{what} {s:?} is not an amount")))
+        };
+        let mut reports = BTreeSet::new();
+        for r in &self.served_reports {
+            let key = (provider20(&r.provider)?, provider20(&r.requester)?);
+            if !reports.insert(key) {
+                return Err(err(
+                    "a requester's served report on a provider listed twice",
+                ));
+            }
+            amount(&r.weight, "served report weight")?;
+            if r.failures > r.requests || r.p50_us > r.p99_us {
+                return Err(err(format!(
+                    "served report {}: figures out of order",
+                    r.provider
+                )));
+            }
+        }
+        let mut served = BTreeSet::new();
+        for s in &self.served {
+            if !served.insert(provider20(&s.provider)?) {
+                return Err(err(format!("served latency of {} twice", s.provider)));
+            }
+            amount(&s.weight, "served weight")?;
+        }
+        let mut channels = BTreeSet::new();
+        for c in &self.served_channels {
+            if !channels.insert(c.channel_id) {
+                return Err(err(format!("served channel {} twice", c.channel_id)));
+            }
+            amount(&c.reported, "served channel amount")?;
+        }
         Ok(())
     }
 
@@ -197,6 +239,20 @@ impl ModuleGenesis for GenesisState {
             r.carriers.sort_by(|a, b| a.validator.cmp(&b.validator));
             state.put_probe_receipts(&r)?;
         }
+        let bad = TxError::INVALID_REQUEST;
+        for r in &self.served_reports {
+            let key = state_key::served_report(
+                &provider20(&r.provider).map_err(bad)?,
+                &provider20(&r.requester).map_err(bad)?,
+            );
+            state.put_proto(key, r);
+        }
+        for s in &self.served {
+            state.put_proto(state_key::served(&provider20(&s.provider).map_err(bad)?), s);
+        }
+        for c in &self.served_channels {
+            state.put_proto(state_key::served_channel(c.channel_id), c);
+        }
         Ok(Vec::new())
     }
 
@@ -210,6 +266,9 @@ impl ModuleGenesis for GenesisState {
             epoch_accumulators: scan_decoded(state, state_key::EPOCH_PREFIX, "latency")?,
             probe_receipts: scan_decoded(state, state_key::PROBE_RECEIPTS_PREFIX, "latency")?,
             last_block: state.last_block()?,
+            served_reports: scan_decoded(state, state_key::SERVED_REPORT_PREFIX, "latency")?,
+            served: scan_decoded(state, state_key::SERVED_PREFIX, "latency")?,
+            served_channels: scan_decoded(state, state_key::SERVED_CHANNEL_PREFIX, "latency")?,
         })
     }
 }

@@ -52,6 +52,7 @@ pub mod params;
 pub mod probe_receipts;
 pub mod query;
 pub mod route;
+pub mod served;
 pub mod state_key;
 pub mod view;
 

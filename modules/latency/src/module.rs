@@ -18,8 +18,13 @@ impl Module for LatencyModule {
         &self,
         any: &tendermint_proto::google::protobuf::Any,
     ) -> Option<Result<Box<dyn pol_component::ModuleMsg>, pol_component::TxError>> {
-        (any.type_url == crate::update_params::MSG_UPDATE_PARAMS).then(|| {
-            pol_component::module::decode_msg_as(any, &crate::update_params::UPDATE_PARAMS)
+        use pol_component::module::decode_msg_as;
+        Some(match any.type_url.as_str() {
+            crate::update_params::MSG_UPDATE_PARAMS => {
+                decode_msg_as(any, &crate::update_params::UPDATE_PARAMS)
+            }
+            crate::served::MSG_REPORT_SERVED_LATENCY => decode_msg_as(any, &REPORT_SERVED),
+            _ => return None,
         })
     }
 
@@ -59,3 +64,11 @@ impl Module for LatencyModule {
         &[crate::FILE_DESCRIPTOR_SET]
     }
 }
+
+static REPORT_SERVED: pol_component::module::MsgHandler<crate::pb::MsgReportServedLatency> = pol_component::msg_handler!(
+    crate::served::MSG_REPORT_SERVED_LATENCY,
+    "/pol.latency.v1.MsgReportServedLatencyResponse",
+    crate::served::signer,
+    crate::served::execute,
+    crate::served::gas
+);

@@ -27,6 +27,11 @@ impl Params {
         max_probe_receipts_per_epoch: 8,
         // A probe of each provider at least once a minute backs a report.
         probe_evidence_window_ms: 60_000,
+        // A thousand requests at a price of 100 upol: what requester-side reports must pay
+        // the provider in an epoch before they count against it.
+        min_served_payment: 100_000,
+        max_served_reporters: 64,
+        served_allowance_us: 100_000,
     };
 
     pub fn validate(&self) -> Result<(), String> {
@@ -72,6 +77,16 @@ impl Params {
         }
         if self.epoch_blocks == 0 {
             return Err("latency.params.epoch_blocks must be positive".into());
+        }
+        if self.min_served_payment == 0 {
+            // Free reports would let anyone outvote the paying requesters.
+            return Err("latency.params.min_served_payment must be positive".into());
+        }
+        if self.served_allowance_us > self.max_latency_us {
+            return Err("latency.params.served_allowance_us must not exceed max_latency_us".into());
+        }
+        if self.max_served_reporters == 0 || self.max_served_reporters > 1024 {
+            return Err("latency.params.max_served_reporters must be in 1..=1024".into());
         }
         Ok(())
     }

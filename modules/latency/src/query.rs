@@ -64,6 +64,28 @@ impl Query for LatencyQuery {
         }))
     }
 
+    async fn served(
+        &self,
+        request: Request<pb::QueryServedRequest>,
+    ) -> Result<Response<pb::QueryServedResponse>, Status> {
+        use pol_store::StateReadExt;
+        let snapshot = snapshot_for(&self.storage, &request)?;
+        let p = provider(&request.get_ref().provider)?;
+        let last_epoch = snapshot
+            .get_proto::<pb::ServedLatency>(&state_key::served(&p))
+            .map_err(internal)?;
+        let current = pol_component::state::scan_decoded(
+            &snapshot,
+            &state_key::served_reports_of(&p),
+            "latency",
+        )
+        .map_err(|e| Status::internal(e.log))?;
+        Ok(Response::new(pb::QueryServedResponse {
+            last_epoch,
+            current,
+        }))
+    }
+
     async fn history(
         &self,
         request: Request<pb::QueryHistoryRequest>,

@@ -98,6 +98,8 @@ struct Candidate {
     price: u128,
     reputation_ppm: u32,
     aggregate: Option<pb::ProviderAggregate>,
+    /// The requester-side p99 folded into `aggregate` (0: none).
+    served_p99_us: u32,
 }
 
 impl Candidate {
@@ -156,13 +158,18 @@ pub fn route<S: StateRead + ?Sized>(
             })?
         };
         let reputation_ppm = state.provider_reputation_ppm(&address)?.min(PPM as u32);
-        let aggregate = state.aggregate(&address.0)?;
+        let mut aggregate = state.aggregate(&address.0)?;
+        let served_p99_us = match aggregate.as_mut() {
+            Some(a) => fold_served(state, &address, a)?,
+            None => 0,
+        };
         candidates.push(Candidate {
             address,
             provider,
             price,
             reputation_ppm,
             aggregate,
+            served_p99_us,
         });
     }
 
@@ -223,6 +230,7 @@ pub fn route<S: StateRead + ?Sized>(
                 price_score_ppm: p,
                 receipt_pubkey: c.provider.receipt_pubkey.clone(),
                 within_sla: c.within_sla(),
+                served_p99_us: c.served_p99_us,
             }
         })
         .collect();
@@ -231,6 +239,30 @@ pub fn route<S: StateRead + ?Sized>(
         weights: Some(w),
         denom,
     })
+}
+
+/// Folds into a provider's aggregate what paying requesters saw in the epoch before the
+/// aggregate's (or in its own), when that counted and is worse: the same figures `sla`
+/// judged it by (`served`). Returns the requester-side p99 taken, 0 when none.
+fn fold_served<S: StateRead + ?Sized>(
+    state: &S,
+    provider: &Address,
+    a: &mut pb::ProviderAggregate,
+) -> Result<u32, RouteError> {
+    let params = state.latency_params()?;
+    let epoch = params.epoch_of(a.height);
+    let mut judged = None;
+    for e in [epoch, epoch.saturating_sub(1)] {
+        judged = judged.or(crate::served::judged_p99(state, &params, &provider.0, e)?);
+    }
+    let Some((p99, failures)) =
+        judged.filter(|(p99, f)| *p99 > a.p99_us || *f > a.failure_rate_ppm)
+    else {
+        return Ok(0);
+    };
+    a.p99_us = a.p99_us.max(p99);
+    a.failure_rate_ppm = a.failure_rate_ppm.max(failures);
+    Ok(p99)
 }
 
 /// `⌊fastest · (10⁶ − failure_rate) / p99⌋`; 0 when unmeasured.
@@ -308,6 +340,12 @@ fn reasons(c: &Candidate, fastest: Option<u32>, cheapest: u128, denom: &str, sco
         _ => parts.push(
             "no consensus latency measurement yet (ranked after every measured provider)".into(),
         ),
+    }
+    if c.served_p99_us > 0 {
+        parts.push(format!(
+            "paying requesters saw p99 {} beyond their distance allowance, worse than the probes",
+            ms(c.served_p99_us)
+        ));
     }
     let price = if c.price == 0 {
         format!("price 0{denom} (free)")
@@ -497,6 +535,56 @@ mod tests {
             .reasons
             .contains("outside its own SLA (p99 ≤ 5.0 ms"));
         assert!(!r.entries[0].reasons.contains("outside"));
+    }
+
+    /// A provider that serves probes fast and requesters slowly: its probes' figures are the
+    /// best, but what paying requesters saw last epoch is folded in, so it ranks below an
+    /// honest provider (and outside its SLA). Stale or uncounted figures are not folded.
+    #[test]
+    fn what_paying_requesters_saw_ranks_a_discriminating_provider_below_an_honest_one() {
+        use pol_store::StateWriteExt;
+        let mut s = state();
+        active(&mut s, 1, 100);
+        measured(&mut s, 1, 8_000, 4_000, 0); // height 40: epoch 2 of 20 blocks
+        active(&mut s, 2, 100);
+        measured(&mut s, 2, 12_000, 6_000, 0);
+        let before: Vec<u8> = ranked(&route(&s, MODEL, None, 0).unwrap())
+            .iter()
+            .map(|e| e.1)
+            .collect();
+        assert_eq!(before, vec![1, 2]);
+        let served = |epoch, counted| pb::ServedLatency {
+            provider: addr(1).to_string(),
+            epoch,
+            p99_us: 320_000,
+            p50_us: 310_000,
+            weight: "500000".into(),
+            reporters: 3,
+            counted,
+            ..Default::default()
+        };
+        for (epoch, counted) in [(2, false), (0, true)] {
+            s.put_proto(crate::state_key::served(&[1; 20]), &served(epoch, counted));
+            let r = route(&s, MODEL, None, 0).unwrap();
+            assert_eq!(
+                r.entries[0].provider,
+                addr(1).to_string(),
+                "{epoch} {counted}"
+            );
+            assert_eq!(r.entries[0].served_p99_us, 0);
+        }
+        s.put_proto(crate::state_key::served(&[1; 20]), &served(1, true));
+        let r = route(&s, MODEL, None, 0).unwrap();
+        let order: Vec<u8> = ranked(&r).iter().map(|e| e.1).collect();
+        assert_eq!(order, vec![2, 1]);
+        // Less the 100 ms allowance for requesters' distance.
+        assert_eq!(
+            (r.entries[1].p99_us, r.entries[1].served_p99_us),
+            (220_000, 220_000)
+        );
+        assert!(r.entries[1]
+            .reasons
+            .contains("paying requesters saw p99 220.0 ms"));
     }
 
     #[test]

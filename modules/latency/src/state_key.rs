@@ -45,6 +45,27 @@ pub fn probe_receipts(provider: &[u8; 20]) -> Vec<u8> {
     [PROBE_RECEIPTS_PREFIX, provider.as_slice()].concat()
 }
 
+pub const SERVED_REPORT_PREFIX: &[u8] = b"latency/served_report/";
+/// Every requester's merged reports on a provider in the current epoch.
+pub fn served_reports_of(provider: &[u8; 20]) -> Vec<u8> {
+    [SERVED_REPORT_PREFIX, provider.as_slice()].concat()
+}
+pub fn served_report(provider: &[u8; 20], requester: &[u8; 20]) -> Vec<u8> {
+    [served_reports_of(provider).as_slice(), requester.as_slice()].concat()
+}
+
+pub const SERVED_PREFIX: &[u8] = b"latency/served/";
+/// A provider's requester-side latency in the last epoch it was reported.
+pub fn served(provider: &[u8; 20]) -> Vec<u8> {
+    [SERVED_PREFIX, provider.as_slice()].concat()
+}
+
+pub const SERVED_CHANNEL_PREFIX: &[u8] = b"latency/served_channel/";
+/// How much of a channel's cumulative payment reports have carried.
+pub fn served_channel(channel_id: u64) -> Vec<u8> {
+    [SERVED_CHANNEL_PREFIX, channel_id.to_be_bytes().as_slice()].concat()
+}
+
 /// The trailing 20 address bytes of a key under one of the prefixes above.
 pub fn trailing_address(key: &[u8]) -> Option<[u8; 20]> {
     key.len()

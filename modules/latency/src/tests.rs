@@ -2152,6 +2152,7 @@ fn epoch_accumulates_and_take_epoch_resets() {
                     outliers: 1
                 },
             ],
+            served: vec![],
         }
     );
     assert!(s.epoch_accumulators().unwrap().is_empty());
@@ -2241,7 +2242,19 @@ fn populated() -> State {
         )
         .unwrap();
     }
+    // Requester-side reports: one summarised at the epoch's end, one pending.
+    open_channel(&mut s, CHANNEL, REQUESTER, 1, 1_000_000);
+    let report = |s: &mut State, amount| {
+        let m = served_msg(
+            REQUESTER,
+            paid_receipt(1, CHANNEL, amount, &worker_key(1)),
+            40,
+        );
+        report_served(s, &m).unwrap()
+    };
+    report(&mut s, 200_000);
     aggregate::take_epoch(&mut s, 5).unwrap();
+    report(&mut s, 300_000);
     aggregate::apply(&mut s, &scenario()).unwrap();
     s.put_last_block(&voted_block());
     probe_receipts::count(&mut s, &p(1), &v_addr(2)).unwrap();
@@ -2258,6 +2271,11 @@ fn genesis_export_then_init_reproduces_the_state() {
     assert_eq!(exported.aggregates.len(), 5);
     assert_eq!(exported.measurers.len(), 4);
     assert_eq!(exported.epoch_accumulators.len(), 2);
+    assert_eq!(
+        (exported.served_reports.len(), exported.served.len()),
+        (1, 1)
+    );
+    assert_eq!(exported.served_channels[0].reported, "300000");
 
     let json = serde_json::to_string_pretty(&exported).unwrap();
     let parsed: GenesisState = serde_json::from_str(&json).unwrap();
@@ -2371,6 +2389,20 @@ fn genesis_validate_rejects_bad_records() {
         g.probe_receipts[0].provider.pop();
     })
     .contains("20 bytes"));
+    assert!(bad(&|g| {
+        let r = g.served_reports[0].clone();
+        g.served_reports.push(r);
+    })
+    .contains("twice"));
+    assert!(bad(&|g| g.served_reports[0].weight = "-1".into()).contains("not an amount"));
+    assert!(bad(&|g| g.served_reports[0].failures = 1_000).contains("out of order"));
+    assert!(bad(&|g| g.served_reports[0].requester = "pol1nope".into()).contains("pol1nope"));
+    assert!(bad(&|g| {
+        let c = g.served_channels[0].clone();
+        g.served_channels.push(c);
+    })
+    .contains("twice"));
+    assert!(bad(&|g| g.served[0].weight = "x".into()).contains("not an amount"));
 
     // The same provider at two heights is fine; the newest becomes the latest.
     let mut g = GenesisState::default();
@@ -2454,6 +2486,36 @@ async fn queries() {
         .map(|a| a.height)
         .collect();
     assert_eq!(heights, vec![H, 6, 5, 4], "newest first, history_len kept");
+
+    // What requesters reported: provider 1's summary of epoch 1 and this epoch's report.
+    let served = q
+        .served(Request::new(pb::QueryServedRequest {
+            provider: provider.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let last = served.last_epoch.unwrap();
+    assert_eq!(
+        (last.epoch, last.weight.as_str(), last.p99_us),
+        (1, "200000", 40_000)
+    );
+    assert_eq!(served.current.len(), 1);
+    assert_eq!(served.current[0].weight, "100000");
+    let none = q
+        .served(Request::new(pb::QueryServedRequest {
+            provider: Address(p(2)).to_string(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(none.last_epoch.is_none() && none.current.is_empty());
+    assert!(q
+        .served(Request::new(pb::QueryServedRequest {
+            provider: "nope".into(),
+        }))
+        .await
+        .is_err());
 
     let page = q
         .history(Request::new(pb::QueryHistoryRequest {
@@ -3328,4 +3390,396 @@ fn a_copier_without_evidence_is_an_outlier_on_every_report_and_loses_pol_weight(
         pol_reputation::measurer_score(copier.reports, copier.outliers),
         Some(1_000_000)
     );
+}
+
+// ---- Requester-side latency (`served`): probe discrimination ----
+
+const REQUESTER: u8 = 0x31;
+const CHANNEL: u64 = 7;
+
+fn requester_key(b: u8) -> ed25519_dalek::SigningKey {
+    SigningKey::from_bytes(&[b ^ 0x33; 32])
+}
+
+/// A channel of requester `r` with provider `b`, holding `deposit`.
+fn open_channel(s: &mut State, id: u64, r: u8, b: u8, deposit: u128) {
+    use pol_payments::PaymentsWrite;
+    s.put_channel(
+        &pol_payments::pb::Channel {
+            id,
+            requester: Address(p(r)).to_string(),
+            provider: Address(p(b)).to_string(),
+            model_id: MODEL.into(),
+            signer: requester_key(r).verifying_key().to_bytes().to_vec(),
+            denom: "upol".into(),
+            deposit: deposit.to_string(),
+            claimed: "0".into(),
+            claimed_royalty: "0".into(),
+            expiry_height: 10_000,
+            state: 1,
+            opened_height: 1,
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+}
+
+/// Provider `b`'s receipt for a request paid on `channel` up to the cumulative `amount`,
+/// signed with `key`.
+fn paid_receipt(b: u8, channel: u64, amount: u128, key: &SigningKey) -> Receipt {
+    let mut body = ReceiptBody::new(CHAIN, p(b), MODEL, &[1, 2], &[3], amount as u64, 1_700_000);
+    body.payment = pol_inference::receipt::ReceiptPayment {
+        channel_id: channel,
+        amount,
+        price: 100,
+        royalty: 0,
+    };
+    body.sign(key).unwrap().to_proto()
+}
+
+fn served_msg(r: u8, receipt: Receipt, p99_ms: u32) -> pb::MsgReportServedLatency {
+    pb::MsgReportServedLatency {
+        requester: Address(p(r)).to_string(),
+        receipt: Some(receipt),
+        requests: 100,
+        failures: 0,
+        p50_us: p99_ms * 800,
+        p99_us: p99_ms * 1000,
+    }
+}
+
+fn chain_ctx() -> pol_component::BlockContext {
+    pol_component::BlockContext {
+        chain_id: CHAIN.into(),
+        height: 30,
+        ..Default::default()
+    }
+}
+
+fn report_served(
+    s: &mut State,
+    m: &pb::MsgReportServedLatency,
+) -> Result<u128, pol_component::TxError> {
+    crate::served::execute(s, &chain_ctx(), m).map(|(r, _)| r.weight.parse().unwrap())
+}
+
+fn served_state() -> State {
+    let mut s = state_with(&Params::DEFAULT, &[1, 2], &[]);
+    open_channel(&mut s, CHANNEL, REQUESTER, 1, 1_000_000);
+    s
+}
+
+#[test]
+fn a_served_report_weighs_what_the_providers_receipt_shows_was_paid_once() {
+    let mut s = served_state();
+    let w = report_served(
+        &mut s,
+        &served_msg(
+            REQUESTER,
+            paid_receipt(1, CHANNEL, 300_000, &worker_key(1)),
+            300,
+        ),
+    );
+    assert_eq!(w.unwrap(), 300_000);
+    // The same receipt again (a replay) weighs nothing and is refused, changing nothing.
+    let before = latency_kv(&s);
+    let e = report_served(
+        &mut s,
+        &served_msg(
+            REQUESTER,
+            paid_receipt(1, CHANNEL, 300_000, &worker_key(1)),
+            1,
+        ),
+    )
+    .unwrap_err();
+    assert!(e.log.contains("reported up to 300000"), "{}", e.log);
+    assert_eq!(latency_kv(&s), before);
+    // A later receipt weighs what was paid since; the requester's figures merge by weight.
+    let w = report_served(
+        &mut s,
+        &served_msg(
+            REQUESTER,
+            paid_receipt(1, CHANNEL, 400_000, &worker_key(1)),
+            100,
+        ),
+    );
+    assert_eq!(w.unwrap(), 100_000);
+    let merged: pb::ServedReport =
+        pol_store::StateReadExt::get_proto(&s, &state_key::served_report(&p(1), &p(REQUESTER)))
+            .unwrap()
+            .unwrap();
+    assert_eq!(merged.weight, "400000");
+    assert_eq!(merged.requests, 200);
+    assert_eq!(merged.p99_us, (300_000 * 3 + 100_000) / 4);
+    assert_eq!(crate::served::reported_on(&s, CHANNEL).unwrap(), 400_000);
+}
+
+#[test]
+fn served_reports_that_are_forged_or_not_the_senders_are_refused_and_change_nothing() {
+    let mut s = served_state();
+    open_channel(&mut s, 8, REQUESTER, 2, 1_000_000);
+    let good = || {
+        served_msg(
+            REQUESTER,
+            paid_receipt(1, CHANNEL, 300_000, &worker_key(1)),
+            300,
+        )
+    };
+    let cases: Vec<(&str, pb::MsgReportServedLatency)> = vec![
+        // The requester signs its own "receipt": not the provider's registered key.
+        (
+            "did not register",
+            served_msg(
+                REQUESTER,
+                paid_receipt(1, CHANNEL, 300_000, &requester_key(REQUESTER)),
+                300,
+            ),
+        ),
+        // Someone else's channel: the sender is not its requester.
+        (
+            "not the requester",
+            pb::MsgReportServedLatency {
+                requester: Address(p(0x44)).to_string(),
+                ..good()
+            },
+        ),
+        // A channel with another provider than the receipt's.
+        (
+            "is not with",
+            served_msg(REQUESTER, paid_receipt(1, 8, 300_000, &worker_key(1)), 300),
+        ),
+        // An unpaid request weighs nothing.
+        (
+            "unpaid",
+            served_msg(REQUESTER, paid_receipt(1, 0, 300_000, &worker_key(1)), 300),
+        ),
+        // More than the channel ever held.
+        (
+            "exceeds",
+            served_msg(
+                REQUESTER,
+                paid_receipt(1, CHANNEL, 1_000_001, &worker_key(1)),
+                300,
+            ),
+        ),
+        (
+            "no channel",
+            served_msg(REQUESTER, paid_receipt(1, 99, 300_000, &worker_key(1)), 300),
+        ),
+        (
+            "not a registered provider",
+            served_msg(
+                REQUESTER,
+                paid_receipt(5, CHANNEL, 300_000, &worker_key(5)),
+                300,
+            ),
+        ),
+        (
+            "failures",
+            pb::MsgReportServedLatency {
+                failures: 101,
+                ..good()
+            },
+        ),
+        (
+            "percentiles",
+            pb::MsgReportServedLatency {
+                p50_us: 400_000,
+                ..good()
+            },
+        ),
+        (
+            "percentiles",
+            pb::MsgReportServedLatency {
+                p99_us: 60_000_001,
+                ..good()
+            },
+        ),
+        (
+            "at least one request",
+            pb::MsgReportServedLatency {
+                requests: 0,
+                failures: 0,
+                ..good()
+            },
+        ),
+        (
+            "receipt is required",
+            pb::MsgReportServedLatency {
+                receipt: None,
+                ..good()
+            },
+        ),
+    ];
+    let before = latency_kv(&s);
+    for (why, m) in cases {
+        let e = report_served(&mut s, &m).unwrap_err();
+        assert!(e.log.contains(why), "{why}: {}", e.log);
+        assert_eq!(latency_kv(&s), before, "{why}");
+    }
+    // A tampered receipt (the amount raised after signing) fails its signature.
+    let mut tampered = paid_receipt(1, CHANNEL, 300_000, &worker_key(1));
+    tampered.payment_amount = "900000".into();
+    let e = report_served(&mut s, &served_msg(REQUESTER, tampered, 300)).unwrap_err();
+    assert!(e.log.contains("signature"), "{}", e.log);
+    // Another chain's receipt.
+    let mut other = ReceiptBody::new("other-chain", p(1), MODEL, &[1], &[2], 1, 1);
+    other.payment.channel_id = CHANNEL;
+    other.payment.amount = 10;
+    let m = served_msg(REQUESTER, other.sign(&worker_key(1)).unwrap().to_proto(), 3);
+    assert!(report_served(&mut s, &m)
+        .unwrap_err()
+        .log
+        .contains("other-chain"));
+    assert_eq!(latency_kv(&s), before);
+    assert!(report_served(&mut s, &good()).is_ok());
+}
+
+#[test]
+fn a_provider_paying_itself_cannot_report_its_way_under_what_paying_requesters_saw() {
+    let params = Params::DEFAULT; // min_served_payment 100_000
+    let report = |requester: u8, weight: u128, p99_ms: u32| pb::ServedReport {
+        provider: Address(p(1)).to_string(),
+        requester: Address(p(requester)).to_string(),
+        weight: weight.to_string(),
+        requests: 100,
+        failures: 0,
+        p50_us: p99_ms * 900,
+        p99_us: p99_ms * 1000,
+    };
+    // Two real requesters saw ~320 ms; the provider's own channel pays it 100x as much and
+    // reports 5 ms.
+    let reports = vec![
+        report(0x31, 60_000, 310),
+        report(0x32, 60_000, 330),
+        report(0x33, 12_000_000, 5),
+    ];
+    let s = crate::served::summarise("p", 3, &reports, &params).unwrap();
+    assert!(s.counted);
+    assert_eq!(
+        s.p99_us, 310_000,
+        "the worst figure with 100_000 upol behind it"
+    );
+    // A payment-weighted median, the obvious alternative, would have been bought.
+    let median = crate::served::worst_with_weight(
+        reports
+            .iter()
+            .map(|r| (r.p99_us, r.weight.parse().unwrap()))
+            .collect(),
+        (60_000 + 60_000 + 12_000_000) / 2,
+    );
+    assert_eq!(median, Some(5_000));
+    // Too little payment behind the reports: nothing counts.
+    let s = crate::served::summarise("p", 3, &reports[..1], &params).unwrap();
+    assert!(!s.counted);
+    // One requester paying less than min_served_payment cannot make a figure on its own.
+    let cheap = vec![report(0x31, 99_999, 2_000), report(0x32, 200_000, 20)];
+    let s = crate::served::summarise("p", 3, &cheap, &params).unwrap();
+    assert_eq!(s.p99_us, 20_000);
+}
+
+#[test]
+fn at_the_epoch_end_what_requesters_saw_goes_to_sla_beside_the_probes() {
+    let mut s = served_state();
+    open_channel(&mut s, 8, 0x32, 2, 1_000_000);
+    // Probes saw both providers at 10 ms all epoch.
+    for h in 1..=3 {
+        for b in [1u8, 2] {
+            let mut acc = s.epoch_accumulator(&p(b)).unwrap().unwrap_or_default();
+            acc.provider = Address(p(b)).to_string();
+            acc.blocks += 1;
+            acc.sum_p99_us += 10_000;
+            acc.max_p99_us = 10_000;
+            let _ = h;
+            s.put_epoch_accumulator(&p(b), &acc);
+        }
+    }
+    // Requesters saw provider 1 at 320 ms and provider 2 at 12 ms.
+    report_served(
+        &mut s,
+        &served_msg(
+            REQUESTER,
+            paid_receipt(1, CHANNEL, 150_000, &worker_key(1)),
+            320,
+        ),
+    )
+    .unwrap();
+    report_served(
+        &mut s,
+        &served_msg(0x32, paid_receipt(2, 8, 150_000, &worker_key(2)), 12),
+    )
+    .unwrap();
+    let epoch_end = Params::DEFAULT.epoch_blocks;
+    let ctx = pol_component::BlockContext {
+        height: epoch_end,
+        ..chain_ctx()
+    };
+    let mut shared = pol_component::ExecEnv::default();
+    let out = crate::end_block::end_block(&mut s, &ctx, &[0; 32], &mut shared).unwrap();
+    let observed = shared.get::<pol_sla::EpochObservations>().unwrap();
+    let by = |b: u8| {
+        observed
+            .providers
+            .iter()
+            .find(|o| o.provider == Address(p(b)))
+            .copied()
+            .unwrap()
+    };
+    // Less the 100 ms allowance for requesters' distance.
+    assert_eq!(by(1).served, Some((220_000, 0)));
+    assert_eq!(by(1).judged(), (220_000, 0));
+    assert_eq!(
+        by(2).judged(),
+        (10_000, 0),
+        "12 ms less the allowance is under the probes'"
+    );
+    assert!(out
+        .events
+        .iter()
+        .any(|e| e.kind.ends_with("EventServedLatency")));
+    // The reports are cleared for the next epoch; the summary stays for Route.
+    assert!(
+        pol_component::state::scan(&s, state_key::SERVED_REPORT_PREFIX)
+            .unwrap()
+            .is_empty()
+    );
+    let kept = crate::served::judged_p99(&s, &Params::DEFAULT, &p(1), 1).unwrap();
+    assert_eq!(kept, Some((220_000, 0)));
+}
+
+/// A provider cannot shut its requesters out by filling the report slots with cheap
+/// channels of its own: when full, the lightest report gives way to a heavier one.
+#[test]
+fn a_provider_collects_reports_of_at_most_max_served_reporters_requesters_per_epoch() {
+    let params = Params {
+        max_served_reporters: 2,
+        ..Params::DEFAULT
+    };
+    let mut s = state_with(&params, &[1], &[]);
+    for (i, r) in [0x31u8, 0x32, 0x33].into_iter().enumerate() {
+        open_channel(&mut s, 10 + i as u64, r, 1, 1_000_000);
+        let m = served_msg(r, paid_receipt(1, 10 + i as u64, 1_000, &worker_key(1)), 50);
+        let result = report_served(&mut s, &m);
+        assert_eq!(result.is_ok(), i < 2, "{result:?}");
+    }
+    // A requester already counted may still add to its report.
+    let m = served_msg(0x31, paid_receipt(1, 10, 2_000, &worker_key(1)), 50);
+    assert_eq!(report_served(&mut s, &m).unwrap(), 1_000);
+    // A heavier newcomer takes the lightest slot (0x32's 1,000); a lighter one is refused.
+    open_channel(&mut s, 20, 0x34, 1, 1_000_000);
+    let m = served_msg(0x34, paid_receipt(1, 20, 1_500, &worker_key(1)), 300);
+    assert_eq!(report_served(&mut s, &m).unwrap(), 1_500);
+    let who: Vec<pb::ServedReport> =
+        pol_component::state::scan_decoded(&s, state_key::SERVED_REPORT_PREFIX, "latency").unwrap();
+    let mut who: Vec<String> = who.into_iter().map(|r| r.requester).collect();
+    who.sort();
+    let mut expected = vec![Address(p(0x31)).to_string(), Address(p(0x34)).to_string()];
+    expected.sort();
+    assert_eq!(who, expected);
+    let m = served_msg(0x33, paid_receipt(1, 12, 1_400, &worker_key(1)), 50);
+    assert!(report_served(&mut s, &m)
+        .unwrap_err()
+        .log
+        .contains("at least"));
 }

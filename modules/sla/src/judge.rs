@@ -24,6 +24,21 @@ pub struct EpochObservation {
     pub max_p99_us: u64,
     /// Mean consensus failure rate, per million requests.
     pub failure_rate_ppm: u32,
+    /// What paying requesters saw, when enough of them reported (`latency`'s
+    /// `ServedLatency`, its allowance for requesters' distance already taken off): p99 µs
+    /// and failure rate ppm. The worse of this and the probes' figures is judged, so a
+    /// provider that serves validators' probes fast and requesters slowly misses its SLA.
+    pub served: Option<(u64, u32)>,
+}
+
+impl EpochObservation {
+    /// The p99 and failure rate judged: the worse of the probes' and the requesters'.
+    pub fn judged(&self) -> (u64, u32) {
+        match self.served {
+            Some((p99, failures)) => (self.p99_us.max(p99), self.failure_rate_ppm.max(failures)),
+            None => (self.p99_us, self.failure_rate_ppm),
+        }
+    }
 }
 
 /// The epoch that ended in this block, as `latency` measured it: what `sla`'s end-block
@@ -118,10 +133,11 @@ pub fn judge_epoch<S: StateWrite>(
             w[0].provider
         )));
     }
-    if let Some(o) = sorted.iter().find(|o| o.failure_rate_ppm > PPM) {
+    if let Some(o) = sorted.iter().find(|o| o.judged().1 > PPM) {
         return Err(invalid(format!(
             "sla: failure rate {} ppm of {} is above 1000000",
-            o.failure_rate_ppm, o.provider
+            o.judged().1,
+            o.provider
         )));
     }
     atomic(state, |s| {
@@ -144,8 +160,10 @@ pub fn judge_epoch<S: StateWrite>(
                 continue;
             };
             let sla = provider.sla.unwrap_or_default();
+            let (p99_us, failure_rate_ppm) = o.judged();
+            let served_p99 = o.served.map_or(0, |(p99, _)| p99);
             let missed =
-                o.p99_us > sla.max_p99_latency_us || o.failure_rate_ppm > sla.max_failure_rate_ppm;
+                p99_us > sla.max_p99_latency_us || failure_rate_ppm > sla.max_failure_rate_ppm;
             let mut record = s
                 .sla_record(&o.provider)?
                 .unwrap_or_else(|| pb::ProviderRecord {
@@ -160,14 +178,15 @@ pub fn judge_epoch<S: StateWrite>(
                 events.extend(crate::EVENTS.emit(&pb::EventSlaMet {
                     provider: o.provider.to_string(),
                     epoch,
-                    p99_us: o.p99_us,
-                    failure_rate_ppm: u64::from(o.failure_rate_ppm),
+                    p99_us,
+                    failure_rate_ppm: u64::from(failure_rate_ppm),
+                    served_p99_us: served_p99,
                 })?);
             } else {
                 let excess = excess_ppm(
-                    o.p99_us,
+                    p99_us,
                     sla.max_p99_latency_us,
-                    o.failure_rate_ppm,
+                    failure_rate_ppm,
                     sla.max_failure_rate_ppm,
                 );
                 slash = slash_ppm(&params, excess);
@@ -200,9 +219,9 @@ pub fn judge_epoch<S: StateWrite>(
                     provider: o.provider.to_string(),
                     epoch,
                     height: ctx.height,
-                    observed_p99_us: o.p99_us,
+                    observed_p99_us: p99_us,
                     sla_p99_us: sla.max_p99_latency_us,
-                    observed_failure_rate_ppm: o.failure_rate_ppm,
+                    observed_failure_rate_ppm: failure_rate_ppm,
                     sla_failure_rate_ppm: sla.max_failure_rate_ppm,
                     slashed: slashed.slashed.to_string(),
                     consecutive_misses: consecutive,
@@ -212,14 +231,15 @@ pub fn judge_epoch<S: StateWrite>(
                     excess_ppm: excess,
                     slash_ppm: slash,
                     required_bond: required.to_string(),
+                    served_p99_us: served_p99,
                 };
                 s.push_violation(&o.provider, &v, params.max_violations_per_provider)?;
                 events.extend(crate::EVENTS.emit(&pb::EventSlaViolation {
                     provider: o.provider.to_string(),
                     epoch,
-                    p99_us: o.p99_us,
+                    p99_us,
                     sla_p99_us: sla.max_p99_latency_us,
-                    failure_rate_ppm: u64::from(o.failure_rate_ppm),
+                    failure_rate_ppm: u64::from(failure_rate_ppm),
                     sla_failure_rate_ppm: u64::from(sla.max_failure_rate_ppm),
                     excess_ppm: excess,
                     slash_ppm: u64::from(slash),
@@ -227,6 +247,7 @@ pub fn judge_epoch<S: StateWrite>(
                     consecutive_misses: u64::from(consecutive),
                     jailed,
                     required_bond: required.to_string(),
+                    served_p99_us: served_p99,
                 })?);
             }
             s.put_sla_record(&o.provider, &record);

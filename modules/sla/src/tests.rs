@@ -70,6 +70,7 @@ fn obs(b: u8, p99_us: u64, failure_rate_ppm: u32) -> EpochObservation {
         p99_us,
         max_p99_us: p99_us * 2,
         failure_rate_ppm,
+        served: None,
     }
 }
 
@@ -153,6 +154,7 @@ fn a_miss_burns_the_scaled_fraction_and_records_a_violation() {
             excess_ppm: 500_000,
             slash_ppm: 35_000,
             required_bond: "10000000".into(),
+            served_p99_us: 0,
         }
     );
     assert!(s.sla_violations(&addr(2)).unwrap().is_empty());
@@ -404,4 +406,37 @@ fn an_sla_loosened_in_an_epochs_last_block_applies_from_the_next_epoch() {
     end_epoch(&mut s, 200, 2);
     assert_eq!(bond(&s, 1), BOND - 3_500_000);
     assert_eq!(s.sla_violations(&addr(1)).unwrap().len(), 1);
+}
+
+/// A provider that serves validators' probes fast and paying requesters slowly: the probes'
+/// p99 keeps its SLA, what requesters saw (allowance already taken off by `latency`) does
+/// not. The worse of the two is judged, so it misses; judged by probes alone it would not.
+#[test]
+fn what_paying_requesters_saw_is_judged_beside_the_probes() {
+    let mut s = market(2);
+    let fooled = obs(1, 10_000, 0);
+    let seen = EpochObservation {
+        served: Some((220_000, 0)),
+        ..fooled
+    };
+    let honest = EpochObservation {
+        served: Some((5_000, 0)),
+        ..obs(2, 12_000, 0)
+    };
+    judge_epoch(&mut s, &ctx(100), 1, &[seen, honest]).unwrap();
+    let v = s.sla_violations(&addr(1)).unwrap();
+    assert_eq!(v.len(), 1);
+    assert_eq!(
+        (v[0].observed_p99_us, v[0].served_p99_us),
+        (220_000, 220_000)
+    );
+    assert!(bond(&s, 1) < BOND);
+    assert!(s.sla_violations(&addr(2)).unwrap().is_empty());
+    assert_eq!(bond(&s, 2), BOND);
+
+    // Without the requesters' figures, the probes alone pass it.
+    let mut s = market(2);
+    judge_epoch(&mut s, &ctx(100), 1, &[fooled]).unwrap();
+    assert!(s.sla_violations(&addr(1)).unwrap().is_empty());
+    assert_eq!(bond(&s, 1), BOND);
 }

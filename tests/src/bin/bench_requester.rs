@@ -17,12 +17,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Parser;
 use pol_client::payments::Payer;
-use pol_client::requester::{Candidate, Consensus, Job, Requester, RequesterConfig};
-use pol_tests::chain_query::{aggregate, eventually, provider, route};
+use pol_client::requester::{Candidate, Job, Requester, RequesterConfig};
+use pol_tests::chain_query::{candidate, eventually, measured, provider, route};
 use pol_tests::worker::{ChainLink, Fault, WorkerProcess, WorkerSpec, MODEL};
-use pol_tests::{pold, ChainOptions, Node, VALIDATOR_OPERATOR};
+use pol_tests::{add_funded_key, ChainOptions, Node, VALIDATOR_OPERATOR};
 use rand::{Rng, SeedableRng};
-use serde_json::Value;
 
 #[derive(Parser)]
 #[command(
@@ -78,12 +77,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let names = ["fast", "slow", "dropping"];
     let mut addrs = Vec::new();
     for name in names.iter().chain(&["requester"]) {
-        let key: Value = serde_json::from_str(&pold(&node.home, &["keys", "add", name])?)?;
-        pold(
-            &node.home,
-            &["genesis", "add-account", name, "100000000000upol"],
-        )?;
-        addrs.push(key["address"].as_str().context("address")?.to_string());
+        addrs.push(add_funded_key(&node, name, 100_000_000_000)?.to_string());
     }
     // Nobody is jailed or penalised: all three stay candidates.
     node.edit_genesis(|g: &mut pol_sla::GenesisState| {
@@ -143,38 +137,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     eprintln!("waiting for the chain to measure all three providers …");
     for a in &addrs[..3] {
-        eventually("a consensus aggregate", Duration::from_secs(240), || {
-            let (rpc, a) = (rpc.clone(), a.clone());
-            async move {
-                aggregate(&rpc, &a)
-                    .await
-                    .filter(|x| x.reporters > 0 && x.p50_us > 0)
-            }
-        })
-        .await?;
+        measured(&rpc, a, Duration::from_secs(240)).await?;
     }
     // Thirty seconds of probes, so the figures cover the tails.
     tokio::time::sleep(Duration::from_secs(30)).await;
 
     // The requester's channels, one per provider.
-    let rpc_url = format!("tcp://127.0.0.1:{}", node.ports.rpc);
     for a in &addrs[..3] {
-        pold(
-            &node.home,
-            &[
-                "tx",
-                "payments",
-                "open-channel",
-                "requester",
-                a,
-                MODEL,
-                "100000000upol",
-                "--blocks",
-                "100000",
-                "--node",
-                &rpc_url,
-            ],
-        )?;
+        node.open_channel("requester", a, 100_000_000)?;
     }
     let payer = parking_lot::Mutex::new(Payer::open(&node.home, "pol-test-1")?);
     let routed = route(&rpc, MODEL).await.context("no route")?;
@@ -182,19 +152,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let candidates: Vec<Candidate> = routed
         .entries
         .iter()
-        .map(|e| Candidate {
-            provider: e.provider.clone(),
-            endpoint: e.endpoint.clone(),
-            receipt_pubkey: e.receipt_pubkey.as_slice().try_into().unwrap_or([0; 32]),
-            price: e.price_per_inference.parse().unwrap_or(0),
-            rank: e.rank,
-            consensus: Consensus {
-                p50_us: e.p50_us,
-                p99_us: e.p99_us,
-                failure_rate_ppm: e.failure_rate_ppm,
-            },
-        })
-        .collect();
+        .map(candidate)
+        .collect::<anyhow::Result<_>>()?;
     anyhow::ensure!(
         candidates.len() == 3,
         "route lists {} providers",
