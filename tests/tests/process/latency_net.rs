@@ -245,6 +245,7 @@ async fn oversized_extensions_and_forged_reports_are_refused() -> anyhow::Result
 #[tokio::test(flavor = "multi_thread")]
 async fn a_validator_under_heavy_query_load_reports_within_the_honest_spread() -> anyhow::Result<()>
 {
+    let _machine = crate::WHOLE_MACHINE.write().await;
     use pol_tests::chain_query::{eventually, latency_history};
     use pol_tests::worker::{ChainLink, WorkerProcess, WorkerSpec};
     use std::sync::atomic::{AtomicU64, Ordering};

@@ -8,6 +8,7 @@ mod abci_socket;
 mod chain;
 mod cosmos_clients;
 mod crash;
+mod discrimination;
 mod genesis_export;
 mod gov;
 mod grpc_reflection;
@@ -25,3 +26,8 @@ mod worker_attest;
 /// One 4-validator network at a time: two side by side on a 2-core machine starve each
 /// other's votes, which is not what these tests are about.
 pub static ONE_NETWORK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Tests that load the whole machine (a query flood) take it for writing; tests whose
+/// deadlines a saturated 2-core machine would miss (proofs, crash recovery, measured
+/// latencies) take it for reading, so they never run beside such a load.
+pub static WHOLE_MACHINE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());

@@ -231,6 +231,7 @@ model_price = {ROYALTY}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_thousand_paid_inferences_settle_in_one_claim_across_a_worker_crash() {
+    let _machine = crate::WHOLE_MACHINE.read().await;
     let Market {
         node,
         rpc,

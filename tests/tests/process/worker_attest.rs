@@ -352,6 +352,7 @@ async fn worker_settles_its_obligations_and_a_stopped_worker_is_slashed() {
 /// (With one shared queue the obligations found it full at every try and were missed.)
 #[tokio::test(flavor = "multi_thread")]
 async fn a_prove_flood_does_not_make_the_worker_miss_an_obligation() {
+    let _machine = crate::WHOLE_MACHINE.read().await;
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::Arc;
     // Long enough for three proofs on one prover thread of a loaded 2-core machine (blocks
