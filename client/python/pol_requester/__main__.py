@@ -4,7 +4,8 @@ providers a pol chain routes a model to, and open payment channels.
     pol-requester open-channel --grpc 127.0.0.1:9090 --chain-id pol-local-1 --home ~/.pol \\
         --private-key HEX --provider pol1… --model digits-64-32-10 --deposit 1000000
     pol-requester infer --grpc 127.0.0.1:9090 --chain-id pol-local-1 --home ~/.pol \\
-        --model digits-64-32-10 --input 0,0,5,… [--count 1000] [--provider pol1…]
+        --model digits-64-32-10 --input 0,0,5,… [--count 1000] [--provider pol1…] \\
+        [--report-served --private-key HEX]
 
 Payments come from the wallet ``<home>/payments/<chain-id>.json`` (the one ``pold`` keeps).
 Prints one JSON object: counts, failures, hedges, latency quantiles, the last answer.
@@ -39,6 +40,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     i.add_argument("--provider", help="only this provider (no hedging)")
     i.add_argument("--timeout", type=float, default=5.0)
     i.add_argument("--no-hedge", action="store_true")
+    i.add_argument(
+        "--report-served",
+        action="store_true",
+        help="afterwards, tell the chain what latency the paid requests saw (MsgReportServedLatency; needs --private-key)",
+    )
+    i.add_argument("--private-key", help="hex secp256k1 key of the paying account (for --report-served)")
     o = sub.choices["open-channel"]
     o.add_argument("--private-key", required=True, help="hex secp256k1 key of the paying account")
     o.add_argument("--provider", required=True)
@@ -53,6 +60,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(json.dumps({"channel_id": str(cid)}))
         return 0
 
+    if a.report_served and not a.private_key:
+        print("--report-served needs --private-key (the paying account signs the report)", file=sys.stderr)
+        return 2
     values = [int(x) for x in a.input.replace(" ", "").split(",") if x]
     input_len, output_len, royalty = chain.model_shape(a.model)
     if len(values) != input_len:
@@ -104,6 +114,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             receipt_channel_id=str(last.receipt.channel_id),
             receipt_payment_amount=last.receipt.payment_amount,
         )
+    if a.report_served:
+        reports = requester.take_served_reports(chain.account_address(a.private_key))
+        chain.report_served(a.chain_id, a.private_key, reports)
+        out["served_reports"] = len(reports)
     print(json.dumps(out))
     return 0 if failed == 0 else 1
 

@@ -75,6 +75,43 @@ class Chain:
                 return None
             raise
 
+    def _broadcast(self, chain_id: str, private_key_hex: str, msgs: List[Any], gas_price: float, what: str) -> Any:
+        """Sign ``msgs`` from the account of ``private_key_hex`` (secp256k1) with cosmpy,
+        broadcast, wait for the block; returns the result (raises if the tx failed)."""
+        from cosmpy.aerial.client import LedgerClient, NetworkConfig
+        from cosmpy.aerial.client.utils import prepare_and_broadcast_basic_transaction
+        from cosmpy.aerial.tx import Transaction
+        from cosmpy.aerial.wallet import LocalWallet
+        from cosmpy.crypto.keypairs import PrivateKey
+
+        client = LedgerClient(
+            NetworkConfig(
+                chain_id=chain_id,
+                url=f"grpc+http://{self.addr}",
+                fee_minimum_gas_price=gas_price,
+                fee_denomination="upol",
+                staking_denomination="upol",
+            )
+        )
+        account = LocalWallet(PrivateKey(bytes.fromhex(private_key_hex)), prefix="pol")
+        tx = Transaction()
+        for m in msgs:
+            tx.add_message(m)
+        submitted = prepare_and_broadcast_basic_transaction(client, tx, account)
+        submitted.wait_to_complete()
+        resp = submitted.response
+        if resp is None or resp.code != 0:
+            raise RuntimeError(f"{what} failed: {resp.raw_log if resp else 'no result'}")
+        return resp
+
+    @staticmethod
+    def account_address(private_key_hex: str) -> str:
+        """The bech32 account of a secp256k1 key."""
+        from cosmpy.aerial.wallet import LocalWallet
+        from cosmpy.crypto.keypairs import PrivateKey
+
+        return str(LocalWallet(PrivateKey(bytes.fromhex(private_key_hex)), prefix="pol").address())
+
     def open_channel(
         self,
         wallet: Wallet,
@@ -87,40 +124,29 @@ class Chain:
     ) -> int:
         """Open a channel from the account of ``private_key_hex`` (secp256k1) and remember
         its new signer key in ``wallet``; returns the channel id."""
-        from cosmpy.aerial.client import LedgerClient, NetworkConfig
-        from cosmpy.aerial.client.utils import prepare_and_broadcast_basic_transaction
-        from cosmpy.aerial.tx import Transaction
-        from cosmpy.aerial.wallet import LocalWallet
-        from cosmpy.crypto.keypairs import PrivateKey
-
-        client = LedgerClient(
-            NetworkConfig(
-                chain_id=wallet.chain_id,
-                url=f"grpc+http://{self.addr}",
-                fee_minimum_gas_price=gas_price,
-                fee_denomination="upol",
-                staking_denomination="upol",
-            )
-        )
-        account = LocalWallet(PrivateKey(bytes.fromhex(private_key_hex)), prefix="pol")
         key = Wallet.new_signer()
         height = self.height()
         msg = proto.MsgOpenChannel(
-            requester=str(account.address()),
+            requester=self.account_address(private_key_hex),
             provider=provider,
             model_id=model,
             signer=bytes(key.verify_key),
             expiry_height=height + blocks,
         )
         msg.deposit.denom, msg.deposit.amount = "upol", str(deposit)
-        tx = Transaction()
-        tx.add_message(msg)
-        submitted = prepare_and_broadcast_basic_transaction(client, tx, account)
-        submitted.wait_to_complete()
-        resp = submitted.response
-        if resp is None or resp.code != 0:
-            raise RuntimeError(f"opening a channel failed: {resp.raw_log if resp else 'no result'}")
+        resp = self._broadcast(wallet.chain_id, private_key_hex, [msg], gas_price, "opening a channel")
         opened = resp.events.get("pol.payments.v1.EventChannelOpened", {})
         channel_id = int(json.loads(opened["channel_id"]))
         wallet.add(channel_id, provider, model, key, deposit)
         return channel_id
+
+    def report_served(self, chain_id: str, private_key_hex: str, reports: List[Any], gas_price: float = 0.025) -> None:
+        """Send ``Requester.take_served_reports`` from the paying account (one tx)."""
+        if reports:
+            self._broadcast(chain_id, private_key_hex, reports, gas_price, "reporting served latency")
+
+    def served(self, provider: str) -> Any:
+        """What paying requesters reported of ``provider`` (``Query/Served``)."""
+        return self._query(
+            "/pol.latency.v1.Query/Served", proto.QueryServedRequest(provider=provider), proto.QueryServedResponse
+        )

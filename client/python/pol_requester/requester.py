@@ -19,6 +19,7 @@ import grpc
 from . import proto
 from .payments import SignedPayment
 from .receipts import AnswerError, Expected, check_answer
+from .served import ServedLog
 
 WINDOW = 256
 MIN_OWN_SAMPLES = 20
@@ -163,6 +164,7 @@ class Requester:
         self.lock = threading.Lock()
         self.requests = 0
         self.hedges = 0
+        self.served = ServedLog()
 
     def _stats(self, provider: str) -> ProviderStats:
         with self.lock:
@@ -266,13 +268,15 @@ class Requester:
                 in_flight -= 1
                 s = self._stats(c.provider)
                 if ok is not None:
+                    logits, cls, receipt = ok
                     with self.lock:
                         s.rtts_us.append(int(rtt * 1e6))
                         s.outcomes.append(False)
-                    logits, cls, receipt = ok
+                        self.served.answered(c.provider, rtt, receipt)
                     return Answer(c.provider, logits, cls, receipt, nonce, rtt, time.monotonic() - started, hedged, failures)
                 with self.lock:
                     s.outcomes.append(True)
+                    self.served.failed(c.provider)
                 if reusable is not None:
                     unused(reusable)
                 failures.append((c.provider, why))
@@ -281,3 +285,10 @@ class Requester:
                     nxt += 1
                     in_flight += 1
         raise AllFailed(failures)
+
+    def take_served_reports(self, requester: str, max_latency_us: int = 60_000_000) -> List[Any]:
+        """What this client saw of each provider since the last call, as the chain's
+        ``MsgReportServedLatency`` from ``requester`` (the paying account), one per provider
+        paid in between: send them with :meth:`Chain.report_served`."""
+        with self.lock:
+            return self.served.take_reports(requester, max_latency_us)

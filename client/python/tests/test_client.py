@@ -19,6 +19,7 @@ from nacl.signing import SigningKey
 from pol_requester import addresses, proto, receipts
 from pol_requester.payments import SignedPayment, Wallet
 from pol_requester.requester import Candidate, Config, Consensus, Job, Requester, AllFailed
+from pol_requester.served import ServedLog
 
 CHAIN = "pol-test-1"
 MODEL = "m"
@@ -221,3 +222,30 @@ class Descriptors(unittest.TestCase):
             subprocess.run([str(here / "gen-descriptors"), str(out)], check=True)
             shipped = (here / "pol_requester" / "descriptors.pb").read_bytes()
             self.assertEqual(out.read_bytes(), shipped, "run client/python/gen-descriptors")
+
+
+class Served(unittest.TestCase):
+    def test_a_report_needs_a_paid_receipt_and_carries_the_highest_one(self) -> None:
+        log = ServedLog()
+
+        def receipt(channel: int, amount: int) -> Any:
+            return proto.Receipt(chain_id=CHAIN, channel_id=channel, payment_amount=str(amount))
+
+        log.failed("p")
+        log.failed("p")
+        log.answered("p", 0.005, receipt(0, 0))
+        self.assertEqual(log.take_reports("r"), [], "nothing paid yet")
+        for ms, amount in [(10, 300), (320, 200), (20, 100)]:
+            log.answered("p", ms / 1000, receipt(7, amount))
+        (r,) = log.take_reports("r")
+        self.assertEqual(r.receipt.payment_amount, "300")
+        self.assertEqual(r.receipt.channel_id, 7)
+        self.assertEqual((r.requests, r.failures), (5, 2), "two failures, three paid answers")
+        self.assertEqual((r.p50_us, r.p99_us), (20_000, 320_000))
+        self.assertEqual(r.requester, "r")
+        self.assertEqual(log.take_reports("r"), [], "cleared")
+        for _ in range(3):
+            log.failed("p")
+        log.answered("p", 90.0, receipt(7, 400))
+        (r,) = log.take_reports("r")
+        self.assertEqual((r.requests, r.failures, r.p99_us), (2, 1, 60_000_000))

@@ -40,21 +40,23 @@ fn rank(v: &[u32], per_mille: usize) -> u32 {
 }
 
 impl ServedLog {
-    /// A verified answer from `provider` after `rtt`, with its receipt.
+    /// A verified answer from `provider` after `rtt`, with its receipt. Unpaid answers are
+    /// left out: the chain weighs a report by what its answers were paid.
     pub fn answered(&mut self, provider: &str, rtt: Duration, receipt: &Receipt) {
+        let paid = (receipt.channel_id != 0)
+            .then(|| parse_amount(&receipt.payment_amount))
+            .flatten();
+        let Some(amount) = paid else {
+            return;
+        };
         let s = self.seen.entry(provider.to_string()).or_default();
         if s.rtts_us.len() == MAX_SAMPLES {
             s.rtts_us.remove(0);
         }
         s.rtts_us
             .push(u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX));
-        let paid = (receipt.channel_id != 0)
-            .then(|| parse_amount(&receipt.payment_amount))
-            .flatten();
-        if let Some(amount) = paid {
-            if s.receipt.as_ref().is_none_or(|(a, _)| amount > *a) {
-                s.receipt = Some((amount, receipt.clone()));
-            }
+        if s.receipt.as_ref().is_none_or(|(a, _)| amount > *a) {
+            s.receipt = Some((amount, receipt.clone()));
         }
     }
 
@@ -66,7 +68,9 @@ impl ServedLog {
 
     /// The reports ready now, one per provider with a paid receipt since the last report,
     /// from `requester` (the channels' owner, bech32); what they cover is cleared. Round
-    /// trips are capped at `max_latency_us`, the chain's bound.
+    /// trips are capped at `max_latency_us`, the chain's bound. Should the transaction
+    /// fail, the payment is not lost: the next report's receipt carries the channel's
+    /// cumulative amount (only these round trips are).
     pub fn take_reports(
         &mut self,
         requester: &str,
@@ -80,11 +84,14 @@ impl ServedLog {
             let mut rtts: Vec<u32> = s.rtts_us.drain(..).map(|r| r.min(max_latency_us)).collect();
             rtts.sort_unstable();
             let answered = u32::try_from(rtts.len()).unwrap_or(u32::MAX);
+            // The chain takes at most as many failures as paid answers (a failure rate of
+            // one half); more than that is reported as that.
+            let failures = std::mem::take(&mut s.failures).min(answered);
             out.push(MsgReportServedLatency {
                 requester: requester.to_string(),
                 receipt: Some(receipt),
-                requests: answered.saturating_add(s.failures),
-                failures: std::mem::take(&mut s.failures),
+                requests: answered.saturating_add(failures),
+                failures,
                 p50_us: rank(&rtts, 500),
                 p99_us: rank(&rtts, 990),
             });
@@ -109,6 +116,7 @@ mod tests {
     fn a_report_needs_a_paid_receipt_and_carries_the_highest_one() {
         let mut log = ServedLog::default();
         log.failed("p");
+        log.failed("p");
         log.answered("p", Duration::from_millis(5), &receipt(0, 0));
         assert!(
             log.take_reports("r", 60_000_000).is_empty(),
@@ -120,12 +128,20 @@ mod tests {
         let r = log.take_reports("r", 60_000_000);
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].receipt.as_ref().unwrap().payment_amount, "300");
-        assert_eq!((r[0].requests, r[0].failures), (5, 1));
-        assert_eq!((r[0].p50_us, r[0].p99_us), (10_000, 320_000));
+        // Two failures, three paid answers (the unpaid one is left out).
+        assert_eq!((r[0].requests, r[0].failures), (5, 2));
+        assert_eq!((r[0].p50_us, r[0].p99_us), (20_000, 320_000));
         // Cleared: the next report covers only what comes after.
         assert!(log.take_reports("r", 60_000_000).is_empty());
+        // Failures beyond the paid answers are reported as many as those.
+        for _ in 0..3 {
+            log.failed("p");
+        }
         log.answered("p", Duration::from_secs(90), &receipt(7, 400));
         let r = log.take_reports("r", 60_000_000);
-        assert_eq!((r[0].requests, r[0].p99_us), (1, 60_000_000));
+        assert_eq!(
+            (r[0].requests, r[0].failures, r[0].p99_us),
+            (2, 1, 60_000_000)
+        );
     }
 }

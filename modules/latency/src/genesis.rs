@@ -147,16 +147,26 @@ impl ModuleGenesis for GenesisState {
             pol_component::coins::parse_amount(s)
                 .ok_or_else(|| err(format!("{what} {s:?} is not an amount")))
         };
+        // Addresses as the chain writes them: reports are grouped by the stored string.
+        let canonical = |s: &str| -> Result<[u8; 20], String> {
+            let a = provider20(s)?;
+            if Address(a).to_string() != s {
+                return Err(err(format!(
+                    "{s:?} is not written as the chain writes addresses"
+                )));
+            }
+            Ok(a)
+        };
         let mut reports = BTreeSet::new();
         for r in &self.served_reports {
-            let key = (provider20(&r.provider)?, provider20(&r.requester)?);
+            let key = (canonical(&r.provider)?, canonical(&r.requester)?);
             if !reports.insert(key) {
                 return Err(err(
                     "a requester's served report on a provider listed twice",
                 ));
             }
             amount(&r.weight, "served report weight")?;
-            if r.failures > r.requests || r.p50_us > r.p99_us {
+            if r.requests == 0 || r.failures > r.requests || r.p50_us > r.p99_us {
                 return Err(err(format!(
                     "served report {}: figures out of order",
                     r.provider
@@ -165,7 +175,7 @@ impl ModuleGenesis for GenesisState {
         }
         let mut served = BTreeSet::new();
         for s in &self.served {
-            if !served.insert(provider20(&s.provider)?) {
+            if !served.insert(canonical(&s.provider)?) {
                 return Err(err(format!("served latency of {} twice", s.provider)));
             }
             amount(&s.weight, "served weight")?;

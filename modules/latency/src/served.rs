@@ -79,6 +79,37 @@ fn check_figures(m: &MsgReportServedLatency, max_latency_us: u32) -> Result<(), 
     Ok(())
 }
 
+/// How bad a report says the service was: its p99, then its failure rate (ppm).
+fn severity(p99_us: u32, failures: u64, requests: u64) -> (u32, u64) {
+    (p99_us, failures.saturating_mul(PPM) / requests.max(1))
+}
+
+/// The receipt proves answered requests, and paid ones: at least one request was answered,
+/// the answered ones are no more than the payment covers at the receipt's price, and the
+/// failures claimed no more than the answered ones (a failure rate of at most one half
+/// can be claimed per request paid for).
+fn check_paid_for(m: &MsgReportServedLatency, weight: u128, unit: u128) -> Result<(), TxError> {
+    let answered = m.requests - m.failures; // check_figures: failures <= requests
+    if answered == 0 {
+        return Err(invalid(
+            "the receipt shows an answered request; all failed cannot be",
+        ));
+    }
+    if unit > 0 && u128::from(answered) > weight / unit {
+        return Err(invalid(format!(
+            "{answered} answered requests at {unit} each cost more than the {weight} paid"
+        )));
+    }
+    if m.failures > answered {
+        return Err(invalid(format!(
+            "{} failures against {answered} answered requests: at most as many failures as \
+             paid answers can be claimed",
+            m.failures
+        )));
+    }
+    Ok(())
+}
+
 /// `(a·wa + b·wb) / (wa + wb)`, the weighted mean of two percentiles.
 fn weighted_mean(a: u32, wa: u128, b: u32, wb: u128) -> u32 {
     let total = wa.saturating_add(wb).max(1);
@@ -111,9 +142,11 @@ pub fn execute<S: StateWrite>(
     let provider = state
         .provider(&provider_addr)?
         .ok_or_else(|| invalid(format!("{provider_addr} is not a registered provider")))?;
-    if !receipt.signed_with_key_of(&provider) {
+    // The current key only: a rotated-out key could otherwise sign backdated receipts for
+    // payments the provider never received (whoever holds it need not be the provider).
+    if receipt.worker_pubkey.as_slice() != provider.receipt_pubkey.as_slice() {
         return Err(invalid(
-            "the receipt is signed by a key the provider did not register",
+            "the receipt is not signed by the provider's current receipt key",
         ));
     }
     receipt.verify().map_err(invalid)?;
@@ -157,6 +190,7 @@ pub fn execute<S: StateWrite>(
                 channel.id, paid.amount
             ))
         })?;
+    check_paid_for(m, weight, paid.price.saturating_add(paid.royalty))?;
     let key = state_key::served_report(&provider_addr.0, &requester.0);
     let merged = match state.get_proto::<pb::ServedReport>(&key)? {
         Some(old) => {
@@ -177,23 +211,23 @@ pub fn execute<S: StateWrite>(
                 crate::MODULE,
             )?;
             if reporters.len() >= params.max_served_reporters as usize {
-                // Full: the lightest report gives way to a heavier one, so filling the slots
-                // with cheap channels of its own does not shut a provider's requesters out.
-                let mut lightest: Option<(u128, &pb::ServedReport)> = None;
-                for r in &reporters {
-                    let w = amount(&r.weight, "served weight")?;
-                    if lightest.is_none_or(|(l, _)| w < l) {
-                        lightest = Some((w, r));
-                    }
-                }
-                let Some((_, out)) = lightest.filter(|(l, _)| weight > *l) else {
+                // Full: the mildest report gives way to a worse one. Reports of good service
+                // never make a provider's figure better, so a provider filling the slots
+                // with channels of its own (whose payments come back to it) shuts nobody
+                // out; and pushing out a bad report takes a worse one.
+                let mildest = reporters
+                    .iter()
+                    .min_by_key(|r| severity(r.p99_us, r.failures, r.requests))
+                    .ok_or_else(|| TxError::INTERNAL("latency: no served reports"))?;
+                let incoming = severity(m.p99_us, u64::from(m.failures), u64::from(m.requests));
+                if incoming <= severity(mildest.p99_us, mildest.failures, mildest.requests) {
                     return Err(invalid(format!(
                         "{provider_addr} already has reports of {} requesters this epoch, \
-                         the most max_served_reporters allows, each weighing at least this \
-                         report's {weight}",
+                         the most max_served_reporters allows, none milder than this one",
                         reporters.len()
                     )));
-                };
+                }
+                let out = mildest;
                 state.delete(state_key::served_report(
                     &provider_addr.0,
                     &Address::parse(&out.requester)?.0,
@@ -295,7 +329,8 @@ pub fn summarise(
 }
 
 /// At an epoch's end: every provider's reports summarised into `latency/served/<provider>`
-/// (and returned, in provider order), and the reports cleared for the next epoch.
+/// (and returned, in provider order), the reports cleared for the next epoch, and the
+/// reported amounts of channels that no longer exist forgotten (ids are never reused).
 pub fn take_epoch<S: StateWrite>(
     state: &mut S,
     params: &pb::Params,
@@ -323,6 +358,13 @@ pub fn take_epoch<S: StateWrite>(
         state.put_proto(state_key::served(&p.0), &summary);
         out.push(summary);
         start = end;
+    }
+    let channels: Vec<pb::ServedChannel> =
+        scan_decoded(state, state_key::SERVED_CHANNEL_PREFIX, crate::MODULE)?;
+    for c in channels {
+        if state.channel(c.channel_id)?.is_none() {
+            state.delete(state_key::served_channel(c.channel_id));
+        }
     }
     Ok(out)
 }

@@ -2397,6 +2397,11 @@ fn genesis_validate_rejects_bad_records() {
     assert!(bad(&|g| g.served_reports[0].weight = "-1".into()).contains("not an amount"));
     assert!(bad(&|g| g.served_reports[0].failures = 1_000).contains("out of order"));
     assert!(bad(&|g| g.served_reports[0].requester = "pol1nope".into()).contains("pol1nope"));
+    assert!(bad(&|g| g.served_reports[0].requests = 0).contains("out of order"));
+    assert!(
+        bad(&|g| g.served[0].provider = g.served[0].provider.to_uppercase())
+            .contains("as the chain writes")
+    );
     assert!(bad(&|g| {
         let c = g.served_channels[0].clone();
         g.served_channels.push(c);
@@ -3432,7 +3437,7 @@ fn paid_receipt(b: u8, channel: u64, amount: u128, key: &SigningKey) -> Receipt 
     body.payment = pol_inference::receipt::ReceiptPayment {
         channel_id: channel,
         amount,
-        price: 100,
+        price: 1,
         royalty: 0,
     };
     body.sign(key).unwrap().to_proto()
@@ -3529,7 +3534,7 @@ fn served_reports_that_are_forged_or_not_the_senders_are_refused_and_change_noth
     let cases: Vec<(&str, pb::MsgReportServedLatency)> = vec![
         // The requester signs its own "receipt": not the provider's registered key.
         (
-            "did not register",
+            "current receipt key",
             served_msg(
                 REQUESTER,
                 paid_receipt(1, CHANNEL, 300_000, &requester_key(REQUESTER)),
@@ -3582,6 +3587,32 @@ fn served_reports_that_are_forged_or_not_the_senders_are_refused_and_change_noth
                 ..good()
             },
         ),
+        // The receipt proves an answer: "all failed" cannot be, and at most as many
+        // failures as paid answers can be claimed.
+        (
+            "all failed",
+            pb::MsgReportServedLatency {
+                failures: 100,
+                p50_us: 0,
+                p99_us: 0,
+                ..good()
+            },
+        ),
+        (
+            "at most as many failures",
+            pb::MsgReportServedLatency {
+                failures: 51,
+                ..good()
+            },
+        ),
+        // More answered requests than the payment covers at the receipt's price.
+        (
+            "cost more than",
+            pb::MsgReportServedLatency {
+                requests: 300_001,
+                ..good()
+            },
+        ),
         (
             "percentiles",
             pb::MsgReportServedLatency {
@@ -3618,6 +3649,20 @@ fn served_reports_that_are_forged_or_not_the_senders_are_refused_and_change_noth
         assert!(e.log.contains(why), "{why}: {}", e.log);
         assert_eq!(latency_kv(&s), before, "{why}");
     }
+    // A receipt of the provider's previous key (rotated out): not accepted, whatever time
+    // it claims; whoever still holds that key could backdate receipts never paid for.
+    let old_key = SigningKey::from_bytes(&[0x77; 32]);
+    let before_rotation = pol_inference::InferenceRead::provider(&s, &Address(p(1)))
+        .unwrap()
+        .unwrap();
+    let mut rotated = before_rotation.clone();
+    rotated.previous_receipt_pubkey = old_key.verifying_key().to_bytes().to_vec();
+    rotated.receipt_key_changed_ms = u64::MAX;
+    s.put_provider(&rotated, Some(&before_rotation)).unwrap();
+    let m = served_msg(REQUESTER, paid_receipt(1, CHANNEL, 300_000, &old_key), 300);
+    let e = report_served(&mut s, &m).unwrap_err();
+    assert!(e.log.contains("current receipt key"), "{}", e.log);
+    assert_eq!(latency_kv(&s), before);
     // A tampered receipt (the amount raised after signing) fails its signature.
     let mut tampered = paid_receipt(1, CHANNEL, 300_000, &worker_key(1));
     tampered.payment_amount = "900000".into();
@@ -3746,10 +3791,24 @@ fn at_the_epoch_end_what_requesters_saw_goes_to_sla_beside_the_probes() {
     );
     let kept = crate::served::judged_p99(&s, &Params::DEFAULT, &p(1), 1).unwrap();
     assert_eq!(kept, Some((220_000, 0)));
+    // Channel 8's reported amount is kept while the channel lives; a settled channel's
+    // (here: one that was never opened) is forgotten at the epoch's end.
+    pol_store::StateWriteExt::put_proto(
+        &mut s,
+        state_key::served_channel(99),
+        &pb::ServedChannel {
+            channel_id: 99,
+            reported: "5".into(),
+        },
+    );
+    crate::served::take_epoch(&mut s, &Params::DEFAULT, 2).unwrap();
+    assert_eq!(crate::served::reported_on(&s, 99).unwrap(), 0);
+    assert_eq!(crate::served::reported_on(&s, 8).unwrap(), 150_000);
 }
 
-/// A provider cannot shut its requesters out by filling the report slots with cheap
-/// channels of its own: when full, the lightest report gives way to a heavier one.
+/// A provider cannot shut its requesters out by filling the report slots with channels of
+/// its own (whose payments come back to it): when full, the mildest report gives way to a
+/// worse one, so reports of good service are the first to go.
 #[test]
 fn a_provider_collects_reports_of_at_most_max_served_reporters_requesters_per_epoch() {
     let params = Params {
@@ -3757,29 +3816,44 @@ fn a_provider_collects_reports_of_at_most_max_served_reporters_requesters_per_ep
         ..Params::DEFAULT
     };
     let mut s = state_with(&params, &[1], &[]);
-    for (i, r) in [0x31u8, 0x32, 0x33].into_iter().enumerate() {
-        open_channel(&mut s, 10 + i as u64, r, 1, 1_000_000);
-        let m = served_msg(r, paid_receipt(1, 10 + i as u64, 1_000, &worker_key(1)), 50);
-        let result = report_served(&mut s, &m);
-        assert_eq!(result.is_ok(), i < 2, "{result:?}");
+    let p99s = |s: &State| -> BTreeSet<u32> {
+        pol_component::state::scan_decoded::<pb::ServedReport, _>(
+            s,
+            state_key::SERVED_REPORT_PREFIX,
+            "latency",
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.p99_us)
+        .collect()
+    };
+    // The provider's own two channels, paying a lot and reporting 5 ms, fill the slots.
+    for (i, r) in [0x31u8, 0x32].into_iter().enumerate() {
+        open_channel(&mut s, 10 + i as u64, r, 1, 10_000_000);
+        let m = served_msg(
+            r,
+            paid_receipt(1, 10 + i as u64, 5_000_000, &worker_key(1)),
+            5,
+        );
+        assert!(report_served(&mut s, &m).is_ok());
     }
-    // A requester already counted may still add to its report.
-    let m = served_msg(0x31, paid_receipt(1, 10, 2_000, &worker_key(1)), 50);
-    assert_eq!(report_served(&mut s, &m).unwrap(), 1_000);
-    // A heavier newcomer takes the lightest slot (0x32's 1,000); a lighter one is refused.
+    // A real requester paying little and reporting 300 ms still gets in: it pushes out a
+    // 5 ms report.
     open_channel(&mut s, 20, 0x34, 1, 1_000_000);
-    let m = served_msg(0x34, paid_receipt(1, 20, 1_500, &worker_key(1)), 300);
-    assert_eq!(report_served(&mut s, &m).unwrap(), 1_500);
-    let who: Vec<pb::ServedReport> =
-        pol_component::state::scan_decoded(&s, state_key::SERVED_REPORT_PREFIX, "latency").unwrap();
-    let mut who: Vec<String> = who.into_iter().map(|r| r.requester).collect();
-    who.sort();
-    let mut expected = vec![Address(p(0x31)).to_string(), Address(p(0x34)).to_string()];
-    expected.sort();
-    assert_eq!(who, expected);
-    let m = served_msg(0x33, paid_receipt(1, 12, 1_400, &worker_key(1)), 50);
+    let m = served_msg(0x34, paid_receipt(1, 20, 1_000, &worker_key(1)), 300);
+    assert_eq!(report_served(&mut s, &m).unwrap(), 1_000);
+    assert_eq!(p99s(&s), BTreeSet::from([5_000, 300_000]));
+    // A requester already counted may still add to its report.
+    let m = served_msg(0x34, paid_receipt(1, 20, 2_000, &worker_key(1)), 300);
+    assert_eq!(report_served(&mut s, &m).unwrap(), 1_000);
+    // Pushing out the 300 ms report takes a worse one; a milder newcomer is refused.
+    open_channel(&mut s, 21, 0x35, 1, 1_000_000);
+    let m = served_msg(0x35, paid_receipt(1, 21, 1_000, &worker_key(1)), 4);
     assert!(report_served(&mut s, &m)
         .unwrap_err()
         .log
-        .contains("at least"));
+        .contains("none milder"));
+    let m = served_msg(0x35, paid_receipt(1, 21, 1_000, &worker_key(1)), 400);
+    assert!(report_served(&mut s, &m).is_ok());
+    assert_eq!(p99s(&s), BTreeSet::from([300_000, 400_000]));
 }

@@ -190,6 +190,14 @@ pub fn judge_epoch<S: StateWrite>(
                     sla.max_failure_rate_ppm,
                 );
                 slash = slash_ppm(&params, excess);
+                // Requesters' reports are bought evidence (a competitor can pay to file
+                // them): a miss they alone show burns the base fraction, not more. It still
+                // counts as a miss (reputation, consecutive misses, jail, routing).
+                let probes_missed = o.p99_us > sla.max_p99_latency_us
+                    || o.failure_rate_ppm > sla.max_failure_rate_ppm;
+                if !probes_missed {
+                    slash = slash.min(params.base_slash_ppm);
+                }
                 let slashed = pol_inference::slash_bond(s, &o.provider, slash)?;
                 events.extend(slashed.events);
                 record.consecutive_misses = record.consecutive_misses.saturating_add(1);

@@ -4,10 +4,13 @@
 //! The app calls [`judge_epoch`] once per epoch with `latency`'s epoch observations; for
 //! each provider with at least `min_blocks_per_epoch` aggregated blocks:
 //!
-//! * **met** (mean p99 ≤ `max_p99_latency_us` and failure rate ≤ `max_failure_rate_ppm`):
+//! * **judged figures**: the worse of the probes' (mean p99, failure rate) and, when paying
+//!   requesters reported enough, theirs ([`EpochObservation::judged`]);
+//! * **met** (p99 ≤ `max_p99_latency_us` and failure rate ≤ `max_failure_rate_ppm`):
 //!   the run of consecutive misses resets;
 //! * **missed**: part of the bond is burned, scaled by how far it missed (see
-//!   [`judge::slash_ppm`]), a [`pb::SlaViolation`] is recorded, and `jail_after_misses`
+//!   [`judge::slash_ppm`]; only `base_slash_ppm` when requesters' reports alone show the
+//!   miss, since those can be bought), a [`pb::SlaViolation`] is recorded, and `jail_after_misses`
 //!   misses in a row jail the provider for `jail_blocks` and raise the bond it must keep
 //!   by `min_bond_raise_ppm` (compounding), through `pol_inference::penalties`;
 //! * either way the provider's reputation moves toward the epoch's score through

@@ -430,7 +430,11 @@ fn what_paying_requesters_saw_is_judged_beside_the_probes() {
         (v[0].observed_p99_us, v[0].served_p99_us),
         (220_000, 220_000)
     );
-    assert!(bond(&s, 1) < BOND);
+    // Requesters alone showed the miss: the base fraction burns, not the scaled one (an
+    // 11x overshoot would burn the maximum).
+    let base = sla_params(&s).base_slash_ppm;
+    assert_eq!(v[0].slash_ppm, base);
+    assert_eq!(bond(&s, 1), BOND - BOND * u128::from(base) / 1_000_000);
     assert!(s.sla_violations(&addr(2)).unwrap().is_empty());
     assert_eq!(bond(&s, 2), BOND);
 
@@ -439,4 +443,21 @@ fn what_paying_requesters_saw_is_judged_beside_the_probes() {
     judge_epoch(&mut s, &ctx(100), 1, &[fooled]).unwrap();
     assert!(s.sla_violations(&addr(1)).unwrap().is_empty());
     assert_eq!(bond(&s, 1), BOND);
+}
+
+fn sla_params(s: &State) -> crate::params::Params {
+    crate::view::SlaRead::sla_params(s).unwrap()
+}
+
+/// When the probes miss too, requesters' figures do not soften the slash.
+#[test]
+fn a_miss_the_probes_show_too_is_slashed_in_full() {
+    let mut s = market(1);
+    let both = EpochObservation {
+        served: Some((220_000, 0)),
+        ..obs(1, 200_000, 0)
+    };
+    judge_epoch(&mut s, &ctx(100), 1, &[both]).unwrap();
+    let v = s.sla_violations(&addr(1)).unwrap();
+    assert!(v[0].slash_ppm > sla_params(&s).base_slash_ppm, "{v:?}");
 }

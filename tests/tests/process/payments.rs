@@ -601,7 +601,7 @@ async fn the_python_client_pays_a_thousand_requests_settled_in_one_claim() {
     let mut open = common("open-channel");
     open.extend([
         "--private-key".into(),
-        secret,
+        secret.clone(),
         "--provider".into(),
         provider.clone(),
         "--deposit".into(),
@@ -623,6 +623,9 @@ async fn the_python_client_pays_a_thousand_requests_settled_in_one_claim() {
         csv,
         "--count".into(),
         REQUESTS.to_string(),
+        "--report-served".into(),
+        "--private-key".into(),
+        secret,
     ]);
     let out = run(infer).await;
     assert_eq!(out["answered"], REQUESTS as u64, "{out}");
@@ -633,6 +636,20 @@ async fn the_python_client_pays_a_thousand_requests_settled_in_one_claim() {
         (REQUESTS * (PRICE + ROYALTY)).to_string()
     );
     eprintln!("python client: {out}");
+    // It told the chain what the paid requests saw, weighted by all it paid.
+    assert_eq!(out["served_reports"], 1, "{out}");
+    let served = pol_tests::chain_query::served(&rpc, &provider)
+        .await
+        .expect("the provider's served figures");
+    assert_eq!(served.current.len(), 1, "{served:?}");
+    let report = &served.current[0];
+    assert_eq!(report.requester, requester);
+    assert_eq!(report.weight, (REQUESTS * (PRICE + ROYALTY)).to_string());
+    assert_eq!(report.requests, REQUESTS as u64);
+    assert!(
+        report.p50_us > 0 && report.p50_us <= report.p99_us,
+        "{report:?}"
+    );
 
     let claimed = close_and_await_one_claim(&node, &worker, &provider, "requester", id).await;
     assert_eq!(claimed.claimed, (REQUESTS * (PRICE + ROYALTY)).to_string());
