@@ -6,6 +6,10 @@
 //!    `vote_extensions_enable_height`; the same three workers registered in both.
 //! 2. Time from a provider turning slow (worker `[fault] after_secs`) to its first
 //!    on-chain SLA penalty, in blocks and seconds of block time.
+//! 3. The same for a provider turning discriminating: it keeps serving the validators'
+//!    address (127.0.0.1) fast and every other address 300 ms late (`[fault] spare`); a
+//!    requester on 127.0.0.2 pays it and reports what it saw every second
+//!    (`MsgReportServedLatency`, the requester client's `take_served_reports`).
 //!
 //! Medians over the measured blocks; the machine is shared, so compare the two rows of
 //! one run, not runs of different days.
@@ -15,9 +19,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Parser;
 use pol_client::RpcClient;
-use pol_tests::chain_query::{eventually, provider, violations};
+use pol_tests::chain_query::{candidate, eventually, provider, route, violations};
 use pol_tests::net::{Network, NetworkOptions};
-use pol_tests::worker::{ChainLink, Fault, WorkerProcess, WorkerSpec};
+use pol_tests::worker::{ChainLink, Fault, WorkerProcess, WorkerSpec, MODEL};
+use pol_tests::Wallet;
 use serde_json::json;
 
 #[derive(Parser)]
@@ -38,6 +43,9 @@ struct Args {
     /// Penalty trials.
     #[arg(long, default_value_t = 2)]
     trials: u32,
+    /// Trials with a provider turning discriminating.
+    #[arg(long, default_value_t = 1)]
+    discriminating_trials: u32,
 }
 
 const CHAIN: &str = "pol-net-1";
@@ -46,7 +54,7 @@ const SLA_P99_US: u64 = 150_000;
 fn options(on: bool, timeout_commit: &str, epoch_blocks: u64) -> NetworkOptions {
     NetworkOptions {
         timeout_commit: timeout_commit.into(),
-        keyring_accounts: ["p0", "p1", "p2"]
+        keyring_accounts: ["p0", "p1", "p2", "requester"]
             .iter()
             .map(|n| (n.to_string(), 10_000_000_000))
             .collect(),
@@ -57,6 +65,8 @@ fn options(on: bool, timeout_commit: &str, epoch_blocks: u64) -> NetworkOptions 
             let s = &mut g["app_state"];
             s["latency"]["params"]["epoch_blocks"] = json!(epoch_blocks);
             s["latency"]["params"]["min_samples"] = json!(2);
+            // A few seconds of one requester's paid requests (103 upol each) count.
+            s["latency"]["params"]["min_served_payment"] = json!(500);
             s["sla"]["params"]["min_blocks_per_epoch"] = json!(epoch_blocks / 2);
             s["inference"]["params"]["sample_rate_ppm"] = json!(20_000);
         })),
@@ -240,6 +250,12 @@ async fn main() -> anyhow::Result<()> {
         net.stop_all();
     }
 
+    let mut discriminating = Vec::new();
+    for trial in 1..=args.discriminating_trials {
+        eprintln!("== discriminating trial {trial}");
+        discriminating.push(discriminating_trial(&args).await?);
+    }
+
     println!(
         "\n### Block time, 4 validators, 3 workers, timeout_commit {}\n",
         args.timeout_commit
@@ -279,7 +295,121 @@ async fn main() -> anyhow::Result<()> {
             v.slashed
         );
     }
+    println!(
+        "\n### Provider turning discriminating (validators' address fast, others +300 ms, SLA p99 {} ms) to its first SLA penalty, epoch {} blocks\n",
+        SLA_P99_US / 1000,
+        args.epoch_blocks
+    );
+    println!("| trial | blocks | seconds (block time) | epoch | probes' p99 | judged p99 (requesters') | slashed |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for (i, (blocks, secs, probes_p99, v)) in discriminating.iter().enumerate() {
+        println!(
+            "| {} | {blocks} | {secs:.1} | {} | {:.1} ms | {:.1} ms | {}upol |",
+            i + 1,
+            v.epoch,
+            *probes_p99 as f64 / 1000.0,
+            v.observed_p99_us as f64 / 1000.0,
+            v.slashed
+        );
+    }
     Ok(())
+}
+
+/// One discriminating trial: blocks and seconds from the turn to the first penalty, the
+/// probes' p99 of the provider at that moment, and the violation.
+async fn discriminating_trial(
+    args: &Args,
+) -> anyhow::Result<(u64, f64, u32, pol_sla::pb::SlaViolation)> {
+    use pol_client::requester::{Job, Requester, RequesterConfig};
+    let mut net = Network::init(options(true, &args.timeout_commit, args.epoch_blocks))?;
+    let picky = Fault {
+        extra_latency_ms: 300,
+        spare: vec![std::net::Ipv4Addr::LOCALHOST.into()],
+        after_secs: args.slow_after_secs,
+        ..Default::default()
+    };
+    let (workers, addrs, spawned) =
+        start(&mut net, [Fault::default(), picky, Fault::default()]).await?;
+    let rpc = net.nodes[0].rpc.clone();
+    let home0 = net.nodes[0].home.clone();
+    net.nodes[0].open_channel("requester", &addrs[1], 100_000_000)?;
+    let payer = parking_lot::Mutex::new(pol_client::payments::Payer::open(&home0, CHAIN)?);
+    let routed = route(&rpc, MODEL).await.context("no route")?;
+    let entry = routed
+        .entries
+        .iter()
+        .find(|e| e.provider == addrs[1])
+        .context("the picky provider is not routed")?;
+    let target = [candidate(entry)?];
+    let client = Requester::new(RequesterConfig {
+        timeout: Duration::from_secs(3),
+        max_extra_ppm: 0,
+        retries: 0,
+        candidates: 1,
+        local_address: Some(std::net::Ipv4Addr::new(127, 0, 0, 2).into()),
+        ..Default::default()
+    });
+    let requester = pol_client::Keyring::open(&home0).get("requester")?;
+    let mut wallet = Wallet::load(&rpc, requester.signer()?, CHAIN).await?;
+    let requester = requester.address.clone();
+    let max_latency_us = pol_latency::pb::Params::DEFAULT.max_latency_us;
+    let turns = spawned[1] + Duration::from_secs(args.slow_after_secs);
+    let deadline = turns + Duration::from_secs(300);
+    let mut turned_at = None;
+    let mut last_report = Instant::now();
+    let mut i = 0usize;
+    let violation = loop {
+        let job = Job {
+            chain_id: CHAIN.into(),
+            model: MODEL.into(),
+            input: (0..64).map(|x| ((x * 5 + i) % 16) as i8).collect(),
+            output_len: 10,
+            royalty: 3,
+            nonce: None,
+        };
+        i += 1;
+        if let Err(e) = client.infer(&job, &target, &payer).await {
+            eprintln!("request {i}: {e}");
+        }
+        if last_report.elapsed() >= Duration::from_secs(1) {
+            let reports = client.take_served_reports(&requester, max_latency_us);
+            if !reports.is_empty() {
+                let msgs = reports
+                    .iter()
+                    .map(|m| pol_client::any(pol_latency::served::MSG_REPORT_SERVED_LATENCY, m))
+                    .collect();
+                let res = wallet.submit(&rpc, msgs).await?;
+                anyhow::ensure!(res.code == 0, "report refused: {}", res.log);
+            }
+            last_report = Instant::now();
+        }
+        if turned_at.is_none() && Instant::now() >= turns {
+            turned_at = Some(rpc.latest_height().await?);
+        }
+        if turned_at.is_some() {
+            if let Some(v) = violations(&rpc, &addrs[1]).await.into_iter().last() {
+                break v;
+            }
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the discriminating provider was never penalised"
+        );
+    };
+    let probes = pol_tests::chain_query::aggregate(&rpc, &addrs[1])
+        .await
+        .map_or(0, |a| a.p99_us);
+    let turned = turned_at.unwrap_or(violation.height);
+    let secs =
+        (block_ms(&rpc, violation.height).await? - block_ms(&rpc, turned).await?) as f64 / 1000.0;
+    drop(workers);
+    net.stop_all();
+    Ok((
+        violation.height.saturating_sub(turned),
+        secs,
+        probes,
+        violation,
+    ))
 }
 
 #[cfg(test)]
