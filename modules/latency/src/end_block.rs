@@ -49,10 +49,9 @@ pub fn end_block<S: StateWrite>(
     let served: std::collections::BTreeMap<String, (u64, u32)> = epoch
         .served
         .iter()
-        .filter(|s| s.counted)
-        .map(|s| {
-            let p99 = s.p99_us.saturating_sub(params.served_allowance_us);
-            (s.provider.clone(), (u64::from(p99), s.failure_rate_ppm))
+        .filter_map(|s| {
+            let (p99, failures) = crate::served::judged(s, &params)?;
+            Some((s.provider.clone(), (u64::from(p99), failures)))
         })
         .collect();
     shared.insert(EpochObservations {

@@ -133,6 +133,7 @@ pub fn route<S: StateRead + ?Sized>(
         )));
     }
     let denom = state.inference_params()?.bond_denom;
+    let params = state.latency_params()?;
 
     let mut candidates = Vec::new();
     for (_, v) in scan(state, &inference_key::providers_by_model(model_id))? {
@@ -160,7 +161,7 @@ pub fn route<S: StateRead + ?Sized>(
         let reputation_ppm = state.provider_reputation_ppm(&address)?.min(PPM as u32);
         let mut aggregate = state.aggregate(&address.0)?;
         let served_p99_us = match aggregate.as_mut() {
-            Some(a) => fold_served(state, &address, a)?,
+            Some(a) => fold_served(state, &params, &address, a)?,
             None => 0,
         };
         candidates.push(Candidate {
@@ -246,15 +247,13 @@ pub fn route<S: StateRead + ?Sized>(
 /// judged it by (`served`). Returns the requester-side p99 taken, 0 when none.
 fn fold_served<S: StateRead + ?Sized>(
     state: &S,
+    params: &pb::Params,
     provider: &Address,
     a: &mut pb::ProviderAggregate,
 ) -> Result<u32, RouteError> {
-    let params = state.latency_params()?;
     let epoch = params.epoch_of(a.height);
-    let mut judged = None;
-    for e in [epoch, epoch.saturating_sub(1)] {
-        judged = judged.or(crate::served::judged_p99(state, &params, &provider.0, e)?);
-    }
+    let judged =
+        crate::served::judged_p99(state, params, &provider.0, epoch.saturating_sub(1)..=epoch)?;
     let Some((p99, failures)) =
         judged.filter(|(p99, f)| *p99 > a.p99_us || *f > a.failure_rate_ppm)
     else {

@@ -369,21 +369,26 @@ pub fn take_epoch<S: StateWrite>(
     Ok(out)
 }
 
-/// The requester-side p99 to judge `provider` by, µs: its latest summary's figure less
-/// `served_allowance_us`, when that summary is of `epoch` and counted.
+/// The figures `sla` and `Route` judge a provider by, from a summary that counted: its p99
+/// less `served_allowance_us` (µs), and its failure rate (ppm).
+pub fn judged(s: &pb::ServedLatency, params: &pb::Params) -> Option<(u32, u32)> {
+    s.counted.then(|| {
+        (
+            s.p99_us.saturating_sub(params.served_allowance_us),
+            s.failure_rate_ppm,
+        )
+    })
+}
+
+/// [`judged`] figures of `provider`'s latest summary, when it is of one of `epochs`.
 pub fn judged_p99<S: StateRead + ?Sized>(
     state: &S,
     params: &pb::Params,
     provider: &[u8; 20],
-    epoch: u64,
+    epochs: std::ops::RangeInclusive<u64>,
 ) -> Result<Option<(u32, u32)>, pol_store::StoreError> {
     Ok(state
         .get_proto::<pb::ServedLatency>(&state_key::served(provider))?
-        .filter(|s| s.counted && s.epoch == epoch)
-        .map(|s| {
-            (
-                s.p99_us.saturating_sub(params.served_allowance_us),
-                s.failure_rate_ppm,
-            )
-        }))
+        .filter(|s| epochs.contains(&s.epoch))
+        .and_then(|s| judged(&s, params)))
 }

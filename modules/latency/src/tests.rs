@@ -3789,7 +3789,7 @@ fn at_the_epoch_end_what_requesters_saw_goes_to_sla_beside_the_probes() {
             .unwrap()
             .is_empty()
     );
-    let kept = crate::served::judged_p99(&s, &Params::DEFAULT, &p(1), 1).unwrap();
+    let kept = crate::served::judged_p99(&s, &Params::DEFAULT, &p(1), 1..=1).unwrap();
     assert_eq!(kept, Some((220_000, 0)));
     // Channel 8's reported amount is kept while the channel lives; a settled channel's
     // (here: one that was never opened) is forgotten at the epoch's end.
