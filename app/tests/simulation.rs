@@ -273,11 +273,43 @@ struct Options {
     blocks: u64,
     /// Also send coins to the module accounts whose balances back module records.
     donate_to_pools: bool,
+    /// Validators sign vote extensions with latency reports, and proposers inject them.
+    latency: Option<LatencyVotes>,
+}
+
+/// How the simulated validators measure and propose (see [`Sim::extended_commit`]).
+#[derive(Clone, Copy)]
+struct LatencyVotes {
+    /// Byzantine proposers blank honest votes holding just under 1/3 of the power.
+    strip: bool,
+    /// Judge reports by their distance from the median alone (`max_geo_offset_us` = 0),
+    /// without the learned offsets that defend against stripping.
+    by_distance: bool,
 }
 
 struct Outcome {
     hashes: Vec<Vec<u8>>,
     stats: Stats,
+    latency: LatencyLog,
+}
+
+/// What Proof-of-Latency decided in a run, in block order: what stripping must not change
+/// (verdicts, flags, voting power) and what shows it happened (aggregates, blanked votes).
+#[derive(Default)]
+struct LatencyLog {
+    /// `epoch provider met|violation`, from sla's epoch judgement.
+    verdicts: Vec<String>,
+    /// `height validator outliers/reports`, every flag the aggregate raised.
+    flags: Vec<String>,
+    /// `height provider p99`, every consensus latency.
+    aggregates: Vec<String>,
+    /// `height key power`, every validator update CometBFT was sent.
+    power: Vec<String>,
+    /// Injected reports, and the votes in them that did not count.
+    reports: u64,
+    ignored_votes: u64,
+    /// Votes a Byzantine proposer blanked.
+    blanked: u64,
 }
 
 struct Sim {
@@ -321,6 +353,9 @@ struct Sim {
     doc: serde_json::Value,
     /// Payment channels: the signer keys this simulation's requesters opened them with.
     payment_keys: BTreeMap<[u8; 32], ed25519_dalek::SigningKey>,
+    /// Consensus keys of every validator created: public key → signing key.
+    cons_keys: BTreeMap<Vec<u8>, ed25519_dalek::SigningKey>,
+    latency: LatencyLog,
 }
 
 /// A kind of random transaction: adds one to the plan, or nothing when none fits.
@@ -336,6 +371,8 @@ struct BlockPlan {
     touched_channels: BTreeSet<u64>,
     /// Proposals cancelled by this block's txs (nothing else may touch them after).
     cancelled_proposals: BTreeSet<u64>,
+    /// Proposals deposited on by this block's txs (one may enter its voting period).
+    deposited_proposals: BTreeSet<u64>,
     models_registered_here: BTreeSet<usize>,
     arch_registered_here: bool,
     attested_here: BTreeSet<u64>,
@@ -408,6 +445,72 @@ fn upol_amount(e: &Event) -> u128 {
         .unwrap_or_else(|| panic!("{} amount {amount:?} is not upol", e.r#type))
 }
 
+/// Where a simulated validator is: most are near every provider (under 1 ms further), a
+/// third 40–65 ms further (another continent).
+fn geo_offset_us(key: &[u8]) -> u32 {
+    let b = u32::from(Sha256::digest(key)[0]);
+    if b % 3 == 0 {
+        40_000 + b * 100
+    } else {
+        b * 4
+    }
+}
+
+/// The Byzantine validators of a commit (indices into `keys`): validators in an order
+/// fixed by their keys, as many as hold under 1/3 of the power (they propose Byzantine
+/// blocks and still report honestly).
+fn byzantine(keys: &[Vec<u8>], powers: impl Iterator<Item = i128>) -> BTreeSet<usize> {
+    let powers: Vec<i128> = powers.collect();
+    let total: i128 = powers.iter().sum();
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by_key(|&i| Sha256::digest(&keys[i]).to_vec());
+    let mut held = 0;
+    order
+        .into_iter()
+        .take_while(|&i| {
+            held += powers[i];
+            held * 3 < total
+        })
+        .collect()
+}
+
+/// A provider's true p99: a third are slow (400 ms, past every SLA the simulation
+/// declares, 1–100 ms), the rest fast (300 µs, within every one).
+fn true_p99_us(provider: &[u8; 20]) -> u32 {
+    if Sha256::digest(provider)[0] % 3 == 0 {
+        400_000
+    } else {
+        300
+    }
+}
+
+/// What an honest validator reports of `provider` at `height`: the truth, its distance,
+/// and up to 5 % + 100 µs of noise.
+fn simulated_report(
+    seed: u64,
+    key: &[u8],
+    provider: &[u8; 20],
+    height: u64,
+) -> pol_latency::pb::ProviderReport {
+    let truth = true_p99_us(provider);
+    let mut h = Sha256::new();
+    h.update(b"pol-sim/latency-noise");
+    h.update(seed.to_be_bytes());
+    h.update(key);
+    h.update(provider);
+    h.update(height.to_be_bytes());
+    let draw = u32::from_be_bytes(h.finalize()[..4].try_into().unwrap());
+    let p99 = truth + geo_offset_us(key) + draw % (truth / 20 + 101);
+    pol_latency::pb::ProviderReport {
+        provider: provider.to_vec(),
+        samples: 50,
+        failures: 0,
+        p50_us: p99 / 2,
+        p99_us: p99,
+        max_us: p99,
+    }
+}
+
 fn derive32(seed: u64, what: &str, i: u64) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"pol-sim/");
@@ -466,6 +569,8 @@ impl Sim {
             hashes: Vec::new(),
             doc: serde_json::Value::Null,
             payment_keys: BTreeMap::new(),
+            cons_keys: BTreeMap::new(),
+            latency: LatencyLog::default(),
         }
     }
 
@@ -485,10 +590,9 @@ impl Sim {
         }
         self.initial_supply.insert(DENOM.into(), total);
         self.initial_supply.insert(DENOM2.into(), total2);
-        let cons = ed25519_dalek::SigningKey::from_bytes(&derive32(self.opts.seed, "cons", 0))
-            .verifying_key()
-            .to_bytes();
-        let app_state = serde_json::json!({
+        let cons = ed25519_dalek::SigningKey::from_bytes(&derive32(self.opts.seed, "cons", 0));
+        let cons = self.keep_cons_key(cons);
+        let mut app_state = serde_json::json!({
             "bank": {"balances": balances},
             "staking": {
                 "params": {
@@ -535,6 +639,19 @@ impl Sim {
                 },
             },
         });
+        if let Some(votes) = self.opts.latency {
+            // The simulated validators sign reports without probing: no probing challenge.
+            let params = pol_latency::pb::Params {
+                probe_evidence_window_ms: 0,
+                max_geo_offset_us: if votes.by_distance {
+                    0
+                } else {
+                    pol_latency::pb::Params::DEFAULT.max_geo_offset_us
+                },
+                ..pol_latency::pb::Params::DEFAULT
+            };
+            app_state["latency"] = serde_json::json!({ "params": params });
+        }
         serde_json::json!({
             "genesis_time": "2023-11-14T22:13:20Z",
             "chain_id": CHAIN,
@@ -565,6 +682,7 @@ impl Sim {
         Outcome {
             hashes: self.hashes,
             stats: self.stats,
+            latency: self.latency,
         }
     }
 
@@ -600,6 +718,7 @@ impl Sim {
             touched_providers: BTreeSet::new(),
             touched_channels: BTreeSet::new(),
             cancelled_proposals: BTreeSet::new(),
+            deposited_proposals: BTreeSet::new(),
             models_registered_here: BTreeSet::new(),
             arch_registered_here: false,
             attested_here: BTreeSet::new(),
@@ -633,37 +752,9 @@ impl Sim {
                 self.judge(height, "CheckTx", p, (&r.codespace, r.code), &r.log);
             }
         }
-        let txs: Vec<_> = plan.txs.iter().cloned().map(Into::into).collect();
-        let prepared = self.app.prepare_proposal(RequestPrepareProposal {
-            max_tx_bytes: 4 << 20,
-            txs: txs.clone(),
-            height: height as i64,
-            time: Some(self.timestamp()),
-            ..Default::default()
-        });
-        assert_eq!(
-            prepared.txs.len(),
-            txs.len(),
-            "{}",
-            self.ctx(height, "PrepareProposal dropped txs")
-        );
-        let verdict = self.app.process_proposal(RequestProcessProposal {
-            txs: txs.clone(),
-            height: height as i64,
-            time: Some(self.timestamp()),
-            hash: hash.to_vec().into(),
-            ..Default::default()
-        });
-        assert_eq!(
-            verdict.status,
-            response_process_proposal::ProposalStatus::Accept as i32,
-            "{}",
-            self.ctx(height, "ProcessProposal rejected our block")
-        );
-
         // The previous block's commit: every validator CometBFT has, the offline ones absent
         // (distribution pays by these powers; slashing counts the absent).
-        let votes = self
+        let votes: Vec<VoteInfo> = self
             .cometbft_set
             .iter()
             .map(|(key, power)| VoteInfo {
@@ -678,6 +769,47 @@ impl Sim {
                 },
             })
             .collect();
+        let extended = self.extended_commit(height, &votes);
+
+        let txs: Vec<_> = plan.txs.iter().cloned().map(Into::into).collect();
+        let prepared = self.app.prepare_proposal(RequestPrepareProposal {
+            max_tx_bytes: 4 << 20,
+            txs: txs.clone(),
+            height: height as i64,
+            time: Some(self.timestamp()),
+            local_last_commit: extended,
+            ..Default::default()
+        });
+        // The latency report goes first, when the proposer has one; the rest is ours.
+        let injected = prepared.txs.len().saturating_sub(txs.len());
+        assert!(
+            injected <= 1 && prepared.txs[injected..] == txs[..],
+            "{}",
+            self.ctx(height, "PrepareProposal dropped or reordered txs")
+        );
+        if self.opts.latency.is_none() {
+            assert_eq!(
+                injected,
+                0,
+                "{}",
+                self.ctx(height, "a report without votes")
+            );
+        }
+        let last_commit = CommitInfo { round: 0, votes };
+        let verdict = self.app.process_proposal(RequestProcessProposal {
+            txs: prepared.txs.clone(),
+            proposed_last_commit: Some(last_commit.clone()),
+            height: height as i64,
+            time: Some(self.timestamp()),
+            hash: hash.to_vec().into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            verdict.status,
+            response_process_proposal::ProposalStatus::Accept as i32,
+            "{}",
+            self.ctx(height, "ProcessProposal rejected our block")
+        );
         let misbehavior = evidence
             .iter()
             .map(
@@ -694,19 +826,34 @@ impl Sim {
             )
             .collect();
         let r = self.app.finalize_block(RequestFinalizeBlock {
-            txs,
+            txs: prepared.txs,
             height: height as i64,
             time: Some(self.timestamp()),
             hash: hash.to_vec().into(),
-            decided_last_commit: Some(CommitInfo { round: 0, votes }),
+            decided_last_commit: Some(last_commit),
             misbehavior,
             ..Default::default()
         });
         // Distribution paid out every fee charged before this block at its begin.
         self.fees_paid_out = self.fees;
         self.app.commit();
-        assert_eq!(r.tx_results.len(), plan.planned.len());
-        for (res, p) in r.tx_results.iter().zip(&plan.planned) {
+        assert_eq!(r.tx_results.len(), injected + plan.planned.len());
+        if injected == 1 {
+            let report = &r.tx_results[0];
+            assert_eq!(
+                report.code,
+                0,
+                "{}",
+                self.ctx(
+                    height,
+                    &format!("the latency report failed: {}", report.log)
+                )
+            );
+            self.latency.reports += 1;
+            self.log_latency(height, &report.events);
+        }
+        self.log_latency(height, &r.events);
+        for (res, p) in r.tx_results[injected..].iter().zip(&plan.planned) {
             self.judge(
                 height,
                 "FinalizeBlock",
@@ -793,6 +940,12 @@ impl Sim {
                     let result = attr(e, "proposal_result").unwrap_or("?").to_string();
                     *self.stats.proposals.entry(result).or_default() += 1;
                 }
+                // SLA misses burn part of the provider's bond.
+                "sla_violation" => {
+                    let slashed = attr(e, "slashed").expect("slashed attribute");
+                    let n = slashed.strip_suffix(DENOM).unwrap_or(slashed);
+                    self.burned += n.parse::<u128>().unwrap_or_else(|_| panic!("{slashed:?}"));
+                }
                 "slashing_downtime" => self.stats.downtime_jails += 1,
                 "slashing_double_sign" => self.stats.tombstoned += 1,
                 "provider_jailed" => self.stats.providers_jailed += 1,
@@ -807,6 +960,16 @@ impl Sim {
         }
         for v in &r.validator_updates {
             self.apply_update(v);
+            if self.opts.latency.is_some() {
+                let key = v
+                    .pub_key
+                    .as_ref()
+                    .map(|k| k.encode_to_vec())
+                    .unwrap_or_default();
+                self.latency
+                    .power
+                    .push(format!("{height} {} {}", hex::encode(key), v.power));
+            }
         }
         assert!(
             !self.cometbft_set.is_empty(),
@@ -832,6 +995,160 @@ impl Sim {
         self.check_invariants(height);
         if height.is_multiple_of(100) || height == self.opts.blocks {
             self.check_export(height);
+        }
+    }
+
+    // ---- Proof-of-Latency votes ---------------------------------------------------------
+
+    /// Remembers a new validator's consensus key (to sign its vote extensions); returns
+    /// the public key.
+    fn keep_cons_key(&mut self, key: ed25519_dalek::SigningKey) -> [u8; 32] {
+        let public = key.verifying_key().to_bytes();
+        self.cons_keys.insert(public.to_vec(), key);
+        public
+    }
+
+    /// The extended commit of the votes at `height − 1` that the proposer of `height` hands
+    /// PrepareProposal (`None` without latency votes): each present validator's signed
+    /// report of every active provider, checked by VerifyVoteExtension as CometBFT would.
+    /// With `strip`, a Byzantine proposer then blanks votes (see [`Sim::strip`]).
+    fn extended_commit(&mut self, height: u64, votes: &[VoteInfo]) -> Option<ExtendedCommitInfo> {
+        use tendermint_proto::v0_38::types::BlockIdFlag;
+        let mode = self.opts.latency?;
+        let vote_height = height.checked_sub(1).filter(|h| *h > 0)?;
+        let snap = self.app.storage().latest_snapshot();
+        let providers: BTreeSet<[u8; 20]> = scan(&snap, pol_inference::state_key::PROVIDER_PREFIX)
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| ipb::Provider::decode(v.as_slice()).unwrap())
+            .filter(|p| p.status == ProviderStatus::Active as i32)
+            .map(|p| Address::parse(&p.address).unwrap().0)
+            .collect();
+        let keys: Vec<Vec<u8>> = self.cometbft_set.keys().cloned().collect();
+        let mut extended = Vec::with_capacity(votes.len());
+        for (key, vote) in keys.iter().zip(votes) {
+            let mut info = ExtendedVoteInfo {
+                validator: vote.validator.clone(),
+                block_id_flag: vote.block_id_flag,
+                ..Default::default()
+            };
+            if vote.block_id_flag == BlockIdFlag::Commit as i32 {
+                let extension = pol_latency::pb::VoteExtension {
+                    height: vote_height,
+                    reports: providers
+                        .iter()
+                        .map(|p| simulated_report(self.opts.seed, key, p, vote_height))
+                        .collect(),
+                    receipts: Vec::new(),
+                    evidence: None,
+                }
+                .encode_to_vec();
+                let checked = self.app.verify_vote_extension(RequestVerifyVoteExtension {
+                    validator_address: Sha256::digest(key)[..20].to_vec().into(),
+                    height: vote_height as i64,
+                    vote_extension: extension.clone().into(),
+                    ..Default::default()
+                });
+                assert_eq!(
+                    checked.status,
+                    response_verify_vote_extension::VerifyStatus::Accept as i32,
+                    "{}",
+                    self.ctx(height, "VerifyVoteExtension refused an honest extension")
+                );
+                let sign_bytes = pol_latency::commit::vote_extension_sign_bytes(
+                    CHAIN,
+                    vote_height,
+                    0,
+                    &extension,
+                );
+                let signature = ed25519_dalek::Signer::sign(&self.cons_keys[key], &sign_bytes);
+                info.vote_extension = extension.into();
+                info.extension_signature = signature.to_bytes().to_vec().into();
+            }
+            extended.push(info);
+        }
+        if mode.strip {
+            self.strip(height, &keys, &mut extended);
+        }
+        Some(ExtendedCommitInfo {
+            round: 0,
+            votes: extended,
+        })
+    }
+
+    /// The proposer of `height`, drawn by power (from the seed, not the traffic's draws, so
+    /// runs with and without stripping see the same traffic). When it is Byzantine it
+    /// blanks honest votes holding just under 1/3 of the power (as many as keep more than
+    /// 2/3 counted): the nearest validators' at even heights and the furthest at odd ones,
+    /// to drag each consensus latency as far as it can, one way and then the other.
+    fn strip(&mut self, height: u64, keys: &[Vec<u8>], votes: &mut [ExtendedVoteInfo]) {
+        use tendermint_proto::v0_38::types::BlockIdFlag;
+        let power = |v: &ExtendedVoteInfo| i128::from(v.validator.as_ref().unwrap().power);
+        let total: i128 = votes.iter().map(power).sum();
+        let mut counted: i128 = votes
+            .iter()
+            .filter(|v| v.block_id_flag == BlockIdFlag::Commit as i32)
+            .map(power)
+            .sum();
+        let draw = derive32(self.opts.seed, "proposer", height);
+        let mut point =
+            i128::from(u64::from_be_bytes(draw[..8].try_into().unwrap())) % total.max(1);
+        let Some(proposer) = (0..votes.len()).find(|&i| {
+            point -= power(&votes[i]);
+            point < 0
+        }) else {
+            return;
+        };
+        if !byzantine(keys, votes.iter().map(power)).contains(&proposer) {
+            return;
+        }
+        let mut order: Vec<usize> = (0..votes.len())
+            .filter(|&i| i != proposer && votes[i].block_id_flag == BlockIdFlag::Commit as i32)
+            .collect();
+        order.sort_by_key(|&i| (geo_offset_us(&keys[i]), keys[i].clone()));
+        if height % 2 == 1 {
+            order.reverse();
+        }
+        let mut blanked = 0i128;
+        for i in order {
+            let p = power(&votes[i]);
+            if (blanked + p) * 3 < total && (counted - p) * 3 > total * 2 {
+                votes[i].vote_extension = Default::default();
+                votes[i].extension_signature = Default::default();
+                blanked += p;
+                counted -= p;
+                self.latency.blanked += 1;
+            }
+        }
+    }
+
+    /// Records what Proof-of-Latency decided in these events (see [`LatencyLog`]).
+    fn log_latency(&mut self, height: u64, events: &[Event]) {
+        let a = |e: &Event, k: &str| attr(e, k).unwrap_or("?").to_string();
+        for e in events {
+            let log = &mut self.latency;
+            match e.r#type.as_str() {
+                "latency_report" => {
+                    log.ignored_votes += a(e, "ignored_votes").parse::<u64>().unwrap();
+                }
+                "latency_outlier" => log.flags.push(format!(
+                    "{height} {} {}/{}",
+                    a(e, "validator"),
+                    a(e, "outliers"),
+                    a(e, "reports")
+                )),
+                "latency_aggregate" => {
+                    log.aggregates
+                        .push(format!("{height} {} {}", a(e, "provider"), a(e, "p99_us")))
+                }
+                "sla_met" | "sla_violation" | "sla_skipped" => log.verdicts.push(format!(
+                    "{} {} {}",
+                    a(e, "epoch"),
+                    a(e, "provider"),
+                    e.r#type
+                )),
+                _ => {}
+            }
         }
     }
 
@@ -1182,9 +1499,7 @@ impl Sim {
         let is_val: BTreeSet<Address> = vals.iter().map(|v| v.operator).collect();
         let mut cons = [0u8; 32];
         self.rng.fill(&mut cons);
-        let cons = ed25519_dalek::SigningKey::from_bytes(&cons)
-            .verifying_key()
-            .to_bytes();
+        let cons = self.keep_cons_key(ed25519_dalek::SigningKey::from_bytes(&cons));
         let (op, self_bond, commission, expect, what) = if !invalid {
             if vals.len() >= MAX_SIM_VALIDATORS {
                 return;
@@ -1691,6 +2006,7 @@ impl Sim {
         let amount = self
             .rng
             .gen_range(GOV_MIN_DEPOSIT / 50..=GOV_MIN_DEPOSIT / 2);
+        plan.deposited_proposals.insert(id);
         let msg = gpb::MsgDeposit {
             proposal_id: id,
             depositor: self.addrs[from].to_string(),
@@ -1765,6 +2081,9 @@ impl Sim {
         let Some(id) = self.live_proposal(plan, false) else {
             return;
         };
+        if plan.deposited_proposals.contains(&id) {
+            return;
+        }
         let Some(from) = self.free_signer(plan, |_| true) else {
             return;
         };
@@ -2277,13 +2596,22 @@ impl Sim {
         }) else {
             return;
         };
+        // An account that breached SLAs as a provider before comes back at its raised
+        // minimum bond.
+        let min_bond = plan
+            .snap
+            .provider_record(&self.addrs[who])
+            .unwrap()
+            .and_then(|r| r.min_bond.parse::<u128>().ok())
+            .unwrap_or(0)
+            .max(MIN_PROVIDER_BOND);
         let bond = if invalid {
-            self.rng.gen_range(1..MIN_PROVIDER_BOND)
+            self.rng.gen_range(1..min_bond)
         } else if self.rng.gen_bool(0.4) {
             // At the minimum: the first missed proof jails it.
-            MIN_PROVIDER_BOND
+            min_bond
         } else {
-            MIN_PROVIDER_BOND + self.rng.gen_range(0..=3 * MIN_PROVIDER_BOND)
+            min_bond + self.rng.gen_range(0..=3 * MIN_PROVIDER_BOND)
         };
         if self.balance(plan, who, DENOM) < bond + FEE {
             return;
@@ -2947,7 +3275,8 @@ impl Sim {
             let bond = amount(&p.bond);
             let fine = match ProviderStatus::try_from(p.status) {
                 Ok(ProviderStatus::Active) => bond >= MIN_PROVIDER_BOND,
-                Ok(ProviderStatus::Jailed) => bond < MIN_PROVIDER_BOND,
+                // Under its bond, or jailed for a term (sla's misses).
+                Ok(ProviderStatus::Jailed) => bond < MIN_PROVIDER_BOND || p.jailed_until_height > 0,
                 Ok(ProviderStatus::Unbonding) => p.unbonding_completion_height > height,
                 _ => false,
             };
@@ -3033,6 +3362,7 @@ fn simulate(
     seed: u64,
     blocks: u64,
     donate_to_pools: bool,
+    latency: Option<LatencyVotes>,
     rt: &tokio::runtime::Runtime,
 ) -> Outcome {
     let started = Instant::now();
@@ -3041,6 +3371,7 @@ fn simulate(
             seed,
             blocks,
             donate_to_pools,
+            latency,
         },
         rt,
     )
@@ -3100,10 +3431,10 @@ fn seeded_simulation_keeps_invariants_and_is_deterministic() {
     assert!(blocks >= 1);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let started = Instant::now();
-    let a = simulate(seed, blocks, false, &rt);
+    let a = simulate(seed, blocks, false, None, &rt);
     report(&a.stats);
-    let b = simulate(seed, blocks, false, &rt);
-    let c = simulate(seed ^ 0x9e37_79b9_7f4a_7c15, blocks, false, &rt);
+    let b = simulate(seed, blocks, false, None, &rt);
+    let c = simulate(seed ^ 0x9e37_79b9_7f4a_7c15, blocks, false, None, &rt);
     eprintln!(
         "proofs made {}, reused from the cache {}; three runs in {:.1?}",
         PROOFS_MADE.load(Ordering::Relaxed),
@@ -3205,9 +3536,106 @@ fn seeded_simulation_keeps_invariants_and_is_deterministic() {
 fn sends_to_module_pools_are_refused() {
     let (seed, _) = options();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let out = simulate(seed, 150, true, &rt);
+    let out = simulate(seed, 150, true, None, &rt);
     assert!(
         out.stats.failed("send/to-module-pool") > 0,
         "no send to a pool was tried"
     );
+}
+
+/// Issue 13's stripping attack through the whole app. Validators sign latency reports into
+/// their vote extensions (most near every provider, some 40–65 ms further), VerifyVoteExtension
+/// accepts them, and each proposer injects the extended commit. With `strip`, a Byzantine
+/// proposer, at every height it proposes, blanks honest votes holding just under 1/3 of the
+/// power: the near ones at even heights, the far ones at odd heights. Same seed, same
+/// traffic: every SLA verdict, every flag on a validator and every voting-power change is
+/// what honest proposers give, though the consensus latencies moved. Judged by distance from
+/// the median alone (no learned offsets), the same blanking changes them.
+///
+/// Byzantine validators hold under 1/3 of each commit's power (see [`byzantine`]). Not yet
+/// whole (issue 13): seeds 0x7 and the default pass; 0xabcdef and 12345 part, the first
+/// at a newcomer's first counted vote, which blanking can delay by a block (it was
+/// flagged at height 29 without stripping and at 30 with), the second at an epoch-11
+/// verdict. `POL_SIM_SEED` picks the seed; the first difference of each kind is printed.
+#[test]
+fn a_byzantine_proposer_stripping_votes_changes_no_verdict_flag_or_voting_power() {
+    let (seed, _) = options();
+    let blocks = 240;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let run = |strip, by_distance| {
+        simulate(
+            seed,
+            blocks,
+            false,
+            Some(LatencyVotes { strip, by_distance }),
+            &rt,
+        )
+    };
+    let fair = run(false, false);
+    let stripped = run(true, false);
+    let (f, s) = (&fair.latency, &stripped.latency);
+    eprintln!(
+        "reports {} / {}, blanked votes {}, ignored votes {} / {}, verdicts {}, flags {}, \
+         aggregates {} ({} differ), power changes {}",
+        f.reports,
+        s.reports,
+        s.blanked,
+        f.ignored_votes,
+        s.ignored_votes,
+        f.verdicts.len(),
+        f.flags.len(),
+        f.aggregates.len(),
+        f.aggregates
+            .iter()
+            .zip(&s.aggregates)
+            .filter(|(a, b)| a != b)
+            .count(),
+        f.power.len()
+    );
+    // The attack happened, and it moved the consensus latencies…
+    assert!(f.reports > blocks / 2, "{} reports", f.reports);
+    assert_eq!(f.blanked, 0);
+    assert_eq!(s.ignored_votes, s.blanked);
+    assert!(s.blanked > 20, "{} votes blanked", s.blanked);
+    assert_ne!(f.aggregates, s.aggregates);
+    // …on a chain that judged both ways and changed its validator set.
+    let count = |v: &[String], what: &str| v.iter().filter(|l| l.ends_with(what)).count();
+    assert!(count(&f.verdicts, "sla_met") > 0 && count(&f.verdicts, "sla_violation") > 0);
+    assert!(!f.power.is_empty());
+    // Nothing it decided changed.
+    // Where the runs part, if they do.
+    for (what, a, b) in [
+        ("verdict", &s.verdicts, &f.verdicts),
+        ("flag", &s.flags, &f.flags),
+        ("power change", &s.power, &f.power),
+    ] {
+        if let Some(i) = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i)) {
+            eprintln!(
+                "first {what} that differs: {:?} with stripping, {:?} without",
+                a.get(i),
+                b.get(i)
+            );
+        }
+    }
+    assert_eq!(s.verdicts, f.verdicts);
+    assert_eq!(s.flags, f.flags);
+    assert_eq!(s.power, f.power);
+    assert_eq!(stripped.stats.txs, fair.stats.txs);
+
+    // Without the offsets, the same blanking decides who is flagged.
+    let raw_fair = run(false, true);
+    let raw = run(true, true);
+    eprintln!(
+        "by distance: flags {} without stripping, {} with; verdicts that differ {}",
+        raw_fair.latency.flags.len(),
+        raw.latency.flags.len(),
+        raw.latency
+            .verdicts
+            .iter()
+            .zip(&raw_fair.latency.verdicts)
+            .filter(|(a, b)| a != b)
+            .count()
+    );
+    assert!(raw.latency.blanked > 0);
+    assert_ne!(raw.latency.flags, raw_fair.latency.flags);
 }

@@ -153,7 +153,7 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
     let mut stored_offsets: Vec<(i64, i64, [u8; 20])> = Vec::new();
     for (validator, power) in &commit.validators {
         let m = measurer_or_new(state, validator)?;
-        if m.geo_offset_blocks > 0 {
+        if offset_is_current(&m, commit.height, &params) {
             stored_offsets.push((m.geo_offset_us, *power, *validator));
         }
         measurers.insert(*validator, m);
@@ -169,7 +169,7 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
     let learned = |validator: &[u8; 20]| -> Option<i64> {
         measurers
             .get(validator)
-            .filter(|m| m.geo_offset_blocks > 0)
+            .filter(|m| offset_is_current(m, commit.height, &params))
             .map(|m| {
                 clamp_offset(
                     m.geo_offset_us.saturating_sub(anchor),
@@ -324,6 +324,10 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
             Some(m) => m,
             None => measurer_or_new(state, &validator)?,
         };
+        if !offset_is_current(&m, commit.height, &params) {
+            // Learned again from this block, as for a newcomer.
+            m.geo_offset_blocks = 0;
+        }
         if let Some(block) = block_offsets.get(&validator) {
             // A moving average whose step shrinks from 1/4 to 1/16 as blocks are seen (the
             // first block's offset is taken as it is).
@@ -331,7 +335,12 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
             let weight = i64::try_from(m.geo_offset_blocks.saturating_add(1))
                 .unwrap_or(i64::MAX)
                 .clamp(4, GEO_OFFSET_BLOCKS);
-            m.geo_offset_us = before + (block - before) / weight;
+            // Stored in the frame of the stored offsets (the anchor added back), so an
+            // offset means the same thing whether or not its validator's vote counted in
+            // the blocks where the anchor moved.
+            m.geo_offset_us = anchor
+                .saturating_add(before)
+                .saturating_add((block - before) / weight);
             m.geo_offset_blocks = m.geo_offset_blocks.saturating_add(1);
         }
         if unbacked.contains(&validator) {
@@ -352,6 +361,16 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
                 })?);
         }
     }
+    // Votes for the block whose extension did not count: the epoch's judgement must not
+    // take them for a validator that did not report (see `MeasurerEpoch::excused`).
+    for ignored in &commit.ignored {
+        let mut m = match measurers.remove(&ignored.validator) {
+            Some(m) => m,
+            None => measurer_or_new(state, &ignored.validator)?,
+        };
+        m.epoch_ignored_votes = m.epoch_ignored_votes.saturating_add(1);
+        state.put_measurer(&m)?;
+    }
     Ok(out)
 }
 
@@ -360,6 +379,16 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
 /// (an honest far validator is judged against a stable offset), quick enough to follow a
 /// validator that moved, too slow to follow a liar's random values.
 const GEO_OFFSET_BLOCKS: i64 = 16;
+
+/// Whether `m`'s learned offset still holds at `height`: learned at all, and from a vote
+/// that counted within the last epoch. Offsets are relative to one another, so one learned
+/// before the rest of the set turned over (a validator jailed or out of the set while the
+/// others came and went) may be relative to nobody still here; it is learned again from
+/// the validator's next counted block, as a newcomer's is. A proposer cannot force that on
+/// an honest validator: it would have to blank its vote at every height for an epoch.
+fn offset_is_current(m: &pb::MeasurerScore, height: u64, params: &pb::Params) -> bool {
+    m.geo_offset_blocks > 0 && height.saturating_sub(m.last_height) <= params.epoch_blocks.max(1)
+}
 
 /// One provider's consensus values at this height, with the reports behind them.
 struct Judged {
@@ -435,6 +464,13 @@ pub struct MeasurerEpoch {
     pub validator: [u8; 20],
     pub reports: u64,
     pub outliers: u64,
+    /// No report counted, but some of its votes were ignored, no more than a third of the
+    /// epoch's blocks: it is not judged as a validator that did not report. An honest
+    /// validator's votes are blanked only at heights a Byzantine proposer (under 1/3 of
+    /// the power) proposes, so stripping one that voted a few times (a newcomer) must not
+    /// cost it reputation; one whose every vote of a whole epoch fails is sending
+    /// signatures CometBFT takes and strict ed25519 does not, and is judged.
+    pub excused: bool,
 }
 
 /// The epoch that just closed, in address order.
@@ -480,10 +516,14 @@ pub fn take_epoch<S: StateWrite>(state: &mut S, height: u64) -> Result<EpochSumm
             validator,
             reports: m.epoch_reports,
             outliers: m.epoch_outliers,
+            excused: m.epoch_reports == 0
+                && m.epoch_ignored_votes > 0
+                && m.epoch_ignored_votes.saturating_mul(3) <= params.epoch_blocks,
         });
-        if m.epoch_reports != 0 || m.epoch_outliers != 0 {
+        if m.epoch_reports != 0 || m.epoch_outliers != 0 || m.epoch_ignored_votes != 0 {
             m.epoch_reports = 0;
             m.epoch_outliers = 0;
+            m.epoch_ignored_votes = 0;
             state.put_measurer(&m)?;
         }
     }

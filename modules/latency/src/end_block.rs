@@ -80,6 +80,7 @@ pub fn end_block<S: StateWrite>(
                 validator_cons: m.validator,
                 reports: m.reports,
                 outliers: m.outliers,
+                excused: m.excused,
             })
             .collect(),
     });

@@ -2139,17 +2139,20 @@ fn epoch_accumulates_and_take_epoch_resets() {
                 aggregate::MeasurerEpoch {
                     validator: v_addr(1),
                     reports: 4,
-                    outliers: 0
+                    outliers: 0,
+                    excused: false
                 },
                 aggregate::MeasurerEpoch {
                     validator: v_addr(2),
                     reports: 3,
-                    outliers: 0
+                    outliers: 0,
+                    excused: false
                 },
                 aggregate::MeasurerEpoch {
                     validator: v_addr(3),
                     reports: 3,
-                    outliers: 1
+                    outliers: 1,
+                    excused: false
                 },
             ],
             served: vec![],
@@ -3856,4 +3859,165 @@ fn a_provider_collects_reports_of_at_most_max_served_reporters_requesters_per_ep
     let m = served_msg(0x35, paid_receipt(1, 21, 1_000, &worker_key(1)), 400);
     assert!(report_served(&mut s, &m).is_ok());
     assert_eq!(p99s(&s), BTreeSet::from([300_000, 400_000]));
+}
+
+/// A commit at `height` of `present` (validator, power, distance in µs) reporting providers
+/// 1 (5 ms) and 2 (40 ms), with `absent` (validator, power) in the commit but not voting,
+/// and `ignored` ones whose vote did not count (a proposer blanked it).
+fn geo_commit(
+    height: u64,
+    present: &[(u8, i64, u32)],
+    absent: &[(u8, i64)],
+    ignored: &[(u8, i64)],
+) -> VerifiedCommit {
+    let mut validators: Vec<([u8; 20], i64)> = present
+        .iter()
+        .map(|&(i, power, _)| (v_addr(i), power))
+        .chain(
+            absent
+                .iter()
+                .chain(ignored)
+                .map(|&(i, power)| (v_addr(i), power)),
+        )
+        .collect();
+    validators.sort();
+    VerifiedCommit {
+        height,
+        total_power: validators.iter().map(|v| v.1).sum(),
+        validators,
+        ignored: ignored
+            .iter()
+            .map(|&(i, power)| IgnoredVote {
+                index: 0,
+                validator: v_addr(i),
+                power,
+                fault: VoteFault::BadSignature,
+            })
+            .collect(),
+        votes: present
+            .iter()
+            .map(|&(i, power, geo)| {
+                let mut v = vote(
+                    i,
+                    power,
+                    vec![
+                        report(1, 50, 0, 2_500 + geo / 2, 5_000 + geo, 5_000 + geo),
+                        report(2, 50, 0, 20_000 + geo / 2, 40_000 + geo, 40_000 + geo),
+                    ],
+                    vec![],
+                );
+                v.extension.height = height;
+                v
+            })
+            .collect(),
+    }
+}
+
+fn outliers_of(s: &State, i: u8) -> u64 {
+    s.measurer(&v_addr(i)).unwrap().map_or(0, |m| m.outliers)
+}
+
+/// Offsets are relative to one another. Two ways they used to go stale, each of which
+/// flagged an honest validator for a dozen blocks in the whole-app simulation:
+/// * the anchor (where most of the power is) moved while a validator was not voting, and
+///   the others' offsets were re-centred on it but not the absent one's;
+/// * the whole set turned over while a validator was away, so its offset was relative to
+///   nobody still there.
+///
+/// Near validators 1 and 2 see every provider as it is; far validators 3–6 see it 50 ms
+/// later.
+#[test]
+fn offsets_stay_comparable_when_the_anchor_moves_or_the_set_turns_over() {
+    let params = Params::DEFAULT;
+    let mut s = state_with(&params, &[1, 2], &[]);
+    let far = 50_000;
+    // The near validators hold most of the power.
+    for h in 1..=10 {
+        let c = geo_commit(
+            h,
+            &[(1, 30, 0), (2, 30, 0), (3, 20, far), (4, 20, far)],
+            &[],
+            &[],
+        );
+        aggregate::apply(&mut s, &c).unwrap();
+    }
+    // The far ones gain most of it while validator 2 is offline…
+    for h in 11..=14 {
+        let c = geo_commit(
+            h,
+            &[(1, 10, 0), (3, 40, far), (4, 40, far)],
+            &[(2, 10)],
+            &[],
+        );
+        aggregate::apply(&mut s, &c).unwrap();
+    }
+    // …and it comes back: still judged as near, never an outlier.
+    for h in 15..=17 {
+        let c = geo_commit(
+            h,
+            &[(1, 10, 0), (2, 10, 0), (3, 40, far), (4, 40, far)],
+            &[],
+            &[],
+        );
+        aggregate::apply(&mut s, &c).unwrap();
+    }
+    assert_eq!(
+        (1..=4).map(|i| outliers_of(&s, i)).collect::<Vec<_>>(),
+        [0; 4]
+    );
+
+    // Everyone leaves but far newcomers 5 and 6, for longer than an epoch…
+    let turned = 18 + params.epoch_blocks;
+    for h in 18..turned {
+        let c = geo_commit(h, &[(5, 50, far), (6, 50, far)], &[], &[]);
+        aggregate::apply(&mut s, &c).unwrap();
+    }
+    // …and validator 2 returns among them: its offset is learned again, not flagged.
+    for h in turned..turned + 3 {
+        let c = geo_commit(h, &[(2, 20, 0), (5, 50, far), (6, 50, far)], &[], &[]);
+        aggregate::apply(&mut s, &c).unwrap();
+    }
+    assert_eq!([2, 5, 6].map(|i| outliers_of(&s, i)), [0; 3]);
+    let offset = |i: u8| s.measurer(&v_addr(i)).unwrap().unwrap().geo_offset_us;
+    assert_eq!(offset(5) - offset(2), i64::from(far));
+}
+
+/// A validator none of whose reports counted in an epoch, because its votes were ignored
+/// (blanked), is excused from the no-report judgement, up to a third of the epoch's blocks.
+#[test]
+fn ignored_votes_excuse_a_validator_with_no_report_up_to_a_third_of_the_epoch() {
+    let params = Params::DEFAULT;
+    let mut s = state_with(&params, &[1, 2], &[]);
+    let third = params.epoch_blocks / 3;
+    for h in 1..=params.epoch_blocks {
+        // 2 is blanked twice; 3 at more than a third of the heights; 4 never votes.
+        let mut ignored = vec![];
+        if h <= 2 {
+            ignored.push((2, 10));
+        }
+        if h <= third + 1 {
+            ignored.push((3, 10));
+        }
+        let c = geo_commit(h, &[(1, 100, 0)], &[(4, 10)], &ignored);
+        aggregate::apply(&mut s, &c).unwrap();
+    }
+    let summary = aggregate::take_epoch(&mut s, params.epoch_blocks).unwrap();
+    let excused: Vec<(u8, u64, bool)> = summary
+        .measurers
+        .iter()
+        .map(|m| (m.validator[0] - 0xa0, m.reports, m.excused))
+        .collect();
+    assert_eq!(
+        excused,
+        [
+            (1, 2 * params.epoch_blocks, false),
+            (2, 0, true),
+            (3, 0, false)
+        ]
+    );
+    // The counts start over with the next epoch.
+    assert_eq!(
+        s.measurer(&v_addr(2)).unwrap().unwrap().epoch_ignored_votes,
+        0
+    );
 }

@@ -57,6 +57,9 @@ pub struct MeasurerObservation {
     pub validator_cons: [u8; 20],
     pub reports: u64,
     pub outliers: u64,
+    /// Its votes were ignored, not missing (a proposer may have blanked them): no report
+    /// is not held against it this epoch.
+    pub excused: bool,
 }
 
 /// The epoch that ended in this block, as `latency` counted its measurers: what
@@ -150,7 +153,8 @@ pub fn record_provider_scores<S: StateWrite>(
 /// * A validator staking knows with `reports > 0` moves toward
 ///   [`measurer_score`]`(reports, outliers)`.
 /// * A BONDED validator with no reports (absent or 0) moves toward `no_report_score_ppm`
-///   if anyone reported this epoch; when nobody reported (probing idle), nobody moves.
+///   if anyone reported this epoch, unless it is `excused` (its few votes were ignored);
+///   when nobody reported (probing idle), nobody moves.
 ///   Validators that are not bonded keep their value.
 /// * Observations of consensus addresses staking does not know are ignored.
 /// * Then every staking validator (operator order) gets
@@ -199,7 +203,10 @@ pub fn record_measurers<S: StateWrite>(
             let outliers = obs.map_or(0, |o| o.outliers);
             let score = match measurer_score(reports, outliers) {
                 Some(score) => Some(score),
-                None if total_reports > 0 && val.status == BondStatus::Bonded => {
+                None if total_reports > 0
+                    && val.status == BondStatus::Bonded
+                    && !obs.is_some_and(|o| o.excused) =>
+                {
                     Some(params.no_report_score_ppm)
                 }
                 None => None,

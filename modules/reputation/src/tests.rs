@@ -121,6 +121,7 @@ fn obs(seed: u8, reports: u64, outliers: u64) -> MeasurerObservation {
         validator_cons: cons(seed),
         reports,
         outliers,
+        excused: false,
     }
 }
 
@@ -301,6 +302,33 @@ fn measurer_reputation_sets_pol_weight_and_voting_power() {
         assert!(e.log.contains(needle), "{}", e.log);
     }
     assert_eq!(s.writes(), &before);
+}
+
+/// A validator with no counted report whose votes were ignored (blanked by a proposer) is
+/// excused by latency and keeps its reputation; one that was silent is not.
+#[test]
+fn an_excused_validator_keeps_its_measurer_reputation() {
+    let mut s = chain(3);
+    let excused = MeasurerObservation {
+        excused: true,
+        ..obs(2, 0, 0)
+    };
+    record_measurers(
+        &mut s,
+        &ctx(100),
+        1,
+        &[obs(1, 10, 0), excused, obs(3, 0, 0)],
+    )
+    .unwrap();
+    assert_eq!(measurer(&s, 1), 1_000_000);
+    // Excused: never moved, so no record; its weight is the initial reputation's.
+    assert_eq!(measurer(&s, 2), u32::MAX);
+    assert_eq!(
+        measurer(&s, 3),
+        800_000,
+        "silent: toward the no-report score"
+    );
+    assert_eq!(s.pol_weight_ppm(&addr(2)).unwrap(), 1_000_000);
 }
 
 #[test]
