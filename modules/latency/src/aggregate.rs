@@ -144,17 +144,21 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
     }
 
     // Every validator's measurer record, and the offset it has learned (none for a
-    // newcomer), measured from the anchor: the power-weighted median of the learned offsets
-    // of the whole commit (votes blanked or left out included, so a proposer cannot move
-    // it). Offsets only say where validators are relative to each other; the anchor puts
-    // the consensus where most of the power is, and keeps the offsets from drifting
-    // together.
+    // newcomer), measured from the anchor: the power-weighted median of the settled
+    // offsets of the whole commit (votes blanked or left out included, so a proposer cannot
+    // move it), chosen once an epoch. Offsets only say where validators are relative to
+    // each other, in the coordinates they are stored in; the anchor puts the consensus
+    // where most of the power is.
     let mut measurers: BTreeMap<[u8; 20], pb::MeasurerScore> = BTreeMap::new();
     let mut stored_offsets: Vec<(i64, i64, [u8; 20])> = Vec::new();
+    let mut settled_offsets: Vec<(i64, i64, [u8; 20])> = Vec::new();
     for (validator, power) in &commit.validators {
         let m = measurer_or_new(state, validator)?;
         if offset_is_current(&m, commit.height, &params) {
             stored_offsets.push((m.geo_offset_us, *power, *validator));
+            if m.geo_offset_blocks >= GEO_SETTLED_BLOCKS {
+                settled_offsets.push((m.geo_offset_us, *power, *validator));
+            }
         }
         measurers.insert(*validator, m);
     }
@@ -165,7 +169,25 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
             e.insert(measurer_or_new(state, &vote.validator)?);
         }
     }
-    let anchor = weighted_median(&stored_offsets).unwrap_or(0);
+    // The frame is chosen at the epoch's first report with settled offsets (learned over
+    // `GEO_SETTLED_BLOCKS` blocks: a first block's offsets are relative to medians of raw
+    // reports, which Byzantine reports can pull) and kept for the epoch (`pb::GeoFrame`).
+    // Until some offset has settled (the chain's first blocks) it is taken block by block
+    // and not kept; before any offset is learned the medians are of the raw reports.
+    let epoch = params.epoch_of(commit.height);
+    let anchor = match state.geo_frame()? {
+        Some(frame) if frame.epoch == epoch => frame.anchor_us,
+        _ => match weighted_median(&settled_offsets) {
+            Some(anchor) => {
+                state.put_geo_frame(&pb::GeoFrame {
+                    epoch,
+                    anchor_us: anchor,
+                });
+                anchor
+            }
+            None => weighted_median(&stored_offsets).unwrap_or(0),
+        },
+    };
     let learned = |validator: &[u8; 20]| -> Option<i64> {
         measurers
             .get(validator)
@@ -177,6 +199,58 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
                 )
             })
     };
+
+    // A validator without a learned offset (a newcomer, or one back after the set turned
+    // over) is first placed in the frame of those with one: its offset is the lower median,
+    // across the active providers, of its p99 less the median of the validators with a
+    // learned offset. Taken raw, a newcomer holding most of the power would set every
+    // median from where it is and store an offset of zero in the old frame, and every
+    // validator already measuring would be flagged until its offset caught up.
+    let mut provisional: BTreeMap<[u8; 20], u32> = BTreeMap::new();
+    for (provider, reports) in &by_provider {
+        if !is_active_provider(state, provider)? {
+            continue;
+        }
+        let known: Vec<_> = reports
+            .iter()
+            .filter(|r| r.samples > r.failures)
+            .filter_map(|r| {
+                let offset = learned(&validator_bytes(r))?;
+                Some((
+                    shifted(r.p99_us, offset, params.max_latency_us),
+                    r.power,
+                    validator_bytes(r),
+                ))
+            })
+            .collect();
+        if let Some(median) = weighted_median(&known) {
+            provisional.insert(*provider, median);
+        }
+    }
+    let mut entering_diffs: BTreeMap<[u8; 20], Vec<i64>> = BTreeMap::new();
+    for (provider, reports) in &by_provider {
+        let Some(&median) = provisional.get(provider) else {
+            continue;
+        };
+        for r in reports.iter().filter(|r| r.samples > r.failures) {
+            let validator = validator_bytes(r);
+            if learned(&validator).is_none() {
+                entering_diffs
+                    .entry(validator)
+                    .or_default()
+                    .push(i64::from(r.p99_us) - i64::from(median));
+            }
+        }
+    }
+    let entering = lower_medians(entering_diffs, params.max_geo_offset_us);
+    // Whether this block's medians are in the frame of the stored offsets: some validator
+    // with a learned offset counted, or nobody has one (the chain's start, or a set that
+    // turned over entirely, where the frame starts again). Otherwise (a proposer blanked
+    // every validator with a learned offset) a newcomer's offset from this block would be
+    // relative to nothing stored, and it is not learned.
+    let in_frame = stored_offsets.is_empty() || !provisional.is_empty();
+    let offset_of =
+        |validator: &[u8; 20]| learned(validator).or_else(|| entering.get(validator).copied());
 
     // Consensus values first, for every provider with a quorum; judging needs all of them,
     // since a validator's offset is read across the providers it reported.
@@ -201,13 +275,8 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
         // move them by the distance between them.
         let key = |r: &ValidatorReport, v: u32| (v, r.power, validator_bytes(r));
         let at_reference = |r: &ValidatorReport, v: u32| -> u32 {
-            match learned(&validator_bytes(r)) {
-                Some(offset) if r.samples > r.failures => u32::try_from(
-                    i64::from(v)
-                        .saturating_sub(offset)
-                        .clamp(0, i64::from(params.max_latency_us)),
-                )
-                .unwrap_or(params.max_latency_us),
+            match offset_of(&validator_bytes(r)) {
+                Some(offset) if r.samples > r.failures => shifted(v, offset, params.max_latency_us),
                 _ => v,
             }
         };
@@ -328,7 +397,8 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
             // Learned again from this block, as for a newcomer.
             m.geo_offset_blocks = 0;
         }
-        if let Some(block) = block_offsets.get(&validator) {
+        let learnable = m.geo_offset_blocks > 0 || in_frame;
+        if let Some(block) = block_offsets.get(&validator).filter(|_| learnable) {
             // A moving average whose step shrinks from 1/4 to 1/16 as blocks are seen (the
             // first block's offset is taken as it is).
             let before = reference(&validator);
@@ -380,6 +450,9 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
 /// validator that moved, too slow to follow a liar's random values.
 const GEO_OFFSET_BLOCKS: i64 = 16;
 
+/// Blocks after which a validator's offset takes part in choosing an epoch's frame.
+const GEO_SETTLED_BLOCKS: u64 = 4;
+
 /// Whether `m`'s learned offset still holds at `height`: learned at all, and from a vote
 /// that counted within the last epoch. Offsets are relative to one another, so one learned
 /// before the rest of the set turned over (a validator jailed or out of the set while the
@@ -421,6 +494,14 @@ fn block_offsets(judged: &[Judged], max_geo_offset_us: u32) -> BTreeMap<[u8; 20]
                 .push(i64::from(r.p99_us) - i64::from(j.p99));
         }
     }
+    lower_medians(diffs, max_geo_offset_us)
+}
+
+/// Each validator's lower median of its differences, bounded by `±max_geo_offset_us`.
+fn lower_medians(
+    diffs: BTreeMap<[u8; 20], Vec<i64>>,
+    max_geo_offset_us: u32,
+) -> BTreeMap<[u8; 20], i64> {
     diffs
         .into_iter()
         .map(|(validator, mut d)| {
@@ -429,6 +510,16 @@ fn block_offsets(judged: &[Judged], max_geo_offset_us: u32) -> BTreeMap<[u8; 20]
             (validator, clamp_offset(median, max_geo_offset_us))
         })
         .collect()
+}
+
+/// `v` less `offset`, within `0..=max_latency_us`.
+fn shifted(v: u32, offset: i64, max_latency_us: u32) -> u32 {
+    u32::try_from(
+        i64::from(v)
+            .saturating_sub(offset)
+            .clamp(0, i64::from(max_latency_us)),
+    )
+    .unwrap_or(max_latency_us)
 }
 
 /// A validator's measurer record, or a fresh one.

@@ -28,6 +28,8 @@ pub struct GenesisState {
     pub probe_receipts: Vec<pb::ProbeReceipts>,
     /// The last block, whose hash challenges the extensions voted on it.
     pub last_block: Option<pb::LastBlock>,
+    /// The current epoch's geographic frame.
+    pub geo_frame: Option<pb::GeoFrame>,
     /// Requesters' reports of the current epoch, each provider's latest requester-side
     /// latency, and how much of each channel's payment reports have carried (`served`).
     pub served_reports: Vec<pb::ServedReport>,
@@ -45,6 +47,7 @@ impl Default for GenesisState {
             epoch_accumulators: Vec::new(),
             probe_receipts: Vec::new(),
             last_block: None,
+            geo_frame: None,
             served_reports: Vec::new(),
             served: Vec::new(),
             served_channels: Vec::new(),
@@ -241,6 +244,9 @@ impl ModuleGenesis for GenesisState {
             let p = provider20(&e.provider).map_err(TxError::INVALID_REQUEST)?;
             state.put_epoch_accumulator(&p, e);
         }
+        if let Some(f) = &self.geo_frame {
+            state.put_geo_frame(f);
+        }
         if let Some(b) = &self.last_block {
             state.put_last_block(b);
         }
@@ -276,6 +282,7 @@ impl ModuleGenesis for GenesisState {
             epoch_accumulators: scan_decoded(state, state_key::EPOCH_PREFIX, "latency")?,
             probe_receipts: scan_decoded(state, state_key::PROBE_RECEIPTS_PREFIX, "latency")?,
             last_block: state.last_block()?,
+            geo_frame: state.geo_frame()?,
             served_reports: scan_decoded(state, state_key::SERVED_REPORT_PREFIX, "latency")?,
             served: scan_decoded(state, state_key::SERVED_PREFIX, "latency")?,
             served_channels: scan_decoded(state, state_key::SERVED_CHANNEL_PREFIX, "latency")?,

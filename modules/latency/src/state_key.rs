@@ -36,6 +36,9 @@ pub fn epoch(provider: &[u8; 20]) -> Vec<u8> {
     [EPOCH_PREFIX, provider.as_slice()].concat()
 }
 
+/// The current epoch's geographic frame (`pb::GeoFrame`).
+pub const GEO_FRAME: &[u8] = b"latency/geo_frame";
+
 /// The last block's height, hash and time: the next extensions' probing challenge.
 pub const LAST_BLOCK: &[u8] = b"latency/last_block";
 

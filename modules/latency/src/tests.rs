@@ -4021,3 +4021,39 @@ fn ignored_votes_excuse_a_validator_with_no_report_up_to_a_third_of_the_epoch() 
         0
     );
 }
+
+/// A newcomer holding most of the power, 50 ms further than the validators already
+/// measuring, is placed in their frame before the medians are taken: nobody is flagged,
+/// and its offset is 50 ms from theirs. The epoch's latencies stay where they were taken
+/// from; the next epoch's are taken from where most of the power now is.
+#[test]
+fn a_newcomer_with_most_of_the_power_joins_the_frame_without_flagging_anyone() {
+    let params = Params::DEFAULT;
+    let mut s = state_with(&params, &[1, 2], &[]);
+    let far = 50_000;
+    for h in 1..=10 {
+        let c = geo_commit(h, &[(1, 10, 0), (2, 10, 0)], &[], &[]);
+        aggregate::apply(&mut s, &c).unwrap();
+    }
+    for h in 11..=16 {
+        let c = geo_commit(h, &[(1, 10, 0), (2, 10, 0), (3, 60, far)], &[], &[]);
+        aggregate::apply(&mut s, &c).unwrap();
+    }
+    assert_eq!([1, 2, 3].map(|i| outliers_of(&s, i)), [0; 3]);
+    let offset = |s: &State, i: u8| s.measurer(&v_addr(i)).unwrap().unwrap().geo_offset_us;
+    assert_eq!(offset(&s, 3) - offset(&s, 1), i64::from(far));
+    assert_eq!(s.aggregate(&p(1)).unwrap().unwrap().p99_us, 5_000);
+    for h in 17..=params.epoch_blocks + 1 {
+        let c = geo_commit(h, &[(1, 10, 0), (2, 10, 0), (3, 60, far)], &[], &[]);
+        aggregate::apply(&mut s, &c).unwrap();
+    }
+    assert_eq!([1, 2, 3].map(|i| outliers_of(&s, i)), [0; 3]);
+    assert_eq!(s.aggregate(&p(1)).unwrap().unwrap().p99_us, 5_000 + far);
+    assert_eq!(
+        s.geo_frame().unwrap(),
+        Some(pb::GeoFrame {
+            epoch: 2,
+            anchor_us: offset(&s, 3)
+        })
+    );
+}

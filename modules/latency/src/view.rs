@@ -65,6 +65,10 @@ pub trait LatencyRead: StateRead {
         self.get_proto(state_key::LAST_BLOCK)
     }
 
+    fn geo_frame(&self) -> Result<Option<pb::GeoFrame>, StoreError> {
+        self.get_proto(state_key::GEO_FRAME)
+    }
+
     /// Probe receipts recorded for a provider in the current epoch.
     fn probe_receipts(&self, provider: &[u8; 20]) -> Result<pb::ProbeReceipts, StoreError> {
         Ok(self
@@ -142,6 +146,10 @@ pub trait LatencyWrite: StateWrite {
 
     fn put_last_block(&mut self, b: &pb::LastBlock) {
         self.put_proto(state_key::LAST_BLOCK.to_vec(), b);
+    }
+
+    fn put_geo_frame(&mut self, f: &pb::GeoFrame) {
+        self.put_proto(state_key::GEO_FRAME.to_vec(), f);
     }
 
     fn put_probe_receipts(&mut self, r: &pb::ProbeReceipts) -> Result<(), StoreError> {
