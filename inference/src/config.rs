@@ -34,10 +34,13 @@
 //! margin_blocks = 30                 # stop taking a channel's payments this close to its expiry
 //! claim_interval_secs = 60           # claim at least this often (near-expiry channels at once)
 //! journal = "payments.journal"       # unclaimed payments, kept across crashes (default: beside key_file)
+//! free_per_minute = 0                # a free tier: requests/minute per channel without paying (0: none)
 //!
 //! [fault]                            # FAULT INJECTION for tests only; off by default
 //! extra_latency_ms = 0               # added before each Infer answer
 //! jitter_ms = 0                      # plus a uniform 0..=jitter_ms
+//! tail_ms = 0                        # plus this much on a tail_ppm share of calls (a long tail)
+//! tail_ppm = 0
 //! drop_ppm = 0                       # this share of Infer calls fail UNAVAILABLE (after the delay)
 //! after_secs = 0                     # faults start after this much uptime
 //! spare = []                         # source IPs the faults skip (a provider that tells probes from traffic)
@@ -99,6 +102,10 @@ pub struct Fault {
     pub extra_latency_ms: u64,
     /// Plus a delay drawn uniformly from `0..=jitter_ms`.
     pub jitter_ms: u64,
+    /// Plus `tail_ms` on `tail_ppm` of the calls (calls per million): a long tail, as a
+    /// queue, a pause or a noisy neighbour gives a real server, where most answers are fast.
+    pub tail_ms: u64,
+    pub tail_ppm: u32,
     /// Calls per million that fail with `UNAVAILABLE` after the delay.
     pub drop_ppm: u32,
     /// Faults start only after this many seconds of uptime (0: from the start), so a test
@@ -115,13 +122,17 @@ impl Fault {
 
     /// True when any fault is configured.
     pub fn is_active(&self) -> bool {
-        self.extra_latency_ms > 0 || self.jitter_ms > 0 || self.drop_ppm > 0
+        self.extra_latency_ms > 0
+            || self.jitter_ms > 0
+            || (self.tail_ms > 0 && self.tail_ppm > 0)
+            || self.drop_ppm > 0
     }
 
     pub fn check(&self) -> Result<(), ConfigError> {
         for (name, v) in [
             ("extra_latency_ms", self.extra_latency_ms),
             ("jitter_ms", self.jitter_ms),
+            ("tail_ms", self.tail_ms),
         ] {
             if v > Self::MAX_DELAY_MS {
                 return Err(ConfigError::Invalid(format!(
@@ -130,11 +141,12 @@ impl Fault {
                 )));
             }
         }
-        if self.drop_ppm > 1_000_000 {
-            return Err(ConfigError::Invalid(format!(
-                "fault.drop_ppm = {} is more than 1000000 (every call)",
-                self.drop_ppm
-            )));
+        for (name, v) in [("drop_ppm", self.drop_ppm), ("tail_ppm", self.tail_ppm)] {
+            if v > 1_000_000 {
+                return Err(ConfigError::Invalid(format!(
+                    "fault.{name} = {v} is more than 1000000 (every call)"
+                )));
+            }
         }
         if self.after_secs > 365 * 86_400 {
             return Err(ConfigError::Invalid(format!(
@@ -442,7 +454,7 @@ mod tests {
                 jitter_ms: 5,
                 drop_ppm: 1000,
                 after_secs: 3,
-                spare: Vec::new(),
+                ..Default::default()
             }
         );
         assert!(cfg.fault.is_active());

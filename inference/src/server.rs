@@ -86,8 +86,17 @@ impl FaultInjection {
         } else {
             0
         };
+        let tail = if c.tail_ppm > 0 && rng.gen_range(0..1_000_000u32) < c.tail_ppm {
+            c.tail_ms
+        } else {
+            0
+        };
         FaultPlan {
-            delay: Duration::from_millis(c.extra_latency_ms.saturating_add(jitter)),
+            delay: Duration::from_millis(
+                c.extra_latency_ms
+                    .saturating_add(jitter)
+                    .saturating_add(tail),
+            ),
             drop: c.drop_ppm > 0 && rng.gen_range(0..1_000_000u32) < c.drop_ppm,
         }
     }
@@ -305,7 +314,10 @@ impl Worker for WorkerService {
         let class = argmax(&logits) as u32;
         // The receipt commits to what this request paid; an unpaid one names the prices
         // settling it on chain costs.
+        let free = admission.as_ref().is_some_and(|a| a.is_free());
         let payment = match admission.as_ref().and_then(|a| a.reservation()) {
+            // Free: no payment, no price (nothing to settle on chain).
+            None if free => ReceiptPayment::default(),
             Some(r) => ReceiptPayment {
                 channel_id: r.channel_id,
                 amount: r.amount,
@@ -390,6 +402,7 @@ impl Worker for WorkerService {
             inference_queue_depth: st.queue_depth() as u32,
             prove_queue_depth: st.pool.depth() as u32,
             provable_receipts: st.records.len() as u64,
+            free_requests_per_minute: st.payments.as_ref().map_or(0, |g| g.config.free_per_minute),
         }))
     }
 
@@ -542,7 +555,7 @@ mod tests {
             jitter_ms: jitter,
             drop_ppm,
             after_secs: after,
-            spare: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -566,6 +579,18 @@ mod tests {
             seen.insert(p.delay);
         }
         assert_eq!(seen.len(), 11, "jitter covers 0..=10 ms");
+        // A tail: about a tenth of the calls 100 ms later, the rest on time.
+        let tail = FaultInjection::new(Fault {
+            tail_ms: 100,
+            tail_ppm: 100_000,
+            ..Default::default()
+        });
+        let slow = (0..10_000)
+            .filter(|_| {
+                tail.plan(Duration::ZERO, None, &mut rng).delay == Duration::from_millis(100)
+            })
+            .count();
+        assert!((800..1_200).contains(&slow), "{slow} of 10000 in the tail");
         let all = FaultInjection::new(fault(0, 0, 1_000_000, 0));
         assert!((0..100).all(|_| all.plan(Duration::ZERO, None, &mut rng).drop));
         // A spared address gets nothing; others still get the fault.

@@ -23,6 +23,9 @@ pub fn default_model_path() -> PathBuf {
 pub struct Fault {
     pub extra_latency_ms: u64,
     pub jitter_ms: u64,
+    /// `tail_ms` more on `tail_ppm` of the calls.
+    pub tail_ms: u64,
+    pub tail_ppm: u32,
     pub drop_ppm: u32,
     pub after_secs: u64,
     /// Source addresses served without the fault (a provider that spots probers).
@@ -92,6 +95,8 @@ key_dir = "keys"
 [fault]
 extra_latency_ms = {extra}
 jitter_ms = {jitter}
+tail_ms = {tail_ms}
+tail_ppm = {tail_ppm}
 drop_ppm = {drop}
 after_secs = {after}
 spare = [{spare}]
@@ -105,6 +110,8 @@ path = "{model}"
             port = self.port,
             extra = self.fault.extra_latency_ms,
             jitter = self.fault.jitter_ms,
+            tail_ms = self.fault.tail_ms,
+            tail_ppm = self.fault.tail_ppm,
             drop = self.fault.drop_ppm,
             after = self.fault.after_secs,
             spare = self

@@ -46,6 +46,10 @@ pub struct InferArgs {
     /// consensus p95 (hedging is on by default).
     #[arg(long)]
     no_hedge: bool,
+    /// Use the provider's free tier (if it offers one): the request carries a payment on
+    /// the wallet's channel that adds nothing, and nothing is charged.
+    #[arg(long)]
+    free: bool,
     /// Rounds to retry, with backoff, when every provider failed.
     #[arg(long, default_value_t = 1)]
     retries: u32,
@@ -215,6 +219,7 @@ pub async fn run(home: &std::path::Path, args: InferArgs) -> anyhow::Result<()> 
         retries: args.retries,
         candidates: candidates.len(),
         chain_rank_order: true,
+        free: args.free,
         ..Default::default()
     });
     let mut listed = Vec::with_capacity(candidates.len());

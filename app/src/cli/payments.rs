@@ -1,14 +1,17 @@
-//! `pold tx payments open-channel|fund-channel|close-channel` and `pold query payments
+//! `pold tx payments open-channel|fund-channel|close-channel|claim` and `pold query payments
 //! params|channel|channels`: a requester's payment channels. Opening one keeps its signer
 //! key in the requester's payment wallet (`<home>/payments/<chain-id>.json`), which
-//! `pold infer --channel` pays from.
+//! `pold infer --channel` pays from. `claim` is the provider's: it settles what a worker's
+//! payment journal holds (the worker claims by itself; this is for a worker that cannot).
 
 use anyhow::{bail, Context};
 use pol_client::keyring::Keyring;
 use pol_client::payments::Payer;
 use pol_client::RpcClient;
 use pol_component::coins::parse_coins_str;
-use pol_payments::msg::{MsgCloseChannel, MsgFundChannel, MsgOpenChannel, MsgOpenChannelResponse};
+use pol_payments::msg::{
+    MsgClaimPayment, MsgCloseChannel, MsgFundChannel, MsgOpenChannel, MsgOpenChannelResponse,
+};
 use pol_payments::pb;
 use serde_json::{json, Value};
 
@@ -72,6 +75,24 @@ pub enum PaymentsTx {
     Close {
         from: String,
         channel_id: u64,
+        #[command(flatten)]
+        opts: TxOpts,
+    },
+    /// As the provider `from`, claim what a worker's payment journal holds beyond what
+    /// the chain has paid, every channel in one transaction (`--channel` for one): for a
+    /// worker that is down past its claim time, or to settle by hand.
+    Claim {
+        from: String,
+        /// The worker's journal (`[payments] journal`; by default `payments.journal`
+        /// beside its key file).
+        #[arg(long)]
+        journal: std::path::PathBuf,
+        /// Only this channel.
+        #[arg(long)]
+        channel: Option<u64>,
+        /// Also end the channels (their rest returns to the requesters).
+        #[arg(long)]
+        close: bool,
         #[command(flatten)]
         opts: TxOpts,
     },
@@ -184,6 +205,70 @@ pub async fn tx(home: &std::path::Path, cmd: PaymentsTx) -> anyhow::Result<()> {
                 opts,
             )
             .await
+        }
+        PaymentsTx::Claim {
+            from,
+            journal,
+            channel,
+            close,
+            mut opts,
+        } => {
+            let signer = keyring.find(&from)?.signer()?;
+            let me = signer.address().to_string();
+            let bytes = std::fs::read(&journal)
+                .with_context(|| format!("reading the payment journal {}", journal.display()))?;
+            let contents = pol_payments::journal::read(&bytes);
+            if !contents.corrupt.is_empty() {
+                eprintln!(
+                    "{}: skipped {} corrupt record(s)",
+                    journal.display(),
+                    contents.corrupt.len()
+                );
+            }
+            let rpc = RpcClient::new(opts.node());
+            let mut msgs = Vec::new();
+            let mut skipped = Vec::new();
+            for (id, p) in contents.best {
+                if channel.is_some_and(|c| c != id) {
+                    continue;
+                }
+                let r: pb::QueryChannelResponse = rpc
+                    .query(
+                        &format!("{Q}Channel"),
+                        &pb::QueryChannelRequest { channel_id: id },
+                        0,
+                    )
+                    .await?;
+                let why = match &r.channel {
+                    None => Some("settled, or never opened".to_string()),
+                    Some(c) if c.provider != me => Some(format!("pays {}, not {me}", c.provider)),
+                    Some(c) if p.amount <= c.claimed.parse::<u128>().unwrap_or(u128::MAX) => {
+                        Some(format!("already claimed {}", c.claimed))
+                    }
+                    Some(_) => None,
+                };
+                match why {
+                    Some(why) => skipped.push(json!({"channel_id": id.to_string(), "why": why})),
+                    None => msgs.push(any(
+                        pol_payments::MSG_CLAIM_PAYMENT_TYPE_URL,
+                        &MsgClaimPayment {
+                            provider: me.clone(),
+                            payment: Some(p.to_proto()),
+                            close,
+                        },
+                    )),
+                }
+            }
+            if msgs.is_empty() {
+                let out = json!({"claims": 0, "skipped": skipped});
+                println!("{}", serde_json::to_string_pretty(&out)?);
+                return Ok(());
+            }
+            opts.gas_at_least(pol_payments::msg::claim_gas(msgs.len()));
+            let mut extra = serde_json::Map::new();
+            extra.insert("claims".into(), json!(msgs.len()));
+            extra.insert("skipped".into(), json!(skipped));
+            super::tx::broadcast_with(&signer, msgs, opts, extra).await
         }
         PaymentsTx::Close {
             from,

@@ -98,6 +98,11 @@ impl TxOpts {
     pub fn chain_id(&self) -> Option<&str> {
         self.chain_id.as_deref()
     }
+
+    /// At least `gas` (a transaction whose messages need more than the default).
+    pub fn gas_at_least(&mut self, gas: u64) {
+        self.gas = self.gas.max(gas);
+    }
 }
 
 /// The account at `addr`, as the chain has it now.

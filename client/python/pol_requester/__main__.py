@@ -40,6 +40,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     i.add_argument("--provider", help="only this provider (no hedging)")
     i.add_argument("--timeout", type=float, default=5.0)
     i.add_argument("--no-hedge", action="store_true")
+    i.add_argument("--free", action="store_true", help="use the provider's free tier (nothing charged)")
     i.add_argument(
         "--report-served",
         action="store_true",
@@ -75,7 +76,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"no active provider serves {a.model}", file=sys.stderr)
         return 1
     requester = Requester(
-        Config(timeout_s=a.timeout, max_extra_ppm=0 if a.no_hedge or len(candidates) < 2 else 50_000, candidates=len(candidates))
+        Config(timeout_s=a.timeout, max_extra_ppm=0 if a.no_hedge or len(candidates) < 2 else 50_000,
+               candidates=len(candidates), free=a.free)
     )
 
     def pay(provider: str, model: str, price: int, royalty_: int) -> Optional[SignedPayment]:

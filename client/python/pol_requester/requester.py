@@ -109,6 +109,9 @@ class Config:
     backoff_s: float = 0.05
     candidates: int = 3
     chain_rank_order: bool = False
+    # Ask for the providers' free tier (Health.free_requests_per_minute): each request
+    # carries a payment on the channel that adds nothing, and the receipt names no payment.
+    free: bool = False
 
 
 @dataclass
@@ -196,7 +199,10 @@ class Requester:
 
     def _launch(self, c: Candidate, job: Job, pay: PayFn, unused: UnusedFn, results: "queue.Queue[Any]") -> None:
         try:
-            payment = pay(c.provider, job.model, c.price, job.royalty)
+            if self.config.free:
+                payment = pay(c.provider, job.model, 0, 0)
+            else:
+                payment = pay(c.provider, job.model, c.price, job.royalty)
         except Exception as e:  # the wallet: out of deposit, no channel
             results.put((c, None, None, f"paying: {e}", None, 0.0))
             return
@@ -214,14 +220,16 @@ class Requester:
             except grpc.RpcError as e:
                 code = e.code()
                 answered = code not in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE)
-                reusable = payment if answered and code != grpc.StatusCode.ALREADY_EXISTS else None
+                reusable = (payment if answered and code != grpc.StatusCode.ALREADY_EXISTS
+                            and not self.config.free else None)
                 results.put((c, None, nonce, f"worker error {code.name}: {e.details()}", reusable, rtt))
                 return
             except Exception as e:  # cancelled hedge loser and the like
                 results.put((c, None, nonce, str(e), None, rtt))
                 return
+            paid = (0, 0) if self.config.free else ((payment.channel_id, payment.amount) if payment else None)
             want = Expected(job.chain_id, c.provider, c.receipt_pubkey, job.model, nonce, job.input, job.output_len,
-                            (payment.channel_id, payment.amount) if payment else None)
+                            paid)
             try:
                 receipt = check_answer(
                     want, list(resp.logits), getattr(resp, "class"), resp.receipt if resp.HasField("receipt") else None

@@ -105,7 +105,7 @@ def fake_worker(b: int, delay_s: float, behaviour: str, calls: List[int]) -> Can
             worker_time_ms=1,
             worker_pubkey=bytes(signer.verify_key),
         )
-        if request.HasField("payment"):
+        if request.HasField("payment") and behaviour != "free":
             r.channel_id = request.payment.channel_id
             r.payment_amount = request.payment.amount
         r.signature = signer.sign(receipts.canonical_bytes(r)).signature
@@ -204,6 +204,29 @@ class RequesterTest(unittest.TestCase):
         with self.assertRaises(AllFailed) as e:
             Requester(Config(timeout_s=2, retries=1, backoff_s=0.01)).infer(job(), [down], unpaid, lambda p: None)
         self.assertEqual(len(e.exception.failures), 2)
+
+    def test_a_free_request_adds_nothing_to_the_payment_and_wants_a_receipt_naming_none(self) -> None:
+        calls: List[int] = []
+        free = fake_worker(10, 0.0, "free", calls)
+        charging = fake_worker(11, 0.0, "ok", calls)
+        key = SigningKey(bytes([9] * 32))
+        asked: List[int] = []
+
+        def pay(provider: str, model: str, price: int, royalty: int) -> SignedPayment:
+            asked.append(price + royalty)
+            return SignedPayment.sign(CHAIN, 7, 40, 0, key)
+
+        returned: List[SignedPayment] = []
+        r = Requester(Config(timeout_s=2, max_extra_ppm=0, retries=0, free=True))
+        a = r.infer(job(), [free], pay, returned.append)
+        self.assertEqual((a.receipt.channel_id, a.receipt.payment_amount), (0, ""))
+        self.assertEqual(asked, [0], "a free request pays nothing new")
+        # A worker whose receipt names the payment would charge it: refused, and the
+        # payment (which added nothing) never comes back to pay with.
+        with self.assertRaises(AllFailed) as e:
+            r.infer(job(), [charging], pay, returned.append)
+        self.assertIn("receipt commits to payment", e.exception.failures[0][1])
+        self.assertEqual(returned, [])
 
 
 if __name__ == "__main__":

@@ -57,6 +57,11 @@ pub struct RequesterConfig {
     pub chain_rank_order: bool,
     /// The local address to connect from (`None`: the system's choice).
     pub local_address: Option<std::net::IpAddr>,
+    /// Ask for the providers' free tier (`Health.free_requests_per_minute`): each request
+    /// carries a payment on the channel that adds nothing (the channel's signature is the
+    /// requester's identity), and the receipt must name no payment and no price. A provider
+    /// without a free tier, or past this channel's share, refuses it.
+    pub free: bool,
 }
 
 impl Default for RequesterConfig {
@@ -71,6 +76,7 @@ impl Default for RequesterConfig {
             candidates: 3,
             chain_rank_order: false,
             local_address: None,
+            free: false,
         }
     }
 }
@@ -285,8 +291,13 @@ impl Requester {
         };
         let provider =
             pol_inference::receipt::parse_address(&c.provider).map_err(|e| fail(e.to_string()))?;
+        let (price, royalty) = if self.config.free {
+            (0, 0)
+        } else {
+            (c.price, job.royalty)
+        };
         let payment = pay
-            .pay(&c.provider, &job.model, c.price, job.royalty)
+            .pay(&c.provider, &job.model, price, royalty)
             .map_err(|e| fail(format!("paying: {e}")))?;
         let channel = self.connection(&c.endpoint).map_err(fail)?;
         let nonce: u64 = job.nonce.unwrap_or_else(rand::random);
@@ -316,7 +327,8 @@ impl Requester {
                 let replayed = status.code() == tonic::Code::AlreadyExists;
                 return Err(Failure {
                     why: format!("worker error {:?}: {}", status.code(), status.message()),
-                    reusable: payment.filter(|_| !replayed),
+                    // A free request's payment added nothing: never one to pay with.
+                    reusable: payment.filter(|_| !replayed && !self.config.free),
                 });
             }
             Ok(Ok(r)) => r.into_inner(),
@@ -329,7 +341,12 @@ impl Requester {
             nonce,
             input: &job.input,
             output_len: job.output_len,
-            payment: payment.map(|p| (p.channel_id, p.amount)),
+            // A free answer's receipt names no payment.
+            payment: if self.config.free {
+                Some((0, 0))
+            } else {
+                payment.map(|p| (p.channel_id, p.amount))
+            },
         };
         let receipt = check_answer(&want, &resp.logits, resp.class, resp.receipt)
             .map_err(|e: AnswerError| fail(format!("answer rejected: {e}")))?;

@@ -5,8 +5,8 @@
 //! skipped, a partial last one cut off) and each channel's largest payment kept; `compact` rewrites it with one record
 //! per live channel (atomically, through a rename).
 //!
-//! Record (116 bytes): magic `PJ01`, channel id u64, amount u128, royalty u128 (big-endian),
-//! signature 64 bytes, then the first 4 bytes of SHA-256 of everything before.
+//! Records: `pol_payments::journal` (fixed-size, checksummed), which `pold tx payments
+//! claim --journal` also reads.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -14,36 +14,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use parking_lot::Mutex;
+use pol_payments::journal::{encode, read};
 use pol_payments::SignedPayment;
-use sha2::{Digest, Sha256};
-
-const MAGIC: &[u8; 4] = b"PJ01";
-const RECORD: usize = 4 + 8 + 16 + 16 + 64 + 4;
-
-fn encode(p: &SignedPayment) -> [u8; RECORD] {
-    let mut r = [0u8; RECORD];
-    r[..4].copy_from_slice(MAGIC);
-    r[4..12].copy_from_slice(&p.channel_id.to_be_bytes());
-    r[12..28].copy_from_slice(&p.amount.to_be_bytes());
-    r[28..44].copy_from_slice(&p.royalty.to_be_bytes());
-    r[44..108].copy_from_slice(&p.signature);
-    let sum = Sha256::digest(&r[..108]);
-    r[108..].copy_from_slice(&sum[..4]);
-    r
-}
-
-fn decode(r: &[u8]) -> Option<SignedPayment> {
-    if r.len() != RECORD || &r[..4] != MAGIC || Sha256::digest(&r[..108])[..4] != r[108..] {
-        return None;
-    }
-    let p = SignedPayment {
-        channel_id: u64::from_be_bytes(r[4..12].try_into().ok()?),
-        amount: u128::from_be_bytes(r[12..28].try_into().ok()?),
-        royalty: u128::from_be_bytes(r[28..44].try_into().ok()?),
-        signature: r[44..108].try_into().ok()?,
-    };
-    (p.royalty <= p.amount).then_some(p)
-}
 
 pub struct Journal {
     path: PathBuf,
@@ -61,20 +33,13 @@ impl Journal {
         if path.exists() {
             File::open(path)?.read_to_end(&mut bytes)?;
         }
-        let mut best = BTreeMap::<u64, SignedPayment>::new();
         // Records are fixed-size: a corrupt one is skipped, the others stand; a partial
         // last record (a write cut by power loss) is cut off.
-        let whole = bytes.len() - bytes.len() % RECORD;
-        for (i, chunk) in bytes[..whole].chunks(RECORD).enumerate() {
-            let Some(p) = decode(chunk) else {
-                tracing::warn!(path = %path.display(), record = i, "payment journal: skipping a corrupt record");
-                continue;
-            };
-            let e = best.entry(p.channel_id).or_insert(p);
-            if p.amount > e.amount {
-                *e = p;
-            }
+        let contents = read(&bytes);
+        for i in &contents.corrupt {
+            tracing::warn!(path = %path.display(), record = i, "payment journal: skipping a corrupt record");
         }
+        let (best, whole) = (contents.best, contents.whole_len);
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         if whole < bytes.len() {
             tracing::warn!(path = %path.display(), "payment journal: dropping a partial last record");
@@ -123,6 +88,7 @@ impl Journal {
 mod tests {
     use super::*;
     use ed25519_dalek::SigningKey;
+    use pol_payments::journal::RECORD;
 
     fn pay(channel: u64, amount: u128) -> SignedPayment {
         SignedPayment::sign(

@@ -11,9 +11,12 @@
 //! * `journal`: the append-only file of best payments;
 //! * `view`: what the gate knows of the chain (channels, prices, height) and how it
 //!   refreshes it;
-//! * `claimer`: claims on chain, ahead of expiries.
+//! * `claimer`: claims on chain, ahead of expiries;
+//! * `free_tier`: the requests per minute each channel may take without paying, when the
+//!   provider offers some.
 
 pub mod claimer;
+pub mod free_tier;
 pub mod journal;
 pub mod ledger;
 pub mod view;
@@ -44,6 +47,12 @@ pub struct PaymentsConfig {
     pub claim_interval_secs: u64,
     /// Where the journal of payments lives; empty: `payments.journal` beside the key file.
     pub journal: PathBuf,
+    /// A free tier: requests per minute each channel may take without paying (0: none).
+    /// The request still carries a payment signed by the channel's key (any amount the
+    /// channel's deposit covers, a repeat of the last one included): the channel, opened on
+    /// chain with a deposit, is the requester's identity, so a free tier costs a Sybil a
+    /// deposit per identity. Declared in `Health.free_requests_per_minute`.
+    pub free_per_minute: u32,
 }
 
 impl Default for PaymentsConfig {
@@ -53,6 +62,7 @@ impl Default for PaymentsConfig {
             margin_blocks: 30,
             claim_interval_secs: 60,
             journal: PathBuf::new(),
+            free_per_minute: 0,
         }
     }
 }
@@ -149,6 +159,7 @@ pub struct PaymentGate {
     pub view: ChainView,
     books: Mutex<HashMap<u64, Books>>,
     journal: Journal,
+    free: free_tier::FreeTier,
 }
 
 /// A request's admitted payment: [`PaymentGate::settle`] it before answering; dropped
@@ -156,11 +167,18 @@ pub struct PaymentGate {
 pub struct Admission {
     gate: Arc<PaymentGate>,
     reservation: Option<Reservation>,
+    /// Served from the channel's free tier: nothing charged.
+    free: bool,
 }
 
 impl Admission {
     pub fn reservation(&self) -> Option<&Reservation> {
         self.reservation.as_ref()
+    }
+
+    /// Taken from the channel's free tier (its receipt names no payment and no price).
+    pub fn is_free(&self) -> bool {
+        self.free
     }
 }
 
@@ -203,6 +221,7 @@ impl PaymentGate {
         Ok(PaymentGate {
             chain_id: chain_id.to_string(),
             provider,
+            free: free_tier::FreeTier::new(config.free_per_minute),
             config,
             view,
             books: Mutex::new(books),
@@ -225,6 +244,7 @@ impl PaymentGate {
             return Ok(Admission {
                 gate: self.clone(),
                 reservation: None,
+                free: false,
             });
         };
         let p = SignedPayment::from_proto(proto).map_err(|e| PayError::Malformed(e.to_string()))?;
@@ -257,18 +277,41 @@ impl PaymentGate {
             // Perhaps topped up since the view was read.
             channel = self.view.refresh_channel(p.channel_id).await?;
         }
-        let reservation = {
+        let reserved = {
             let mut books = self.books.lock();
             books
                 .entry(p.channel_id)
                 .or_default()
                 .ledger
-                .reserve(&p, price, channel.deposit)?
+                .reserve(&p, price, channel.deposit)
         };
-        Ok(Admission {
-            gate: self.clone(),
-            reservation: Some(reservation),
-        })
+        match reserved {
+            Ok(reservation) => Ok(Admission {
+                gate: self.clone(),
+                reservation: Some(reservation),
+                free: false,
+            }),
+            // A payment that proves the channel but pays nothing new: the free tier's, while
+            // the channel has some left this minute. One beyond the deposit or with shares
+            // that go down is refused all the same.
+            Err(
+                refusal @ (Refusal::Underpaid { .. }
+                | Refusal::Replayed { .. }
+                | Refusal::Stale { .. }),
+            ) => {
+                if self.free.take(p.channel_id, std::time::Instant::now()) {
+                    metrics::counter!("pol_worker_free_requests_total").increment(1);
+                    Ok(Admission {
+                        gate: self.clone(),
+                        reservation: None,
+                        free: true,
+                    })
+                } else {
+                    Err(refusal.into())
+                }
+            }
+            Err(refusal) => Err(refusal.into()),
+        }
     }
 
     /// The request was served: put the channel's best payment in the journal (if it is new)
@@ -324,6 +367,7 @@ impl PaymentGate {
                 books.remove(id);
             }
         }
+        self.free.forget(settled);
         self.journal.compact(|| self.journaled())
     }
 

@@ -253,6 +253,56 @@ async fn without_required_payments_unpaid_requests_pass_and_paid_ones_are_still_
     assert_eq!(refused(&g, Some(pay(2, 1))).await.0, "wrong_channel");
 }
 
+/// A provider offering 2 free requests a minute per channel: a payment that proves the
+/// channel but pays nothing new (a repeat, or one short of the price) is served free while
+/// the channel has some left, charging nothing; past that it is refused as before, and a
+/// payment that is forged, beyond the deposit or for another provider never is.
+#[tokio::test]
+async fn a_free_tier_serves_each_channel_its_share_and_nothing_more() {
+    let f = fixture().await;
+    let view = ChainView::new(Some(Arc::new(Source(f.chain.clone()))), vec![MODEL.into()]);
+    let config = PaymentsConfig {
+        required: true,
+        margin_blocks: 10,
+        free_per_minute: 2,
+        ..Default::default()
+    };
+    let g = Arc::new(
+        PaymentGate::new(CHAIN, ME, config, view, &f.dir.path().join("free.journal")).unwrap(),
+    );
+    g.view.refresh().await.unwrap();
+    // A paid request, then its payment again: free.
+    let a = g.admit(MODEL, Some(&pay(1, 1))).await.unwrap();
+    assert!(!a.is_free() && a.reservation().is_some());
+    g.settle(a).unwrap();
+    let a = g.admit(MODEL, Some(&pay(1, 1))).await.unwrap();
+    assert!(a.is_free() && a.reservation().is_none());
+    g.settle(a).unwrap();
+    // One short of the price: free too, and the last of the minute.
+    let short = SignedPayment::sign(CHAIN, 1, 14, 3, &key())
+        .unwrap()
+        .to_proto();
+    assert!(g.admit(MODEL, Some(&short)).await.unwrap().is_free());
+    assert_eq!(refused(&g, Some(pay(1, 1))).await.0, "replayed");
+    assert_eq!(refused(&g, Some(short)).await.0, "underpaid");
+    // Nothing free was charged or journaled: the books hold the one paid request.
+    assert_eq!(
+        g.journaled(),
+        vec![SignedPayment::from_proto(&pay(1, 1)).unwrap()]
+    );
+    let a = g.admit(MODEL, Some(&pay(1, 2))).await.unwrap();
+    assert!(!a.is_free());
+    g.settle(a).unwrap();
+    // The free tier identifies by a channel's signature, on a channel that pays this
+    // provider, within its deposit.
+    let forged = SignedPayment::sign(CHAIN, 1, 13, 3, &SigningKey::from_bytes(&[5; 32])).unwrap();
+    assert_eq!(refused(&g, Some(forged.to_proto())).await.0, "forged");
+    assert_eq!(refused(&g, Some(pay(2, 1))).await.0, "wrong_channel");
+    assert_eq!(refused(&g, Some(pay(1, 77))).await.0, "overspent");
+    assert_eq!(refused(&g, None).await.0, "missing");
+    assert_eq!(f.gate.config.free_per_minute, 0, "off by default");
+}
+
 #[derive(Default)]
 struct Sender {
     sent: Mutex<Vec<Vec<MsgClaimPayment>>>,

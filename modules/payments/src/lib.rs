@@ -21,6 +21,7 @@
 pub mod end_block;
 pub mod error;
 pub mod genesis;
+pub mod journal;
 pub mod module;
 pub mod msg;
 pub mod params;

@@ -34,6 +34,11 @@ struct Args {
     /// The fast worker's jitter (its tail), ms.
     #[arg(long, default_value_t = 30)]
     fast_jitter_ms: u64,
+    /// The fast worker's long tail: this much more on `--fast-tail-ppm` of its calls, ms.
+    #[arg(long, default_value_t = 0)]
+    fast_tail_ms: u64,
+    #[arg(long, default_value_t = 0)]
+    fast_tail_ppm: u32,
     /// The slow worker's added latency, ms.
     #[arg(long, default_value_t = 60)]
     slow_ms: u64,
@@ -98,6 +103,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let faults = [
         Fault {
             jitter_ms: args.fast_jitter_ms,
+            tail_ms: args.fast_tail_ms,
+            tail_ppm: args.fast_tail_ppm,
             ..Default::default()
         },
         Fault {
@@ -224,7 +231,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         row.extra = after.1 - before.1;
         rows.push((strategy, row));
     }
-    println!("\n{} requests per strategy, one at a time; fast worker jitter {} ms, slow +{} ms, dropping {} ppm\n", args.requests, args.fast_jitter_ms, args.slow_ms, args.drop_ppm);
+    println!("\n{} requests per strategy, one at a time; fast worker jitter {} ms and +{} ms on {} ppm of calls, slow +{} ms, dropping {} ppm\n", args.requests, args.fast_jitter_ms, args.fast_tail_ms, args.fast_tail_ppm, args.slow_ms, args.drop_ppm);
     println!("| strategy | p50 | p99 | failed | extra requests |\n|---|---|---|---|---|");
     for (name, r) in &rows {
         println!(

@@ -423,6 +423,65 @@ async fn a_thousand_paid_inferences_settle_in_one_claim_across_a_worker_crash() 
         "nothing claimed yet"
     );
 
+    // The provider turns on a free tier of 2 requests a minute per channel, declared in
+    // Health: `pold infer --free` is served twice with receipts naming no payment and no
+    // price, the third in the minute is refused, and nothing free reaches the claim below.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "claim_interval_secs = 3600\n",
+            "claim_interval_secs = 3600\nfree_per_minute = 2\n",
+        ),
+    )
+    .unwrap();
+    drop(client);
+    let mut worker = worker;
+    worker.stop();
+    let worker = WorkerProcess::start_config(&config, config.with_file_name("free.log")).unwrap();
+    let mut client = connect(port, &worker).await;
+    let health = client
+        .health(pol_worker_api::HealthRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(health.free_requests_per_minute, 2);
+    let free_infer = || {
+        pold(
+            &node.home,
+            &[
+                "infer",
+                "--free",
+                "--model",
+                MODEL,
+                "--input",
+                &csv,
+                "--provider",
+                &provider,
+                "--output",
+                "json",
+                "--no-hedge",
+                "--retries",
+                "0",
+                "--node",
+                &rpc_url,
+            ],
+        )
+    };
+    let first_free = wait_for("a free answer from the restarted worker", &worker, || {
+        let out = free_infer().ok();
+        async move { out }
+    })
+    .await;
+    for out in [first_free, free_infer().unwrap()] {
+        let out: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(out["receipt"]["channel_id"], "0", "{out}");
+        assert_eq!(out["receipt"]["payment_amount"], "", "{out}");
+        assert_eq!(out["receipt"]["price"], "", "{out}");
+    }
+    let refused = free_infer().unwrap_err().to_string();
+    assert!(refused.contains("older than"), "{refused}");
+
     // The requester asks to close: the worker claims everything in one transaction.
     let provider_before = balance(&rpc, &pol_component::Address::parse(&provider).unwrap(), 0)
         .await
@@ -532,8 +591,8 @@ async fn a_thousand_paid_inferences_settle_in_one_claim_across_a_worker_crash() 
 
 /// The Python requester client (`client/python`, installed into `.venv` by `scripts/setup
 /// --python`) opens a channel with cosmpy and pays for 1,000 requests, hedging among the
-/// chain's providers; when the requester asks to close, the provider settles all of them in
-/// one transaction and the requester gets the rest back.
+/// chain's providers; the worker then dies before claiming, and its operator settles all
+/// of them in one transaction from the journal it left (`pold tx payments claim`).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_python_client_pays_a_thousand_requests_settled_in_one_claim() {
     let python = repo_root().join(".venv/bin/python");
@@ -545,6 +604,7 @@ async fn the_python_client_pays_a_thousand_requests_settled_in_one_claim() {
     let Market {
         node,
         rpc,
+        rpc_url,
         provider,
         requester,
         worker,
@@ -651,9 +711,47 @@ async fn the_python_client_pays_a_thousand_requests_settled_in_one_claim() {
         "{report:?}"
     );
 
-    let claimed = close_and_await_one_claim(&node, &worker, &provider, "requester", id).await;
-    assert_eq!(claimed.claimed, (REQUESTS * (PRICE + ROYALTY)).to_string());
-    drop(worker);
+    // The worker goes down for good (kill -9) before claiming; its operator settles what
+    // it is owed from the journal it left, every payment it served in one transaction.
+    let mut worker = worker;
+    worker.stop();
+    let journal = _dir.path().join("payments.journal");
+    let claim = || {
+        pold(
+            &node.home,
+            &[
+                "tx",
+                "payments",
+                "claim",
+                "provider",
+                "--journal",
+                journal.to_str().unwrap(),
+                "--node",
+                &rpc_url,
+            ],
+        )
+        .unwrap()
+    };
+    // Every channel the journal holds: the requester's, and the validator prober's when
+    // its probes were paid before the worker went down.
+    let out: Value = serde_json::from_str(&claim()).unwrap();
+    let claims = out["claims"].as_u64().unwrap();
+    assert!((1..=2).contains(&claims), "{out}");
+    assert_eq!(out["skipped"], serde_json::json!([]), "{out}");
+    assert_eq!(
+        channel(&rpc, id).await.unwrap().claimed,
+        (REQUESTS * (PRICE + ROYALTY)).to_string()
+    );
+    // Nothing is left: a second run sends no transaction and says why.
+    let seq = sequence(&rpc, &provider).await;
+    let again: Value = serde_json::from_str(&claim()).unwrap();
+    assert_eq!(again["claims"], 0, "{again}");
+    let skipped = again["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len() as u64, claims, "{again}");
+    assert!(skipped
+        .iter()
+        .all(|s| s["why"].as_str().unwrap().starts_with("already claimed")));
+    assert_eq!(sequence(&rpc, &provider).await, seq);
 }
 
 /// `key` asks to close channel `id`; the worker claims it in exactly one transaction of
