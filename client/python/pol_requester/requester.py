@@ -72,11 +72,13 @@ class ProviderStats:
             return c.failure_rate_ppm
         return sum(self.outcomes) * 1_000_000 // len(self.outcomes)
 
-    def score(self, c: Consensus) -> int:
-        """Lower is better: p99 × (1 + 100 × failure rate); unmeasured scores as a second."""
-        p99 = self.p99_us(c) or 1_000_000
+    def score(self, c: Consensus, hedged: bool = False) -> int:
+        """Lower is better: tail × (1 + 100 × failure rate); unmeasured scores as a second.
+        The tail is the p99, or the p95 when requests are hedged (a second provider takes
+        over the first one's slowest 5 %)."""
+        tail = (self.p95_us(c) if hedged else self.p99_us(c)) or 1_000_000
         fail = min(self.failure_rate_ppm(c), 1_000_000)
-        return p99 * (1_000_000 + 100 * fail) // 1_000_000
+        return tail * (1_000_000 + 100 * fail) // 1_000_000
 
 
 class HedgeBudget:
@@ -177,7 +179,8 @@ class Requester:
         if self.config.chain_rank_order:
             ranked = sorted(candidates, key=lambda c: c.rank)
         else:
-            ranked = sorted(candidates, key=lambda c: (self._stats(c.provider).score(c.consensus), c.rank))
+            hedged = self.config.max_extra_ppm > 0
+            ranked = sorted(candidates, key=lambda c: (self._stats(c.provider).score(c.consensus, hedged), c.rank))
         return ranked[: max(1, self.config.candidates)]
 
     def _hedge_delay(self, c: Candidate) -> float:

@@ -242,7 +242,11 @@ impl Requester {
             .iter()
             .map(|c| {
                 let s = stats.get(&c.provider).cloned().unwrap_or_default();
-                (s.score(&c.consensus), c.rank, c.clone())
+                (
+                    s.score(&c.consensus, self.config.max_extra_ppm > 0),
+                    c.rank,
+                    c.clone(),
+                )
             })
             .collect();
         if self.config.chain_rank_order {

@@ -83,13 +83,22 @@ impl ProviderStats {
     /// timeout) into the requester's p99, so it counts double; one failing 40 % is worse
     /// than one 40× slower that never fails. An unmeasured provider (no consensus, no
     /// samples) scores as a second.
-    pub fn score(&self, c: &Consensus) -> u64 {
-        let p99 = match self.p99_us(c) {
+    ///
+    /// The tail is the p99 without hedging. With hedging (`hedged`) it is the p95: a
+    /// request still waiting then goes to a second provider too, so what the first
+    /// provider's slowest 5 % take no longer reaches the requester, and a provider fast but
+    /// for a long tail ranks above a steadily slower one.
+    pub fn score(&self, c: &Consensus, hedged: bool) -> u64 {
+        let tail = match if hedged {
+            self.p95_us(c)
+        } else {
+            self.p99_us(c)
+        } {
             0 => 1_000_000,
             v => v,
         };
         let fail = self.failure_rate_ppm(c).min(1_000_000);
-        p99.saturating_mul(1_000_000 + 100 * fail) / 1_000_000
+        tail.saturating_mul(1_000_000 + 100 * fail) / 1_000_000
     }
 }
 
@@ -125,10 +134,11 @@ mod tests {
         }
         assert_eq!(s.failure_rate_ppm(&c), 500_000);
         assert_eq!(
-            s.score(&c),
+            s.score(&c, false),
             s.p99_us(&c) * 51,
             "50 % failures: × (1 + 100 × 0.5)"
         );
+        assert_eq!(s.score(&c, true), s.p95_us(&c) * 51, "hedged: the p95");
         // A fast provider failing 40 % ranks behind one 20× slower that never fails.
         let flaky = Consensus {
             p50_us: 500,
@@ -141,10 +151,21 @@ mod tests {
             failure_rate_ppm: 0,
         };
         let fresh = ProviderStats::default();
-        assert!(fresh.score(&flaky) > fresh.score(&steady));
+        assert!(fresh.score(&flaky, false) > fresh.score(&steady, false));
+        // Fast but for a 2 % tail of 100 ms, against a steady 60 ms: behind it unhedged (its
+        // p99 is the tail), ahead of it when a hedge takes over its slowest 5 %.
+        let mut tailed = ProviderStats::default();
+        for i in 0..100 {
+            tailed.record_ok(if i < 2 { 100_000 } else { 4_000 });
+        }
+        let mut slow = ProviderStats::default();
+        (0..100).for_each(|_| slow.record_ok(60_000));
+        let none = Consensus::default();
+        assert!(tailed.score(&none, false) > slow.score(&none, false));
+        assert!(tailed.score(&none, true) < slow.score(&none, true));
         // An unmeasured provider scores as slow.
         assert_eq!(
-            ProviderStats::default().score(&Consensus::default()),
+            ProviderStats::default().score(&Consensus::default(), true),
             1_000_000
         );
     }

@@ -45,6 +45,9 @@ struct Args {
     /// The dropping worker's failure rate, per million.
     #[arg(long, default_value_t = 300_000)]
     drop_ppm: u32,
+    /// The client hedges after the first provider's p95 × this / 100.
+    #[arg(long, default_value_t = RequesterConfig::default().hedge_delay_pct)]
+    hedge_delay_pct: u32,
 }
 
 const PRICE: u64 = 10;
@@ -200,6 +203,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     });
     let client = Arc::new(Requester::new(RequesterConfig {
         timeout: Duration::from_secs(2),
+        hedge_delay_pct: args.hedge_delay_pct,
         ..Default::default()
     }));
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
@@ -231,7 +235,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         row.extra = after.1 - before.1;
         rows.push((strategy, row));
     }
-    println!("\n{} requests per strategy, one at a time; fast worker jitter {} ms and +{} ms on {} ppm of calls, slow +{} ms, dropping {} ppm\n", args.requests, args.fast_jitter_ms, args.fast_tail_ms, args.fast_tail_ppm, args.slow_ms, args.drop_ppm);
+    println!("\n{} requests per strategy, one at a time; fast worker jitter {} ms and +{} ms on {} ppm of calls, slow +{} ms, dropping {} ppm; hedge after p95 × {} %\n", args.requests, args.fast_jitter_ms, args.fast_tail_ms, args.fast_tail_ppm, args.slow_ms, args.drop_ppm, args.hedge_delay_pct);
     println!("| strategy | p50 | p99 | failed | extra requests |\n|---|---|---|---|---|");
     for (name, r) in &rows {
         println!(
