@@ -75,8 +75,14 @@ class ProviderStats:
     def score(self, c: Consensus, hedged: bool = False) -> int:
         """Lower is better: tail × (1 + 100 × failure rate); unmeasured scores as a second.
         The tail is the p99, or the p95 when requests are hedged (a second provider takes
-        over the first one's slowest 5 %)."""
-        tail = (self.p95_us(c) if hedged else self.p99_us(c)) or 1_000_000
+        over the first one's slowest 5 %); hedged, a provider not measured enough yet is
+        ranked by the consensus p50 (optimistic: tried, and learnt)."""
+        if hedged:
+            own = self._quantile(950)
+            latency = c.p50_us if own is None else own
+        else:
+            latency = self.p99_us(c)
+        tail = latency or 1_000_000
         fail = min(self.failure_rate_ppm(c), 1_000_000)
         return tail * (1_000_000 + 100 * fail) // 1_000_000
 

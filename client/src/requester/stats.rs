@@ -87,13 +87,17 @@ impl ProviderStats {
     /// The tail is the p99 without hedging. With hedging (`hedged`) it is the p95: a
     /// request still waiting then goes to a second provider too, so what the first
     /// provider's slowest 5 % take no longer reaches the requester, and a provider fast but
-    /// for a long tail ranks above a steadily slower one.
+    /// for a long tail ranks above a steadily slower one. A provider this client has not
+    /// measured enough is then ranked by the consensus p50: optimistic, so the client tries
+    /// it and learns (a wrong try costs little, the hedge covers it), where the consensus
+    /// p95, interpolated between p50 and p99, would overstate a long tail for good.
     pub fn score(&self, c: &Consensus, hedged: bool) -> u64 {
-        let tail = match if hedged {
-            self.p95_us(c)
+        let latency = if hedged {
+            self.quantile_us(950).unwrap_or(u64::from(c.p50_us))
         } else {
             self.p99_us(c)
-        } {
+        };
+        let tail = match latency {
             0 => 1_000_000,
             v => v,
         };
@@ -139,6 +143,21 @@ mod tests {
             "50 % failures: × (1 + 100 × 0.5)"
         );
         assert_eq!(s.score(&c, true), s.p95_us(&c) * 51, "hedged: the p95");
+        // Hedged and not measured yet: the consensus p50, so a provider whose consensus p99
+        // is a long tail (2 ms typical, 100 ms p99) is tried before a steady 60 ms one.
+        let long_tail = Consensus {
+            p50_us: 2_000,
+            p99_us: 100_000,
+            failure_rate_ppm: 0,
+        };
+        let steady_60 = Consensus {
+            p50_us: 60_000,
+            p99_us: 62_000,
+            failure_rate_ppm: 0,
+        };
+        let fresh = ProviderStats::default();
+        assert!(fresh.score(&long_tail, true) < fresh.score(&steady_60, true));
+        assert!(fresh.score(&long_tail, false) > fresh.score(&steady_60, false));
         // A fast provider failing 40 % ranks behind one 20× slower that never fails.
         let flaky = Consensus {
             p50_us: 500,
