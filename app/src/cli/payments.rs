@@ -211,7 +211,7 @@ pub async fn tx(home: &std::path::Path, cmd: PaymentsTx) -> anyhow::Result<()> {
             journal,
             channel,
             close,
-            mut opts,
+            opts,
         } => {
             let signer = keyring.find(&from)?.signer()?;
             let me = signer.address().to_string();
@@ -264,11 +264,17 @@ pub async fn tx(home: &std::path::Path, cmd: PaymentsTx) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&out)?);
                 return Ok(());
             }
-            opts.gas_at_least(pol_payments::msg::claim_gas(msgs.len()));
-            let mut extra = serde_json::Map::new();
-            extra.insert("claims".into(), json!(msgs.len()));
-            extra.insert("skipped".into(), json!(skipped));
-            super::tx::broadcast_with(&signer, msgs, opts, extra).await
+            // As the worker does: at most CLAIMS_PER_TX claims a transaction, one
+            // printed result each.
+            for chunk in msgs.chunks(pol_payments::msg::CLAIMS_PER_TX) {
+                let mut opts = opts.clone();
+                opts.gas_at_least(pol_payments::msg::claim_gas(chunk.len()));
+                let mut extra = serde_json::Map::new();
+                extra.insert("claims".into(), json!(chunk.len()));
+                extra.insert("skipped".into(), json!(skipped));
+                super::tx::broadcast_with(&signer, chunk.to_vec(), opts, extra).await?;
+            }
+            Ok(())
         }
         PaymentsTx::Close {
             from,

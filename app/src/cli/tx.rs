@@ -64,7 +64,7 @@ pub enum BankTx {
     },
 }
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct TxOpts {
     #[arg(long, default_value = "tcp://127.0.0.1:26657")]
     node: String,

@@ -14,8 +14,7 @@ use pol_payments::SignedPayment;
 
 use super::PaymentGate;
 
-/// Claims per transaction.
-pub const CLAIMS_PER_TX: usize = 100;
+pub use pol_payments::msg::CLAIMS_PER_TX;
 
 /// Sends one transaction of claims; `Ok(Err(log))` when the chain refused it.
 #[tonic::async_trait]

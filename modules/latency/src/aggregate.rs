@@ -206,11 +206,16 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
     // learned offset. Taken raw, a newcomer holding most of the power would set every
     // median from where it is and store an offset of zero in the old frame, and every
     // validator already measuring would be flagged until its offset caught up.
+    // Only active providers get consensus values (read once, for both passes below).
+    let mut active = BTreeMap::new();
+    for (provider, reports) in by_provider {
+        if is_active_provider(state, &provider)? {
+            active.insert(provider, reports);
+        }
+    }
+    let by_provider = active;
     let mut provisional: BTreeMap<[u8; 20], u32> = BTreeMap::new();
     for (provider, reports) in &by_provider {
-        if !is_active_provider(state, provider)? {
-            continue;
-        }
         let known: Vec<_> = reports
             .iter()
             .filter(|r| r.samples > r.failures)
@@ -256,9 +261,6 @@ pub fn apply<S: StateWrite>(state: &mut S, commit: &VerifiedCommit) -> Result<Ap
     // since a validator's offset is read across the providers it reported.
     let mut judged: Vec<Judged> = Vec::new();
     for (provider, reports) in by_provider {
-        if !is_active_provider(state, &provider)? {
-            continue;
-        }
         // Too little of the power reported on this provider: no consensus latency this
         // block. More than 2/3 of all the commit's power, so that with Byzantine power
         // below 1/3 the honest reporters outweigh the Byzantine ones and the median stays

@@ -30,6 +30,10 @@ pub const PAYMENT_SIGNATURE_GAS: u64 = 1_000;
 pub const CLAIM_GAS_BASE: u64 = 100_000;
 pub const CLAIM_GAS_EACH: u64 = 80_000;
 
+/// Claims a claimer puts in one transaction (the worker, and `pold tx payments claim`):
+/// [`claim_gas`] of it stays well inside a block.
+pub const CLAIMS_PER_TX: usize = 100;
+
 /// The gas limit for a transaction of `claims` claims.
 pub fn claim_gas(claims: usize) -> u64 {
     CLAIM_GAS_BASE.saturating_add(CLAIM_GAS_EACH.saturating_mul(claims as u64))
