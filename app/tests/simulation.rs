@@ -3313,21 +3313,26 @@ impl Sim {
 
 /// For refactors that must not change state: `POL_SIM_HASHES_OUT=file` writes the app hash
 /// at every height (`height hex` lines), and `POL_SIM_HASHES_EXPECT=file` fails at the first
-/// height whose hash differs from such a file (written by the code before the change).
-fn record_or_compare_hashes(seed: u64, hashes: &[Vec<u8>]) {
+/// height whose hash differs from such a file (written by the code before the change). A run
+/// other than the default one (`label`, such as the latency mode's) uses `file.label`.
+fn record_or_compare_hashes(seed: u64, label: &str, hashes: &[Vec<u8>]) {
+    let file = |path: String| match label {
+        "" => path,
+        label => format!("{path}.{label}"),
+    };
     let lines: Vec<String> = hashes
         .iter()
         .enumerate()
         .map(|(h, x)| format!("{h} {}", hex::encode(x)))
         .collect();
-    if let Ok(path) = std::env::var("POL_SIM_HASHES_OUT") {
+    if let Ok(path) = std::env::var("POL_SIM_HASHES_OUT").map(file) {
         std::fs::write(&path, lines.join("\n") + "\n").expect("POL_SIM_HASHES_OUT");
         eprintln!(
             "seed {seed:#x}: {} app hashes written to {path}",
             lines.len()
         );
     }
-    if let Ok(path) = std::env::var("POL_SIM_HASHES_EXPECT") {
+    if let Ok(path) = std::env::var("POL_SIM_HASHES_EXPECT").map(file) {
         let want = std::fs::read_to_string(&path).expect("POL_SIM_HASHES_EXPECT");
         let want: Vec<&str> = want.lines().collect();
         assert_eq!(want.len(), lines.len(), "{path}: another number of heights");
@@ -3447,7 +3452,7 @@ fn seeded_simulation_keeps_invariants_and_is_deterministic() {
     );
 
     assert_eq!(a.hashes.len() as u64, blocks + 1);
-    record_or_compare_hashes(seed, &a.hashes);
+    record_or_compare_hashes(seed, "", &a.hashes);
     if let Some(h) = (0..a.hashes.len()).find(|&h| a.hashes[h] != b.hashes[h]) {
         panic!(
             "seed {seed:#x}: two runs of the same blocks diverge at height {h}: {} vs {}",
@@ -3576,6 +3581,7 @@ fn a_byzantine_proposer_stripping_votes_changes_no_verdict_flag_or_voting_power(
     };
     let fair = run(false, false);
     let stripped = run(true, false);
+    record_or_compare_hashes(seed, "latency-stripped", &stripped.hashes);
     let (f, s) = (&fair.latency, &stripped.latency);
     eprintln!(
         "reports {} / {}, blanked votes {}, ignored votes {} / {}, verdicts {}, flags {}, \
