@@ -222,7 +222,7 @@ impl ConsensusState {
         for tx in req.txs {
             // Drop what cannot decode (an injected report among them: only the proposer's
             // own, first, is valid); stop at the first tx that would overflow a bound.
-            if pol_latency::is_injected(&tx) {
+            if super::latency::is_report(&tx) {
                 continue;
             }
             let Ok(decoded) = decode_tx(&tx, &limits, self.modules) else {
@@ -254,25 +254,14 @@ impl ConsensusState {
                 BlockBudgets::load(self.modules, &state).map_err(|e| e.to_string())?;
             let mut gas = 0u64;
             let height = u64::try_from(req.height).unwrap_or(0);
-            for (i, tx) in req.txs.iter().enumerate() {
-                if pol_latency::is_injected(tx) {
-                    if i != 0 {
-                        return Err(format!("tx {i}: a latency report must be the first tx"));
-                    }
-                    let verified = super::latency::check_injected(
-                        &state,
-                        &self.chain_id,
-                        height,
-                        tx,
-                        req.proposed_last_commit.as_ref(),
-                    )
-                    .map_err(|e| format!("latency report: {e}"))?;
-                    // Recompute the aggregate as FinalizeBlock will, on a scratch overlay.
-                    let mut scratch = StateDelta::new(&state);
-                    pol_latency::apply(&mut scratch, &verified)
-                        .map_err(|e| format!("latency report: {}", e.log))?;
-                    continue;
-                }
+            let skip = super::latency::check_proposed(
+                &state,
+                &self.chain_id,
+                height,
+                &req.txs,
+                req.proposed_last_commit.as_ref(),
+            )?;
+            for (i, tx) in req.txs.iter().enumerate().skip(skip) {
                 let decoded = decode_tx(tx, &limits, self.modules)
                     .map_err(|e| format!("tx {i}: {}", e.log))?;
                 gas = gas.saturating_add(decoded.gas_limit);
@@ -332,19 +321,13 @@ impl ConsensusState {
             };
 
         // The latency report, if the proposer injected one, is the first tx.
-        let report = req
-            .txs
-            .first()
-            .filter(|tx| pol_latency::is_injected(tx))
-            .map(|tx| {
-                super::latency::check_injected(
-                    &state,
-                    &self.chain_id,
-                    height,
-                    tx,
-                    req.decided_last_commit.as_ref(),
-                )
-            });
+        let report = super::latency::check_decided(
+            &state,
+            &self.chain_id,
+            height,
+            &req.txs,
+            req.decided_last_commit.as_ref(),
+        );
         let skip = usize::from(report.is_some());
 
         // The block's txs, decoded once; every module's begin-block hook sees all their
@@ -359,22 +342,13 @@ impl ConsensusState {
 
         let mut tx_results = Vec::with_capacity(req.txs.len());
         if let Some(report) = report {
-            let out = match report {
-                Ok(verified) => match super::latency::apply_report(&mut state, &ctx, &verified) {
-                    Ok(events) => TxOutcome {
-                        events,
-                        ..Default::default()
-                    },
-                    Err(e) => {
-                        return fatal(&format!("latency report at height {height}: {}", e.log))
-                    }
+            let out = match super::latency::apply_decided(&mut state, &ctx, report) {
+                Ok(Ok(events)) => TxOutcome {
+                    events,
+                    ..Default::default()
                 },
-                // A decided block whose report does not check (only a faulty majority could
-                // decide one): the report is ignored, the block still applies.
-                Err(why) => {
-                    tracing::error!(height, "ignoring the latency report: {why}");
-                    TxOutcome::failed(pol_component::TxError::INVALID_REQUEST(why), 0, 0)
-                }
+                Ok(Err(refused)) => TxOutcome::failed(refused, 0, 0),
+                Err(fatal_error) => return fatal(&fatal_error),
             };
             tx_results.push(exec_result(out));
         }

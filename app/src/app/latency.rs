@@ -9,13 +9,21 @@
 //!   catching up) proposes without it, and the block is still valid.
 //! * ProcessProposal and FinalizeBlock check the injected tx against the commit CometBFT
 //!   decided on; FinalizeBlock then aggregates it.
+//!
+//! The injected report is the one tx that is not a user's: this file is the only place the
+//! app's generic paths learn of it. CheckTx refuses it ([`refuse_in_mempool`]),
+//! PrepareProposal places it first and drops any other ([`inject`], [`is_report`]),
+//! ProcessProposal checks it ([`check_proposed`]) and FinalizeBlock checks and applies it
+//! ([`check_decided`], [`apply_decided`]); each path then treats the block's other txs as
+//! any txs.
 
-use pol_component::{BlockContext, Event};
+use pol_component::{BlockContext, Event, TxError};
 use pol_latency::commit::{self, VerifiedCommit};
 use pol_latency::LatencyRead;
 use pol_latency::{extension, probe_receipts};
+use pol_store::StateDelta;
 use pol_store::{StateRead, StateWrite};
-use tendermint_proto::v0_38::abci::{CommitInfo, ExtendedCommitInfo};
+use tendermint_proto::v0_38::abci::{CommitInfo, ExtendedCommitInfo, ResponseCheckTx};
 
 use super::ProbeSource;
 
@@ -178,6 +186,87 @@ pub fn inject<S: StateRead>(
     Some(tx)
 }
 
+/// Whether `tx` is an injected report (which only a proposer places, first in its block).
+pub fn is_report(tx: &[u8]) -> bool {
+    pol_latency::is_injected(tx)
+}
+
+/// CheckTx's answer to an injected report sent as a tx: refused, since only a block's
+/// proposer may place one, as its first tx. `None` for any other tx.
+pub fn refuse_in_mempool(tx: &[u8]) -> Option<ResponseCheckTx> {
+    is_report(tx).then(|| ResponseCheckTx {
+        code: pol_component::error::code::TX_DECODE,
+        codespace: "sdk".into(),
+        log: "a latency report is placed by the proposer, never sent".into(),
+        ..Default::default()
+    })
+}
+
+/// ProcessProposal's check of a proposal's report: at most one, as its first tx, passing
+/// every check FinalizeBlock will make against `proposed` (the commit it carries), with its
+/// aggregate computed on a scratch overlay as FinalizeBlock will. Returns how many leading
+/// txs are the report (0 or 1): the rest are ordinary txs.
+pub fn check_proposed<S: StateRead, T: AsRef<[u8]>>(
+    state: &S,
+    chain_id: &str,
+    height: u64,
+    txs: &[T],
+    proposed: Option<&CommitInfo>,
+) -> Result<usize, String> {
+    let first = txs.first().map(AsRef::as_ref).filter(|tx| is_report(tx));
+    if let Some(i) = txs.iter().skip(1).position(|tx| is_report(tx.as_ref())) {
+        return Err(format!(
+            "tx {}: a latency report must be the first tx",
+            i + 1
+        ));
+    }
+    let Some(tx) = first else {
+        return Ok(0);
+    };
+    let verified = check_injected(state, chain_id, height, tx, proposed)
+        .map_err(|e| format!("latency report: {e}"))?;
+    let mut scratch = StateDelta::new(state);
+    pol_latency::apply(&mut scratch, &verified)
+        .map_err(|e| format!("latency report: {}", e.log))?;
+    Ok(1)
+}
+
+/// FinalizeBlock's check of a decided block's report (its first tx, if that is one) against
+/// `decided`, on the state the block's txs start from. `None` when the block has none.
+pub fn check_decided<S: StateRead, T: AsRef<[u8]>>(
+    state: &S,
+    chain_id: &str,
+    height: u64,
+    txs: &[T],
+    decided: Option<&CommitInfo>,
+) -> Option<Result<VerifiedCommit, String>> {
+    let tx = txs.first().map(AsRef::as_ref).filter(|tx| is_report(tx))?;
+    Some(check_injected(state, chain_id, height, tx, decided))
+}
+
+/// FinalizeBlock applies a decided block's report: its events, or, for a report that does
+/// not check (only a faulty majority could decide one), a failed result while the block
+/// still applies. An `Err` is a state failure: the node must stop.
+pub fn apply_decided<S: StateWrite>(
+    state: &mut S,
+    ctx: &BlockContext,
+    report: Result<VerifiedCommit, String>,
+) -> Result<Result<Vec<Event>, TxError>, String> {
+    match report {
+        Ok(verified) => match apply_report(state, ctx, &verified) {
+            Ok(events) => Ok(Ok(events)),
+            Err(e) => Err(format!(
+                "latency report at height {}: {}",
+                ctx.height, e.log
+            )),
+        },
+        Err(why) => {
+            tracing::error!(height = ctx.height, "ignoring the latency report: {why}");
+            Ok(Err(TxError::INVALID_REQUEST(why)))
+        }
+    }
+}
+
 /// Says which votes of a committed report did not count (a Byzantine or broken validator,
 /// or a proposer that tampered with them).
 fn log_ignored(verified: &VerifiedCommit) {
@@ -205,7 +294,7 @@ fn log_ignored(verified: &VerifiedCommit) {
 }
 
 /// Checks an injected tx of a block at `height` against the commit CometBFT decided on.
-pub fn check_injected<S: StateRead>(
+fn check_injected<S: StateRead>(
     state: &S,
     chain_id: &str,
     height: u64,
@@ -226,7 +315,7 @@ pub fn check_injected<S: StateRead>(
 
 /// FinalizeBlock's handling of a checked report: aggregates, and the probe receipts offered
 /// to the inference draw. Returns the events of the injected tx.
-pub fn apply_report<S: StateWrite>(
+fn apply_report<S: StateWrite>(
     state: &mut S,
     ctx: &BlockContext,
     verified: &VerifiedCommit,

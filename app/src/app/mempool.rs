@@ -40,14 +40,8 @@ impl MempoolState {
         schedule: GasSchedule,
         env: &pol_component::ExecEnv,
     ) -> ResponseCheckTx {
-        if pol_latency::is_injected(tx) {
-            // Only a block's proposer may place a latency report, as its first tx.
-            return ResponseCheckTx {
-                code: pol_component::error::code::TX_DECODE,
-                codespace: "sdk".into(),
-                log: "a latency report is placed by the proposer, never sent".into(),
-                ..Default::default()
-            };
+        if let Some(refused) = super::latency::refuse_in_mempool(tx) {
+            return refused;
         }
         let limits = match tx_limits(&self.state) {
             Ok(l) => l,
