@@ -18,6 +18,30 @@ use serde_json::{json, Value};
 use super::query::QueryOpts;
 use super::tx::{any, broadcast, coins, TxOpts};
 
+use super::module_cli::{verbs, ModuleCli};
+
+/// `pold tx distribution …` and `pold query distribution …`.
+pub static CLI: ModuleCli = ModuleCli {
+    module: "distribution",
+    tx: Some(verbs!(
+        "Rewards, commission, withdraw address, community pool",
+        DistributionTx,
+        tx
+    )),
+    query: Some(verbs!(
+        "Rewards, commission, slashes, withdraw addresses, the community pool",
+        DistributionQuery,
+        query query
+    )),
+};
+
+/// `pold query mint …`.
+pub static MINT_CLI: ModuleCli = ModuleCli {
+    module: "mint",
+    tx: None,
+    query: Some(verbs!("Inflation and provisions", MintQuery, query mint)),
+};
+
 #[derive(clap::Subcommand)]
 pub enum DistributionTx {
     /// Take a delegation's rewards: `pold tx distribution withdraw-rewards <from>

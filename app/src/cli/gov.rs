@@ -27,6 +27,19 @@ use tendermint_proto::google::protobuf::Any;
 use super::query::QueryOpts;
 use super::tx::{any, broadcast, broadcast_then, coins, TxOpts};
 
+use super::module_cli::{verbs, ModuleCli};
+
+/// `pold tx gov …` and `pold query gov …`.
+pub static CLI: ModuleCli = ModuleCli {
+    module: "gov",
+    tx: Some(verbs!("Proposals, deposits and votes", GovTx, tx)),
+    query: Some(verbs!(
+        "Proposals, votes, deposits, tallies and the governance parameters",
+        GovQuery,
+        query query
+    )),
+};
+
 #[derive(clap::Subcommand)]
 pub enum GovTx {
     /// Submit a proposal from a JSON file (simd's format; see `pold tx gov --help`).

@@ -7,6 +7,7 @@ mod infer;
 mod inference;
 mod init;
 mod keys;
+mod module_cli;
 mod payments;
 mod pol;
 mod query;
@@ -32,7 +33,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "POLD_LOG", default_value = "info")]
     log: String,
     #[command(subcommand)]
-    command: Command,
+    pub(crate) command: Command,
 }
 
 fn default_home() -> PathBuf {
@@ -43,7 +44,7 @@ fn default_home() -> PathBuf {
 }
 
 #[derive(Subcommand)]
-enum Command {
+pub(crate) enum Command {
     /// Create a node home: CometBFT config and keys, genesis.json, app.toml.
     Init(init::InitArgs),
     /// Edit genesis.json before the chain starts.
@@ -71,7 +72,7 @@ enum Command {
 }
 
 #[derive(clap::Args)]
-struct StartArgs {
+pub(crate) struct StartArgs {
     /// Run only the ABCI/gRPC side; CometBFT is started by someone else.
     #[arg(long)]
     no_cometbft: bool,
@@ -113,7 +114,7 @@ pub fn run() -> anyhow::Result<()> {
             metrics_address: a.metrics_address,
         })),
         Command::Tx(cmd) => rt.block_on(tx::run(&cli.home, cmd)),
-        Command::Query(cmd) => rt.block_on(query::run(cmd)),
+        Command::Query(cmd) => rt.block_on(query::run(&cli.home, cmd)),
         Command::Infer(args) => rt.block_on(infer::run(&cli.home, args)),
         Command::Status { node } => rt.block_on(query::status(&node)),
     }

@@ -18,6 +18,23 @@ use serde_json::{json, Value};
 use super::query::{fetch_all, QueryOpts};
 use super::tx::{any, broadcast, broadcast_then, TxOpts};
 
+use super::module_cli::{verbs, ModuleCli};
+
+/// `pold tx payments …` and `pold query payments …`.
+pub static CLI: ModuleCli = ModuleCli {
+    module: "payments",
+    tx: Some(verbs!(
+        "Payment channels: open, top up, close, claim a worker's journal",
+        PaymentsTx,
+        tx
+    )),
+    query: Some(verbs!(
+        "Payment channels and their parameters",
+        PaymentsQuery,
+        query query
+    )),
+};
+
 /// When the channel ends: `--blocks` from now, or at `--expiry-height`.
 #[derive(clap::Args)]
 pub struct Expiry {

@@ -14,6 +14,41 @@ use serde_json::{json, Map, Value};
 
 use super::query::QueryOpts;
 
+use super::module_cli::{verbs, ModuleCli};
+
+/// `pold query latency …`.
+pub static LATENCY_CLI: ModuleCli = ModuleCli {
+    module: "latency",
+    tx: None,
+    query: Some(verbs!(
+        "Proof-of-Latency: consensus latency aggregates, history, measurers, routing",
+        LatencyQuery,
+        query latency
+    )),
+};
+
+/// `pold query sla …`.
+pub static SLA_CLI: ModuleCli = ModuleCli {
+    module: "sla",
+    tx: None,
+    query: Some(verbs!(
+        "SLA enforcement: violations and provider status",
+        SlaQuery,
+        query sla
+    )),
+};
+
+/// `pold query reputation …`.
+pub static REPUTATION_CLI: ModuleCli = ModuleCli {
+    module: "reputation",
+    tx: None,
+    query: Some(verbs!(
+        "Provider and validator (measurer) reputation",
+        ReputationQuery,
+        query reputation
+    )),
+};
+
 #[derive(clap::Subcommand)]
 pub enum LatencyQuery {
     /// Proof-of-Latency parameters.

@@ -1,7 +1,8 @@
-//! `pold query bank balances`, `pold query auth account`, `pold query staking …` (in
-//! `staking.rs`), `pold query inference …` (in `inference.rs`), `pold query
-//! latency|sla|reputation …` (in `pol.rs`), `pold query call|methods` (any module's
-//! query, in `call.rs`), `pold status`.
+//! `pold query`: each module's own queries (`pold query bank balances` and `pold query auth
+//! account` here, the others in their module's file, all listed in `module_cli.rs`),
+//! `pold query call|methods` (any module's query, in `call.rs`), `pold status`.
+
+use std::path::Path;
 
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryAllBalancesRequest, QueryAllBalancesResponse};
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
@@ -9,40 +10,13 @@ use pol_client::RpcClient;
 use pol_component::Address;
 use serde_json::json;
 
+use super::module_cli::{verbs, ModuleCli, ModuleVerbs, QUERY};
+
 #[derive(clap::Subcommand)]
 pub enum QueryCommand {
-    #[command(subcommand)]
-    Bank(BankQuery),
-    #[command(subcommand)]
-    Auth(AuthQuery),
-    #[command(subcommand)]
-    Staking(super::staking::StakingQuery),
-    /// Rewards, commission, slashes, withdraw addresses, the community pool.
-    #[command(subcommand)]
-    Distribution(super::distribution::DistributionQuery),
-    /// Inflation and provisions.
-    #[command(subcommand)]
-    Mint(super::distribution::MintQuery),
-    /// Liveness records and the slashing parameters.
-    #[command(subcommand)]
-    Slashing(super::slashing::SlashingQuery),
-    /// Proposals, votes, deposits, tallies and the governance parameters.
-    #[command(subcommand)]
-    Gov(super::gov::GovQuery),
-    #[command(subcommand)]
-    Inference(super::inference::InferenceQuery),
-    /// Payment channels and their parameters.
-    #[command(subcommand)]
-    Payments(super::payments::PaymentsQuery),
-    /// Proof-of-Latency: consensus latency aggregates, history, measurers, routing.
-    #[command(subcommand)]
-    Latency(super::pol::LatencyQuery),
-    /// SLA enforcement: violations and provider status.
-    #[command(subcommand)]
-    Sla(super::pol::SlaQuery),
-    /// Provider and validator (measurer) reputation.
-    #[command(subcommand)]
-    Reputation(super::pol::ReputationQuery),
+    /// A module's own queries (`pold query staking validators`), in the app's module order.
+    #[command(flatten)]
+    Module(ModuleVerbs<QUERY>),
     /// Any query method of any module, with the request and the answer as JSON (protobuf
     /// JSON mapping): `pold query call latency Route '{"modelId": "m1"}'`.
     Call {
@@ -88,18 +62,20 @@ pub enum AuthQuery {
     },
 }
 
-pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
+/// `pold query auth account`.
+pub static AUTH_CLI: ModuleCli = ModuleCli {
+    module: "auth",
+    tx: None,
+    query: Some(verbs!(
+        "Accounts: number, sequence and public key",
+        AuthQuery,
+        query auth
+    )),
+};
+
+pub async fn run(home: &Path, cmd: QueryCommand) -> anyhow::Result<()> {
     match cmd {
-        QueryCommand::Staking(cmd) => super::staking::query(cmd).await?,
-        QueryCommand::Distribution(cmd) => super::distribution::query(cmd).await?,
-        QueryCommand::Mint(cmd) => super::distribution::mint(cmd).await?,
-        QueryCommand::Slashing(cmd) => super::slashing::query(cmd).await?,
-        QueryCommand::Gov(cmd) => super::gov::query(cmd).await?,
-        QueryCommand::Inference(cmd) => super::inference::query(cmd).await?,
-        QueryCommand::Payments(cmd) => super::payments::query(cmd).await?,
-        QueryCommand::Latency(cmd) => super::pol::latency(cmd).await?,
-        QueryCommand::Sla(cmd) => super::pol::sla(cmd).await?,
-        QueryCommand::Reputation(cmd) => super::pol::reputation(cmd).await?,
+        QueryCommand::Module(verbs) => verbs.run(home).await?,
         QueryCommand::Call {
             service,
             method,
@@ -107,60 +83,72 @@ pub async fn run(cmd: QueryCommand) -> anyhow::Result<()> {
             opts,
         } => super::call::call(&service, &method, request.as_deref(), &opts).await?,
         QueryCommand::Methods => super::call::list()?,
-        QueryCommand::Bank(BankQuery::Balances { address, opts }) => {
-            Address::parse(&address).map_err(|e| anyhow::anyhow!(e.log))?;
-            let rpc = RpcClient::new(&opts.node);
-            let mut balances = Vec::new();
-            let mut key = Vec::new();
-            loop {
-                let resp: QueryAllBalancesResponse = rpc
-                    .query(
-                        "/cosmos.bank.v1beta1.Query/AllBalances",
-                        &QueryAllBalancesRequest {
-                            address: address.clone(),
-                            pagination: Some(
-                                cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest {
-                                    key: key.clone(),
-                                    limit: 1000,
-                                    ..Default::default()
-                                },
-                            ),
-                            resolve_denom: false,
+    }
+    Ok(())
+}
+
+/// `pold query bank balances`: every page.
+pub async fn bank(cmd: BankQuery) -> anyhow::Result<()> {
+    let BankQuery::Balances { address, opts } = cmd;
+    Address::parse(&address).map_err(|e| anyhow::anyhow!(e.log))?;
+    let rpc = RpcClient::new(&opts.node);
+    let mut balances = Vec::new();
+    let mut key = Vec::new();
+    loop {
+        let resp: QueryAllBalancesResponse = rpc
+            .query(
+                "/cosmos.bank.v1beta1.Query/AllBalances",
+                &QueryAllBalancesRequest {
+                    address: address.clone(),
+                    pagination: Some(
+                        cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest {
+                            key: key.clone(),
+                            limit: 1000,
+                            ..Default::default()
                         },
-                        opts.height,
-                    )
-                    .await?;
-                balances.extend(
-                    resp.balances
-                        .into_iter()
-                        .map(|c| json!({"denom": c.denom, "amount": c.amount})),
-                );
-                match resp.pagination {
-                    Some(p) if !p.next_key.is_empty() => key = p.next_key,
-                    _ => break,
-                }
-            }
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({"balances": balances}))?
-            );
-        }
-        QueryCommand::Auth(AuthQuery::Account { address, opts }) => {
-            let addr = Address::parse(&address).map_err(|e| anyhow::anyhow!(e.log))?;
-            let rpc = RpcClient::new(&opts.node);
-            let acc = super::tx::account(&rpc, &addr).await?;
-            let pubkey = acc.pub_key.as_ref().map(|a| {
-                let pk = <cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey as prost::Message>::decode(a.value.as_slice()).map(|k| hex::encode(k.key)).unwrap_or_default();
-                json!({"@type": a.type_url, "key": pk})
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(
-                    &json!({"@type": pol_auth::BASE_ACCOUNT_TYPE_URL, "address": acc.address, "account_number": acc.account_number.to_string(), "sequence": acc.sequence.to_string(), "pub_key": pubkey})
-                )?
-            );
+                    ),
+                    resolve_denom: false,
+                },
+                opts.height,
+            )
+            .await?;
+        balances.extend(
+            resp.balances
+                .into_iter()
+                .map(|c| json!({"denom": c.denom, "amount": c.amount})),
+        );
+        match resp.pagination {
+            Some(p) if !p.next_key.is_empty() => key = p.next_key,
+            _ => break,
         }
     }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({"balances": balances}))?
+    );
+    Ok(())
+}
+
+/// `pold query auth account`.
+async fn auth(cmd: AuthQuery) -> anyhow::Result<()> {
+    let AuthQuery::Account { address, opts } = cmd;
+    let addr = Address::parse(&address).map_err(|e| anyhow::anyhow!(e.log))?;
+    let rpc = RpcClient::new(&opts.node);
+    let acc = super::tx::account(&rpc, &addr).await?;
+    let pubkey = acc.pub_key.as_ref().map(|a| {
+        let pk = <cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey as prost::Message>::decode(
+            a.value.as_slice(),
+        )
+        .map(|k| hex::encode(k.key))
+        .unwrap_or_default();
+        json!({"@type": a.type_url, "key": pk})
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(
+            &json!({"@type": pol_auth::BASE_ACCOUNT_TYPE_URL, "address": acc.address, "account_number": acc.account_number.to_string(), "sequence": acc.sequence.to_string(), "pub_key": pubkey})
+        )?
+    );
     Ok(())
 }
 

@@ -15,6 +15,19 @@ use serde_json::{json, Value};
 use super::query::{fetch_all, QueryOpts};
 use super::tx::{any, broadcast, TxOpts};
 
+use super::module_cli::{verbs, ModuleCli};
+
+/// `pold tx slashing unjail` and `pold query slashing …`.
+pub static CLI: ModuleCli = ModuleCli {
+    module: "slashing",
+    tx: Some(verbs!("Unjail a validator", SlashingTx, tx)),
+    query: Some(verbs!(
+        "Liveness records and the slashing parameters",
+        SlashingQuery,
+        query query
+    )),
+};
+
 #[derive(clap::Subcommand)]
 pub enum SlashingTx {
     /// Bring the operator's jailed validator back once its jail time is over (never after

@@ -13,6 +13,19 @@ use serde_json::{json, Value};
 use super::query::{fetch_all, QueryOpts};
 use super::tx::{any, broadcast, coin, TxOpts};
 
+use super::module_cli::{verbs, ModuleCli};
+
+/// `pold tx staking …` and `pold query staking …`.
+pub static CLI: ModuleCli = ModuleCli {
+    module: "staking",
+    tx: Some(verbs!("Validators and delegations", StakingTx, tx)),
+    query: Some(verbs!(
+        "Validators, delegations, unbonding and Proof-of-Latency weights",
+        StakingQuery,
+        query query
+    )),
+};
+
 #[derive(clap::Subcommand)]
 pub enum StakingTx {
     /// Become a validator: bond `amount` from the operator key, with this node's consensus

@@ -1,6 +1,6 @@
-//! `pold tx bank send`, `pold tx staking …`, `pold tx distribution …` (in
-//! `distribution.rs`), `pold tx inference …`, `pold tx call|msgs`
-//! (any module's message, in `call.rs`), and the sign-and-broadcast path they share.
+//! `pold tx`: each module's own verbs (`pold tx bank send` here, the others in their
+//! module's file, all listed in `module_cli.rs`), `pold tx call|msgs` (any module's
+//! message, in `call.rs`), and the sign-and-broadcast path they share.
 
 use std::path::Path;
 
@@ -14,28 +14,15 @@ use pol_component::Address;
 use serde_json::json;
 use tendermint_proto::google::protobuf::Any;
 
+use super::module_cli::{verbs, ModuleCli, ModuleVerbs, TX};
+
 pub use pol_client::any;
 
 #[derive(clap::Subcommand)]
 pub enum TxCommand {
-    #[command(subcommand)]
-    Bank(BankTx),
-    #[command(subcommand)]
-    Staking(super::staking::StakingTx),
-    /// Rewards, commission, withdraw address, community pool.
-    #[command(subcommand)]
-    Distribution(super::distribution::DistributionTx),
-    /// Unjail a validator.
-    #[command(subcommand)]
-    Slashing(super::slashing::SlashingTx),
-    /// Proposals, deposits and votes.
-    #[command(subcommand)]
-    Gov(super::gov::GovTx),
-    #[command(subcommand)]
-    Inference(super::inference::InferenceTx),
-    /// Payment channels: open, top up, close.
-    #[command(subcommand)]
-    Payments(super::payments::PaymentsTx),
+    /// A module's own verbs (`pold tx staking delegate …`), in the app's module order.
+    #[command(flatten)]
+    Module(ModuleVerbs<TX>),
     /// Any module's message, as JSON (protobuf JSON mapping), signed by `from`:
     /// `pold tx call alice MsgDelegate '{"delegatorAddress": …}'`.
     Call {
@@ -110,30 +97,38 @@ pub async fn account(rpc: &RpcClient, addr: &Address) -> anyhow::Result<BaseAcco
     Ok(rpc.account(addr).await?)
 }
 
+/// `pold tx bank …` and `pold query bank …`.
+pub static BANK_CLI: ModuleCli = ModuleCli {
+    module: "bank",
+    tx: Some(verbs!("Send coins", BankTx, bank)),
+    query: Some(verbs!(
+        "Balances",
+        super::query::BankQuery,
+        query super::query::bank
+    )),
+};
+
+async fn bank(home: &Path, cmd: BankTx) -> anyhow::Result<()> {
+    let BankTx::Send {
+        from,
+        to,
+        amount,
+        opts,
+    } = cmd;
+    let key = Keyring::open(home).find(&from)?;
+    let signer = key.signer()?;
+    let to = Address::parse(&to).map_err(|e| anyhow::anyhow!(e.log))?;
+    let msg = MsgSend {
+        from_address: signer.address().to_string(),
+        to_address: to.to_string(),
+        amount: coins(&amount)?,
+    };
+    broadcast(&signer, vec![any(pol_bank::MSG_SEND_TYPE_URL, &msg)], opts).await
+}
+
 pub async fn run(home: &Path, cmd: TxCommand) -> anyhow::Result<()> {
     match cmd {
-        TxCommand::Bank(BankTx::Send {
-            from,
-            to,
-            amount,
-            opts,
-        }) => {
-            let key = Keyring::open(home).find(&from)?;
-            let signer = key.signer()?;
-            let to = Address::parse(&to).map_err(|e| anyhow::anyhow!(e.log))?;
-            let msg = MsgSend {
-                from_address: signer.address().to_string(),
-                to_address: to.to_string(),
-                amount: coins(&amount)?,
-            };
-            broadcast(&signer, vec![any(pol_bank::MSG_SEND_TYPE_URL, &msg)], opts).await
-        }
-        TxCommand::Staking(cmd) => super::staking::tx(home, cmd).await,
-        TxCommand::Distribution(cmd) => super::distribution::tx(home, cmd).await,
-        TxCommand::Slashing(cmd) => super::slashing::tx(home, cmd).await,
-        TxCommand::Gov(cmd) => super::gov::tx(home, cmd).await,
-        TxCommand::Inference(cmd) => super::inference::tx(home, cmd).await,
-        TxCommand::Payments(cmd) => super::payments::tx(home, cmd).await,
+        TxCommand::Module(verbs) => verbs.run(home).await,
         TxCommand::Call {
             from,
             msg,

@@ -37,6 +37,23 @@ use parse::*;
 pub use query::query;
 pub use tx::tx;
 
+use super::module_cli::{verbs, ModuleCli};
+
+/// `pold tx inference …` and `pold query inference …`.
+pub static CLI: ModuleCli = ModuleCli {
+    module: "inference",
+    tx: Some(verbs!(
+        "Models, architectures, providers, receipts and attestations",
+        InferenceTx,
+        tx
+    )),
+    query: Some(verbs!(
+        "Models, architectures, providers, obligations and attestations",
+        InferenceQuery,
+        query query
+    )),
+};
+
 #[derive(clap::Subcommand)]
 pub enum InferenceTx {
     /// Register an architecture: the Groth16 verifying key `pol-proofs setup` wrote
