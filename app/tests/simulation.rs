@@ -636,6 +636,8 @@ impl Sim {
                     "proof_deadline_blocks": PROOF_DEADLINE_BLOCKS,
                     "missed_proof_slash_ppm": MISSED_PROOF_SLASH_PPM,
                     "max_receipt_age_secs": MAX_RECEIPT_AGE_SECS,
+                    // The fixture's key is seeded: a test network.
+                    "allow_insecure_setup": true,
                 },
             },
         });
@@ -2479,6 +2481,7 @@ impl Sim {
         let msg = ipb::MsgRegisterArchitecture {
             sender: self.addrs[from].to_string(),
             verifying_key: fixture().vk.to_bytes(),
+            setup: None,
         };
         let (kind, expect) = if duplicate {
             (

@@ -129,6 +129,7 @@ pub async fn ensure_registered(
             let model = served.model.clone();
             let arch = model.architecture();
             let b = backend.clone();
+            let setup = backend.setup_record(&arch);
             let vk = tokio::task::spawn_blocking(move || b.verifying_key(&arch))
                 .await?
                 .map_err(anyhow::Error::msg)?;
@@ -146,6 +147,7 @@ pub async fn ensure_registered(
                 let msg = imsg::MsgRegisterArchitecture {
                     sender: me.clone(),
                     verifying_key: vk,
+                    setup,
                 };
                 client
                     .send_ok(

@@ -25,7 +25,10 @@
 //! cpus = "auto"                      # prover cores apart from serving: auto | off | "6,7"
 //! window_secs = 3600                 # how long receipts stay provable
 //! max_records = 1000000
-//! setup_seed = 1                     # INSECURE seeded Groth16 setup (localnet only)
+//! keys = ["keys/digits.pk"]          # ceremony proving keys (pol-proofs ceremony finalize),
+//!                                    # each with its record beside it (digits.setup.json);
+//!                                    # given, no architecture is ever set up from a seed
+//! setup_seed = 1                     # without keys: INSECURE seeded setup (localnet only)
 //! verify = true                      # check each proof before answering
 //! key_dir = "keys"                   # cache proving keys between runs (optional)
 //!
@@ -242,6 +245,10 @@ pub struct Prover {
     pub window_secs: u64,
     pub max_records: usize,
     pub setup_seed: u64,
+    /// Ceremony proving keys (`pol-proofs ceremony finalize --out-pk`), each with its setup
+    /// record beside it (`<name>.setup.json`, from `--out-setup`). When any is given, every
+    /// served architecture must have one: the worker never falls back to a seeded setup.
+    pub keys: Vec<PathBuf>,
     /// Verify each proof before answering.
     pub verify: bool,
     /// Where proving keys are cached between runs (none: set up at every start).
@@ -261,6 +268,7 @@ impl Default for Prover {
             window_secs: 3600,
             max_records: 1_000_000,
             setup_seed: 1,
+            keys: Vec::new(),
             verify: true,
             key_dir: None,
         }
@@ -345,6 +353,9 @@ impl Config {
         }
         if let Some(d) = self.prover.key_dir.as_mut().filter(|d| d.is_relative()) {
             *d = base.join(&*d);
+        }
+        for k in self.prover.keys.iter_mut().filter(|k| k.is_relative()) {
+            *k = base.join(&*k);
         }
         for m in &mut self.models {
             if m.path.is_relative() {

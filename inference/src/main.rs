@@ -235,11 +235,7 @@ async fn serve(cfg: Config, placement: pol_worker::cpus::Placement) -> Result<()
             file_sha256: hex::encode(Sha256::digest(&bytes)),
         });
     }
-    let backend = pol_worker::proving::default_backend(
-        cfg.prover.setup_seed,
-        cfg.prover.verify,
-        cfg.prover.key_dir.clone(),
-    );
+    let backend = pol_worker::proving::default_backend(&cfg.prover).map_err(anyhow::Error::msg)?;
     if backend.is_none() {
         tracing::warn!("no prover in this build: Prove answers UNIMPLEMENTED");
     }

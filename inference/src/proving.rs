@@ -42,17 +42,87 @@ pub trait ProofBackend: Send + Sync + 'static {
     fn verifying_key(&self, _arch: &Architecture) -> Result<Vec<u8>, String> {
         Err("this prover has no verifying keys".into())
     }
+    /// How `arch`'s key was made, as the chain registers it: a ceremony's record, or `None`
+    /// for an insecure (seeded) setup.
+    fn setup_record(&self, _arch: &Architecture) -> Option<pol_inference::pb::Setup> {
+        None
+    }
+}
+
+/// A ceremony's keys, loaded from the files `pol-proofs ceremony finalize` wrote.
+pub struct CeremonyKeys {
+    pub keys: Keys,
+    pub setup: pol_inference::pb::Setup,
+    pub path: PathBuf,
+}
+
+/// The setup record that goes with a ceremony proving key: `<name>.setup.json` beside
+/// `<name>.pk`.
+pub fn setup_record_path(pk: &std::path::Path) -> PathBuf {
+    pk.with_extension("setup.json")
+}
+
+/// Loads each proving key in `paths` and its setup record: the record must be a
+/// well-formed ceremony record (as the chain checks it). Any error names the file.
+pub fn load_ceremony_keys(
+    paths: &[PathBuf],
+) -> Result<HashMap<Architecture, CeremonyKeys>, String> {
+    let mut out = HashMap::new();
+    for path in paths {
+        let t = Instant::now();
+        let pk = ProvingKey::load(path)
+            .map_err(|e| format!("[prover] keys: {}: {e}", path.display()))?;
+        let record_path = setup_record_path(path);
+        let text = std::fs::read_to_string(&record_path).map_err(|e| {
+            format!(
+                "[prover] keys: {}: its setup record {}: {e} (pol-proofs ceremony finalize \
+                 --out-setup writes it)",
+                path.display(),
+                record_path.display()
+            )
+        })?;
+        let setup: pol_inference::pb::Setup = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a setup record: {e}", record_path.display()))?;
+        if pol_inference::setup::kind_of(Some(&setup)) != pol_inference::pb::SetupKind::Ceremony {
+            return Err(format!("{}: not a ceremony record", record_path.display()));
+        }
+        pol_inference::setup::check(Some(&setup), false)
+            .map_err(|e| format!("{}: {e}", record_path.display()))?;
+        let arch = pk.arch.clone();
+        let pvk = pk.verifying_key().prepare();
+        tracing::info!(arch = %arch, path = %path.display(), secs = t.elapsed().as_secs_f64(), "ceremony proving key loaded");
+        if out
+            .insert(
+                arch.clone(),
+                CeremonyKeys {
+                    keys: Arc::new((pk, pvk)),
+                    setup,
+                    path: path.clone(),
+                },
+            )
+            .is_some()
+        {
+            return Err(format!(
+                "[prover] keys: two keys for architecture {arch} (the last: {})",
+                path.display()
+            ));
+        }
+    }
+    Ok(out)
 }
 
 type Keys = Arc<(ProvingKey, PreparedVerifyingKey)>;
 type KeySlot = OnceLock<Result<Keys, String>>;
 
-/// Groth16 over BN254 with `pol-proofs`: one proving key per architecture from the
-/// **insecure** seeded setup (localnet), set up once (or loaded from `key_dir`) and cached.
+/// Groth16 over BN254 with `pol-proofs`: one proving key per architecture, either from a
+/// ceremony (`[prover] keys`, loaded at start; then only those) or, on a localnet, from the
+/// **insecure** seeded setup, set up once (or loaded from `key_dir`) and cached.
 pub struct Groth16Backend {
     seed: u64,
     verify: bool,
     key_dir: Option<PathBuf>,
+    /// Ceremony keys by architecture; when any is given, nothing is set up from a seed.
+    ceremony: HashMap<Architecture, CeremonyKeys>,
     /// Per architecture, its keys once set up (or why they could not be).
     keys: Mutex<HashMap<Architecture, Arc<KeySlot>>>,
 }
@@ -63,7 +133,16 @@ impl Groth16Backend {
             seed,
             verify,
             key_dir,
+            ceremony: HashMap::new(),
             keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A backend that proves only with ceremony keys.
+    pub fn with_ceremony_keys(verify: bool, ceremony: HashMap<Architecture, CeremonyKeys>) -> Self {
+        Self {
+            ceremony,
+            ..Self::new(0, verify, None)
         }
     }
 
@@ -74,6 +153,15 @@ impl Groth16Backend {
     }
 
     fn load_or_setup(&self, arch: &Architecture) -> Result<Keys, String> {
+        if let Some(c) = self.ceremony.get(arch) {
+            return Ok(c.keys.clone());
+        }
+        if !self.ceremony.is_empty() {
+            return Err(format!(
+                "no ceremony proving key for architecture {arch} in [prover] keys (the worker \
+                 never sets one up from a seed when ceremony keys are given)"
+            ));
+        }
         let path = self.key_dir.as_ref().map(|d| {
             d.join(format!(
                 "{}-seed{}.pk",
@@ -128,6 +216,10 @@ impl ProofBackend for Groth16Backend {
         self.keys(arch).map(|_| ())
     }
 
+    fn setup_record(&self, arch: &Architecture) -> Option<pol_inference::pb::Setup> {
+        self.ceremony.get(arch).map(|c| c.setup.clone())
+    }
+
     fn prove(
         &self,
         model: &Model,
@@ -157,13 +249,28 @@ impl ProofBackend for Groth16Backend {
     }
 }
 
-/// The Groth16 backend with the insecure seeded setup.
+/// The Groth16 backend: with the ceremony keys of `prover.keys` when it lists any (each
+/// loaded and checked now), else the insecure seeded setup (localnets), which it says.
 pub fn default_backend(
-    setup_seed: u64,
-    verify: bool,
-    key_dir: Option<PathBuf>,
-) -> Option<Arc<dyn ProofBackend>> {
-    Some(Arc::new(Groth16Backend::new(setup_seed, verify, key_dir)))
+    prover: &crate::config::Prover,
+) -> Result<Option<Arc<dyn ProofBackend>>, String> {
+    if prover.keys.is_empty() {
+        tracing::warn!(
+            seed = prover.setup_seed,
+            "proving keys from the INSECURE seeded setup: anyone who knows the seed can forge \
+             proofs (a localnet only; give [prover] keys from a ceremony on a real chain)"
+        );
+        return Ok(Some(Arc::new(Groth16Backend::new(
+            prover.setup_seed,
+            prover.verify,
+            prover.key_dir.clone(),
+        ))));
+    }
+    let ceremony = load_ceremony_keys(&prover.keys)?;
+    Ok(Some(Arc::new(Groth16Backend::with_ceremony_keys(
+        prover.verify,
+        ceremony,
+    ))))
 }
 
 /// Starts the key setup of every served architecture on the prover pool, so that the first
@@ -189,5 +296,81 @@ pub fn warm_up(state: &Arc<crate::server::WorkerState>) {
         {
             tracing::warn!(error = %e, "could not queue the prover key setup");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pol_proofs::ceremony::{finalize, setup_record, Participant, Phase1, Phase2, Quiet};
+    use rand::SeedableRng;
+
+    /// A two-party ceremony for a tiny architecture, its key and record written to `dir`.
+    fn ceremony_files(dir: &std::path::Path) -> (Architecture, PathBuf) {
+        let arch = Architecture::mlp(&[4, 3, 2], &[2]).unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut p1 = Phase1::new(pol_proofs::ceremony::domain_log_size(&arch).unwrap()).unwrap();
+        p1 = p1
+            .contribute(&Participant::named("alice"), &mut rng, &Quiet)
+            .unwrap();
+        let p2 = Phase2::new(&p1, &arch, &Quiet)
+            .unwrap()
+            .contribute(&Participant::named("bob"), &mut rng, &Quiet)
+            .unwrap();
+        let (pk, _) = finalize(&p2).unwrap();
+        let path = dir.join("tiny.pk");
+        pk.save(&path).unwrap();
+        std::fs::write(
+            setup_record_path(&path),
+            setup_record(&p1, &p2, "").to_json(),
+        )
+        .unwrap();
+        (arch, path)
+    }
+
+    #[test]
+    fn ceremony_keys_load_with_their_record_and_nothing_falls_back_to_a_seed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (arch, pk) = ceremony_files(dir.path());
+        let backend = Groth16Backend::with_ceremony_keys(
+            true,
+            load_ceremony_keys(std::slice::from_ref(&pk)).unwrap(),
+        );
+        let record = backend.setup_record(&arch).expect("a ceremony record");
+        assert_eq!(record.kind, pol_inference::pb::SetupKind::Ceremony as i32);
+        assert_eq!(record.contributors.len(), 2);
+        assert_eq!(
+            backend.verifying_key(&arch).unwrap(),
+            ProvingKey::load(&pk).unwrap().verifying_key().to_bytes()
+        );
+        // An architecture the ceremony did not cover: an error, not a seeded setup.
+        let other = Architecture::mlp(&[4, 2, 2], &[2]).unwrap();
+        let e = backend.prepare(&other).unwrap_err();
+        assert!(e.contains("no ceremony proving key"), "{e}");
+        assert!(backend.setup_record(&other).is_none());
+
+        // A key without its record, a record that is not a ceremony's, and a forged one.
+        std::fs::copy(&pk, dir.path().join("lonely.pk")).unwrap();
+        let e = load_ceremony_keys(&[dir.path().join("lonely.pk")])
+            .err()
+            .unwrap();
+        assert!(
+            e.contains("setup record") && e.contains("--out-setup"),
+            "{e}"
+        );
+        let record_path = setup_record_path(&pk);
+        let good = std::fs::read_to_string(&record_path).unwrap();
+        std::fs::write(&record_path, r#"{"kind": "insecure"}"#).unwrap();
+        let e = load_ceremony_keys(std::slice::from_ref(&pk)).err().unwrap();
+        assert!(e.contains("not a ceremony record"), "{e}");
+        let mut forged: serde_json::Value = serde_json::from_str(&good).unwrap();
+        forged["phase2_digest"] = serde_json::json!("AAAA");
+        std::fs::write(&record_path, forged.to_string()).unwrap();
+        let e = load_ceremony_keys(std::slice::from_ref(&pk)).err().unwrap();
+        assert!(e.contains("phase2_digest"), "{e}");
+        // Two keys for one architecture.
+        std::fs::write(&record_path, &good).unwrap();
+        let e = load_ceremony_keys(&[pk.clone(), pk]).err().unwrap();
+        assert!(e.contains("two keys"), "{e}");
     }
 }

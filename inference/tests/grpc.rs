@@ -65,7 +65,11 @@ impl TestServer {
                 engine: make_engine(model.clone(), &device).unwrap(),
                 file_sha256: String::new(),
             }],
-            pol_worker::proving::default_backend(7, true, None),
+            pol_worker::proving::default_backend(&pol_worker::config::Prover {
+                setup_seed: 7,
+                ..Default::default()
+            })
+            .unwrap(),
         )
         .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -18,6 +18,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for record in [
         "Layer",
         "Architecture",
+        "Setup",
+        "SetupContributor",
         "Model",
         "Sla",
         "Provider",
@@ -33,6 +35,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     for field in [
         "Architecture.verifying_key",
+        "Setup.phase1_digest",
+        "Setup.phase2_digest",
+        "SetupContributor.public_key",
+        "SetupContributor.contribution_hash",
+        "SetupContributor.signature",
         "Model.weight_commitment",
         "Provider.receipt_pubkey",
         "Obligation.receipt_id",
@@ -45,6 +52,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "#[serde(with = \"crate::genesis::base64_bytes\")]",
         );
     }
+    // The setup kind reads as a word in genesis and setup files ("insecure", "ceremony").
+    config = config.field_attribute(
+        "pol.inference.v1.Setup.kind",
+        "#[serde(with = \"crate::setup::kind_json\")]",
+    );
     config
         .build_server(true)
         .build_client(true)

@@ -6,8 +6,8 @@ use anyhow::{bail, Context};
 use ed25519_dalek::SigningKey;
 use indicatif::ProgressBar;
 use pol_proofs::ceremony::{
-    domain_log_size, finalize, secret_rng, write_file, Participant, Phase1, Phase2, Progress,
-    Report,
+    domain_log_size, finalize, secret_rng, setup_record, write_file, Participant, Phase1, Phase2,
+    Progress, Report,
 };
 use pol_proofs::commitment::commit;
 use pol_proofs::model::{Architecture, Model};
@@ -91,6 +91,14 @@ pub enum CeremonyCmd {
         out_pk: PathBuf,
         #[arg(long)]
         out_vk: PathBuf,
+        /// Also write the setup record the chain registers with the key (JSON for
+        /// `pold tx inference register-architecture --setup`, and the worker's
+        /// `[prover] keys`, which reads `<pk>.setup.json` beside each proving key).
+        #[arg(long)]
+        out_setup: Option<PathBuf>,
+        /// Where verifiers can fetch the transcript (named in the setup record).
+        #[arg(long, default_value = "")]
+        transcript_uri: String,
     },
     /// Writes a new ed25519 signing key (hex seed, mode 0600) for --signing-key.
     Keygen {
@@ -384,6 +392,8 @@ pub fn run(cmd: CeremonyCmd) -> anyhow::Result<()> {
             phase1,
             out_pk,
             out_vk,
+            out_setup,
+            transcript_uri,
         } => {
             let p = read2(&input, &bars)?;
             let p1 = load_phase1(&phase1, &bars)?;
@@ -393,6 +403,11 @@ pub fn run(cmd: CeremonyCmd) -> anyhow::Result<()> {
             let (pk, vk) = finalize(&p)?;
             pk.save(&out_pk)?;
             vk.save(&out_vk)?;
+            if let Some(path) = &out_setup {
+                let record = setup_record(&p1, &p, &transcript_uri);
+                write_file(path, record.to_json().as_bytes())?;
+                println!("setup record {}", path.display());
+            }
             println!(
                 "keys for {}\n  {} ({} bytes)\n  {} ({} bytes)\n  vk content hash {}\n  \
                  phase-1 digest {}\n  phase-2 digest {}",

@@ -222,6 +222,7 @@ impl Node {
                 "--timeout-commit",
                 &opts.timeout_commit,
                 "--allow-private-endpoints",
+                "--allow-insecure-setup",
             ],
         )?;
         // Point app.toml at the CometBFT we were given and the requested gas floor.

@@ -523,6 +523,7 @@ fn pold_init(
             "--timeout-commit",
             timeout_commit,
             "--allow-private-endpoints",
+            "--allow-insecure-setup",
         ],
     )?;
     Ok(())

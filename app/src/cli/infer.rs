@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use pol_client::requester::{
-    Answer, Candidate, Consensus, Job, Requester, RequesterConfig, RequesterError,
+    Answer, Candidate, Consensus, Job, ProofSetup, Requester, RequesterConfig, RequesterError,
 };
 use pol_client::RpcClient;
 use pol_inference::pb as ipb;
@@ -244,6 +244,7 @@ pub async fn run(home: &std::path::Path, args: InferArgs) -> anyhow::Result<()> 
         output_len,
         royalty,
         nonce: args.nonce,
+        setup: ProofSetup::from_route(candidates[0].setup_kind, candidates[0].setup_attested),
     };
     let entry_of = |p: &str| candidates.iter().find(|e| e.provider == p);
     let explain = |failures: &[(String, String)], last_has_more: bool| -> Vec<Value> {
@@ -271,7 +272,15 @@ pub async fn run(home: &std::path::Path, args: InferArgs) -> anyhow::Result<()> 
         Ok(answer) => {
             let failures = explain(&answer.failures, true);
             let entry = entry_of(&answer.provider).context("the answer names no candidate")?;
-            report(&args, entry, total, &answer, &failures, &routed.denom)
+            report(
+                &args,
+                entry,
+                total,
+                &answer,
+                &failures,
+                &routed.denom,
+                job.setup,
+            )
         }
         Err(RequesterError::AllFailed { failures, .. }) => {
             explain(&failures, false);
@@ -292,6 +301,7 @@ fn report(
     a: &Answer,
     failures: &[Value],
     denom: &str,
+    setup: ProofSetup,
 ) -> anyhow::Result<()> {
     let nonce = a.nonce;
     let receipt_id = SignedReceipt::from_proto(&a.receipt)
@@ -327,6 +337,8 @@ fn report(
                 "receipt": receipt_json(&a.receipt),
                 "hedged": a.hedged,
                 "failed": failures,
+                "proof_setup": setup.as_str(),
+                "proof_setup_warning": setup.warning(),
             }))?
         );
     } else {
@@ -344,6 +356,10 @@ fn report(
             "receipt:   {receipt_id} (nonce {nonce}; signature verified against the registered key {})",
             hex::encode(&entry.receipt_pubkey)
         );
+        println!("proofs:    against a key from a {} setup", setup.as_str());
+        if let Some(warning) = setup.warning() {
+            eprintln!("warning: {warning}");
+        }
         if a.hedged {
             println!(
                 "hedged:    the first provider was slower than its p95; this answer came first"

@@ -42,6 +42,12 @@ pub struct InitArgs {
     /// test network; sets `inference.params.allow_private_endpoints` in genesis).
     #[arg(long)]
     allow_private_endpoints: bool,
+    /// Accept architectures whose proving keys come from a seeded (insecure) setup, as
+    /// workers without ceremony keys register them (a localnet or a test network; sets
+    /// `inference.params.allow_insecure_setup` in genesis). A real chain takes only keys
+    /// from a ceremony.
+    #[arg(long)]
+    allow_insecure_setup: bool,
 }
 
 #[derive(clap::Subcommand)]
@@ -165,9 +171,12 @@ pub fn init(home: &Path, a: InitArgs) -> anyhow::Result<()> {
     }
     let mut app_state =
         pol_genesis::default_app_state(pol_app::modules::MODULES).map_err(anyhow::Error::msg)?;
-    if a.allow_private_endpoints {
+    if a.allow_private_endpoints || a.allow_insecure_setup {
         app_state
-            .edit(|i: &mut pol_inference::GenesisState| i.params.allow_private_endpoints = true)
+            .edit(|i: &mut pol_inference::GenesisState| {
+                i.params.allow_private_endpoints |= a.allow_private_endpoints;
+                i.params.allow_insecure_setup |= a.allow_insecure_setup;
+            })
             .map_err(anyhow::Error::msg)?;
     }
     g["app_state"] = serde_json::to_value(app_state)?;

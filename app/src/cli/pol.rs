@@ -262,6 +262,8 @@ pub fn route_entry_json(e: &pol_latency::pb::RouteEntry) -> Value {
         "price_score_ppm": e.price_score_ppm,
         "receipt_pubkey": hex::encode(&e.receipt_pubkey),
         "reasons": e.reasons,
+        "served_p99_us": e.served_p99_us,
+        "proof_setup": pol_client::requester::ProofSetup::from_route(e.setup_kind, e.setup_attested).as_str(),
     })
 }
 

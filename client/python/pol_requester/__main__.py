@@ -90,7 +90,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     for n in range(a.count):
         t0 = time.monotonic()
         try:
-            last = requester.infer(Job(a.chain_id, a.model, values, output_len, royalty), candidates, pay, wallet.retry_later)
+            last = requester.infer(
+                Job(a.chain_id, a.model, values, output_len, royalty, setup=candidates[0].setup),
+                candidates,
+                pay,
+                wallet.retry_later,
+            )
             latencies.append(time.monotonic() - t0)
         except AllFailed as e:
             failed += 1
@@ -107,6 +112,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "hedges": requester.hedges,
         "p50_ms": q(0.5),
         "p99_ms": q(0.99),
+        "proof_setup": candidates[0].setup,
     }
     if last is not None:
         out.update(

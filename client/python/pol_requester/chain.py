@@ -11,7 +11,7 @@ import grpc
 
 from . import proto
 from .payments import Wallet
-from .requester import Candidate, Consensus
+from .requester import Candidate, Consensus, proof_setup
 
 
 def _target(addr: str) -> str:
@@ -45,6 +45,7 @@ class Chain:
                 price=int(e.price_per_inference or 0),
                 rank=e.rank,
                 consensus=Consensus(e.p50_us, e.p99_us, e.failure_rate_ppm),
+                setup=proof_setup(e.setup_kind, e.setup_attested),
             )
             for e in r.entries
         ]

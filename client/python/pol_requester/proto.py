@@ -26,6 +26,11 @@ def message(full_name: str) -> Type[Message]:
     return _classes[full_name]
 
 
+def enum_value(full_name: str, value: str) -> int:
+    """The number of an enum value, e.g. ``enum_value("pol.inference.v1.SetupKind", "SETUP_KIND_CEREMONY")``."""
+    return int(_pool.FindEnumTypeByName(full_name).values_by_name[value].number)
+
+
 InferRequest: Any = message("pol.worker.v1.InferRequest")
 InferResponse: Any = message("pol.worker.v1.InferResponse")
 Payment: Any = message("pol.worker.v1.Payment")

@@ -10,6 +10,7 @@ import queue
 import random
 import threading
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
@@ -37,6 +38,32 @@ class Consensus:
         return self.p50_us + (p99 - self.p50_us) * 707 // 1000
 
 
+# How a model's proof key was made, as the route reports it (``setup_kind``,
+# ``setup_attested``): only an attested ceremony goes without a warning.
+INSECURE = "insecure"
+UNATTESTED = "ceremony (not attested)"
+ATTESTED = "ceremony (attested)"
+SETUP_KIND_CEREMONY = proto.enum_value("pol.inference.v1.SetupKind", "SETUP_KIND_CEREMONY")
+
+
+def proof_setup(setup_kind: int, setup_attested: bool) -> str:
+    """``INSECURE``, ``UNATTESTED`` or ``ATTESTED`` from a route entry's setup fields."""
+    if setup_kind == SETUP_KIND_CEREMONY:
+        return ATTESTED if setup_attested else UNATTESTED
+    return INSECURE
+
+
+def setup_warning(setup: str) -> Optional[str]:
+    """What to tell a requester about proofs against a key from ``setup``, if anything."""
+    if setup == ATTESTED:
+        return None
+    if setup == UNATTESTED:
+        return ("this model's proving key comes from a ceremony that governance has not attested yet: "
+                "verify its transcript (pol-proofs ceremony finalize) before relying on its proofs")
+    return ("this model's proving key comes from an insecure (seeded) setup: whoever made it can forge "
+            "proofs, so answers are not backed by sound proofs (fine on a localnet, never for value)")
+
+
 @dataclass
 class Candidate:
     provider: str
@@ -45,6 +72,8 @@ class Candidate:
     price: int
     rank: int
     consensus: Consensus
+    # The model's proof setup (``proof_setup``), the same for every candidate of a model.
+    setup: str = INSECURE
 
 
 @dataclass
@@ -130,6 +159,9 @@ class Job:
     output_len: int
     royalty: int
     nonce: Optional[int] = None
+    # How the model's proof key was made (``proof_setup``): warned about, once per model,
+    # unless it is an attested ceremony.
+    setup: str = INSECURE
 
 
 @dataclass
@@ -176,6 +208,7 @@ class Requester:
         self.requests = 0
         self.hedges = 0
         self.served = ServedLog()
+        self.warned: set = set()
 
     def _stats(self, provider: str) -> ProviderStats:
         with self.lock:
@@ -254,6 +287,10 @@ class Requester:
         order = self.order(candidates)
         if not order:
             raise AllFailed([])
+        warning = setup_warning(job.setup)
+        if warning is not None and job.model not in self.warned:
+            self.warned.add(job.model)
+            warnings.warn(f"model {job.model}: {warning}", stacklevel=2)
         with self.lock:
             self.requests += 1
         self.budget.earn()

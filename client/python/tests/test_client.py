@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 import time
 import unittest
+import warnings
 from concurrent import futures
 from pathlib import Path
 from typing import Any, List, Optional
@@ -18,7 +19,18 @@ from nacl.signing import SigningKey
 
 from pol_requester import addresses, proto, receipts
 from pol_requester.payments import SignedPayment, Wallet
-from pol_requester.requester import Candidate, Config, Consensus, Job, Requester, AllFailed
+from pol_requester.requester import (
+    ATTESTED,
+    INSECURE,
+    UNATTESTED,
+    AllFailed,
+    Candidate,
+    Config,
+    Consensus,
+    Job,
+    Requester,
+    proof_setup,
+)
 from pol_requester.served import ServedLog
 
 CHAIN = "pol-test-1"
@@ -138,7 +150,8 @@ SERVERS: List[Any] = []
 
 
 def job() -> Job:
-    return Job(CHAIN, MODEL, [1, 2, 3], len(LOGITS), 0)
+    # An attested key: the tests of the setup warning choose their own.
+    return Job(CHAIN, MODEL, [1, 2, 3], len(LOGITS), 0, setup=ATTESTED)
 
 
 def unpaid(*_: Any) -> Optional[SignedPayment]:
@@ -231,6 +244,32 @@ class RequesterTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Setup(unittest.TestCase):
+    def test_only_an_attested_ceremony_goes_without_a_warning_given_once_per_model(self) -> None:
+        ceremony = proto.enum_value("pol.inference.v1.SetupKind", "SETUP_KIND_CEREMONY")
+        self.assertEqual(proof_setup(ceremony, True), ATTESTED)
+        self.assertEqual(proof_setup(ceremony, False), UNATTESTED)
+        for kind in (0, proto.enum_value("pol.inference.v1.SetupKind", "SETUP_KIND_INSECURE"), 77):
+            self.assertEqual(proof_setup(kind, True), INSECURE)
+        calls: List[int] = []
+        w = fake_worker(7, 0.0, "ok", calls)
+        for setup, warnings_per_call in (
+            (INSECURE, [1, 0]),
+            (UNATTESTED, [1, 0]),
+            (ATTESTED, [0, 0]),
+        ):
+            r = Requester(Config(timeout_s=2, max_extra_ppm=0))
+            for want in warnings_per_call:
+                j = job()
+                j.setup = setup
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    r.infer(j, [w], unpaid, lambda p: None)
+                self.assertEqual(len(caught), want, (setup, [str(c.message) for c in caught]))
+                if want:
+                    self.assertIn("forge proofs" if setup == INSECURE else "not attested", str(caught[0].message))
 
 
 class Descriptors(unittest.TestCase):

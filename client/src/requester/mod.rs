@@ -17,6 +17,7 @@
 
 pub mod budget;
 pub mod served;
+pub mod setup;
 pub mod stats;
 
 use std::collections::HashMap;
@@ -33,6 +34,7 @@ use tonic::transport::{Channel, Endpoint};
 use crate::answer::{check_answer, AnswerError, Expected};
 pub use budget::HedgeBudget;
 pub use served::ServedLog;
+pub use setup::ProofSetup;
 pub use stats::{Consensus, ProviderStats};
 
 /// How a [`Requester`] behaves.
@@ -107,6 +109,9 @@ pub struct Job {
     pub royalty: u128,
     /// The receipt nonce (random when `None`).
     pub nonce: Option<u64>,
+    /// How the model's proof key was made (the route's setup fields): the client warns,
+    /// once per model, unless it is an attested ceremony.
+    pub setup: ProofSetup,
 }
 
 /// Pays for requests.
@@ -203,6 +208,8 @@ pub struct Requester {
     budget: Mutex<HedgeBudget>,
     connections: Mutex<HashMap<String, Channel>>,
     served: Mutex<ServedLog>,
+    /// Models whose insecure or unattested setup has been warned about.
+    warned: Mutex<std::collections::BTreeSet<String>>,
     hedges: std::sync::atomic::AtomicU64,
     requests: std::sync::atomic::AtomicU64,
 }
@@ -215,6 +222,7 @@ impl Requester {
             stats: Mutex::new(HashMap::new()),
             connections: Mutex::new(HashMap::new()),
             served: Mutex::new(ServedLog::default()),
+            warned: Mutex::new(Default::default()),
             hedges: Default::default(),
             requests: Default::default(),
         }
@@ -408,6 +416,11 @@ impl Requester {
         let order = self.order(candidates);
         if order.is_empty() {
             return Err(RequesterError::NoCandidates);
+        }
+        if let Some(warning) = job.setup.warning() {
+            if self.warned.lock().insert(job.model.clone()) {
+                tracing::warn!(model = %job.model, "{warning}");
+            }
         }
         self.requests.fetch_add(1, Relaxed);
         self.budget.lock().earn();

@@ -131,6 +131,7 @@ fn job() -> Job {
         output_len: LOGITS.len(),
         royalty: 0,
         nonce: None,
+        setup: Default::default(),
     }
 }
 

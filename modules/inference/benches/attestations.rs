@@ -77,6 +77,7 @@ fn main() {
         verifying_key: vk.to_bytes(),
         registrant: provider.to_string(),
         registered_height: 1,
+        setup: None,
     });
     base.put_model(&pb::Model {
         id: "digits".into(),

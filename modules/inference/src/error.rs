@@ -52,4 +52,12 @@ pol_component::module_errors! {
     ATTESTATION_MISMATCH = 24,
     /// The proof does not verify against the architecture's key.
     INVALID_PROOF = 25,
+    /// A seeded or single-party key (or one that declares no setup) on a chain whose
+    /// genesis does not allow them: keys must come from a ceremony.
+    INSECURE_SETUP_NOT_ALLOWED = 26,
+    /// A setup record that is malformed, or whose contributor signatures do not verify.
+    INVALID_SETUP = 27,
+    /// The architecture's setup cannot be attested: not a ceremony, already attested, or
+    /// another transcript digest than the one named.
+    SETUP_NOT_ATTESTABLE = 28,
 }

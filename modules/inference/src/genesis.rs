@@ -101,6 +101,10 @@ impl ModuleGenesis for GenesisState {
                 )));
             }
             addr(&a.registrant, "architecture registrant")?;
+            // The record's form only: `allow_insecure_setup` governs registrations, and an
+            // export keeps what was registered while governance allowed it.
+            crate::setup::check(a.setup.as_ref(), true)
+                .map_err(|e| err(format!("architecture {id}: {e}")))?;
             if !archs.insert(id.clone()) {
                 return Err(err(format!("architecture {id} listed twice")));
             }

@@ -29,6 +29,7 @@ pub mod params;
 pub mod penalties;
 pub mod query;
 pub mod receipt;
+pub mod setup;
 pub mod state_key;
 pub mod verify;
 pub mod view;
@@ -83,6 +84,7 @@ pub const MSG_UPDATE_PROVIDER_TYPE_URL: &str = "/pol.inference.v1.MsgUpdateProvi
 pub const MSG_DEREGISTER_PROVIDER_TYPE_URL: &str = "/pol.inference.v1.MsgDeregisterProvider";
 pub const MSG_SUBMIT_RECEIPT_TYPE_URL: &str = "/pol.inference.v1.MsgSubmitReceipt";
 pub const MSG_SUBMIT_ATTESTATION_TYPE_URL: &str = "/pol.inference.v1.MsgSubmitAttestation";
+pub const MSG_ATTEST_SETUP_TYPE_URL: &str = "/pol.inference.v1.MsgAttestSetup";
 
 pub use module::InferenceModule;
 

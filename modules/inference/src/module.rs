@@ -33,6 +33,7 @@ impl Module for InferenceModule {
             crate::MSG_DEREGISTER_PROVIDER_TYPE_URL => decode_msg_as(any, &DEREGISTER_PROVIDER),
             crate::MSG_SUBMIT_RECEIPT_TYPE_URL => decode_msg_as(any, &SUBMIT_RECEIPT),
             crate::MSG_SUBMIT_ATTESTATION_TYPE_URL => decode_msg_as(any, &SUBMIT_ATTESTATION),
+            crate::MSG_ATTEST_SETUP_TYPE_URL => decode_msg_as(any, &ATTEST_SETUP),
             crate::update_params::MSG_UPDATE_PARAMS => {
                 decode_msg_as(any, &crate::update_params::UPDATE_PARAMS)
             }
@@ -121,6 +122,13 @@ static REGISTER_ARCHITECTURE: MsgHandler<MsgRegisterArchitecture> = pol_componen
     "/pol.inference.v1.MsgRegisterArchitectureResponse",
     msg::register_architecture_signer,
     msg::execute_register_architecture
+);
+
+static ATTEST_SETUP: MsgHandler<crate::pb::MsgAttestSetup> = pol_component::msg_handler!(
+    crate::MSG_ATTEST_SETUP_TYPE_URL,
+    "/pol.inference.v1.MsgAttestSetupResponse",
+    crate::setup::attest_setup_signer,
+    crate::setup::execute_attest_setup
 );
 
 static REGISTER_MODEL: MsgHandler<MsgRegisterModel> = pol_component::msg_handler!(

@@ -31,6 +31,10 @@ pub struct Params {
     /// Accept provider endpoints on loopback, private and link-local addresses and local
     /// names (localnets and tests); a public chain leaves it off (see `endpoint`).
     pub allow_private_endpoints: bool,
+    /// Accept architectures whose keys come from a seeded or single-party setup (localnets
+    /// and tests); a public chain leaves it off, so keys must come from a ceremony (see
+    /// `setup`).
+    pub allow_insecure_setup: bool,
     /// Paid from the community pool to the prover of each probe obligation (see
     /// `end_block`); 0 leaves probe proofs unpaid.
     #[serde(with = "u128_string")]
@@ -53,6 +57,7 @@ impl Default for Params {
             max_endpoint_len: 256,
             max_receipt_age_secs: 900,
             allow_private_endpoints: false,
+            allow_insecure_setup: false,
             // About what a requester pays for ten inferences of a small model: proving a
             // probe is paid like serving traffic.
             probe_proof_reward: 1_000,
@@ -121,6 +126,7 @@ impl Params {
             max_endpoint_len: self.max_endpoint_len,
             max_receipt_age_secs: self.max_receipt_age_secs,
             allow_private_endpoints: self.allow_private_endpoints,
+            allow_insecure_setup: self.allow_insecure_setup,
             probe_proof_reward: self.probe_proof_reward.to_string(),
         }
     }
@@ -140,6 +146,7 @@ impl Params {
             max_endpoint_len: p.max_endpoint_len,
             max_receipt_age_secs: p.max_receipt_age_secs,
             allow_private_endpoints: p.allow_private_endpoints,
+            allow_insecure_setup: p.allow_insecure_setup,
             probe_proof_reward: if p.probe_proof_reward.is_empty() {
                 0
             } else {

@@ -20,6 +20,8 @@ use crate::receipt::ReceiptBody;
 use crate::verify::{BlockVerdicts, CheckCache, VerifyingKeys};
 use crate::*;
 
+mod setup;
+
 type State = StateDelta<MemState>;
 
 const CHAIN: &str = "pol-test-1";
@@ -77,6 +79,7 @@ fn params(sample_rate_ppm: u32) -> Params {
         proof_deadline_blocks: 5,
         missed_proof_slash_ppm: 100_000,
         allow_private_endpoints: true,
+        allow_insecure_setup: true,
         ..Params::default()
     }
 }
@@ -96,6 +99,7 @@ fn market(sample_rate_ppm: u32) -> State {
         &MsgRegisterArchitecture {
             sender: addr(OWNER).to_string(),
             verifying_key: fixture().vk.to_bytes(),
+            setup: None,
         },
     )
     .unwrap();
@@ -652,6 +656,7 @@ fn registrations_reject_bad_input() {
             &MsgRegisterArchitecture {
                 sender: addr(OWNER).to_string(),
                 verifying_key: fixture().vk.to_bytes(),
+                setup: None,
             },
         ),
         error::ARCHITECTURE_EXISTS,
@@ -666,6 +671,7 @@ fn registrations_reject_bad_input() {
         &MsgRegisterArchitecture {
             sender: addr(OWNER).to_string(),
             verifying_key: bad_key,
+            setup: None,
         },
     )
     .is_err());

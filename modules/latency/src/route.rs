@@ -127,11 +127,17 @@ pub fn route<S: StateRead + ?Sized>(
     pol_inference::msg::validate_model_id(model_id)
         .map_err(|e| RouteError::InvalidArgument(e.log))?;
     let w = weights(requested)?;
-    if state.model(model_id)?.is_none() {
+    let Some(model) = state.model(model_id)? else {
         return Err(RouteError::NotFound(format!(
             "model {model_id} is not registered"
         )));
-    }
+    };
+    // How the key every candidate's proofs verify against was made: one per model.
+    let setup = state
+        .architecture(&model.architecture_id)?
+        .and_then(|a| a.setup);
+    let setup_kind = pol_inference::setup::kind_of(setup.as_ref()) as i32;
+    let setup_attested = pol_inference::setup::is_attested(setup.as_ref());
     let denom = state.inference_params()?.bond_denom;
     let params = state.latency_params()?;
 
@@ -232,6 +238,8 @@ pub fn route<S: StateRead + ?Sized>(
                 receipt_pubkey: c.provider.receipt_pubkey.clone(),
                 within_sla: c.within_sla(),
                 served_p99_us: c.served_p99_us,
+                setup_kind,
+                setup_attested,
             }
         })
         .collect();

@@ -36,6 +36,7 @@ mod phase2;
 mod pok;
 mod qap;
 mod ratio;
+mod setup_record;
 mod transcript;
 
 pub use finalize::finalize;
@@ -43,6 +44,7 @@ pub use phase1::Phase1;
 pub use phase2::Phase2;
 pub use pok::Pok;
 pub use qap::domain_log_size;
+pub use setup_record::{setup_record, SetupRecord};
 pub use transcript::{Contribution, Participant, Report, Summary, MAX_NAME_BYTES};
 
 use crate::ProofError;

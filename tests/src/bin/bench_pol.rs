@@ -366,6 +366,7 @@ async fn discriminating_trial(
             output_len: 10,
             royalty: 3,
             nonce: None,
+            setup: Default::default(),
         };
         i += 1;
         if let Err(e) = client.infer(&job, &target, &payer).await {

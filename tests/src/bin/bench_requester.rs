@@ -192,6 +192,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         output_len: 10,
         royalty,
         nonce: None,
+        setup: Default::default(),
     };
     let single = Requester::new(RequesterConfig {
         timeout: Duration::from_secs(2),

@@ -322,6 +322,11 @@ async fn main_loop(args: &Args, running: &mut Running) -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     let info = StaticInfo::read(net, &addrs, &profiles)?;
     eprint!("{}", info.hints(net));
+    eprintln!(
+        "proofs: the workers' Groth16 keys come from the INSECURE seeded setup, which this \
+         localnet's genesis allows (inference.params.allow_insecure_setup): anyone can forge \
+         its proofs. A real chain takes keys from `pol-proofs ceremony` (proofs/README.md)."
+    );
     eprintln!("waiting for the first blocks …");
     rpc.wait_for_height(1, Duration::from_secs(120))
         .await

@@ -147,6 +147,7 @@ async fn a_provider_serving_probes_fast_and_requesters_slowly_misses_its_sla_and
                 output_len: 10,
                 royalty: ROYALTY,
                 nonce: None,
+                setup: Default::default(),
             };
             let answer = client.infer(&job, std::slice::from_ref(c), &payer).await?;
             rtts[k].push(answer.rtt);

@@ -121,7 +121,20 @@ struct Market {
     _dir: tempfile::TempDir,
 }
 
-async fn market(deadline: u64, prover: &str) -> Market {
+/// Where the worker's proving keys come from.
+enum Keys<'a> {
+    /// The seeded (insecure) setup, on a chain that allows it (as every test chain does);
+    /// the digits model.
+    Seeded,
+    /// A ceremony's proving key (with its setup record beside it) for the model in `model`,
+    /// on a chain whose genesis refuses seeded keys.
+    Ceremony {
+        model: &'a std::path::Path,
+        pk: &'a std::path::Path,
+    },
+}
+
+async fn market(deadline: u64, prover: &str, keys: Keys<'_>) -> Market {
     let requester = SignerKey::random();
     let mut node = Node::init(&ChainOptions {
         accounts: vec![(requester.clone(), 1_000_000_000)],
@@ -144,6 +157,7 @@ async fn market(deadline: u64, prover: &str) -> Market {
         p.provider_unbonding_blocks = 1000;
         p.min_provider_bond = 10_000_000;
         p.missed_proof_slash_ppm = 100_000;
+        p.allow_insecure_setup = matches!(keys, Keys::Seeded);
     })
     .unwrap();
     // About proofs of the receipts the test settles itself: no SLA epochs (a stopped worker
@@ -159,6 +173,11 @@ async fn market(deadline: u64, prover: &str) -> Market {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let config = dir.path().join("worker.toml");
+    let digits = repo_root().join("inference/models/digits-64-32-10.polm");
+    let (model, prover) = match keys {
+        Keys::Seeded => (digits.as_path(), prover.to_string()),
+        Keys::Ceremony { model, pk } => (model, format!("{prover}\nkeys = [\"{}\"]", pk.display())),
+    };
     std::fs::write(
         &config,
         format!(
@@ -196,9 +215,7 @@ max_failure_rate_ppm = 10000
 models = true
 model_price = 3
 "#,
-            model = repo_root()
-                .join("inference/models/digits-64-32-10.polm")
-                .display(),
+            model = model.display(),
             grpc = node.ports.grpc,
             home = node.home.display(),
         ),
@@ -274,7 +291,7 @@ async fn worker_settles_its_obligations_and_a_stopped_worker_is_slashed() {
         provider_addr,
         port,
         _dir,
-    } = market(DEADLINE_BLOCKS, "").await;
+    } = market(DEADLINE_BLOCKS, "", Keys::Seeded).await;
 
     // A request, answered with a signed receipt; and a second one kept for later.
     let mut client = WorkerClient::connect(format!("http://127.0.0.1:{port}"))
@@ -363,6 +380,7 @@ async fn a_prove_flood_does_not_make_the_worker_miss_an_obligation() {
     let m = market(
         FLOOD_DEADLINE,
         "max_pending = 4\nreserved_for_obligations = 2\nprove_per_peer_per_minute = 0",
+        Keys::Seeded,
     )
     .await;
     let url = format!("http://127.0.0.1:{}", m.port);
@@ -450,4 +468,175 @@ async fn a_prove_flood_does_not_make_the_worker_miss_an_obligation() {
     );
     let mut node = m.node;
     node.stop().unwrap();
+}
+
+/// A three-party ceremony (both phases, signed contributions) for a small model that reads
+/// the digits' 64 inputs, run through the library as `pol-proofs ceremony` runs it: the
+/// model file, the proving key and its setup record, in `dir`.
+fn ceremony_keys(
+    dir: &std::path::Path,
+) -> (
+    std::path::PathBuf,
+    std::path::PathBuf,
+    pol_proofs::VerifyingKey,
+) {
+    use pol_proofs::ceremony::{finalize, setup_record, Participant, Phase1, Phase2, Quiet};
+    use rand::SeedableRng;
+    let arch = pol_proofs::model::Architecture::mlp(&[64, 4, 10], &[7]).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(41);
+    let model = pol_proofs::model::Model::random(&arch, &mut rng);
+    let who = |i: u8, name: &str| Participant {
+        name: name.into(),
+        signing_key: Some(ed25519_dalek::SigningKey::from_bytes(&[i; 32])),
+    };
+    let mut secrets = rand::rngs::StdRng::seed_from_u64(42);
+    let mut p1 = Phase1::new(pol_proofs::ceremony::domain_log_size(&arch).unwrap()).unwrap();
+    for (i, name) in [(1, "alice"), (2, "bob"), (3, "carol")] {
+        p1 = p1.contribute(&who(i, name), &mut secrets, &Quiet).unwrap();
+    }
+    let mut p2 = Phase2::new(&p1, &arch, &Quiet).unwrap();
+    for (i, name) in [(4, "dave"), (5, "erin"), (6, "frank")] {
+        p2 = p2.contribute(&who(i, name), &mut secrets, &Quiet).unwrap();
+    }
+    p2.verify_from_phase1(&p1, &Quiet).unwrap();
+    let (pk, vk) = finalize(&p2).unwrap();
+    let (model_path, pk_path) = (dir.join("tiny.polm"), dir.join("tiny.pk"));
+    model.save(&model_path).unwrap();
+    pk.save(&pk_path).unwrap();
+    std::fs::write(
+        dir.join("tiny.setup.json"),
+        setup_record(&p1, &p2, "file:///ceremony").to_json(),
+    )
+    .unwrap();
+    (model_path, pk_path, vk)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_with_ceremony_keys_serves_a_chain_that_refuses_seeded_keys_and_its_proofs_verify()
+{
+    let keys_dir = tempfile::tempdir().unwrap();
+    // The ceremony loads both cores: nothing with deadlines runs beside it. Then proofs
+    // with deadlines of its own: nothing that floods the machine runs beside them.
+    let (model, pk, vk) = {
+        let _machine = crate::WHOLE_MACHINE.write().await;
+        let (dir, started) = (keys_dir.path().to_path_buf(), std::time::Instant::now());
+        let keys = tokio::task::spawn_blocking(move || ceremony_keys(&dir))
+            .await
+            .unwrap();
+        eprintln!(
+            "ceremony for 64→4→10: {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        keys
+    };
+    let _machine = crate::WHOLE_MACHINE.read().await;
+    let m = market(
+        DEADLINE_BLOCKS,
+        "",
+        Keys::Ceremony {
+            model: &model,
+            pk: &pk,
+        },
+    )
+    .await;
+
+    // The worker registered the ceremony's key with its record: the architecture says so,
+    // and the route tells requesters it is a ceremony governance has not attested.
+    let arch_id = hex::encode(vk.content_hash());
+    let arch: pb::QueryArchitectureResponse = query(
+        &m.rpc,
+        "Architecture",
+        &pb::QueryArchitectureRequest {
+            id: arch_id.clone(),
+        },
+    )
+    .await
+    .expect("the ceremony's architecture is registered");
+    let setup = arch.architecture.unwrap().setup.unwrap();
+    assert_eq!(setup.kind, pb::SetupKind::Ceremony as i32);
+    assert_eq!(setup.contributors.len(), 6);
+    assert_eq!(setup.attested_height, 0);
+    let route: pol_latency::pb::QueryRouteResponse = m
+        .rpc
+        .query(
+            "/pol.latency.v1.Query/Route",
+            &pol_latency::pb::QueryRouteRequest {
+                model_id: MODEL.into(),
+                ..Default::default()
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    let entry = &route.entries[0];
+    assert_eq!(
+        (entry.setup_kind, entry.setup_attested),
+        (pb::SetupKind::Ceremony as i32, false)
+    );
+
+    // A seeded key of the same shape is refused by this chain, and nothing is registered.
+    let arch_shape = pol_proofs::model::Architecture::mlp(&[64, 4, 10], &[7]).unwrap();
+    let seeded = pol_proofs::setup_insecure_seeded(&arch_shape, 1).unwrap().1;
+    let mut w = Wallet::load(&m.rpc, m.requester.clone(), "pol-test-1")
+        .await
+        .unwrap();
+    let refused = w
+        .submit(
+            &m.rpc,
+            vec![tendermint_proto::google::protobuf::Any {
+                type_url: pol_inference::MSG_REGISTER_ARCHITECTURE_TYPE_URL.into(),
+                value: pol_inference::msg::MsgRegisterArchitecture {
+                    sender: m.requester.address().to_string(),
+                    verifying_key: seeded.to_bytes(),
+                    setup: None,
+                }
+                .encode_to_vec(),
+            }],
+        )
+        .await
+        .expect_err("CheckTx refuses a seeded key")
+        .to_string();
+    assert!(
+        refused.contains("code 26") && refused.contains("only keys from a ceremony"),
+        "{refused}"
+    );
+    let none: Option<pb::QueryArchitectureResponse> = query(
+        &m.rpc,
+        "Architecture",
+        &pb::QueryArchitectureRequest {
+            id: hex::encode(seeded.content_hash()),
+        },
+    )
+    .await;
+    assert!(none.and_then(|r| r.architecture).is_none());
+
+    // A paid-for request is sampled; the worker proves it with the ceremony's key and the
+    // chain verifies the proof against the registered key: the obligation is discharged.
+    let mut client = WorkerClient::connect(format!("http://127.0.0.1:{}", m.port))
+        .await
+        .unwrap();
+    let receipt = infer(&mut client, 31).await;
+    let res = w
+        .submit(&m.rpc, vec![submit_receipt_any(&m.requester, receipt)])
+        .await
+        .unwrap();
+    assert_eq!(res.code, 0, "{}", res.log);
+    let discharged = obligation_in(
+        &m.rpc,
+        &m.provider_addr,
+        ObligationState::Discharged,
+        "the worker's attestation with the ceremony's key",
+        &m.worker,
+    )
+    .await;
+    assert_eq!(discharged.nonce, 31);
+    let p = provider(&m.rpc, &m.provider_addr).await.unwrap();
+    assert_eq!((p.attested, p.faults), (1, 0));
+    assert!(
+        m.worker
+            .log_tail(400)
+            .contains("ceremony proving key loaded"),
+        "the worker loaded the ceremony's key:\n{}",
+        m.worker.log_tail(40)
+    );
 }

@@ -56,12 +56,18 @@ pub static CLI: ModuleCli = ModuleCli {
 
 #[derive(clap::Subcommand)]
 pub enum InferenceTx {
-    /// Register an architecture: the Groth16 verifying key `pol-proofs setup` wrote
-    /// (<out>.vk). Prints the architecture id (hex SHA-256 of the key's canonical bytes).
+    /// Register an architecture: the Groth16 verifying key `pol-proofs ceremony finalize`
+    /// (or, on a localnet, `pol-proofs setup`) wrote (<out>.vk). Prints the architecture id
+    /// (hex SHA-256 of the key's canonical bytes).
     RegisterArchitecture {
         from: String,
         #[arg(long)]
         verifying_key: PathBuf,
+        /// The ceremony's setup record (`pol-proofs ceremony finalize --out-setup`). Without
+        /// it the key registers as insecure, which only chains that allow insecure setups
+        /// (localnets) accept.
+        #[arg(long)]
+        setup: Option<PathBuf>,
         #[command(flatten)]
         opts: TxOpts,
     },

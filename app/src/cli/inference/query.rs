@@ -10,7 +10,13 @@ pub(super) fn to_json<T: Serialize>(r: &T) -> anyhow::Result<Map<String, Value>>
 }
 
 pub(super) fn architecture_json(a: &pb::Architecture) -> anyhow::Result<Value> {
-    Ok(Value::Object(to_json(a)?))
+    let mut v = to_json(a)?;
+    // In words, what the record says: "insecure", or a ceremony attested or not.
+    v.insert(
+        "setup_status".into(),
+        json!(pol_inference::setup::describe(a.setup.as_ref())),
+    );
+    Ok(Value::Object(v))
 }
 
 pub(super) fn model_json(m: &pb::Model) -> anyhow::Result<Value> {

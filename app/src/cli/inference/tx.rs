@@ -9,6 +9,7 @@ pub async fn tx(home: &Path, cmd: InferenceTx) -> anyhow::Result<()> {
         InferenceTx::RegisterArchitecture {
             from,
             verifying_key,
+            setup,
             opts,
         } => {
             let signer = signer_of(&from)?;
@@ -16,13 +17,19 @@ pub async fn tx(home: &Path, cmd: InferenceTx) -> anyhow::Result<()> {
                 .with_context(|| format!("--verifying-key: reading {}", verifying_key.display()))?;
             let (id, vk) = decode_verifying_key(&bytes)
                 .map_err(|e| anyhow::anyhow!("--verifying-key {}: {e}", verifying_key.display()))?;
+            let setup = setup.as_deref().map(read_setup).transpose()?;
             let msg = MsgRegisterArchitecture {
                 sender: signer.address().to_string(),
                 verifying_key: bytes,
+                setup,
             };
             let mut extra = Map::new();
             extra.insert("architecture_id".into(), json!(id));
             extra.insert("layers".into(), json!(vk.arch.to_string()));
+            extra.insert(
+                "setup".into(),
+                json!(pol_inference::setup::describe(msg.setup.as_ref())),
+            );
             broadcast_with(
                 &signer,
                 vec![any(pol_inference::MSG_REGISTER_ARCHITECTURE_TYPE_URL, &msg)],
@@ -235,4 +242,16 @@ pub async fn tx(home: &Path, cmd: InferenceTx) -> anyhow::Result<()> {
             .await
         }
     }
+}
+
+/// A setup record file, as `pol-proofs ceremony finalize --out-setup` writes it.
+fn read_setup(path: &Path) -> anyhow::Result<pb::Setup> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--setup: reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "--setup {}: not a setup record (pol-proofs ceremony finalize --out-setup)",
+            path.display()
+        )
+    })
 }

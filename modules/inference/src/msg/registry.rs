@@ -19,6 +19,7 @@ pub fn execute_register_architecture<S: StateWrite>(
 ) -> Result<(MsgRegisterArchitectureResponse, Vec<Event>), TxError> {
     let sender = Address::parse(&m.sender)?;
     let (id, vk) = decode_verifying_key(&m.verifying_key).map_err(invalid)?;
+    let setup = crate::setup::check_registered(m.setup.as_ref(), &state.inference_params()?)?;
     if state.architecture(&id)?.is_some() {
         return Err(error::ARCHITECTURE_EXISTS(format!(
             "architecture {id} is already registered"
@@ -40,6 +41,7 @@ pub fn execute_register_architecture<S: StateWrite>(
         verifying_key: vk.to_bytes(),
         registrant: sender.to_string(),
         registered_height: ctx.height,
+        setup: Some(setup),
     };
     state.put_architecture(&arch);
     Ok((
@@ -49,6 +51,7 @@ pub fn execute_register_architecture<S: StateWrite>(
                 id,
                 layers: vk.arch.to_string(),
                 registrant: sender.to_string(),
+                setup: crate::setup::describe(arch.setup.as_ref()),
             })?
             .to_vec(),
     ))
