@@ -128,10 +128,49 @@ fn cli_ceremony_end_to_end() {
     let fin = ok(
         d,
         &c(&[
-            "finalize", "--in", "p2-3", "--phase1", "p1-3", "--out-pk", "k.pk", "--out-vk", "k.vk",
+            "finalize",
+            "--in",
+            "p2-3",
+            "--phase1",
+            "p1-3",
+            "--out-pk",
+            "k.pk",
+            "--out-vk",
+            "k.vk",
+            "--out-setup",
+            "k.setup.json",
+            "--transcript-uri",
+            "https://example.org/t",
         ]),
     );
     assert!(fin.contains("vk content hash"), "{fin}");
+    // The setup record the chain registers: both digests (the phase-2 one as printed) and
+    // every contribution, bob's signed.
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("k.setup.json")).unwrap()).unwrap();
+    assert_eq!(record["kind"], "ceremony");
+    assert_eq!(record["transcript_uri"], "https://example.org/t");
+    let contributors = record["contributors"].as_array().unwrap();
+    let phases: Vec<u64> = contributors
+        .iter()
+        .map(|c| c["phase"].as_u64().unwrap())
+        .collect();
+    assert_eq!(phases.iter().filter(|p| **p == 1).count(), 3);
+    assert!(phases.windows(2).all(|w| w[0] <= w[1]), "{phases:?}");
+    let bob = contributors.iter().find(|c| c["name"] == "bob").unwrap();
+    assert!(!bob["signature"].as_str().unwrap().is_empty());
+    let b64 = |v: &serde_json::Value| {
+        use base64::Engine;
+        hex::encode(
+            base64::engine::general_purpose::STANDARD
+                .decode(v.as_str().unwrap())
+                .unwrap(),
+        )
+    };
+    assert!(
+        fin.contains(&format!("phase-2 digest {}", b64(&record["phase2_digest"]))),
+        "{fin}"
+    );
 
     // The keys work with the existing prove and verify commands.
     ok(
