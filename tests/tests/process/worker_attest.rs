@@ -248,9 +248,18 @@ model_price = 3
     }
 }
 
-/// One `Infer` call; its receipt.
+/// One `Infer` call of the digits model; its receipt.
 async fn infer(client: &mut WorkerClient<tonic::transport::Channel>, nonce: u64) -> pb::Receipt {
-    let input: Vec<u8> = (0..64)
+    infer_width(client, 64, nonce).await
+}
+
+/// One `Infer` call of a model with `width` inputs; its receipt.
+async fn infer_width(
+    client: &mut WorkerClient<tonic::transport::Channel>,
+    width: usize,
+    nonce: u64,
+) -> pb::Receipt {
+    let input: Vec<u8> = (0..width)
         .map(|i| ((i * 7 + nonce as usize) % 17) as u8)
         .collect();
     client
@@ -470,9 +479,9 @@ async fn a_prove_flood_does_not_make_the_worker_miss_an_obligation() {
     node.stop().unwrap();
 }
 
-/// A three-party ceremony (both phases, signed contributions) for a small model that reads
-/// the digits' 64 inputs, run through the library as `pol-proofs ceremony` runs it: the
-/// model file, the proving key and its setup record, in `dir`.
+/// A three-party ceremony (both phases, signed contributions) for a tiny model (4→3→2, so
+/// it takes seconds), run through the library as `pol-proofs ceremony` runs it: the model
+/// file, the proving key and its setup record, in `dir`.
 fn ceremony_keys(
     dir: &std::path::Path,
 ) -> (
@@ -482,7 +491,7 @@ fn ceremony_keys(
 ) {
     use pol_proofs::ceremony::{finalize, setup_record, Participant, Phase1, Phase2, Quiet};
     use rand::SeedableRng;
-    let arch = pol_proofs::model::Architecture::mlp(&[64, 4, 10], &[7]).unwrap();
+    let arch = tiny_arch();
     let mut rng = rand::rngs::StdRng::seed_from_u64(41);
     let model = pol_proofs::model::Model::random(&arch, &mut rng);
     let who = |i: u8, name: &str| Participant {
@@ -511,6 +520,10 @@ fn ceremony_keys(
     (model_path, pk_path, vk)
 }
 
+fn tiny_arch() -> pol_proofs::model::Architecture {
+    pol_proofs::model::Architecture::mlp(&[4, 3, 2], &[2]).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_with_ceremony_keys_serves_a_chain_that_refuses_seeded_keys_and_its_proofs_verify()
 {
@@ -524,7 +537,7 @@ async fn a_worker_with_ceremony_keys_serves_a_chain_that_refuses_seeded_keys_and
             .await
             .unwrap();
         eprintln!(
-            "ceremony for 64→4→10: {:.1} s",
+            "ceremony for 4→3→2: {:.1} s",
             started.elapsed().as_secs_f64()
         );
         keys
@@ -575,8 +588,9 @@ async fn a_worker_with_ceremony_keys_serves_a_chain_that_refuses_seeded_keys_and
     );
 
     // A seeded key of the same shape is refused by this chain, and nothing is registered.
-    let arch_shape = pol_proofs::model::Architecture::mlp(&[64, 4, 10], &[7]).unwrap();
-    let seeded = pol_proofs::setup_insecure_seeded(&arch_shape, 1).unwrap().1;
+    let seeded = pol_proofs::setup_insecure_seeded(&tiny_arch(), 1)
+        .unwrap()
+        .1;
     let mut w = Wallet::load(&m.rpc, m.requester.clone(), "pol-test-1")
         .await
         .unwrap();
@@ -615,7 +629,7 @@ async fn a_worker_with_ceremony_keys_serves_a_chain_that_refuses_seeded_keys_and
     let mut client = WorkerClient::connect(format!("http://127.0.0.1:{}", m.port))
         .await
         .unwrap();
-    let receipt = infer(&mut client, 31).await;
+    let receipt = infer_width(&mut client, 4, 31).await;
     let res = w
         .submit(&m.rpc, vec![submit_receipt_any(&m.requester, receipt)])
         .await
