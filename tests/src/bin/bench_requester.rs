@@ -39,11 +39,11 @@ struct Args {
     fast_tail_ms: u64,
     #[arg(long, default_value_t = 0)]
     fast_tail_ppm: u32,
-    /// The slow worker's added latency, ms.
-    #[arg(long, default_value_t = 60)]
+    /// The slow worker's added latency, ms (the localnet's slow provider: +400 ms).
+    #[arg(long, default_value_t = 400)]
     slow_ms: u64,
-    /// The dropping worker's failure rate, per million.
-    #[arg(long, default_value_t = 300_000)]
+    /// The dropping worker's failure rate, per million (the localnet's: 600,000).
+    #[arg(long, default_value_t = 600_000)]
     drop_ppm: u32,
     /// The client hedges after the first provider's p95 × this / 100.
     #[arg(long, default_value_t = RequesterConfig::default().hedge_delay_pct)]
