@@ -153,7 +153,13 @@ pub async fn ensure_registered(
                     .send_ok(
                         &format!("registering architecture {arch_id}"),
                         vec![any(pol_inference::MSG_REGISTER_ARCHITECTURE_TYPE_URL, &msg)],
-                        REGISTER_GAS * 4,
+                        // A ceremony's record: its signature checks and its bytes stored.
+                        REGISTER_GAS * 4
+                            + pol_inference::setup::record_gas(msg.setup.as_ref())
+                            + 50 * msg
+                                .setup
+                                .as_ref()
+                                .map_or(0, |s| prost::Message::encoded_len(s) as u64),
                     )
                     .await?;
             }

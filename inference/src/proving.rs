@@ -302,21 +302,19 @@ pub fn warm_up(state: &Arc<crate::server::WorkerState>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pol_proofs::ceremony::{finalize, setup_record, Participant, Phase1, Phase2, Quiet};
+    use pol_proofs::ceremony::{finalize, local_ceremony, setup_record, Participant};
     use rand::SeedableRng;
 
     /// A two-party ceremony for a tiny architecture, its key and record written to `dir`.
     fn ceremony_files(dir: &std::path::Path) -> (Architecture, PathBuf) {
         let arch = Architecture::mlp(&[4, 3, 2], &[2]).unwrap();
-        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-        let mut p1 = Phase1::new(pol_proofs::ceremony::domain_log_size(&arch).unwrap()).unwrap();
-        p1 = p1
-            .contribute(&Participant::named("alice"), &mut rng, &Quiet)
-            .unwrap();
-        let p2 = Phase2::new(&p1, &arch, &Quiet)
-            .unwrap()
-            .contribute(&Participant::named("bob"), &mut rng, &Quiet)
-            .unwrap();
+        let (p1, p2) = local_ceremony(
+            &arch,
+            &[Participant::named("alice")],
+            &[Participant::named("bob")],
+            &mut rand::rngs::StdRng::seed_from_u64(3),
+        )
+        .unwrap();
         let (pk, _) = finalize(&p2).unwrap();
         let path = dir.join("tiny.pk");
         pk.save(&path).unwrap();

@@ -121,14 +121,18 @@ static REGISTER_ARCHITECTURE: MsgHandler<MsgRegisterArchitecture> = pol_componen
     crate::MSG_REGISTER_ARCHITECTURE_TYPE_URL,
     "/pol.inference.v1.MsgRegisterArchitectureResponse",
     msg::register_architecture_signer,
-    msg::execute_register_architecture
+    msg::execute_register_architecture,
+    |_: &dyn StateRead, m: &MsgRegisterArchitecture| Ok(crate::setup::record_gas(m.setup.as_ref()))
 );
 
 static ATTEST_SETUP: MsgHandler<crate::pb::MsgAttestSetup> = pol_component::msg_handler!(
     crate::MSG_ATTEST_SETUP_TYPE_URL,
     "/pol.inference.v1.MsgAttestSetupResponse",
     crate::setup::attest_setup_signer,
-    crate::setup::execute_attest_setup
+    crate::setup::execute_attest_setup,
+    |_: &dyn StateRead, m: &crate::pb::MsgAttestSetup| Ok(crate::setup::record_gas(
+        m.setup.as_ref()
+    ))
 );
 
 static REGISTER_MODEL: MsgHandler<MsgRegisterModel> = pol_component::msg_handler!(

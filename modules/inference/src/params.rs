@@ -31,9 +31,9 @@ pub struct Params {
     /// Accept provider endpoints on loopback, private and link-local addresses and local
     /// names (localnets and tests); a public chain leaves it off (see `endpoint`).
     pub allow_private_endpoints: bool,
-    /// Accept architectures whose keys come from a seeded or single-party setup (localnets
-    /// and tests); a public chain leaves it off, so keys must come from a ceremony (see
-    /// `setup`).
+    /// Accept architectures whose keys declare a seeded or single-party setup (localnets and
+    /// tests); a public chain leaves it off, so a key must at least claim a ceremony, which
+    /// governance's attestation checks (see `setup`).
     pub allow_insecure_setup: bool,
     /// Paid from the community pool to the prover of each probe obligation (see
     /// `end_block`); 0 leaves probe proofs unpaid.

@@ -14,13 +14,17 @@
 //!   cannot check that the transcript (hundreds of MB) links those contributions to this
 //!   key. That is done off chain: anyone runs `pol-proofs ceremony finalize` on the published
 //!   transcript and compares the key it writes with the registered one (the architecture id
-//!   is the key's hash), and a governance proposal carrying [`MsgAttestSetup`] records that
-//!   the voters did. Until then the setup reads as "ceremony, not attested", which clients
-//!   warn about as they do about insecure keys.
+//!   is the key's hash), and a governance proposal carrying [`MsgAttestSetup`] with that
+//!   ceremony's record records that the voters did. The attested record replaces the
+//!   registrant's: whoever registers a key first (the id is public once a transcript is)
+//!   cannot keep its real ceremony from being attested. Until then the setup reads as
+//!   "ceremony, not attested", which clients warn about as they do about insecure keys.
 //!
 //! What this cannot prevent: a registrant inventing contributors (any key can sign any hash),
-//! which is why attestation, not the record, is what requesters should trust; and a
-//! governance majority attesting a transcript it did not verify.
+//! so on a chain without insecure setups a seeded key still registers if it claims a
+//! ceremony: attestation, not the record, is what requesters should trust; a governance
+//! majority attesting a transcript it did not verify; and an attestation cannot be taken
+//! back yet.
 //!
 //! [`MsgAttestSetup`]: crate::pb::MsgAttestSetup
 
@@ -102,6 +106,19 @@ pub fn check(setup: Option<&pb::Setup>, allow_insecure: bool) -> Result<pb::Setu
     let kind = setup.map_or(SetupKind::Unspecified as i32, |s| s.kind);
     match SetupKind::try_from(kind) {
         Ok(SetupKind::Unspecified | SetupKind::Insecure) => {
+            if let Some(s) = setup {
+                if !s.phase1_digest.is_empty()
+                    || !s.phase2_digest.is_empty()
+                    || !s.contributors.is_empty()
+                    || !s.transcript_uri.is_empty()
+                    || s.attested_height != 0
+                {
+                    return Err(Refusal::Invalid(
+                        "an insecure setup carries no digests, contributors, URI or attestation"
+                            .into(),
+                    ));
+                }
+            }
             if !allow_insecure {
                 return Err(Refusal::Insecure(
                     "this chain accepts only keys from a ceremony (its genesis does not set \
@@ -115,11 +132,13 @@ pub fn check(setup: Option<&pb::Setup>, allow_insecure: bool) -> Result<pb::Setu
                 ..Default::default()
             })
         }
-        Ok(SetupKind::Ceremony) => {
-            let s = setup.expect("a ceremony kind comes from a record");
-            check_ceremony(s).map_err(Refusal::Invalid)?;
-            Ok(s.clone())
-        }
+        Ok(SetupKind::Ceremony) => match setup {
+            Some(s) => {
+                check_ceremony(s).map_err(Refusal::Invalid)?;
+                Ok(s.clone())
+            }
+            None => Err(Refusal::Invalid("a ceremony without its record".into())),
+        },
         Err(_) => Err(Refusal::Invalid(format!("unknown setup kind {kind}"))),
     }
 }
@@ -198,11 +217,24 @@ fn check_ceremony(s: &pb::Setup) -> Result<(), String> {
     Ok(())
 }
 
+/// Gas for the signature checks a record makes the chain run, as a receipt's signature is
+/// charged: charged before the message runs.
+pub fn record_gas(setup: Option<&pb::Setup>) -> u64 {
+    let signed = setup.map_or(0, |s| {
+        s.contributors
+            .iter()
+            .filter(|c| !c.signature.is_empty())
+            .count()
+    });
+    (signed as u64).saturating_mul(crate::msg::RECEIPT_SIGNATURE_GAS)
+}
+
 pub fn attest_setup_signer(m: &MsgAttestSetup) -> Result<pol_component::Address, TxError> {
     pol_component::authority::authority_signer(&m.authority)
 }
 
-/// A passed governance proposal attests an architecture's ceremony transcript.
+/// A passed governance proposal attests that an architecture's key comes from the ceremony
+/// its record describes; the record replaces the registrant's.
 pub fn execute_attest_setup<S: StateWrite>(
     state: &mut S,
     ctx: &BlockContext,
@@ -215,35 +247,30 @@ pub fn execute_attest_setup<S: StateWrite>(
             m.architecture_id
         )));
     };
-    let setup = arch.setup.get_or_insert_with(Default::default);
-    if kind_of(Some(setup)) != SetupKind::Ceremony {
-        return Err(error::SETUP_NOT_ATTESTABLE(format!(
-            "architecture {}'s keys come from an insecure setup: there is no transcript to attest",
-            m.architecture_id
-        )));
+    if kind_of(m.setup.as_ref()) != SetupKind::Ceremony {
+        return Err(error::SETUP_NOT_ATTESTABLE(
+            "only a ceremony's record can be attested: an insecure setup has no transcript",
+        ));
     }
-    if setup.phase2_digest != m.phase2_digest {
-        return Err(error::SETUP_NOT_ATTESTABLE(format!(
-            "architecture {} was registered with phase-2 digest {}, not {}",
-            m.architecture_id,
-            hex::encode(&setup.phase2_digest),
-            hex::encode(&m.phase2_digest)
-        )));
-    }
-    if setup.attested_height != 0 {
+    let mut setup =
+        check(m.setup.as_ref(), false).map_err(|e| error::INVALID_SETUP(e.to_string()))?;
+    if is_attested(arch.setup.as_ref()) {
         return Err(error::SETUP_NOT_ATTESTABLE(format!(
             "architecture {} was attested at height {}",
-            m.architecture_id, setup.attested_height
+            m.architecture_id,
+            arch.setup.as_ref().map_or(0, |s| s.attested_height)
         )));
     }
     setup.attested_height = ctx.height;
+    let phase2_digest = hex::encode(&setup.phase2_digest);
+    arch.setup = Some(setup);
     state.put_architecture(&arch);
     Ok((
         MsgAttestSetupResponse {},
         EVENTS
             .emit(&pb::EventSetupAttested {
                 architecture_id: m.architecture_id.clone(),
-                phase2_digest: hex::encode(&m.phase2_digest),
+                phase2_digest,
             })?
             .to_vec(),
     ))

@@ -29,6 +29,7 @@
 
 mod encoding;
 mod finalize;
+mod local;
 #[cfg(test)]
 mod measure;
 mod phase1;
@@ -40,6 +41,7 @@ mod setup_record;
 mod transcript;
 
 pub use finalize::finalize;
+pub use local::local_ceremony;
 pub use phase1::Phase1;
 pub use phase2::Phase2;
 pub use pok::Pok;

@@ -489,7 +489,7 @@ fn ceremony_keys(
     std::path::PathBuf,
     pol_proofs::VerifyingKey,
 ) {
-    use pol_proofs::ceremony::{finalize, setup_record, Participant, Phase1, Phase2, Quiet};
+    use pol_proofs::ceremony::{finalize, local_ceremony, setup_record, Participant};
     use rand::SeedableRng;
     let arch = tiny_arch();
     let mut rng = rand::rngs::StdRng::seed_from_u64(41);
@@ -498,16 +498,13 @@ fn ceremony_keys(
         name: name.into(),
         signing_key: Some(ed25519_dalek::SigningKey::from_bytes(&[i; 32])),
     };
-    let mut secrets = rand::rngs::StdRng::seed_from_u64(42);
-    let mut p1 = Phase1::new(pol_proofs::ceremony::domain_log_size(&arch).unwrap()).unwrap();
-    for (i, name) in [(1, "alice"), (2, "bob"), (3, "carol")] {
-        p1 = p1.contribute(&who(i, name), &mut secrets, &Quiet).unwrap();
-    }
-    let mut p2 = Phase2::new(&p1, &arch, &Quiet).unwrap();
-    for (i, name) in [(4, "dave"), (5, "erin"), (6, "frank")] {
-        p2 = p2.contribute(&who(i, name), &mut secrets, &Quiet).unwrap();
-    }
-    p2.verify_from_phase1(&p1, &Quiet).unwrap();
+    let (p1, p2) = local_ceremony(
+        &arch,
+        &[who(1, "alice"), who(2, "bob"), who(3, "carol")],
+        &[who(4, "dave"), who(5, "erin"), who(6, "frank")],
+        &mut rand::rngs::StdRng::seed_from_u64(42),
+    )
+    .unwrap();
     let (pk, vk) = finalize(&p2).unwrap();
     let (model_path, pk_path) = (dir.join("tiny.polm"), dir.join("tiny.pk"));
     model.save(&model_path).unwrap();

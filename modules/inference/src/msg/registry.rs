@@ -19,12 +19,12 @@ pub fn execute_register_architecture<S: StateWrite>(
 ) -> Result<(MsgRegisterArchitectureResponse, Vec<Event>), TxError> {
     let sender = Address::parse(&m.sender)?;
     let (id, vk) = decode_verifying_key(&m.verifying_key).map_err(invalid)?;
-    let setup = crate::setup::check_registered(m.setup.as_ref(), &state.inference_params()?)?;
     if state.architecture(&id)?.is_some() {
         return Err(error::ARCHITECTURE_EXISTS(format!(
             "architecture {id} is already registered"
         )));
     }
+    let setup = crate::setup::check_registered(m.setup.as_ref(), &state.inference_params()?)?;
     let arch = pb::Architecture {
         id: id.clone(),
         layers: vk

@@ -3,7 +3,7 @@
 //! attests it.
 
 use ed25519_dalek::SigningKey;
-use pol_proofs::ceremony::{finalize, setup_record, Participant, Phase1, Phase2, Quiet};
+use pol_proofs::ceremony::{finalize, local_ceremony, setup_record, Participant, Phase1, Phase2};
 use pol_proofs::Statement;
 use rand::SeedableRng;
 
@@ -16,23 +16,18 @@ use crate::verify::ProofVerifier;
 fn ceremony() -> &'static (Phase1, Phase2) {
     static C: OnceLock<(Phase1, Phase2)> = OnceLock::new();
     C.get_or_init(|| {
-        let arch = fixture().model.architecture();
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
         let who = |i: u8, name: &str| Participant {
             name: name.into(),
             signing_key: Some(SigningKey::from_bytes(&[i; 32])),
         };
-        let log_size = pol_proofs::ceremony::domain_log_size(&arch).unwrap();
-        let mut p1 = Phase1::new(log_size).unwrap();
-        for (i, name) in [(1, "alice"), (2, "bob"), (3, "carol")] {
-            p1 = p1.contribute(&who(i, name), &mut rng, &Quiet).unwrap();
-        }
-        let mut p2 = Phase2::new(&p1, &arch, &Quiet).unwrap();
-        for (i, name) in [(4, "dave"), (5, "erin"), (6, "frank")] {
-            p2 = p2.contribute(&who(i, name), &mut rng, &Quiet).unwrap();
-        }
-        p2.verify(&p1, &Quiet).unwrap();
-        (p1, p2)
+        local_ceremony(
+            &fixture().model.architecture(),
+            &[who(1, "alice"), who(2, "bob"), who(3, "carol")],
+            &[who(4, "dave"), who(5, "erin"), who(6, "frank")],
+            &mut rng,
+        )
+        .unwrap()
     })
 }
 
@@ -208,63 +203,78 @@ fn setup_records_that_are_forged_or_malformed_are_refused_and_write_nothing() {
 }
 
 #[test]
-fn governance_attests_the_ceremony_it_names_once_and_nothing_else() {
+fn governance_attests_a_ceremony_record_once_and_it_replaces_a_squatters() {
     let (_, p2) = ceremony();
     let (_, vk) = finalize(p2).unwrap();
-    let mut s = strict_chain();
-    let id = register(&mut s, vk.to_bytes(), Some(record())).unwrap();
+    // A squatter registers the ceremony's key first, as insecure (this chain allows it).
+    let mut s = market(0);
+    let id = register(&mut s, vk.to_bytes(), None).unwrap();
     let gov = pol_component::authority::gov_authority().to_string();
-    let attest = |s: &mut State, authority: &str, arch: &str, digest: Vec<u8>, height| {
+    let attest = |s: &mut State, authority: &str, arch: &str, setup: Option<pb::Setup>, height| {
         execute_attest_setup(
             s,
             &ctx(height),
             &MsgAttestSetup {
                 authority: authority.into(),
                 architecture_id: arch.into(),
-                phase2_digest: digest,
+                setup,
             },
         )
     };
-    let digest = p2.digest().to_vec();
     // Anyone but the gov account: refused with the SDK's gov code.
-    let e = attest(&mut s, &addr(OWNER).to_string(), &id, digest.clone(), 9).unwrap_err();
+    let e = attest(&mut s, &addr(OWNER).to_string(), &id, Some(record()), 9).unwrap_err();
     assert_eq!((e.codespace, e.code), ("gov", 13));
-    // Another transcript than the registered one.
-    let mut other = digest.clone();
-    other[0] ^= 1;
+    // Only a ceremony's record, checked as at registration.
+    for insecure in [None, Some(pb::Setup::default())] {
+        assert_code(
+            attest(&mut s, &gov, &id, insecure, 9),
+            error::SETUP_NOT_ATTESTABLE,
+            "only a ceremony's record",
+        );
+    }
+    let mut forged = record();
+    forged.contributors[2].signature[5] ^= 1;
     assert_code(
-        attest(&mut s, &gov, &id, other, 9),
-        error::SETUP_NOT_ATTESTABLE,
-        "registered with phase-2 digest",
+        attest(&mut s, &gov, &id, Some(forged), 9),
+        error::INVALID_SETUP,
+        "does not verify",
     );
-    // An insecure key has no transcript to attest.
     assert_code(
-        attest(&mut s, &gov, &arch_id(), digest.clone(), 9),
-        error::SETUP_NOT_ATTESTABLE,
-        "insecure setup",
-    );
-    assert_code(
-        attest(&mut s, &gov, "ab", digest.clone(), 9),
+        attest(&mut s, &gov, "ab", Some(record()), 9),
         error::UNKNOWN_ARCHITECTURE,
         "not registered",
     );
     let setup = |s: &State| s.architecture(&id).unwrap().unwrap().setup.unwrap();
-    assert!(!is_attested(Some(&setup(&s))), "nothing was attested yet");
+    assert_eq!(
+        describe(Some(&setup(&s))),
+        "insecure",
+        "nothing was attested yet"
+    );
 
-    let (_, events) = attest(&mut s, &gov, &id, digest.clone(), 9).unwrap();
+    let (_, events) = attest(&mut s, &gov, &id, Some(record()), 9).unwrap();
     assert!(events
         .iter()
         .any(|e| e.kind == "pol.inference.v1.EventSetupAttested"));
-    assert_eq!(setup(&s).attested_height, 9);
-    assert!(is_attested(Some(&setup(&s))));
-    assert_eq!(
-        describe(Some(&setup(&s))),
-        "ceremony (attested at height 9)"
-    );
+    let attested = setup(&s);
+    assert_eq!(attested.attested_height, 9);
+    assert_eq!(attested.phase2_digest, p2.digest().to_vec());
+    assert_eq!(attested.contributors, record().contributors);
+    assert!(is_attested(Some(&attested)));
+    assert_eq!(describe(Some(&attested)), "ceremony (attested at height 9)");
+    // Once.
     assert_code(
-        attest(&mut s, &gov, &id, digest, 12),
+        attest(&mut s, &gov, &id, Some(record()), 12),
         error::SETUP_NOT_ATTESTABLE,
         "attested at height 9",
     );
     assert_eq!(setup(&s).attested_height, 9);
+}
+
+#[test]
+fn registration_pays_for_the_signatures_it_makes_the_chain_check() {
+    assert_eq!(crate::setup::record_gas(None), 0);
+    assert_eq!(
+        crate::setup::record_gas(Some(&record())),
+        6 * crate::msg::RECEIPT_SIGNATURE_GAS
+    );
 }
