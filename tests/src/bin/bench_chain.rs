@@ -33,7 +33,9 @@ use pol_tests::{cometbft_bin, free_port, ChainOptions, Node, Wallet, DEFAULT_FEE
 use serde_json::{json, Value};
 
 #[derive(Parser, Debug, Clone)]
-#[command(about = "pol vs abci-cli kvstore: blocks/s and committed tx/s on one validator")]
+#[command(
+    about = "pol vs abci-cli kvstore vs Cosmos SDK simd: blocks/s and committed tx/s on one validator"
+)]
 struct Args {
     /// Transactions submitted per load measurement.
     #[arg(long, default_value_t = 5000)]
@@ -59,7 +61,11 @@ struct Args {
     /// abci-cli binary (else `.tools/bin/abci-cli` of this checkout).
     #[arg(long, env = "POL_ABCI_CLI")]
     abci_cli: Option<PathBuf>,
-    /// Run only one side: `pol` or `kvstore` (no ratio then).
+    /// simd binary (else `.tools/bin/simd` of this checkout, which `scripts/bench-chain`
+    /// builds; without one the simd column is left out).
+    #[arg(long, env = "POL_SIMD")]
+    simd: Option<PathBuf>,
+    /// Run only one side: `pol`, `kvstore` or `simd` (no ratio then).
     #[arg(long)]
     only: Option<String>,
     /// POLD_LOG filter for pold, e.g. "info,pol_store=debug" for per-block store timings.
@@ -71,6 +77,8 @@ struct Args {
 enum Target {
     Pol,
     Kvstore,
+    /// The Cosmos SDK's simapp (`simd`), the chain a user would pick instead.
+    Simd,
 }
 
 impl Target {
@@ -78,6 +86,7 @@ impl Target {
         match self {
             Target::Pol => "pol",
             Target::Kvstore => "kvstore",
+            Target::Simd => "simd",
         }
     }
 }
@@ -173,13 +182,23 @@ fn patch_comet_home(
     doc["log_level"] = toml_edit::value("info");
     std::fs::write(&config_path, doc.to_string())?;
 
-    let genesis_path = home.join("config/genesis.json");
-    let mut g: Value = serde_json::from_str(&std::fs::read_to_string(&genesis_path)?)
-        .with_context(|| format!("parsing {}", genesis_path.display()))?;
-    g["consensus_params"]["abci"]["vote_extensions_enable_height"] = json!("1");
-    g["consensus_params"]["block"]["max_gas"] =
-        json!(pol_app::app::ChainParams::DEFAULT.max_block_gas.to_string());
-    std::fs::write(&genesis_path, serde_json::to_string_pretty(&g)?)?;
+    // CometBFT 0.34 (simd's) has no vote extensions.
+    let vote_extensions = std::fs::read_to_string(home.join("config/genesis.json"))?
+        .contains("vote_extensions_enable_height");
+    edit_json(&home.join("config/genesis.json"), |g| {
+        if vote_extensions {
+            g["consensus_params"]["abci"]["vote_extensions_enable_height"] = json!("1");
+        }
+        g["consensus_params"]["block"]["max_gas"] =
+            json!(pol_app::app::ChainParams::DEFAULT.max_block_gas.to_string());
+    })
+}
+
+fn edit_json(path: &Path, edit: impl FnOnce(&mut Value)) -> anyhow::Result<()> {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path)?)
+        .with_context(|| format!("parsing {}", path.display()))?;
+    edit(&mut v);
+    std::fs::write(path, serde_json::to_string_pretty(&v)?)?;
     Ok(())
 }
 
@@ -221,9 +240,51 @@ struct KvChain {
     _dir: tempfile::TempDir,
 }
 
+/// simd runs CometBFT in its own process.
+struct SimdChain {
+    rpc: RpcClient,
+    _simd: ProcGroup,
+    log: PathBuf,
+    keys: Vec<SignerKey>,
+    _dir: tempfile::TempDir,
+}
+
+const SIMD_CHAIN_ID: &str = "simd-bench-1";
+
 enum Chain {
     Pol(PolChain),
     Kv(KvChain),
+    Simd(SimdChain),
+}
+
+/// `addr` with simd's bech32 prefix.
+fn cosmos_address(key: &SignerKey) -> anyhow::Result<String> {
+    let hrp = bech32::Hrp::parse("cosmos")?;
+    Ok(bech32::encode::<bech32::Bech32>(hrp, &key.address().0)?)
+}
+
+/// Runs `simd <args> --home <home>`; its stdout, or an error with its output.
+fn simd_cmd(simd: &Path, home: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(simd)
+        .args(args)
+        .arg("--home")
+        .arg(home)
+        .output()
+        .with_context(|| format!("running {} (scripts/bench-chain builds it)", simd.display()))?;
+    if !out.status.success() {
+        bail!(
+            "simd {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn simd_bin(args: &Args) -> PathBuf {
+    args.simd
+        .clone()
+        .unwrap_or_else(|| pol_tests::repo_root().join(".tools/bin/simd"))
 }
 
 fn sender_key(i: usize) -> anyhow::Result<SignerKey> {
@@ -353,6 +414,75 @@ impl Chain {
                 }
                 Ok(Chain::Kv(chain))
             }
+            Target::Simd => {
+                let simd = simd_bin(args);
+                let keys = (0..args.concurrency.max(1))
+                    .map(sender_key)
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                let dir = tempfile::Builder::new()
+                    .prefix("pol-bench-simd-")
+                    .tempdir()?;
+                let home = dir.path().join("simd");
+                let run = |a: &[&str]| simd_cmd(&simd, &home, a);
+                run(&["init", "bench", "--chain-id", SIMD_CHAIN_ID])?;
+                run(&["keys", "add", "val", "--keyring-backend", "test"])?;
+                run(&[
+                    "add-genesis-account",
+                    "val",
+                    "1000000000000stake",
+                    "--keyring-backend",
+                    "test",
+                ])?;
+                for key in &keys {
+                    run(&[
+                        "add-genesis-account",
+                        &cosmos_address(key)?,
+                        "1000000000000stake",
+                    ])?;
+                }
+                run(&[
+                    "gentx",
+                    "val",
+                    "100000000stake",
+                    "--chain-id",
+                    SIMD_CHAIN_ID,
+                    "--keyring-backend",
+                    "test",
+                ])?;
+                run(&["collect-gentxs"])?;
+                let (rpc_port, p2p_port) = (free_port(), free_port());
+                // The ABCI port is unused: simd runs its app in process.
+                patch_comet_home(&home, settings, rpc_port, p2p_port, free_port())?;
+                // The same fee floor as pol's (0.025 per gas); no API, gRPC or gRPC-web
+                // servers (pol's gRPC is on, which only costs it idle listeners).
+                let app_toml = home.join("config/app.toml");
+                let mut doc: toml_edit::DocumentMut =
+                    std::fs::read_to_string(&app_toml)?.parse()?;
+                doc["minimum-gas-prices"] = toml_edit::value("0.025stake");
+                doc["api"]["enable"] = toml_edit::value(false);
+                doc["grpc"]["enable"] = toml_edit::value(false);
+                doc["grpc-web"]["enable"] = toml_edit::value(false);
+                std::fs::write(&app_toml, doc.to_string())?;
+
+                let log = dir.path().join("simd.log");
+                let mut cmd = Command::new(&simd);
+                cmd.arg("start").arg("--home").arg(&home);
+                let proc = ProcGroup::spawn(cmd, "simd start", &log)?;
+                let chain = SimdChain {
+                    rpc: RpcClient::new(&format!("http://127.0.0.1:{rpc_port}")),
+                    _simd: proc,
+                    log,
+                    keys,
+                    _dir: dir,
+                };
+                if let Err(e) = chain.rpc.wait_for_height(2, Duration::from_secs(60)).await {
+                    return Err(anyhow!(e).context(format!(
+                        "simd chain did not reach height 2\n--- simd log ---\n{}",
+                        tail(&chain.log, 30)
+                    )));
+                }
+                Ok(Chain::Simd(chain))
+            }
         }
     }
 
@@ -360,6 +490,7 @@ impl Chain {
         match self {
             Chain::Pol(p) => &p.node.rpc,
             Chain::Kv(k) => &k.rpc,
+            Chain::Simd(s) => &s.rpc,
         }
     }
 
@@ -371,6 +502,7 @@ impl Chain {
                 tail(&k.comet_log, 30),
                 tail(&k.app_log, 10)
             ),
+            Chain::Simd(s) => tail(&s.log, 40),
         }
     }
 
@@ -402,6 +534,61 @@ impl Chain {
                     for _ in 0..per_lane(lane) {
                         txs.push(w.send_tx(&to, 1, DEFAULT_FEE));
                         w.sequence += 1;
+                    }
+                    lanes.push(txs);
+                }
+                Ok(lanes)
+            }
+            Chain::Simd(c) => {
+                // The same bank sends, signed the same way (SIGN_MODE_DIRECT, secp256k1),
+                // with simd's prefix and denom.
+                use cosmos_sdk_proto::cosmos::auth::v1beta1::{
+                    BaseAccount, QueryAccountRequest, QueryAccountResponse,
+                };
+                use prost::Message as _;
+                let mut lanes = Vec::with_capacity(workers);
+                let coin = |amount: u128| cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
+                    denom: "stake".into(),
+                    amount: amount.to_string(),
+                };
+                for (lane, key) in c.keys.iter().enumerate().take(workers) {
+                    let from = cosmos_address(key)?;
+                    let r: QueryAccountResponse = c
+                        .rpc
+                        .query(
+                            "/cosmos.auth.v1beta1.Query/Account",
+                            &QueryAccountRequest {
+                                address: from.clone(),
+                            },
+                            0,
+                        )
+                        .await
+                        .with_context(|| format!("simd account {from}"))?;
+                    let account = BaseAccount::decode(
+                        r.account
+                            .context("simd answered no account")?
+                            .value
+                            .as_slice(),
+                    )?;
+                    let to = cosmos_address(&c.keys[(lane + 1) % c.keys.len()])?;
+                    let send = cosmos_sdk_proto::cosmos::bank::v1beta1::MsgSend {
+                        from_address: from,
+                        to_address: to,
+                        amount: vec![coin(1)],
+                    };
+                    let any = pol_client::any("/cosmos.bank.v1beta1.MsgSend", &send);
+                    let mut txs = Vec::with_capacity(per_lane(lane));
+                    for i in 0..per_lane(lane) {
+                        txs.push(pol_client::sign_tx(
+                            key,
+                            vec![any.clone()],
+                            "",
+                            vec![coin(DEFAULT_FEE)],
+                            DEFAULT_GAS,
+                            SIMD_CHAIN_ID,
+                            account.account_number,
+                            account.sequence + i as u64,
+                        ));
                     }
                     lanes.push(txs);
                 }
@@ -700,7 +887,7 @@ async fn measure(
         let load = run_load(
             chain.rpc(),
             lanes,
-            target == Target::Pol,
+            target != Target::Kvstore,
             Duration::from_secs(args.load_timeout_secs),
         )
         .await
@@ -753,12 +940,20 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
+/// `bin arg`'s output (stdout, or stderr where the tool prints there, as simd does).
 fn tool_version(bin: &Path, arg: &str) -> String {
     Command::new(bin)
         .arg(arg)
         .output()
         .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .map(|o| {
+            let out = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            if out.is_empty() {
+                String::from_utf8_lossy(&o.stderr).trim().to_string()
+            } else {
+                out
+            }
+        })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "?".into())
 }
@@ -771,10 +966,18 @@ async fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("[bench] note: --txs {} exceeds --mempool-size {}; submitters retry on \"mempool is full\"", args.txs, args.mempool_size);
     }
     let targets: Vec<Target> = match args.only.as_deref() {
-        None => vec![Target::Pol, Target::Kvstore],
+        None if simd_bin(&args).exists() => vec![Target::Pol, Target::Kvstore, Target::Simd],
+        None => {
+            eprintln!(
+                "[bench] no simd at {} (scripts/bench-chain builds it): pol and kvstore only",
+                simd_bin(&args).display()
+            );
+            vec![Target::Pol, Target::Kvstore]
+        }
         Some("pol") => vec![Target::Pol],
         Some("kvstore") => vec![Target::Kvstore],
-        Some(o) => bail!("--only takes pol or kvstore, not {o:?}"),
+        Some("simd") => vec![Target::Simd],
+        Some(o) => bail!("--only takes pol, kvstore or simd, not {o:?}"),
     };
     let settings = CometSettings {
         timeout_commit: args.timeout_commit.clone(),
@@ -793,10 +996,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut samples: BTreeMap<&'static str, Vec<Sample>> = BTreeMap::new();
     for rep in 0..args.repeats {
+        // Each repetition starts with another target, so none always runs first.
         let mut order = targets.clone();
-        if rep % 2 == 1 {
-            order.reverse();
-        }
+        order.rotate_left(rep % targets.len());
         for &target in &order {
             let s = measure(target, rep, &args, &settings, pol_tx_len).await?;
             samples.entry(target.name()).or_default().push(s);
@@ -817,8 +1019,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     println!(
-        "cometbft {}; kvstore = abci-cli kvstore --persist (goleveldb)",
-        tool_version(&cometbft_bin(), "version")
+        "cometbft {}; kvstore = abci-cli kvstore --persist (goleveldb){}",
+        tool_version(&cometbft_bin(), "version"),
+        if samples.contains_key("simd") {
+            format!(
+                "; simd = Cosmos SDK {} simapp (embeds CometBFT 0.34.29; goleveldb)",
+                // simd built from the module proxy prints no version of its own.
+                std::env::var("POL_SIMD_VERSION").unwrap_or_else(|_| "?".into())
+            )
+        } else {
+            String::new()
+        }
     );
     let tx_len = |name: &str| {
         samples
@@ -826,13 +1037,24 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .and_then(|v| v.first())
             .map_or(0, |s| s.tx_len)
     };
+    let gas = |name: &str| {
+        median(
+            samples
+                .get(name)
+                .map(|v| v.iter().map(|s| s.load.mean_gas_used).collect())
+                .unwrap_or_default(),
+        )
+    };
     println!(
-        "tx size: pol bank send {} B (gas limit {}, fee {}upol, mean gas used {:.0}), kvstore key=value {} B",
+        "tx size: pol bank send {} B (gas limit {}, fee {}upol, mean gas used {:.0}), kvstore key=value {} B, simd bank send {} B (fee {}stake, mean gas used {:.0})",
         tx_len("pol"),
         DEFAULT_GAS,
         DEFAULT_FEE,
-        median(samples.get("pol").map(|v| v.iter().map(|s| s.load.mean_gas_used).collect()).unwrap_or_default()),
-        tx_len("kvstore")
+        gas("pol"),
+        tx_len("kvstore"),
+        tx_len("simd"),
+        DEFAULT_FEE,
+        gas("simd"),
     );
     println!();
     type Metric = (&'static str, fn(&Sample) -> f64, usize);
@@ -853,24 +1075,29 @@ async fn run(args: Args) -> anyhow::Result<()> {
         ),
     ];
     println!(
-        "| {:<38} | {:>10} | {:>10} | {:>11} |",
-        "metric (median)", "pol", "kvstore", "pol/kvstore"
+        "| {:<38} | {:>10} | {:>10} | {:>10} | {:>11} | {:>9} |",
+        "metric (median)", "pol", "kvstore", "simd", "pol/kvstore", "pol/simd"
     );
-    println!("|{:-<40}|{:->12}|{:->12}|{:->13}|", "", "", "", "");
+    println!(
+        "|{:-<40}|{:->12}|{:->12}|{:->12}|{:->13}|{:->11}|",
+        "", "", "", "", "", ""
+    );
     for (name, f, prec) in metrics {
         let med = |t: &str| samples.get(t).map(|v| median(v.iter().map(f).collect()));
-        let (p, k) = (med("pol"), med("kvstore"));
+        let (p, k, d) = (med("pol"), med("kvstore"), med("simd"));
         let cell = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.prec$}"));
-        let ratio = match (p, k) {
-            (Some(p), Some(k)) if k > 0.0 => format!("{:.3}", p / k),
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if b > 0.0 => format!("{:.3}", a / b),
             _ => "-".into(),
         };
         println!(
-            "| {:<38} | {:>10} | {:>10} | {:>11} |",
+            "| {:<38} | {:>10} | {:>10} | {:>10} | {:>11} | {:>9} |",
             name,
             cell(p),
             cell(k),
-            ratio
+            cell(d),
+            ratio(p, k),
+            ratio(p, d)
         );
     }
     println!();
