@@ -288,8 +288,10 @@ class Requester:
         if not order:
             raise AllFailed([])
         warning = setup_warning(job.setup)
-        if warning is not None and job.model not in self.warned:
+        with self.lock:
+            first = warning is not None and job.model not in self.warned
             self.warned.add(job.model)
+        if first:
             warnings.warn(f"model {job.model}: {warning}", stacklevel=2)
         with self.lock:
             self.requests += 1
