@@ -1888,13 +1888,13 @@ impl Sim {
             1 => {
                 let p = pol_reputation::Params {
                     alpha_ppm: self.rng.gen_range(100_000..=900_000),
-                    ..Default::default()
+                    ..pol_reputation::Params::defaults()
                 };
                 vec![any(
                     "/pol.reputation.v1.MsgUpdateParams",
                     &pol_reputation::pb::MsgUpdateParams {
                         authority: gov,
-                        params: Some(p.to_proto()),
+                        params: Some(p),
                     },
                 )]
             }
@@ -1913,13 +1913,13 @@ impl Sim {
                 // Invalid: the proposal fails at execution.
                 let p = pol_reputation::Params {
                     alpha_ppm: 0,
-                    ..Default::default()
+                    ..pol_reputation::Params::defaults()
                 };
                 vec![any(
                     "/pol.reputation.v1.MsgUpdateParams",
                     &pol_reputation::pb::MsgUpdateParams {
                         authority: gov,
-                        params: Some(p.to_proto()),
+                        params: Some(p),
                     },
                 )]
             }

@@ -285,7 +285,7 @@ fn cases() -> Vec<Case> {
                     "/pol.reputation.v1.MsgUpdateParams",
                     &pol_reputation::pb::MsgUpdateParams {
                         authority: a.into(),
-                        params: Some(p.to_proto()),
+                        params: Some(p),
                     },
                 )
             },

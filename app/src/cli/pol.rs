@@ -446,9 +446,7 @@ pub async fn reputation(cmd: ReputationQuery) -> anyhow::Result<()> {
             let r: pb::QueryParamsResponse =
                 one(&opts, &format!("{Q}Params"), pb::QueryParamsRequest {}).await?;
             let p = r.params.context("the node returned no params")?;
-            print(serde_json::to_value(pol_reputation::Params::from_proto(
-                &p,
-            ))?)
+            print(serde_json::to_value(p)?)
         }
         ReputationQuery::Provider { address, opts } => {
             let provider = account(&address)?;

@@ -22,6 +22,12 @@ pub trait ModuleGenesis: Serialize + DeserializeOwned + Default + 'static {
     /// The module's name, its key in `app_state`.
     const MODULE: &'static str;
 
+    /// The genesis `pold init` writes and a missing `app_state` entry stands for. A genesis
+    /// generated from `genesis.proto` overrides it: its `Default` has no params.
+    fn default_genesis() -> Self {
+        Self::default()
+    }
+
     /// Checks that need only this module's genesis.
     fn validate(&self) -> Result<(), String>;
 
@@ -80,7 +86,7 @@ impl AppState {
     /// The genesis of `G`'s module: its default when `app_state` has none.
     pub fn get<G: ModuleGenesis>(&self) -> Result<G, String> {
         match self.0.get(G::MODULE) {
-            None | Some(Value::Null) => Ok(G::default()),
+            None | Some(Value::Null) => Ok(G::default_genesis()),
             Some(v) => G::deserialize(v).map_err(|e| format!("app_state.{}: {e}", G::MODULE)),
         }
     }
@@ -145,7 +151,7 @@ impl<G> GenesisOf<G> {
 
 impl<G: ModuleGenesis> GenesisHandler for GenesisOf<G> {
     fn default_json(&self) -> Result<Value, String> {
-        serde_json::to_value(G::default())
+        serde_json::to_value(G::default_genesis())
             .map_err(|e| format!("{} default genesis: {e}", G::MODULE))
     }
 

@@ -400,7 +400,7 @@ mod tests {
         // The figures below were worked out with a never-judged provider at 0.5.
         s.put_reputation_params(&pol_reputation::Params {
             initial_ppm: 500_000,
-            ..Default::default()
+            ..pol_reputation::Params::defaults()
         });
         s.put_model(&Model {
             id: MODEL.into(),

@@ -8,22 +8,29 @@ use tendermint_proto::v0_38::abci::ValidatorUpdate;
 use pol_component::state::scan_decoded;
 use pol_component::{Address, BlockContext, TxError};
 use pol_store::{StateRead, StateWrite};
-use serde::{Deserialize, Serialize};
 
 use crate::params::Params;
 use crate::view::{ReputationRead, ReputationWrite};
-use crate::{pb, state_key, PPM};
+use crate::{state_key, PPM};
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GenesisState {
-    pub params: Params,
-    pub providers: Vec<pb::ProviderReputation>,
-    /// Every provider's kept history points.
-    pub history: Vec<pb::ReputationPoint>,
-    pub validators: Vec<pb::ValidatorReputation>,
-    /// The last epoch measurers were recorded for (none before the first).
-    pub last_measurer_epoch: Option<u64>,
+/// The generated `pol.reputation.v1.GenesisState` (`genesis.proto`): genesis JSON is it
+/// through serde.
+pub use crate::pb::GenesisState;
+
+/// The default genesis: default params, no records (not the generated `Default`, whose
+/// params are absent).
+pub fn default_genesis() -> GenesisState {
+    GenesisState {
+        params: Some(Params::defaults()),
+        ..Default::default()
+    }
+}
+
+impl GenesisState {
+    /// The params, which a genesis must hold.
+    pub fn params(&self) -> Result<&Params, String> {
+        self.params.as_ref().ok_or_else(|| err("params missing"))
+    }
 }
 
 fn err(what: impl std::fmt::Display) -> String {
@@ -62,8 +69,12 @@ fn ppm(v: u32, what: &str) -> Result<(), String> {
 impl ModuleGenesis for GenesisState {
     const MODULE: &'static str = "reputation";
 
+    fn default_genesis() -> Self {
+        default_genesis()
+    }
+
     fn validate(&self) -> Result<(), String> {
-        self.params.validate()?;
+        self.params()?.validate()?;
         let mut providers = BTreeSet::new();
         for r in &self.providers {
             let a = addr(&r.provider, "provider")?;
@@ -109,7 +120,7 @@ impl ModuleGenesis for GenesisState {
         _ctx: &BlockContext,
     ) -> Result<Vec<ValidatorUpdate>, TxError> {
         self.validate().map_err(TxError::INVALID_REQUEST)?;
-        state.put_reputation_params(&self.params);
+        state.put_reputation_params(self.params().map_err(TxError::INVALID_REQUEST)?);
         for r in &self.providers {
             state.put_provider_reputation(&Address::parse(&r.provider)?, r);
         }
@@ -129,7 +140,7 @@ impl ModuleGenesis for GenesisState {
 
     fn export(state: &dyn StateRead) -> Result<Self, TxError> {
         Ok(GenesisState {
-            params: state.reputation_params()?,
+            params: Some(state.reputation_params()?),
             providers: scan_decoded(state, state_key::PROVIDER_PREFIX, "reputation")?,
             history: scan_decoded(state, state_key::HISTORY_PREFIX, "reputation")?,
             validators: scan_decoded(state, state_key::VALIDATOR_PREFIX, "reputation")?,

@@ -1,36 +1,16 @@
 //! `reputation` parameters, as genesis JSON writes them.
 
-use serde::{Deserialize, Serialize};
+use crate::PPM;
 
-use crate::{pb, PPM};
+/// The generated `pol.reputation.v1.Params` (the wire type of queries, `MsgUpdateParams`,
+/// state and genesis): its defaults are [`Params::defaults`], not the all-zero `Default`.
+pub use crate::pb::Params;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// A provider's reputation before its first judged epoch. Low, so that a fresh account
-    /// (a provider shedding a bad record under a new address, a Sybil) starts behind every
-    /// provider with a track record: at 0.1 and `alpha` 0.2, perfect epochs lift it to 0.28,
-    /// 0.42, 0.54, ...; the account that left keeps its reputation and comes back to it.
-    pub initial_ppm: u32,
-    /// A validator's measurer reputation before its first measured epoch.
-    pub initial_measurer_ppm: u32,
-    /// Weight of an epoch's score in the moving average (1..=10⁶).
-    pub alpha_ppm: u32,
-    /// Floor of a validator's PoL weight.
-    pub min_weight_ppm: u32,
-    /// History entries kept per provider (1..=10000).
-    pub history_len: u32,
-    /// Score of a bonded validator that sent no report in an epoch in which others did.
-    pub no_report_score_ppm: u32,
-    /// Lower fees for reputation: the discount on the node's minimum fee an active
-    /// provider's own transactions get at full reputation, scaling linearly down to none at
-    /// `fee_discount_from_ppm`.
-    pub fee_discount_max_ppm: u32,
-    pub fee_discount_from_ppm: u32,
-}
-
-impl Default for Params {
-    fn default() -> Self {
+impl Params {
+    /// The defaults: a fresh provider starts low (at 0.1 and `alpha` 0.2, perfect epochs lift
+    /// it to 0.28, 0.42, 0.54, ...: an account shedding a bad record, or a Sybil, starts
+    /// behind every provider with a track record); measurers start trusted.
+    pub fn defaults() -> Self {
         Params {
             initial_ppm: 100_000,
             initial_measurer_ppm: 1_000_000,
@@ -77,32 +57,6 @@ impl Params {
             ));
         }
         Ok(())
-    }
-
-    pub fn to_proto(&self) -> pb::Params {
-        pb::Params {
-            initial_ppm: self.initial_ppm,
-            initial_measurer_ppm: self.initial_measurer_ppm,
-            alpha_ppm: self.alpha_ppm,
-            min_weight_ppm: self.min_weight_ppm,
-            history_len: self.history_len,
-            no_report_score_ppm: self.no_report_score_ppm,
-            fee_discount_max_ppm: self.fee_discount_max_ppm,
-            fee_discount_from_ppm: self.fee_discount_from_ppm,
-        }
-    }
-
-    pub fn from_proto(p: &pb::Params) -> Self {
-        Params {
-            initial_ppm: p.initial_ppm,
-            initial_measurer_ppm: p.initial_measurer_ppm,
-            alpha_ppm: p.alpha_ppm,
-            min_weight_ppm: p.min_weight_ppm,
-            history_len: p.history_len,
-            no_report_score_ppm: p.no_report_score_ppm,
-            fee_discount_max_ppm: p.fee_discount_max_ppm,
-            fee_discount_from_ppm: p.fee_discount_from_ppm,
-        }
     }
 
     /// The fee discount (ppm) for a provider of `reputation_ppm`: none at or below

@@ -39,7 +39,7 @@ impl Query for ReputationQuery {
     ) -> Result<Response<pb::QueryParamsResponse>, Status> {
         let snapshot = snapshot_for(&self.storage, &request)?;
         Ok(Response::new(pb::QueryParamsResponse {
-            params: Some(snapshot.reputation_params().map_err(internal)?.to_proto()),
+            params: Some(snapshot.reputation_params().map_err(internal)?),
         }))
     }
 

@@ -45,13 +45,13 @@ fn params() -> Params {
         min_weight_ppm: 100_000,
         history_len: 3,
         no_report_score_ppm: 0,
-        ..Params::default()
+        ..Params::defaults()
     }
 }
 
 #[test]
 fn the_fee_discount_grows_linearly_with_reputation_above_its_floor() {
-    let p = Params::default();
+    let p = Params::defaults();
     assert_eq!(p.fee_discount_ppm(0), 0);
     assert_eq!(p.fee_discount_ppm(500_000), 0);
     assert_eq!(p.fee_discount_ppm(750_000), 250_000);
@@ -63,12 +63,12 @@ fn the_fee_discount_grows_linearly_with_reputation_above_its_floor() {
     );
     let off = Params {
         fee_discount_max_ppm: 0,
-        ..Params::default()
+        ..Params::defaults()
     };
     assert_eq!(off.fee_discount_ppm(1_000_000), 0);
     let bad = Params {
         fee_discount_from_ppm: 1_000_000,
-        ..Params::default()
+        ..Params::defaults()
     };
     assert!(bad.validate().is_err());
 }
@@ -383,6 +383,53 @@ fn genesis_export_then_init_reproduces_the_state() {
     bad.validators[0].consensus_address = addr(1).to_string();
     assert!(bad.validate().unwrap_err().contains("prefix"));
     let mut bad = back.clone();
-    bad.params.alpha_ppm = 0;
+    bad.params.as_mut().unwrap().alpha_ppm = 0;
     assert!(bad.validate().is_err());
+    let mut bad = back.clone();
+    bad.params = None;
+    assert!(bad.validate().unwrap_err().contains("params missing"));
+}
+
+#[test]
+fn genesis_json_is_the_generated_type_and_left_out_params_take_their_defaults() {
+    use pol_component::genesis::AppState;
+    // An empty object, a missing module and a partial params object all mean the defaults
+    // (serde's defaults are `Params::defaults`, not the generated all-zero `Default`).
+    let empty: GenesisState = serde_json::from_str("{}").unwrap();
+    assert_eq!(empty, crate::genesis::default_genesis());
+    assert_eq!(
+        AppState::default().get::<GenesisState>().unwrap(),
+        crate::genesis::default_genesis()
+    );
+    let partial: GenesisState =
+        serde_json::from_str(r#"{"params": {"alpha_ppm": 300000}}"#).unwrap();
+    assert_eq!(
+        partial.params,
+        Some(Params {
+            alpha_ppm: 300_000,
+            ..Params::defaults()
+        })
+    );
+    partial.validate().unwrap();
+    // Field names are genesis.proto's; an unknown one is refused.
+    let json = serde_json::to_value(crate::genesis::default_genesis()).unwrap();
+    let keys: std::collections::BTreeSet<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "params",
+            "providers",
+            "history",
+            "validators",
+            "last_measurer_epoch"
+        ]
+        .into()
+    );
+    assert!(serde_json::from_str::<GenesisState>(r#"{"param": {}}"#).is_err());
+    assert!(serde_json::from_str::<GenesisState>(r#"{"params": {"alpha": 1}}"#).is_err());
 }

@@ -21,9 +21,8 @@ pub fn valcons_string(cons: &[u8; 20]) -> String {
 /// Read access to reputation state; implemented for every [`StateRead`].
 pub trait ReputationRead: StateRead {
     fn reputation_params(&self) -> Result<Params, StoreError> {
-        let p = match self.get_proto::<pb::Params>(state_key::PARAMS)? {
-            None => return Ok(Params::default()),
-            Some(p) => Params::from_proto(&p),
+        let Some(p) = self.get_proto::<Params>(state_key::PARAMS)? else {
+            return Ok(Params::defaults());
         };
         p.validate().map_err(StoreError::Corrupt)?;
         Ok(p)
@@ -81,7 +80,7 @@ impl<S: StateRead + ?Sized> ReputationRead for S {}
 /// Writes to reputation state; implemented for every [`StateWrite`].
 pub trait ReputationWrite: StateWrite + ReputationRead {
     fn put_reputation_params(&mut self, p: &Params) {
-        self.put_proto(state_key::PARAMS.to_vec(), &p.to_proto());
+        self.put_proto(state_key::PARAMS.to_vec(), p);
     }
 
     fn put_provider_reputation(&mut self, addr: &Address, r: &pb::ProviderReputation) {
