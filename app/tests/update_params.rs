@@ -269,7 +269,7 @@ fn cases() -> Vec<Case> {
                     "/pol.sla.v1.MsgUpdateParams",
                     &pol_sla::pb::MsgUpdateParams {
                         authority: a.into(),
-                        params: Some(p.to_proto()),
+                        params: Some(p),
                     },
                 )
             },

@@ -11,9 +11,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/pol/sla/v1/query.proto",
         "proto/pol/sla/v1/events.proto",
         "proto/pol/sla/v1/tx.proto",
+        "proto/pol/sla/v1/genesis.proto",
     ];
-    // State records double as genesis JSON.
-    let mut config = tonic_build::configure();
+    // Genesis JSON is `GenesisState` through serde: the records, the params (a field left
+    // out takes its default, as does a missing `params`) and the genesis itself.
+    let mut config = tonic_build::configure()
+        .type_attribute(
+            "pol.sla.v1.GenesisState",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default = \"crate::genesis::default_genesis\", deny_unknown_fields)]",
+        )
+        .type_attribute(
+            "pol.sla.v1.Params",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default = \"crate::params::Params::defaults\", deny_unknown_fields)]",
+        );
     for record in ["SlaViolation", "ProviderRecord"] {
         config = config.type_attribute(
             format!("pol.sla.v1.{record}"),

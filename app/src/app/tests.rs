@@ -323,6 +323,31 @@ fn genesis_json_validators_keys_cannot_be_taken_by_a_staking_validator() {
     assert!(snapshot.consensus_key_reserved(&cons).unwrap());
 }
 
+/// For every module with a genesis, an empty object, a missing entry and its default JSON all
+/// stand for the same default genesis, which validates: a genesis type generated from
+/// `genesis.proto` must not fall back to its all-zero `Default` (absent params) for what
+/// JSON leaves out.
+#[test]
+fn an_empty_or_missing_module_genesis_is_its_valid_default() {
+    use pol_component::genesis::AppState;
+    for m in crate::modules::MODULES {
+        let Some(g) = m.genesis() else { continue };
+        let default = g.default_json().unwrap();
+        for (what, entry) in [
+            ("{}", Some(serde_json::json!({}))),
+            ("missing", None),
+            ("default", Some(default.clone())),
+        ] {
+            let mut app_state = AppState::default();
+            if let Some(e) = entry {
+                app_state.insert_raw(m.name(), e);
+            }
+            g.validate(&app_state)
+                .unwrap_or_else(|e| panic!("module {}: {what} genesis: {e}", m.name()));
+        }
+    }
+}
+
 /// Every method of every module's query services (read from the descriptors, module by
 /// module from the app's one list) is served on its ABCI path: an empty request reaches the
 /// service and gets its answer or its own refusal, never "unknown path".

@@ -398,7 +398,7 @@ pub async fn sla(cmd: SlaQuery) -> anyhow::Result<()> {
             let r: pb::QueryParamsResponse =
                 one(&opts, &format!("{Q}Params"), pb::QueryParamsRequest {}).await?;
             let p = r.params.context("the node returned no params")?;
-            print(serde_json::to_value(pol_sla::Params::from_proto(&p))?)
+            print(serde_json::to_value(p)?)
         }
         SlaQuery::Violations { provider, opts } => {
             let provider = account(&provider)?;

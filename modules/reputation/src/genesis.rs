@@ -31,6 +31,11 @@ impl GenesisState {
     pub fn params(&self) -> Result<&Params, String> {
         self.params.as_ref().ok_or_else(|| err("params missing"))
     }
+
+    /// The params to edit (the defaults if there were none).
+    pub fn params_mut(&mut self) -> &mut Params {
+        self.params.get_or_insert_with(Params::defaults)
+    }
 }
 
 fn err(what: impl std::fmt::Display) -> String {

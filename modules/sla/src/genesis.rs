@@ -9,20 +9,34 @@ use pol_component::coins::parse_amount;
 use pol_component::state::scan_decoded;
 use pol_component::{Address, BlockContext, TxError};
 use pol_store::{StateRead, StateWrite, StateWriteExt};
-use serde::{Deserialize, Serialize};
 
 use crate::params::Params;
 use crate::view::{SlaRead, SlaWrite};
-use crate::{pb, state_key, PPM};
+use crate::{state_key, PPM};
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GenesisState {
-    pub params: Params,
-    pub records: Vec<pb::ProviderRecord>,
-    pub violations: Vec<pb::SlaViolation>,
-    /// The last judged epoch (none before the first).
-    pub last_epoch: Option<u64>,
+/// The generated `pol.sla.v1.GenesisState` (`genesis.proto`): genesis JSON is it through
+/// serde.
+pub use crate::pb::GenesisState;
+
+/// The default genesis: default params, no records (not the generated `Default`, whose
+/// params are absent).
+pub fn default_genesis() -> GenesisState {
+    GenesisState {
+        params: Some(Params::defaults()),
+        ..Default::default()
+    }
+}
+
+impl GenesisState {
+    /// The params, which a genesis must hold.
+    pub fn params(&self) -> Result<&Params, String> {
+        self.params.as_ref().ok_or_else(|| err("params missing"))
+    }
+
+    /// The params to edit (the defaults if there were none).
+    pub fn params_mut(&mut self) -> &mut Params {
+        self.params.get_or_insert_with(Params::defaults)
+    }
 }
 
 fn err(what: impl std::fmt::Display) -> String {
@@ -44,8 +58,12 @@ fn amount(s: &str, what: &str) -> Result<(), String> {
 impl ModuleGenesis for GenesisState {
     const MODULE: &'static str = "sla";
 
+    fn default_genesis() -> Self {
+        default_genesis()
+    }
+
     fn validate(&self) -> Result<(), String> {
-        self.params.validate()?;
+        self.params()?.validate()?;
         let mut records = BTreeSet::new();
         for r in &self.records {
             if !records.insert(addr(&r.provider, "record provider")?) {
@@ -89,7 +107,7 @@ impl ModuleGenesis for GenesisState {
         _ctx: &BlockContext,
     ) -> Result<Vec<ValidatorUpdate>, TxError> {
         self.validate().map_err(TxError::INVALID_REQUEST)?;
-        state.put_sla_params(&self.params);
+        state.put_sla_params(self.params().map_err(TxError::INVALID_REQUEST)?);
         for r in &self.records {
             state.put_sla_record(&Address::parse(&r.provider)?, r);
         }
@@ -105,7 +123,7 @@ impl ModuleGenesis for GenesisState {
 
     fn export(state: &dyn StateRead) -> Result<Self, TxError> {
         Ok(GenesisState {
-            params: state.sla_params()?,
+            params: Some(state.sla_params()?),
             records: scan_decoded(state, state_key::RECORD_PREFIX, "sla")?,
             violations: scan_decoded(state, state_key::VIOLATION_PREFIX, "sla")?,
             last_epoch: state.sla_last_epoch()?,

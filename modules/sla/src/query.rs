@@ -46,7 +46,7 @@ impl Query for SlaQuery {
     ) -> Result<Response<pb::QueryParamsResponse>, Status> {
         let snapshot = snapshot_for(&self.storage, &request)?;
         Ok(Response::new(pb::QueryParamsResponse {
-            params: Some(snapshot.sla_params().map_err(internal)?.to_proto()),
+            params: Some(snapshot.sla_params().map_err(internal)?),
         }))
     }
 

@@ -37,7 +37,7 @@ fn market(n: u8) -> State {
         min_provider_bond: 10_000_000,
         ..Default::default()
     });
-    s.put_sla_params(&Params::default());
+    s.put_sla_params(&Params::defaults());
     for b in 1..=n {
         s.mint(&pol_inference::bond_pool(), &[Coin::new("upol", BOND)])
             .unwrap();
@@ -92,7 +92,7 @@ fn record(s: &State, b: u8) -> pb::ProviderRecord {
 
 #[test]
 fn slash_formula_is_exact() {
-    let p = Params::default();
+    let p = Params::defaults();
     // Within the SLA: no excess.
     assert_eq!(excess_ppm(20_000, 20_000, 10_000, 10_000), 0);
     // 50% over on p99.
@@ -304,7 +304,7 @@ fn violations_are_bounded_per_provider() {
     s.put_sla_params(&Params {
         max_violations_per_provider: 2,
         jail_after_misses: 100,
-        ..Params::default()
+        ..Params::defaults()
     });
     for e in 1..=5 {
         judge_epoch(&mut s, &ctx(e), e, &[obs(1, 21_000, 0)]).unwrap();
@@ -351,7 +351,7 @@ fn genesis_export_then_init_reproduces_the_state() {
     bad.records.remove(0);
     assert!(bad.validate().unwrap_err().contains("without a record"));
     let mut bad = back.clone();
-    bad.params.base_slash_ppm = 200_000;
+    bad.params_mut().base_slash_ppm = 200_000;
     assert!(bad.validate().is_err());
 }
 

@@ -19,7 +19,7 @@ pub fn execute<S: StateWrite>(
     m: &MsgUpdateParams,
 ) -> Result<(MsgUpdateParamsResponse, Vec<Event>), TxError> {
     let params: Params = checked_params(&m.authority, m.params.as_ref(), crate::MODULE, |p| {
-        let params = Params::from_proto(p);
+        let params = *p;
         params.validate()?;
         Ok(params)
     })?;

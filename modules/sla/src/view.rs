@@ -10,9 +10,8 @@ use crate::{pb, state_key};
 /// Read access to sla state; implemented for every [`StateRead`].
 pub trait SlaRead: StateRead {
     fn sla_params(&self) -> Result<Params, StoreError> {
-        let p = match self.get_proto::<pb::Params>(state_key::PARAMS)? {
-            None => return Ok(Params::default()),
-            Some(p) => Params::from_proto(&p),
+        let Some(p) = self.get_proto::<Params>(state_key::PARAMS)? else {
+            return Ok(Params::defaults());
         };
         p.validate().map_err(StoreError::Corrupt)?;
         Ok(p)
@@ -51,7 +50,7 @@ impl<S: StateRead + ?Sized> SlaRead for S {}
 /// Writes to sla state; implemented for every [`StateWrite`].
 pub trait SlaWrite: StateWrite + SlaRead {
     fn put_sla_params(&mut self, p: &Params) {
-        self.put_proto(state_key::PARAMS.to_vec(), &p.to_proto());
+        self.put_proto(state_key::PARAMS.to_vec(), p);
     }
 
     fn put_sla_record(&mut self, addr: &Address, r: &pb::ProviderRecord) {

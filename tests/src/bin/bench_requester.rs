@@ -89,7 +89,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     // Nobody is jailed or penalised: all three stay candidates.
     node.edit_genesis(|g: &mut pol_sla::GenesisState| {
-        g.params.jail_after_misses = 1_000_000;
+        g.params_mut().jail_after_misses = 1_000_000;
     })?;
     node.edit_genesis(|g: &mut pol_latency::GenesisState| {
         g.params.epoch_blocks = 1_000_000;

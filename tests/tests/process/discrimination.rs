@@ -41,8 +41,9 @@ async fn a_provider_serving_probes_fast_and_requesters_slowly_misses_its_sla_and
         addrs.push(add_funded_key(&node, name, 100_000_000_000)?.to_string());
     }
     node.edit_genesis(|g: &mut pol_sla::GenesisState| {
-        g.params.min_blocks_per_epoch = 1;
-        g.params.jail_after_misses = 1_000_000;
+        let p = g.params_mut();
+        p.min_blocks_per_epoch = 1;
+        p.jail_after_misses = 1_000_000;
     })?;
     node.edit_genesis(|g: &mut pol_latency::GenesisState| {
         g.params.epoch_blocks = EPOCH_BLOCKS;
