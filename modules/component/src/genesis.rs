@@ -55,6 +55,38 @@ pub trait ModuleGenesis: Serialize + DeserializeOwned + Default + 'static {
     fn export(state: &dyn StateRead) -> Result<Self, TxError>;
 }
 
+/// For a module whose genesis is generated from its `genesis.proto` (a `GenesisState` with
+/// a `params` message field, and `Params::defaults()`): `default_genesis()`, the genesis
+/// `pold init` writes (the generated `Default` has no params), and `params()` (which a genesis
+/// must hold) and `params_mut()` (the defaults if there were none) on it.
+/// `genesis_params!(GenesisState, Params, "sla")`.
+#[macro_export]
+macro_rules! genesis_params {
+    ($genesis:ident, $params:ident, $module:literal) => {
+        /// The default genesis: default params, no records.
+        pub fn default_genesis() -> $genesis {
+            $genesis {
+                params: Some($params::defaults()),
+                ..Default::default()
+            }
+        }
+
+        impl $genesis {
+            /// The params, which a genesis must hold.
+            pub fn params(&self) -> Result<&$params, String> {
+                self.params
+                    .as_ref()
+                    .ok_or_else(|| format!("{} genesis: params missing", $module))
+            }
+
+            /// The params to edit (the defaults if there were none).
+            pub fn params_mut(&mut self) -> &mut $params {
+                self.params.get_or_insert_with($params::defaults)
+            }
+        }
+    };
+}
+
 /// Where a chain starts, from genesis.json outside `app_state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChainStart {

@@ -18,26 +18,7 @@ use crate::{state_key, PPM};
 /// serde.
 pub use crate::pb::GenesisState;
 
-/// The default genesis: default params, no records (not the generated `Default`, whose
-/// params are absent).
-pub fn default_genesis() -> GenesisState {
-    GenesisState {
-        params: Some(Params::defaults()),
-        ..Default::default()
-    }
-}
-
-impl GenesisState {
-    /// The params, which a genesis must hold.
-    pub fn params(&self) -> Result<&Params, String> {
-        self.params.as_ref().ok_or_else(|| err("params missing"))
-    }
-
-    /// The params to edit (the defaults if there were none).
-    pub fn params_mut(&mut self) -> &mut Params {
-        self.params.get_or_insert_with(Params::defaults)
-    }
-}
+pol_component::genesis_params!(GenesisState, Params, "sla");
 
 fn err(what: impl std::fmt::Display) -> String {
     format!("sla genesis: {what}")
