@@ -12,10 +12,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/pol/inference/v1/tx.proto",
         "proto/pol/inference/v1/query.proto",
         "proto/pol/inference/v1/events.proto",
+        "proto/pol/inference/v1/genesis.proto",
     ];
-    // State records double as genesis JSON: serde on them, bytes as base64.
-    let mut config = tonic_build::configure();
+    // Genesis JSON is `GenesisState` through serde: the params (a field left out takes its
+    // default, as does a missing `params`) and the state records (bytes as base64).
+    let mut config = tonic_build::configure()
+        .type_attribute(
+            "pol.inference.v1.GenesisState",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default = \"crate::genesis::default_genesis\", deny_unknown_fields)]",
+        )
+        .type_attribute(
+            "pol.inference.v1.Params",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default = \"crate::params::ParamsProto::defaults\", deny_unknown_fields)]",
+        );
     for record in [
+        "SeenReceipt",
         "Layer",
         "Architecture",
         "Setup",

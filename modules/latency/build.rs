@@ -6,10 +6,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::env::set_var("PROTOC", protoc_bin_vendored::protoc_bin_path()?);
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     tonic_build::configure()
-        // Params and genesis are plain integers: serde on them for genesis JSON.
+        // Genesis JSON is `GenesisState` through serde: the params (a field left out takes
+        // its default, as does a missing `params`) and the records (bytes as hex).
+        .type_attribute(
+            "pol.latency.v1.GenesisState",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default = \"crate::genesis::default_genesis\", deny_unknown_fields)]",
+        )
         .type_attribute(
             "pol.latency.v1.Params",
-            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default = \"crate::pb::Params::defaults\", deny_unknown_fields)]",
         )
         .type_attribute(
             "pol.latency.v1.ProviderAggregate",
@@ -85,6 +90,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/pol/latency/v1/query.proto",
                 "proto/pol/latency/v1/events.proto",
                 "proto/pol/latency/v1/tx.proto",
+                "proto/pol/latency/v1/genesis.proto",
             ],
             &["proto", "../inference/proto", "../../proto"],
         )?;

@@ -11,9 +11,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/pol/payments/v1/tx.proto",
         "proto/pol/payments/v1/query.proto",
         "proto/pol/payments/v1/events.proto",
+        "proto/pol/payments/v1/genesis.proto",
     ];
-    // Channels double as genesis JSON (the signer key as base64).
+    // Genesis JSON is `GenesisState` through serde: the params (a field left out takes its
+    // default, as does a missing `params`) and the channels (the signer key as base64).
     tonic_build::configure()
+        .type_attribute(
+            "pol.payments.v1.GenesisState",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default = \"crate::genesis::default_genesis\", deny_unknown_fields)]",
+        )
+        .type_attribute(
+            "pol.payments.v1.Params",
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default = \"crate::params::ParamsProto::defaults\", deny_unknown_fields)]",
+        )
         .type_attribute(
             "pol.payments.v1.Channel",
             "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",

@@ -174,8 +174,9 @@ pub fn init(home: &Path, a: InitArgs) -> anyhow::Result<()> {
     if a.allow_private_endpoints || a.allow_insecure_setup {
         app_state
             .edit(|i: &mut pol_inference::GenesisState| {
-                i.params.allow_private_endpoints |= a.allow_private_endpoints;
-                i.params.allow_insecure_setup |= a.allow_insecure_setup;
+                let params = i.params_mut();
+                params.allow_private_endpoints |= a.allow_private_endpoints;
+                params.allow_insecure_setup |= a.allow_insecure_setup;
             })
             .map_err(anyhow::Error::msg)?;
     }

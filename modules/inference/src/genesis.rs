@@ -12,11 +12,10 @@ use pol_component::coins::parse_amount;
 use pol_component::state::{scan, scan_decoded};
 use pol_component::{Address, BlockContext, TxError};
 use pol_store::{StateRead, StateReadExt, StateWrite, StateWriteExt};
-use serde::{Deserialize, Serialize};
 
 use crate::msg::{status_name, validate_model_id};
-use crate::params::Params;
-use crate::pb::{self, ObligationState, ProviderStatus};
+use crate::params::{Params, ParamsProto};
+use crate::pb::{ObligationState, ProviderStatus};
 use crate::verify::decode_verifying_key;
 use crate::view::{InferenceRead, InferenceWrite};
 use crate::{bond_pool, escrow_pool, state_key};
@@ -24,31 +23,11 @@ use crate::{bond_pool, escrow_pool, state_key};
 /// Bytes as standard base64 in JSON.
 pub use pol_component::json::base64_bytes;
 
-/// A receipt id already settled, and the height it was submitted at.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeenReceipt {
-    /// Lower-case hex of the 32-byte receipt id.
-    pub id: String,
-    pub height: u64,
-}
+/// The generated `pol.inference.v1.GenesisState` (`genesis.proto`): genesis JSON is it
+/// through serde.
+pub use crate::pb::{GenesisState, SeenReceipt};
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GenesisState {
-    pub params: Params,
-    pub architectures: Vec<pb::Architecture>,
-    pub models: Vec<pb::Model>,
-    pub providers: Vec<pb::Provider>,
-    /// What is kept of accounts that were providers and left (see `ProviderRecord`).
-    pub provider_records: Vec<pb::ProviderRecord>,
-    pub obligations: Vec<pb::Obligation>,
-    pub attestations: Vec<pb::Attestation>,
-    pub faults: Vec<pb::CorrectnessFault>,
-    pub receipts: Vec<SeenReceipt>,
-    /// Next obligation id; 0 means one past the largest in `obligations`.
-    pub next_obligation_id: u64,
-}
+pol_component::genesis_params!(GenesisState, ParamsProto, "inference");
 
 fn err(what: impl std::fmt::Display) -> String {
     format!("inference genesis: {what}")
@@ -69,12 +48,25 @@ fn receipt_id(s: &str) -> Result<[u8; 32], String> {
         .ok_or_else(|| err(format!("receipt id {s:?} is not 32 bytes of hex")))
 }
 
+impl GenesisState {
+    /// The params, checked and in their domain form.
+    fn checked_params(&self) -> Result<Params, String> {
+        let params = Params::from_proto(self.params()?).map_err(err)?;
+        params.validate()?;
+        Ok(params)
+    }
+}
+
 impl ModuleGenesis for GenesisState {
     const MODULE: &'static str = "inference";
 
+    fn default_genesis() -> Self {
+        default_genesis()
+    }
+
     /// Everything that can be checked without the bank.
     fn validate(&self) -> Result<(), String> {
-        self.params.validate()?;
+        self.checked_params()?;
         let mut archs = BTreeSet::new();
         for a in &self.architectures {
             let (id, vk) = decode_verifying_key(&a.verifying_key).map_err(err)?;
@@ -239,7 +231,8 @@ impl ModuleGenesis for GenesisState {
         _ctx: &BlockContext,
     ) -> Result<Vec<ValidatorUpdate>, TxError> {
         self.validate().map_err(TxError::INVALID_REQUEST)?;
-        state.put_inference_params(&self.params);
+        let params = self.checked_params().map_err(TxError::INVALID_REQUEST)?;
+        state.put_inference_params(&params);
         for a in &self.architectures {
             state.put_architecture(a);
         }
@@ -291,7 +284,7 @@ impl ModuleGenesis for GenesisState {
         };
         state.put_proto(state_key::NEXT_OBLIGATION_ID.to_vec(), &next);
 
-        let denom = &self.params.bond_denom;
+        let denom = &params.bond_denom;
         let (have_bonds, have_escrow) = (
             state.balance(&bond_pool(), denom)?,
             state.balance(&escrow_pool(), denom)?,
@@ -319,7 +312,7 @@ impl ModuleGenesis for GenesisState {
             })
             .collect::<Result<Vec<_>, TxError>>()?;
         Ok(GenesisState {
-            params: state.inference_params()?,
+            params: Some(state.inference_params()?.to_proto()),
             architectures: scan_decoded(state, state_key::ARCH_PREFIX, "inference")?,
             models: scan_decoded(state, state_key::MODEL_PREFIX, "inference")?,
             providers: scan_decoded(state, state_key::PROVIDER_PREFIX, "inference")?,

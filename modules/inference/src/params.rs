@@ -157,5 +157,15 @@ impl Params {
     }
 }
 
+/// The wire form of [`Params`] (queries, `MsgUpdateParams`, genesis JSON).
+pub use crate::pb::Params as ParamsProto;
+
+impl ParamsProto {
+    /// The defaults' wire form, what a genesis that leaves a field out takes.
+    pub fn defaults() -> Self {
+        Params::default().to_proto()
+    }
+}
+
 /// Amounts as decimal strings in JSON.
 pub use pol_component::json::u128_string;

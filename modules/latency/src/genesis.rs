@@ -9,51 +9,16 @@ use tendermint_proto::v0_38::abci::ValidatorUpdate;
 use pol_component::state::scan_decoded;
 use pol_component::{Address, BlockContext, TxError};
 use pol_store::{StateRead, StateWrite, StateWriteExt};
-use serde::{Deserialize, Serialize};
 
-use crate::pb;
+use crate::pb::Params;
 use crate::state_key;
 use crate::view::LatencyWrite;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GenesisState {
-    pub params: pb::Params,
-    pub consensus_keys: Vec<pb::ConsensusKey>,
-    /// Every provider's kept aggregates (the newest of each is its latest).
-    pub aggregates: Vec<pb::ProviderAggregate>,
-    pub measurers: Vec<pb::MeasurerScore>,
-    pub epoch_accumulators: Vec<pb::EpochAccumulator>,
-    /// Probe receipts recorded per provider in the current epoch.
-    pub probe_receipts: Vec<pb::ProbeReceipts>,
-    /// The last block, whose hash challenges the extensions voted on it.
-    pub last_block: Option<pb::LastBlock>,
-    /// The current epoch's geographic frame.
-    pub geo_frame: Option<pb::GeoFrame>,
-    /// Requesters' reports of the current epoch, each provider's latest requester-side
-    /// latency, and how much of each channel's payment reports have carried (`served`).
-    pub served_reports: Vec<pb::ServedReport>,
-    pub served: Vec<pb::ServedLatency>,
-    pub served_channels: Vec<pb::ServedChannel>,
-}
+/// The generated `pol.latency.v1.GenesisState` (`genesis.proto`): genesis JSON is it
+/// through serde.
+pub use crate::pb::GenesisState;
 
-impl Default for GenesisState {
-    fn default() -> Self {
-        GenesisState {
-            params: pb::Params::DEFAULT,
-            consensus_keys: Vec::new(),
-            aggregates: Vec::new(),
-            measurers: Vec::new(),
-            epoch_accumulators: Vec::new(),
-            probe_receipts: Vec::new(),
-            last_block: None,
-            geo_frame: None,
-            served_reports: Vec::new(),
-            served: Vec::new(),
-            served_channels: Vec::new(),
-        }
-    }
-}
+pol_component::genesis_params!(GenesisState, Params, "latency");
 
 /// Bytes as lower-case hex in genesis JSON.
 pub mod hex_bytes {
@@ -87,8 +52,12 @@ fn provider20(s: &str) -> Result<[u8; 20], String> {
 impl ModuleGenesis for GenesisState {
     const MODULE: &'static str = "latency";
 
+    fn default_genesis() -> Self {
+        default_genesis()
+    }
+
     fn validate(&self) -> Result<(), String> {
-        self.params.validate()?;
+        self.params()?.validate()?;
         let mut keys = BTreeSet::new();
         for k in &self.consensus_keys {
             let a = address20(&k.address, "consensus key address")?;
@@ -197,7 +166,7 @@ impl ModuleGenesis for GenesisState {
     /// the chain (every validator at once) at an epoch end whose epoch is not after their
     /// last one. An export at height H starts at H + 1 and always passes.
     fn validate_against(&self, app_state: &AppState, chain: &ChainStart) -> Result<(), String> {
-        let first = self.params.epoch_of(chain.initial_height);
+        let first = self.params()?.epoch_of(chain.initial_height);
         let sla: pol_sla::GenesisState = app_state.get()?;
         if let Some(last) = sla.last_epoch.filter(|&last| last >= first) {
             return Err(format!(
@@ -224,7 +193,8 @@ impl ModuleGenesis for GenesisState {
         _ctx: &BlockContext,
     ) -> Result<Vec<ValidatorUpdate>, TxError> {
         self.validate().map_err(TxError::INVALID_REQUEST)?;
-        state.put_latency_params(&self.params);
+        let params = self.params().map_err(TxError::INVALID_REQUEST)?;
+        state.put_latency_params(params);
         for k in &self.consensus_keys {
             let a = address20(&k.address, "").map_err(TxError::INVALID_REQUEST)?;
             let key: [u8; 32] = k.ed25519.as_slice().try_into().unwrap_or([0; 32]);
@@ -235,7 +205,7 @@ impl ModuleGenesis for GenesisState {
         aggregates.sort_by_key(|a| a.height);
         for a in &aggregates {
             let p = provider20(&a.provider).map_err(TxError::INVALID_REQUEST)?;
-            state.put_aggregate(&p, a, self.params.history_len)?;
+            state.put_aggregate(&p, a, params.history_len)?;
         }
         for m in &self.measurers {
             state.put_measurer(m)?;
@@ -275,7 +245,7 @@ impl ModuleGenesis for GenesisState {
     fn export(state: &dyn StateRead) -> Result<Self, TxError> {
         use crate::view::LatencyRead;
         Ok(GenesisState {
-            params: state.latency_params()?,
+            params: Some(state.latency_params()?),
             consensus_keys: scan_decoded(state, state_key::CONSENSUS_KEY_PREFIX, "latency")?,
             aggregates: scan_decoded(state, b"latency/history/", "latency")?,
             measurers: scan_decoded(state, state_key::MEASURER_PREFIX, "latency")?,

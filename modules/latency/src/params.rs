@@ -34,6 +34,12 @@ impl Params {
         served_allowance_us: 100_000,
     };
 
+    /// [`Params::DEFAULT`], what a genesis that leaves a field out takes (the generated
+    /// `Default` is all zero).
+    pub fn defaults() -> Self {
+        Self::DEFAULT
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         if self.max_extension_bytes < 256 {
             return Err("latency.params.max_extension_bytes must be at least 256".into());

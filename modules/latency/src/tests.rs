@@ -2295,7 +2295,7 @@ fn genesis_export_then_init_reproduces_the_state() {
     assert_eq!(GenesisState::export(&fresh).unwrap(), exported);
 
     // The default genesis validates, round-trips and initializes to the params alone.
-    let d = GenesisState::default();
+    let d = crate::genesis::default_genesis();
     assert_eq!(d.validate(), Ok(()));
     let back: GenesisState = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
     assert_eq!(back, d);
@@ -2322,7 +2322,7 @@ fn genesis_validate_rejects_bad_records() {
         assert!(latency_kv(&s).is_empty(), "init wrote before failing");
         e
     };
-    assert!(bad(&|g| g.params.history_len = 0).contains("history_len"));
+    assert!(bad(&|g| g.params_mut().history_len = 0).contains("history_len"));
     assert!(bad(&|g| {
         let k = g.consensus_keys[0].clone();
         g.consensus_keys.push(k)
@@ -2413,7 +2413,7 @@ fn genesis_validate_rejects_bad_records() {
     assert!(bad(&|g| g.served[0].weight = "x".into()).contains("not an amount"));
 
     // The same provider at two heights is fine; the newest becomes the latest.
-    let mut g = GenesisState::default();
+    let mut g = crate::genesis::default_genesis();
     let mut a = good.aggregates[0].clone();
     for h in [9, 3, 12] {
         a.height = h;
@@ -2591,8 +2591,8 @@ fn state_keys_put_addresses_last() {
 fn genesis_refuses_epochs_judged_past_the_start() {
     use pol_component::genesis::ChainStart;
     use pol_component::AppState;
-    let latency = crate::GenesisState::default();
-    let blocks = latency.params.epoch_blocks;
+    let latency = crate::genesis::default_genesis();
+    let blocks = latency.params().unwrap().epoch_blocks;
     let start = |h| ChainStart { initial_height: h };
     let mut app_state = AppState::default();
     app_state

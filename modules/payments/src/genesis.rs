@@ -9,32 +9,35 @@ use pol_component::genesis::ChainStart;
 use pol_component::state::scan_decoded;
 use pol_component::{Address, AppState, BlockContext, ModuleGenesis, TxError};
 use pol_store::{StateRead, StateWrite};
-use serde::{Deserialize, Serialize};
 use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
-use crate::params::Params;
+use crate::params::{Params, ParamsProto};
 use crate::payment::parse_signer;
-use crate::pb::{self, ChannelState};
+use crate::pb::ChannelState;
 use crate::view::{Amounts, PaymentsRead, PaymentsWrite};
 use crate::{escrow_account, state_key};
 
 /// Bytes as standard base64 in JSON.
 pub use pol_component::json::base64_bytes;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GenesisState {
-    pub params: Params,
-    pub channels: Vec<pb::Channel>,
-    /// The id the next channel gets; 0 means one past the largest in `channels`.
-    pub next_channel_id: u64,
-}
+/// The generated `pol.payments.v1.GenesisState` (`genesis.proto`): genesis JSON is it
+/// through serde.
+pub use crate::pb::GenesisState;
+
+pol_component::genesis_params!(GenesisState, ParamsProto, "payments");
 
 fn err(what: impl std::fmt::Display) -> String {
     format!("payments genesis: {what}")
 }
 
 impl GenesisState {
+    /// The params, checked and in their domain form.
+    fn checked_params(&self) -> Result<Params, String> {
+        let params = Params::from_proto(self.params()?).map_err(err)?;
+        params.validate()?;
+        Ok(params)
+    }
+
     /// What the module account must hold: the channels' unclaimed deposits.
     fn escrow(&self) -> Result<u128, String> {
         self.channels.iter().try_fold(0u128, |sum, c| {
@@ -48,8 +51,12 @@ impl GenesisState {
 impl ModuleGenesis for GenesisState {
     const MODULE: &'static str = crate::MODULE;
 
+    fn default_genesis() -> Self {
+        default_genesis()
+    }
+
     fn validate(&self) -> Result<(), String> {
-        self.params.validate()?;
+        let params = self.checked_params()?;
         let mut ids = BTreeSet::new();
         for c in &self.channels {
             let what = |s: &str| err(format!("channel {}: {s}", c.id));
@@ -63,7 +70,7 @@ impl ModuleGenesis for GenesisState {
             Address::parse(&c.provider).map_err(|e| what(&e.log))?;
             pol_inference::msg::validate_model_id(&c.model_id).map_err(|e| what(&e.log))?;
             parse_signer(&c.signer).map_err(|e| what(&e.to_string()))?;
-            if c.denom != self.params.denom {
+            if c.denom != params.denom {
                 return Err(what(&format!(
                     "denom {:?} is not the params' denom",
                     c.denom
@@ -102,7 +109,8 @@ impl ModuleGenesis for GenesisState {
         _ctx: &BlockContext,
     ) -> Result<Vec<ValidatorUpdate>, TxError> {
         self.validate().map_err(TxError::INVALID_REQUEST)?;
-        state.put_payments_params(&self.params);
+        let params = self.checked_params().map_err(TxError::INVALID_REQUEST)?;
+        state.put_payments_params(&params);
         for c in &self.channels {
             state.put_channel(c, None)?;
         }
@@ -113,12 +121,12 @@ impl ModuleGenesis for GenesisState {
         };
         state.put_next_channel_id(next);
         let need = self.escrow().map_err(TxError::INVALID_REQUEST)?;
-        let have = state.balance(&escrow_account(), &self.params.denom)?;
+        let have = state.balance(&escrow_account(), &params.denom)?;
         if have != need {
             return Err(TxError::INVALID_REQUEST(err(format!(
                 "the escrow account holds {have}{denom}, the channels' unclaimed deposits \
                  need {need}{denom}",
-                denom = self.params.denom
+                denom = params.denom
             ))));
         }
         Ok(Vec::new())
@@ -126,7 +134,7 @@ impl ModuleGenesis for GenesisState {
 
     fn export(state: &dyn StateRead) -> Result<Self, TxError> {
         Ok(GenesisState {
-            params: state.payments_params()?,
+            params: Some(state.payments_params()?.to_proto()),
             channels: scan_decoded(state, state_key::CHANNEL_PREFIX, crate::MODULE)?,
             next_channel_id: state.next_channel_id()?,
         })

@@ -596,7 +596,7 @@ fn genesis_exports_and_reloads_channels_exactly_and_checks_the_escrow() {
     bad.channels[0].signer = vec![1; 31];
     assert!(bad.validate().is_err());
     let mut bad = g;
-    bad.params.close_grace_blocks = 0;
+    bad.params_mut().close_grace_blocks = 0;
     assert!(bad.validate().is_err());
     let late = pol_component::genesis::ChainStart {
         initial_height: 301,

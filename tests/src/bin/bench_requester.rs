@@ -92,9 +92,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         g.params_mut().jail_after_misses = 1_000_000;
     })?;
     node.edit_genesis(|g: &mut pol_latency::GenesisState| {
-        g.params.epoch_blocks = 1_000_000;
-        g.params.min_samples = 2;
-        g.params.max_receipts_per_extension = 0;
+        g.params_mut().epoch_blocks = 1_000_000;
+        g.params_mut().min_samples = 2;
+        g.params_mut().max_receipts_per_extension = 0;
     })?;
     let mut cfg = pol_app::config::AppConfig::load(&node.home)?;
     cfg.probe.payer_key = VALIDATOR_OPERATOR.into();

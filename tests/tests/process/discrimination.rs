@@ -46,11 +46,11 @@ async fn a_provider_serving_probes_fast_and_requesters_slowly_misses_its_sla_and
         p.jail_after_misses = 1_000_000;
     })?;
     node.edit_genesis(|g: &mut pol_latency::GenesisState| {
-        g.params.epoch_blocks = EPOCH_BLOCKS;
-        g.params.min_samples = 2;
-        g.params.max_receipts_per_extension = 0;
+        g.params_mut().epoch_blocks = EPOCH_BLOCKS;
+        g.params_mut().min_samples = 2;
+        g.params_mut().max_receipts_per_extension = 0;
         // Sixteen of the requester's paid requests (13 upol each) make a figure count.
-        g.params.min_served_payment = 200;
+        g.params_mut().min_served_payment = 200;
     })?;
     let mut cfg = pol_app::config::AppConfig::load(&node.home)?;
     cfg.probe.payer_key = VALIDATOR_OPERATOR.into();

@@ -95,11 +95,11 @@ async fn pold_infer_routes_to_the_measured_provider_and_verifies_its_receipt() {
         .unwrap()
         .to_string();
     node.edit_genesis(|g: &mut pol_inference::GenesisState| {
-        g.params.min_provider_bond = 10_000_000
+        g.params_mut().min_provider_bond = "10000000".into()
     })
     .unwrap();
     // No epoch ends during the test: the dead provider is not judged (and jailed) away.
-    node.edit_genesis(|g: &mut pol_latency::GenesisState| g.params.epoch_blocks = 1_000_000)
+    node.edit_genesis(|g: &mut pol_latency::GenesisState| g.params_mut().epoch_blocks = 1_000_000)
         .unwrap();
     let mut cfg = pol_app::config::AppConfig::load(&node.home).unwrap();
     cfg.probe.interval_ms = 100;

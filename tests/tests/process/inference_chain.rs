@@ -164,18 +164,18 @@ async fn receipts_become_obligations_that_are_proven_or_slashed() {
     let provider_s = provider.to_string();
     let min_bond = node
         .edit_genesis(|g: &mut pol_inference::GenesisState| {
-            let p = &mut g.params;
+            let p = g.params_mut();
             p.sample_rate_ppm = 1_000_000;
             p.proof_deadline_blocks = DEADLINE;
             p.provider_unbonding_blocks = 100;
             p.missed_proof_slash_ppm = SLASH_PPM;
-            p.min_provider_bond
+            p.min_provider_bond.parse::<u128>().unwrap()
         })
         .unwrap();
     assert!(BOND - BOND * u128::from(SLASH_PPM) / 1_000_000 > min_bond);
     // The validator's probes of this provider's dead endpoint all fail: no SLA epoch may
     // end within the test, or its slashes would mix with the missed proof's.
-    node.edit_genesis(|g: &mut pol_latency::GenesisState| g.params.epoch_blocks = 1_000_000)
+    node.edit_genesis(|g: &mut pol_latency::GenesisState| g.params_mut().epoch_blocks = 1_000_000)
         .unwrap();
 
     // Off chain: the architecture's keys, the model's weights, the worker's receipt key.

@@ -137,14 +137,15 @@ impl Market {
         let provider = addr("provider");
         let requester = addr("requester");
         node.edit_genesis(|g: &mut pol_payments::GenesisState| {
-            g.params.min_duration_blocks = 20;
-            g.params.close_grace_blocks = 15;
+            let params = g.params_mut();
+            params.min_duration_blocks = 20;
+            params.close_grace_blocks = 15;
         })
         .unwrap();
         // No SLA epochs: the node's own probes do not pay, and are refused.
         node.edit_genesis(|g: &mut pol_latency::GenesisState| {
-            g.params.epoch_blocks = 1_000_000;
-            g.params.max_receipts_per_extension = 0;
+            g.params_mut().epoch_blocks = 1_000_000;
+            g.params_mut().max_receipts_per_extension = 0;
         })
         .unwrap();
         // The validator's probes pay like traffic, from its operator account.

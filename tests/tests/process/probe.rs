@@ -260,7 +260,7 @@ async fn pold_probes_the_providers_registered_on_chain() {
     )
     .unwrap();
     node.edit_genesis(|g: &mut pol_inference::GenesisState| {
-        g.params.min_provider_bond = 10_000_000
+        g.params_mut().min_provider_bond = "10000000".into()
     })
     .unwrap();
     let mut cfg = pol_app::config::AppConfig::load(&node.home).unwrap();

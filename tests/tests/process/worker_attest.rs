@@ -151,11 +151,11 @@ async fn market(deadline: u64, prover: &str, keys: Keys<'_>) -> Market {
     )
     .unwrap();
     node.edit_genesis(|g: &mut pol_inference::GenesisState| {
-        let p = &mut g.params;
+        let p = g.params_mut();
         p.sample_rate_ppm = 1_000_000;
         p.proof_deadline_blocks = deadline;
         p.provider_unbonding_blocks = 1000;
-        p.min_provider_bond = 10_000_000;
+        p.min_provider_bond = "10000000".into();
         p.missed_proof_slash_ppm = 100_000;
         p.allow_insecure_setup = matches!(keys, Keys::Seeded);
     })
@@ -163,8 +163,8 @@ async fn market(deadline: u64, prover: &str, keys: Keys<'_>) -> Market {
     // About proofs of the receipts the test settles itself: no SLA epochs (a stopped worker
     // would miss its SLA too) and no probe receipts drawn into obligations.
     node.edit_genesis(|g: &mut pol_latency::GenesisState| {
-        g.params.epoch_blocks = 1_000_000;
-        g.params.max_receipts_per_extension = 0;
+        g.params_mut().epoch_blocks = 1_000_000;
+        g.params_mut().max_receipts_per_extension = 0;
     })
     .unwrap();
     node.start_and_wait(2).await.unwrap();
