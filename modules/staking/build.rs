@@ -15,6 +15,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/pol/staking/v1/events.proto",
     ];
     tonic_build::configure()
+        // Genesis JSON carries a validator's details as they are.
+        .type_attribute(
+            "pol.staking.v1.ValidatorDetails",
+            "#[derive(Eq, serde::Serialize, serde::Deserialize)] #[serde(default, deny_unknown_fields)]",
+        )
         .build_server(true)
         .build_client(true)
         .file_descriptor_set_path(out.join("pol_staking_descriptor.bin"))

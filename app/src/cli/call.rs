@@ -40,7 +40,8 @@ fn methods(modules: Modules, pool: &DescriptorPool) -> Vec<(&'static str, Method
 }
 
 /// `service` is a module name (`latency`) or a full service name
-/// (`pol.latency.v1.Query`); `method` is matched without regard to case.
+/// (`pol.latency.v1.Query`); `method` is matched without regard to case. A method two of a
+/// module's services share is the first-listed service's.
 fn find(
     modules: Modules,
     pool: &DescriptorPool,
@@ -64,6 +65,16 @@ fn find(
     let found: Vec<_> = of_service
         .iter()
         .filter(|(_, m)| m.name().eq_ignore_ascii_case(method))
+        .collect();
+    // A module name picks among its services in the order it lists them (its own first,
+    // then the Cosmos one beside it: `staking validator` is pol.staking.v1's); the full
+    // service name picks any.
+    let first_service = found
+        .first()
+        .map(|(_, m)| m.parent_service().full_name().to_string());
+    let found: Vec<_> = found
+        .into_iter()
+        .filter(|(_, m)| Some(m.parent_service().full_name()) == first_service.as_deref())
         .collect();
     match found.as_slice() {
         [(_, m)] => Ok(m.clone()),
@@ -281,6 +292,12 @@ mod tests {
             decoded.get_field_by_name("model_id").unwrap().as_str(),
             Some("m1")
         );
+        // A method two of a module's services share: the module's own by its name, the
+        // Cosmos one by its full name.
+        let own = find(modules, &pool, "staking", "validator").unwrap();
+        assert_eq!(own.full_name(), "pol.staking.v1.Query.Validator");
+        let cosmos = find(modules, &pool, "cosmos.staking.v1beta1.Query", "validator").unwrap();
+        assert_eq!(cosmos.full_name(), "cosmos.staking.v1beta1.Query.Validator");
         // Clear errors for what does not exist or does not parse.
         let e = find(modules, &pool, "bnak", "Balance")
             .unwrap_err()

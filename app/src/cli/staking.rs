@@ -52,6 +52,31 @@ pub enum StakingTx {
         #[command(flatten)]
         opts: TxOpts,
     },
+    /// Change a validator's description, commission or minimum self-delegation
+    /// (cosmos.staking.v1beta1.MsgEditValidator, as `simd tx staking edit-validator`): what
+    /// is not given stays. The commission moves at most once in 24 hours, within the max
+    /// rate and max change its creation set.
+    EditValidator {
+        from: String,
+        #[arg(long = "new-moniker", alias = "moniker")]
+        new_moniker: Option<String>,
+        #[arg(long)]
+        identity: Option<String>,
+        #[arg(long)]
+        website: Option<String>,
+        #[arg(long)]
+        security_contact: Option<String>,
+        #[arg(long)]
+        details: Option<String>,
+        /// The new rate as a decimal: 0.06 is 6 %.
+        #[arg(long)]
+        commission_rate: Option<String>,
+        /// At most the chain's min_self_bond, which pol enforces for every validator.
+        #[arg(long)]
+        min_self_delegation: Option<String>,
+        #[command(flatten)]
+        opts: TxOpts,
+    },
     /// Start unbonding: the coins come back after the unbonding period.
     Unbond {
         from: String,
@@ -168,6 +193,52 @@ pub async fn tx(home: &Path, cmd: StakingTx) -> anyhow::Result<()> {
             };
             (from, any(pol_staking::MSG_DELEGATE_TYPE_URL, &msg), opts)
         }
+        StakingTx::EditValidator {
+            from,
+            new_moniker,
+            identity,
+            website,
+            security_contact,
+            details,
+            commission_rate,
+            min_self_delegation,
+            opts,
+        } => {
+            use cosmos_sdk_proto::cosmos::staking::v1beta1 as sdk;
+            use pol_staking::cosmos_msg::{COSMOS_MSG_EDIT_VALIDATOR, DO_NOT_MODIFY};
+            let signer = keyring.find(&from)?.signer()?;
+            let given = [
+                &new_moniker,
+                &identity,
+                &website,
+                &security_contact,
+                &details,
+            ];
+            let description = given.iter().any(|f| f.is_some()).then(|| {
+                let field = |f: Option<String>| f.unwrap_or_else(|| DO_NOT_MODIFY.to_string());
+                sdk::Description {
+                    moniker: field(new_moniker),
+                    identity: field(identity),
+                    website: field(website),
+                    security_contact: field(security_contact),
+                    details: field(details),
+                }
+            });
+            let commission_rate = match commission_rate {
+                Some(r) => r
+                    .parse::<pol_component::Dec>()
+                    .map_err(|e| anyhow::anyhow!("--commission-rate {r:?}: {e}"))?
+                    .atomics_string(),
+                None => String::new(),
+            };
+            let msg = sdk::MsgEditValidator {
+                description,
+                validator_address: valoper_string(&signer.address()),
+                commission_rate,
+                min_self_delegation: min_self_delegation.unwrap_or_default(),
+            };
+            (from, any(COSMOS_MSG_EDIT_VALIDATOR, &msg), opts)
+        }
         StakingTx::Unbond {
             from,
             validator,
@@ -211,6 +282,15 @@ fn validator_json(v: &pb::Validator) -> Value {
         "status": status_name(v.status),
         "unbonding_height": v.unbonding_height.to_string(),
         "unbonding_completion_height": v.unbonding_completion_height.to_string(),
+        "details": v.details.as_ref().map(|d| json!({
+            "identity": d.identity,
+            "website": d.website,
+            "security_contact": d.security_contact,
+            "details": d.details,
+            "max_commission_bps": d.max_commission_bps,
+            "max_commission_change_bps": d.max_commission_change_bps,
+            "commission_update_time_unix_nanos": d.commission_update_time_unix_nanos.map(|t| t.to_string()),
+        })),
     })
 }
 

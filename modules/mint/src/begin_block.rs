@@ -79,6 +79,7 @@ mod tests {
                     status: BondStatus::Bonded,
                     unbonding_height: 0,
                     unbonding_completion_height: 0,
+                    details: None,
                 })
                 .unwrap();
         }

@@ -106,6 +106,9 @@ pub struct GenesisValidatorRecord {
     pub status: String,
     pub unbonding_height: u64,
     pub unbonding_completion_height: u64,
+    /// Description and commission limits, when cosmos.staking.v1beta1 messages set them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<crate::pb::ValidatorDetails>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,6 +213,7 @@ impl GenesisValidatorRecord {
             status: parse_status(&self.status)?,
             unbonding_height: self.unbonding_height,
             unbonding_completion_height: self.unbonding_completion_height,
+            details: self.details.clone(),
         })
     }
 
@@ -226,6 +230,7 @@ impl GenesisValidatorRecord {
             status: status_name(v.status).to_string(),
             unbonding_height: v.unbonding_height,
             unbonding_completion_height: v.unbonding_completion_height,
+            details: v.details.clone(),
         }
     }
 }

@@ -5,13 +5,19 @@
 //! through any state handle, keeping the indexes in step), `msg` (the four messages),
 //! `end_block` (maturing unbondings and the CometBFT validator-set diff), `slashing` (the
 //! narrow trait other modules use), `genesis` (validate/init/export and gentx entries),
-//! `query` (the gRPC `Query` service, also served on ABCI query paths).
+//! `query` (the gRPC `Query` service, also served on ABCI query paths), and beside them the
+//! Cosmos wire types wallets and explorers use unchanged: `cosmos_query`
+//! (`cosmos.staking.v1beta1.Query` over the same state) and `cosmos_msg` (the SDK's
+//! `MsgCreateValidator` and `MsgEditValidator`; its `MsgDelegate` and `MsgUndelegate` are
+//! handled in `module`).
 //!
 //! Accounting: every validator's tokens sit in the `bonded_pool` module account whatever the
 //! validator's status; every unbonding entry's tokens sit in `not_bonded_pool`. Delegators
 //! own shares of a validator's tokens, so a slash is one write to the validator (see
 //! [`math`] for the rounding rules, which always favour the chain).
 
+pub mod cosmos_msg;
+pub mod cosmos_query;
 pub mod end_block;
 pub mod genesis;
 pub mod hooks;
@@ -40,6 +46,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 /// Fully qualified name of the query service.
 pub const QUERY_SERVICE: &str = "pol.staking.v1.Query";
 
+pub use cosmos_query::{CosmosStakingQuery, COSMOS_QUERY_SERVICE};
 pub use end_block::end_block;
 pub use genesis::{GenesisPolWeight, GenesisState, GenesisValidator};
 pub use hooks::{NoHooks, StakingHookList, StakingHooks};

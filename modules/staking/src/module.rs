@@ -37,6 +37,12 @@ impl Module for StakingModule {
             crate::MSG_UNDELEGATE_TYPE_URL => decode_msg_as(any, &UNDELEGATE),
             COSMOS_MSG_DELEGATE => decode_msg_as(any, &COSMOS_DELEGATE),
             COSMOS_MSG_UNDELEGATE => decode_msg_as(any, &COSMOS_UNDELEGATE),
+            crate::cosmos_msg::COSMOS_MSG_CREATE_VALIDATOR => {
+                decode_msg_as(any, &COSMOS_CREATE_VALIDATOR)
+            }
+            crate::cosmos_msg::COSMOS_MSG_EDIT_VALIDATOR => {
+                decode_msg_as(any, &COSMOS_EDIT_VALIDATOR)
+            }
             crate::update_params::MSG_UPDATE_PARAMS => {
                 decode_msg_as(any, &crate::update_params::UPDATE_PARAMS)
             }
@@ -64,11 +70,12 @@ impl Module for StakingModule {
     }
 
     fn query_services(&self) -> &'static [&'static str] {
-        &[crate::QUERY_SERVICE]
+        &[crate::QUERY_SERVICE, crate::COSMOS_QUERY_SERVICE]
     }
 
     fn register_queries(&self, storage: &Storage, routes: &mut RoutesBuilder) {
         routes.add_service(crate::StakingQuery::server(storage.clone()));
+        routes.add_service(crate::CosmosStakingQuery::server(storage.clone()));
     }
 
     fn file_descriptor_sets(&self) -> &'static [&'static [u8]] {
@@ -175,5 +182,32 @@ static COSMOS_UNDELEGATE: MsgHandler<sdk::MsgUndelegate> = MsgHandler {
             amount: response.amount,
         };
         Ok((response.encode_to_vec(), events))
+    },
+};
+
+static COSMOS_CREATE_VALIDATOR: MsgHandler<sdk::MsgCreateValidator> = MsgHandler {
+    type_url: crate::cosmos_msg::COSMOS_MSG_CREATE_VALIDATOR,
+    response_type_url: "/cosmos.staking.v1beta1.MsgCreateValidatorResponse",
+    signer: crate::cosmos_msg::create_signer,
+    intrinsic_gas: no_intrinsic_gas,
+    execute: |mut state, ctx, env, m| {
+        let events = crate::cosmos_msg::execute_create_validator(
+            &mut state,
+            ctx,
+            &StakingHookList::of(env),
+            m,
+        )?;
+        Ok((sdk::MsgCreateValidatorResponse {}.encode_to_vec(), events))
+    },
+};
+
+static COSMOS_EDIT_VALIDATOR: MsgHandler<sdk::MsgEditValidator> = MsgHandler {
+    type_url: crate::cosmos_msg::COSMOS_MSG_EDIT_VALIDATOR,
+    response_type_url: "/cosmos.staking.v1beta1.MsgEditValidatorResponse",
+    signer: crate::cosmos_msg::edit_signer,
+    intrinsic_gas: no_intrinsic_gas,
+    execute: |mut state, ctx, _env, m| {
+        let events = crate::cosmos_msg::execute_edit_validator(&mut state, ctx, m)?;
+        Ok((sdk::MsgEditValidatorResponse {}.encode_to_vec(), events))
     },
 };

@@ -54,7 +54,7 @@ pub fn undelegate_signer(msg: &MsgUndelegate) -> Result<Address, TxError> {
 // ---- checks ---------------------------------------------------------------------------
 
 /// A message coin in the bond denom with a positive amount.
-fn bond_amount(coin: Option<&ProtoCoin>, params: &Params) -> Result<u128, TxError> {
+pub(crate) fn bond_amount(coin: Option<&ProtoCoin>, params: &Params) -> Result<u128, TxError> {
     let c = coin.ok_or_else(|| TxError::INVALID_COINS("amount is required"))?;
     validate_denom(&c.denom)?;
     if c.denom != params.bond_denom {
@@ -71,7 +71,7 @@ fn bond_amount(coin: Option<&ProtoCoin>, params: &Params) -> Result<u128, TxErro
     Ok(amount)
 }
 
-fn validate_moniker(m: &str) -> Result<(), TxError> {
+pub(crate) fn validate_moniker(m: &str) -> Result<(), TxError> {
     if m.trim().is_empty() {
         return Err(TxError::INVALID_REQUEST("moniker must not be empty"));
     }
@@ -217,6 +217,7 @@ pub(crate) fn create_validator<S: StateWrite>(
         status: BondStatus::Unbonded,
         unbonding_height: 0,
         unbonding_completion_height: 0,
+        details: None,
     };
     // Stored before the hooks run, as the SDK's: they read it (the self-delegation's hook
     // closes the new validator's first period).

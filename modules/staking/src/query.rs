@@ -262,7 +262,7 @@ pub fn pool<S: StateRead>(state: &S) -> Result<pb::Pool, pol_store::StoreError> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::msg::{execute_create_validator, execute_delegate, execute_undelegate};
     use crate::types::valoper_string;
@@ -273,13 +273,13 @@ mod tests {
     use pol_component::BlockContext;
     use pol_store::{Changeset, StateDelta, StorageConfig};
 
-    const M: u128 = crate::POWER_REDUCTION;
+    pub(crate) const M: u128 = crate::POWER_REDUCTION;
 
-    fn addr(b: u8) -> Address {
+    pub(crate) fn addr(b: u8) -> Address {
         Address([b; 20])
     }
 
-    fn pubkey(seed: u8) -> Vec<u8> {
+    pub(crate) fn pubkey(seed: u8) -> Vec<u8> {
         ed25519_dalek::SigningKey::from_bytes(&[seed; 32])
             .verifying_key()
             .to_bytes()
@@ -292,7 +292,7 @@ mod tests {
 
     /// Validators 1..=4 (2 in the set with max_validators 2), delegations from 9, an
     /// unbonding entry, committed at height 1.
-    fn storage(dir: &std::path::Path) -> Storage {
+    pub(crate) fn storage(dir: &std::path::Path) -> Storage {
         let storage = Storage::open(dir, StorageConfig { keep_recent: 0 }).unwrap();
         let mut s = StateDelta::new(storage.latest_snapshot());
         s.put_staking_params(&crate::Params {
@@ -358,7 +358,7 @@ mod tests {
         storage
     }
 
-    fn page(key: Vec<u8>, limit: u64) -> Option<PageRequest> {
+    pub(crate) fn page(key: Vec<u8>, limit: u64) -> Option<PageRequest> {
         Some(PageRequest {
             key,
             offset: 0,

@@ -101,6 +101,8 @@ pub struct Validator {
     pub status: BondStatus,
     pub unbonding_height: u64,
     pub unbonding_completion_height: u64,
+    /// Description and commission limits from cosmos.staking.v1beta1 messages.
+    pub details: Option<pb::ValidatorDetails>,
 }
 
 impl Validator {
@@ -141,6 +143,7 @@ impl Validator {
             consensus_address: String::new(),
             pol_weight_ppm: 0,
             voting_power: 0,
+            details: self.details.clone(),
         }
     }
 
@@ -171,6 +174,7 @@ impl Validator {
             status: BondStatus::try_from(p.status).map_err(|e| corrupt("validator status", e))?,
             unbonding_height: p.unbonding_height,
             unbonding_completion_height: p.unbonding_completion_height,
+            details: p.details.clone(),
         })
     }
 }

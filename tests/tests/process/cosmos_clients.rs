@@ -344,6 +344,30 @@ async fn cosmjs_delegates_earns_withdraws_and_undelegates() {
         FUNDS / 2 + num(&out["fee"]),
         "{out}"
     );
+    // The QueryClient staking extension reads it back (cosmos.staking.v1beta1.Query).
+    assert_eq!(
+        s(&out["delegationBalance"]),
+        (FUNDS / 2).to_string(),
+        "{out}"
+    );
+    // Shares as LegacyDec atomics: a fresh validator's shares equal its tokens.
+    assert_eq!(
+        s(&out["delegationShares"]),
+        format!("{}000000000000000000", FUNDS / 2),
+        "{out}"
+    );
+    assert_eq!(out["validatorStatus"], 3, "{out}"); // BOND_STATUS_BONDED
+    assert_eq!(s(&out["validatorKeyType"]), "/cosmos.crypto.ed25519.PubKey");
+    assert_eq!(
+        format!("{}000000000000000000", s(&out["validatorTokens"])),
+        s(&out["validatorShares"]),
+        "{out}"
+    );
+    assert_eq!(out["bonded"], serde_json::json!([validator]), "{out}");
+    assert_eq!(out["delegations"], serde_json::json!([validator]), "{out}");
+    assert_eq!(out["unbondings"], serde_json::json!([]), "{out}");
+    assert_eq!(s(&out["bondedTokens"]), s(&out["validatorTokens"]), "{out}");
+    assert_eq!(s(&out["bondDenom"]), "upol", "{out}");
     let delegated_at = num(&out["height"]) as u64;
     node.wait_for_height(delegated_at + 3, Duration::from_secs(30))
         .await
@@ -435,6 +459,16 @@ async fn cosmjs_delegates_earns_withdraws_and_undelegates() {
     assert_eq!(out["code"], 0, "{out}");
     let events: Vec<String> = out["events"].as_array().unwrap().iter().map(s).collect();
     assert!(events.contains(&"unbond".to_string()), "{events:?}");
+    assert_eq!(
+        out["unbondings"],
+        serde_json::json!([{ "validator": validator, "balances": [(FUNDS / 4).to_string()] }]),
+        "{out}"
+    );
+    assert_eq!(
+        s(&out["delegationBalance"]),
+        (FUNDS / 2 - FUNDS / 4).to_string(),
+        "{out}"
+    );
     let unbondings = cli(&["query", "staking", "unbondings", &key.address().to_string()]);
     let entries = unbondings["unbondings"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{unbondings}");

@@ -146,6 +146,58 @@ async fn validators_join_change_power_and_leave_through_transactions() {
     assert_eq!(vals[0]["moniker"], "val0");
     assert_eq!(vals[0]["tokens"], VALIDATOR_SELF_BOND.to_string());
     let val0_key = vals[0]["consensus_pubkey"].as_str().unwrap().to_string();
+    let val0_op = vals[0]["operator_address"].as_str().unwrap().to_string();
+
+    // The operator edits its validator as with simd (cosmos.staking.v1beta1.MsgEditValidator):
+    // a website, and a commission of 7 %; a second change within 24 hours is refused.
+    let out = cli_json(
+        &node,
+        &[
+            "tx",
+            "staking",
+            "edit-validator",
+            VALIDATOR_OPERATOR,
+            "--website",
+            "https://val0.example",
+            "--commission-rate",
+            "0.07",
+            "--node",
+            &rpc_url(&node),
+        ],
+    );
+    assert_eq!(out["code"], 0, "{out}");
+    let val0 = cli_json(
+        &node,
+        &[
+            "query",
+            "staking",
+            "validator",
+            &val0_op,
+            "--node",
+            &rpc_url(&node),
+        ],
+    );
+    assert_eq!(val0["commission_bps"], 700, "{val0}");
+    assert_eq!(val0["moniker"], "val0", "{val0}");
+    assert_eq!(val0["details"]["website"], "https://val0.example", "{val0}");
+    let again = pold(
+        &node.home,
+        &[
+            "tx",
+            "staking",
+            "edit-validator",
+            VALIDATOR_OPERATOR,
+            "--commission-rate",
+            "0.08",
+            "--node",
+            &rpc_url(&node),
+        ],
+    );
+    let refused = match again {
+        Ok(out) => out,
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(refused.contains("24h"), "{refused}");
     let val0_power = (VALIDATOR_SELF_BOND / pol_staking::POWER_REDUCTION) as i64;
     assert_eq!(
         cometbft_set(&rpc, 1).await,
