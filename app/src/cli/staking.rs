@@ -77,6 +77,18 @@ pub enum StakingTx {
         #[command(flatten)]
         opts: TxOpts,
     },
+    /// Take back (part of) an unbonding and bond it to the validator again
+    /// (cosmos.staking.v1beta1.MsgCancelUnbondingDelegation, as `simd tx staking
+    /// cancel-unbond`): the entry is the one begun at `creation_height` (`pold query staking
+    /// unbondings` lists them).
+    CancelUnbond {
+        from: String,
+        validator: String,
+        amount: String,
+        creation_height: i64,
+        #[command(flatten)]
+        opts: TxOpts,
+    },
     /// Start unbonding: the coins come back after the unbonding period.
     Unbond {
         from: String,
@@ -238,6 +250,23 @@ pub async fn tx(home: &Path, cmd: StakingTx) -> anyhow::Result<()> {
                 min_self_delegation: min_self_delegation.unwrap_or_default(),
             };
             (from, any(COSMOS_MSG_EDIT_VALIDATOR, &msg), opts)
+        }
+        StakingTx::CancelUnbond {
+            from,
+            validator,
+            amount,
+            creation_height,
+            opts,
+        } => {
+            use cosmos_sdk_proto::cosmos::staking::v1beta1 as sdk;
+            let msg = sdk::MsgCancelUnbondingDelegation {
+                delegator_address: keyring.find(&from)?.address,
+                validator_address: validator,
+                amount: Some(coin(&amount)?),
+                creation_height,
+            };
+            let url = pol_staking::cosmos_msg::COSMOS_MSG_CANCEL_UNBONDING;
+            (from, any(url, &msg), opts)
         }
         StakingTx::Unbond {
             from,

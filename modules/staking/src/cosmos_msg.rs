@@ -1,5 +1,6 @@
-//! `cosmos.staking.v1beta1.MsgCreateValidator` and `MsgEditValidator`, unchanged, so a
-//! wallet or `simd`-style tooling creates and edits a validator with no custom code.
+//! `cosmos.staking.v1beta1.MsgCreateValidator`, `MsgEditValidator` and
+//! `MsgCancelUnbondingDelegation`, unchanged, so a wallet or `simd`-style tooling creates and
+//! edits a validator, and takes back an unbonding, with no custom code.
 //!
 //! They run pol's staking: a validator created this way is pol's validator, with what the
 //! SDK's messages carry beyond it kept in its [`ValidatorDetails`] (identity, website,
@@ -20,15 +21,22 @@ use pol_store::StateWrite;
 use prost::Message;
 
 use crate::hooks::StakingHooks;
-use crate::msg::{bond_amount, create_validator, validate_moniker, MAX_COMMISSION_BPS};
+use crate::msg::{bond, bond_amount, create_validator, validate_moniker, MAX_COMMISSION_BPS};
 use crate::pb::ValidatorDetails;
-use crate::types::{parse_consensus_pubkey, parse_valoper, valoper_string};
+use crate::types::{parse_consensus_pubkey, parse_valoper, valoper_string, UnbondingEntry};
 use crate::view::{atomic, StakingRead, StakingWrite};
+use crate::{not_bonded_pool, state_key};
+use pol_bank::BankWrite;
+use pol_component::coins::Coin;
 
 /// Type URL of the SDK's `MsgCreateValidator`.
 pub const COSMOS_MSG_CREATE_VALIDATOR: &str = "/cosmos.staking.v1beta1.MsgCreateValidator";
 /// Type URL of the SDK's `MsgEditValidator`.
 pub const COSMOS_MSG_EDIT_VALIDATOR: &str = "/cosmos.staking.v1beta1.MsgEditValidator";
+
+/// Type URL of the SDK's `MsgCancelUnbondingDelegation`.
+pub const COSMOS_MSG_CANCEL_UNBONDING: &str =
+    "/cosmos.staking.v1beta1.MsgCancelUnbondingDelegation";
 
 /// A description field the edit leaves as it is (the SDK's sentinel).
 pub const DO_NOT_MODIFY: &str = "[do-not-modify]";
@@ -53,6 +61,11 @@ fn block_time(ctx: &BlockContext) -> u64 {
 /// The operator: the message's `validator_address` (as in the SDK since v0.50).
 pub fn create_signer(m: &sdk::MsgCreateValidator) -> Result<Address, TxError> {
     parse_valoper(&m.validator_address)
+}
+
+/// The delegator whose unbonding it is.
+pub fn cancel_signer(m: &sdk::MsgCancelUnbondingDelegation) -> Result<Address, TxError> {
+    Address::parse(&m.delegator_address)
 }
 
 /// The operator.
@@ -270,12 +283,104 @@ pub fn execute_edit_validator<S: StateWrite>(
     Ok(vec![event])
 }
 
+/// Take back `amount` of an unbonding entry (the delegator's from this validator, begun at
+/// `creation_height`; of two begun in one block, the first): the tokens leave
+/// `not_bonded_pool` and are bonded to the validator again as a delegation, at its current
+/// exchange rate, and the entry shrinks by them (balance and initial balance, so what it
+/// answers for in a later slash shrinks in step) or goes. As in the SDK, an entry that has
+/// matured, or a jailed validator, cannot take it; and what a slash already took from the
+/// entry cannot be taken back.
+pub fn execute_cancel_unbonding<S: StateWrite>(
+    state: &mut S,
+    ctx: &BlockContext,
+    hooks: &dyn StakingHooks,
+    m: &sdk::MsgCancelUnbondingDelegation,
+) -> Result<Vec<Event>, TxError> {
+    let delegator = Address::parse(&m.delegator_address)?;
+    let op = parse_valoper(&m.validator_address)?;
+    let params = state.staking_params()?;
+    let amount = bond_amount(m.amount.as_ref(), &params)?;
+    let creation_height = u64::try_from(m.creation_height)
+        .ok()
+        .filter(|h| *h > 0)
+        .ok_or_else(|| TxError::INVALID_REQUEST("creation height must be positive"))?;
+    atomic(state, |s| {
+        let mut val = s.validator(&op)?.ok_or_else(|| {
+            TxError::UNKNOWN_ADDRESS(format!("validator {} does not exist", valoper_string(&op)))
+        })?;
+        if val.jailed {
+            return Err(TxError::INVALID_REQUEST(format!(
+                "validator {} is jailed: an unbonding cannot be cancelled back into it",
+                valoper_string(&op)
+            )));
+        }
+        let mut entry = unbonding_entries(s, &delegator)?
+            .into_iter()
+            .filter(|e| e.validator == op && e.creation_height == creation_height)
+            .min_by_key(|e| e.id)
+            .ok_or_else(|| {
+                TxError::INVALID_REQUEST(format!(
+                    "no unbonding of {delegator} from {} begun at height {creation_height}",
+                    valoper_string(&op)
+                ))
+            })?;
+        if entry.completion_height <= ctx.height {
+            return Err(TxError::INVALID_REQUEST(
+                "the unbonding has completed; its tokens are being paid out",
+            ));
+        }
+        if amount > entry.amount {
+            return Err(TxError::INVALID_REQUEST(format!(
+                "amount {amount} is greater than the unbonding entry's balance {}",
+                entry.amount
+            )));
+        }
+        let coins = [Coin::new(params.bond_denom.clone(), amount)];
+        let mut events = s.send_coins(&not_bonded_pool(), &delegator, &coins)?;
+        let (_, bonded) = bond(s, ctx, hooks, &params, &mut val, &delegator, amount)?;
+        events.extend(bonded);
+        s.remove_unbonding(&entry);
+        if amount < entry.amount {
+            entry.amount -= amount;
+            entry.initial_amount = entry.initial_amount.saturating_sub(amount);
+            s.put_unbonding(&entry);
+        }
+        events.push(
+            Event::new("cancel_unbonding_delegation")
+                .attr("validator", valoper_string(&op))
+                .attr("delegator", delegator.to_string())
+                .attr("amount", format!("{amount}{}", params.bond_denom))
+                .attr("creation_height", creation_height.to_string()),
+        );
+        Ok(events)
+    })
+}
+
+/// A delegator's unbonding entries.
+fn unbonding_entries<S: StakingRead + ?Sized>(
+    state: &S,
+    delegator: &Address,
+) -> Result<Vec<UnbondingEntry>, TxError> {
+    let mut out = Vec::new();
+    for (k, _) in pol_component::state::scan(state, &state_key::unbondings_of(delegator))? {
+        let (h, id) = state_key::unbonding_suffix(&k)
+            .ok_or_else(|| TxError::INTERNAL("staking unbonding index key"))?;
+        if let Some(e) = state.unbonding_entry(h, id)? {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tests::{
-        addr, check_invariants, coin, create, ctx, pubkey, settle, setup, State, M,
+        addr, check_invariants, coin, create, ctx, delegate, pubkey, settle, setup, undelegate,
+        State, M,
     };
+    use crate::{not_bonded_pool, Slashing, ValidatorRef};
+    use pol_bank::BankRead;
     use pol_component::error::code;
 
     const HOUR: i128 = 3600 * 1_000_000_000;
@@ -553,5 +658,146 @@ mod tests {
         let e = execute_edit_validator(&mut s, &at(6, 2 * HOUR), &edit(3, Some(100))).unwrap_err();
         assert!(e.log.contains("24h"), "{}", e.log);
         check_invariants(&s);
+    }
+
+    fn cancel(del: u8, op: u8, amount: u128, height: i64) -> sdk::MsgCancelUnbondingDelegation {
+        sdk::MsgCancelUnbondingDelegation {
+            delegator_address: addr(del).to_string(),
+            validator_address: valoper_string(&addr(op)),
+            amount: coin(amount),
+            creation_height: height,
+        }
+    }
+
+    fn entries(s: &State, del: u8) -> Vec<(u64, u128, u128)> {
+        unbonding_entries(s, &addr(del))
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.creation_height, e.amount, e.initial_amount))
+            .collect()
+    }
+
+    fn worth(s: &State, del: u8, op: u8) -> u128 {
+        let v = validator(s, op);
+        let d = s.delegation(&addr(del), &addr(op)).unwrap().unwrap();
+        crate::math::tokens_for_shares(d.shares, v.tokens, v.delegator_shares)
+    }
+
+    #[test]
+    fn cancelling_an_unbonding_bonds_it_again_in_part_or_whole() {
+        let mut s = setup(100 * M);
+        create(&mut s, 1, 1, 10 * M).unwrap();
+        delegate(&mut s, 5, 1, 6 * M).unwrap();
+        undelegate(&mut s, 3, 5, 1, 4 * M).unwrap();
+        assert_eq!(worth(&s, 5, 1), 2 * M);
+        let tokens = validator(&s, 1).tokens;
+
+        // A part: the entry keeps the rest, the delegation and the validator gain the part.
+        let events =
+            execute_cancel_unbonding(&mut s, &ctx(5), &crate::NoHooks, &cancel(5, 1, M, 3))
+                .unwrap();
+        assert!(events
+            .iter()
+            .any(|e| e.kind == "cancel_unbonding_delegation"));
+        assert_eq!(entries(&s, 5), vec![(3, 3 * M, 3 * M)]);
+        assert_eq!(worth(&s, 5, 1), 3 * M);
+        assert_eq!(validator(&s, 1).tokens, tokens + M);
+        assert_eq!(s.balance(&not_bonded_pool(), "upol").unwrap(), 3 * M);
+        check_invariants(&s);
+
+        // The rest: the entry is gone, nothing is left unbonding.
+        execute_cancel_unbonding(&mut s, &ctx(6), &crate::NoHooks, &cancel(5, 1, 3 * M, 3))
+            .unwrap();
+        assert!(entries(&s, 5).is_empty());
+        assert_eq!(worth(&s, 5, 1), 6 * M);
+        assert_eq!(s.balance(&not_bonded_pool(), "upol").unwrap(), 0);
+        // Nothing matures later: the end block pays no one.
+        let before = s.balance(&addr(5), "upol").unwrap();
+        crate::end_block(&mut s, &ctx(13)).unwrap();
+        assert_eq!(s.balance(&addr(5), "upol").unwrap(), before);
+        check_invariants(&s);
+    }
+
+    #[test]
+    fn cancel_rejections_write_nothing() {
+        let mut s = setup(100 * M);
+        create(&mut s, 1, 1, 10 * M).unwrap();
+        create(&mut s, 2, 2, 10 * M).unwrap();
+        delegate(&mut s, 5, 1, 6 * M).unwrap();
+        undelegate(&mut s, 3, 5, 1, 4 * M).unwrap();
+        // A 50 % slash for an infraction at height 3, when the unbonding began: the entry
+        // answers for it, and half of it is gone.
+        s.slash_infraction(
+            &ctx(4),
+            &crate::NoHooks,
+            ValidatorRef::Operator(addr(1)),
+            3,
+            &pol_component::Dec::with_decimals(5, 1),
+            "test",
+        )
+        .unwrap();
+        assert_eq!(entries(&s, 5), vec![(3, 2 * M, 4 * M)]);
+        let mut s = settle(s);
+        let before = s.writes().clone();
+        let cases: Vec<(&str, sdk::MsgCancelUnbondingDelegation, u32)> = vec![
+            // What the slash took cannot be taken back.
+            (
+                "more than the slashed entry holds",
+                cancel(5, 1, 2 * M + 1, 3),
+                code::INVALID_REQUEST,
+            ),
+            ("another height", cancel(5, 1, M, 2), code::INVALID_REQUEST),
+            (
+                "another validator",
+                cancel(5, 2, M, 3),
+                code::INVALID_REQUEST,
+            ),
+            (
+                "another delegator's entry",
+                cancel(6, 1, M, 3),
+                code::INVALID_REQUEST,
+            ),
+            (
+                "an unknown validator",
+                cancel(5, 7, M, 3),
+                code::UNKNOWN_ADDRESS,
+            ),
+            ("nothing", cancel(5, 1, 0, 3), code::INVALID_COINS),
+            (
+                "a height of zero",
+                cancel(5, 1, M, 0),
+                code::INVALID_REQUEST,
+            ),
+            (
+                "a negative height",
+                cancel(5, 1, M, -3),
+                code::INVALID_REQUEST,
+            ),
+            (
+                "another denom",
+                sdk::MsgCancelUnbondingDelegation {
+                    amount: Some(Coin::new("uatom", M).to_proto()),
+                    ..cancel(5, 1, M, 3)
+                },
+                code::INVALID_COINS,
+            ),
+        ];
+        for (what, m, want) in cases {
+            let e = execute_cancel_unbonding(&mut s, &ctx(5), &crate::NoHooks, &m).expect_err(what);
+            assert_eq!(e.code, want, "{what}: {}", e.log);
+            assert_eq!(s.writes(), &before, "{what} wrote");
+        }
+        // Matured (at its completion height it is paid at the block's end).
+        let done = 3 + crate::tests::test_params().unbonding_blocks;
+        let e = execute_cancel_unbonding(&mut s, &ctx(done), &crate::NoHooks, &cancel(5, 1, M, 3))
+            .unwrap_err();
+        assert!(e.log.contains("completed"), "{}", e.log);
+        // A jailed validator takes nothing back.
+        let mut v = validator(&s, 1);
+        v.jailed = true;
+        s.put_validator(&v).unwrap();
+        let e = execute_cancel_unbonding(&mut s, &ctx(5), &crate::NoHooks, &cancel(5, 1, M, 3))
+            .unwrap_err();
+        assert!(e.log.contains("jailed"), "{}", e.log);
     }
 }
