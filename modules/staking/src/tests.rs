@@ -977,6 +977,25 @@ fn genesis_gentx_init_export_roundtrip() {
     .unwrap();
     s.jail(&ctx(3), ValidatorRef::Operator(addr(2)), 50, "t")
         .unwrap();
+    // An SDK edit gives validator 1 details (a website, a commission set at a time).
+    crate::cosmos_msg::execute_edit_validator(
+        &mut s,
+        &BlockContext {
+            time_unix_nanos: 5_000_000_000,
+            ..ctx(3)
+        },
+        &cosmos_sdk_proto::cosmos::staking::v1beta1::MsgEditValidator {
+            description: Some(cosmos_sdk_proto::cosmos::staking::v1beta1::Description {
+                moniker: crate::cosmos_msg::DO_NOT_MODIFY.into(),
+                website: "https://one.example".into(),
+                ..Default::default()
+            }),
+            validator_address: valoper_string(&addr(1)),
+            commission_rate: "70000000000000000".into(),
+            min_self_delegation: String::new(),
+        },
+    )
+    .unwrap();
     end_block(&mut s, &ctx(3)).unwrap();
     check_invariants(&s);
     let exported = GenesisState::export(&s).unwrap();
@@ -990,6 +1009,14 @@ fn genesis_gentx_init_export_roundtrip() {
     let updates = reread.init(&mut fresh, &ctx(0)).unwrap();
     assert_eq!(powers(&updates), vec![(pubkey(1), 14)]);
     assert_eq!(GenesisState::export(&fresh).unwrap(), exported);
+    let one = fresh.validator(&addr(1)).unwrap().unwrap();
+    assert_eq!(one.commission_bps, 700);
+    let details = one.details.unwrap();
+    assert_eq!(details.website, "https://one.example");
+    assert_eq!(
+        details.commission_update_time_unix_nanos,
+        Some(5_000_000_000)
+    );
     check_invariants(&fresh);
     // The queued entry still matures in the new chain.
     end_block(&mut fresh, &ctx(12)).unwrap();
