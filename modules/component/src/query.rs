@@ -48,6 +48,25 @@ pub fn internal(e: impl std::fmt::Display) -> Status {
     Status::internal(format!("state error: {e}"))
 }
 
+/// The page size a request asks for (the default for 0, capped), once it is one pol serves:
+/// forward only, by key or by offset.
+pub fn page_limit(page: &PageRequest) -> Result<usize, Status> {
+    if page.reverse {
+        return Err(Status::invalid_argument(
+            "reverse pagination is not supported",
+        ));
+    }
+    if !page.key.is_empty() && page.offset > 0 {
+        return Err(Status::invalid_argument(
+            "pagination: give either key or offset, not both",
+        ));
+    }
+    Ok(match page.limit {
+        0 => DEFAULT_PAGE,
+        n => n.min(MAX_PAGE),
+    } as usize)
+}
+
 /// A raw state entry: (key, value).
 pub type KeyValue = (Vec<u8>, Vec<u8>);
 
@@ -60,20 +79,7 @@ pub fn paginate<S: StateRead>(
 ) -> Result<(Vec<KeyValue>, PageResponse), Status> {
     let default = PageRequest::default();
     let page = page.unwrap_or(&default);
-    if page.reverse {
-        return Err(Status::invalid_argument(
-            "reverse pagination is not supported",
-        ));
-    }
-    if !page.key.is_empty() && page.offset > 0 {
-        return Err(Status::invalid_argument(
-            "pagination: give either key or offset, not both",
-        ));
-    }
-    let limit = match page.limit {
-        0 => DEFAULT_PAGE,
-        n => n.min(MAX_PAGE),
-    } as usize;
+    let limit = page_limit(page)?;
 
     let mut start_after: Option<Vec<u8>> = None;
     if !page.key.is_empty() {

@@ -32,7 +32,8 @@ use prost::Message;
 use tendermint_proto::google::protobuf::{Any, Timestamp};
 use tonic::{Request, Response, Status};
 
-use crate::types::{parse_valoper, valoper_string, Delegation, UnbondingEntry, Validator};
+use crate::query::{account, validator_at, valoper};
+use crate::types::{valoper_string, Delegation, UnbondingEntry, Validator};
 use crate::view::StakingRead;
 use crate::{math, state_key, Params};
 
@@ -50,24 +51,6 @@ impl CosmosStakingQuery {
     pub fn server(storage: Storage) -> sdk::query_server::QueryServer<CosmosStakingQuery> {
         sdk::query_server::QueryServer::new(CosmosStakingQuery { storage })
     }
-}
-
-fn account(s: &str) -> Result<Address, Status> {
-    if s.is_empty() {
-        return Err(Status::invalid_argument(
-            "empty delegator address is not allowed",
-        ));
-    }
-    Address::parse(s).map_err(|e| Status::invalid_argument(e.log))
-}
-
-fn valoper(s: &str) -> Result<Address, Status> {
-    if s.is_empty() {
-        return Err(Status::invalid_argument(
-            "empty validator address is not allowed",
-        ));
-    }
-    parse_valoper(s).map_err(|e| Status::invalid_argument(e.log))
 }
 
 /// A whole number as LegacyDec atomics.
@@ -134,13 +117,6 @@ fn sdk_validator(v: &Validator, params: &Params) -> sdk::Validator {
         unbonding_on_hold_ref_count: 0,
         unbonding_ids: Vec::new(),
     }
-}
-
-fn validator_at(snapshot: &Snapshot, op: &Address) -> Result<Validator, Status> {
-    snapshot
-        .validator(op)
-        .map_err(internal)?
-        .ok_or_else(|| Status::not_found(format!("validator {} not found", valoper_string(op))))
 }
 
 fn params(snapshot: &Snapshot) -> Result<Params, Status> {
@@ -211,25 +187,12 @@ fn page_of<T>(
 ) -> Result<(Vec<T>, PageResponse), Status> {
     let default = PageRequest::default();
     let page = page.unwrap_or(&default);
-    if page.reverse {
-        return Err(Status::invalid_argument(
-            "reverse pagination is not supported",
-        ));
-    }
-    if !page.key.is_empty() && page.offset > 0 {
-        return Err(Status::invalid_argument(
-            "pagination: give either key or offset, not both",
-        ));
-    }
+    let limit = pol_component::query::page_limit(page)?;
     let total = if page.count_total {
         groups.len() as u64
     } else {
         0
     };
-    let limit = match page.limit {
-        0 => pol_component::query::DEFAULT_PAGE,
-        n => n.min(pol_component::query::MAX_PAGE),
-    } as usize;
     let after = if page.key.is_empty() {
         None
     } else {

@@ -34,7 +34,7 @@ impl StakingQuery {
     }
 }
 
-fn account(s: &str) -> Result<Address, Status> {
+pub(crate) fn account(s: &str) -> Result<Address, Status> {
     if s.is_empty() {
         return Err(Status::invalid_argument(
             "empty address string is not allowed",
@@ -43,7 +43,7 @@ fn account(s: &str) -> Result<Address, Status> {
     Address::parse(s).map_err(|e| Status::invalid_argument(e.log))
 }
 
-fn valoper(s: &str) -> Result<Address, Status> {
+pub(crate) fn valoper(s: &str) -> Result<Address, Status> {
     if s.is_empty() {
         return Err(Status::invalid_argument(
             "empty validator address is not allowed",
@@ -52,7 +52,7 @@ fn valoper(s: &str) -> Result<Address, Status> {
     parse_valoper(s).map_err(|e| Status::invalid_argument(e.log))
 }
 
-fn validator_at(snapshot: &Snapshot, op: &Address) -> Result<Validator, Status> {
+pub(crate) fn validator_at(snapshot: &Snapshot, op: &Address) -> Result<Validator, Status> {
     snapshot.validator(op).map_err(internal)?.ok_or_else(|| {
         Status::not_found(format!(
             "validator {} not found",
