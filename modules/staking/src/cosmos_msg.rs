@@ -5,8 +5,10 @@
 //! They run pol's staking: a validator created this way is pol's validator, with what the
 //! SDK's messages carry beyond it kept in its [`ValidatorDetails`] (identity, website,
 //! security contact, details, the commission's maximum rate and maximum change), and the
-//! SDK's rules on commission changes applied to it: at most `max_rate`, at most
-//! `max_change_rate` from the current rate, at most once in 24 hours of block time.
+//! SDK's rules on commission changes applied to it: at most `max_rate`, a raise of at most
+//! `max_change_rate`, at most once in 24 hours of block time. A validator that declared no
+//! max (made by pol's own message or in genesis) keeps its rate at its first edit as its
+//! max: delegators who joined at a rate never see it raised above that.
 //!
 //! What pol does not keep is refused rather than dropped: a commission rate that is not a
 //! whole number of basis points, a consensus key other than ed25519, and a per-validator
@@ -116,6 +118,24 @@ fn check_details(d: &ValidatorDetails) -> Result<(), TxError> {
         "security contact",
     )?;
     bounded(&d.details, MAX_DETAILS_LEN, "details")
+}
+
+/// A validator's details as a genesis may carry them: what the messages would have
+/// allowed (description limits, commission at most its max, max change at most the max).
+pub fn check_genesis_details(commission_bps: u32, d: &ValidatorDetails) -> Result<(), TxError> {
+    check_details(d)?;
+    let max = d.max_commission_bps.unwrap_or(MAX_COMMISSION_BPS);
+    if max > MAX_COMMISSION_BPS || commission_bps > max {
+        return Err(TxError::INVALID_REQUEST(format!(
+            "commission {commission_bps} bps above its max {max} bps, or the max above 100 %"
+        )));
+    }
+    if d.max_commission_change_bps.is_some_and(|c| c > max) {
+        return Err(TxError::INVALID_REQUEST(
+            "commission max change above the max rate",
+        ));
+    }
+    Ok(())
 }
 
 /// A `min_self_delegation` pol can honour: positive, and not above the chain's minimum.
@@ -235,6 +255,11 @@ pub fn execute_edit_validator<S: StateWrite>(
     let mut val = state.validator(&op)?.ok_or_else(|| {
         TxError::UNKNOWN_ADDRESS(format!("validator {} does not exist", valoper_string(&op)))
     })?;
+    if m.description.is_none() && m.commission_rate.is_empty() && m.min_self_delegation.is_empty() {
+        return Err(TxError::INVALID_REQUEST(
+            "nothing to edit: give a description, a commission rate or a min self-delegation",
+        ));
+    }
     let mut details = val.details.clone().unwrap_or_default();
     let mut event = Event::new("edit_validator").attr("validator", valoper_string(&op));
     if let Some(d) = &m.description {
@@ -249,18 +274,20 @@ pub fn execute_edit_validator<S: StateWrite>(
     }
     if !m.commission_rate.is_empty() {
         let rate = rate_bps(&m.commission_rate, "commission rate")?;
-        if let Some(max) = details.max_commission_bps.filter(|max| rate > *max) {
+        // A validator that declared no max (made by pol's own message, or in genesis) keeps
+        // the rate its delegators joined at as its max: it may lower it, and raise it again
+        // up to there, never above.
+        let max = *details.max_commission_bps.get_or_insert(val.commission_bps);
+        if rate > max {
             return Err(TxError::INVALID_REQUEST(format!(
                 "commission rate {rate} bps is above the validator's max rate {max} bps"
             )));
         }
-        if let Some(max) = details
-            .max_commission_change_bps
-            .filter(|max| rate.abs_diff(val.commission_bps) > *max)
-        {
+        // As in the SDK, the max change bounds a raise; a cut may be of any size.
+        let raise = rate.saturating_sub(val.commission_bps);
+        if let Some(max) = details.max_commission_change_bps.filter(|max| raise > *max) {
             return Err(TxError::INVALID_REQUEST(format!(
-                "commission change of {} bps is above the validator's max change rate {max} bps",
-                rate.abs_diff(val.commission_bps)
+                "a commission raise of {raise} bps is above the validator's max change rate {max} bps"
             )));
         }
         if let Some(last) = details.commission_update_time_unix_nanos {
@@ -650,13 +677,35 @@ mod tests {
             code::INVALID_REQUEST
         );
 
-        // A validator made by pol's own message has no limits but 100 %, and its first
-        // change starts the 24-hour clock.
+        // A validator made by pol's own message (5 %) declared no max: its delegators joined
+        // at 5 %, so it may never go above (no jump to 100 % on them); a cut starts the
+        // 24-hour clock, and it may raise back up to its old rate, not past it.
         create(&mut s, 3, 3, 5 * M).unwrap();
-        execute_edit_validator(&mut s, &at(5, HOUR), &edit(3, Some(9_000))).unwrap();
-        assert_eq!(validator(&s, 3).commission_bps, 9_000);
-        let e = execute_edit_validator(&mut s, &at(6, 2 * HOUR), &edit(3, Some(100))).unwrap_err();
+        let e = execute_edit_validator(&mut s, &at(5, HOUR), &edit(3, Some(10_000))).unwrap_err();
+        assert!(e.log.contains("max rate 500"), "{}", e.log);
+        execute_edit_validator(&mut s, &at(5, HOUR), &edit(3, Some(100))).unwrap();
+        assert_eq!(validator(&s, 3).commission_bps, 100);
+        assert_eq!(
+            validator(&s, 3).details.unwrap().max_commission_bps,
+            Some(500)
+        );
+        let e = execute_edit_validator(&mut s, &at(6, 2 * HOUR), &edit(3, Some(500))).unwrap_err();
         assert!(e.log.contains("24h"), "{}", e.log);
+        let day_later = at(7, 26 * HOUR);
+        let e = execute_edit_validator(&mut s, &day_later, &edit(3, Some(501))).unwrap_err();
+        assert!(e.log.contains("max rate 500"), "{}", e.log);
+        execute_edit_validator(&mut s, &day_later, &edit(3, Some(500))).unwrap();
+
+        // A cut may be of any size (the max change bounds raises, as in the SDK).
+        let mut v = validator(&s, 2);
+        v.details.as_mut().unwrap().max_commission_change_bps = Some(100);
+        s.put_validator(&v).unwrap();
+        execute_edit_validator(&mut s, &at(8, t0 + 60 * HOUR), &edit(2, Some(0))).unwrap();
+        assert_eq!(validator(&s, 2).commission_bps, 0);
+
+        // An edit that changes nothing is refused, and writes nothing.
+        let e = execute_edit_validator(&mut s, &at(9, t0 + 90 * HOUR), &edit(2, None)).unwrap_err();
+        assert!(e.log.contains("nothing to edit"), "{}", e.log);
         check_invariants(&s);
     }
 

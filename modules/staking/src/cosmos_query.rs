@@ -5,8 +5,9 @@
 //! How pol's state reads in the SDK's types:
 //! - shares are whole numbers in pol; on the wire they are LegacyDec atomics (× 10^18), and
 //!   a commission of `commission_bps` is the rate `bps / 10^4`. A validator created with
-//!   pol's own message has no maximum rate or maximum change: both read as 1 (any rate, any
-//!   change); one created with the SDK's message has the ones it set.
+//!   pol's own message declared no maximum: its current rate reads as its max rate (it may
+//!   not raise above it) and its max change as 1; one created with the SDK's message has
+//!   the ones it set.
 //! - pol unbonds by height (`unbonding_blocks`), not by time: `unbonding_time` and
 //!   `completion_time` are absent (the heights are in `pol.staking.v1`), as are redelegations
 //!   and historical info, which pol does not keep (`historical_entries` = 0).
@@ -99,7 +100,8 @@ fn sdk_validator(v: &Validator, params: &Params) -> sdk::Validator {
         commission: Some(sdk::Commission {
             commission_rates: Some(sdk::CommissionRates {
                 rate: rate(v.commission_bps),
-                max_rate: rate(details.max_commission_bps.unwrap_or(10_000)),
+                // Undeclared: the current rate is the max (see cosmos_msg), any change.
+                max_rate: rate(details.max_commission_bps.unwrap_or(v.commission_bps)),
                 max_change_rate: rate(details.max_commission_change_bps.unwrap_or(10_000)),
             }),
             update_time: Some(details.commission_update_time_unix_nanos.map_or(
@@ -622,7 +624,9 @@ mod tests {
             .as_ref()
             .unwrap();
         assert_eq!(rates.rate, "0");
-        assert_eq!(rates.max_rate, E18.to_string());
+        // Made by pol's own message: its rate is its max.
+        assert_eq!(rates.max_rate, "0");
+        assert_eq!(rates.max_change_rate, E18.to_string());
 
         // With max_validators 2 the two largest are bonded, the others not.
         let bonded = q

@@ -293,6 +293,10 @@ impl ModuleGenesis for GenesisState {
                     r.operator_address
                 ));
             }
+            if let Some(d) = &v.details {
+                crate::cosmos_msg::check_genesis_details(v.commission_bps, d)
+                    .map_err(|e| format!("staking genesis: {}: {}", r.operator_address, e.log))?;
+            }
             if v.status == BondStatus::Unspecified {
                 return Err(format!(
                     "staking genesis: status of {} unspecified",

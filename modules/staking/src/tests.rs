@@ -977,7 +977,7 @@ fn genesis_gentx_init_export_roundtrip() {
     .unwrap();
     s.jail(&ctx(3), ValidatorRef::Operator(addr(2)), 50, "t")
         .unwrap();
-    // An SDK edit gives validator 1 details (a website, a commission set at a time).
+    // An SDK edit gives validator 1 details (a website, a commission cut at a time).
     crate::cosmos_msg::execute_edit_validator(
         &mut s,
         &BlockContext {
@@ -991,7 +991,7 @@ fn genesis_gentx_init_export_roundtrip() {
                 ..Default::default()
             }),
             validator_address: valoper_string(&addr(1)),
-            commission_rate: "70000000000000000".into(),
+            commission_rate: "30000000000000000".into(),
             min_self_delegation: String::new(),
         },
     )
@@ -1009,8 +1009,26 @@ fn genesis_gentx_init_export_roundtrip() {
     let updates = reread.init(&mut fresh, &ctx(0)).unwrap();
     assert_eq!(powers(&updates), vec![(pubkey(1), 14)]);
     assert_eq!(GenesisState::export(&fresh).unwrap(), exported);
+    // Details a message could not have written are refused in genesis.
+    for (max, change) in [
+        (Some(200), None),
+        (Some(10_001), None),
+        (Some(400), Some(401)),
+    ] {
+        let mut bad = exported.clone();
+        let rec = bad
+            .validators
+            .iter_mut()
+            .find(|r| r.details.is_some())
+            .unwrap();
+        let d = rec.details.as_mut().unwrap();
+        d.max_commission_bps = max;
+        d.max_commission_change_bps = change;
+        let e = bad.validate().unwrap_err();
+        assert!(e.contains("commission"), "{e}");
+    }
     let one = fresh.validator(&addr(1)).unwrap().unwrap();
-    assert_eq!(one.commission_bps, 700);
+    assert_eq!(one.commission_bps, 300);
     let details = one.details.unwrap();
     assert_eq!(details.website, "https://one.example");
     assert_eq!(

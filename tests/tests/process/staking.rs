@@ -149,7 +149,8 @@ async fn validators_join_change_power_and_leave_through_transactions() {
     let val0_op = vals[0]["operator_address"].as_str().unwrap().to_string();
 
     // The operator edits its validator as with simd (cosmos.staking.v1beta1.MsgEditValidator):
-    // a website, and a commission of 7 %; a second change within 24 hours is refused.
+    // a website, and its commission cut from the gentx's 5 % to 3 %; a second change within
+    // 24 hours is refused.
     let out = cli_json(
         &node,
         &[
@@ -160,7 +161,7 @@ async fn validators_join_change_power_and_leave_through_transactions() {
             "--website",
             "https://val0.example",
             "--commission-rate",
-            "0.07",
+            "0.03",
             "--node",
             &rpc_url(&node),
         ],
@@ -177,7 +178,7 @@ async fn validators_join_change_power_and_leave_through_transactions() {
             &rpc_url(&node),
         ],
     );
-    assert_eq!(val0["commission_bps"], 700, "{val0}");
+    assert_eq!(val0["commission_bps"], 300, "{val0}");
     assert_eq!(val0["moniker"], "val0", "{val0}");
     assert_eq!(val0["details"]["website"], "https://val0.example", "{val0}");
     let again = pold(
@@ -188,7 +189,7 @@ async fn validators_join_change_power_and_leave_through_transactions() {
             "edit-validator",
             VALIDATOR_OPERATOR,
             "--commission-rate",
-            "0.08",
+            "0.04",
             "--node",
             &rpc_url(&node),
         ],
