@@ -33,7 +33,7 @@ use prost::Message;
 use tendermint_proto::google::protobuf::{Any, Timestamp};
 use tonic::{Request, Response, Status};
 
-use crate::query::{account, validator_at, valoper};
+use crate::query::{account, delegation_at, validator_at, valoper};
 use crate::types::{valoper_string, Delegation, UnbondingEntry, Validator};
 use crate::view::StakingRead;
 use crate::{math, state_key, Params};
@@ -346,15 +346,7 @@ impl Query for CosmosStakingQuery {
         let r = request.get_ref();
         let delegator = account(&r.delegator_addr)?;
         let op = valoper(&r.validator_addr)?;
-        let d = snapshot
-            .delegation(&delegator, &op)
-            .map_err(internal)?
-            .ok_or_else(|| {
-                Status::not_found(format!(
-                    "delegation with delegator {delegator} not found for validator {}",
-                    valoper_string(&op)
-                ))
-            })?;
+        let d = delegation_at(&snapshot, &delegator, &op)?;
         let denom = params(&snapshot)?.bond_denom;
         Ok(Response::new(sdk::QueryDelegationResponse {
             delegation_response: Some(delegation_response(&snapshot, &d, &denom)?),

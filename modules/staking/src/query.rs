@@ -61,6 +61,23 @@ pub(crate) fn validator_at(snapshot: &Snapshot, op: &Address) -> Result<Validato
     })
 }
 
+/// The delegation of `delegator` to `op`, or NotFound.
+pub(crate) fn delegation_at(
+    snapshot: &Snapshot,
+    delegator: &Address,
+    op: &Address,
+) -> Result<Delegation, Status> {
+    snapshot
+        .delegation(delegator, op)
+        .map_err(internal)?
+        .ok_or_else(|| {
+            Status::not_found(format!(
+                "delegation with delegator {delegator} not found for validator {}",
+                crate::types::valoper_string(op)
+            ))
+        })
+}
+
 /// Entries of an index page whose values are operator addresses → validators.
 fn validators_from_index(
     snapshot: &Snapshot,
@@ -136,15 +153,7 @@ impl Query for StakingQuery {
         let r = request.get_ref();
         let delegator = account(&r.delegator_address)?;
         let op = valoper(&r.validator_address)?;
-        let d = snapshot
-            .delegation(&delegator, &op)
-            .map_err(internal)?
-            .ok_or_else(|| {
-                Status::not_found(format!(
-                    "delegation with delegator {delegator} not found for validator {}",
-                    crate::types::valoper_string(&op)
-                ))
-            })?;
+        let d = delegation_at(&snapshot, &delegator, &op)?;
         let val = validator_at(&snapshot, &op)?;
         let balance = math::tokens_for_shares(d.shares, val.tokens, val.delegator_shares);
         Ok(Response::new(pb::QueryDelegationResponse {
